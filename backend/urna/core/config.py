@@ -1,0 +1,123 @@
+"""One typed settings object (prefix URNA_).
+
+Secrets are never defaulted in the code. In development and test, missing secrets are
+generated once into an ignored local file (``var/secrets.env``); in production they must
+be given and the app refuses to start without them.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+VAR_DIR = Path(os.environ.get("URNA_VAR_DIR", REPO_ROOT / "var"))
+SECRETS_FILE = VAR_DIR / "secrets.env"
+SECRET_NAMES = ("URNA_SECRET_KEY", "URNA_DATA_KEY", "URNA_HMAC_KEY")
+
+
+def _new_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def ensure_local_secrets(path: Path = SECRETS_FILE) -> Path:
+    """Create the local secrets file for development if it is missing (never overwrite)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"{name}={_new_key()}" for name in SECRET_NAMES]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+    return path
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="URNA_", env_file=str(SECRETS_FILE), extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'urna.db'}"
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    data_key: SecretStr | None = None
+    hmac_key: SecretStr | None = None
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    language: Literal["pl", "en"] = "pl"
+    frontend_dir: Path = REPO_ROOT / "frontend"
+
+    session_idle_seconds: int = 15 * 60
+    session_absolute_seconds: int = 4 * 60 * 60
+    otp_ttl_seconds: int = 10 * 60
+    otp_max_attempts: int = 5
+    otp_resend_per_contact: str = "3/10 minutes"
+    otp_send_per_ip: str = "30/10 minutes"
+    receipt_check_per_ip: str = "30/minute"
+
+    notify_provider: Literal["console", "outbox", "http", "smtp"] = "console"
+    sms_http_url: str | None = None
+    sms_http_token: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "bo@example.invalid"
+    demo_show_codes: bool = False
+
+    db_pool_size: int = 10
+
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @model_validator(mode="after")
+    def _secrets_present(self) -> Settings:
+        for name in ("secret_key", "data_key", "hmac_key"):
+            secret = getattr(self, name)
+            if secret is None:
+                raise ValueError(
+                    f"URNA_{name.upper()} is not set. In development run `urna demo` or "
+                    "`urna secrets init`; in production set it in the environment."
+                )
+            if len(key_bytes(secret)) < 32:
+                raise ValueError(f"URNA_{name.upper()} must encode at least 32 bytes")
+        if self.environment == "production":
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production needs PostgreSQL (URNA_DATABASE_URL)")
+            if self.demo_show_codes or self.notify_provider == "console":
+                raise ValueError("production must deliver codes by SMS or e-mail, never show them")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies]
+
+
+def key_bytes(secret: SecretStr) -> bytes:
+    raw = secret.get_secret_value()
+    try:
+        return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except ValueError:
+        return raw.encode()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    if os.environ.get("URNA_ENVIRONMENT", "development") != "production":
+        ensure_local_secrets()
+    return Settings()

@@ -1,0 +1,100 @@
+"""Key-value store for sessions, counters and rate limits: Redis, or in-process when none.
+
+The embedded store serves ``urna demo`` on a bare machine (one process). Anything that
+must survive lives in the database, never only here.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+
+
+class Store(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+    async def set(self, key: str, value: bytes, *, ttl: int) -> None: ...
+    async def touch(self, key: str, *, ttl: int) -> None: ...
+    async def delete(self, key: str) -> None: ...
+    async def incr(self, key: str) -> int: ...
+    async def close(self) -> None: ...
+
+
+class RedisStore:
+    def __init__(self, url: str) -> None:
+        from redis.asyncio import Redis
+
+        self.url = url
+        self._redis = Redis.from_url(url, health_check_interval=30)
+
+    async def get(self, key: str) -> bytes | None:
+        return await self._redis.get(key)
+
+    async def set(self, key: str, value: bytes, *, ttl: int) -> None:
+        await self._redis.set(key, value, ex=ttl)
+
+    async def touch(self, key: str, *, ttl: int) -> None:
+        await self._redis.expire(key, ttl)
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(key)
+
+    async def incr(self, key: str) -> int:
+        return int(await self._redis.incr(key))
+
+    async def ping(self) -> bool:
+        return bool(await self._redis.ping())
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+class MemoryStore:
+    """In-process store with expiry; correct for a single process only."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[bytes, float | None]] = {}
+
+    def _live(self, key: str) -> tuple[bytes, float | None] | None:
+        item = self._data.get(key)
+        if item is not None and item[1] is not None and item[1] < time.monotonic():
+            del self._data[key]
+            return None
+        return item
+
+    async def get(self, key: str) -> bytes | None:
+        item = self._live(key)
+        return item[0] if item else None
+
+    async def set(self, key: str, value: bytes, *, ttl: int) -> None:
+        self._data[key] = (value, time.monotonic() + ttl)
+
+    async def touch(self, key: str, *, ttl: int) -> None:
+        item = self._live(key)
+        if item:
+            self._data[key] = (item[0], time.monotonic() + ttl)
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    async def incr(self, key: str) -> int:
+        item = self._live(key)
+        value = int(item[0]) + 1 if item else 1
+        self._data[key] = (str(value).encode(), item[1] if item else None)
+        return value
+
+    async def close(self) -> None:
+        self._data.clear()
+
+
+def create_store(redis_url: str | None) -> Store:
+    return RedisStore(redis_url) if redis_url else MemoryStore()
+
+
+def create_limits_storage(redis_url: str | None) -> Storage:
+    if redis_url:
+        return RedisStorage(
+            "async+" + redis_url, implementation="redispy", key_prefix="urna-limits"
+        )
+    return MemoryStorage()

@@ -1,0 +1,75 @@
+"""Jinja2 rendering with named blocks: an htmx request gets only the block it asked for
+(jinja2-fragments), a normal request the whole page. The decision lives here only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments import render_block
+
+from urna.core import i18n
+from urna.core.sessions import VISITS_KEY
+from urna.core.store import Store
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and not request.headers.get("hx-boosted")
+
+
+def request_language(request: Request, default: str) -> str:
+    session = getattr(request.state, "session", None)
+    lang = session.get("lang") if session is not None else None
+    return lang if lang in i18n.LANGUAGES else default
+
+
+class Templates:
+    def __init__(self, directory: Path, *, store: Store, default_language: str) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(directory),
+            autoescape=select_autoescape(default=True),
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+        self.env.filters["money"] = i18n.format_money
+        self.env.filters["datetime"] = i18n.format_datetime
+        self.env.filters["date"] = i18n.format_date
+        self.env.globals["translate"] = i18n.translate
+        self.store = store
+        self.default_language = default_language
+
+    async def render(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        *,
+        block: str | None = None,
+        status_code: int = 200,
+        personal: bool = False,
+    ) -> HTMLResponse:
+        """Render a page, or only ``block`` for htmx. ``personal`` marks pages that show
+        personal data: no history snapshot in htmx (the response is no-store anyway)."""
+        lang = request_language(request, self.default_language)
+        i18n.set_language(lang)
+        session = getattr(request.state, "session", None)
+        visits = await self.store.get(VISITS_KEY)
+        values: dict[str, Any] = {
+            "request": request,
+            "lang": lang,
+            "csrf_token": session.csrf_token if session is not None else "",
+            "personal": personal,
+            "visits": int(visits or 0),
+            "current_path": request.url.path,
+        }
+        values.update(context or {})
+        if block and is_htmx(request):
+            html = render_block(self.env, name, block, values)
+        else:
+            html = self.env.get_template(name).render(values)
+        return HTMLResponse(html, status_code=status_code)

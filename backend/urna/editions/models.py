@@ -1,0 +1,105 @@
+"""Edition, its areas and street register, pools and projects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from urna.core.db import UTCDateTime, utcnow
+
+IDENTITY_FIELDS = ("first_name", "last_name", "address", "birth_date", "phone", "email", "pesel")
+DEFAULT_IDENTITY_FIELDS = ["first_name", "last_name", "address", "birth_date", "phone"]
+
+
+class Edition(SQLModel, table=True):
+    __tablename__ = "edition"
+    __table_args__ = (
+        CheckConstraint("voting_opens_at < voting_closes_at", name="voting_window"),
+        CheckConstraint("max_ballots_per_contact >= 1", name="ballots_per_contact"),
+        CheckConstraint(
+            "confirmation_channel IN ('sms', 'email', 'none')", name="confirmation_channel"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    name: str = Field(max_length=200)
+    municipality: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    description_en: str = Field(default="", sa_type=Text)
+    voting_opens_at: datetime = Field(sa_type=UTCDateTime)
+    voting_closes_at: datetime = Field(sa_type=UTCDateTime)
+    results_at: datetime = Field(sa_type=UTCDateTime)
+    retention_months: int = 3
+    required_fields: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_IDENTITY_FIELDS), sa_type=JSON
+    )
+    confirmation_channel: str = Field(default="sms", max_length=10)
+    max_ballots_per_contact: int = 1
+    district_limited_to_area: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Area(SQLModel, table=True):
+    __tablename__ = "area"
+    __table_args__ = (UniqueConstraint("edition_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+
+
+class Street(SQLModel, table=True):
+    """The municipal street register: a street belongs to one area of the edition."""
+
+    __tablename__ = "street"
+    __table_args__ = (UniqueConstraint("edition_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=200)
+    area_id: int = Field(foreign_key="area.id", ondelete="CASCADE")
+
+
+class Pool(SQLModel, table=True):
+    __tablename__ = "pool"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "code"),
+        CheckConstraint("kind IN ('citywide', 'district')", name="kind"),
+        CheckConstraint("min_choices >= 0 AND max_choices >= min_choices", name="choices"),
+        CheckConstraint("budget >= 0", name="budget"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    kind: str = Field(default="citywide", max_length=10)
+    area_id: int | None = Field(default=None, foreign_key="area.id", ondelete="SET NULL")
+    budget: int = Field(sa_type=BigInteger)
+    min_choices: int = 0
+    max_choices: int = 1
+    max_total_cost: int | None = Field(default=None, sa_type=BigInteger)
+    position: int = 0
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "project"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "number"),
+        CheckConstraint("cost >= 0", name="cost"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
+    pool_id: int = Field(foreign_key="pool.id", ondelete="CASCADE", index=True)
+    number: str = Field(max_length=40)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_type=Text)
+    cost: int = Field(sa_type=BigInteger)
+    area_id: int | None = Field(default=None, foreign_key="area.id", ondelete="SET NULL")
+    category: str = Field(default="", max_length=80)
+    location: str = Field(default="", max_length=300)

@@ -1,0 +1,248 @@
+"""Editions: phases, the catalogue, import, and the rule that frozen rules stay frozen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.db import utcnow
+from urna.core.errors import AppError, FormInvalid, NotFound, validation_messages
+from urna.core.i18n import N_
+from urna.editions import repository
+from urna.editions.models import Area, Edition, Pool, Project, Street
+from urna.editions.schemas import EditionIn, ProjectIn, StreetIn
+
+
+class VotingClosed(AppError):
+    status_code = 409
+    message = N_("Voting in this edition is not open. Nothing was saved.")
+
+
+class RulesFrozen(AppError):
+    status_code = 409
+    message = N_("Voting in this edition has opened, so its rules can no longer be changed.")
+
+
+class EditionExists(AppError):
+    status_code = 409
+    message = N_("An edition with this address already exists.")
+
+
+def edition_phase(edition: Edition, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    if now < edition.voting_opens_at:
+        return "upcoming"
+    if now < edition.voting_closes_at:
+        return "open"
+    if now < edition.results_at:
+        return "closed"
+    return "resolved"
+
+
+def voting_ensure_open(*, edition: Edition, now: datetime | None = None) -> None:
+    if edition_phase(edition, now) != "open":
+        raise VotingClosed()
+
+
+def rules_ensure_editable(*, edition: Edition, now: datetime | None = None) -> None:
+    if edition_phase(edition, now) != "upcoming":
+        raise RulesFrozen()
+
+
+async def edition_get(*, session: AsyncSession, slug: str) -> Edition:
+    edition = await repository.edition_by_slug(session, slug)
+    if edition is None:
+        raise NotFound()
+    return edition
+
+
+async def editions_list(*, session: AsyncSession) -> Sequence[Edition]:
+    return await repository.editions_all(session)
+
+
+@dataclass
+class Catalogue:
+    pools: Sequence[Pool]
+    areas: Sequence[Area]
+    categories: list[str]
+    projects: Sequence[Project]
+
+
+async def catalogue_search(
+    *,
+    session: AsyncSession,
+    edition: Edition,
+    pool_code: str | None = None,
+    area_code: str | None = None,
+    category: str | None = None,
+    text: str | None = None,
+) -> Catalogue:
+    pools = await repository.pools_of(session, edition.id)
+    areas = await repository.areas_of(session, edition.id)
+    pool_id = next((p.id for p in pools if p.code == pool_code), None) if pool_code else None
+    area_id = next((a.id for a in areas if a.code == area_code), None) if area_code else None
+    projects = await repository.projects_search(
+        session,
+        edition.id,
+        pool_id=pool_id,
+        area_id=area_id,
+        category=category or None,
+        text=(text or "").strip()[:100] or None,
+    )
+    return Catalogue(
+        pools=pools,
+        areas=areas,
+        categories=await repository.categories_of(session, edition.id),
+        projects=projects,
+    )
+
+
+async def project_get(*, session: AsyncSession, edition: Edition, number: str) -> Project:
+    project = await repository.project_by_number(session, edition.id, number)
+    if project is None:
+        raise NotFound()
+    return project
+
+
+async def edition_create(*, session: AsyncSession, data: EditionIn) -> Edition:
+    """Create an edition with its areas, streets, pools and projects in one transaction."""
+    if await repository.edition_by_slug(session, data.slug) is not None:
+        raise EditionExists()
+    fields: dict[str, Any] = data.model_dump(
+        exclude={"areas", "streets", "pools", "projects", "clause"}
+    )
+    edition = Edition(**fields)
+    session.add(edition)
+    await session.flush()
+    areas: dict[str, Area] = {}
+    for area_in in data.areas:
+        area = Area(edition_id=edition.id, code=area_in.code, name=area_in.name)
+        session.add(area)
+        areas[area_in.code] = area
+    await session.flush()
+    await _streets_add(session, edition, data.streets, areas)
+    pools: dict[str, Pool] = {}
+    for position, pool_in in enumerate(data.pools):
+        pool = Pool(
+            edition_id=edition.id,
+            position=position,
+            area_id=areas[pool_in.area].id if pool_in.area else None,
+            **pool_in.model_dump(exclude={"area"}),
+        )
+        session.add(pool)
+        pools[pool_in.code] = pool
+    await session.flush()
+    await _projects_add(session, edition, data.projects, pools, areas)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise AppError(N_("The edition data repeat a street or a project number.")) from error
+    return edition
+
+
+async def _streets_add(
+    session: AsyncSession, edition: Edition, streets: Sequence[StreetIn], areas: dict[str, Area]
+) -> None:
+    for street in streets:
+        session.add(Street(edition_id=edition.id, name=street.name, area_id=areas[street.area].id))
+
+
+async def _projects_add(
+    session: AsyncSession,
+    edition: Edition,
+    projects: Sequence[ProjectIn],
+    pools: dict[str, Pool],
+    areas: dict[str, Area],
+) -> None:
+    for project in projects:
+        session.add(
+            Project(
+                edition_id=edition.id,
+                pool_id=pools[project.pool].id,
+                area_id=areas[project.area].id if project.area else None,
+                **project.model_dump(exclude={"pool", "area"}),
+            )
+        )
+
+
+async def edition_add_rows(
+    *,
+    session: AsyncSession,
+    edition: Edition,
+    streets: Sequence[StreetIn] = (),
+    projects: Sequence[ProjectIn] = (),
+    now: datetime | None = None,
+) -> None:
+    """Add streets or projects from a CSV import; refused once voting has opened."""
+    rules_ensure_editable(edition=edition, now=now)
+    areas = {a.code: a for a in await repository.areas_of(session, edition.id)}
+    pools = {p.code: p for p in await repository.pools_of(session, edition.id)}
+    missing = sorted(
+        {s.area for s in streets if s.area not in areas}
+        | {p.area for p in projects if p.area and p.area not in areas}
+        | {p.pool for p in projects if p.pool not in pools}
+    )
+    if missing:
+        raise AppError(
+            N_("Unknown area or pool codes: %(codes)s"), params={"codes": ", ".join(missing)}
+        )
+    await _streets_add(session, edition, streets, areas)
+    await _projects_add(session, edition, projects, pools, areas)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise AppError(N_("The edition data repeat a street or a project number.")) from error
+
+
+EDITABLE_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "description_en",
+        "voting_opens_at",
+        "voting_closes_at",
+        "results_at",
+        "retention_months",
+        "required_fields",
+        "confirmation_channel",
+        "max_ballots_per_contact",
+        "district_limited_to_area",
+    }
+)
+
+
+async def edition_update(
+    *, session: AsyncSession, edition: Edition, changes: dict[str, Any], now: datetime | None = None
+) -> Edition:
+    """Change an edition's rules; refused with a clear error once voting has opened."""
+    rules_ensure_editable(edition=edition, now=now)
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise AppError(
+            N_("These fields cannot be changed: %(fields)s"),
+            params={"fields": ", ".join(sorted(unknown))},
+        )
+    try:
+        merged = EditionIn.model_validate(
+            {
+                **_edition_as_input(edition),
+                **changes,
+                "pools": [{"code": "x", "name": "x", "budget": 0}],
+            }
+        )
+    except ValidationError as error:
+        raise FormInvalid(validation_messages(error)) from error
+    for key in changes:
+        setattr(edition, key, getattr(merged, key))
+    await session.flush()
+    return edition
+
+
+def _edition_as_input(edition: Edition) -> dict[str, Any]:
+    return {name: getattr(edition, name) for name in EDITABLE_FIELDS | {"slug", "municipality"}}

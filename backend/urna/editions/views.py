@@ -1,0 +1,84 @@
+"""Public pages of an edition: home, edition, catalogue, project."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.context import get_ctx, get_db
+from urna.editions import service
+
+router = APIRouter()
+
+
+@router.get("/")
+async def home(request: Request, db: AsyncSession = Depends(get_db)):
+    editions = await service.editions_list(session=db)
+    phases = {e.id: service.edition_phase(e) for e in editions}
+    return await get_ctx(request).templates.render(
+        request, "home.html", {"editions": editions, "phases": phases}
+    )
+
+
+@router.get("/e/{slug}")
+async def edition_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    edition = await service.edition_get(session=db, slug=slug)
+    catalogue = await service.catalogue_search(session=db, edition=edition)
+    return await get_ctx(request).templates.render(
+        request,
+        "editions/edition.html",
+        {"edition": edition, "phase": service.edition_phase(edition), "catalogue": catalogue},
+    )
+
+
+@router.get("/e/{slug}/projects")
+async def catalogue(
+    request: Request,
+    slug: str,
+    pool: str | None = None,
+    area: str | None = None,
+    category: str | None = None,
+    q: str | None = None,
+    db: AsyncSession = Depends(get_db),
+):
+    edition = await service.edition_get(session=db, slug=slug)
+    result = await service.catalogue_search(
+        session=db, edition=edition, pool_code=pool, area_code=area, category=category, text=q
+    )
+    return await get_ctx(request).templates.render(
+        request,
+        "editions/catalogue.html",
+        {
+            "edition": edition,
+            "phase": service.edition_phase(edition),
+            "catalogue": result,
+            "pool_names": {pool.id: pool.name for pool in result.pools},
+            "filters": {
+                "pool": pool or "",
+                "area": area or "",
+                "category": category or "",
+                "q": q or "",
+            },
+        },
+        block="results",
+    )
+
+
+@router.get("/e/{slug}/projects/{number}")
+async def project_page(
+    request: Request, slug: str, number: str, db: AsyncSession = Depends(get_db)
+):
+    edition = await service.edition_get(session=db, slug=slug)
+    project = await service.project_get(session=db, edition=edition, number=number)
+    catalogue = await service.catalogue_search(session=db, edition=edition)
+    return await get_ctx(request).templates.render(
+        request,
+        "editions/project.html",
+        {
+            "edition": edition,
+            "phase": service.edition_phase(edition),
+            "project": project,
+            "pool": next(p for p in catalogue.pools if p.id == project.pool_id),
+            "area": next((a for a in catalogue.areas if a.id == project.area_id), None),
+        },
+    )

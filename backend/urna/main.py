@@ -1,0 +1,197 @@
+"""create_app(): routers, middleware, error handlers, static files, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from urna.core import i18n
+from urna.core.config import Settings, get_settings
+from urna.core.context import AppContext
+from urna.core.crypto import Crypto
+from urna.core.csrf import csrf_protect
+from urna.core.db import create_engine, session_factory
+from urna.core.errors import AppError, NotFound
+from urna.core.proxy import ProxyHeadersMiddleware
+from urna.core.request_id import RequestIdMiddleware
+from urna.core.security import SecurityHeadersMiddleware
+from urna.core.sessions import SessionMiddleware
+from urna.core.store import create_limits_storage, create_store
+from urna.core.templating import Templates, is_htmx
+from urna.core.views import router as core_router
+from urna.editions.views import router as editions_router
+from urna.notify import service as notify
+from urna.notify.providers import provider_for
+from urna.privacy.views import router as privacy_router
+from urna.voting.views import router as voting_router
+
+log = logging.getLogger("urna")
+
+
+async def _deliver_forever(ctx: AppContext) -> None:
+    provider = provider_for(ctx.settings)
+    if provider is None:
+        return
+    while True:
+        try:
+            await notify.outbox_deliver(db=ctx.db, crypto=ctx.crypto, provider=provider)
+        except Exception:  # noqa: BLE001 - keep delivering after a database hiccup
+            log.exception("outbox delivery failed")
+        await asyncio.sleep(1.0)
+
+
+def build_context(settings: Settings) -> AppContext:
+    store = create_store(settings.redis_url)
+    limits_storage = create_limits_storage(settings.redis_url)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        db=session_factory(engine),
+        store=store,
+        limits_storage=limits_storage,
+        limiter=MovingWindowRateLimiter(limits_storage),
+        crypto=Crypto(settings),
+        templates=Templates(
+            settings.frontend_dir / "templates", store=store, default_language=settings.language
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    i18n.load_catalogues(settings.frontend_dir / "locale")
+    ctx = build_context(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        delivery = asyncio.create_task(_deliver_forever(ctx))
+        try:
+            yield
+        finally:
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
+            await ctx.store.close()
+            await ctx.engine.dispose()
+
+    app = FastAPI(
+        title="Urna",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.ctx = ctx
+    for router in (core_router, editions_router, voting_router, privacy_router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
+    _error_handlers(app, ctx)
+
+    # Outermost last: proxy → request id → security headers → session → errors → app.
+    app.add_middleware(UnhandledErrorMiddleware, owner=app)
+    app.add_middleware(
+        SessionMiddleware,
+        store=ctx.store,
+        idle_seconds=settings.session_idle_seconds,
+        absolute_seconds=settings.session_absolute_seconds,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_networks)
+    return app
+
+
+def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
+    async def render_error(request: Request, error: AppError):
+        request.state.error = f"{type(error).__name__}: {error}"
+        response = await ctx.templates.render(
+            request,
+            "errors/error.html",
+            {"error": error, "status": error.status_code},
+            block="error",
+            status_code=error.status_code,
+        )
+        if is_htmx(request):
+            response.headers["HX-Retarget"] = "#flash"
+            response.headers["HX-Reswap"] = "innerHTML"
+        return response
+
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, error: AppError):
+        return await render_error(request, error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        if error.status_code == 404:
+            return await render_error(request, NotFound())
+        if error.status_code == 405:
+            return await render_error(
+                request,
+                AppError(i18n.N_("This address does not accept that request."), status_code=405),
+            )
+        return await render_error(request, AppError(status_code=error.status_code))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError):
+        return await render_error(
+            request,
+            AppError(i18n.N_("The address or form contains an invalid value."), status_code=400),
+        )
+
+    async def unexpected(request: Request, error: Exception):
+        log.exception("unhandled error")
+        response = await render_error(
+            request,
+            AppError(
+                i18n.N_(
+                    "Something went wrong on our side. Nothing you had already submitted "
+                    "was lost. Try again in a moment."
+                ),
+                status_code=500,
+            ),
+        )
+        request.state.error = f"{type(error).__name__}: {error}"[:500]
+        return response
+
+    app.state.render_unexpected = unexpected
+
+
+class UnhandledErrorMiddleware:
+    """Turns an unexpected exception into the 500 page *inside* the session and header
+    middleware, so even a failure carries the security headers and is logged with them."""
+
+    def __init__(self, app, *, owner: FastAPI) -> None:
+        self.app = app
+        self.owner = owner
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if started:
+                raise
+            request = Request(scope, receive)
+            response = await self.owner.state.render_unexpected(request, error)
+            await response(scope, receive, send)

@@ -1,0 +1,68 @@
+"""Public documents: privacy policy, information clause, accessibility statement, each
+with its register of changes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.context import get_ctx, get_db
+from urna.core.errors import NotFound
+from urna.editions import service as editions
+from urna.editions.models import Edition
+from urna.privacy import service
+
+router = APIRouter()
+
+
+async def _document_page(
+    request: Request,
+    db: AsyncSession,
+    kind: str,
+    version: int | None,
+    edition: Edition | None = None,
+):
+    register = await service.document_register(session=db, kind=kind, edition=edition)
+    if not register:
+        raise NotFound()
+    document = (
+        register[0]
+        if version is None
+        else next((d for d in register if d.version == version), None)
+    )
+    if document is None:
+        raise NotFound()
+    lang = request.state.session.get("lang")
+    body = document.body_en if lang == "en" and document.body_en else document.body
+    return await get_ctx(request).templates.render(
+        request,
+        "privacy/document.html",
+        {
+            "document": document,
+            "body_html": service.document_html(body),
+            "register": register,
+            "edition": edition,
+        },
+    )
+
+
+@router.get("/privacy")
+async def privacy_policy(
+    request: Request, version: int | None = None, db: AsyncSession = Depends(get_db)
+):
+    return await _document_page(request, db, "policy", version)
+
+
+@router.get("/accessibility")
+async def accessibility(
+    request: Request, version: int | None = None, db: AsyncSession = Depends(get_db)
+):
+    return await _document_page(request, db, "accessibility", version)
+
+
+@router.get("/e/{slug}/clause")
+async def clause(
+    request: Request, slug: str, version: int | None = None, db: AsyncSession = Depends(get_db)
+):
+    edition = await editions.edition_get(session=db, slug=slug)
+    return await _document_page(request, db, "clause", version, edition)

@@ -1,0 +1,85 @@
+"""Voter (identity, encrypted; uniqueness by keyed HMACs), Ballot and its choices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    LargeBinary,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from urna.core.db import BigIntId, UTCDateTime, utcnow
+
+BALLOT_STATUSES = ("counted", "under_review", "invalid")
+
+
+class Voter(SQLModel, table=True):
+    """One resident's identity in one edition.
+
+    Equality of the vote (art. 5a) is enforced here by UNIQUE constraints, never by a
+    check-then-insert: the identity key, the PESEL key and (contact key, slot) are each
+    unique per edition, whatever the channel (online or paper).
+    """
+
+    __tablename__ = "voter"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "identity_key"),
+        UniqueConstraint("edition_id", "pesel_key"),
+        UniqueConstraint("edition_id", "contact_key", "contact_slot"),
+        CheckConstraint("contact_slot >= 0", name="contact_slot"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigIntId, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE")
+    identity_key: str | None = Field(default=None, max_length=64)
+    contact_key: str | None = Field(default=None, max_length=64)
+    contact_slot: int = 0
+    pesel_key: str | None = Field(default=None, max_length=64)
+    identity_enc: bytes | None = Field(default=None, sa_type=LargeBinary)
+    area_id: int | None = Field(default=None, foreign_key="area.id", ondelete="SET NULL")
+    age_band: str = Field(default="", max_length=10)
+    guardian_role: str | None = Field(default=None, max_length=10)
+    clause_id: int = Field(foreign_key="policy_document.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Ballot(SQLModel, table=True):
+    __tablename__ = "ballot"
+    __table_args__ = (
+        CheckConstraint("channel IN ('online', 'paper')", name="channel"),
+        CheckConstraint("status IN ('counted', 'under_review', 'invalid')", name="status"),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigIntId, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
+    voter_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger, ForeignKey("voter.id", ondelete="SET NULL"), unique=True, nullable=True
+        ),
+    )
+    channel: str = Field(default="online", max_length=10)
+    status: str = Field(default="counted", max_length=15)
+    receipt_hash: str = Field(max_length=64, unique=True)
+    submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    request_id: str | None = Field(default=None, max_length=40)
+    ip: str | None = Field(default=None, max_length=45)
+    user_agent: str | None = Field(default=None, max_length=500)
+    session_hash: str | None = Field(default=None, max_length=64)
+
+
+class BallotChoice(SQLModel, table=True):
+    __tablename__ = "ballot_choice"
+
+    ballot_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("ballot.id", ondelete="CASCADE"), primary_key=True)
+    )
+    project_id: int = Field(foreign_key="project.id", primary_key=True, index=True)
+    pool_id: int = Field(foreign_key="pool.id")

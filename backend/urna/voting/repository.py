@@ -1,0 +1,110 @@
+"""Queries and writes of the voting domain; the cast is one statement on PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.db import is_postgres
+from urna.voting.models import Ballot, BallotChoice, Voter
+
+
+@dataclass(frozen=True)
+class BallotRow:
+    """Everything one ballot writes: the voter, the ballot and its choices."""
+
+    edition_id: int
+    identity_key: str | None
+    contact_key: str | None
+    contact_slot: int
+    pesel_key: str | None
+    identity_enc: bytes | None
+    area_id: int | None
+    age_band: str
+    guardian_role: str | None
+    clause_id: int
+    channel: str
+    receipt_hash: str
+    submitted_at: datetime
+    request_id: str | None
+    ip: str | None
+    user_agent: str | None
+    session_hash: str | None
+    choices: tuple[tuple[int, int], ...]  # (project_id, pool_id)
+
+
+_CAST_PG = text(
+    """
+    WITH v AS (
+      INSERT INTO voter (edition_id, identity_key, contact_key, contact_slot, pesel_key,
+                         identity_enc, area_id, age_band, guardian_role, clause_id, created_at)
+      VALUES (:edition_id, :identity_key, :contact_key, :contact_slot, :pesel_key,
+              :identity_enc, :area_id, :age_band, :guardian_role, :clause_id, :submitted_at)
+      RETURNING id
+    ), b AS (
+      INSERT INTO ballot (edition_id, voter_id, channel, status, receipt_hash, submitted_at,
+                          request_id, ip, user_agent, session_hash)
+      SELECT :edition_id, v.id, :channel, 'counted', :receipt_hash, :submitted_at,
+             :request_id, :ip, :user_agent, :session_hash FROM v
+      RETURNING id
+    ), c AS (
+      INSERT INTO ballot_choice (ballot_id, project_id, pool_id)
+      SELECT b.id, ch.project_id, ch.pool_id
+      FROM b, unnest(CAST(:project_ids AS integer[]), CAST(:pool_ids AS integer[]))
+           AS ch(project_id, pool_id)
+      RETURNING 1
+    )
+    SELECT id FROM b
+    """
+)
+
+
+async def ballot_insert(session: AsyncSession, row: BallotRow) -> int:
+    """Insert voter, ballot and choices; raises IntegrityError on any UNIQUE conflict."""
+    values = {k: getattr(row, k) for k in row.__dataclass_fields__ if k != "choices"}
+    if is_postgres(session):
+        values["project_ids"] = [project for project, _ in row.choices]
+        values["pool_ids"] = [pool for _, pool in row.choices]
+        return (await session.execute(_CAST_PG, values)).scalar_one()
+    voter_fields = {k: values[k] for k in Voter.model_fields if k in values}
+    voter_fields["created_at"] = row.submitted_at
+    voter_id = (
+        await session.execute(insert(Voter).values(**voter_fields).returning(Voter.id))
+    ).scalar_one()
+    ballot_fields = {k: values[k] for k in Ballot.model_fields if k in values}
+    ballot_id = (
+        await session.execute(
+            insert(Ballot)
+            .values(voter_id=voter_id, status="counted", **ballot_fields)
+            .returning(Ballot.id)
+        )
+    ).scalar_one()
+    await session.execute(
+        insert(BallotChoice),
+        [{"ballot_id": ballot_id, "project_id": p, "pool_id": pool} for p, pool in row.choices],
+    )
+    return ballot_id
+
+
+async def ballot_by_receipt(session: AsyncSession, receipt_hash: str) -> Ballot | None:
+    result = await session.execute(select(Ballot).where(Ballot.receipt_hash == receipt_hash))
+    return result.scalar_one_or_none()
+
+
+async def voter_exists(
+    session: AsyncSession, edition_id: int, *, identity_key: str | None, pesel_key: str | None
+) -> bool:
+    keys = []
+    if identity_key:
+        keys.append(Voter.identity_key == identity_key)
+    if pesel_key:
+        keys.append(Voter.pesel_key == pesel_key)
+    if not keys:
+        return False
+    result = await session.execute(
+        select(Voter.id).where(Voter.edition_id == edition_id, or_(*keys)).limit(1)
+    )
+    return result.first() is not None

@@ -1,0 +1,356 @@
+"""The resident's vote, step by step. Every form works without JavaScript (POST → 303);
+htmx only updates the live counts on the choices page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from limits import parse as parse_limit
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.context import AppContext, get_ctx, get_db
+from urna.core.errors import FormInvalid, NotFound, TooManyRequests
+from urna.core.sessions import Session
+from urna.editions import repository as editions_repository
+from urna.editions import service as editions
+from urna.editions.models import Edition
+from urna.privacy import service as privacy
+from urna.voting import service
+from urna.voting.service import VoteState
+
+router = APIRouter()
+SECRET_FIELDS = {"pesel", "csrf_token"}
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _state(request: Request, edition: Edition) -> VoteState:
+    return VoteState.load(request.state.session.get("vote"), edition=edition.slug)
+
+
+def _save(request: Request, state: VoteState) -> None:
+    request.state.session["vote"] = state.dump()
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
+
+
+def _meta(request: Request, ctx: AppContext) -> service.RequestMeta:
+    session: Session = request.state.session
+    return service.RequestMeta(
+        request_id=getattr(request.state, "request_id", None),
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        session_hash=ctx.crypto.session_hash(session.id),
+    )
+
+
+# ---- 1. information clause ----------------------------------------------------------
+
+
+@router.get("/e/{slug}/vote")
+async def clause_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    edition = await editions.edition_get(session=db, slug=slug)
+    editions.voting_ensure_open(edition=edition)
+    return await _render_clause(request, db, edition)
+
+
+async def _render_clause(request: Request, db: AsyncSession, edition: Edition, errors=None):
+    clause = await privacy.document_current(session=db, kind="clause", edition=edition)
+    lang = request.state.session.get("lang")
+    body = clause.body_en if lang == "en" and clause.body_en else clause.body
+    return await get_ctx(request).templates.render(
+        request,
+        "voting/clause.html",
+        {
+            "edition": edition,
+            "clause": clause,
+            "body_html": privacy.document_html(body),
+            "errors": errors or {},
+        },
+        status_code=400 if errors else 200,
+    )
+
+
+@router.post("/e/{slug}/vote")
+async def clause_acknowledge(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    edition = await editions.edition_get(session=db, slug=slug)
+    form = await _form(request)
+    clause = await privacy.document_current(session=db, kind="clause", edition=edition)
+    try:
+        state = service.clause_acknowledge(
+            edition=edition, clause_id=clause.id, acknowledged=form.get("acknowledge") == "yes"
+        )
+    except FormInvalid as error:
+        return await _render_clause(request, db, edition, error.errors)
+    _save(request, state)
+    return _see_other(f"/e/{slug}/vote/identity")
+
+
+# ---- 2. identity --------------------------------------------------------------------
+
+
+async def _render_identity(request, db, edition, *, values=None, errors=None, status_code=200):
+    streets = await editions_repository.streets_of(db, edition.id)
+    return await get_ctx(request).templates.render(
+        request,
+        "voting/identity.html",
+        {
+            "edition": edition,
+            "streets": streets,
+            "values": values or {},
+            "errors": errors or {},
+            "required": set(edition.required_fields),
+        },
+        status_code=status_code,
+        personal=True,
+    )
+
+
+@router.get("/e/{slug}/vote/identity")
+async def identity_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    edition = await editions.edition_get(session=db, slug=slug)
+    _state(request, edition)
+    return await _render_identity(request, db, edition)
+
+
+@router.post("/e/{slug}/vote/identity")
+async def identity_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    ctx = get_ctx(request)
+    edition = await editions.edition_get(session=db, slug=slug)
+    state = _state(request, edition)
+    form = await _form(request)
+    try:
+        state = await service.identity_submit(
+            session=db,
+            crypto=ctx.crypto,
+            limiter=ctx.limiter,
+            settings=ctx.settings,
+            edition=edition,
+            state=state,
+            form=form,
+            ip=request.client.host if request.client else "-",
+        )
+    except (FormInvalid, TooManyRequests) as error:
+        values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
+        errors = error.errors if isinstance(error, FormInvalid) else {"__all__": error.message}
+        return await _render_identity(
+            request, db, edition, values=values, errors=errors, status_code=error.status_code
+        )
+    _save(request, state)
+    if state.confirmed:
+        request.state.session.rotate()
+        return _see_other(f"/e/{slug}/vote/choices")
+    return _see_other(f"/e/{slug}/vote/code")
+
+
+# ---- 3. one-time code ---------------------------------------------------------------
+
+
+async def _render_code(
+    request, edition, state, *, errors=None, params=None, notice=None, status_code=200
+):
+    return await get_ctx(request).templates.render(
+        request,
+        "voting/code.html",
+        {
+            "edition": edition,
+            "state": state,
+            "errors": errors or {},
+            "params": params or {},
+            "notice": notice,
+        },
+        status_code=status_code,
+        personal=True,
+    )
+
+
+@router.get("/e/{slug}/vote/code")
+async def code_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    edition = await editions.edition_get(session=db, slug=slug)
+    state = _state(request, edition)
+    if state.confirmed:
+        return _see_other(f"/e/{slug}/vote/choices")
+    return await _render_code(request, edition, state)
+
+
+@router.post("/e/{slug}/vote/code")
+async def code_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    ctx = get_ctx(request)
+    edition = await editions.edition_get(session=db, slug=slug)
+    state = _state(request, edition)
+    form = await _form(request)
+    try:
+        state = await service.code_verify(
+            session=db,
+            crypto=ctx.crypto,
+            settings=ctx.settings,
+            edition=edition,
+            state=state,
+            code=form.get("code", ""),
+        )
+    except FormInvalid as error:
+        _save(request, state)  # the attempt counter must survive the failure
+        return await _render_code(
+            request, edition, state, errors=error.errors, params=error.params, status_code=400
+        )
+    _save(request, state)
+    request.state.session.rotate()
+    return _see_other(f"/e/{slug}/vote/choices")
+
+
+@router.post("/e/{slug}/vote/code/resend")
+async def code_resend(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    ctx = get_ctx(request)
+    edition = await editions.edition_get(session=db, slug=slug)
+    state = _state(request, edition)
+    try:
+        await service.code_send(
+            session=db,
+            crypto=ctx.crypto,
+            limiter=ctx.limiter,
+            settings=ctx.settings,
+            state=state,
+            ip=request.client.host if request.client else "-",
+        )
+    except TooManyRequests as error:
+        return await _render_code(
+            request, edition, state, errors={"code": error.message}, status_code=429
+        )
+    _save(request, state)
+    return await _render_code(request, edition, state, notice="sent")
+
+
+# ---- 4. choices ---------------------------------------------------------------------
+
+
+async def _render_choices(request, edition, options, *, errors=None, status_code=200):
+    return await get_ctx(request).templates.render(
+        request,
+        "voting/choices.html",
+        {"edition": edition, "options": options, "errors": errors or {}},
+        block="summary",
+        status_code=status_code,
+        personal=True,
+    )
+
+
+@router.get("/e/{slug}/vote/choices")
+async def choices_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    edition = await editions.edition_get(session=db, slug=slug)
+    state = _state(request, edition)
+    options = await service.ballot_options(session=db, edition=edition, state=state)
+    return await _render_choices(request, edition, options)
+
+
+@router.post("/e/{slug}/vote/choices")
+async def choices_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    """Without JS: save and go to review. With htmx (live): return the summary only."""
+    edition = await editions.edition_get(session=db, slug=slug)
+    state = _state(request, edition)
+    options = await service.ballot_options(session=db, edition=edition, state=state)
+    picked = (await request.form()).getlist("project")
+    live = request.headers.get("hx-request") == "true" and request.query_params.get("live")
+    errors = service.choices_apply(options=options, state=state, picked=picked, strict=not live)
+    _save(request, state)
+    if errors or live:
+        return await _render_choices(
+            request, edition, options, errors=errors, status_code=200 if live else 400
+        )
+    return _see_other(f"/e/{slug}/vote/review")
+
+
+# ---- 5. review and cast -------------------------------------------------------------
+
+
+@router.get("/e/{slug}/vote/review")
+async def review_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    edition = await editions.edition_get(session=db, slug=slug)
+    state = _state(request, edition)
+    options = await service.ballot_options(session=db, edition=edition, state=state)
+    if not state.choices:
+        return _see_other(f"/e/{slug}/vote/choices")
+    return await get_ctx(request).templates.render(
+        request, "voting/review.html", {"edition": edition, "options": options}, personal=True
+    )
+
+
+@router.post("/e/{slug}/vote/cast")
+async def cast(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    ctx = get_ctx(request)
+    session: Session = request.state.session
+    edition = await editions.edition_get(session=db, slug=slug)
+    done = session.get("receipt")
+    if session.get("vote") is None and done and done.get("edition") == slug:
+        return _see_other(f"/e/{slug}/vote/receipt")  # resubmitted after the receipt
+    state = _state(request, edition)
+    options = await service.ballot_options(session=db, edition=edition, state=state)
+    try:
+        receipt = await service.ballot_cast(
+            session=db,
+            crypto=ctx.crypto,
+            edition=edition,
+            state=state,
+            options=options,
+            meta=_meta(request, ctx),
+        )
+    except FormInvalid as error:
+        return await _render_choices(
+            request, edition, options, errors=error.errors, status_code=400
+        )
+    # The ballot is committed: now the identity leaves the session, the receipt stays.
+    session.pop("vote")
+    session["receipt"] = {"edition": slug, "code": receipt}
+    return _see_other(f"/e/{slug}/vote/receipt")
+
+
+@router.get("/e/{slug}/vote/receipt")
+async def receipt_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+    edition = await editions.edition_get(session=db, slug=slug)
+    done = request.state.session.get("receipt")
+    if not done or done.get("edition") != slug:
+        return _see_other(f"/e/{slug}")
+    return await get_ctx(request).templates.render(
+        request,
+        "voting/receipt.html",
+        {"edition": edition, "receipt": service.receipt_format(done["code"])},
+        personal=True,
+    )
+
+
+# ---- receipt check ------------------------------------------------------------------
+
+
+@router.get("/receipt")
+async def receipt_check_page(request: Request):
+    return await get_ctx(request).templates.render(
+        request, "voting/check.html", {"values": {}, "errors": {}, "ballot": None}
+    )
+
+
+@router.post("/receipt")
+async def receipt_check(request: Request, db: AsyncSession = Depends(get_db)):
+    ctx = get_ctx(request)
+    form = await _form(request)
+    ip = request.client.host if request.client else "-"
+    if not await ctx.limiter.hit(parse_limit(ctx.settings.receipt_check_per_ip), "receipt", ip):
+        raise TooManyRequests()
+    code = form.get("code", "")
+    ballot, errors = None, {}
+    try:
+        ballot = await service.receipt_check(session=db, crypto=ctx.crypto, code=code)
+    except FormInvalid as error:
+        errors = error.errors
+    except NotFound as error:
+        errors = {"code": error.message}
+    edition = await editions_repository.edition_by_id(db, ballot.edition_id) if ballot else None
+    return await get_ctx(request).templates.render(
+        request,
+        "voting/check.html",
+        {"values": {"code": code}, "errors": errors, "ballot": ballot, "edition": edition},
+        status_code=400 if errors else 200,
+    )

@@ -1,0 +1,111 @@
+"""Editions for tests: small, complete, unique per call."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from urna import seeding
+from urna.core.db import utcnow
+
+
+def edition_data(**overrides: Any) -> dict[str, Any]:
+    now = utcnow()
+    data: dict[str, Any] = {
+        "slug": "test-" + uuid.uuid4().hex[:10],
+        "name": "Budżet testowy",
+        "municipality": "Gmina Testowo",
+        "voting_opens_at": (now - timedelta(days=1)).isoformat(),
+        "voting_closes_at": (now + timedelta(days=10)).isoformat(),
+        "results_at": (now + timedelta(days=20)).isoformat(),
+        "areas": [{"code": "N", "name": "Północ"}, {"code": "S", "name": "Południe"}],
+        "streets": [
+            {"name": "ul. Lipowa", "area": "N"},
+            {"name": "ul. Łąkowa", "area": "N"},
+            {"name": "ul. Słoneczna", "area": "S"},
+        ],
+        "pools": [
+            {
+                "code": "CITY",
+                "name": "Pula ogólnomiejska",
+                "kind": "citywide",
+                "budget": 100_000_00,
+                "max_choices": 2,
+            },
+            {
+                "code": "N",
+                "name": "Pula Północ",
+                "kind": "district",
+                "area": "N",
+                "budget": 30_000_00,
+                "max_choices": 1,
+            },
+            {
+                "code": "S",
+                "name": "Pula Południe",
+                "kind": "district",
+                "area": "S",
+                "budget": 30_000_00,
+                "max_choices": 1,
+            },
+        ],
+        "projects": [
+            {
+                "number": "C1",
+                "pool": "CITY",
+                "title": "Park kieszonkowy",
+                "cost": 60_000_00,
+                "category": "zieleń",
+            },
+            {
+                "number": "C2",
+                "pool": "CITY",
+                "title": "Ścieżka rowerowa",
+                "cost": 50_000_00,
+                "category": "infrastruktura",
+            },
+            {
+                "number": "C3",
+                "pool": "CITY",
+                "title": "Koncerty w parku",
+                "cost": 10_000_00,
+                "category": "kultura",
+            },
+            {
+                "number": "N1",
+                "pool": "N",
+                "title": "Ławki na Lipowej",
+                "cost": 8_000_00,
+                "area": "N",
+            },
+            {
+                "number": "N2",
+                "pool": "N",
+                "title": "Plac zabaw Północ",
+                "cost": 25_000_00,
+                "area": "N",
+            },
+            {
+                "number": "S1",
+                "pool": "S",
+                "title": "Siłownia plenerowa",
+                "cost": 20_000_00,
+                "area": "S",
+            },
+        ],
+        "clause": {
+            "title": "Klauzula testowa",
+            "body": "## Administrator\n\nBurmistrz Testowa.",
+            "body_en": "## Controller\n\nMayor.",
+        },
+    }
+    data.update(overrides)
+    return data
+
+
+async def edition_create(app, **overrides: Any):
+    async with app.state.ctx.db() as session:
+        edition = await seeding.edition_import(session=session, data=edition_data(**overrides))
+        await session.commit()
+        return edition

@@ -1,0 +1,120 @@
+"""Drive the resident's flow over HTTP, as a browser without JavaScript would."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from urna.notify import service as notify
+from urna.notify.models import OutboxMessage
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PROJECT = re.compile(
+    r'name="project" value="(\d+)" id="p-\d+"[^>]*>\s*'
+    r'<label for="p-\d+"><span class="number">([^<]+)</span>'
+)
+RECEIPT = re.compile(r'id="receipt-code">([0-9A-Z-]+)<')
+
+
+def person(**overrides: Any) -> dict[str, str]:
+    rng = random.SystemRandom()
+    data = {
+        "first_name": rng.choice(["Anna", "Jan", "Zofia", "Łukasz", "Maria", "Piotr"]),
+        "last_name": "Test" + "".join(rng.choice("abcdefghij") for _ in range(8)),
+        "street": "ul. Lipowa",
+        "house_number": str(rng.randint(1, 200)),
+        "birth_date": f"{rng.randint(1940, 2000)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+        "phone": "60" + "".join(str(rng.randint(0, 9)) for _ in range(7)),
+    }
+    data.update(overrides)
+    return data
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+async def latest_code(app, phone_e164: str) -> str:
+    ctx = app.state.ctx
+    async with ctx.db() as session:
+        rows = (
+            await session.execute(
+                select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
+            )
+        ).scalars()
+        for message in rows:
+            if message.payload_enc is None:
+                continue
+            payload = notify.message_payload(crypto=ctx.crypto, message=message)
+            if payload["to"] == phone_e164:
+                return re.search(r"\b(\d{6})\b", payload["text"]).group(1)
+    raise AssertionError(f"no code was sent to {phone_e164}")
+
+
+def e164(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    return "+48" + digits[-9:]
+
+
+async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, Any], page: str, **kw):
+    return await client.post(url, data={**data, "csrf_token": csrf_of(page)}, **kw)
+
+
+async def reach_identity(client: httpx.AsyncClient, slug: str, **kw) -> str:
+    page = (await client.get(f"/e/{slug}/vote", **kw)).text
+    response = await post_form(client, f"/e/{slug}/vote", {"acknowledge": "yes"}, page, **kw)
+    assert response.status_code == 303, response.text
+    return (await client.get(f"/e/{slug}/vote/identity", **kw)).text
+
+
+async def reach_choices(
+    client: httpx.AsyncClient, app, slug: str, who: dict[str, str], *, headers=None
+) -> str:
+    kw = {"headers": headers} if headers else {}
+    page = await reach_identity(client, slug, **kw)
+    response = await post_form(client, f"/e/{slug}/vote/identity", who, page, **kw)
+    assert response.status_code == 303, response.text
+    if response.headers["location"].endswith("/code"):
+        page = (await client.get(f"/e/{slug}/vote/code", **kw)).text
+        code = await latest_code(app, e164(who["phone"]))
+        response = await post_form(client, f"/e/{slug}/vote/code", {"code": code}, page, **kw)
+        assert response.status_code == 303, response.text
+    return (await client.get(f"/e/{slug}/vote/choices", **kw)).text
+
+
+def project_ids(choices_page: str) -> dict[str, str]:
+    """Project number → id as offered on the choices page."""
+    return {number: pid for pid, number in PROJECT.findall(choices_page)}
+
+
+async def vote(
+    client: httpx.AsyncClient,
+    app,
+    slug: str,
+    who: dict[str, str],
+    numbers: list[str],
+    *,
+    headers=None,
+) -> httpx.Response:
+    """The whole flow; returns the response to the cast (303 to the receipt on success)."""
+    kw = {"headers": headers} if headers else {}
+    page = await reach_choices(client, app, slug, who, headers=headers)
+    ids = project_ids(page)
+    response = await post_form(
+        client, f"/e/{slug}/vote/choices", {"project": [ids[n] for n in numbers]}, page, **kw
+    )
+    assert response.status_code == 303, response.text
+    page = (await client.get(f"/e/{slug}/vote/review", **kw)).text
+    return await post_form(client, f"/e/{slug}/vote/cast", {}, page, **kw)
+
+
+async def receipt_of(client: httpx.AsyncClient, slug: str) -> str:
+    page = (await client.get(f"/e/{slug}/vote/receipt")).text
+    match = RECEIPT.search(page)
+    assert match, page
+    return match.group(1)
