@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+
 from urna.core import migrate
 from urna.core.config import Settings
 from urna.main import create_app

@@ -6,6 +6,7 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
+
 from urna.core.db import create_engine
 from urna.models import metadata
 

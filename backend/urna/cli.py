@@ -84,9 +84,7 @@ def edition_import(
             return f"edition {edition.slug} imported"
         if not slug or kind not in ("projects", "streets"):
             raise typer.BadParameter("a CSV import needs --slug and --kind projects|streets")
-        count = await seeding.edition_import_csv(
-            session=session, slug=slug, kind=kind, text=text
-        )
+        count = await seeding.edition_import_csv(session=session, slug=slug, kind=kind, text=text)
         await session.commit()
         return f"{count} {kind} added to {slug}"
 

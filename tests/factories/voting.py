@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+
 from urna.notify import service as notify
 from urna.notify.models import OutboxMessage
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from urna.core.i18n import N_
+
 
 class AppError(Exception):
     status_code = 400
-    message = "The request could not be completed."
+    message = N_("The request could not be completed.")
 
     def __init__(
         self,
@@ -25,17 +27,17 @@ class AppError(Exception):
 
 class NotFound(AppError):
     status_code = 404
-    message = "The page you asked for does not exist."
+    message = N_("The page you asked for does not exist.")
 
 
 class Forbidden(AppError):
     status_code = 403
-    message = "You may not do that."
+    message = N_("You may not do that.")
 
 
 class CsrfRejected(AppError):
     status_code = 403
-    message = (
+    message = N_(
         "The form has expired or did not come from this site. Go back, reload the page "
         "and try again."
     )
@@ -43,14 +45,14 @@ class CsrfRejected(AppError):
 
 class TooManyRequests(AppError):
     status_code = 429
-    message = "Too many attempts. Wait a few minutes and try again."
+    message = N_("Too many attempts. Wait a few minutes and try again.")
 
 
 class FormInvalid(AppError):
     """Field-level validation errors; views re-render the form with them."""
 
     status_code = 400
-    message = "Some fields need correcting."
+    message = N_("Some fields need correcting.")
 
     def __init__(self, errors: dict[str, str], *, params: dict[str, Any] | None = None) -> None:
         super().__init__(params=params)

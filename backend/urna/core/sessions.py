@@ -126,6 +126,8 @@ class SessionMiddleware:
         scope.setdefault("state", {})
         scope["state"]["session"] = session
         scope["state"]["first_page"] = session.is_new
+        if session.is_new and _is_page_visit(scope):
+            await self.store.incr(VISITS_KEY)  # the first page of a session is a visit
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -148,8 +150,6 @@ class SessionMiddleware:
             await self.store.set("sess:" + session.id, payload, ttl=self.idle)
         else:
             await self.store.touch("sess:" + session.id, ttl=self.idle)
-        if session.is_new and _is_page_visit(scope):
-            await self.store.incr(VISITS_KEY)
         if session.is_new or session.rotated_from:
             message.setdefault("headers", []).append(
                 (b"set-cookie", self._cookie(scope, session.id).encode("latin-1"))

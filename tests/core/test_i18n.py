@@ -1,0 +1,52 @@
+"""Every message of the interface has a Polish translation; money and dates read Polish."""
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from urna.core import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_message_is_translated_to_polish(tmp_path):
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "frontend/locale/babel.cfg",
+            "-k",
+            "N_",
+            "-o",
+            str(pot),
+            "--no-location",
+            "--omit-header",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with pot.open("rb") as handle:
+        wanted = {m.id for m in read_po(handle) if m.id}
+    with (ROOT / "frontend/locale/pl/LC_MESSAGES/messages.po").open("rb") as handle:
+        polish = {m.id: m.string for m in read_po(handle, locale="pl") if m.id}
+    untranslated = sorted(
+        str(m)
+        for m in wanted
+        if not polish.get(m) or (isinstance(polish[m], tuple) and not all(polish[m]))
+    )
+    assert untranslated == []
+
+
+def test_polish_formats():
+    assert i18n.format_money(123456789) == "1\u00a0234\u00a0567,89\u00a0zł"
+    assert i18n.format_money(5000000) == "50\u00a0000\u00a0zł"
+    assert i18n.format_datetime(datetime(2027, 5, 31, 21, 59, tzinfo=UTC)) == "31.05.2027, 23:59"

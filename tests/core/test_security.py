@@ -1,0 +1,152 @@
+"""Security baseline: headers, session cookies, CSRF, trusted proxies, visit counter."""
+
+import json
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+
+from tests.factories.editions import edition_create
+from tests.factories.voting import csrf_of, person, reach_choices, reach_identity
+from urna.core.sessions import VISITS_KEY
+
+pytestmark = pytest.mark.flow
+
+
+async def test_security_headers_on_pages_errors_and_static(client):
+    for url in ("/", "/no-such-page", "/static/css/urna.css"):
+        response = await client.get(url)
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "same-origin"
+        assert "strict-transport-security" not in response.headers  # plain HTTP here
+    assert (await client.get("/")).headers["cache-control"] == "no-store"
+    assert "max-age" in (await client.get("/static/css/urna.css")).headers["cache-control"]
+
+
+async def test_personal_pages_are_not_kept_in_history_or_cache(app, client):
+    edition = await edition_create(app)
+    page = await reach_identity(client, edition.slug)
+    assert 'hx-history="false"' in page
+    response = await client.get(f"/e/{edition.slug}/vote/identity")
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_session_cookie_is_a_session_cookie_only(client):
+    response = await client.get("/")
+    cookie = response.headers["set-cookie"]
+    name, _, rest = cookie.partition("=")
+    assert name == "urna_sid"
+    sid = rest.split(";")[0]
+    assert len(sid) >= 43  # 256 random bits, urlsafe base64
+    attributes = [part.strip().lower() for part in cookie.split(";")[1:]]
+    assert "httponly" in attributes and "samesite=lax" in attributes and "path=/" in attributes
+    assert not any(a.startswith(("expires", "max-age")) for a in attributes)
+    assert len(response.headers.get_list("set-cookie")) == 1  # no other cookie, ever
+
+
+async def test_https_behind_a_trusted_proxy_gets_host_prefix_secure_and_hsts(app):
+    transport = ASGITransport(app=app, client=("127.0.0.1", 1234))
+    async with AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.get(
+            "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+        )
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("__Host-urna_sid=") and "Secure" in cookie
+    assert "max-age=31536000" in response.headers["strict-transport-security"]
+
+
+async def test_forwarded_for_is_ignored_from_an_untrusted_peer(app):
+    from fastapi import Request
+
+    seen = {}
+
+    async def whoami(request: Request):
+        seen["ip"] = request.client.host
+        return {}
+
+    app.add_api_route("/_test/ip", whoami)
+    try:
+        untrusted = ASGITransport(app=app, client=("198.51.100.7", 1234))
+        async with AsyncClient(transport=untrusted, base_url="http://testserver") as http:
+            await http.get("/_test/ip", headers={"X-Forwarded-For": "1.2.3.4"})
+        assert seen["ip"] == "198.51.100.7"  # spoofed header from an untrusted peer: ignored
+        trusted = ASGITransport(app=app, client=("127.0.0.1", 1234))
+        async with AsyncClient(transport=trusted, base_url="http://testserver") as http:
+            await http.get("/_test/ip", headers={"X-Forwarded-For": "1.2.3.4, 10.9.9.9, 127.0.0.1"})
+        # the rightmost hop that is not a configured proxy is the client
+        assert seen["ip"] == "10.9.9.9"
+    finally:
+        app.router.routes.pop()
+
+
+async def test_csrf_token_is_required_on_every_post(app, client):
+    edition = await edition_create(app)
+    page = (await client.get(f"/e/{edition.slug}/vote")).text
+    missing = await client.post(f"/e/{edition.slug}/vote", data={"acknowledge": "yes"})
+    assert missing.status_code == 403 and "Formularz wygasł" in missing.text
+    wrong = await client.post(
+        f"/e/{edition.slug}/vote", data={"acknowledge": "yes", "csrf_token": "x" * 43}
+    )
+    assert wrong.status_code == 403
+    cross = await client.post(
+        f"/e/{edition.slug}/vote",
+        data={"acknowledge": "yes", "csrf_token": csrf_of(page)},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert cross.status_code == 403
+    header = await client.post(
+        f"/e/{edition.slug}/vote",
+        data={"acknowledge": "yes"},
+        headers={"X-CSRF-Token": csrf_of(page)},
+    )
+    assert header.status_code == 303
+
+
+async def test_session_id_rotates_when_identity_is_confirmed(app, client):
+    edition = await edition_create(app)
+    await client.get("/")
+    before = client.cookies.get("urna_sid")
+    await reach_choices(client, app, edition.slug, person())
+    after = client.cookies.get("urna_sid")
+    assert before and after and before != after
+    store = app.state.ctx.store
+    assert await store.get("sess:" + before) is None  # the old id is gone server-side
+
+
+async def test_session_holds_only_what_the_policy_names(app, client):
+    edition = await edition_create(app)
+    await reach_choices(client, app, edition.slug, person())
+    raw = await app.state.ctx.store.get("sess:" + client.cookies.get("urna_sid"))
+    data = json.loads(raw)
+    assert set(data) <= {"created", "csrf", "lang", "vote", "receipt"}
+    # the identity in the session is encrypted: no clear name or phone
+    assert "Test" not in json.dumps(data["vote"].get("fields_enc"))
+
+
+async def test_idle_timeout_is_set_on_the_stored_session(app, client):
+    store = app.state.ctx.store
+    await client.get("/")
+    sid = client.cookies.get("urna_sid")
+    if hasattr(store, "_redis"):
+        ttl = await store._redis.ttl("sess:" + sid)
+        assert 0 < ttl <= 15 * 60
+    else:
+        value, expires = store._data["sess:" + sid]
+        import time
+
+        assert 0 < expires - time.monotonic() <= 15 * 60
+
+
+async def test_visit_counter_counts_first_pages_of_sessions_only(app, client):
+    store = app.state.ctx.store
+    start = int(await store.get(VISITS_KEY) or 0)
+    await client.get("/")  # new session: a visit
+    await client.get("/")  # same session: not a visit
+    await client.get("/receipt")
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as other:
+        page = (await other.get("/")).text
+    end = int(await store.get(VISITS_KEY))
+    assert end - start == 2  # tests in this process run one at a time
+    assert f"Odwiedziny: {end}" in page

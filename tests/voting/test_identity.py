@@ -1,0 +1,133 @@
+"""Identity rules: what a resident may type, and what counts as the same person."""
+
+from datetime import date
+
+import pytest
+
+from urna.voting import identity as rules
+
+TODAY = date(2027, 5, 10)
+STREETS = {rules.normalise("ul. Lipowa"), rules.normalise("ul. Łąkowa")}
+FULL = ["first_name", "last_name", "address", "birth_date", "phone", "pesel", "email"]
+
+
+def check(form, required=FULL):
+    return rules.identity_validate(form, required=required, today=TODAY, known_streets=STREETS)
+
+
+def adult(**overrides):
+    form = {
+        "first_name": "Łukasz",
+        "last_name": "Nowak-Kowalski",
+        "street": "ul. Lipowa",
+        "house_number": "12a/3",
+        "birth_date": "1985-03-07",
+        "phone": "600 100 200",
+        "pesel": "85030712342",
+        "email": "Lukasz.Nowak@Example.PL",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_valid_adult_is_cleaned_and_normalised():
+    result = check(adult(pesel="85030700000"))  # checksum fixed below
+    assert "pesel" in result.errors  # a wrong checksum is refused
+    from stdnum.pl import pesel
+
+    good = "8503071234" + pesel.calc_check_digit("8503071234")
+    result = check(adult(pesel=good))
+    assert result.errors == {}
+    person = result.identity
+    assert person.phone == "+48600100200"
+    assert person.email == "lukasz.nowak@example.pl"
+    assert person.fields["house_number"] == "12A/3"
+    assert person.age == 42 and person.guardian_role is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "12345", "This phone number is not valid"),
+        ("phone", "", "This field is required."),
+        ("street", "ul. Nieistniejąca", "not in the register"),
+        ("house_number", "dwanaście", "Give the house number"),
+        ("birth_date", "2099-01-01", "cannot be in the future"),
+        ("birth_date", "31.02.1980", "Give the date as"),
+        ("birth_date", "1850-01-01", "Check the year of birth"),
+        ("first_name", "<script>", "Use letters only"),
+        ("email", "not-an-address", "e-mail address is not valid"),
+        ("pesel", "12345678901", "PESEL number is not valid"),
+    ],
+)
+def test_bad_input_gets_a_message_for_that_field(field, value, message):
+    result = check(
+        adult(**{field: value}),
+        required=[*FULL[:5], field] if field in ("pesel", "email") else FULL[:5],
+    )
+    assert message in result.errors[field]
+
+
+def test_only_required_fields_are_read():
+    result = check(
+        {"first_name": "Anna", "last_name": "Nowak", "pesel": "garbage"},
+        ["first_name", "last_name"],
+    )
+    assert result.errors == {}
+    assert set(result.identity.fields) == {"first_name", "last_name"}
+    assert result.identity.pesel is None
+
+
+def test_birth_date_must_match_pesel():
+    from stdnum.pl import pesel
+
+    number = "9001011234"
+    number += pesel.calc_check_digit(number)
+    result = check(adult(pesel=number, birth_date="1990-01-02"))
+    assert "does not match the PESEL" in result.errors["birth_date"]
+
+
+def test_child_under_13_needs_a_guardian_voting_on_behalf():
+    form = adult(birth_date="2018-01-01")
+    result = check(form, FULL[:5])
+    assert "guardian_name" in result.errors
+    assert "on the child's behalf" in result.errors["guardian_declaration"]
+    form.update(guardian_name="Ewa Nowak", guardian_declaration="consent")
+    assert "guardian_declaration" in check(form, FULL[:5]).errors  # wrong declaration kind
+    form["guardian_declaration"] = "on_behalf"
+    result = check(form, FULL[:5])
+    assert result.errors == {}
+    assert result.identity.guardian_role == "on_behalf"
+    assert result.identity.fields["guardian_name"] == "Ewa Nowak"
+
+
+def test_teenager_votes_with_guardian_consent():
+    form = adult(birth_date="2011-05-10", guardian_name="Jan Nowak", guardian_declaration="consent")
+    result = check(form, FULL[:5])
+    assert result.errors == {}
+    assert result.identity.age == 16 and result.identity.guardian_role == "consent"
+    assert rules.age_band(result.identity.age) == "13-17"
+
+
+def test_same_person_typed_differently_has_the_same_key():
+    one = check(adult(), FULL[:5]).identity
+    two = check(
+        adult(
+            first_name="  lukasz ",
+            last_name="NOWAK-KOWALSKI",
+            street="UL. LIPOWA",
+            house_number="12A / 7",
+        ),
+        FULL[:5],
+    ).identity
+    assert rules.identity_key_material(one) == rules.identity_key_material(two)
+    other = check(adult(first_name="Marek"), FULL[:5]).identity
+    assert rules.identity_key_material(other) != rules.identity_key_material(one)
+
+
+@pytest.mark.parametrize(
+    ("age", "band"),
+    [(0, "0-12"), (12, "0-12"), (13, "13-17"), (18, "18-24"), (64, "55-64"), (99, "65+")],
+)
+def test_age_bands(age, band):
+    assert rules.age_band(age) == band
