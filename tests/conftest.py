@@ -110,6 +110,7 @@ def make_settings(database_url: str, **overrides) -> Settings:
         otp_send_per_ip="1000/minute",
         otp_resend_per_contact="3/10 minutes",
         receipt_check_per_ip="1000/minute",
+        edition_cache_seconds=0,
     )
     values.update(overrides)
     return Settings(**values)

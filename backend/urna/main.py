@@ -28,6 +28,7 @@ from urna.core.sessions import SessionMiddleware
 from urna.core.store import create_limits_storage, create_store
 from urna.core.templating import Templates, is_htmx
 from urna.core.views import router as core_router
+from urna.editions import service as editions_service
 from urna.editions.views import router as editions_router
 from urna.notify import service as notify
 from urna.notify.providers import provider_for
@@ -70,6 +71,7 @@ def build_context(settings: Settings) -> AppContext:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     i18n.load_catalogues(settings.frontend_dir / "locale")
+    editions_service.snapshot_cache_configure(seconds=settings.edition_cache_seconds)
     ctx = build_context(settings)
 
     @asynccontextmanager

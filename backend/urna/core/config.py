@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     smtp_from: str = "bo@example.invalid"
     demo_show_codes: bool = False
 
-    db_pool_size: int = 10
+    db_pool_size: int = 20
+    edition_cache_seconds: float = 5.0
 
     @field_validator("trusted_proxies", mode="after")
     @classmethod

@@ -73,8 +73,10 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.close()
 
         return engine
+    # Overflow connections are closed on return; a pool large enough for the steady
+    # load avoids reconnecting (and re-introspecting types) under a burst.
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+        url, pool_size=pool_size, max_overflow=max(2, pool_size // 4), pool_pre_ping=False
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,6 +67,56 @@ async def editions_list(*, session: AsyncSession) -> Sequence[Edition]:
     return await repository.editions_all(session)
 
 
+@dataclass(frozen=True)
+class EditionSnapshot:
+    """An edition with its pools, areas and projects, read-only and detached from any
+    database session, so that one process can serve it to many requests."""
+
+    edition: Edition
+    pools: tuple[Pool, ...]
+    areas: tuple[Area, ...]
+    projects: tuple[Project, ...]
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({p.category for p in self.projects if p.category})
+
+
+_snapshots: dict[str, tuple[float, EditionSnapshot]] = {}
+_snapshot_seconds = 5.0
+
+
+def snapshot_cache_configure(*, seconds: float) -> None:
+    """How long a process may reuse an edition whose rules are frozen (0 = never)."""
+    global _snapshot_seconds
+    _snapshot_seconds = seconds
+    _snapshots.clear()
+
+
+async def edition_snapshot(*, session: AsyncSession, slug: str) -> EditionSnapshot:
+    """The edition as the public pages and the vote see it.
+
+    Once voting opens its rules are frozen (``rules_ensure_editable``), so the snapshot
+    is cached per process for a few seconds: the cast and the catalogue then cost no
+    query for the edition. An upcoming edition, still editable, is always read afresh.
+    """
+    cached = _snapshots.get(slug)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    edition = await edition_get(session=session, slug=slug)
+    snapshot = EditionSnapshot(
+        edition=edition,
+        pools=tuple(await repository.pools_of(session, edition.id)),
+        areas=tuple(await repository.areas_of(session, edition.id)),
+        projects=tuple(await repository.projects_search(session, edition.id)),
+    )
+    for item in (edition, *snapshot.pools, *snapshot.areas, *snapshot.projects):
+        session.expunge(item)  # a later rollback in this session must not expire them
+    if _snapshot_seconds > 0 and edition_phase(edition) != "upcoming":
+        _snapshots[slug] = (time.monotonic() + _snapshot_seconds, snapshot)
+    return snapshot
+
+
 @dataclass
 class Catalogue:
     pools: Sequence[Pool]
@@ -74,37 +125,42 @@ class Catalogue:
     projects: Sequence[Project]
 
 
-async def catalogue_search(
+def catalogue_search(
     *,
-    session: AsyncSession,
-    edition: Edition,
+    snapshot: EditionSnapshot,
     pool_code: str | None = None,
     area_code: str | None = None,
     category: str | None = None,
     text: str | None = None,
 ) -> Catalogue:
-    pools = await repository.pools_of(session, edition.id)
-    areas = await repository.areas_of(session, edition.id)
-    pool_id = next((p.id for p in pools if p.code == pool_code), None) if pool_code else None
-    area_id = next((a.id for a in areas if a.code == area_code), None) if area_code else None
-    projects = await repository.projects_search(
-        session,
-        edition.id,
-        pool_id=pool_id,
-        area_id=area_id,
-        category=category or None,
-        text=(text or "").strip()[:100] or None,
-    )
+    """Filter the projects of an edition (a few hundred at most: done in memory)."""
+    pool_id = next((p.id for p in snapshot.pools if p.code == pool_code), -1) if pool_code else None
+    area_id = next((a.id for a in snapshot.areas if a.code == area_code), -1) if area_code else None
+    needle = (text or "").strip()[:100].casefold()
+    projects = [
+        project
+        for project in snapshot.projects
+        if (pool_id is None or project.pool_id == pool_id)
+        and (area_id is None or project.area_id == area_id)
+        and (not category or project.category == category)
+        and (
+            not needle
+            or any(
+                needle in field.casefold()
+                for field in (project.title, project.description, project.number, project.location)
+            )
+        )
+    ]
     return Catalogue(
-        pools=pools,
-        areas=areas,
-        categories=await repository.categories_of(session, edition.id),
+        pools=snapshot.pools,
+        areas=snapshot.areas,
+        categories=snapshot.categories,
         projects=projects,
     )
 
 
-async def project_get(*, session: AsyncSession, edition: Edition, number: str) -> Project:
-    project = await repository.project_by_number(session, edition.id, number)
+def project_get(*, snapshot: EditionSnapshot, number: str) -> Project:
+    project = next((p for p in snapshot.projects if p.number == number), None)
     if project is None:
         raise NotFound()
     return project

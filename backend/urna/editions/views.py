@@ -22,8 +22,9 @@ async def home(request: Request, db: AsyncSession = Depends(get_db)):
 
 @router.get("/e/{slug}")
 async def edition_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    edition = await service.edition_get(session=db, slug=slug)
-    catalogue = await service.catalogue_search(session=db, edition=edition)
+    snapshot = await service.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
+    catalogue = service.catalogue_search(snapshot=snapshot)
     return await get_ctx(request).templates.render(
         request,
         "editions/edition.html",
@@ -41,9 +42,10 @@ async def catalogue(
     q: str | None = None,
     db: AsyncSession = Depends(get_db),
 ):
-    edition = await service.edition_get(session=db, slug=slug)
-    result = await service.catalogue_search(
-        session=db, edition=edition, pool_code=pool, area_code=area, category=category, text=q
+    snapshot = await service.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
+    result = service.catalogue_search(
+        snapshot=snapshot, pool_code=pool, area_code=area, category=category, text=q
     )
     return await get_ctx(request).templates.render(
         request,
@@ -68,9 +70,10 @@ async def catalogue(
 async def project_page(
     request: Request, slug: str, number: str, db: AsyncSession = Depends(get_db)
 ):
-    edition = await service.edition_get(session=db, slug=slug)
-    project = await service.project_get(session=db, edition=edition, number=number)
-    catalogue = await service.catalogue_search(session=db, edition=edition)
+    snapshot = await service.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
+    project = service.project_get(snapshot=snapshot, number=number)
+    catalogue = service.catalogue_search(snapshot=snapshot)
     return await get_ctx(request).templates.render(
         request,
         "editions/project.html",

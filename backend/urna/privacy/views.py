@@ -64,5 +64,5 @@ async def accessibility(
 async def clause(
     request: Request, slug: str, version: int | None = None, db: AsyncSession = Depends(get_db)
 ):
-    edition = await editions.edition_get(session=db, slug=slug)
+    edition = (await editions.edition_snapshot(session=db, slug=slug)).edition
     return await _document_page(request, db, "clause", version, edition)

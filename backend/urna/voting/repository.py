@@ -63,12 +63,19 @@ _CAST_PG = text(
 
 
 async def ballot_insert(session: AsyncSession, row: BallotRow) -> int:
-    """Insert voter, ballot and choices; raises IntegrityError on any UNIQUE conflict."""
+    """Insert voter, ballot and choices, committed; IntegrityError on any UNIQUE conflict.
+
+    On SQLite the three inserts run in the session's transaction, committed by the caller.
+    """
     values = {k: getattr(row, k) for k in row.__dataclass_fields__ if k != "choices"}
     if is_postgres(session):
         values["project_ids"] = [project for project, _ in row.choices]
         values["pool_ids"] = [pool for _, pool in row.choices]
-        return (await session.execute(_CAST_PG, values)).scalar_one()
+        # One statement is atomic by itself: run it in autocommit, so the vote costs one
+        # round trip (no BEGIN/COMMIT) and is durable when this call returns.
+        async with session.bind.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return (await autocommit.execute(_CAST_PG, values)).scalar_one()
     voter_fields = {k: values[k] for k in Voter.model_fields if k in values}
     voter_fields["created_at"] = row.submitted_at
     voter_id = (

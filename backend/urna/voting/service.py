@@ -27,6 +27,7 @@ from urna.core.i18n import N_
 from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition, Pool, Project
+from urna.editions.service import EditionSnapshot
 from urna.notify import service as notify
 from urna.voting import identity as rules
 from urna.voting import repository
@@ -268,21 +269,17 @@ class PoolChoice:
         return len(self.chosen)
 
 
-async def ballot_options(
-    *, session: AsyncSession, edition: Edition, state: VoteState
-) -> list[PoolChoice]:
+def ballot_options(*, snapshot: EditionSnapshot, state: VoteState) -> list[PoolChoice]:
     """The pools this resident may vote in, with their projects and current picks."""
     if not state.confirmed:
         raise FlowOutOfOrder()
-    pools = await editions_repository.pools_of(session, edition.id)
-    projects = await editions_repository.projects_search(session, edition.id)
     by_pool: dict[int, list[Project]] = defaultdict(list)
-    for project in projects:
+    for project in snapshot.projects:
         by_pool[project.pool_id].append(project)
     return [
         PoolChoice(pool=pool, projects=by_pool[pool.id], chosen=state.choices.get(str(pool.id), []))
-        for pool in pools
-        if _pool_open_to(pool, edition, state)
+        for pool in snapshot.pools
+        if _pool_open_to(pool, snapshot.edition, state)
     ]
 
 

@@ -54,7 +54,8 @@ def _meta(request: Request, ctx: AppContext) -> service.RequestMeta:
 
 @router.get("/e/{slug}/vote")
 async def clause_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)
     return await _render_clause(request, db, edition)
 
@@ -78,7 +79,8 @@ async def _render_clause(request: Request, db: AsyncSession, edition: Edition, e
 
 @router.post("/e/{slug}/vote")
 async def clause_acknowledge(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     form = await _form(request)
     clause = await privacy.document_current(session=db, kind="clause", edition=edition)
     try:
@@ -113,7 +115,8 @@ async def _render_identity(request, db, edition, *, values=None, errors=None, st
 
 @router.get("/e/{slug}/vote/identity")
 async def identity_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     _state(request, edition)
     return await _render_identity(request, db, edition)
 
@@ -121,7 +124,8 @@ async def identity_page(request: Request, slug: str, db: AsyncSession = Depends(
 @router.post("/e/{slug}/vote/identity")
 async def identity_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     ctx = get_ctx(request)
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     state = _state(request, edition)
     form = await _form(request)
     try:
@@ -171,7 +175,8 @@ async def _render_code(
 
 @router.get("/e/{slug}/vote/code")
 async def code_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     state = _state(request, edition)
     if state.confirmed:
         return _see_other(f"/e/{slug}/vote/choices")
@@ -181,7 +186,8 @@ async def code_page(request: Request, slug: str, db: AsyncSession = Depends(get_
 @router.post("/e/{slug}/vote/code")
 async def code_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     ctx = get_ctx(request)
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     state = _state(request, edition)
     form = await _form(request)
     try:
@@ -206,7 +212,8 @@ async def code_submit(request: Request, slug: str, db: AsyncSession = Depends(ge
 @router.post("/e/{slug}/vote/code/resend")
 async def code_resend(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     ctx = get_ctx(request)
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     state = _state(request, edition)
     try:
         await service.code_send(
@@ -241,18 +248,20 @@ async def _render_choices(request, edition, options, *, errors=None, status_code
 
 @router.get("/e/{slug}/vote/choices")
 async def choices_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     state = _state(request, edition)
-    options = await service.ballot_options(session=db, edition=edition, state=state)
+    options = service.ballot_options(snapshot=snapshot, state=state)
     return await _render_choices(request, edition, options)
 
 
 @router.post("/e/{slug}/vote/choices")
 async def choices_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     """Without JS: save and go to review. With htmx (live): return the summary only."""
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     state = _state(request, edition)
-    options = await service.ballot_options(session=db, edition=edition, state=state)
+    options = service.ballot_options(snapshot=snapshot, state=state)
     picked = (await request.form()).getlist("project")
     live = request.headers.get("hx-request") == "true" and request.query_params.get("live")
     errors = service.choices_apply(options=options, state=state, picked=picked, strict=not live)
@@ -269,9 +278,10 @@ async def choices_submit(request: Request, slug: str, db: AsyncSession = Depends
 
 @router.get("/e/{slug}/vote/review")
 async def review_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     state = _state(request, edition)
-    options = await service.ballot_options(session=db, edition=edition, state=state)
+    options = service.ballot_options(snapshot=snapshot, state=state)
     if not state.choices:
         return _see_other(f"/e/{slug}/vote/choices")
     return await get_ctx(request).templates.render(
@@ -283,12 +293,13 @@ async def review_page(request: Request, slug: str, db: AsyncSession = Depends(ge
 async def cast(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     ctx = get_ctx(request)
     session: Session = request.state.session
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     done = session.get("receipt")
     if session.get("vote") is None and done and done.get("edition") == slug:
         return _see_other(f"/e/{slug}/vote/receipt")  # resubmitted after the receipt
     state = _state(request, edition)
-    options = await service.ballot_options(session=db, edition=edition, state=state)
+    options = service.ballot_options(snapshot=snapshot, state=state)
     try:
         receipt = await service.ballot_cast(
             session=db,
@@ -310,7 +321,8 @@ async def cast(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
 
 @router.get("/e/{slug}/vote/receipt")
 async def receipt_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    edition = snapshot.edition
     done = request.state.session.get("receipt")
     if not done or done.get("edition") != slug:
         return _see_other(f"/e/{slug}")

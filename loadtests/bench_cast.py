@@ -1,0 +1,310 @@
+"""Cast throughput (votes/s, p95) of Urna next to the floor of ../shared/bench, one run.
+
+    python loadtests/bench_cast.py [--duration 10] [--connections 32] [--workers 2]
+
+Starts, on this machine: the floor service (shared/bench/floor_app.py, 2 workers) and
+Urna (2 uvicorn workers) on PostgreSQL + Redis, each with a fresh database. Urna's cast
+needs a confirmed voting session: they are prepared directly in Redis (one per request,
+same format the app writes), so the figure is the cost of the cast request itself —
+session load, CSRF check, validation, the one-statement transaction, session save.
+Prints requests/s, p95 and the ratio to the floor; ``wrk`` must be installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_BENCH = Path(os.environ.get("URNA_FLOOR_DIR", ROOT.parent / "shared" / "bench"))
+PG = os.environ.get("URNA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("URNA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+sys.path.insert(0, str(ROOT))
+
+
+def key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+async def create_db(name: str, sql: str | None = None) -> None:
+    conn = await asyncpg.connect(PG + "/postgres")
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    if sql:
+        conn = await asyncpg.connect(f"{PG}/{name}")
+        await conn.execute(sql)
+        await conn.close()
+
+
+async def drop_db(name: str) -> None:
+    conn = await asyncpg.connect(PG + "/postgres")
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+def start(cmd: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        cmd,
+        env={**os.environ, **env},
+        cwd=cwd,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer in {timeout}s")
+
+
+def wrk(url: str, *, duration: int, connections: int, script: Path, args: list[str] = ()) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url]
+    if args:
+        cmd += ["--", *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p95 = int(re.search(r"P95_US (\d+)", out).group(1)) / 1000
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": rps,
+        "p95_ms": p95,
+        "non_2xx_3xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, path: Path) -> str:
+    """Create an edition and ``count`` confirmed sessions with choices; return the slug."""
+    for name, value in settings_env.items():
+        os.environ[name] = value
+    from redis.asyncio import Redis
+
+    from tests.factories.editions import edition_data
+    from urna import seeding
+    from urna.core.config import Settings
+    from urna.core.crypto import Crypto
+    from urna.core.db import create_engine, session_factory, utcnow
+    from urna.editions import repository
+    from urna.privacy import service as privacy
+    from urna.voting.service import IDENTITY_CONTEXT, RECEIPT_ALPHABET, VoteState
+
+    settings = Settings()
+    crypto = Crypto(settings)
+    engine = create_engine(db_url)
+    async with session_factory(engine)() as session:
+        edition = await seeding.edition_import(
+            session=session,
+            data=edition_data(
+                confirmation_channel="none",
+                required_fields=["first_name", "last_name", "address", "birth_date"],
+                voting_closes_at=(utcnow() + timedelta(hours=2)).isoformat(),
+            ),
+        )
+        await session.commit()
+        clause = await privacy.document_current(session=session, kind="clause", edition=edition)
+        pools = {p.code: p.id for p in await repository.pools_of(session, edition.id)}
+        projects = {p.number: p.id for p in await repository.projects_search(session, edition.id)}
+    await engine.dispose()
+    redis = Redis.from_url(REDIS)
+    lines = []
+    pipe = redis.pipeline(transaction=False)
+    for i in range(count):
+        sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        state = VoteState(
+            edition=edition.slug,
+            clause_id=clause.id,
+            channel="none",
+            fields_enc=crypto.encrypt_text(
+                {"first_name": "Bench", "last_name": f"V{i}"}, context=IDENTITY_CONTEXT
+            ),
+            identity_key=crypto.keyed_hash(scope=f"edition:{edition.id}", value=f"bench|{i}"),
+            area_id=None,
+            age_band="25-34",
+            confirmed=True,
+            receipt="".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12)),
+            choices={str(pools["CITY"]): [projects["C1"], projects["C3"]]},
+        )
+        data = {"created": time.time(), "csrf": csrf, "vote": state.dump()}
+        pipe.set("sess:" + sid, json.dumps(data, separators=(",", ":")), ex=900)
+        lines.append(f"{sid} {csrf}")
+        if i % 2000 == 1999:
+            await pipe.execute()
+    await pipe.execute()
+    await redis.aclose()
+    path.write_text("\n".join(lines) + "\n")
+    return edition.slug
+
+
+async def count_ballots(db_url: str) -> int:
+    conn = await asyncpg.connect(db_url.replace("+asyncpg", ""))
+    value = await conn.fetchval("SELECT count(*) FROM ballot")
+    await conn.close()
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sessions", type=int, default=60_000)
+    options = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: `make wrk` (Debian package wrk)")
+    if not (SHARED_BENCH / "floor_app.py").exists():
+        sys.exit(f"the floor is missing: {SHARED_BENCH}/floor_app.py (set URNA_FLOOR_DIR)")
+    tag = uuid.uuid4().hex[:8]
+    floor_db, urna_db = f"floorbench_{tag}", f"urna_bench_{tag}"
+    env = {
+        "URNA_ENVIRONMENT": "test",
+        "URNA_DATABASE_URL": f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{urna_db}",
+        "URNA_REDIS_URL": REDIS,
+        "URNA_SECRET_KEY": key(),
+        "URNA_DATA_KEY": key(),
+        "URNA_HMAC_KEY": key(),
+        "URNA_NOTIFY_PROVIDER": "outbox",
+    }
+    sessions_file = ROOT / "var" / f"bench-sessions-{tag}.txt"
+    sessions_file.parent.mkdir(exist_ok=True)
+    procs: list[subprocess.Popen] = []
+    results: dict[str, dict] = {}
+    try:
+        asyncio.run(
+            create_db(
+                floor_db,
+                "create table vote(id bigserial primary key, voter_key text unique not null, "
+                "projects text, ip inet, at timestamptz default now())",
+            )
+        )
+        asyncio.run(create_db(urna_db))
+        from urna.core import migrate
+
+        migrate.upgrade(env["URNA_DATABASE_URL"])
+        slug = asyncio.run(
+            prepare_urna(env["URNA_DATABASE_URL"], env, options.sessions, sessions_file)
+        )
+        python = sys.executable
+        floor = start(
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "floor_app:app",
+                "--workers",
+                str(options.workers),
+                "--port",
+                "8099",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            {"LIMIT_DSN": f"{PG}/{floor_db}"},
+            SHARED_BENCH,
+        )
+        procs.append(floor)
+        urna = start(
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "urna.main:create_app",
+                "--factory",
+                "--workers",
+                str(options.workers),
+                "--port",
+                "8098",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--no-server-header",
+            ],
+            env,
+            ROOT,
+        )
+        procs.append(urna)
+        wait_ready("http://127.0.0.1:8099/", floor)
+        wait_ready("http://127.0.0.1:8098/healthz", urna)
+        here = Path(__file__).parent
+        run = dict(duration=options.duration, connections=options.connections)
+        results["floor_bare"] = wrk("http://127.0.0.1:8099/", script=here / "floor_p95.lua", **run)
+        floor_vote_script = here / "var-floor-vote.lua"
+        floor_vote_script.write_text(
+            (SHARED_BENCH / "floor_vote.lua").read_text()
+            + "\n"
+            + (here / "floor_p95.lua").read_text()
+        )
+        try:
+            results["floor_vote"] = wrk(
+                "http://127.0.0.1:8099/vote", script=floor_vote_script, **run
+            )
+        finally:
+            floor_vote_script.unlink()
+        before = asyncio.run(count_ballots(env["URNA_DATABASE_URL"]))
+        results["urna_cast"] = wrk(
+            "http://127.0.0.1:8098/",
+            script=here / "cast.lua",
+            args=[str(sessions_file), "2", f"/e/{slug}/vote/cast"],
+            **run,
+        )
+        ballots = asyncio.run(count_ballots(env["URNA_DATABASE_URL"])) - before
+        results["urna_cast"]["ballots_written"] = ballots
+        results["urna_cast"]["ballots_per_s"] = round(ballots / options.duration, 1)
+    finally:
+        for proc in procs:
+            stop(proc)
+        sessions_file.unlink(missing_ok=True)
+        asyncio.run(drop_db(floor_db))
+        asyncio.run(drop_db(urna_db))
+    ratio = results["urna_cast"]["ballots_per_s"] / results["floor_vote"]["rps"]
+    print(f"{'run':<14}{'req/s':>10}{'p95 ms':>10}{'errors':>8}")
+    for name, r in results.items():
+        print(f"{name:<14}{r['rps']:>10.0f}{r['p95_ms']:>10.1f}{r['non_2xx_3xx']:>8}")
+    print(
+        f"urna cast: {results['urna_cast']['ballots_written']} ballots committed "
+        f"= {results['urna_cast']['ballots_per_s']} votes/s"
+    )
+    print(f"ratio urna cast / floor durable vote = {ratio:.2f} (target >= 0.5)")
+    out = ROOT / "loadtests" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"cast-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
+        json.dumps({**results, "ratio": ratio}, indent=2)
+    )
+
+
+if __name__ == "__main__":
+    main()
