@@ -166,7 +166,7 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
             await pipe.execute()
     await pipe.execute()
     await redis.aclose()
-    path.write_text("\n".join(lines) + "\n")
+    await asyncio.to_thread(path.write_text, "\n".join(lines) + "\n")
     return edition.slug
 
 
