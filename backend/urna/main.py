@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store=ctx.store,
         idle_seconds=settings.session_idle_seconds,
         absolute_seconds=settings.session_absolute_seconds,
+        skip_prefixes=("/static/", "/staff"),
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -68,7 +69,7 @@ def new_session_data() -> dict[str, Any]:
     return {"created": time.time(), "csrf": secrets.token_urlsafe(32)}
 
 
-def _read_cookie(scope: Scope) -> str | None:
+def _read_cookie(scope: Scope, policy: CookiePolicy) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == b"cookie":
             cookie = SimpleCookie()
@@ -76,7 +77,7 @@ def _read_cookie(scope: Scope) -> str | None:
                 cookie.load(value.decode("latin-1"))
             except Exception:  # noqa: BLE001 - a malformed cookie header is no session
                 return None
-            for key in (SECURE_COOKIE_NAME, COOKIE_NAME):
+            for key in (policy.secure_name, policy.name):
                 if key in cookie:
                     return cookie[key].value
     return None
@@ -89,8 +90,26 @@ def _is_page_visit(scope: Scope) -> bool:
     return b"hx-request" not in headers
 
 
+@dataclass(frozen=True)
+class CookiePolicy:
+    """One kind of session: residents' (whole site, Lax) or staff's (/staff, Strict)."""
+
+    name: str
+    secure_name: str
+    path: str
+    same_site: str
+    key_prefix: str
+    count_visits: bool
+
+
+RESIDENT_COOKIE = CookiePolicy(COOKIE_NAME, SECURE_COOKIE_NAME, "/", "Lax", "sess:", True)
+
+
 class SessionMiddleware:
-    """Loads the session before the app, saves it before the response starts."""
+    """Loads the session before the app, saves it before the response starts.
+
+    ``only_prefixes`` / ``skip_prefixes`` choose the paths this kind of session serves;
+    the session is found in ``request.state.session`` either way."""
 
     def __init__(
         self,
@@ -99,34 +118,43 @@ class SessionMiddleware:
         store: Store,
         idle_seconds: int,
         absolute_seconds: int,
+        policy: CookiePolicy = RESIDENT_COOKIE,
         skip_prefixes: tuple[str, ...] = ("/static/",),
+        only_prefixes: tuple[str, ...] | None = None,
     ) -> None:
         self.app = app
         self.store = store
         self.idle = idle_seconds
         self.absolute = absolute_seconds
+        self.policy = policy
         self.skip_prefixes = skip_prefixes
+        self.only_prefixes = only_prefixes
+
+    def _serves(self, path: str) -> bool:
+        if path.startswith(self.skip_prefixes):
+            return False
+        return self.only_prefixes is None or path.startswith(self.only_prefixes)
 
     async def load(self, scope: Scope) -> Session:
-        sid = _read_cookie(scope)
+        sid = _read_cookie(scope, self.policy)
         if sid and len(sid) < 100:
-            raw = await self.store.get("sess:" + sid)
+            raw = await self.store.get(self.policy.key_prefix + sid)
             if raw is not None:
                 data = json.loads(raw)
                 if time.time() - data.get("created", 0) < self.absolute:
                     return Session(sid, data, is_new=False)
-                await self.store.delete("sess:" + sid)
+                await self.store.delete(self.policy.key_prefix + sid)
         return Session(_new_id(), new_session_data(), is_new=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.skip_prefixes):
+        if scope["type"] != "http" or not self._serves(scope["path"]):
             await self.app(scope, receive, send)
             return
         session = await self.load(scope)
         scope.setdefault("state", {})
         scope["state"]["session"] = session
         scope["state"]["first_page"] = session.is_new
-        if session.is_new and _is_page_visit(scope):
+        if self.policy.count_visits and session.is_new and _is_page_visit(scope):
             await self.store.incr(VISITS_KEY)  # the first page of a session is a visit
 
         async def send_with_session(message: Message) -> None:
@@ -137,30 +165,35 @@ class SessionMiddleware:
         await self.app(scope, receive, send_with_session)
 
     async def save(self, scope: Scope, session: Session, message: Message) -> None:
+        prefix = self.policy.key_prefix
         if session.data.get("_ended"):
-            await self.store.delete("sess:" + session.id)
+            await self.store.delete(prefix + session.id)
             message.setdefault("headers", []).append(
                 (b"set-cookie", self._cookie(scope, "", expire=True).encode("latin-1"))
             )
             return
         if session.rotated_from:
-            await self.store.delete("sess:" + session.rotated_from)
+            await self.store.delete(prefix + session.rotated_from)
         if session.modified:
             payload = json.dumps(session.data, separators=(",", ":")).encode()
-            await self.store.set("sess:" + session.id, payload, ttl=self.idle)
+            await self.store.set(prefix + session.id, payload, ttl=self.idle)
         else:
-            await self.store.touch("sess:" + session.id, ttl=self.idle)
+            await self.store.touch(prefix + session.id, ttl=self.idle)
         if session.is_new or session.rotated_from:
             message.setdefault("headers", []).append(
                 (b"set-cookie", self._cookie(scope, session.id).encode("latin-1"))
             )
 
-    @staticmethod
-    def _cookie(scope: Scope, value: str, *, expire: bool = False) -> str:
+    def _cookie(self, scope: Scope, value: str, *, expire: bool = False) -> str:
         secure = scope.get("scheme") == "https"
-        name = SECURE_COOKIE_NAME if secure else COOKIE_NAME
+        name = self.policy.secure_name if secure else self.policy.name
         # No Expires/Max-Age: a session cookie, gone when the browser session ends.
-        parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+        parts = [
+            f"{name}={value}",
+            f"Path={self.policy.path}",
+            "HttpOnly",
+            f"SameSite={self.policy.same_site}",
+        ]
         if secure:
             parts.append("Secure")
         if expire:
