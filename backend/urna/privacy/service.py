@@ -24,6 +24,12 @@ def document_html(text: str) -> str:
     return _markdown.render(text)
 
 
+def document_body_html(document: PolicyDocument, lang: str | None) -> str:
+    """The document in the reader's language (Polish is the binding text)."""
+    body = document.body_en if lang == "en" and document.body_en else document.body
+    return document_html(body)
+
+
 async def document_publish(
     *,
     session: AsyncSession,

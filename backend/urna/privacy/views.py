@@ -32,14 +32,12 @@ async def _document_page(
     )
     if document is None:
         raise NotFound()
-    lang = request.state.session.get("lang")
-    body = document.body_en if lang == "en" and document.body_en else document.body
     return await get_ctx(request).templates.render(
         request,
         "privacy/document.html",
         {
             "document": document,
-            "body_html": service.document_html(body),
+            "body_html": service.document_body_html(document, request.state.session.get("lang")),
             "register": register,
             "edition": edition,
         },

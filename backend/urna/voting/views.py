@@ -34,6 +34,10 @@ def _save(request: Request, state: VoteState) -> None:
     request.state.session["vote"] = state.dump()
 
 
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
 async def _form(request: Request) -> dict[str, str]:
     form = await request.form()
     return {key: str(value) for key, value in form.items() if isinstance(value, str)}
@@ -62,15 +66,13 @@ async def clause_page(request: Request, slug: str, db: AsyncSession = Depends(ge
 
 async def _render_clause(request: Request, db: AsyncSession, edition: Edition, errors=None):
     clause = await privacy.document_current(session=db, kind="clause", edition=edition)
-    lang = request.state.session.get("lang")
-    body = clause.body_en if lang == "en" and clause.body_en else clause.body
     return await get_ctx(request).templates.render(
         request,
         "voting/clause.html",
         {
             "edition": edition,
             "clause": clause,
-            "body_html": privacy.document_html(body),
+            "body_html": privacy.document_body_html(clause, request.state.session.get("lang")),
             "errors": errors or {},
         },
         status_code=400 if errors else 200,
@@ -137,7 +139,7 @@ async def identity_submit(request: Request, slug: str, db: AsyncSession = Depend
             edition=edition,
             state=state,
             form=form,
-            ip=request.client.host if request.client else "-",
+            ip=_ip(request),
         )
     except (FormInvalid, TooManyRequests) as error:
         values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
@@ -222,7 +224,7 @@ async def code_resend(request: Request, slug: str, db: AsyncSession = Depends(ge
             limiter=ctx.limiter,
             settings=ctx.settings,
             state=state,
-            ip=request.client.host if request.client else "-",
+            ip=_ip(request),
         )
     except TooManyRequests as error:
         return await _render_code(
@@ -348,7 +350,7 @@ async def receipt_check_page(request: Request):
 async def receipt_check(request: Request, db: AsyncSession = Depends(get_db)):
     ctx = get_ctx(request)
     form = await _form(request)
-    ip = request.client.host if request.client else "-"
+    ip = _ip(request)
     if not await ctx.limiter.hit(parse_limit(ctx.settings.receipt_check_per_ip), "receipt", ip):
         raise TooManyRequests()
     code = form.get("code", "")
