@@ -14,7 +14,13 @@ app = typer.Typer(help="Urna: participatory budget voting.", no_args_is_help=Tru
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 edition_app = typer.Typer(help="Editions.", no_args_is_help=True)
 secrets_app = typer.Typer(help="Local secrets for development.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+logs_app = typer.Typer(help="Request logs.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+app.add_typer(audit_app, name="audit")
+app.add_typer(logs_app, name="logs")
 app.add_typer(edition_app, name="edition")
 app.add_typer(secrets_app, name="secrets")
 console = Console()
@@ -99,6 +105,98 @@ def edition_import(
         raise typer.Exit(1) from error
 
 
+@staff_app.command("create")
+def staff_create(
+    email: str = typer.Option(..., help="The person's e-mail address (the login)."),
+    role: str = typer.Option(..., help="admin, verifier or netadmin."),
+    name: str = typer.Option("", help="Full name (defaults to the e-mail address)."),
+) -> None:
+    """Create a staff account and print its generated password (shown once). The second
+    factor (TOTP) is enrolled with a QR code at the first login."""
+    from urna.core.crypto import Crypto
+    from urna.core.errors import AppError, FormInvalid
+    from urna.staff import service
+
+    async def work(session):
+        return await service.staff_create(
+            session=session,
+            crypto=Crypto(_settings()),
+            form={"email": email, "name": name or email, "role": role},
+            actor_id=None,
+            reason="urna staff create (command line)",
+        )
+
+    try:
+        user, password, _secret = asyncio.run(_with_session(work))
+    except FormInvalid as error:
+        for field, message in error.errors.items():
+            console.print(f"[red]{field}[/red]: {message}")
+        raise typer.Exit(1) from error
+    except AppError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    console.print(f"staff account [bold]{user.email}[/bold] ({user.role}) created")
+    console.print(f"password (shown once): [bold]{password}[/bold]")
+    console.print("log in at /staff/login; the second factor is enrolled at the first login")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole hash chain of the audit log; name the first broken link."""
+    from urna.audit import service
+
+    async def work(session):
+        return await service.audit_check(session=session)
+
+    report = asyncio.run(_with_session(work))
+    if report.ok:
+        console.print(f"[green]audit chain intact[/green]: {report.events} events")
+        return
+    console.print(
+        f"[red]audit chain broken at event {report.broken_at}[/red]: {report.problem} "
+        f"({report.events} events verified before it)"
+    )
+    raise typer.Exit(1)
+
+
+@logs_app.command("prune")
+def logs_prune(
+    keep_days: int | None = typer.Option(None, help="Delete logs older than this."),
+    truncate_ip_after_days: int | None = typer.Option(
+        None, help="Cut addresses to /24 (IPv6 /48) and drop host names after this."
+    ),
+    drop_session_after_days: int | None = typer.Option(
+        None, help="Drop session hashes after this."
+    ),
+) -> None:
+    """Apply the retention of the privacy policy (URNA_REQUEST_LOG_* settings; an option
+    given here overrides its setting). By default logs are kept whole, indefinitely."""
+    from urna.requestlog import service
+
+    settings = _settings()
+
+    def pick(given: int | None, configured: int | None) -> int | None:
+        return given if given is not None else configured
+
+    async def work(session):
+        return await service.logs_prune(
+            session=session,
+            keep_days=pick(keep_days, settings.request_log_keep_days),
+            truncate_ip_after_days=pick(
+                truncate_ip_after_days, settings.request_log_truncate_ip_after_days
+            ),
+            drop_session_after_days=pick(
+                drop_session_after_days, settings.request_log_drop_session_after_days
+            ),
+        )
+
+    report = asyncio.run(_with_session(work))
+    console.print(
+        f"request logs: {report.deleted} deleted, {report.ips_truncated} addresses truncated, "
+        f"{report.sessions_dropped} session hashes dropped"
+    )
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -137,10 +235,37 @@ def demo(host: str = "127.0.0.1", port: int = 8000, seed_only: bool = False) -> 
 
     edition = asyncio.run(_with_session(work))
     console.print(f"demo edition: [bold]{edition.name}[/bold]")
+    _demo_admin()
     console.print(f"open [bold]http://{host}:{port}/[/bold] (Ctrl+C stops)")
     console.print("one-time codes are shown on the page and printed here (demo mode)")
     if not seed_only:
         serve(host=host, port=port, workers=1)
+
+
+def _demo_admin() -> None:
+    """No default accounts: the demo makes one admin with a generated password, once."""
+    from urna.core.crypto import Crypto
+    from urna.staff import repository, service
+
+    async def work(session):
+        if await repository.staff_count(session) > 0:
+            return None
+        return await service.staff_create(
+            session=session,
+            crypto=Crypto(_settings()),
+            form={"email": "admin@example.org", "name": "Demo admin", "role": "admin"},
+            actor_id=None,
+            reason="urna demo",
+        )
+
+    created = asyncio.run(_with_session(work))
+    if created is None:
+        console.print("staff console: /staff/login (the demo admin exists already)")
+        return
+    user, password, secret = created
+    console.print(f"staff console: /staff/login as [bold]{user.email}[/bold]")
+    console.print(f"  password: [bold]{password}[/bold]")
+    console.print(f"  TOTP secret: [bold]{secret}[/bold] (or scan the QR code at first login)")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from urna.audit.views import router as audit_router
 from urna.core import i18n
 from urna.core.config import Settings, get_settings
 from urna.core.context import AppContext
@@ -22,9 +23,8 @@ from urna.core.csrf import csrf_protect
 from urna.core.db import create_engine, session_factory
 from urna.core.errors import AppError, NotFound
 from urna.core.proxy import ProxyHeadersMiddleware
-from urna.core.request_id import RequestIdMiddleware
 from urna.core.security import SecurityHeadersMiddleware
-from urna.core.sessions import SessionMiddleware
+from urna.core.sessions import STAFF_COOKIE, SessionMiddleware
 from urna.core.store import create_limits_storage, create_store
 from urna.core.templating import Templates, is_htmx
 from urna.core.views import router as core_router
@@ -33,6 +33,13 @@ from urna.editions.views import router as editions_router
 from urna.notify import service as notify
 from urna.notify.providers import provider_for
 from urna.privacy.views import router as privacy_router
+from urna.requestlog.middleware import RequestLogMiddleware
+from urna.requestlog.views import router as requestlog_router
+from urna.requestlog.writer import writer_for
+from urna.staff.deps import LoginRequired, login_required_handler
+from urna.staff.editions_views import router as staff_editions_router
+from urna.staff.paper_views import router as staff_paper_router
+from urna.staff.views import router as staff_router
 from urna.voting.views import router as voting_router
 
 log = logging.getLogger("urna")
@@ -73,16 +80,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     i18n.load_catalogues(settings.frontend_dir / "locale")
     editions_service.snapshot_cache_configure(seconds=settings.edition_cache_seconds)
     ctx = build_context(settings)
+    request_log = writer_for(settings, ctx.engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         delivery = asyncio.create_task(_deliver_forever(ctx))
+        if request_log is not None:
+            await request_log.start()
         try:
             yield
         finally:
             delivery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await delivery
+            if request_log is not None:
+                await request_log.stop()  # write what is buffered before the engine goes
             await ctx.store.close()
             await ctx.engine.dispose()
 
@@ -95,12 +107,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(csrf_protect)],
     )
     app.state.ctx = ctx
+    app.state.request_log = request_log
     for router in (core_router, editions_router, voting_router, privacy_router):
         app.include_router(router)
+    for router in (staff_router, staff_editions_router, staff_paper_router, audit_router):
+        app.include_router(router)
+    app.include_router(requestlog_router)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)
+    app.add_exception_handler(LoginRequired, login_required_handler)
 
-    # Outermost last: proxy → request id → security headers → session → errors → app.
+    # Outermost last: proxy → request log (and id) → security headers → session → errors
+    # → app. The log sees every request, static files and errors too, and the real IP.
     app.add_middleware(UnhandledErrorMiddleware, owner=app)
     app.add_middleware(
         SessionMiddleware,
@@ -108,9 +126,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         idle_seconds=settings.session_idle_seconds,
         absolute_seconds=settings.session_absolute_seconds,
         skip_prefixes=("/static/", "/staff"),
+        trail=ctx.crypto.session_hash,
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        store=ctx.store,
+        idle_seconds=settings.staff_session_idle_seconds,
+        absolute_seconds=settings.staff_session_absolute_seconds,
+        policy=STAFF_COOKIE,
+        only_prefixes=("/staff",),
+        trail=ctx.crypto.session_hash,
     )
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(
+        RequestLogMiddleware, writer=request_log, hasher=ctx.crypto.session_hash, store=ctx.store
+    )
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_networks)
     return app
 

@@ -1,9 +1,21 @@
 """Import every table model so the metadata is complete (Alembic, tests)."""
 
+from urna.audit import models as audit_models
 from urna.core.db import metadata
 from urna.editions import models as editions_models
 from urna.notify import models as notify_models
 from urna.privacy import models as privacy_models
+from urna.requestlog import models as requestlog_models
+from urna.staff import models as staff_models
 from urna.voting import models as voting_models
 
-__all__ = ["metadata", "editions_models", "notify_models", "privacy_models", "voting_models"]
+__all__ = [
+    "metadata",
+    "audit_models",
+    "editions_models",
+    "notify_models",
+    "privacy_models",
+    "requestlog_models",
+    "staff_models",
+    "voting_models",
+]

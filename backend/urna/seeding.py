@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, validation_messages
+from urna.core.i18n import N_
 from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition
@@ -53,35 +55,116 @@ async def edition_import(*, session: AsyncSession, data: dict[str, Any]) -> Edit
 
 def read_csv_rows(text: str) -> list[dict[str, str]]:
     """CSV with a header row; ``;`` or ``,`` separated (Polish spreadsheets use ``;``)."""
-    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,")
-    return [
-        {k.strip(): (v or "").strip() for k, v in row.items() if k}
-        for row in csv.DictReader(io.StringIO(text), dialect=dialect)
-    ]
+    try:
+        dialect = csv.Sniffer().sniff(text.lstrip("\ufeff").splitlines()[0], delimiters=";,")
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), dialect=dialect)
+        return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    except (IndexError, csv.Error) as error:
+        raise FormInvalid(
+            {"file": N_("The file is empty or is not a CSV file with a header row.")}
+        ) from error
+
+
+CSV_KINDS = ("projects", "streets")
+
+
+@dataclass
+class CsvRow:
+    line: int
+    values: dict[str, str]
+    errors: dict[str, str]
+
+
+@dataclass
+class CsvPreview:
+    """Each row of a CSV import as it would be added, with its errors (nothing written)."""
+
+    kind: str
+    rows: list[CsvRow] = field(default_factory=list)
+    parsed: list[Any] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and not any(row.errors for row in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for row in self.rows if row.errors)
+
+
+async def csv_preview(
+    *, session: AsyncSession, edition: Edition, kind: str, text: str
+) -> CsvPreview:
+    """Check projects (number, pool, title, description, cost in grosze, area, category,
+    location) or streets (name, area) row by row against the edition."""
+    if kind not in CSV_KINDS:
+        raise FormInvalid({"kind": N_("Choose projects or streets.")})
+    preview = CsvPreview(kind=kind)
+    areas = {a.code for a in await editions_repository.areas_of(session, edition.id)}
+    pools = {p.code for p in await editions_repository.pools_of(session, edition.id)}
+    if kind == "projects":
+        taken = {p.number for p in await editions_repository.projects_search(session, edition.id)}
+    else:
+        taken = {
+            s.name.casefold() for s in await editions_repository.streets_of(session, edition.id)
+        }
+    seen: set[str] = set()
+    model = ProjectIn if kind == "projects" else StreetIn
+    for line, row in enumerate(read_csv_rows(text), start=2):
+        errors: dict[str, str] = {}
+        try:
+            item = model.model_validate({k: v for k, v in row.items() if v != ""})
+        except ValidationError as error:
+            errors.update(validation_messages(error))
+            item = None
+        if isinstance(item, ProjectIn):
+            if item.pool not in pools:
+                errors["pool"] = N_("Unknown pool code.")
+            if item.area and item.area not in areas:
+                errors["area"] = N_("Unknown area code.")
+            if item.number in taken:
+                errors["number"] = N_("This project number is already in the edition.")
+            elif item.number in seen:
+                errors["number"] = N_("This project number repeats in the file.")
+            seen.add(item.number)
+        elif isinstance(item, StreetIn):
+            if item.area not in areas:
+                errors["area"] = N_("Unknown area code.")
+            if item.name.casefold() in taken:
+                errors["name"] = N_("This street is already in the register.")
+            elif item.name.casefold() in seen:
+                errors["name"] = N_("This street repeats in the file.")
+            seen.add(item.name.casefold())
+        preview.rows.append(CsvRow(line=line, values=row, errors=errors))
+        if item is not None and not errors:
+            preview.parsed.append(item)
+    return preview
+
+
+async def csv_apply(*, session: AsyncSession, edition: Edition, preview: CsvPreview) -> int:
+    """Add the rows of a preview without errors (all or nothing); caller commits."""
+    if not preview.ok:
+        raise FormInvalid(
+            {
+                f"row {row.line}: {name}": message
+                for row in preview.rows
+                for name, message in row.errors.items()
+            }
+            or {"file": N_("The file has no rows.")}
+        )
+    if preview.kind == "projects":
+        await editions.edition_add_rows(session=session, edition=edition, projects=preview.parsed)
+    else:
+        await editions.edition_add_rows(session=session, edition=edition, streets=preview.parsed)
+    return len(preview.parsed)
 
 
 async def edition_import_csv(*, session: AsyncSession, slug: str, kind: str, text: str) -> int:
-    """Add projects (number, pool, title, description, cost in grosze, area, category,
-    location) or streets (name, area) to an edition that has not opened yet."""
+    """Add projects or streets from CSV to an edition that has not opened yet."""
     edition = await editions.edition_get(session=session, slug=slug)
-    rows = read_csv_rows(text)
-    errors: dict[str, str] = {}
-    parsed: list[Any] = []
-    model = ProjectIn if kind == "projects" else StreetIn
-    for number, row in enumerate(rows, start=2):
-        cleaned = {k: v for k, v in row.items() if v != ""}
-        try:
-            parsed.append(model.model_validate(cleaned))
-        except ValidationError as error:
-            for field, message in validation_messages(error).items():
-                errors[f"row {number}: {field}"] = message
-    if errors:
-        raise FormInvalid(errors)
-    if kind == "projects":
-        await editions.edition_add_rows(session=session, edition=edition, projects=parsed)
-    else:
-        await editions.edition_add_rows(session=session, edition=edition, streets=parsed)
-    return len(parsed)
+    editions.rules_ensure_editable(edition=edition)
+    preview = await csv_preview(session=session, edition=edition, kind=kind, text=text)
+    return await csv_apply(session=session, edition=edition, preview=preview)
 
 
 async def site_documents_ensure(*, session: AsyncSession) -> None:

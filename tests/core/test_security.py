@@ -120,7 +120,10 @@ async def test_session_holds_only_what_the_policy_names(app, client):
     await reach_choices(client, app, edition.slug, person())
     raw = await app.state.ctx.store.get("sess:" + client.cookies.get("urna_sid"))
     data = json.loads(raw)
-    assert set(data) <= {"created", "csrf", "lang", "vote", "receipt"}
+    # "trail" is no new fact about the visitor: it is the salted hash of the session's own
+    # first id, kept so that the request logs name one session by one value before and
+    # after the id is rotated at identity confirmation (the policy's logging promise).
+    assert set(data) <= {"created", "csrf", "lang", "vote", "receipt", "trail"}
     # the identity in the session is encrypted: no clear name or phone
     assert "Test" not in json.dumps(data["vote"].get("fields_enc"))
 

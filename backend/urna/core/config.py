@@ -72,8 +72,29 @@ class Settings(BaseSettings):
     smtp_from: str = "bo@example.invalid"
     demo_show_codes: bool = False
 
+    staff_session_idle_seconds: int = 30 * 60
+    staff_session_absolute_seconds: int = 8 * 60 * 60
+    # Growing delays, never a lockout: each tier is a moving window of failed logins;
+    # once a tier is full, logins wait until its window has slid past old failures.
+    staff_login_account_limits: str = "5/minute;10/15 minutes;20/hour;50/day"
+    staff_login_ip_limits: str = "30/minute;100/hour;300/day"
+
     db_pool_size: int = 20
     edition_cache_seconds: float = 5.0
+
+    # Request logs (requestlog/): written in batches from a bounded in-process buffer.
+    request_log: bool = True
+    request_log_buffer: int = 100_000
+    request_log_batch: int = 1000
+    request_log_interval_seconds: float = 0.25
+    request_log_reverse_dns: bool = True
+    request_log_dns_timeout_seconds: float = 1.0
+    # Retention as the published privacy policy states; None = kept indefinitely.
+    request_log_keep_days: int | None = None
+    request_log_truncate_ip_after_days: int | None = None  # IPv4 to /24, IPv6 to /48
+    request_log_drop_session_after_days: int | None = None
+    request_log_export_max_rows: int = 100_000
+    stats_min_group: int = 5  # statistics fold smaller groups into "other"
 
     @field_validator("trusted_proxies", mode="after")
     @classmethod

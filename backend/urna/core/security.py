@@ -44,7 +44,7 @@ class SecurityHeadersMiddleware:
                     value = b"public, max-age=86400" if static else b"no-store"
                     headers.append((b"cache-control", value))
                 if not static:
-                    headers.append((b"vary", b"HX-Request, Cookie"))
+                    headers.append((b"vary", b"HX-Request, HX-History-Restore-Request, Cookie"))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

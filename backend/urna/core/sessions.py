@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
@@ -24,6 +25,9 @@ from urna.core.store import Store
 COOKIE_NAME = "urna_sid"
 SECURE_COOKIE_NAME = "__Host-urna_sid"
 VISITS_KEY = "urna:visits"
+# The salted hash of a session's *first* id: it names the session in request logs and on
+# its ballot, and survives rotate(), so a trail connects requests before and after it.
+TRAIL_KEY = "trail"
 
 
 def _new_id() -> str:
@@ -69,6 +73,12 @@ def new_session_data() -> dict[str, Any]:
     return {"created": time.time(), "csrf": secrets.token_urlsafe(32)}
 
 
+def session_trail(session: Session, hasher: Callable[[str], str]) -> str:
+    """The name of this session in logs and ballots (``hasher`` is Crypto.session_hash);
+    a session from before trails existed is named by the hash of its first id we know."""
+    return session.data.get(TRAIL_KEY) or hasher(session.rotated_from or session.id)
+
+
 def _read_cookie(scope: Scope, policy: CookiePolicy) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == b"cookie":
@@ -103,6 +113,10 @@ class CookiePolicy:
 
 
 RESIDENT_COOKIE = CookiePolicy(COOKIE_NAME, SECURE_COOKIE_NAME, "/", "Lax", "sess:", True)
+# Staff: scoped to /staff, so ``__Secure-`` (``__Host-`` requires Path=/); Strict.
+STAFF_COOKIE = CookiePolicy(
+    "urna_staff", "__Secure-urna_staff", "/staff", "Strict", "staff:", False
+)
 
 
 class SessionMiddleware:
@@ -121,6 +135,7 @@ class SessionMiddleware:
         policy: CookiePolicy = RESIDENT_COOKIE,
         skip_prefixes: tuple[str, ...] = ("/static/",),
         only_prefixes: tuple[str, ...] | None = None,
+        trail: Callable[[str], str] | None = None,
     ) -> None:
         self.app = app
         self.store = store
@@ -129,6 +144,7 @@ class SessionMiddleware:
         self.policy = policy
         self.skip_prefixes = skip_prefixes
         self.only_prefixes = only_prefixes
+        self.trail = trail
 
     def _serves(self, path: str) -> bool:
         if path.startswith(self.skip_prefixes):
@@ -144,7 +160,10 @@ class SessionMiddleware:
                 if time.time() - data.get("created", 0) < self.absolute:
                     return Session(sid, data, is_new=False)
                 await self.store.delete(self.policy.key_prefix + sid)
-        return Session(_new_id(), new_session_data(), is_new=True)
+        sid, data = _new_id(), new_session_data()
+        if self.trail is not None:
+            data[TRAIL_KEY] = self.trail(sid)
+        return Session(sid, data, is_new=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._serves(scope["path"]):

@@ -17,7 +17,12 @@ from urna.core.store import Store
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true" and not request.headers.get("hx-boosted")
+    # A history restore (Back button) wants the whole page, not a fragment.
+    return (
+        request.headers.get("hx-request") == "true"
+        and not request.headers.get("hx-boosted")
+        and not request.headers.get("hx-history-restore-request")
+    )
 
 
 def request_language(request: Request, default: str) -> str:

@@ -17,7 +17,7 @@ from urna.core.errors import AppError, FormInvalid, NotFound, validation_message
 from urna.core.i18n import N_
 from urna.editions import repository
 from urna.editions.models import Area, Edition, Pool, Project, Street
-from urna.editions.schemas import EditionIn, ProjectIn, StreetIn
+from urna.editions.schemas import AreaIn, EditionIn, PoolIn, ProjectIn, StreetIn
 
 
 class VotingClosed(AppError):
@@ -302,3 +302,44 @@ async def edition_update(
 
 def _edition_as_input(edition: Edition) -> dict[str, Any]:
     return {name: getattr(edition, name) for name in EDITABLE_FIELDS | {"slug", "municipality"}}
+
+
+async def area_add(
+    *, session: AsyncSession, edition: Edition, data: AreaIn, now: datetime | None = None
+) -> Area:
+    """Add an area (district) to an edition that has not opened yet."""
+    rules_ensure_editable(edition=edition, now=now)
+    area = Area(edition_id=edition.id, code=data.code, name=data.name)
+    session.add(area)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        await session.rollback()
+        raise AppError(N_("An area with this code already exists.")) from error
+    return area
+
+
+async def pool_add(
+    *, session: AsyncSession, edition: Edition, data: PoolIn, now: datetime | None = None
+) -> Pool:
+    """Add a pool to an edition that has not opened yet (a district pool needs its area)."""
+    rules_ensure_editable(edition=edition, now=now)
+    areas = {a.code: a for a in await repository.areas_of(session, edition.id)}
+    if data.area and data.area not in areas:
+        raise AppError(
+            N_("Unknown area or pool codes: %(codes)s"), params={"codes": data.area}
+        )
+    position = len(await repository.pools_of(session, edition.id))
+    pool = Pool(
+        edition_id=edition.id,
+        position=position,
+        area_id=areas[data.area].id if data.area else None,
+        **data.model_dump(exclude={"area"}),
+    )
+    session.add(pool)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        await session.rollback()
+        raise AppError(N_("A pool with this code already exists.")) from error
+    return pool

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Column,
@@ -83,3 +84,47 @@ class BallotChoice(SQLModel, table=True):
     )
     project_id: int = Field(foreign_key="project.id", primary_key=True, index=True)
     pool_id: int = Field(foreign_key="pool.id")
+
+
+PAPER_ENTRY_KINDS = ("first", "second", "resolution")
+PAPER_ENTRY_STATUSES = ("awaiting_second", "matched", "mismatch", "counted", "conflict")
+
+
+class PaperEntry(SQLModel, table=True):
+    """One typing of a paper ballot (a numbered sheet) by a staff operator.
+
+    The ``first`` entry of a sheet carries the sheet's status: counted, conflict (this
+    resident already has a ballot, online or on paper), or, with double entry, awaiting
+    the ``second`` typing by another operator, then counted or mismatch; a mismatch is
+    settled by a ``resolution`` typing. What was typed (identity, choices) is kept only
+    encrypted, and is purged with the edition's identity data."""
+
+    __tablename__ = "paper_entry"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "sheet", "kind"),
+        CheckConstraint("kind IN ('first', 'second', 'resolution')", name="kind"),
+        CheckConstraint(
+            "status IN ('awaiting_second', 'matched', 'mismatch', 'counted', 'conflict')",
+            name="status",
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_type=BigIntId, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
+    sheet: str = Field(max_length=40)
+    kind: str = Field(max_length=12)
+    double_entry: bool = False
+    collection_point: str = Field(max_length=120)
+    collected_on: date
+    operator_id: int = Field(foreign_key="staff_user.id")
+    entered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    status: str = Field(max_length=20)
+    data_enc: bytes | None = Field(default=None, sa_type=LargeBinary)
+    mismatch_fields: list[str] = Field(default_factory=list, sa_type=JSON)
+    conflict: str = Field(default="", max_length=20)
+    ballot_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger, ForeignKey("ballot.id", ondelete="SET NULL"), nullable=True
+        ),
+    )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import insert, or_, select, text
+from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import is_postgres
-from urna.voting.models import Ballot, BallotChoice, Voter
+from urna.voting.models import Ballot, BallotChoice, PaperEntry, Voter
 
 
 @dataclass(frozen=True)
@@ -62,17 +63,27 @@ _CAST_PG = text(
 )
 
 
-async def ballot_insert(session: AsyncSession, row: BallotRow) -> int:
+async def ballot_insert(
+    session: AsyncSession, row: BallotRow, *, in_transaction: bool = False
+) -> int:
     """Insert voter, ballot and choices, committed; IntegrityError on any UNIQUE conflict.
 
     On SQLite the three inserts run in the session's transaction, committed by the caller.
+    ``in_transaction`` does the same on PostgreSQL (the one statement joins the session's
+    transaction), for a caller that writes more in the same unit of work (paper ballots).
     """
     values = {k: getattr(row, k) for k in row.__dataclass_fields__ if k != "choices"}
     if is_postgres(session):
         values["project_ids"] = [project for project, _ in row.choices]
         values["pool_ids"] = [pool for _, pool in row.choices]
+        if in_transaction:
+            return (await session.execute(_CAST_PG, values)).scalar_one()
         # One statement is atomic by itself: run it in autocommit, so the vote costs one
         # round trip (no BEGIN/COMMIT) and is durable when this call returns.
+        # Give the session's connection back first (it may hold one from reading the
+        # edition): a request holding one connection while waiting for a second would
+        # deadlock the pool under a burst of casts.
+        await session.close()
         async with session.bind.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             return (await autocommit.execute(_CAST_PG, values)).scalar_one()
@@ -115,3 +126,65 @@ async def voter_exists(
         select(Voter.id).where(Voter.edition_id == edition_id, or_(*keys)).limit(1)
     )
     return result.first() is not None
+
+
+# ---- paper ballots ------------------------------------------------------------------
+
+
+async def paper_entry_get(session: AsyncSession, entry_id: int) -> PaperEntry | None:
+    return await session.get(PaperEntry, entry_id)
+
+
+async def paper_sheet_exists(session: AsyncSession, edition_id: int, sheet: str) -> bool:
+    result = await session.execute(
+        select(PaperEntry.id)
+        .where(PaperEntry.edition_id == edition_id, PaperEntry.sheet == sheet)
+        .limit(1)
+    )
+    return result.first() is not None
+
+
+async def paper_entries(
+    session: AsyncSession,
+    edition_id: int,
+    *,
+    kind: str = "first",
+    status: str | None = None,
+    sheet: str | None = None,
+    limit: int = 200,
+) -> Sequence[PaperEntry]:
+    query = select(PaperEntry).where(PaperEntry.edition_id == edition_id, PaperEntry.kind == kind)
+    if status is not None:
+        query = query.where(PaperEntry.status == status)
+    if sheet is not None:
+        query = query.where(PaperEntry.sheet == sheet)
+    result = await session.execute(query.order_by(PaperEntry.id.desc()).limit(limit))
+    return result.scalars().all()
+
+
+async def paper_subtotal_rows(
+    session: AsyncSession, edition_id: int
+) -> list[tuple[str, date, str, int]]:
+    """(collection point, day, status, sheets) over the sheets (first entries)."""
+    result = await session.execute(
+        select(
+            PaperEntry.collection_point,
+            PaperEntry.collected_on,
+            PaperEntry.status,
+            func.count(),
+        )
+        .where(PaperEntry.edition_id == edition_id, PaperEntry.kind == "first")
+        .group_by(PaperEntry.collection_point, PaperEntry.collected_on, PaperEntry.status)
+        .order_by(PaperEntry.collection_point, PaperEntry.collected_on)
+    )
+    return [(row[0], row[1], row[2], int(row[3])) for row in result.all()]
+
+
+async def paper_points(session: AsyncSession, edition_id: int) -> list[str]:
+    result = await session.execute(
+        select(PaperEntry.collection_point)
+        .where(PaperEntry.edition_id == edition_id)
+        .distinct()
+        .order_by(PaperEntry.collection_point)
+    )
+    return list(result.scalars().all())

@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from limits import parse as parse_limit
 from limits.aio.strategies import RateLimiter
@@ -117,6 +117,55 @@ def clause_acknowledge(*, edition: Edition, clause_id: int, acknowledged: bool) 
 # ---- identity and one-time code -----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class VoterKeys:
+    identity_key: str
+    contact_key: str | None
+    pesel_key: str | None
+
+
+def voter_keys(*, crypto: Crypto, edition_id: int, person: rules.Identity) -> VoterKeys:
+    """The keyed HMACs whose UNIQUE constraints allow one ballot per resident per edition,
+    whatever the channel: online and paper ballots compute them here, the same way."""
+    scope = f"edition:{edition_id}"
+    return VoterKeys(
+        identity_key=crypto.keyed_hash(scope=scope, value=rules.identity_key_material(person)),
+        contact_key=(
+            crypto.keyed_hash(scope=scope, value="contact:" + person.contact)
+            if person.contact
+            else None
+        ),
+        pesel_key=(
+            crypto.keyed_hash(scope=scope, value="pesel:" + person.pesel) if person.pesel else None
+        ),
+    )
+
+
+async def identity_check(
+    *,
+    session: AsyncSession,
+    edition: Edition,
+    form: dict[str, str],
+    required: list[str] | None = None,
+    today: date | None = None,
+) -> tuple[rules.Identity, int | None]:
+    """Validate an identity against the edition's rules and street register; return it
+    with the area its street belongs to, or raise ``FormInvalid`` with messages per field."""
+    streets = await editions_repository.streets_of(session, edition.id)
+    area_by_street = {rules.normalise(s.name): s.area_id for s in streets}
+    result = rules.identity_validate(
+        form,
+        required=edition.required_fields if required is None else required,
+        today=today or utcnow().date(),
+        known_streets=set(area_by_street),
+    )
+    if result.errors:
+        raise FormInvalid(result.errors)
+    person = result.identity
+    area_id = area_by_street.get(rules.normalise(person.street)) if person.street else None
+    return person, area_id
+
+
 async def identity_submit(
     *,
     session: AsyncSession,
@@ -129,29 +178,13 @@ async def identity_submit(
     ip: str,
 ) -> VoteState:
     editions.voting_ensure_open(edition=edition)
-    streets = await editions_repository.streets_of(session, edition.id)
-    area_by_street = {rules.normalise(s.name): s.area_id for s in streets}
-    result = rules.identity_validate(
-        form,
-        required=edition.required_fields,
-        today=utcnow().date(),
-        known_streets=set(area_by_street),
-    )
-    if result.errors:
-        raise FormInvalid(result.errors)
-    person = result.identity
-    scope = f"edition:{edition.id}"
+    person, area_id = await identity_check(session=session, edition=edition, form=form)
+    keys = voter_keys(crypto=crypto, edition_id=edition.id, person=person)
     state.fields_enc = crypto.encrypt_text(person.fields, context=IDENTITY_CONTEXT)
-    state.identity_key = crypto.keyed_hash(scope=scope, value=rules.identity_key_material(person))
-    state.contact_key = (
-        crypto.keyed_hash(scope=scope, value="contact:" + person.contact)
-        if person.contact
-        else None
-    )
-    state.pesel_key = (
-        crypto.keyed_hash(scope=scope, value="pesel:" + person.pesel) if person.pesel else None
-    )
-    state.area_id = area_by_street.get(rules.normalise(person.street)) if person.street else None
+    state.identity_key = keys.identity_key
+    state.contact_key = keys.contact_key
+    state.pesel_key = keys.pesel_key
+    state.area_id = area_id
     state.age_band = rules.age_band(person.age) if person.age is not None else ""
     state.guardian_role = person.guardian_role
     state.confirmed = False

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import AppContext, get_ctx, get_db
 from urna.core.errors import FormInvalid, NotFound, TooManyRequests
-from urna.core.sessions import Session
+from urna.core.sessions import Session, session_trail
 from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition
@@ -49,7 +49,9 @@ def _meta(request: Request, ctx: AppContext) -> service.RequestMeta:
         request_id=getattr(request.state, "request_id", None),
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
-        session_hash=ctx.crypto.session_hash(session.id),
+        # the session's trail name, as its request-log rows carry it (stable across
+        # the id rotation at identity confirmation): ballot → logs → the whole trail
+        session_hash=session_trail(session, ctx.crypto.session_hash),
     )
 
 

@@ -77,8 +77,10 @@ class Step:
     budget: int | None = None
     tied_ids: tuple[str, ...] = ()
     tie_method: TieMethod | None = None
-    round: int | None = None
+    round: int | None = None  # equal shares: the round within a run
+    run: int | None = None  # equal shares: the pass of the add-one loop (1 = first)
     per_voter_budget: Fraction | None = None
+    max_payment: Fraction | None = None  # equal shares: each supporter pays at most this
     mes_outcome: MesOutcome | None = None
     funded_count: int | None = None
     spent: int | None = None
@@ -133,3 +135,30 @@ class Allocation:
     def draw_needed(self) -> bool:
         """True when a tie was ordered by the id fallback, i.e. a public draw is still due."""
         return any(group.method is TieMethod.FALLBACK_ID for group in self.ties)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, e.g. to store a published result."""
+        return {
+            "pool_id": self.pool_id,
+            "rule": self.rule,
+            "budget": self.budget,
+            "spent": self.spent,
+            "money_left": self.money_left,
+            "funded": list(self.funded),
+            "per_voter_budget": None
+            if self.per_voter_budget is None
+            else str(self.per_voter_budget),
+            "draw_needed": self.draw_needed,
+            "ties": [
+                {
+                    "project_ids": list(group.project_ids),
+                    "order": list(group.order),
+                    "method": group.method.value,
+                    "score": group.score,
+                    "round": group.round,
+                    "seed": group.seed,
+                }
+                for group in self.ties
+            ],
+            "steps": [step.to_dict() for step in self.steps],
+        }

@@ -1,0 +1,104 @@
+"""Queries of the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.audit.models import AuditEvent, AuditHead
+
+HEAD_ID = 1
+
+
+async def head_advance(session: AsyncSession) -> tuple[int, str]:
+    """Take the next event id and the previous hash.
+
+    An UPDATE first: it takes the row lock on PostgreSQL (and the write lock on SQLite)
+    at once, so concurrent appends queue here until the holder commits; the chain never
+    forks."""
+    result = await session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(last_event_id=AuditHead.last_event_id + 1)
+        .returning(AuditHead.last_event_id, AuditHead.last_hash)
+        .execution_options(synchronize_session=False)
+    )
+    row = result.one_or_none()
+    if row is None:
+        raise RuntimeError("the audit chain head is missing; run the migrations")
+    return int(row[0]), str(row[1])
+
+
+async def head_seal(session: AsyncSession, event_id: int, event_hash: str) -> None:
+    await session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID, AuditHead.last_event_id == event_id)
+        .values(last_hash=event_hash)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def head_get(session: AsyncSession) -> AuditHead | None:
+    result = await session.execute(
+        select(AuditHead.last_event_id, AuditHead.last_hash).where(AuditHead.id == HEAD_ID)
+    )
+    row = result.one_or_none()
+    return AuditHead(id=HEAD_ID, last_event_id=row[0], last_hash=row[1]) if row else None
+
+
+async def events_after(
+    session: AsyncSession, after_id: int, *, up_to: int, limit: int
+) -> Sequence[AuditEvent]:
+    result = await session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.id > after_id, AuditEvent.id <= up_to)
+        .order_by(AuditEvent.id)
+        .limit(limit)
+    )
+    events = result.scalars().all()
+    for event in events:
+        session.expunge(event)  # a long verification must not grow the identity map
+    return events
+
+
+async def events_beyond(session: AsyncSession, event_id: int) -> int | None:
+    result = await session.execute(
+        select(AuditEvent.id).where(AuditEvent.id > event_id).order_by(AuditEvent.id).limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def events_search(
+    session: AsyncSession,
+    *,
+    actor_id: int | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> Sequence[AuditEvent]:
+    query = select(AuditEvent)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    if target:
+        query = query.where(AuditEvent.target.contains(target, autoescape=True))
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    result = await session.execute(query.order_by(AuditEvent.id.desc()).limit(limit))
+    return result.scalars().all()
+
+
+async def actions_distinct(session: AsyncSession) -> list[str]:
+    result = await session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+    return list(result.scalars().all())

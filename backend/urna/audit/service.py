@@ -1,0 +1,204 @@
+"""The audit log: every staff action appends an event chained to the previous one by
+its hash, so an edited, removed or reordered event breaks the chain at that point.
+
+``audit_append`` flushes and never commits: the event belongs to the caller's unit of
+work and is written together with the action it records (or not at all).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.audit import repository
+from urna.audit.models import GENESIS_HASH, AuditEvent
+from urna.core.db import is_postgres, utcnow
+
+VERIFY_BATCH = 2000
+
+
+def _canonical(details: dict[str, Any] | None) -> dict[str, Any]:
+    # What the database gives back must hash like what was written: plain JSON values.
+    return json.loads(json.dumps(details or {}, default=str, ensure_ascii=False))
+
+
+def event_hash(
+    *,
+    event_id: int,
+    occurred_at: datetime,
+    actor_id: int | None,
+    action: str,
+    target: str,
+    reason: str,
+    details: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    payload = json.dumps(
+        [
+            event_id,
+            occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            actor_id,
+            action,
+            target,
+            reason,
+            details,
+            prev_hash,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _hash_of(event: AuditEvent) -> str:
+    return event_hash(
+        event_id=event.id,
+        occurred_at=event.occurred_at,
+        actor_id=event.actor_id,
+        action=event.action,
+        target=event.target,
+        reason=event.reason,
+        details=event.details or {},
+        prev_hash=event.prev_hash,
+    )
+
+
+async def audit_append(
+    *,
+    session: AsyncSession,
+    actor_id: int | None,
+    action: str,
+    target: str = "",
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (flushed, not committed).
+
+    The chain head stays locked until the caller commits or rolls back, so keep the
+    append near the end of the unit of work."""
+    event_id, prev_hash = await repository.head_advance(session)
+    event = AuditEvent(
+        id=event_id,
+        occurred_at=utcnow(),
+        actor_id=actor_id,
+        action=action[:60],
+        target=target[:200],
+        reason=reason,
+        details=_canonical(details),
+        prev_hash=prev_hash,
+        hash="",
+    )
+    event.hash = _hash_of(event)
+    session.add(event)
+    await session.flush()
+    await repository.head_seal(session, event_id, event.hash)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    events: int
+    broken_at: int | None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+async def _snapshot(session: AsyncSession) -> None:
+    """Read the head and every event in one snapshot, so appends committed meanwhile do
+    not look like tampering."""
+    if not session.in_transaction() and is_postgres(session):
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+async def audit_check(*, session: AsyncSession) -> ChainReport:
+    """Walk the whole chain; name the first event that is missing, altered or whose link
+    to the previous one does not hold."""
+    await _snapshot(session)
+    head = await repository.head_get(session)
+    if head is None:
+        return ChainReport(0, 0, "the chain head is missing")
+    expected, prev = 1, GENESIS_HASH
+    while True:
+        batch = await repository.events_after(
+            session, expected - 1, up_to=head.last_event_id, limit=VERIFY_BATCH
+        )
+        for event in batch:
+            if event.id != expected:
+                return ChainReport(expected - 1, expected, "event missing")
+            if event.prev_hash != prev:
+                return ChainReport(expected - 1, event.id, "link to the previous event broken")
+            if _hash_of(event) != event.hash:
+                return ChainReport(expected - 1, event.id, "event altered")
+            prev = event.hash
+            expected += 1
+        if len(batch) < VERIFY_BATCH:
+            break
+    last = expected - 1
+    if last < head.last_event_id:
+        return ChainReport(last, last + 1, "events missing at the end of the chain")
+    if head.last_hash != prev:
+        return ChainReport(last, last, "the last event does not match the chain head")
+    beyond = await repository.events_beyond(session, head.last_event_id)
+    if beyond is not None:
+        return ChainReport(last, beyond, "event outside the chain")
+    return ChainReport(last, None)
+
+
+async def audit_verify(*, session: AsyncSession) -> int | None:
+    """The id of the first broken link, or None when the whole chain holds."""
+    return (await audit_check(session=session)).broken_at
+
+
+async def audit_verify_recorded(*, session: AsyncSession, actor_id: int | None) -> ChainReport:
+    """Verify the chain in a snapshot of its own, then record who verified it and what
+    was found. Ends the caller's transaction first: call it alone in its unit of work."""
+    await session.commit()
+    report = await audit_check(session=session)
+    await session.commit()
+    await audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="audit.verify",
+        details={"events": report.events, "broken_at": report.broken_at, "problem": report.problem},
+    )
+    await session.commit()
+    return report
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor_id: int | None = None
+    action: str | None = None
+    target: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = None
+
+
+async def audit_search(
+    *, session: AsyncSession, filters: AuditFilters, limit: int = 100
+) -> Sequence[AuditEvent]:
+    return await repository.events_search(
+        session,
+        actor_id=filters.actor_id,
+        action=filters.action,
+        target=filters.target,
+        since=filters.since,
+        until=filters.until,
+        before_id=filters.before_id,
+        limit=limit,
+    )
+
+
+async def audit_actions(*, session: AsyncSession) -> list[str]:
+    return await repository.actions_distinct(session)

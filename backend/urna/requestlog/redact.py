@@ -1,0 +1,129 @@
+"""What a request log may keep of a URL, a referer or an error message.
+
+Form bodies and cookies are never read. In what is kept, a query parameter whose name
+could carry personal data or a secret, and any value or path segment that looks like a
+PESEL, a phone number, an e-mail address or a receipt code, become ``[redacted]``.
+Everything stored is also made inert: percent-encoded URLs, and no control characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote, unquote, urlsplit
+
+REDACTED = "[redacted]"
+MAX_URL = 2000
+MAX_TEXT = 500
+
+# A parameter is sensitive if its name contains any of these (over-redaction is the safe
+# side: "first_name", "e-mail", "csrf_token", "receipt_code" all match).
+SENSITIVE_NAMES = (
+    "pesel", "phone", "tel", "mail", "password", "passwd", "pwd", "pass", "token", "csrf",
+    "code", "otp", "receipt", "name", "street", "address", "house", "birth", "session",
+    "sid", "secret", "key", "auth", "guardian", "contact", "nip", "iban", "card",
+)  # fmt: skip
+
+EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+PESEL = r"(?<!\d)\d{11}(?!\d)"
+# Phone numbers as people write them: 9 digits, grouped 3-3-3 or 2-3-2-2 by spaces or
+# dashes, optionally after +48 / 0048. Dots are no separator (versions, IP addresses).
+PHONE = (
+    r"(?<![\d+])(?:(?:\+|00)\d{1,3}[\s-]?)?"
+    r"(?:\d{3}[\s-]?\d{3}[\s-]?\d{3}|\(?\d{2}\)?[\s-]?\d{3}[\s-]?\d{2}[\s-]?\d{2})(?!\d)"
+)
+RECEIPT = r"(?<![0-9A-Za-z])[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}(?![0-9A-Za-z])"
+PERSONAL = re.compile("|".join(f"(?:{p})" for p in (EMAIL, PESEL, PHONE, RECEIPT)))
+# Cheap pre-check: nothing personal hides in text without '@', two digits or a dash.
+MAYBE_PERSONAL = re.compile(r"@|\d\d|-")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
+QUERY_SAFE = "[]:@!$'()*+,;-._~/?"
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def inert(text: str | None, limit: int = MAX_TEXT) -> str | None:
+    """No control or direction-override characters; bounded length."""
+    if text is None:
+        return None
+    if CONTROL.search(text):
+        text = CONTROL.sub(_escape_control, text)
+    return text[:limit]
+
+
+def looks_personal(text: str) -> bool:
+    return bool(MAYBE_PERSONAL.search(text)) and bool(PERSONAL.search(text))
+
+
+def scrub_text(text: str | None, limit: int = MAX_TEXT) -> str | None:
+    """Free text (user agent, error message): personal-looking parts replaced, inert."""
+    if text is None:
+        return None
+    if MAYBE_PERSONAL.search(text):
+        text = PERSONAL.sub(REDACTED, text)
+    return inert(text, limit)
+
+
+def sensitive_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in SENSITIVE_NAMES)
+
+
+def _path(path: str) -> str:
+    if MAYBE_PERSONAL.search(path):
+        segments = path.split("/")
+        path = "/".join(REDACTED if looks_personal(s) else s for s in segments)
+    return quote(path, safe=PATH_SAFE + "[]")
+
+
+def _query(query: str) -> str:
+    parts = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        raw_name, eq, raw_value = pair.partition("=")
+        name = unquote(raw_name.replace("+", " "), errors="replace")
+        value = unquote(raw_value.replace("+", " "), errors="replace")
+        if value and (sensitive_name(name) or looks_personal(value)):
+            value = REDACTED
+        elif looks_personal(name):
+            name, value = REDACTED, REDACTED if value else value
+        safe_name = quote(name, safe=QUERY_SAFE)
+        parts.append(safe_name + eq + quote(value, safe=QUERY_SAFE) if eq else safe_name)
+    return "&".join(parts)
+
+
+def redact_url(path: str, query_string: bytes | str = b"") -> str:
+    """Path and query as logged: redacted, percent-encoded, at most ``MAX_URL`` long."""
+    if isinstance(query_string, bytes):
+        query_string = query_string.decode("latin-1")
+    url = _path(path)
+    if query_string:
+        url += "?" + _query(query_string)
+    return url[:MAX_URL]
+
+
+def redact_referer(referer: str | None) -> str | None:
+    """A referer is a URL from anywhere: keep scheme and host, redact path and query."""
+    if not referer:
+        return None
+    try:
+        parts = urlsplit(referer.strip())
+    except ValueError:
+        return scrub_text(referer, 1000)
+    origin = f"{parts.scheme}://{parts.hostname or ''}" if parts.scheme else ""
+    if parts.port:
+        origin += f":{parts.port}"
+    host_personal = parts.netloc and looks_personal(parts.netloc.rpartition("@")[2])
+    if host_personal:
+        origin = f"{parts.scheme}://{REDACTED}"
+    path = unquote(parts.path, errors="replace")
+    return inert(origin + redact_url(path, parts.query), 1000)
+
+
+def normalise(text: str) -> str:
+    return unicodedata.normalize("NFC", text)

@@ -1,0 +1,291 @@
+"""Reading the request logs: the explorer, trails, CSV export, retention.
+
+Logs are identifying data (addresses, sessions): every search, trail and export is
+written to the audit log in the same unit of work that reads it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.audit.service import audit_append
+from urna.core.errors import FormInvalid, NotFound
+from urna.core.i18n import N_
+from urna.requestlog import redact, repository
+from urna.requestlog.models import COLUMNS, RequestLog
+from urna.requestlog.repository import LogFilters
+from urna.voting.models import Ballot
+
+PAGE_SIZE = 100
+TRAIL_LIMIT = 5000
+EXPORT_CHUNK = 2000
+FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
+FILTER_FIELDS = ("since", "until", "ip", "session_hash", "path", "status", "user_agent")
+
+
+# ---- input --------------------------------------------------------------------------
+
+
+def _when(value: str) -> datetime:
+    """A time typed in the explorer (UTC, like the logs): ISO date or date-time."""
+    moment = datetime.fromisoformat(value.strip().replace(" ", "T").removesuffix("Z"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def filters_parse(params: Mapping[str, str], *, now: datetime | None = None) -> LogFilters:
+    """Explorer filters from the query string. With no ``since`` at all (a first visit),
+    the window is the last 24 hours; an empty ``since`` means no lower bound."""
+    values = {key: (params.get(key) or "").strip() for key in FILTER_FIELDS}
+    errors: dict[str, str] = {}
+    times: dict[str, datetime | None] = {}
+    for key in ("since", "until"):
+        try:
+            times[key] = _when(values[key]) if values[key] else None
+        except ValueError:
+            errors[key] = N_("Give a date and time, e.g. 2027-05-31 14:00.")
+    if "since" not in params:
+        times["since"] = (now or datetime.now(UTC)) - timedelta(hours=24)
+    if values["ip"]:
+        try:
+            repository.ip_filter_check(values["ip"])
+        except ValueError:
+            errors["ip"] = N_(
+                "Give an address (203.0.113.7), a network (203.0.113.0/24) "
+                "or the start of an address (203.0.113.)."
+            )
+    if values["status"] and not repository.status_filter_valid(values["status"]):
+        errors["status"] = N_("Give a status (404) or a class of them (5xx).")
+    if errors:
+        raise FormInvalid(errors)
+    return LogFilters(
+        since=times["since"],
+        until=times["until"],
+        ip=values["ip"] or None,
+        session_hash=values["session_hash"] or None,
+        path=values["path"] or None,
+        status=values["status"] or None,
+        user_agent=values["user_agent"] or None,
+    )
+
+
+def period_parse(
+    params: Mapping[str, str], *, now: datetime, default_days: int = 7
+) -> tuple[datetime, datetime]:
+    """The statistics period (UTC); by default the last ``default_days`` days."""
+    since, until = now - timedelta(days=default_days), now
+    errors: dict[str, str] = {}
+    for key in ("since", "until"):
+        value = (params.get(key) or "").strip()
+        if not value:
+            continue
+        try:
+            moment = _when(value)
+        except ValueError:
+            errors[key] = N_("Give a date and time, e.g. 2027-05-31 14:00.")
+            continue
+        if key == "since":
+            since = moment
+        else:
+            until = moment
+    if not errors and since >= until:
+        errors["until"] = N_("The end of the period must come after its start.")
+    if errors:
+        raise FormInvalid(errors)
+    return since, until
+
+
+def cursor_format(row: RequestLog) -> str:
+    return f"{row.arrived_at.isoformat()}~{row.request_id}"
+
+
+def cursor_parse(cursor: str | None) -> tuple[datetime, str] | None:
+    if not cursor:
+        return None
+    at, _, request_id = cursor.partition("~")
+    try:
+        return _when(at), request_id[:32]
+    except ValueError:
+        return None
+
+
+# ---- reading, audited ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogPage:
+    rows: Sequence[RequestLog]
+    next_cursor: str | None
+
+
+async def logs_search(
+    *,
+    session: AsyncSession,
+    actor_id: int | None,
+    filters: LogFilters,
+    cursor: str | None = None,
+    size: int = PAGE_SIZE,
+) -> LogPage:
+    rows = await repository.logs_search(
+        session, filters, limit=size + 1, before=cursor_parse(cursor)
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    await audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="requestlog.search",
+        target="request_log",
+        details={"filters": filters.as_dict(), "page": bool(cursor), "rows": len(rows)},
+    )
+    await session.commit()
+    return LogPage(rows, cursor_format(rows[-1]) if more and rows else None)
+
+
+async def session_trail(
+    *, session: AsyncSession, actor_id: int | None, session_hash: str
+) -> Sequence[RequestLog]:
+    rows = await repository.logs_trail(session, session_hash=session_hash, limit=TRAIL_LIMIT)
+    await audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="requestlog.trail",
+        target=f"session:{session_hash[:64]}",
+        details={"rows": len(rows)},
+    )
+    await session.commit()
+    return rows
+
+
+async def ballot_trail(
+    *, session: AsyncSession, actor_id: int | None, ballot_id: int
+) -> tuple[Ballot, Sequence[RequestLog]]:
+    """A ballot's way: every request of the session that cast it (its session hash is the
+    same trail name the logs carry, stable across the id rotation) and its own request."""
+    ballot = await session.get(Ballot, ballot_id)
+    if ballot is None:
+        raise NotFound()
+    rows = await repository.logs_trail(
+        session, session_hash=ballot.session_hash, request_id=ballot.request_id, limit=TRAIL_LIMIT
+    )
+    await audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="requestlog.trail",
+        target=f"ballot:{ballot_id}",
+        details={"rows": len(rows)},
+    )
+    await session.commit()
+    return ballot, rows
+
+
+# ---- CSV export ---------------------------------------------------------------------
+
+
+def csv_cell(value: object) -> str:
+    """Text a spreadsheet shows and never evaluates: no formula lead, no control bytes."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    text = redact.inert(str(value), 2000) or ""
+    if text.startswith(FORMULA_LEAD):
+        text = "'" + text
+    return text
+
+
+@dataclass(frozen=True)
+class Export:
+    filename: str
+    content: bytes
+    rows: int
+    truncated: bool
+    sha256: str
+
+
+async def logs_export(
+    *,
+    session: AsyncSession,
+    actor_id: int | None,
+    filters: LogFilters,
+    max_rows: int,
+    now: datetime | None = None,
+) -> Export:
+    """The filtered logs as CSV (newest first, at most ``max_rows``); the export, its
+    size and its SHA-256 are written to the audit log."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    count, before, truncated = 0, None, False
+    while True:
+        chunk = await repository.logs_search(
+            session, filters, limit=min(EXPORT_CHUNK, max_rows - count + 1), before=before
+        )
+        for row in chunk:
+            if count == max_rows:
+                truncated = True
+                break
+            writer.writerow([csv_cell(getattr(row, column)) for column in COLUMNS])
+            count += 1
+        if truncated or len(chunk) < EXPORT_CHUNK:
+            break
+        before = (chunk[-1].arrived_at, chunk[-1].request_id)
+    content = buffer.getvalue().encode("utf-8-sig")  # BOM: spreadsheets read UTF-8
+    digest = hashlib.sha256(content).hexdigest()
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    await audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="requestlog.export",
+        target="request_log",
+        details={
+            "filters": filters.as_dict(),
+            "rows": count,
+            "truncated": truncated,
+            "sha256": digest,
+        },
+    )
+    await session.commit()
+    return Export(f"request-log-{stamp}.csv", content, count, truncated, digest)
+
+
+# ---- retention ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    deleted: int = 0
+    ips_truncated: int = 0
+    sessions_dropped: int = 0
+
+
+async def logs_prune(
+    *,
+    session: AsyncSession,
+    keep_days: int | None,
+    truncate_ip_after_days: int | None,
+    drop_session_after_days: int | None,
+    now: datetime | None = None,
+) -> PruneReport:
+    """Apply the retention the privacy policy states (None: that step does nothing;
+    by default logs are kept whole, indefinitely). Idempotent; commits."""
+    now = now or datetime.now(UTC)
+    deleted = truncated = dropped = 0
+    if keep_days is not None:
+        deleted = await repository.logs_delete_before(session, now - timedelta(days=keep_days))
+    if truncate_ip_after_days is not None:
+        truncated = await repository.ips_truncate_before(
+            session, now - timedelta(days=truncate_ip_after_days)
+        )
+    if drop_session_after_days is not None:
+        dropped = await repository.session_hashes_drop_before(
+            session, now - timedelta(days=drop_session_after_days)
+        )
+    await session.commit()
+    return PruneReport(deleted, truncated, dropped)

@@ -1,0 +1,1 @@
+"""Results: tallying, allocation rules, pabulib import and export."""

@@ -1,0 +1,39 @@
+"""Allocation rules: pure functions from projects, scores and ballots to funded sets + step logs."""
+
+from urna.results.rules.equal_shares import equal_shares_allocate
+from urna.results.rules.greedy import greedy_allocate, minimum_score
+from urna.results.rules.render import format_money, step_text, step_text_en, step_text_pl
+from urna.results.rules.ties import TieDrawIncomplete, seeded_order, tie_group_order
+from urna.results.rules.transfers import Transfer, TransferOutcome, transfers_apply
+from urna.results.rules.types import (
+    Allocation,
+    MesOutcome,
+    Project,
+    Step,
+    StepKind,
+    TieGroup,
+    TieMethod,
+)
+
+__all__ = [
+    "Allocation",
+    "MesOutcome",
+    "Project",
+    "Step",
+    "StepKind",
+    "TieDrawIncomplete",
+    "TieGroup",
+    "TieMethod",
+    "Transfer",
+    "TransferOutcome",
+    "equal_shares_allocate",
+    "format_money",
+    "greedy_allocate",
+    "minimum_score",
+    "seeded_order",
+    "step_text",
+    "step_text_en",
+    "step_text_pl",
+    "tie_group_order",
+    "transfers_apply",
+]

@@ -1,0 +1,151 @@
+"""The role × route matrix: the one place that says who may call each route of the app.
+
+Every route of the application is listed here (``tests/staff/test_matrix.py`` enumerates
+``app.routes`` and fails on any route missing from this table, then calls each route as
+an anonymous visitor, as a resident with a voting session and as each staff role, and
+checks that each gets exactly what the table allows). ``PUBLIC`` routes need no staff
+login; a role set means ``Depends(require_role(*roles))`` on the route: anonymous
+visitors are sent to ``/staff/login`` (303), other roles get 403.
+
+Summary (A = admin, V = verifier, N = netadmin):
+
+============================================  ===  ===  ===
+route                                          A    V    N
+============================================  ===  ===  ===
+public pages, the vote, receipts, documents    ✓    ✓    ✓   (and everyone else)
+/staff/login…, /staff/lang/…                   ✓    ✓    ✓   (and everyone else)
+/staff, /staff/account…, /staff/logout         ✓    ✓    ✓
+/staff/users…      (accounts, roles)           ✓
+/staff/editions…   (edition setup)             ✓
+/staff/paper…      (paper ballots)             ✓
+/staff/audit…      (audit log)                 ✓
+/staff/logs…       (request logs, trails)      ✓    ✓    ✓
+/staff/stats       (statistics from the logs)  ✓         ✓
+============================================  ===  ===  ===
+
+Add your routes here when you add them to the app.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from urna.staff.deps import ROLES
+
+PUBLIC: Literal["public"] = "public"
+ANY_STAFF = frozenset(ROLES)
+ADMIN = frozenset({"admin"})
+LOG_READERS = frozenset({"netadmin", "verifier", "admin"})  # the policy: logs go to nobody else
+STATS_READERS = frozenset({"netadmin", "admin"})
+
+RouteKey = tuple[str, str]  # (method, path template as declared)
+
+ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
+    # ---- public site (core, editions, voting, privacy) ------------------------------
+    ("GET", "/lang/{code}"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/"): PUBLIC,
+    ("GET", "/e/{slug}"): PUBLIC,
+    ("GET", "/e/{slug}/projects"): PUBLIC,
+    ("GET", "/e/{slug}/projects/{number}"): PUBLIC,
+    ("GET", "/e/{slug}/vote"): PUBLIC,
+    ("POST", "/e/{slug}/vote"): PUBLIC,
+    ("GET", "/e/{slug}/vote/identity"): PUBLIC,
+    ("POST", "/e/{slug}/vote/identity"): PUBLIC,
+    ("GET", "/e/{slug}/vote/code"): PUBLIC,
+    ("POST", "/e/{slug}/vote/code"): PUBLIC,
+    ("POST", "/e/{slug}/vote/code/resend"): PUBLIC,
+    ("GET", "/e/{slug}/vote/choices"): PUBLIC,
+    ("POST", "/e/{slug}/vote/choices"): PUBLIC,
+    ("GET", "/e/{slug}/vote/review"): PUBLIC,
+    ("POST", "/e/{slug}/vote/cast"): PUBLIC,
+    ("GET", "/e/{slug}/vote/receipt"): PUBLIC,
+    ("GET", "/receipt"): PUBLIC,
+    ("POST", "/receipt"): PUBLIC,
+    ("GET", "/privacy"): PUBLIC,
+    ("GET", "/accessibility"): PUBLIC,
+    ("GET", "/e/{slug}/clause"): PUBLIC,
+    ("GET", "/static"): PUBLIC,
+    # ---- staff login (before any role is known) -------------------------------------
+    ("GET", "/staff/login"): PUBLIC,
+    ("POST", "/staff/login"): PUBLIC,
+    ("GET", "/staff/login/code"): PUBLIC,
+    ("POST", "/staff/login/code"): PUBLIC,
+    ("GET", "/staff/lang/{code}"): PUBLIC,
+    # ---- every staff role -----------------------------------------------------------
+    ("GET", "/staff"): ANY_STAFF,
+    ("POST", "/staff/logout"): ANY_STAFF,
+    ("GET", "/staff/account"): ANY_STAFF,
+    ("POST", "/staff/account/password"): ANY_STAFF,
+    # ---- staff accounts (admin) -----------------------------------------------------
+    ("GET", "/staff/users"): ADMIN,
+    ("POST", "/staff/users"): ADMIN,
+    ("GET", "/staff/users/{user_id}"): ADMIN,
+    ("POST", "/staff/users/{user_id}/role"): ADMIN,
+    ("POST", "/staff/users/{user_id}/active"): ADMIN,
+    ("POST", "/staff/users/{user_id}/totp-reset"): ADMIN,
+    ("POST", "/staff/users/{user_id}/password-reset"): ADMIN,
+    # ---- audit log (admin) ----------------------------------------------------------
+    ("GET", "/staff/audit"): ADMIN,
+    ("POST", "/staff/audit/verify"): ADMIN,
+    # ---- edition setup (admin) ------------------------------------------------------
+    ("GET", "/staff/editions"): ADMIN,
+    ("POST", "/staff/editions"): ADMIN,
+    ("GET", "/staff/editions/new"): ADMIN,
+    ("POST", "/staff/editions/import"): ADMIN,
+    ("GET", "/staff/editions/{slug}"): ADMIN,
+    ("POST", "/staff/editions/{slug}"): ADMIN,
+    ("GET", "/staff/editions/{slug}/pools"): ADMIN,
+    ("POST", "/staff/editions/{slug}/areas"): ADMIN,
+    ("POST", "/staff/editions/{slug}/pools"): ADMIN,
+    ("GET", "/staff/editions/{slug}/projects"): ADMIN,
+    ("POST", "/staff/editions/{slug}/projects"): ADMIN,
+    ("GET", "/staff/editions/{slug}/streets"): ADMIN,
+    ("GET", "/staff/editions/{slug}/import/{kind}"): ADMIN,
+    ("POST", "/staff/editions/{slug}/import/{kind}/preview"): ADMIN,
+    ("POST", "/staff/editions/{slug}/import/{kind}"): ADMIN,
+    ("GET", "/staff/editions/{slug}/clause"): ADMIN,
+    ("POST", "/staff/editions/{slug}/clause"): ADMIN,
+    # ---- paper ballots (admin) ------------------------------------------------------
+    ("GET", "/staff/paper"): ADMIN,
+    ("GET", "/staff/paper/{slug}"): ADMIN,
+    ("POST", "/staff/paper/{slug}"): ADMIN,
+    ("GET", "/staff/paper/{slug}/second"): ADMIN,
+    ("GET", "/staff/paper/{slug}/second/{entry_id}"): ADMIN,
+    ("POST", "/staff/paper/{slug}/second/{entry_id}"): ADMIN,
+    ("GET", "/staff/paper/{slug}/mismatches"): ADMIN,
+    ("GET", "/staff/paper/{slug}/mismatches/{entry_id}"): ADMIN,
+    ("POST", "/staff/paper/{slug}/mismatches/{entry_id}"): ADMIN,
+    # ---- request logs (netadmin, verifier, admin) and statistics (netadmin, admin) --
+    ("GET", "/staff/logs"): LOG_READERS,
+    ("GET", "/staff/logs/export.csv"): LOG_READERS,
+    ("GET", "/staff/logs/session/{session_hash}"): LOG_READERS,
+    ("GET", "/staff/logs/ballot/{ballot_id}"): LOG_READERS,
+    ("GET", "/staff/stats"): STATS_READERS,
+}
+
+
+def roles_for(method: str, path: str) -> frozenset[str] | Literal["public"] | None:
+    return ROUTE_ROLES.get((method.upper(), path))
+
+
+def app_routes(app) -> set[RouteKey]:
+    """Every (method, path template) the app answers, mounts as ``GET``.
+
+    Walks included routers too: recent FastAPI keeps ``include_router`` as a branch in
+    ``app.routes`` instead of copying its routes."""
+    found: set[RouteKey] = set()
+
+    def walk(routes, prefix: str) -> None:
+        for route in routes:
+            original = getattr(route, "original_router", None)
+            if original is not None:
+                walk(original.routes, prefix + route.include_context.prefix)
+            elif hasattr(route, "methods") and route.methods:
+                found.update((method, prefix + route.path) for method in route.methods)
+            elif hasattr(route, "path"):
+                found.add(("GET", prefix + route.path))  # a mount: static files
+
+    walk(app.routes, "")
+    found -= {("HEAD", path) for _, path in found}  # answered with GET's routes
+    return found

@@ -1,0 +1,282 @@
+"""Paper ballots in the staff console (admin): entry, second (blind) entry, mismatches
+and their resolution, subtotals per collection point and per day."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.context import get_ctx, get_db
+from urna.core.db import utcnow
+from urna.core.errors import FormInvalid, NotFound
+from urna.core.i18n import LOCAL_ZONE
+from urna.editions import service as editions
+from urna.editions.service import EditionSnapshot
+from urna.staff import service as staff
+from urna.staff.deps import require_role
+from urna.staff.models import StaffUser
+from urna.staff.views import see_other
+from urna.voting import paper
+from urna.voting import service as voting
+
+router = APIRouter()
+admin_only = require_role("admin")
+HEADER_FIELDS = ("sheet", "collection_point", "collected_on", "double_entry")
+NOT_KEPT = {"csrf_token", "pesel"}
+
+
+async def _ballot_form(request: Request) -> tuple[dict[str, str], list[str]]:
+    form = await request.form()
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    return values, [str(v) for v in form.getlist("project")]
+
+
+def _pools(snapshot: EditionSnapshot) -> list[voting.PoolChoice]:
+    by_pool: dict[int, list] = {pool.id: [] for pool in snapshot.pools}
+    for project in snapshot.projects:
+        by_pool[project.pool_id].append(project)
+    return [
+        voting.PoolChoice(pool=pool, projects=by_pool[pool.id], chosen=[])
+        for pool in snapshot.pools
+    ]
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+async def _render(request: Request, name: str, context: dict, *, status_code: int = 200):
+    return await get_ctx(request).templates.render(
+        request, name, context, status_code=status_code, personal=True
+    )
+
+
+def _ballot_context(snapshot, values, picked, errors, params=None) -> dict:
+    return {
+        "edition": snapshot.edition,
+        "pools": _pools(snapshot),
+        "required": set(snapshot.edition.required_fields),
+        "values": {k: v for k, v in values.items() if k not in NOT_KEPT},
+        "picked": {int(p) for p in picked if p.isdigit()},
+        "errors": errors,
+        "params": params or {},
+    }
+
+
+@router.get("/staff/paper")
+async def paper_editions(request: Request, user=Depends(admin_only), db=Depends(get_db)):
+    items = await editions.editions_list(session=db)
+    phases = {e.id: editions.edition_phase(e) for e in items}
+    return await _render(
+        request,
+        "staff/paper_editions.html",
+        {"editions": [e for e in items if phases[e.id] in ("open", "closed")], "phases": phases},
+    )
+
+
+async def _entry_page(
+    request, db, snapshot, *, values=None, picked=(), errors=None, params=None, code=200
+):
+    edition = snapshot.edition
+    entered = request.query_params.get("entered", "")
+    outcome = None
+    if entered.isdigit():
+        outcome = await paper.paper_sheet_get(
+            session=db, edition_id=edition.id, entry_id=int(entered)
+        )
+    if values is None:
+        today = utcnow().astimezone(LOCAL_ZONE).date().isoformat()
+        values = {
+            "collection_point": outcome.collection_point if outcome else "",
+            "collected_on": outcome.collected_on.isoformat() if outcome else today,
+        }
+    recent = await paper.paper_sheets(session=db, edition_id=edition.id, limit=20)
+    context = _ballot_context(snapshot, values, picked, errors or {}, params)
+    context.update(
+        phase=editions.edition_phase(edition),
+        outcome=outcome,
+        subtotals=await paper.paper_subtotals(session=db, edition_id=edition.id),
+        recent=recent,
+        points=await paper.paper_collection_points(session=db, edition_id=edition.id),
+        emails=await staff.staff_emails(session=db, ids={e.operator_id for e in recent}),
+    )
+    return await _render(request, "staff/paper.html", context, status_code=code)
+
+
+@router.get("/staff/paper/{slug}")
+async def paper_page(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    return await _entry_page(request, db, snapshot)
+
+
+@router.post("/staff/paper/{slug}")
+async def paper_enter(
+    request: Request,
+    slug: str,
+    user: StaffUser = Depends(admin_only),
+    db: AsyncSession = Depends(get_db),
+):
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    values, picked = await _ballot_form(request)
+    try:
+        outcome = await paper.paper_enter(
+            session=db,
+            crypto=get_ctx(request).crypto,
+            snapshot=snapshot,
+            operator_id=user.id,
+            sheet=values.get("sheet", ""),
+            collection_point=values.get("collection_point", ""),
+            collected_on=values.get("collected_on", ""),
+            double_entry=values.get("double_entry") == "1",
+            form=values,
+            picked=picked,
+            request_id=_request_id(request),
+        )
+    except FormInvalid as error:
+        return await _entry_page(
+            request,
+            db,
+            snapshot,
+            values=values,
+            picked=picked,
+            errors=error.errors,
+            params=error.params,
+            code=400,
+        )
+    return see_other(f"/staff/paper/{slug}?entered={outcome.entry_id}")
+
+
+@router.get("/staff/paper/{slug}/second")
+async def second_list(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    sheets = await paper.paper_sheets(
+        session=db, edition_id=snapshot.edition.id, status="awaiting_second"
+    )
+    return await _render(
+        request,
+        "staff/paper_list.html",
+        {
+            "edition": snapshot.edition,
+            "sheets": sheets,
+            "emails": await staff.staff_emails(session=db, ids={s.operator_id for s in sheets}),
+            "mode": "second",
+            "me": user.id,
+        },
+    )
+
+
+async def _sheet_page(
+    request, db, snapshot, entry_id, mode, *, values=None, picked=(), errors=None, params=None,
+    mismatch=None, code=200,
+):  # fmt: skip
+    entry = await paper.paper_sheet_get(
+        session=db, edition_id=snapshot.edition.id, entry_id=entry_id
+    )
+    if entry is None:
+        raise NotFound()
+    context = _ballot_context(snapshot, values or {}, picked, errors or {}, params)
+    context.update(entry=entry, mode=mode, mismatch=mismatch)
+    return await _render(request, "staff/paper_sheet.html", context, status_code=code)
+
+
+@router.get("/staff/paper/{slug}/second/{entry_id}")
+async def second_page(
+    request: Request, slug: str, entry_id: int, user=Depends(admin_only), db=Depends(get_db)
+):
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    return await _sheet_page(request, db, snapshot, entry_id, "second")
+
+
+@router.post("/staff/paper/{slug}/second/{entry_id}")
+async def second_enter(
+    request: Request,
+    slug: str,
+    entry_id: int,
+    user: StaffUser = Depends(admin_only),
+    db: AsyncSession = Depends(get_db),
+):
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    values, picked = await _ballot_form(request)
+    try:
+        outcome = await paper.paper_second_enter(
+            session=db,
+            crypto=get_ctx(request).crypto,
+            snapshot=snapshot,
+            operator_id=user.id,
+            entry_id=entry_id,
+            form=values,
+            picked=picked,
+            request_id=_request_id(request),
+        )
+    except FormInvalid as error:
+        return await _sheet_page(
+            request, db, snapshot, entry_id, "second", values=values, picked=picked,
+            errors=error.errors, params=error.params, code=400,
+        )  # fmt: skip
+    return see_other(f"/staff/paper/{slug}?entered={outcome.entry_id}")
+
+
+@router.get("/staff/paper/{slug}/mismatches")
+async def mismatch_list(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    sheets = await paper.paper_sheets(session=db, edition_id=snapshot.edition.id, status="mismatch")
+    return await _render(
+        request,
+        "staff/paper_list.html",
+        {
+            "edition": snapshot.edition,
+            "sheets": sheets,
+            "emails": await staff.staff_emails(session=db, ids={s.operator_id for s in sheets}),
+            "mode": "mismatch",
+            "me": user.id,
+        },
+    )
+
+
+@router.get("/staff/paper/{slug}/mismatches/{entry_id}")
+async def mismatch_page(
+    request: Request,
+    slug: str,
+    entry_id: int,
+    user: StaffUser = Depends(admin_only),
+    db: AsyncSession = Depends(get_db),
+):
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    mismatch = await paper.paper_mismatch_show(
+        session=db,
+        crypto=get_ctx(request).crypto,
+        snapshot=snapshot,
+        operator_id=user.id,
+        entry_id=entry_id,
+    )
+    return await _sheet_page(request, db, snapshot, entry_id, "resolve", mismatch=mismatch)
+
+
+@router.post("/staff/paper/{slug}/mismatches/{entry_id}")
+async def mismatch_resolve(
+    request: Request,
+    slug: str,
+    entry_id: int,
+    user: StaffUser = Depends(admin_only),
+    db: AsyncSession = Depends(get_db),
+):
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    values, picked = await _ballot_form(request)
+    try:
+        outcome = await paper.paper_resolve(
+            session=db,
+            crypto=get_ctx(request).crypto,
+            snapshot=snapshot,
+            operator_id=user.id,
+            entry_id=entry_id,
+            form=values,
+            picked=picked,
+            reason=values.get("reason", ""),
+            request_id=_request_id(request),
+        )
+    except FormInvalid as error:
+        return await _sheet_page(
+            request, db, snapshot, entry_id, "resolve", values=values, picked=picked,
+            errors=error.errors, params=error.params, code=400,
+        )  # fmt: skip
+    return see_other(f"/staff/paper/{slug}?entered={outcome.entry_id}")

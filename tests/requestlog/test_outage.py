@@ -1,0 +1,57 @@
+"""A real PostgreSQL outage while the app serves: pages that need no database go on, the
+logs wait in the buffer and are written when the database is back."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+from asgi_lifespan import LifespanManager
+
+from tests.conftest import PG_ADMIN_URL, fresh_database, make_settings
+from tests.requestlog.conftest import all_rows, client_for
+from urna.main import create_app
+
+pytestmark = pytest.mark.postgres_only
+
+
+async def test_a_real_database_outage_while_serving(tmp_path):
+    url, drop = await fresh_database(tmp_path)
+    name = url.rsplit("/", 1)[1]
+    application = create_app(make_settings(url, request_log_interval_seconds=0.05))
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        async with LifespanManager(application):
+            writer = application.state.request_log
+            async with client_for(application) as http:
+                await http.get("/healthz")
+                await writer.flush()
+                await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    name,
+                )
+                during = []
+                for _ in range(20):
+                    response = await http.get("/static/css/urna.css")
+                    assert response.status_code == 200
+                    during.append(response.headers["x-request-id"])
+                page = await http.get("/")  # needs the database: an error page, logged too
+                assert page.status_code == 500
+                during.append(page.headers["x-request-id"])
+                await asyncio.sleep(0.3)
+                assert writer.failures >= 1 and writer.pending >= 21
+                await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+                for _ in range(100):  # the writer retries with backoff, then catches up
+                    if writer.pending == 0:
+                        break
+                    await asyncio.sleep(0.1)
+                assert writer.pending == 0 and writer.dropped == 0
+            rows = {row.request_id: row for row in await all_rows(application)}
+            assert set(during) <= set(rows)
+            assert rows[during[-1]].status == 500
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await admin.close()
+        await drop()

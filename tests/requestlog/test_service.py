@@ -1,0 +1,150 @@
+"""The explorer's queries, trails and CSV export; each read is in the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.requestlog.factories import row, rows_write
+from urna.audit.models import AuditEvent
+from urna.core.errors import FormInvalid
+from urna.requestlog import service
+from urna.requestlog.repository import LogFilters
+
+pytestmark = pytest.mark.flow
+
+START = datetime(2002, 2, 2, 12, tzinfo=UTC)  # a period of its own
+WINDOW = dict(since=START, until=START + timedelta(hours=1))
+
+
+@pytest.fixture(scope="module")
+async def sample(app):
+    at = START
+    rows = [
+        row(at, url="/e/x/projects?page=2", ip="203.0.113.7", session_hash="sess-a"),
+        row(at + timedelta(seconds=1), url="/missing", status=404, ip="203.0.113.200"),
+        row(
+            at + timedelta(seconds=2),
+            url="/e/x/vote/cast",
+            method="POST",
+            status=303,
+            ip="198.51.100.9",
+            session_hash="sess-a",
+            user_agent="Mozilla/5.0 Firefox/128.0",
+        ),
+        row(
+            at + timedelta(seconds=3),
+            url="/boom",
+            status=500,
+            ip="2001:db8::5",
+            error="RuntimeError: x",
+            user_agent="=cmd|' /C calc'!A0",
+        ),
+        row(at + timedelta(seconds=4), url="/e/x_y%/odd", ip="10.1.2.3", session_hash="sess-b"),
+    ]
+    return await rows_write(app, rows)
+
+
+async def search(app, **filters) -> list:
+    async with app.state.ctx.db() as session:
+        page = await service.logs_search(
+            session=session, actor_id=None, filters=LogFilters(**{**WINDOW, **filters}), size=100
+        )
+    return [r.url for r in page.rows]
+
+
+async def test_filters(app, sample):
+    assert len(await search(app)) == 5
+    assert await search(app, ip="203.0.113.7") == ["/e/x/projects?page=2"]
+    assert await search(app, ip="203.0.113.0/24") == ["/missing", "/e/x/projects?page=2"]
+    assert await search(app, ip="203.0.113.") == ["/missing", "/e/x/projects?page=2"]
+    assert await search(app, ip="2001:db8::/32") == ["/boom"]
+    assert await search(app, session_hash="sess-a") == ["/e/x/vote/cast", "/e/x/projects?page=2"]
+    assert await search(app, path="/e/x/") == ["/e/x/vote/cast", "/e/x/projects?page=2"]
+    assert await search(app, path="/e/x_y%") == ["/e/x_y%/odd"]  # wildcards are literal
+    assert await search(app, status="4xx") == ["/missing"]
+    assert await search(app, status="500") == ["/boom"]
+    assert await search(app, user_agent="firefox") == ["/e/x/vote/cast"]
+
+
+async def test_pages_of_results(app, sample):
+    async with app.state.ctx.db() as session:
+        first = await service.logs_search(
+            session=session, actor_id=None, filters=LogFilters(**WINDOW), size=2
+        )
+        second = await service.logs_search(
+            session=session,
+            actor_id=None,
+            filters=LogFilters(**WINDOW),
+            cursor=first.next_cursor,
+            size=2,
+        )
+        third = await service.logs_search(
+            session=session,
+            actor_id=None,
+            filters=LogFilters(**WINDOW),
+            cursor=second.next_cursor,
+            size=2,
+        )
+    urls = [r.url for page in (first, second, third) for r in page.rows]
+    assert urls == ["/e/x_y%/odd", "/boom", "/e/x/vote/cast", "/missing", "/e/x/projects?page=2"]
+    assert third.next_cursor is None
+
+
+async def test_every_read_is_audited(app, sample):
+    async with app.state.ctx.db() as session:
+        await service.logs_search(session=session, actor_id=None, filters=LogFilters(ip="10.1."))
+        await service.session_trail(session=session, actor_id=None, session_hash="sess-b")
+        events = (
+            (await session.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(2)))
+            .scalars()
+            .all()
+        )
+    trail, search_event = events
+    assert search_event.action == "requestlog.search"
+    assert search_event.details["filters"] == {"ip": "10.1."}
+    assert trail.action == "requestlog.trail" and trail.target == "session:sess-b"
+
+
+async def test_csv_export_is_inert_audited_and_hashed(app, sample):
+    async with app.state.ctx.db() as session:
+        export = await service.logs_export(
+            session=session, actor_id=None, filters=LogFilters(**WINDOW), max_rows=4
+        )
+        event = (
+            await session.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+        ).scalar_one()
+    assert export.rows == 4 and export.truncated
+    assert event.action == "requestlog.export"
+    assert event.details["rows"] == 4 and event.details["sha256"] == export.sha256
+    text = export.content.decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert len(table) == 4
+    boom = next(r for r in table if r["url"] == "/boom")
+    assert boom["user_agent"] == "'=cmd|' /C calc'!A0"  # a formula lead is neutralised
+    for line in table:
+        for value in line.values():
+            assert not value.startswith(("=", "+", "-", "@"))
+
+
+def test_filters_are_checked():
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    assert service.filters_parse({}, now=now).since == now - timedelta(hours=24)
+    assert service.filters_parse({"since": ""}, now=now).since is None
+    parsed = service.filters_parse({"since": "2027-05-31 14:00", "status": "5xx"}, now=now)
+    assert parsed.since == datetime(2027, 5, 31, 14, tzinfo=UTC) and parsed.status == "5xx"
+    with pytest.raises(FormInvalid) as error:
+        service.filters_parse({"ip": "10.0.0.0/99", "status": "abc", "until": "soon"}, now=now)
+    assert set(error.value.errors) == {"ip", "status", "until"}
+
+
+def test_csv_cells():
+    assert service.csv_cell("=1+1") == "'=1+1"
+    assert service.csv_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert service.csv_cell("-2") == "'-2"
+    assert service.csv_cell("a\x00b\x1bc") == "a\\u0000b\\u001bc"
+    assert service.csv_cell(None) == "" and service.csv_cell(404) == "404"

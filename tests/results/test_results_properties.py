@@ -1,0 +1,160 @@
+"""Properties of the rules on random pools (hypothesis), and equal shares against pabutools."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from urna.results.rules import Project, equal_shares_allocate, greedy_allocate
+
+from .pabutools_bridge import pabutools_election, pabutools_mes
+
+IDS = [f"p{number}" for number in range(1, 10)]
+
+
+@st.composite
+def pools(draw, *, max_projects=8, max_cost=100, max_score=12):
+    ids = draw(st.lists(st.sampled_from(IDS), min_size=1, max_size=max_projects, unique=True))
+    # Small score range on purpose: ties are common and must be handled.
+    return [
+        Project(
+            id=project_id,
+            cost=draw(st.integers(0, max_cost)),
+            score=draw(st.integers(0, max_score)),
+        )
+        for project_id in ids
+    ]
+
+
+@st.composite
+def elections(draw, *, max_voters=10):
+    projects = draw(pools(max_projects=6, max_cost=60))
+    ids = [project.id for project in projects]
+    ballots = draw(
+        st.lists(
+            st.lists(st.sampled_from(ids), max_size=len(ids), unique=True),
+            max_size=max_voters,
+        )
+    )
+    return projects, ballots
+
+
+budgets = st.integers(0, 300)
+tie_draws = st.one_of(
+    st.none().map(lambda _: {}),
+    st.integers(0, 10**6).map(lambda seed: {"tie_seed": seed}),
+    st.permutations(IDS).map(lambda order: {"tie_order": order}),
+)
+greedy_options = st.fixed_dictionaries(
+    {
+        "stop_at_first_misfit": st.booleans(),
+        "threshold_votes": st.none() | st.integers(0, 12),
+    }
+)
+
+
+def cost_of(projects, funded):
+    by_id = {project.id: project for project in projects}
+    return sum(by_id[project_id].cost for project_id in funded)
+
+
+@given(pools(), budgets, greedy_options, tie_draws)
+def test_greedy_never_exceeds_the_budget(projects, budget, options, tie_draw):
+    result = greedy_allocate(projects=projects, budget=budget, **options, **tie_draw)
+
+    assert result.spent == cost_of(projects, result.funded) <= budget
+    assert len(set(result.funded)) == len(result.funded)
+
+
+@given(pools(), budgets, greedy_options, tie_draws)
+def test_greedy_never_prefers_fewer_votes_at_no_lower_cost(projects, budget, options, tie_draw):
+    result = greedy_allocate(projects=projects, budget=budget, **options, **tie_draw)
+    funded = set(result.funded)
+
+    for left_out in projects:
+        if left_out.id in funded:
+            continue
+        for winner in projects:
+            if winner.id in funded and winner.score < left_out.score:
+                assert winner.cost < left_out.cost, (left_out, winner)
+
+
+@given(pools(), budgets, tie_draws)
+def test_skip_to_fit_leaves_no_eligible_project_that_still_fits(projects, budget, tie_draw):
+    result = greedy_allocate(projects=projects, budget=budget, **tie_draw)
+    funded = set(result.funded)
+
+    assert all(p.cost > result.money_left for p in projects if p.id not in funded)
+
+
+@given(pools(), budgets, greedy_options, tie_draws, st.randoms(use_true_random=False))
+def test_greedy_does_not_depend_on_input_order(projects, budget, options, tie_draw, rng):
+    shuffled = list(projects)
+    rng.shuffle(shuffled)
+    first = greedy_allocate(projects=projects, budget=budget, **options, **tie_draw)
+    second = greedy_allocate(projects=shuffled, budget=budget, **options, **tie_draw)
+
+    assert first == second
+
+
+@given(elections(), budgets, st.booleans(), tie_draws)
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+def test_equal_shares_never_exceeds_the_budget(election, budget, add_one, tie_draw):
+    projects, ballots = election
+    result = equal_shares_allocate(
+        projects=projects, ballots=ballots, budget=budget, add_one=add_one, **tie_draw
+    )
+
+    assert result.spent == cost_of(projects, result.funded) <= budget
+    assert len(set(result.funded)) == len(result.funded)
+
+
+@given(elections(), budgets, tie_draws, st.randoms(use_true_random=False))
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+def test_equal_shares_does_not_depend_on_input_order(election, budget, tie_draw, rng):
+    projects, ballots = election
+    shuffled_projects = list(projects)
+    rng.shuffle(shuffled_projects)
+    shuffled_ballots = [rng.sample(ballot, len(ballot)) for ballot in ballots]
+    rng.shuffle(shuffled_ballots)
+
+    first = equal_shares_allocate(projects=projects, ballots=ballots, budget=budget, **tie_draw)
+    second = equal_shares_allocate(
+        projects=shuffled_projects, ballots=shuffled_ballots, budget=budget, **tie_draw
+    )
+
+    assert first.funded == second.funded
+    assert first.steps == second.steps
+
+
+@given(elections(), budgets, st.booleans())
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_equal_shares_matches_pabutools(election, budget, add_one):
+    """Same funded set as pabutools' MES (Cost_Sat), with and without add one + completion.
+
+    Small integer costs and few voters make exact price ties frequent, so this also checks
+    that ties go to the lower id like pabutools' lexicographic tie-breaking.
+    """
+    projects, ballots = election
+    ours = equal_shares_allocate(
+        projects=projects, ballots=ballots, budget=budget, add_one=add_one, fill_greedy=add_one
+    )
+    instance, profile = pabutools_election(projects, ballots, budget)
+
+    assert set(ours.funded) == pabutools_mes(
+        instance, profile, add_one=add_one, fill_greedy=add_one
+    )
+
+
+def test_seeded_draw_is_the_same_in_every_process():
+    """The documented recipe gives a fixed order: anyone can recompute it."""
+    ids = ["p1", "p2", "p3", "p4"]
+    random.Random("7:p1,p2,p3,p4").shuffle(ids)
+    result = greedy_allocate(
+        projects=[Project(project_id, 1, 5) for project_id in ["p4", "p2", "p1", "p3"]],
+        budget=10,
+        tie_seed=7,
+    )
+    assert result.ties[0].order == tuple(ids)

@@ -1,0 +1,3 @@
+"""The live-server fixture (real uvicorn processes) for the race tests in this folder."""
+
+from tests.e2e.conftest import live_server  # noqa: F401 - re-exported fixture
