@@ -12,8 +12,9 @@ import base64
 import os
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import httpx
@@ -23,6 +24,9 @@ from asgi_lifespan import LifespanManager
 from urna.core import migrate
 from urna.core.config import Settings
 from urna.main import create_app
+
+if TYPE_CHECKING:
+    from tests.live import LiveServer
 
 BACKEND = os.environ.get("URNA_TEST_BACKEND", "postgres")
 PG_ADMIN_URL = os.environ.get("URNA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -150,3 +154,14 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 async def db(app):
     async with app.state.ctx.db() as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """One real server (uvicorn processes, a database of its own) for the whole run: the
+    browser tests and the races share it, each test with editions and accounts of its own.
+    Imported here, not above: ``tests.live`` builds on this module."""
+    from tests.live import WORKERS, live_server_running
+
+    with live_server_running(tmp_path_factory.mktemp("live"), workers=WORKERS) as server:
+        yield server

@@ -23,6 +23,12 @@ def _url() -> str:
 
 
 def _configure(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch migrations rebuild a table (copy, drop, rename); with foreign keys on, the
+        # drop would cascade to the rows that reference it (a ballot's choices). Alembic's
+        # documented remedy: keys off for the migration, outside its transaction.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -36,6 +36,7 @@ from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
 from urna.requestlog.views import router as requestlog_router
 from urna.requestlog.writer import writer_for
+from urna.staff import matrix
 from urna.staff.deps import LoginRequired, login_required_handler
 from urna.staff.editions_views import router as staff_editions_router
 from urna.staff.paper_views import router as staff_paper_router
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     i18n.load_catalogues(settings.frontend_dir / "locale")
     editions_service.snapshot_cache_configure(seconds=settings.edition_cache_seconds)
     ctx = build_context(settings)
+    ctx.templates.env.globals["staff_may_open"] = matrix.role_may_open  # the staff menu
     request_log = writer_for(settings, ctx.engine)
 
     @asynccontextmanager

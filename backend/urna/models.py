@@ -6,6 +6,7 @@ from urna.editions import models as editions_models
 from urna.notify import models as notify_models
 from urna.privacy import models as privacy_models
 from urna.requestlog import models as requestlog_models
+from urna.results import models as results_models
 from urna.staff import models as staff_models
 from urna.voting import models as voting_models
 
@@ -16,6 +17,7 @@ __all__ = [
     "notify_models",
     "privacy_models",
     "requestlog_models",
+    "results_models",
     "staff_models",
     "voting_models",
 ]

@@ -15,7 +15,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.conftest import LiveServer, run_sync
+from tests.live import LiveServer, run_sync
 from urna.core.db import create_engine, session_factory
 from urna.staff import service
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
@@ -37,6 +38,17 @@ async def _actions(app, slug: str) -> list[str]:
             .order_by(AuditEvent.id)
         )
         return list(result.scalars())
+
+
+async def _voting_opens(app, edition_id: int) -> None:
+    """Voting opened an hour ago: the edition's rules are frozen from now on."""
+    async with app.state.ctx.db() as session:
+        await session.execute(
+            update(Edition)
+            .where(Edition.id == edition_id)
+            .values(voting_opens_at=utcnow() - timedelta(hours=1))
+        )
+        await session.commit()
 
 
 def _local(days: int) -> str:
@@ -159,13 +171,7 @@ async def test_an_edition_is_set_up_from_the_console(app):
         assert [c.version for c in clauses] == [2, 1]
 
         # once voting opens, everything is frozen
-        async with app.state.ctx.db() as session:
-            await session.execute(
-                update(Edition)
-                .where(Edition.id == edition.id)
-                .values(voting_opens_at=utcnow() - timedelta(hours=1))
-            )
-            await session.commit()
+        await _voting_opens(app, edition.id)
         frozen = await admin.post(
             f"/staff/editions/{slug}/clause",
             data={
@@ -249,3 +255,124 @@ async def edition_create_upcoming(app) -> str:
         await seeding.edition_import(session=session, data=data)
         await session.commit()
     return data["slug"]
+
+
+async def _pools(app, slug: str) -> dict:
+    edition = await _edition(app, slug)
+    async with app.state.ctx.db() as session:
+        return {p.code: p for p in await editions_repository.pools_of(session, edition.id)}
+
+
+async def test_pool_rules_are_set_when_adding_a_pool_and_changed_until_voting_opens(app):
+    slug = await edition_create_upcoming(app)
+    async with await staff_client(app, "admin") as admin:
+        page = await admin.get(f"/staff/editions/{slug}/pools")
+        assert "Według liczby głosów, z pominięciem projektów" in page.text
+        token = csrf_of(page.text)
+        pool = {"code": "EXTRA", "name": "Pula dodatkowa", "kind": "citywide",
+                "budget": "10 000", "max_choices": "1", "rule": "greedy_stop",
+                "min_votes": "25", "min_votes_percent": "2,5", "leftover_to": "CITY",
+                "csrf_token": token}  # fmt: skip
+        for wrong, message in [
+            ({"min_votes_percent": "150"}, "jako liczbę od 0 do 100, z najwyżej dwoma miejscami"),
+            ({"min_votes_percent": "dużo"}, "Podaj odsetek jako liczbę, np. 5 lub 2,5."),
+            ({"min_votes": "-2"}, "Podaj liczbę całkowitą, 0 lub większą."),
+            ({"leftover_to": "EXTRA"}, "Pula nie może przekazać pozostałych środków sama sobie."),
+            ({"leftover_to": "NOPE"}, "musi być inną pulą tej edycji"),
+        ]:
+            response = await admin.post(f"/staff/editions/{slug}/pools", data={**pool, **wrong})
+            assert response.status_code == 400 and message in response.text, wrong
+        response = await admin.post(f"/staff/editions/{slug}/pools", data=pool)
+        assert response.status_code == 303
+        pools = await _pools(app, slug)
+        extra = pools["EXTRA"]
+        assert (extra.rule, extra.min_votes, extra.min_votes_percent) == (
+            "greedy_stop", 25, Decimal("2.5"),
+        )  # fmt: skip
+        assert extra.leftover_to_pool_id == pools["CITY"].id
+        listed = (await admin.get(f"/staff/editions/{slug}/pools")).text
+        assert "Najmniejszy odsetek głosujących: 2,5%" in listed and "Zmień regułę" in listed
+
+        # the rule of an existing pool: CITY -> EXTRA -> CITY would be a circle
+        url = f"/staff/editions/{slug}/pools/{pools['CITY'].id}"
+        page = await admin.get(url)
+        assert page.status_code == 200 and "Zapisz regułę" in page.text
+        assert 'value="EXTRA"' in page.text and 'value="CITY"' not in page.text  # not itself
+        circle = {"rule": "equal_shares", "leftover_to": "EXTRA", "csrf_token": token}
+        response = await admin.post(url, data=circle)
+        assert response.status_code == 400
+        assert "Pozostałe środki wróciłyby w kółko do tej puli." in response.text
+        await admin.get("/staff/lang/en")
+        response = await admin.post(url, data=circle)
+        assert "The leftover money would go round in a circle" in response.text
+        await admin.get("/staff/lang/pl")
+        response = await admin.post(
+            url, data={"rule": "equal_shares", "min_votes": "0", "csrf_token": token}
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/staff/editions/{slug}/pools?saved=1"
+        assert (await _pools(app, slug))["CITY"].rule == "equal_shares"
+        assert (await admin.get(f"/staff/editions/{slug}/pools/999999")).status_code == 404
+
+        # the edition's vote type: equal shares needs approval voting
+        edition = await _edition(app, slug)
+        form = {
+            "name": edition.name,
+            "description": "",
+            "voting_opens_at": _local(5),
+            "voting_closes_at": _local(15),
+            "results_at": _local(25),
+            "required_fields": edition.required_fields,
+            "confirmation_channel": edition.confirmation_channel,
+            "max_ballots_per_contact": "1",
+            "retention_months": "3",
+            "district_limited_to_area": "1",
+            "csrf_token": token,
+        }
+        page = (await admin.get(f"/staff/editions/{slug}")).text
+        assert "Rodzaj głosowania" in page and "przedział wieku i płeć" in page
+        response = await admin.post(
+            f"/staff/editions/{slug}", data={**form, "vote_type": "ordinal"}
+        )
+        assert response.status_code == 400
+        assert "Niektóre pule korzystają z metody równych udziałów" in response.text
+        response = await admin.post(
+            f"/staff/editions/{slug}", data={**form, "publish_demographics": "1"}
+        )
+        assert response.status_code == 303
+        assert (await _edition(app, slug)).publish_demographics is True
+        page = (await admin.get(f"/staff/editions/{slug}")).text
+        assert 'name="publish_demographics" value="1" checked' in page
+
+        # once voting opens, the pool rules are frozen too
+        await _voting_opens(app, edition.id)
+        frozen = await admin.post(url, data={"rule": "greedy", "csrf_token": token})
+        assert frozen.status_code == 409 and FROZEN_PL in frozen.text
+        page = await admin.get(url)
+        assert page.status_code == 200 and "Zapisz regułę" not in page.text
+        assert "Zmień regułę" not in (await admin.get(f"/staff/editions/{slug}/pools")).text
+    assert (await _pools(app, slug))["CITY"].rule == "equal_shares"
+    assert await _actions(app, slug) == [
+        "edition.pool_add",
+        "edition.pool_rules",
+        "edition.update",
+    ]
+
+
+async def test_a_json_edition_with_wrong_pool_rules_is_refused_in_polish(app):
+    data = edition_data()
+    data["pools"][1]["min_votes"] = -1
+    data["pools"][2]["rule"] = "equal_shares"
+    data["vote_type"] = "cumulative"
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get("/staff/editions")).text
+        response = await admin.post(
+            "/staff/editions/import",
+            files={"file": ("edycja.json", json.dumps(data).encode(), "application/json")},
+            data={"csrf_token": csrf_of(page)},
+        )
+    assert response.status_code == 400
+    assert "pools.1.min_votes" in response.text
+    assert "Minimalna liczba głosów nie może być mniejsza niż 0." in response.text
+    assert "Metoda równych udziałów działa tylko przy głosowaniu aprobującym" in response.text
+    assert await _edition(app, data["slug"]) is None

@@ -55,7 +55,7 @@ async def test_cast_writes_voter_ballot_and_choices_with_clause_version(app, cli
         )
     assert len(choices) == 3
     assert ballot.status == "counted" and ballot.channel == "online"
-    assert voter.clause_id is not None and voter.age_band
+    assert voter.clause_id is not None and ballot.age_band and ballot.area_id is not None
     # identity is stored encrypted only: no clear name, phone or street anywhere in the row
     blob = voter.identity_enc
     assert who["last_name"].encode() not in blob and e164(who["phone"]).encode() not in blob
@@ -268,7 +268,10 @@ async def test_minor_votes_through_a_guardian(app, client):
         voter = (
             await session.execute(select(Voter).where(Voter.edition_id == edition.id))
         ).scalar_one()
-    assert voter.guardian_role == "on_behalf" and voter.age_band == "0-12"
+        ballot = (
+            await session.execute(select(Ballot).where(Ballot.voter_id == voter.id))
+        ).scalar_one()
+    assert voter.guardian_role == "on_behalf" and ballot.age_band == "0-12"
 
 
 async def test_receipt_check_tells_status_never_choices(app, client):

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.audit import service
-from urna.core.context import get_ctx, get_db
+from urna.core.context import get_db
 from urna.core.i18n import LOCAL_ZONE, N_
+from urna.core.views import render
 from urna.staff import service as staff
 from urna.staff.deps import require_role
 from urna.staff.models import StaffUser
@@ -49,7 +50,7 @@ async def _log_page(request: Request, db: AsyncSession, query: dict[str, str], r
     more = len(events) > PAGE_SIZE
     events = events[:PAGE_SIZE]
     accounts = await staff.staff_list(session=db)
-    return await get_ctx(request).templates.render(
+    return await render(
         request,
         "audit/log.html",
         {

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Numeric, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from urna.core.db import UTCDateTime, utcnow
 
 IDENTITY_FIELDS = ("first_name", "last_name", "address", "birth_date", "phone", "email", "pesel")
 DEFAULT_IDENTITY_FIELDS = ["first_name", "last_name", "address", "birth_date", "phone"]
+# How a ballot scores: one vote per chosen project (approval), points by rank (ordinal),
+# points the resident spreads (cumulative) or gives each project (scoring).
+VOTE_TYPES = ("approval", "ordinal", "cumulative", "scoring")
+# Allocation rule of a pool: greedy by votes skipping projects that do not fit, greedy
+# stopping at the first misfit, or the Method of Equal Shares with the add-one completion.
+POOL_RULES = ("greedy", "greedy_stop", "equal_shares")
 
 
 class Edition(SQLModel, table=True):
@@ -20,6 +27,9 @@ class Edition(SQLModel, table=True):
         CheckConstraint("max_ballots_per_contact >= 1", name="ballots_per_contact"),
         CheckConstraint(
             "confirmation_channel IN ('sms', 'email', 'none')", name="confirmation_channel"
+        ),
+        CheckConstraint(
+            "vote_type IN ('approval', 'ordinal', 'cumulative', 'scoring')", name="vote_type"
         ),
     )
 
@@ -39,6 +49,11 @@ class Edition(SQLModel, table=True):
     confirmation_channel: str = Field(default="sms", max_length=10)
     max_ballots_per_contact: int = 1
     district_limited_to_area: bool = True
+    vote_type: str = Field(
+        default="approval", max_length=12, sa_column_kwargs={"server_default": "approval"}
+    )
+    # Open data may carry each anonymous ballot's age band and sex only when this is set.
+    publish_demographics: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -71,6 +86,12 @@ class Pool(SQLModel, table=True):
         CheckConstraint("kind IN ('citywide', 'district')", name="kind"),
         CheckConstraint("min_choices >= 0 AND max_choices >= min_choices", name="choices"),
         CheckConstraint("budget >= 0", name="budget"),
+        CheckConstraint("rule IN ('greedy', 'greedy_stop', 'equal_shares')", name="rule"),
+        CheckConstraint("min_votes IS NULL OR min_votes >= 0", name="min_votes"),
+        CheckConstraint(
+            "min_votes_percent IS NULL OR (min_votes_percent >= 0 AND min_votes_percent <= 100)",
+            name="min_votes_percent",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -84,6 +105,16 @@ class Pool(SQLModel, table=True):
     max_choices: int = 1
     max_total_cost: int | None = Field(default=None, sa_type=BigInteger)
     position: int = 0
+    rule: str = Field(
+        default="greedy", max_length=15, sa_column_kwargs={"server_default": "greedy"}
+    )
+    # A project needs at least this many votes (points), and this % of the pool's voters.
+    min_votes: int | None = None
+    min_votes_percent: Decimal | None = Field(default=None, sa_type=Numeric(5, 2))
+    # Money this pool does not spend moves to that pool, which is then computed again.
+    leftover_to_pool_id: int | None = Field(
+        default=None, foreign_key="pool.id", ondelete="SET NULL"
+    )
 
 
 class Project(SQLModel, table=True):

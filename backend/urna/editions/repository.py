@@ -26,6 +26,13 @@ async def pools_of(session: AsyncSession, edition_id: int) -> Sequence[Pool]:
     return result.scalars().all()
 
 
+async def pool_by_id(session: AsyncSession, edition_id: int, pool_id: int) -> Pool | None:
+    result = await session.execute(
+        select(Pool).where(Pool.edition_id == edition_id, Pool.id == pool_id)
+    )
+    return result.scalar_one_or_none()
+
+
 async def areas_of(session: AsyncSession, edition_id: int) -> Sequence[Area]:
     result = await session.execute(
         select(Area).where(Area.edition_id == edition_id).order_by(Area.name)
@@ -96,6 +103,13 @@ async def projects_by_ids(
         return []
     result = await session.execute(
         select(Project).where(Project.edition_id == edition_id, Project.id.in_(ids))
+    )
+    return result.scalars().all()
+
+
+async def projects_of(session: AsyncSession, edition_id: int) -> Sequence[Project]:
+    result = await session.execute(
+        select(Project).where(Project.edition_id == edition_id).order_by(Project.id)
     )
     return result.scalars().all()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -20,7 +21,17 @@ class StreetIn(BaseModel):
     area: str
 
 
-class PoolIn(BaseModel):
+class PoolRulesIn(BaseModel):
+    """How a pool picks its winners; the editions service checks the values (with messages
+    for the office) against the edition and its other pools."""
+
+    rule: Literal["greedy", "greedy_stop", "equal_shares"] = "greedy"
+    min_votes: int | None = None
+    min_votes_percent: Decimal | None = Field(default=None, description="% of the pool's voters")
+    leftover_to: str | None = Field(default=None, description="code of the receiving pool")
+
+
+class PoolIn(PoolRulesIn):
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["citywide", "district"] = "citywide"
@@ -70,6 +81,8 @@ class EditionIn(BaseModel):
     confirmation_channel: Literal["sms", "email", "none"] = "sms"
     max_ballots_per_contact: int = Field(default=1, ge=1, le=20)
     district_limited_to_area: bool = True
+    vote_type: Literal["approval", "ordinal", "cumulative", "scoring"] = "approval"
+    publish_demographics: bool = False
     areas: list[AreaIn] = Field(default_factory=list)
     streets: list[StreetIn] = Field(default_factory=list)
     pools: list[PoolIn] = Field(min_length=1)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,7 +18,7 @@ from urna.core.errors import AppError, FormInvalid, NotFound, validation_message
 from urna.core.i18n import N_
 from urna.editions import repository
 from urna.editions.models import Area, Edition, Pool, Project, Street
-from urna.editions.schemas import AreaIn, EditionIn, PoolIn, ProjectIn, StreetIn
+from urna.editions.schemas import AreaIn, EditionIn, PoolIn, PoolRulesIn, ProjectIn, StreetIn
 
 
 class VotingClosed(AppError):
@@ -28,6 +29,9 @@ class VotingClosed(AppError):
 class RulesFrozen(AppError):
     status_code = 409
     message = N_("Voting in this edition has opened, so its rules can no longer be changed.")
+
+
+POOL_EXISTS = N_("A pool with this code already exists.")
 
 
 class EditionExists(AppError):
@@ -170,6 +174,7 @@ async def edition_create(*, session: AsyncSession, data: EditionIn) -> Edition:
     """Create an edition with its areas, streets, pools and projects in one transaction."""
     if await repository.edition_by_slug(session, data.slug) is not None:
         raise EditionExists()
+    pool_rules_ensure_valid(vote_type=data.vote_type, pools=[PoolRules.of(p) for p in data.pools])
     fields: dict[str, Any] = data.model_dump(
         exclude={"areas", "streets", "pools", "projects", "clause"}
     )
@@ -189,11 +194,14 @@ async def edition_create(*, session: AsyncSession, data: EditionIn) -> Edition:
             edition_id=edition.id,
             position=position,
             area_id=areas[pool_in.area].id if pool_in.area else None,
-            **pool_in.model_dump(exclude={"area"}),
+            **pool_in.model_dump(exclude={"area", "leftover_to"}),
         )
         session.add(pool)
         pools[pool_in.code] = pool
     await session.flush()
+    for pool_in in data.pools:
+        if pool_in.leftover_to:
+            pools[pool_in.code].leftover_to_pool_id = pools[pool_in.leftover_to].id
     await _projects_add(session, edition, data.projects, pools, areas)
     try:
         await session.flush()
@@ -269,6 +277,8 @@ EDITABLE_FIELDS = frozenset(
         "confirmation_channel",
         "max_ballots_per_contact",
         "district_limited_to_area",
+        "vote_type",
+        "publish_demographics",
     }
 )
 
@@ -294,6 +304,10 @@ async def edition_update(
         )
     except ValidationError as error:
         raise FormInvalid(validation_messages(error)) from error
+    if "vote_type" in changes and merged.vote_type != "approval":
+        pools = await repository.pools_of(session, edition.id)
+        if any(pool.rule == "equal_shares" for pool in pools):
+            raise FormInvalid({"vote_type": EQUAL_SHARES_NEED_APPROVAL_POOLS})
     for key in changes:
         setattr(edition, key, getattr(merged, key))
     await session.flush()
@@ -326,20 +340,173 @@ async def pool_add(
     rules_ensure_editable(edition=edition, now=now)
     areas = {a.code: a for a in await repository.areas_of(session, edition.id)}
     if data.area and data.area not in areas:
-        raise AppError(
-            N_("Unknown area or pool codes: %(codes)s"), params={"codes": data.area}
-        )
-    position = len(await repository.pools_of(session, edition.id))
+        raise AppError(N_("Unknown area or pool codes: %(codes)s"), params={"codes": data.area})
+    existing = await repository.pools_of(session, edition.id)
+    if any(pool.code == data.code for pool in existing):
+        raise AppError(POOL_EXISTS)
+    pool_rules_ensure_valid(
+        vote_type=edition.vote_type,
+        pools=[*_pools_as_rules(existing), PoolRules.of(data)],
+        changed=data.code,
+    )
     pool = Pool(
         edition_id=edition.id,
-        position=position,
+        position=len(existing),
         area_id=areas[data.area].id if data.area else None,
-        **data.model_dump(exclude={"area"}),
+        leftover_to_pool_id=_pool_id_of(existing, data.leftover_to),
+        **data.model_dump(exclude={"area", "leftover_to"}),
     )
     session.add(pool)
     try:
         await session.flush()
     except IntegrityError as error:
         await session.rollback()
-        raise AppError(N_("A pool with this code already exists.")) from error
+        raise AppError(POOL_EXISTS) from error
+    return pool
+
+
+# ---- pool rules: how each pool picks its winners --------------------------------------
+
+EQUAL_SHARES_NEED_APPROVAL = N_(
+    "The Method of Equal Shares works only with approval voting (one vote for each chosen "
+    "project). Choose another rule, or change the edition's vote type first."
+)
+EQUAL_SHARES_NEED_APPROVAL_POOLS = N_(
+    "Some pools use the Method of Equal Shares, which works only with approval voting. "
+    "Change their rule first."
+)
+
+
+class PoolRules(PoolRulesIn):
+    """A pool's rule settings with its code: what the checks below compare."""
+
+    code: str
+
+    @classmethod
+    def of(cls, pool: PoolIn) -> PoolRules:
+        return cls.model_validate(pool.model_dump(include={"code", *PoolRulesIn.model_fields}))
+
+
+def pool_rules_errors(
+    *, vote_type: str, pools: Sequence[PoolRules], changed: str | None = None
+) -> dict[str, dict[str, str]]:
+    """Mistakes in the rule settings of an edition's pools: pool code -> field -> message.
+
+    ``pools`` are all the pools of the edition as they would be; with ``changed`` only
+    that pool's settings are checked, against the others."""
+    targets = {pool.code: pool.leftover_to for pool in pools}
+    found: dict[str, dict[str, str]] = {}
+    for pool in pools:
+        if changed is not None and pool.code != changed:
+            continue
+        errors: dict[str, str] = {}
+        if pool.min_votes is not None and pool.min_votes < 0:
+            errors["min_votes"] = N_("The minimum number of votes cannot be below 0.")
+        if pool.min_votes_percent is not None and not _percent_valid(pool.min_votes_percent):
+            errors["min_votes_percent"] = N_(
+                "Give the minimum share of the pool's voters as a number from 0 to 100, "
+                "with at most two decimal places."
+            )
+        if pool.rule == "equal_shares" and vote_type != "approval":
+            errors["rule"] = EQUAL_SHARES_NEED_APPROVAL
+        if pool.leftover_to is not None:
+            if pool.leftover_to == pool.code:
+                errors["leftover_to"] = N_("A pool cannot pass its leftover money to itself.")
+            elif pool.leftover_to not in targets:
+                errors["leftover_to"] = N_(
+                    "The pool that receives the leftover money must be another pool of this "
+                    "edition."
+                )
+            elif _leftover_cycle(targets, pool.code):
+                errors["leftover_to"] = N_(
+                    "The leftover money would go round in a circle back to this pool. One pool "
+                    "of the chain must keep its leftover money."
+                )
+        if errors:
+            found[pool.code] = errors
+    return found
+
+
+def pool_rules_ensure_valid(
+    *, vote_type: str, pools: Sequence[PoolRules], changed: str | None = None
+) -> None:
+    """``pool_rules_errors`` as a form error: the fields of the one pool that changed, or
+    ``pools.<index>.<field>`` (as the import reports its other mistakes)."""
+    found = pool_rules_errors(vote_type=vote_type, pools=pools, changed=changed)
+    if not found:
+        return
+    if changed is not None:
+        raise FormInvalid(found[changed])
+    index = {pool.code: position for position, pool in enumerate(pools)}
+    raise FormInvalid(
+        {
+            f"pools.{index[code]}.{field}": message
+            for code, errors in found.items()
+            for field, message in errors.items()
+        }
+    )
+
+
+def _percent_valid(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return 0 <= value <= 100 and isinstance(exponent, int) and exponent >= -2
+
+
+def _leftover_cycle(targets: Mapping[str, str | None], start: str) -> bool:
+    """Whether following the leftover transfers from ``start`` comes back to it."""
+    seen: set[str] = set()
+    code = targets.get(start)
+    while code is not None and code not in seen:
+        if code == start:
+            return True
+        seen.add(code)
+        code = targets.get(code)
+    return False
+
+
+def _pools_as_rules(pools: Sequence[Pool]) -> list[PoolRules]:
+    codes = {pool.id: pool.code for pool in pools}
+    return [
+        PoolRules(
+            code=pool.code,
+            rule=pool.rule,
+            min_votes=pool.min_votes,
+            min_votes_percent=pool.min_votes_percent,
+            leftover_to=codes.get(pool.leftover_to_pool_id),
+        )
+        for pool in pools
+    ]
+
+
+def _pool_id_of(pools: Sequence[Pool], code: str | None) -> int | None:
+    return next((pool.id for pool in pools if pool.code == code), None) if code else None
+
+
+async def pool_get(*, session: AsyncSession, edition: Edition, pool_id: int) -> Pool:
+    pool = await repository.pool_by_id(session, edition.id, pool_id)
+    if pool is None:
+        raise NotFound()
+    return pool
+
+
+async def pool_rules_update(
+    *,
+    session: AsyncSession,
+    edition: Edition,
+    pool: Pool,
+    data: PoolRulesIn,
+    now: datetime | None = None,
+) -> Pool:
+    """Change how a pool picks its winners (rule, thresholds, where its leftover money
+    goes); refused once voting has opened, like every other rule."""
+    rules_ensure_editable(edition=edition, now=now)
+    pools = await repository.pools_of(session, edition.id)
+    changed = PoolRules(code=pool.code, **data.model_dump())
+    settings = [changed if rules.code == pool.code else rules for rules in _pools_as_rules(pools)]
+    pool_rules_ensure_valid(vote_type=edition.vote_type, pools=settings, changed=pool.code)
+    pool.rule = data.rule
+    pool.min_votes = data.min_votes
+    pool.min_votes_percent = data.min_votes_percent
+    pool.leftover_to_pool_id = _pool_id_of(pools, data.leftover_to)
+    await session.flush()
     return pool

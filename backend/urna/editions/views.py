@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import get_ctx, get_db
+from urna.core.context import get_db
+from urna.core.views import render
 from urna.editions import service
 
 router = APIRouter()
@@ -15,9 +16,7 @@ router = APIRouter()
 async def home(request: Request, db: AsyncSession = Depends(get_db)):
     editions = await service.editions_list(session=db)
     phases = {e.id: service.edition_phase(e) for e in editions}
-    return await get_ctx(request).templates.render(
-        request, "home.html", {"editions": editions, "phases": phases}
-    )
+    return await render(request, "home.html", {"editions": editions, "phases": phases})
 
 
 @router.get("/e/{slug}")
@@ -25,7 +24,7 @@ async def edition_page(request: Request, slug: str, db: AsyncSession = Depends(g
     snapshot = await service.edition_snapshot(session=db, slug=slug)
     edition = snapshot.edition
     catalogue = service.catalogue_search(snapshot=snapshot)
-    return await get_ctx(request).templates.render(
+    return await render(
         request,
         "editions/edition.html",
         {"edition": edition, "phase": service.edition_phase(edition), "catalogue": catalogue},
@@ -47,7 +46,7 @@ async def catalogue(
     result = service.catalogue_search(
         snapshot=snapshot, pool_code=pool, area_code=area, category=category, text=q
     )
-    return await get_ctx(request).templates.render(
+    return await render(
         request,
         "editions/catalogue.html",
         {
@@ -74,7 +73,7 @@ async def project_page(
     edition = snapshot.edition
     project = service.project_get(snapshot=snapshot, number=number)
     catalogue = service.catalogue_search(snapshot=snapshot)
-    return await get_ctx(request).templates.render(
+    return await render(
         request,
         "editions/project.html",
         {

@@ -6,8 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import get_ctx, get_db
+from urna.core.context import get_db
 from urna.core.errors import NotFound
+from urna.core.views import render
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.privacy import service
@@ -32,7 +33,7 @@ async def _document_page(
     )
     if document is None:
         raise NotFound()
-    return await get_ctx(request).templates.render(
+    return await render(
         request,
         "privacy/document.html",
         {

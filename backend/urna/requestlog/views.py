@@ -7,19 +7,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import get_ctx, get_db
 from urna.core.errors import FormInvalid
+from urna.core.views import render
 from urna.requestlog import redact, service, stats
 from urna.requestlog.models import RequestLog
+from urna.staff import matrix
 from urna.staff.deps import require_role
 from urna.staff.models import StaffUser
 
 router = APIRouter()
-LOG_READERS = ("netadmin", "verifier", "admin")
-STATS_READERS = ("netadmin", "admin")
+log_readers = require_role(*matrix.LOG_READERS)
+stats_readers = require_role(*matrix.STATS_READERS)
 TIME_INPUT = "%Y-%m-%d %H:%M"
 SHOWN_TIME = "%Y-%m-%d %H:%M:%S.%f"  # UTC, to the microsecond
 
@@ -54,16 +56,12 @@ def _form_values(request: Request, filters) -> dict[str, str]:
     return values
 
 
-async def _render(request: Request, name: str, context: dict[str, Any], **kw) -> Response:
-    return await get_ctx(request).templates.render(request, name, context, **kw)
-
-
 @router.get("/staff/logs")
 async def logs_explorer(
     request: Request,
     after: str | None = None,
     db: AsyncSession = Depends(get_db),
-    staff: StaffUser = Depends(require_role(*LOG_READERS)),
+    staff: StaffUser = Depends(log_readers),
 ):
     writer = getattr(request.app.state, "request_log", None)
     context: dict[str, Any] = {"writer": writer.status() if writer else None}
@@ -71,7 +69,7 @@ async def logs_explorer(
         filters = service.filters_parse(request.query_params)
     except FormInvalid as error:
         context.update(values=_form_values(request, None), errors=error.errors, rows=None)
-        return await _render(
+        return await render(
             request, "requestlog/explorer.html", context, block="results", status_code=400
         )
     page = await service.logs_search(session=db, actor_id=staff.id, filters=filters, cursor=after)
@@ -85,14 +83,14 @@ async def logs_explorer(
         query=query,
         first_page=after is None,
     )
-    return await _render(request, "requestlog/explorer.html", context, block="results")
+    return await render(request, "requestlog/explorer.html", context, block="results")
 
 
 @router.get("/staff/logs/export.csv")
 async def logs_export(
     request: Request,
     db: AsyncSession = Depends(get_db),
-    staff: StaffUser = Depends(require_role(*LOG_READERS)),
+    staff: StaffUser = Depends(log_readers),
 ):
     filters = service.filters_parse(request.query_params)
     export = await service.logs_export(
@@ -112,21 +110,22 @@ async def logs_export(
     )
 
 
+async def _trail_page(request: Request, session_hash: str, ballot, rows) -> HTMLResponse:
+    context = {"session_hash": session_hash, "ballot": ballot, "rows": [row_view(r) for r in rows]}
+    return await render(request, "requestlog/trail.html", context)
+
+
 @router.get("/staff/logs/session/{session_hash}")
 async def session_trail(
     request: Request,
     session_hash: str,
     db: AsyncSession = Depends(get_db),
-    staff: StaffUser = Depends(require_role(*LOG_READERS)),
+    staff: StaffUser = Depends(log_readers),
 ):
     rows = await service.session_trail(
         session=db, actor_id=staff.id, session_hash=session_hash[:64]
     )
-    return await _render(
-        request,
-        "requestlog/trail.html",
-        {"session_hash": session_hash[:64], "ballot": None, "rows": [row_view(r) for r in rows]},
-    )
+    return await _trail_page(request, session_hash[:64], None, rows)
 
 
 @router.get("/staff/logs/ballot/{ballot_id}")
@@ -134,32 +133,24 @@ async def ballot_trail(
     request: Request,
     ballot_id: int,
     db: AsyncSession = Depends(get_db),
-    staff: StaffUser = Depends(require_role(*LOG_READERS)),
+    staff: StaffUser = Depends(log_readers),
 ):
     ballot, rows = await service.ballot_trail(session=db, actor_id=staff.id, ballot_id=ballot_id)
-    return await _render(
-        request,
-        "requestlog/trail.html",
-        {
-            "session_hash": ballot.session_hash or "",
-            "ballot": ballot,
-            "rows": [row_view(r) for r in rows],
-        },
-    )
+    return await _trail_page(request, ballot.session_hash or "", ballot, rows)
 
 
 @router.get("/staff/stats")
 async def log_statistics(
     request: Request,
     db: AsyncSession = Depends(get_db),
-    staff: StaffUser = Depends(require_role(*STATS_READERS)),
+    staff: StaffUser = Depends(stats_readers),
 ):
     settings = get_ctx(request).settings
     try:
         since, until = service.period_parse(request.query_params, now=datetime.now(UTC))
     except FormInvalid as error:
         values = {key: request.query_params.get(key, "") for key in ("since", "until")}
-        return await _render(
+        return await render(
             request,
             "requestlog/stats.html",
             {"values": values, "errors": error.errors, "stats": None},
@@ -181,7 +172,7 @@ async def log_statistics(
         "bars": stats.bars(result.errors, by="requests"),
         "height": stats.bars_height(result.errors),
     }
-    return await _render(
+    return await render(
         request,
         "requestlog/stats.html",
         {

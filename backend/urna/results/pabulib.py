@@ -354,7 +354,7 @@ def _text(value: str | None) -> str:
 def scores(instance: PbInstance) -> dict[str, int]:
     """Project id -> score: votes for approval, points for ordinal/cumulative/scoring."""
     result = {project.project_id: 0 for project in instance.projects}
-    points_of = _points_function(instance)
+    points_of = points_function(instance)
     for vote in instance.votes:
         try:
             for project_id, points in zip(vote.vote, points_of(vote), strict=True):
@@ -366,7 +366,7 @@ def scores(instance: PbInstance) -> dict[str, int]:
     return result
 
 
-def _points_function(instance: PbInstance) -> Callable[[PbVote], Iterable[int]]:
+def points_function(instance: PbInstance) -> Callable[[PbVote], Iterable[int]]:
     vote_type = instance.vote_type
     if vote_type in ("approval", "choose-1"):
         return lambda vote: [1] * len(vote.vote)

@@ -1,33 +1,32 @@
-"""Edition setup screens of the staff console (admin): editions, areas and pools,
-projects, the street register, CSV imports with a preview of errors per row, and the
-versioned information clause."""
+"""Edition setup screens of the staff console (admin): editions, areas and pools (with
+the rule each pool picks its winners by), projects, the street register, CSV imports with
+a preview of errors per row, and the versioned information clause."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from urna import seeding
-from urna.core.context import get_ctx, get_db
+from urna.core.context import get_db
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.i18n import LOCAL_ZONE, N_
+from urna.core.views import form_list, form_values, render, see_other
 from urna.editions import repository as editions_repository
 from urna.editions import service as editions
-from urna.editions.models import IDENTITY_FIELDS
+from urna.editions.models import IDENTITY_FIELDS, POOL_RULES, VOTE_TYPES, Edition
 from urna.staff import setup
 from urna.staff.deps import require_role
 from urna.staff.models import StaffUser
-from urna.staff.views import see_other
 
 router = APIRouter()
 admin_only = require_role("admin")
-
-
-async def _form(request: Request) -> tuple[dict[str, str], list[str]]:
-    form = await request.form()
-    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
-    return values, [str(v) for v in form.getlist("required_fields")]
 
 
 async def _upload_text(request: Request) -> str:
@@ -45,8 +44,41 @@ async def _upload_text(request: Request) -> str:
     return str(form.get("text") or "")
 
 
-async def _render(request: Request, name: str, context: dict, *, status_code: int = 200):
-    return await get_ctx(request).templates.render(request, name, context, status_code=status_code)
+async def _submitted(
+    request: Request,
+    change: Callable[[dict[str, str]], Awaitable[Any]],
+    page: Callable[..., Awaitable[Response]],
+    done: str | Callable[[Any], str],
+) -> Response:
+    """The shape of every setup form: ``change`` saves the posted values (a ``setup``
+    function); refused, ``page`` shows the form again with them and the errors (400);
+    saved, the browser goes to ``done`` (or ``done(what change returned)``)."""
+    values = await form_values(request)
+    try:
+        result = await change(values)
+    except FormInvalid as error:
+        return await page(values=values, errors=error.errors, status_code=400)
+    return see_other(done(result) if callable(done) else done)
+
+
+async def _section_page(
+    request: Request,
+    edition: Edition,
+    template: str,
+    section: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> Response:
+    """A page of an edition's setup (``staff/<template>.html``), ``section`` marked in the
+    edition's menu."""
+    return await render(
+        request,
+        f"staff/{template}.html",
+        {"edition": edition, "phase": editions.edition_phase(edition), "section": section}
+        | context,
+        status_code=status_code,
+    )
 
 
 # ---- editions -----------------------------------------------------------------------
@@ -54,7 +86,7 @@ async def _render(request: Request, name: str, context: dict, *, status_code: in
 
 async def _editions_page(request, db, *, errors=None, status_code=200):
     items = await editions.editions_list(session=db)
-    return await _render(
+    return await render(
         request,
         "staff/editions.html",
         {
@@ -90,30 +122,36 @@ def _edition_form_context(values, required, errors):
         "values": values,
         "required": set(required),
         "identity_fields": IDENTITY_FIELDS,
+        "vote_types": VOTE_TYPES,
         "errors": errors,
     }
+
+
+async def _edition_new_page(request, *, values, required, errors=None, status_code=200):
+    context = _edition_form_context(values, required, errors or {})
+    return await render(request, "staff/edition_new.html", context, status_code=status_code)
 
 
 @router.get("/staff/editions/new")
 async def edition_new(request: Request, user=Depends(admin_only)):
     values = {"retention_months": "3", "max_ballots_per_contact": "1", "pool_max_choices": "1"}
-    context = _edition_form_context(values, ["first_name", "last_name", "address", "phone"], {})
-    return await _render(request, "staff/edition_new.html", context)
+    required = ["first_name", "last_name", "address", "phone"]
+    return await _edition_new_page(request, values=values, required=required)
 
 
 @router.post("/staff/editions")
 async def edition_create(
     request: Request, user: StaffUser = Depends(admin_only), db: AsyncSession = Depends(get_db)
 ):
-    values, required = await _form(request)
-    try:
-        edition = await setup.edition_create(
-            session=db, actor_id=user.id, form=values, required_fields=required
-        )
-    except FormInvalid as error:
-        context = _edition_form_context(values, required, error.errors)
-        return await _render(request, "staff/edition_new.html", context, status_code=400)
-    return see_other(f"/staff/editions/{edition.slug}")
+    required = await form_list(request, "required_fields")
+    return await _submitted(
+        request,
+        lambda form: setup.edition_create(
+            session=db, actor_id=user.id, form=form, required_fields=required
+        ),
+        partial(_edition_new_page, request, required=required),
+        lambda edition: f"/staff/editions/{edition.slug}",
+    )
 
 
 def _edition_values(edition) -> dict[str, str]:
@@ -125,11 +163,15 @@ def _edition_values(edition) -> dict[str, str]:
         max_ballots_per_contact=str(edition.max_ballots_per_contact),
         confirmation_channel=edition.confirmation_channel,
         district_limited_to_area="1" if edition.district_limited_to_area else "",
+        vote_type=edition.vote_type,
+        publish_demographics="1" if edition.publish_demographics else "",
     )
     return values
 
 
-async def _edition_page(request, db, slug, *, values=None, required=None, errors=None, code=200):
+async def _edition_page(
+    request, db, slug, *, values=None, required=None, errors=None, status_code=200
+):
     edition = await editions.edition_get(session=db, slug=slug)
     context = _edition_form_context(
         values or _edition_values(edition),
@@ -137,14 +179,13 @@ async def _edition_page(request, db, slug, *, values=None, required=None, errors
         errors or {},
     )
     context.update(
-        edition=edition,
-        phase=editions.edition_phase(edition),
         pools=await editions_repository.pools_of(db, edition.id),
         project_count=len(await editions_repository.projects_search(db, edition.id)),
         street_count=len(await editions_repository.streets_of(db, edition.id)),
-        section="rules",
     )
-    return await _render(request, "staff/edition.html", context, status_code=code)
+    return await _section_page(
+        request, edition, "edition", "rules", context, status_code=status_code
+    )
 
 
 @router.get("/staff/editions/{slug}")
@@ -159,16 +200,15 @@ async def edition_update(
     user: StaffUser = Depends(admin_only),
     db: AsyncSession = Depends(get_db),
 ):
-    values, required = await _form(request)
-    try:
-        await setup.edition_rules_update(
-            session=db, actor_id=user.id, slug=slug, form=values, required_fields=required
-        )
-    except FormInvalid as error:
-        return await _edition_page(
-            request, db, slug, values=values, required=required, errors=error.errors, code=400
-        )
-    return see_other(f"/staff/editions/{slug}?saved=1")
+    required = await form_list(request, "required_fields")
+    return await _submitted(
+        request,
+        lambda form: setup.edition_rules_update(
+            session=db, actor_id=user.id, slug=slug, form=form, required_fields=required
+        ),
+        partial(_edition_page, request, db, slug, required=required),
+        f"/staff/editions/{slug}?saved=1",
+    )
 
 
 # ---- areas and pools ----------------------------------------------------------------
@@ -176,20 +216,17 @@ async def edition_update(
 
 async def _pools_page(request, db, slug, *, values=None, errors=None, status_code=200):
     edition = await editions.edition_get(session=db, slug=slug)
-    return await _render(
-        request,
-        "staff/pools.html",
-        {
-            "edition": edition,
-            "phase": editions.edition_phase(edition),
-            "areas": await editions_repository.areas_of(db, edition.id),
-            "pools": await editions_repository.pools_of(db, edition.id),
-            "values": values or {},
-            "errors": errors or {},
-            "section": "pools",
-        },
-        status_code=status_code,
-    )
+    pools = await editions_repository.pools_of(db, edition.id)
+    context = {
+        "areas": await editions_repository.areas_of(db, edition.id),
+        "pools": pools,
+        "pool_codes": {p.id: p.code for p in pools},
+        "percents": {p.id: setup.percent_text(p.min_votes_percent) for p in pools},
+        "rules": POOL_RULES,
+        "values": values or {"rule": "greedy"},
+        "errors": errors or {},
+    }
+    return await _section_page(request, edition, "pools", "pools", context, status_code=status_code)
 
 
 @router.get("/staff/editions/{slug}/pools")
@@ -199,26 +236,67 @@ async def pools_page(request: Request, slug: str, user=Depends(admin_only), db=D
 
 @router.post("/staff/editions/{slug}/areas")
 async def area_add(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
-    values, _ = await _form(request)
-    try:
-        await setup.area_create(session=db, actor_id=user.id, slug=slug, form=values)
-    except FormInvalid as error:
-        return await _pools_page(
-            request, db, slug, values=values, errors=error.errors, status_code=400
-        )
-    return see_other(f"/staff/editions/{slug}/pools")
+    return await _submitted(
+        request,
+        lambda form: setup.area_create(session=db, actor_id=user.id, slug=slug, form=form),
+        partial(_pools_page, request, db, slug),
+        f"/staff/editions/{slug}/pools",
+    )
 
 
 @router.post("/staff/editions/{slug}/pools")
 async def pool_add(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
-    values, _ = await _form(request)
-    try:
-        await setup.pool_create(session=db, actor_id=user.id, slug=slug, form=values)
-    except FormInvalid as error:
-        return await _pools_page(
-            request, db, slug, values=values, errors=error.errors, status_code=400
-        )
-    return see_other(f"/staff/editions/{slug}/pools")
+    return await _submitted(
+        request,
+        lambda form: setup.pool_create(session=db, actor_id=user.id, slug=slug, form=form),
+        partial(_pools_page, request, db, slug),
+        f"/staff/editions/{slug}/pools",
+    )
+
+
+def _pool_rules_values(pool, pools) -> dict[str, str]:
+    codes = {p.id: p.code for p in pools}
+    return {
+        "rule": pool.rule,
+        "min_votes": "" if pool.min_votes is None else str(pool.min_votes),
+        "min_votes_percent": setup.percent_text(pool.min_votes_percent),
+        "leftover_to": codes.get(pool.leftover_to_pool_id, ""),
+    }
+
+
+async def _pool_page(request, db, slug, pool_id, *, values=None, errors=None, status_code=200):
+    edition = await editions.edition_get(session=db, slug=slug)
+    pool = await editions.pool_get(session=db, edition=edition, pool_id=pool_id)
+    pools = await editions_repository.pools_of(db, edition.id)
+    context = {
+        "pool": pool,
+        "pools": pools,
+        "rules": POOL_RULES,
+        "values": values or _pool_rules_values(pool, pools),
+        "errors": errors or {},
+    }
+    return await _section_page(request, edition, "pool", "pools", context, status_code=status_code)
+
+
+@router.get("/staff/editions/{slug}/pools/{pool_id}")
+async def pool_page(
+    request: Request, slug: str, pool_id: int, user=Depends(admin_only), db=Depends(get_db)
+):
+    return await _pool_page(request, db, slug, pool_id)
+
+
+@router.post("/staff/editions/{slug}/pools/{pool_id}")
+async def pool_rules_change(
+    request: Request, slug: str, pool_id: int, user=Depends(admin_only), db=Depends(get_db)
+):
+    return await _submitted(
+        request,
+        lambda form: setup.pool_rules_change(
+            session=db, actor_id=user.id, slug=slug, pool_id=pool_id, form=form
+        ),
+        partial(_pool_page, request, db, slug, pool_id),
+        f"/staff/editions/{slug}/pools?saved=1",
+    )
 
 
 # ---- projects and streets -----------------------------------------------------------
@@ -227,21 +305,16 @@ async def pool_add(request: Request, slug: str, user=Depends(admin_only), db=Dep
 async def _projects_page(request, db, slug, *, values=None, errors=None, status_code=200):
     edition = await editions.edition_get(session=db, slug=slug)
     pools = await editions_repository.pools_of(db, edition.id)
-    return await _render(
-        request,
-        "staff/projects.html",
-        {
-            "edition": edition,
-            "phase": editions.edition_phase(edition),
-            "pools": pools,
-            "pool_codes": {p.id: p.code for p in pools},
-            "areas": await editions_repository.areas_of(db, edition.id),
-            "projects": await editions_repository.projects_search(db, edition.id),
-            "values": values or {},
-            "errors": errors or {},
-            "section": "projects",
-        },
-        status_code=status_code,
+    context = {
+        "pools": pools,
+        "pool_codes": {p.id: p.code for p in pools},
+        "areas": await editions_repository.areas_of(db, edition.id),
+        "projects": await editions_repository.projects_search(db, edition.id),
+        "values": values or {},
+        "errors": errors or {},
+    }
+    return await _section_page(
+        request, edition, "projects", "projects", context, status_code=status_code
     )
 
 
@@ -252,30 +325,22 @@ async def projects_page(request: Request, slug: str, user=Depends(admin_only), d
 
 @router.post("/staff/editions/{slug}/projects")
 async def project_add(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
-    values, _ = await _form(request)
-    try:
-        await setup.project_create(session=db, actor_id=user.id, slug=slug, form=values)
-    except FormInvalid as error:
-        return await _projects_page(
-            request, db, slug, values=values, errors=error.errors, status_code=400
-        )
-    return see_other(f"/staff/editions/{slug}/projects")
+    return await _submitted(
+        request,
+        lambda form: setup.project_create(session=db, actor_id=user.id, slug=slug, form=form),
+        partial(_projects_page, request, db, slug),
+        f"/staff/editions/{slug}/projects",
+    )
 
 
 @router.get("/staff/editions/{slug}/streets")
 async def streets_page(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
     edition = await editions.edition_get(session=db, slug=slug)
-    return await _render(
-        request,
-        "staff/streets.html",
-        {
-            "edition": edition,
-            "phase": editions.edition_phase(edition),
-            "areas": {a.id: a for a in await editions_repository.areas_of(db, edition.id)},
-            "streets": await editions_repository.streets_of(db, edition.id),
-            "section": "streets",
-        },
-    )
+    context = {
+        "areas": {a.id: a for a in await editions_repository.areas_of(db, edition.id)},
+        "streets": await editions_repository.streets_of(db, edition.id),
+    }
+    return await _section_page(request, edition, "streets", "streets", context)
 
 
 def _kind_ensure(kind: str) -> str:
@@ -286,20 +351,8 @@ def _kind_ensure(kind: str) -> str:
 
 async def _import_page(request, db, slug, kind, *, preview=None, text="", errors=None, code=200):
     edition = await editions.edition_get(session=db, slug=slug)
-    return await _render(
-        request,
-        "staff/import.html",
-        {
-            "edition": edition,
-            "phase": editions.edition_phase(edition),
-            "kind": kind,
-            "preview": preview,
-            "text": text,
-            "errors": errors or {},
-            "section": kind,
-        },
-        status_code=code,
-    )
+    context = {"kind": kind, "preview": preview, "text": text, "errors": errors or {}}
+    return await _section_page(request, edition, "import", kind, context, status_code=code)
 
 
 @router.get("/staff/editions/{slug}/import/{kind}")
@@ -353,18 +406,9 @@ async def _clause_page(request, db, slug, *, values=None, errors=None, status_co
     current = versions[0] if versions else None
     if values is None and current is not None:
         values = {"title": current.title, "body": current.body, "body_en": current.body_en}
-    return await _render(
-        request,
-        "staff/clause.html",
-        {
-            "edition": edition,
-            "phase": editions.edition_phase(edition),
-            "versions": versions,
-            "values": values or {},
-            "errors": errors or {},
-            "section": "clause",
-        },
-        status_code=status_code,
+    context = {"versions": versions, "values": values or {}, "errors": errors or {}}
+    return await _section_page(
+        request, edition, "clause", "clause", context, status_code=status_code
     )
 
 
@@ -375,11 +419,9 @@ async def clause_page(request: Request, slug: str, user=Depends(admin_only), db=
 
 @router.post("/staff/editions/{slug}/clause")
 async def clause_publish(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
-    values, _ = await _form(request)
-    try:
-        await setup.clause_publish(session=db, actor_id=user.id, slug=slug, form=values)
-    except FormInvalid as error:
-        return await _clause_page(
-            request, db, slug, values=values, errors=error.errors, status_code=400
-        )
-    return see_other(f"/staff/editions/{slug}/clause")
+    return await _submitted(
+        request,
+        lambda form: setup.clause_publish(session=db, actor_id=user.id, slug=slug, form=form),
+        partial(_clause_page, request, db, slug),
+        f"/staff/editions/{slug}/clause",
+    )

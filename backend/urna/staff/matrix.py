@@ -98,6 +98,8 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("GET", "/staff/editions/{slug}/pools"): ADMIN,
     ("POST", "/staff/editions/{slug}/areas"): ADMIN,
     ("POST", "/staff/editions/{slug}/pools"): ADMIN,
+    ("GET", "/staff/editions/{slug}/pools/{pool_id}"): ADMIN,
+    ("POST", "/staff/editions/{slug}/pools/{pool_id}"): ADMIN,
     ("GET", "/staff/editions/{slug}/projects"): ADMIN,
     ("POST", "/staff/editions/{slug}/projects"): ADMIN,
     ("GET", "/staff/editions/{slug}/streets"): ADMIN,
@@ -127,6 +129,13 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
 
 def roles_for(method: str, path: str) -> frozenset[str] | Literal["public"] | None:
     return ROUTE_ROLES.get((method.upper(), path))
+
+
+def role_may_open(role: str, path: str) -> bool:
+    """Whether ``role`` may open (GET) the page ``path`` of this table: the staff menu
+    shows a link only to those who may follow it."""
+    roles = roles_for("GET", path)
+    return roles == PUBLIC or (roles is not None and role in roles)
 
 
 def app_routes(app) -> set[RouteKey]:

@@ -3,19 +3,24 @@ and their resolution, subtotals per collection point and per day."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import get_ctx, get_db
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.i18n import LOCAL_ZONE
+from urna.core.views import form_list, form_values, render, request_id, see_other
 from urna.editions import service as editions
 from urna.editions.service import EditionSnapshot
 from urna.staff import service as staff
 from urna.staff.deps import require_role
 from urna.staff.models import StaffUser
-from urna.staff.views import see_other
 from urna.voting import paper
 from urna.voting import service as voting
 
@@ -23,12 +28,6 @@ router = APIRouter()
 admin_only = require_role("admin")
 HEADER_FIELDS = ("sheet", "collection_point", "collected_on", "double_entry")
 NOT_KEPT = {"csrf_token", "pesel"}
-
-
-async def _ballot_form(request: Request) -> tuple[dict[str, str], list[str]]:
-    form = await request.form()
-    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
-    return values, [str(v) for v in form.getlist("project")]
 
 
 def _pools(snapshot: EditionSnapshot) -> list[voting.PoolChoice]:
@@ -41,14 +40,8 @@ def _pools(snapshot: EditionSnapshot) -> list[voting.PoolChoice]:
     ]
 
 
-def _request_id(request: Request) -> str | None:
-    return getattr(request.state, "request_id", None)
-
-
 async def _render(request: Request, name: str, context: dict, *, status_code: int = 200):
-    return await get_ctx(request).templates.render(
-        request, name, context, status_code=status_code, personal=True
-    )
+    return await render(request, name, context, status_code=status_code, personal=True)
 
 
 def _ballot_context(snapshot, values, picked, errors, params=None) -> dict:
@@ -61,6 +54,46 @@ def _ballot_context(snapshot, values, picked, errors, params=None) -> dict:
         "errors": errors,
         "params": params or {},
     }
+
+
+async def _entered(
+    request: Request,
+    db: AsyncSession,
+    user: StaffUser,
+    slug: str,
+    *,
+    enter: Callable[..., Awaitable[Any]],
+    page: Callable[..., Awaitable[Response]],
+    fields: Callable[[dict[str, str]], dict[str, Any]] = lambda values: {},
+) -> Response:
+    """The shape of every entry of a sheet (first, second, resolution): ``enter`` (a
+    ``paper`` function) records the ballot on the form, with ``fields(values)`` besides;
+    refused, ``page`` shows the sheet again as it was typed (400); recorded, the entry
+    page says how the sheet stands."""
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    values = await form_values(request)
+    picked = await form_list(request, "project")
+    try:
+        outcome = await enter(
+            session=db,
+            crypto=get_ctx(request).crypto,
+            snapshot=snapshot,
+            operator_id=user.id,
+            form=values,
+            picked=picked,
+            request_id=request_id(request),
+            **fields(values),
+        )
+    except FormInvalid as error:
+        return await page(
+            snapshot,
+            values=values,
+            picked=picked,
+            errors=error.errors,
+            params=error.params,
+            code=400,
+        )
+    return see_other(f"/staff/paper/{slug}?entered={outcome.entry_id}")
 
 
 @router.get("/staff/paper")
@@ -116,42 +149,25 @@ async def paper_enter(
     user: StaffUser = Depends(admin_only),
     db: AsyncSession = Depends(get_db),
 ):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    values, picked = await _ballot_form(request)
-    try:
-        outcome = await paper.paper_enter(
-            session=db,
-            crypto=get_ctx(request).crypto,
-            snapshot=snapshot,
-            operator_id=user.id,
-            sheet=values.get("sheet", ""),
-            collection_point=values.get("collection_point", ""),
-            collected_on=values.get("collected_on", ""),
-            double_entry=values.get("double_entry") == "1",
-            form=values,
-            picked=picked,
-            request_id=_request_id(request),
-        )
-    except FormInvalid as error:
-        return await _entry_page(
-            request,
-            db,
-            snapshot,
-            values=values,
-            picked=picked,
-            errors=error.errors,
-            params=error.params,
-            code=400,
-        )
-    return see_other(f"/staff/paper/{slug}?entered={outcome.entry_id}")
-
-
-@router.get("/staff/paper/{slug}/second")
-async def second_list(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    sheets = await paper.paper_sheets(
-        session=db, edition_id=snapshot.edition.id, status="awaiting_second"
+    return await _entered(
+        request,
+        db,
+        user,
+        slug,
+        enter=paper.paper_enter,
+        page=partial(_entry_page, request, db),
+        fields=lambda values: {
+            "sheet": values.get("sheet", ""),
+            "collection_point": values.get("collection_point", ""),
+            "collected_on": values.get("collected_on", ""),
+            "double_entry": values.get("double_entry") == "1",
+        },
     )
+
+
+async def _sheets_page(request, db, slug, user, *, status: str, mode: str):
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    sheets = await paper.paper_sheets(session=db, edition_id=snapshot.edition.id, status=status)
     return await _render(
         request,
         "staff/paper_list.html",
@@ -159,14 +175,19 @@ async def second_list(request: Request, slug: str, user=Depends(admin_only), db=
             "edition": snapshot.edition,
             "sheets": sheets,
             "emails": await staff.staff_emails(session=db, ids={s.operator_id for s in sheets}),
-            "mode": "second",
+            "mode": mode,
             "me": user.id,
         },
     )
 
 
+@router.get("/staff/paper/{slug}/second")
+async def second_list(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+    return await _sheets_page(request, db, slug, user, status="awaiting_second", mode="second")
+
+
 async def _sheet_page(
-    request, db, snapshot, entry_id, mode, *, values=None, picked=(), errors=None, params=None,
+    request, db, entry_id, mode, snapshot, *, values=None, picked=(), errors=None, params=None,
     mismatch=None, code=200,
 ):  # fmt: skip
     entry = await paper.paper_sheet_get(
@@ -184,7 +205,7 @@ async def second_page(
     request: Request, slug: str, entry_id: int, user=Depends(admin_only), db=Depends(get_db)
 ):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    return await _sheet_page(request, db, snapshot, entry_id, "second")
+    return await _sheet_page(request, db, entry_id, "second", snapshot)
 
 
 @router.post("/staff/paper/{slug}/second/{entry_id}")
@@ -195,42 +216,19 @@ async def second_enter(
     user: StaffUser = Depends(admin_only),
     db: AsyncSession = Depends(get_db),
 ):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    values, picked = await _ballot_form(request)
-    try:
-        outcome = await paper.paper_second_enter(
-            session=db,
-            crypto=get_ctx(request).crypto,
-            snapshot=snapshot,
-            operator_id=user.id,
-            entry_id=entry_id,
-            form=values,
-            picked=picked,
-            request_id=_request_id(request),
-        )
-    except FormInvalid as error:
-        return await _sheet_page(
-            request, db, snapshot, entry_id, "second", values=values, picked=picked,
-            errors=error.errors, params=error.params, code=400,
-        )  # fmt: skip
-    return see_other(f"/staff/paper/{slug}?entered={outcome.entry_id}")
+    return await _entered(
+        request,
+        db,
+        user,
+        slug,
+        enter=partial(paper.paper_second_enter, entry_id=entry_id),
+        page=partial(_sheet_page, request, db, entry_id, "second"),
+    )
 
 
 @router.get("/staff/paper/{slug}/mismatches")
 async def mismatch_list(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    sheets = await paper.paper_sheets(session=db, edition_id=snapshot.edition.id, status="mismatch")
-    return await _render(
-        request,
-        "staff/paper_list.html",
-        {
-            "edition": snapshot.edition,
-            "sheets": sheets,
-            "emails": await staff.staff_emails(session=db, ids={s.operator_id for s in sheets}),
-            "mode": "mismatch",
-            "me": user.id,
-        },
-    )
+    return await _sheets_page(request, db, slug, user, status="mismatch", mode="mismatch")
 
 
 @router.get("/staff/paper/{slug}/mismatches/{entry_id}")
@@ -249,7 +247,7 @@ async def mismatch_page(
         operator_id=user.id,
         entry_id=entry_id,
     )
-    return await _sheet_page(request, db, snapshot, entry_id, "resolve", mismatch=mismatch)
+    return await _sheet_page(request, db, entry_id, "resolve", snapshot, mismatch=mismatch)
 
 
 @router.post("/staff/paper/{slug}/mismatches/{entry_id}")
@@ -260,23 +258,12 @@ async def mismatch_resolve(
     user: StaffUser = Depends(admin_only),
     db: AsyncSession = Depends(get_db),
 ):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    values, picked = await _ballot_form(request)
-    try:
-        outcome = await paper.paper_resolve(
-            session=db,
-            crypto=get_ctx(request).crypto,
-            snapshot=snapshot,
-            operator_id=user.id,
-            entry_id=entry_id,
-            form=values,
-            picked=picked,
-            reason=values.get("reason", ""),
-            request_id=_request_id(request),
-        )
-    except FormInvalid as error:
-        return await _sheet_page(
-            request, db, snapshot, entry_id, "resolve", values=values, picked=picked,
-            errors=error.errors, params=error.params, code=400,
-        )  # fmt: skip
-    return see_other(f"/staff/paper/{slug}?entered={outcome.entry_id}")
+    return await _entered(
+        request,
+        db,
+        user,
+        slug,
+        enter=partial(paper.paper_resolve, entry_id=entry_id),
+        page=partial(_sheet_page, request, db, entry_id, "resolve"),
+        fields=lambda values: {"reason": values.get("reason", "")},
+    )

@@ -20,7 +20,7 @@ from urna.core.errors import FormInvalid, validation_messages
 from urna.core.i18n import LOCAL_ZONE, N_
 from urna.editions import service as editions
 from urna.editions.models import Edition
-from urna.editions.schemas import AreaIn, PoolIn, ProjectIn
+from urna.editions.schemas import AreaIn, PoolIn, PoolRulesIn, ProjectIn
 from urna.privacy import service as privacy
 from urna.privacy.models import PolicyDocument
 
@@ -49,6 +49,11 @@ def money_grosze(text: str) -> int | None:
     return int(value * 100)
 
 
+def percent_text(value: Decimal | None) -> str:
+    """A percentage as the office writes it: ``2,5``, ``5`` (not ``5.00``)."""
+    return "" if value is None else f"{value.normalize():f}".replace(".", ",")
+
+
 def local_datetime(text: str) -> datetime | None:
     """A ``datetime-local`` value, Warsaw time → aware datetime."""
     try:
@@ -75,6 +80,55 @@ def _money_field(form: Mapping[str, str], name: str, errors: dict[str, str]) -> 
     return value
 
 
+def _whole_field(form: Mapping[str, str], name: str, errors: dict[str, str]) -> int | None:
+    raw = form.get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        errors[name] = N_("Give a whole number, 0 or more.")
+        return None
+    return int(raw)
+
+
+def _percent_field(form: Mapping[str, str], name: str, errors: dict[str, str]) -> Decimal | None:
+    """``2,5`` or ``2.5`` (with or without ``%``) → Decimal; the range is the service's."""
+    raw = form.get(name, "").strip().removesuffix("%").strip().replace(",", ".")
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        errors[name] = N_("Give a percentage as a number, e.g. 5 or 2,5.")
+        return None
+    return value
+
+
+def _pool_rules_fields(form: Mapping[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """The rule settings of a pool form (rule, thresholds, the pool its leftover goes to)."""
+    return {
+        "rule": form.get("rule", "").strip() or "greedy",
+        "min_votes": _whole_field(form, "min_votes", errors),
+        "min_votes_percent": _percent_field(form, "min_votes_percent", errors),
+        "leftover_to": form.get("leftover_to", "").strip() or None,
+    }
+
+
+async def _record(
+    session: AsyncSession, actor_id: int, action: str, slug: str, details: dict[str, Any]
+) -> None:
+    """Write the change of an edition to the audit log and commit it with the change."""
+    await audit.audit_append(
+        session=session,
+        actor_id=actor_id,
+        action=action,
+        target=f"edition:{slug}",
+        details=details,
+    )
+    await session.commit()
+
+
 async def edition_find(*, session: AsyncSession, slug: str) -> Edition:
     return await editions.edition_get(session=session, slug=slug)
 
@@ -89,14 +143,13 @@ async def edition_import_json(*, session: AsyncSession, actor_id: int, raw: byte
     if not isinstance(data, dict):
         raise FormInvalid({"file": N_("The file is not valid JSON.")})
     edition = await seeding.edition_import(session=session, data=data)
-    await audit.audit_append(
-        session=session,
-        actor_id=actor_id,
-        action="edition.import",
-        target=f"edition:{edition.slug}",
-        details={"source": "json", "projects": len(data.get("projects") or [])},
+    await _record(
+        session,
+        actor_id,
+        "edition.import",
+        edition.slug,
+        {"source": "json", "projects": len(data.get("projects") or [])},
     )
-    await session.commit()
     return edition
 
 
@@ -111,6 +164,8 @@ def _edition_form_data(form: Mapping[str, str], required_fields: Sequence[str]) 
     data["required_fields"] = list(required_fields)
     data["confirmation_channel"] = form.get("confirmation_channel", "sms")
     data["district_limited_to_area"] = form.get("district_limited_to_area") == "1"
+    data["vote_type"] = form.get("vote_type", "approval")
+    data["publish_demographics"] = form.get("publish_demographics") == "1"
     for name in ("retention_months", "max_ballots_per_contact"):
         data[name] = form.get(name, "").strip() or None
     return {"data": {k: v for k, v in data.items() if v is not None}, "errors": errors}
@@ -143,14 +198,7 @@ async def edition_create(
         raise FormInvalid({**found, **errors}) from error
     if errors:
         raise FormInvalid(errors)
-    await audit.audit_append(
-        session=session,
-        actor_id=actor_id,
-        action="edition.create",
-        target=f"edition:{edition.slug}",
-        details={"source": "form"},
-    )
-    await session.commit()
+    await _record(session, actor_id, "edition.create", edition.slug, {"source": "form"})
     return edition
 
 
@@ -174,14 +222,7 @@ async def edition_rules_update(
     }
     if changes:
         await editions.edition_update(session=session, edition=edition, changes=changes)
-        await audit.audit_append(
-            session=session,
-            actor_id=actor_id,
-            action="edition.update",
-            target=f"edition:{slug}",
-            details={"fields": sorted(changes)},
-        )
-        await session.commit()
+        await _record(session, actor_id, "edition.update", slug, {"fields": sorted(changes)})
     return edition
 
 
@@ -194,14 +235,7 @@ async def area_create(
     except FormInvalid as error:
         raise FormInvalid({f"area_{k}": v for k, v in error.errors.items()}) from error
     await editions.area_add(session=session, edition=edition, data=data)
-    await audit.audit_append(
-        session=session,
-        actor_id=actor_id,
-        action="edition.area_add",
-        target=f"edition:{slug}",
-        details={"code": data.code},
-    )
-    await session.commit()
+    await _record(session, actor_id, "edition.area_add", slug, {"code": data.code})
 
 
 async def pool_create(
@@ -211,6 +245,7 @@ async def pool_create(
     errors: dict[str, str] = {}
     budget = _money_field(form, "budget", errors)
     max_total = _money_field(form, "max_total_cost", errors)
+    rules = _pool_rules_fields(form, errors)
     if errors:
         raise FormInvalid(errors)
     fields = {k: form.get(k, "").strip() for k in ("code", "name", "kind", "area")}
@@ -219,17 +254,43 @@ async def pool_create(
         min_choices=form.get("min_choices", "").strip() or 0,
         max_choices=form.get("max_choices", "").strip() or 1,
         max_total_cost=max_total,
+        **rules,
     )
     data = _validated(PoolIn, {k: v for k, v in fields.items() if v not in ("", None)})
     await editions.pool_add(session=session, edition=edition, data=data)
-    await audit.audit_append(
-        session=session,
-        actor_id=actor_id,
-        action="edition.pool_add",
-        target=f"edition:{slug}",
-        details={"code": data.code, "budget": data.budget},
+    await _record(
+        session,
+        actor_id,
+        "edition.pool_add",
+        slug,
+        {"code": data.code, "budget": data.budget, **_rules_details(data)},
     )
-    await session.commit()
+
+
+def _rules_details(data: PoolRulesIn) -> dict[str, Any]:
+    """The rule settings for the audit log (JSON: the percentage as text)."""
+    details = data.model_dump(include=set(PoolRulesIn.model_fields))
+    if data.min_votes_percent is not None:
+        details["min_votes_percent"] = str(data.min_votes_percent)
+    return details
+
+
+async def pool_rules_change(
+    *, session: AsyncSession, actor_id: int, slug: str, pool_id: int, form: Mapping[str, str]
+) -> None:
+    """New rule settings for a pool, while the edition's rules may still change."""
+    edition = await editions.edition_get(session=session, slug=slug)
+    editions.rules_ensure_editable(edition=edition)
+    pool = await editions.pool_get(session=session, edition=edition, pool_id=pool_id)
+    errors: dict[str, str] = {}
+    rules = _pool_rules_fields(form, errors)
+    if errors:
+        raise FormInvalid(errors)
+    data = _validated(PoolRulesIn, rules)
+    await editions.pool_rules_update(session=session, edition=edition, pool=pool, data=data)
+    await _record(
+        session, actor_id, "edition.pool_rules", slug, {"code": pool.code, **_rules_details(data)}
+    )
 
 
 async def project_create(
@@ -247,14 +308,7 @@ async def project_create(
     fields["cost"] = cost if cost is not None else -1
     data = _validated(ProjectIn, {k: v for k, v in fields.items() if v != ""})
     await editions.edition_add_rows(session=session, edition=edition, projects=[data])
-    await audit.audit_append(
-        session=session,
-        actor_id=actor_id,
-        action="edition.project_add",
-        target=f"edition:{slug}",
-        details={"number": data.number},
-    )
-    await session.commit()
+    await _record(session, actor_id, "edition.project_add", slug, {"number": data.number})
 
 
 async def rows_preview(
@@ -274,14 +328,7 @@ async def rows_import(
         raise PreviewInvalid(preview)
     edition = await editions.edition_get(session=session, slug=slug)
     count = await seeding.csv_apply(session=session, edition=edition, preview=preview)
-    await audit.audit_append(
-        session=session,
-        actor_id=actor_id,
-        action=f"edition.{kind}_import",
-        target=f"edition:{slug}",
-        details={"rows": count},
-    )
-    await session.commit()
+    await _record(session, actor_id, f"edition.{kind}_import", slug, {"rows": count})
     return count
 
 
@@ -311,12 +358,5 @@ async def clause_publish(
         body_en=form.get("body_en", "").strip(),
         change_summary=form["change_summary"].strip()[:500],
     )
-    await audit.audit_append(
-        session=session,
-        actor_id=actor_id,
-        action="clause.publish",
-        target=f"edition:{slug}",
-        details={"version": document.version},
-    )
-    await session.commit()
+    await _record(session, actor_id, "clause.publish", slug, {"version": document.version})
     return document

@@ -6,14 +6,13 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import get_ctx, get_db
 from urna.core.errors import FormInvalid
 from urna.core.i18n import LANGUAGES, N_
 from urna.core.sessions import end_session
-from urna.core.views import safe_next
+from urna.core.views import client_ip, form_values, render, safe_next, see_other
 from urna.staff import service
 from urna.staff.deps import LOGIN_PATH, ROLES, SESSION_KEY, current_staff, require_role
 from urna.staff.models import ROLE_NAMES, StaffUser
@@ -23,19 +22,6 @@ PENDING_KEY = "pending"
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 any_staff = require_role(*ROLES)
 admin_only = require_role("admin")
-
-
-def see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-async def form_of(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "-"
 
 
 def staff_next(target: str | None) -> str:
@@ -48,17 +34,11 @@ def _throttle(request: Request) -> service.LoginThrottle:
     return service.LoginThrottle(ctx.limiter, ctx.settings)
 
 
-async def _render(request: Request, name: str, context: dict, *, status_code: int = 200, **kw):
-    return await get_ctx(request).templates.render(
-        request, name, context, status_code=status_code, **kw
-    )
-
-
 # ---- login --------------------------------------------------------------------------
 
 
 async def _login_form(request, *, values=None, errors=None, status_code=200):
-    return await _render(
+    return await render(
         request,
         "staff/login.html",
         {"values": values or {}, "errors": errors or {}, "params": {}},
@@ -75,7 +55,7 @@ async def login_page(request: Request, next: str | None = None, db=Depends(get_d
 
 @router.post("/staff/login")
 async def login_submit(request: Request, db: AsyncSession = Depends(get_db)):
-    form = await form_of(request)
+    form = await form_values(request)
     email, password = form.get("email", "").strip(), form.get("password", "")
     values = {"email": email, "next": staff_next(form.get("next"))}
     if not email or not password:
@@ -91,7 +71,7 @@ async def login_submit(request: Request, db: AsyncSession = Depends(get_db)):
             ip=client_ip(request),
         )
     except (service.LoginFailed, service.LoginThrottled) as error:
-        return await _render(
+        return await render(
             request,
             "staff/login.html",
             {"values": values, "errors": {"__all__": error.message}, "params": error.params},
@@ -119,7 +99,7 @@ async def _code_form(request, db, user_id: int, *, errors=None, params=None, sta
         if user.totp_enrolled_at is None
         else None
     )
-    return await _render(
+    return await render(
         request,
         "staff/code.html",
         {"enrolment": enrolment, "errors": errors or {}, "params": params or {}},
@@ -141,7 +121,7 @@ async def code_submit(request: Request, db: AsyncSession = Depends(get_db)):
     pending = _pending(request)
     if pending is None:
         return see_other(LOGIN_PATH)
-    form = await form_of(request)
+    form = await form_values(request)
     ctx = get_ctx(request)
     try:
         user = await service.login_code(
@@ -195,11 +175,11 @@ async def logout(
 
 @router.get("/staff")
 async def dashboard(request: Request, user: StaffUser = Depends(any_staff)):
-    return await _render(request, "staff/dashboard.html", {"user": user})
+    return await render(request, "staff/dashboard.html", {"user": user})
 
 
 async def _account_page(request, user, *, errors=None, params=None, done=None, status_code=200):
-    return await _render(
+    return await render(
         request,
         "staff/account.html",
         {"user": user, "errors": errors or {}, "params": params or {}, "done": done},
@@ -216,7 +196,7 @@ async def account_page(request: Request, done: str | None = None, user=Depends(a
 async def password_change(
     request: Request, user: StaffUser = Depends(any_staff), db: AsyncSession = Depends(get_db)
 ):
-    form = await form_of(request)
+    form = await form_values(request)
     try:
         fresh = await service.password_change(
             session=db,
@@ -239,7 +219,7 @@ async def password_change(
 
 
 async def _users_page(request, db, *, values=None, errors=None, status_code=200):
-    return await _render(
+    return await render(
         request,
         "staff/users.html",
         {
@@ -259,7 +239,7 @@ async def users_page(request: Request, user=Depends(admin_only), db=Depends(get_
 
 @router.post("/staff/users")
 async def user_create(request: Request, user=Depends(admin_only), db=Depends(get_db)):
-    form = await form_of(request)
+    form = await form_values(request)
     try:
         account, password, _secret = await service.staff_create(
             session=db,
@@ -274,7 +254,7 @@ async def user_create(request: Request, user=Depends(admin_only), db=Depends(get
         errors = {"email": error.message}
         return await _users_page(request, db, values=form, errors=errors, status_code=409)
     # The password is shown once, on this response only (no-store), and never kept.
-    return await _render(
+    return await render(
         request,
         "staff/secret.html",
         {"account": account, "password": password, "created": True},
@@ -284,7 +264,7 @@ async def user_create(request: Request, user=Depends(admin_only), db=Depends(get
 
 async def _user_page(request, db, user_id: int, *, errors=None, status_code=200):
     account = await service.staff_get(session=db, user_id=user_id)
-    return await _render(
+    return await render(
         request,
         "staff/user.html",
         {"account": account, "roles": ROLE_NAMES, "errors": errors or {}},
@@ -298,7 +278,7 @@ async def user_page(request: Request, user_id: int, user=Depends(admin_only), db
 
 
 async def _user_change(request: Request, db: AsyncSession, user_id: int, change):
-    form = await form_of(request)
+    form = await form_values(request)
     try:
         await change(form)
     except FormInvalid as error:
@@ -354,14 +334,14 @@ async def user_totp_reset(
 async def user_password_reset(
     request: Request, user_id: int, user=Depends(admin_only), db=Depends(get_db)
 ):
-    form = await form_of(request)
+    form = await form_values(request)
     try:
         account, password = await service.staff_password_reset(
             session=db, actor=user, user_id=user_id, reason=form.get("reason", "")
         )
     except FormInvalid as error:
         return await _user_page(request, db, user_id, errors=error.errors, status_code=400)
-    return await _render(
+    return await render(
         request,
         "staff/secret.html",
         {"account": account, "password": password, "created": False},

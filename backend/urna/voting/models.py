@@ -43,8 +43,6 @@ class Voter(SQLModel, table=True):
     contact_slot: int = 0
     pesel_key: str | None = Field(default=None, max_length=64)
     identity_enc: bytes | None = Field(default=None, sa_type=LargeBinary)
-    area_id: int | None = Field(default=None, foreign_key="area.id", ondelete="SET NULL")
-    age_band: str = Field(default="", max_length=10)
     guardian_role: str | None = Field(default=None, max_length=10)
     clause_id: int = Field(foreign_key="policy_document.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -52,10 +50,14 @@ class Voter(SQLModel, table=True):
 
 
 class Ballot(SQLModel, table=True):
+    """A cast ballot. Its anonymous facts (area, age band, sex) live here, not on the voter:
+    they feed turnout statistics and open data and outlive the identity's purge."""
+
     __tablename__ = "ballot"
     __table_args__ = (
         CheckConstraint("channel IN ('online', 'paper')", name="channel"),
         CheckConstraint("status IN ('counted', 'under_review', 'invalid')", name="status"),
+        CheckConstraint("sex IN ('', 'F', 'M')", name="sex"),
     )
 
     id: int | None = Field(default=None, sa_type=BigIntId, primary_key=True)
@@ -74,6 +76,9 @@ class Ballot(SQLModel, table=True):
     ip: str | None = Field(default=None, max_length=45)
     user_agent: str | None = Field(default=None, max_length=500)
     session_hash: str | None = Field(default=None, max_length=64)
+    area_id: int | None = Field(default=None, foreign_key="area.id", ondelete="SET NULL")
+    age_band: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
+    sex: str = Field(default="", max_length=1, sa_column_kwargs={"server_default": ""})
 
 
 class BallotChoice(SQLModel, table=True):
@@ -84,6 +89,8 @@ class BallotChoice(SQLModel, table=True):
     )
     project_id: int = Field(foreign_key="project.id", primary_key=True, index=True)
     pool_id: int = Field(foreign_key="pool.id")
+    # 1 for approval ballots; the rank's or the resident's points otherwise.
+    points: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 PAPER_ENTRY_KINDS = ("first", "second", "resolution")
@@ -124,7 +131,5 @@ class PaperEntry(SQLModel, table=True):
     conflict: str = Field(default="", max_length=20)
     ballot_id: int | None = Field(
         default=None,
-        sa_column=Column(
-            BigInteger, ForeignKey("ballot.id", ondelete="SET NULL"), nullable=True
-        ),
+        sa_column=Column(BigInteger, ForeignKey("ballot.id", ondelete="SET NULL"), nullable=True),
     )

@@ -41,15 +41,15 @@ _CAST_PG = text(
     """
     WITH v AS (
       INSERT INTO voter (edition_id, identity_key, contact_key, contact_slot, pesel_key,
-                         identity_enc, area_id, age_band, guardian_role, clause_id, created_at)
+                         identity_enc, guardian_role, clause_id, created_at)
       VALUES (:edition_id, :identity_key, :contact_key, :contact_slot, :pesel_key,
-              :identity_enc, :area_id, :age_band, :guardian_role, :clause_id, :submitted_at)
+              :identity_enc, :guardian_role, :clause_id, :submitted_at)
       RETURNING id
     ), b AS (
       INSERT INTO ballot (edition_id, voter_id, channel, status, receipt_hash, submitted_at,
-                          request_id, ip, user_agent, session_hash)
+                          request_id, ip, user_agent, session_hash, area_id, age_band)
       SELECT :edition_id, v.id, :channel, 'counted', :receipt_hash, :submitted_at,
-             :request_id, :ip, :user_agent, :session_hash FROM v
+             :request_id, :ip, :user_agent, :session_hash, :area_id, :age_band FROM v
       RETURNING id
     ), c AS (
       INSERT INTO ballot_choice (ballot_id, project_id, pool_id)

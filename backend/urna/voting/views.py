@@ -4,16 +4,17 @@ htmx only updates the live counts on the choices page."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
 from limits import parse as parse_limit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import AppContext, get_ctx, get_db
 from urna.core.errors import FormInvalid, NotFound, TooManyRequests
 from urna.core.sessions import Session, session_trail
+from urna.core.views import client_ip, form_list, form_values, render, request_id, see_other
 from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition
+from urna.editions.service import EditionSnapshot
 from urna.privacy import service as privacy
 from urna.voting import service
 from urna.voting.service import VoteState
@@ -22,31 +23,27 @@ router = APIRouter()
 SECRET_FIELDS = {"pesel", "csrf_token"}
 
 
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
 def _state(request: Request, edition: Edition) -> VoteState:
     return VoteState.load(request.state.session.get("vote"), edition=edition.slug)
+
+
+async def _progress(
+    request: Request, db: AsyncSession, slug: str
+) -> tuple[EditionSnapshot, Edition, VoteState]:
+    """The edition as the vote sees it, and where this browser is in its vote (out of
+    order when it has not begun voting in this edition)."""
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    return snapshot, snapshot.edition, _state(request, snapshot.edition)
 
 
 def _save(request: Request, state: VoteState) -> None:
     request.state.session["vote"] = state.dump()
 
 
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else "-"
-
-
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
-
-
 def _meta(request: Request, ctx: AppContext) -> service.RequestMeta:
     session: Session = request.state.session
     return service.RequestMeta(
-        request_id=getattr(request.state, "request_id", None),
+        request_id=request_id(request),
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
         # the session's trail name, as its request-log rows carry it (stable across
@@ -68,7 +65,7 @@ async def clause_page(request: Request, slug: str, db: AsyncSession = Depends(ge
 
 async def _render_clause(request: Request, db: AsyncSession, edition: Edition, errors=None):
     clause = await privacy.document_current(session=db, kind="clause", edition=edition)
-    return await get_ctx(request).templates.render(
+    return await render(
         request,
         "voting/clause.html",
         {
@@ -85,7 +82,7 @@ async def _render_clause(request: Request, db: AsyncSession, edition: Edition, e
 async def clause_acknowledge(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     edition = snapshot.edition
-    form = await _form(request)
+    form = await form_values(request)
     clause = await privacy.document_current(session=db, kind="clause", edition=edition)
     try:
         state = service.clause_acknowledge(
@@ -94,7 +91,7 @@ async def clause_acknowledge(request: Request, slug: str, db: AsyncSession = Dep
     except FormInvalid as error:
         return await _render_clause(request, db, edition, error.errors)
     _save(request, state)
-    return _see_other(f"/e/{slug}/vote/identity")
+    return see_other(f"/e/{slug}/vote/identity")
 
 
 # ---- 2. identity --------------------------------------------------------------------
@@ -102,7 +99,7 @@ async def clause_acknowledge(request: Request, slug: str, db: AsyncSession = Dep
 
 async def _render_identity(request, db, edition, *, values=None, errors=None, status_code=200):
     streets = await editions_repository.streets_of(db, edition.id)
-    return await get_ctx(request).templates.render(
+    return await render(
         request,
         "voting/identity.html",
         {
@@ -119,19 +116,15 @@ async def _render_identity(request, db, edition, *, values=None, errors=None, st
 
 @router.get("/e/{slug}/vote/identity")
 async def identity_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    edition = snapshot.edition
-    _state(request, edition)
+    _, edition, _ = await _progress(request, db, slug)  # only once the vote has begun
     return await _render_identity(request, db, edition)
 
 
 @router.post("/e/{slug}/vote/identity")
 async def identity_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     ctx = get_ctx(request)
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    edition = snapshot.edition
-    state = _state(request, edition)
-    form = await _form(request)
+    _, edition, state = await _progress(request, db, slug)
+    form = await form_values(request)
     try:
         state = await service.identity_submit(
             session=db,
@@ -141,7 +134,7 @@ async def identity_submit(request: Request, slug: str, db: AsyncSession = Depend
             edition=edition,
             state=state,
             form=form,
-            ip=_ip(request),
+            ip=client_ip(request),
         )
     except (FormInvalid, TooManyRequests) as error:
         values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
@@ -152,8 +145,8 @@ async def identity_submit(request: Request, slug: str, db: AsyncSession = Depend
     _save(request, state)
     if state.confirmed:
         request.state.session.rotate()
-        return _see_other(f"/e/{slug}/vote/choices")
-    return _see_other(f"/e/{slug}/vote/code")
+        return see_other(f"/e/{slug}/vote/choices")
+    return see_other(f"/e/{slug}/vote/code")
 
 
 # ---- 3. one-time code ---------------------------------------------------------------
@@ -162,7 +155,7 @@ async def identity_submit(request: Request, slug: str, db: AsyncSession = Depend
 async def _render_code(
     request, edition, state, *, errors=None, params=None, notice=None, status_code=200
 ):
-    return await get_ctx(request).templates.render(
+    return await render(
         request,
         "voting/code.html",
         {
@@ -179,21 +172,17 @@ async def _render_code(
 
 @router.get("/e/{slug}/vote/code")
 async def code_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    edition = snapshot.edition
-    state = _state(request, edition)
+    _, edition, state = await _progress(request, db, slug)
     if state.confirmed:
-        return _see_other(f"/e/{slug}/vote/choices")
+        return see_other(f"/e/{slug}/vote/choices")
     return await _render_code(request, edition, state)
 
 
 @router.post("/e/{slug}/vote/code")
 async def code_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     ctx = get_ctx(request)
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    edition = snapshot.edition
-    state = _state(request, edition)
-    form = await _form(request)
+    _, edition, state = await _progress(request, db, slug)
+    form = await form_values(request)
     try:
         state = await service.code_verify(
             session=db,
@@ -210,15 +199,13 @@ async def code_submit(request: Request, slug: str, db: AsyncSession = Depends(ge
         )
     _save(request, state)
     request.state.session.rotate()
-    return _see_other(f"/e/{slug}/vote/choices")
+    return see_other(f"/e/{slug}/vote/choices")
 
 
 @router.post("/e/{slug}/vote/code/resend")
 async def code_resend(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     ctx = get_ctx(request)
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    edition = snapshot.edition
-    state = _state(request, edition)
+    _, edition, state = await _progress(request, db, slug)
     try:
         await service.code_send(
             session=db,
@@ -226,7 +213,7 @@ async def code_resend(request: Request, slug: str, db: AsyncSession = Depends(ge
             limiter=ctx.limiter,
             settings=ctx.settings,
             state=state,
-            ip=_ip(request),
+            ip=client_ip(request),
         )
     except TooManyRequests as error:
         return await _render_code(
@@ -240,7 +227,7 @@ async def code_resend(request: Request, slug: str, db: AsyncSession = Depends(ge
 
 
 async def _render_choices(request, edition, options, *, errors=None, status_code=200):
-    return await get_ctx(request).templates.render(
+    return await render(
         request,
         "voting/choices.html",
         {"edition": edition, "options": options, "errors": errors or {}},
@@ -252,9 +239,7 @@ async def _render_choices(request, edition, options, *, errors=None, status_code
 
 @router.get("/e/{slug}/vote/choices")
 async def choices_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    edition = snapshot.edition
-    state = _state(request, edition)
+    snapshot, edition, state = await _progress(request, db, slug)
     options = service.ballot_options(snapshot=snapshot, state=state)
     return await _render_choices(request, edition, options)
 
@@ -262,11 +247,9 @@ async def choices_page(request: Request, slug: str, db: AsyncSession = Depends(g
 @router.post("/e/{slug}/vote/choices")
 async def choices_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     """Without JS: save and go to review. With htmx (live): return the summary only."""
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    edition = snapshot.edition
-    state = _state(request, edition)
+    snapshot, edition, state = await _progress(request, db, slug)
     options = service.ballot_options(snapshot=snapshot, state=state)
-    picked = (await request.form()).getlist("project")
+    picked = await form_list(request, "project")
     live = request.headers.get("hx-request") == "true" and request.query_params.get("live")
     errors = service.choices_apply(options=options, state=state, picked=picked, strict=not live)
     _save(request, state)
@@ -274,7 +257,7 @@ async def choices_submit(request: Request, slug: str, db: AsyncSession = Depends
         return await _render_choices(
             request, edition, options, errors=errors, status_code=200 if live else 400
         )
-    return _see_other(f"/e/{slug}/vote/review")
+    return see_other(f"/e/{slug}/vote/review")
 
 
 # ---- 5. review and cast -------------------------------------------------------------
@@ -282,13 +265,11 @@ async def choices_submit(request: Request, slug: str, db: AsyncSession = Depends
 
 @router.get("/e/{slug}/vote/review")
 async def review_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    edition = snapshot.edition
-    state = _state(request, edition)
+    snapshot, edition, state = await _progress(request, db, slug)
     options = service.ballot_options(snapshot=snapshot, state=state)
     if not state.choices:
-        return _see_other(f"/e/{slug}/vote/choices")
-    return await get_ctx(request).templates.render(
+        return see_other(f"/e/{slug}/vote/choices")
+    return await render(
         request, "voting/review.html", {"edition": edition, "options": options}, personal=True
     )
 
@@ -301,7 +282,7 @@ async def cast(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     edition = snapshot.edition
     done = session.get("receipt")
     if session.get("vote") is None and done and done.get("edition") == slug:
-        return _see_other(f"/e/{slug}/vote/receipt")  # resubmitted after the receipt
+        return see_other(f"/e/{slug}/vote/receipt")  # resubmitted after the receipt
     state = _state(request, edition)
     options = service.ballot_options(snapshot=snapshot, state=state)
     try:
@@ -320,7 +301,7 @@ async def cast(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
     # The ballot is committed: now the identity leaves the session, the receipt stays.
     session.pop("vote")
     session["receipt"] = {"edition": slug, "code": receipt}
-    return _see_other(f"/e/{slug}/vote/receipt")
+    return see_other(f"/e/{slug}/vote/receipt")
 
 
 @router.get("/e/{slug}/vote/receipt")
@@ -329,8 +310,8 @@ async def receipt_page(request: Request, slug: str, db: AsyncSession = Depends(g
     edition = snapshot.edition
     done = request.state.session.get("receipt")
     if not done or done.get("edition") != slug:
-        return _see_other(f"/e/{slug}")
-    return await get_ctx(request).templates.render(
+        return see_other(f"/e/{slug}")
+    return await render(
         request,
         "voting/receipt.html",
         {"edition": edition, "receipt": service.receipt_format(done["code"])},
@@ -343,16 +324,14 @@ async def receipt_page(request: Request, slug: str, db: AsyncSession = Depends(g
 
 @router.get("/receipt")
 async def receipt_check_page(request: Request):
-    return await get_ctx(request).templates.render(
-        request, "voting/check.html", {"values": {}, "errors": {}, "ballot": None}
-    )
+    return await render(request, "voting/check.html", {"values": {}, "errors": {}, "ballot": None})
 
 
 @router.post("/receipt")
 async def receipt_check(request: Request, db: AsyncSession = Depends(get_db)):
     ctx = get_ctx(request)
-    form = await _form(request)
-    ip = _ip(request)
+    form = await form_values(request)
+    ip = client_ip(request)
     if not await ctx.limiter.hit(parse_limit(ctx.settings.receipt_check_per_ip), "receipt", ip):
         raise TooManyRequests()
     code = form.get("code", "")
@@ -364,7 +343,7 @@ async def receipt_check(request: Request, db: AsyncSession = Depends(get_db)):
     except NotFound as error:
         errors = {"code": error.message}
     edition = await editions_repository.edition_by_id(db, ballot.edition_id) if ballot else None
-    return await get_ctx(request).templates.render(
+    return await render(
         request,
         "voting/check.html",
         {"values": {"code": code}, "errors": errors, "ballot": ballot, "edition": edition},

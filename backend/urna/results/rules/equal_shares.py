@@ -25,7 +25,7 @@ keeps every budget exact (see there).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from fractions import Fraction
 
 from urna.results.rules.greedy import greedy_allocate
@@ -44,7 +44,7 @@ from urna.results.rules.types import (
 def equal_shares_allocate(
     *,
     projects: Iterable[Project],
-    ballots: Iterable[Collection[str]],
+    ballots: Iterable[Collection[str]] | Mapping[frozenset[str], int],
     budget: int,
     add_one: bool = True,
     fill_greedy: bool = True,

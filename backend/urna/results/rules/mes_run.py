@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -60,11 +60,15 @@ class MesRun:
 
 
 def mes_profile(
-    *, ids: Sequence[str], costs: Sequence[int], ballots: Iterable[Collection[str]]
+    *,
+    ids: Sequence[str],
+    costs: Sequence[int],
+    ballots: Iterable[Collection[str]] | Mapping[frozenset[str], int],
 ) -> MesProfile:
     """Group identical ballots into classes and list, per project, the classes approving it."""
     index = {project_id: position for position, project_id in enumerate(ids)}
-    grouped = Counter(frozenset(ballot) for ballot in ballots)
+    # Already grouped (approval set -> number of ballots holding it), e.g. by the database.
+    grouped = ballots if isinstance(ballots, Mapping) else Counter(frozenset(b) for b in ballots)
     members: list[int] = []
     member_class: list[int] = []
     counts: list[int] = []

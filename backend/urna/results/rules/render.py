@@ -8,7 +8,7 @@ English: "PLN 340,000", "PLN 1,234.50". Grosze are shown only when the amount is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Literal
 
@@ -67,9 +67,9 @@ def step_text(
     pool_names: Mapping[str, str] | None = None,
 ) -> str:
     """One sentence describing ``step``."""
-    texts = _Texts(lang, units_per_zloty, score_unit, project_names or {}, pool_names or {})
-    render = _PL if lang == "pl" else _EN
-    return render[step.kind](texts, step)
+    return _render(
+        _Texts(lang, units_per_zloty, score_unit, project_names or {}, pool_names or {}), step
+    )
 
 
 def step_text_pl(
@@ -131,22 +131,17 @@ class _Texts:
         return format_money(amount or 0, lang=self.lang, units_per_zloty=self.units)
 
     def project(self, project_id: str | None) -> str:
-        word = "projekt" if self.lang == "pl" else "project"
         name = self.project_names.get(project_id or "")
-        if not name:
-            return f"{word} {project_id}"
-        quoted = f"„{name}”" if self.lang == "pl" else f'"{name}"'
-        return f"{word} {project_id} {quoted}"
+        template = _TEMPLATES[self.lang]["project_named" if name else "project"]
+        return template.format(id=project_id, name=name)
 
     def projects(self, ids: tuple[str, ...]) -> str:
         return ", ".join(ids)
 
-    def pool(self, pool_id: str | None) -> str:
-        word = "pula" if self.lang == "pl" else "pool"
-        return f"{word} {self.pool_names.get(pool_id or '', pool_id)}"
-
-    def pool_genitive(self, pool_id: str | None) -> str:
-        return f"puli {self.pool_names.get(pool_id or '', pool_id)}"
+    def pool(self, pool_id: str | None, *, form: str = "pool") -> str:
+        """``form="pool_of"``: the pool after "of", "from", "to" (Polish: genitive)."""
+        name = self.pool_names.get(pool_id or "", pool_id)
+        return _TEMPLATES[self.lang][form].format(name=name)
 
     def score(self, value: int | None) -> str:
         count = value or 0
@@ -163,248 +158,189 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# --- Polish ------------------------------------------------------------------------------
+def _template_key(step: Step) -> str:
+    """Which sentence tells ``step``: one per kind; a project funded by the equal shares
+    (its supporters' payments known) gets its own."""
+    if step.kind is StepKind.FUNDED and step.max_payment is not None:
+        return "funded_equal_shares"
+    return step.kind.value
 
 
-def _pl_funded(t: _Texts, s: Step) -> str:
-    if s.max_payment is not None:
-        return (
-            f"Runda {s.round}: {t.project(s.project_id)} ({t.score(s.score)}, koszt "
-            f"{t.money(s.cost)}) finansowany; każdy jego zwolennik płaci najwyżej "
-            f"{t.money(s.max_payment)}, zostaje {t.money(s.money_left)}."
-        )
-    return (
-        f"{_capital(t.project(s.project_id))} ({t.score(s.score)}, koszt {t.money(s.cost)}) "
-        f"mieści się, finansowany, zostaje {t.money(s.money_left)}."
-    )
+def _fields(t: _Texts, s: Step) -> dict[str, object]:
+    """Every value a sentence may name, formatted in ``t``'s language; ``Project`` and
+    ``Pool`` are capitalised for the start of a sentence."""
+    project, pool = t.project(s.project_id), t.pool(s.pool_id)
+    return {
+        "project": project,
+        "Project": _capital(project),
+        "pool": pool,
+        "Pool": _capital(pool),
+        "other_pool": t.pool(s.other_pool_id),
+        "of_pool": t.pool(s.pool_id, form="pool_of"),
+        "of_other_pool": t.pool(s.other_pool_id, form="pool_of"),
+        "score": t.score(s.score),
+        "threshold": t.score(s.threshold),
+        "cost": t.money(s.cost),
+        "money_left": t.money(s.money_left),
+        "max_payment": t.money(s.max_payment),
+        "per_voter_budget": t.money(s.per_voter_budget),
+        "spent": t.money(s.spent),
+        "amount": t.money(s.amount),
+        "budget": t.money(s.budget),
+        "round": s.round,
+        "run": s.run,
+        "funded_count": s.funded_count,
+        "tied_sorted": t.projects(tuple(sorted(s.tied_ids))),
+        "tied": t.projects(s.tied_ids),
+        "tie_method": _TIE_METHODS[t.lang][s.tie_method or TieMethod.FALLBACK_ID],
+        "mes_outcome": _MES_OUTCOMES[t.lang][s.mes_outcome or MesOutcome.FINAL],
+    }
 
 
-def _pl_skipped(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.project(s.project_id))} ({t.score(s.score)}, koszt {t.money(s.cost)}) "
-        f"nie mieści się, bo zostało {t.money(s.money_left)}; pominięty."
-    )
+def _render(t: _Texts, step: Step) -> str:
+    templates = _TEMPLATES[t.lang]
+    fields = _fields(t, step)
+    tie_at = "tie_at_score" if step.score is not None else "tie_at_round"  # where a tie stood
+    fields["tie_at"] = templates[tie_at].format_map(fields)
+    return templates[_template_key(step)].format_map(fields)
 
 
-def _pl_below(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.project(s.project_id))} ma {t.score(s.score)}, mniej niż wymagane "
-        f"minimum {t.score(s.threshold)}, więc nie może zostać wybrany."
-    )
+# --- the sentences: one table per language -------------------------------------------------
+# Keys are the step kinds (``StepKind`` values) and the parts sentences are built of; the
+# names in braces are those of ``_fields`` (of ``_Texts`` for projects and pools).
 
-
-def _pl_stopped(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.project(s.project_id))} ({t.score(s.score)}, koszt {t.money(s.cost)}) "
-        f"nie mieści się, bo zostało {t.money(s.money_left)}; na nim podział się kończy."
-    )
-
-
-def _pl_not_considered(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.project(s.project_id))} ({t.score(s.score)}) nie był rozpatrywany, "
-        f"bo podział zakończył się wcześniej."
-    )
-
-
-_PL_TIE_METHOD = {
-    TieMethod.EXPLICIT: "ustalona w publicznym losowaniu",
-    TieMethod.SEED: "wyliczona z zapisanego wyniku losowania (ziarno)",
-    TieMethod.FALLBACK_ID: (
-        "tymczasowo według numerów projektów, bo brak wyniku losowania; "
-        "potrzebne jest publiczne losowanie"
-    ),
+_TEMPLATES: dict[Language, dict[str, str]] = {
+    "pl": {
+        "project": "projekt {id}",
+        "project_named": "projekt {id} „{name}”",
+        "pool": "pula {name}",
+        "pool_of": "puli {name}",
+        "funded_equal_shares": (
+            "Runda {round}: {project} ({score}, koszt {cost}) finansowany; każdy jego zwolennik "
+            "płaci najwyżej {max_payment}, zostaje {money_left}."
+        ),
+        StepKind.FUNDED: (
+            "{Project} ({score}, koszt {cost}) mieści się, finansowany, zostaje {money_left}."
+        ),
+        StepKind.SKIPPED_DOES_NOT_FIT: (
+            "{Project} ({score}, koszt {cost}) nie mieści się, bo zostało {money_left}; pominięty."
+        ),
+        StepKind.BELOW_THRESHOLD: (
+            "{Project} ma {score}, mniej niż wymagane minimum {threshold}, więc nie może zostać "
+            "wybrany."
+        ),
+        StepKind.STOPPED: (
+            "{Project} ({score}, koszt {cost}) nie mieści się, bo zostało {money_left}; na nim "
+            "podział się kończy."
+        ),
+        StepKind.NOT_CONSIDERED: (
+            "{Project} ({score}) nie był rozpatrywany, bo podział zakończył się wcześniej."
+        ),
+        StepKind.TIE_RESOLVED: (
+            "Remis między projektami {tied_sorted} ({tie_at}): kolejność {tied} {tie_method}."
+        ),
+        "tie_at_score": "wynik: {score}",
+        "tie_at_round": "runda {round}",
+        StepKind.MES_ROUND: (
+            "Metoda równych udziałów, przebieg {run}: każdy głosujący dysponuje "
+            "{per_voter_budget}; wybrano projektów: {funded_count}, za {spent}; {mes_outcome}."
+        ),
+        StepKind.COMPLETION: (
+            "Uzupełnienie: pozostałe {money_left} rozdziela się po kolei według liczby głosów, "
+            "pomijając projekty, które się nie mieszczą."
+        ),
+        StepKind.TRANSFER_OUT: (
+            "{Pool} przekazuje {amount} niewykorzystanych środków do {of_other_pool}; zostaje jej"
+            " {money_left}."
+        ),
+        StepKind.TRANSFER_IN: (
+            "{Pool} otrzymuje {amount} z {of_other_pool}; jej budżet wynosi teraz {budget}."
+        ),
+        StepKind.RECOMPUTED: (
+            "Wynik {of_pool} przeliczony z budżetem {budget}: finansowanych projektów "
+            "{funded_count}, za {spent}, zostaje {money_left}."
+        ),
+    },
+    "en": {
+        "project": "project {id}",
+        "project_named": 'project {id} "{name}"',
+        "pool": "pool {name}",
+        "pool_of": "pool {name}",
+        "funded_equal_shares": (
+            "Round {round}: {project} ({score}, cost {cost}) is funded; each of its supporters "
+            "pays at most {max_payment}, {money_left} left."
+        ),
+        StepKind.FUNDED: "{Project} ({score}, cost {cost}) fits and is funded, {money_left} left.",
+        StepKind.SKIPPED_DOES_NOT_FIT: (
+            "{Project} ({score}, cost {cost}) does not fit in the remaining {money_left} and is "
+            "skipped."
+        ),
+        StepKind.BELOW_THRESHOLD: (
+            "{Project} has {score}, below the required minimum of {threshold}, so it cannot win."
+        ),
+        StepKind.STOPPED: (
+            "{Project} ({score}, cost {cost}) does not fit in the remaining {money_left}; the "
+            "allocation stops here."
+        ),
+        StepKind.NOT_CONSIDERED: (
+            "{Project} ({score}) was not considered because the allocation had stopped."
+        ),
+        StepKind.TIE_RESOLVED: (
+            "Tie {tie_at} between projects {tied_sorted}: the order {tied} {tie_method}."
+        ),
+        "tie_at_score": "at {score}",
+        "tie_at_round": "in round {round}",
+        StepKind.MES_ROUND: (
+            "Method of Equal Shares, run {run}: each voter has {per_voter_budget}; {funded_count}"
+            " projects chosen for {spent}; {mes_outcome}."
+        ),
+        StepKind.COMPLETION: (
+            "Completion: the remaining {money_left} goes to projects by number of votes, skipping"
+            " those that do not fit."
+        ),
+        StepKind.TRANSFER_OUT: (
+            "{Pool} passes {amount} of unused money to {other_pool}; {money_left} remains."
+        ),
+        StepKind.TRANSFER_IN: (
+            "{Pool} receives {amount} from {other_pool}; its budget is now {budget}."
+        ),
+        StepKind.RECOMPUTED: (
+            "{Pool} recomputed with a budget of {budget}: {funded_count} projects funded for "
+            "{spent}, {money_left} left."
+        ),
+    },
 }
 
-
-def _pl_tie(t: _Texts, s: Step) -> str:
-    where = f"wynik: {t.score(s.score)}" if s.score is not None else f"runda {s.round}"
-    method = _PL_TIE_METHOD[s.tie_method or TieMethod.FALLBACK_ID]
-    return (
-        f"Remis między projektami {t.projects(tuple(sorted(s.tied_ids)))} ({where}): "
-        f"kolejność {t.projects(s.tied_ids)} {method}."
-    )
-
-
-_PL_MES_OUTCOME = {
-    MesOutcome.EXHAUSTIVE: "żaden kolejny projekt się nie mieści, ten wynik obowiązuje",
-    MesOutcome.INFEASIBLE: "to przekracza budżet, obowiązuje wynik poprzedniego przebiegu",
-    MesOutcome.CONTINUE: "zostają środki na kolejny projekt, budżet głosujących rośnie",
-    MesOutcome.FINAL: "to wynik metody",
+_TIE_METHODS: dict[Language, dict[TieMethod, str]] = {
+    "pl": {
+        TieMethod.EXPLICIT: "ustalona w publicznym losowaniu",
+        TieMethod.SEED: "wyliczona z zapisanego wyniku losowania (ziarno)",
+        TieMethod.FALLBACK_ID: (
+            "tymczasowo według numerów projektów, bo brak wyniku losowania; "
+            "potrzebne jest publiczne losowanie"
+        ),
+    },
+    "en": {
+        TieMethod.EXPLICIT: "was set by the public draw",
+        TieMethod.SEED: "was computed from the recorded draw seed",
+        TieMethod.FALLBACK_ID: (
+            "follows the project numbers for now because no draw result was given; "
+            "a public draw is needed"
+        ),
+    },
 }
 
-
-def _pl_mes_round(t: _Texts, s: Step) -> str:
-    return (
-        f"Metoda równych udziałów, przebieg {s.run}: każdy głosujący dysponuje "
-        f"{t.money(s.per_voter_budget)}; wybrano projektów: {s.funded_count}, za "
-        f"{t.money(s.spent)}; {_PL_MES_OUTCOME[s.mes_outcome or MesOutcome.FINAL]}."
-    )
-
-
-def _pl_completion(t: _Texts, s: Step) -> str:
-    return (
-        f"Uzupełnienie: pozostałe {t.money(s.money_left)} rozdziela się po kolei według "
-        f"liczby głosów, pomijając projekty, które się nie mieszczą."
-    )
-
-
-def _pl_transfer_out(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.pool(s.pool_id))} przekazuje {t.money(s.amount)} niewykorzystanych "
-        f"środków do {t.pool_genitive(s.other_pool_id)}; zostaje jej {t.money(s.money_left)}."
-    )
-
-
-def _pl_transfer_in(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.pool(s.pool_id))} otrzymuje {t.money(s.amount)} z "
-        f"{t.pool_genitive(s.other_pool_id)}; jej budżet wynosi teraz {t.money(s.budget)}."
-    )
-
-
-def _pl_recomputed(t: _Texts, s: Step) -> str:
-    return (
-        f"Wynik {t.pool_genitive(s.pool_id)} przeliczony z budżetem {t.money(s.budget)}: "
-        f"finansowanych projektów {s.funded_count}, za {t.money(s.spent)}, "
-        f"zostaje {t.money(s.money_left)}."
-    )
-
-
-# --- English -----------------------------------------------------------------------------
-
-
-def _en_funded(t: _Texts, s: Step) -> str:
-    if s.max_payment is not None:
-        return (
-            f"Round {s.round}: {t.project(s.project_id)} ({t.score(s.score)}, cost "
-            f"{t.money(s.cost)}) is funded; each of its supporters pays at most "
-            f"{t.money(s.max_payment)}, {t.money(s.money_left)} left."
-        )
-    return (
-        f"{_capital(t.project(s.project_id))} ({t.score(s.score)}, cost {t.money(s.cost)}) "
-        f"fits and is funded, {t.money(s.money_left)} left."
-    )
-
-
-def _en_skipped(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.project(s.project_id))} ({t.score(s.score)}, cost {t.money(s.cost)}) "
-        f"does not fit in the remaining {t.money(s.money_left)} and is skipped."
-    )
-
-
-def _en_below(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.project(s.project_id))} has {t.score(s.score)}, below the required "
-        f"minimum of {t.score(s.threshold)}, so it cannot win."
-    )
-
-
-def _en_stopped(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.project(s.project_id))} ({t.score(s.score)}, cost {t.money(s.cost)}) "
-        f"does not fit in the remaining {t.money(s.money_left)}; the allocation stops here."
-    )
-
-
-def _en_not_considered(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.project(s.project_id))} ({t.score(s.score)}) was not considered "
-        f"because the allocation had stopped."
-    )
-
-
-_EN_TIE_METHOD = {
-    TieMethod.EXPLICIT: "was set by the public draw",
-    TieMethod.SEED: "was computed from the recorded draw seed",
-    TieMethod.FALLBACK_ID: (
-        "follows the project numbers for now because no draw result was given; "
-        "a public draw is needed"
-    ),
-}
-
-
-def _en_tie(t: _Texts, s: Step) -> str:
-    where = f"at {t.score(s.score)}" if s.score is not None else f"in round {s.round}"
-    method = _EN_TIE_METHOD[s.tie_method or TieMethod.FALLBACK_ID]
-    return (
-        f"Tie {where} between projects {t.projects(tuple(sorted(s.tied_ids)))}: the order "
-        f"{t.projects(s.tied_ids)} {method}."
-    )
-
-
-_EN_MES_OUTCOME = {
-    MesOutcome.EXHAUSTIVE: "no further project fits, so this result stands",
-    MesOutcome.INFEASIBLE: "this exceeds the budget, so the previous run's result stands",
-    MesOutcome.CONTINUE: "money for another project is left, so each voter's budget is raised",
-    MesOutcome.FINAL: "this is the method's result",
-}
-
-
-def _en_mes_round(t: _Texts, s: Step) -> str:
-    return (
-        f"Method of Equal Shares, run {s.run}: each voter has {t.money(s.per_voter_budget)}; "
-        f"{s.funded_count} projects chosen for {t.money(s.spent)}; "
-        f"{_EN_MES_OUTCOME[s.mes_outcome or MesOutcome.FINAL]}."
-    )
-
-
-def _en_completion(t: _Texts, s: Step) -> str:
-    return (
-        f"Completion: the remaining {t.money(s.money_left)} goes to projects by number of "
-        f"votes, skipping those that do not fit."
-    )
-
-
-def _en_transfer_out(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.pool(s.pool_id))} passes {t.money(s.amount)} of unused money to "
-        f"{t.pool(s.other_pool_id)}; {t.money(s.money_left)} remains."
-    )
-
-
-def _en_transfer_in(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.pool(s.pool_id))} receives {t.money(s.amount)} from "
-        f"{t.pool(s.other_pool_id)}; its budget is now {t.money(s.budget)}."
-    )
-
-
-def _en_recomputed(t: _Texts, s: Step) -> str:
-    return (
-        f"{_capital(t.pool(s.pool_id))} recomputed with a budget of {t.money(s.budget)}: "
-        f"{s.funded_count} projects funded for {t.money(s.spent)}, "
-        f"{t.money(s.money_left)} left."
-    )
-
-
-_Renderer = Callable[[_Texts, Step], str]
-
-_PL: dict[StepKind, _Renderer] = {
-    StepKind.FUNDED: _pl_funded,
-    StepKind.SKIPPED_DOES_NOT_FIT: _pl_skipped,
-    StepKind.BELOW_THRESHOLD: _pl_below,
-    StepKind.STOPPED: _pl_stopped,
-    StepKind.NOT_CONSIDERED: _pl_not_considered,
-    StepKind.TIE_RESOLVED: _pl_tie,
-    StepKind.MES_ROUND: _pl_mes_round,
-    StepKind.COMPLETION: _pl_completion,
-    StepKind.TRANSFER_OUT: _pl_transfer_out,
-    StepKind.TRANSFER_IN: _pl_transfer_in,
-    StepKind.RECOMPUTED: _pl_recomputed,
-}
-
-_EN: dict[StepKind, _Renderer] = {
-    StepKind.FUNDED: _en_funded,
-    StepKind.SKIPPED_DOES_NOT_FIT: _en_skipped,
-    StepKind.BELOW_THRESHOLD: _en_below,
-    StepKind.STOPPED: _en_stopped,
-    StepKind.NOT_CONSIDERED: _en_not_considered,
-    StepKind.TIE_RESOLVED: _en_tie,
-    StepKind.MES_ROUND: _en_mes_round,
-    StepKind.COMPLETION: _en_completion,
-    StepKind.TRANSFER_OUT: _en_transfer_out,
-    StepKind.TRANSFER_IN: _en_transfer_in,
-    StepKind.RECOMPUTED: _en_recomputed,
+_MES_OUTCOMES: dict[Language, dict[MesOutcome, str]] = {
+    "pl": {
+        MesOutcome.EXHAUSTIVE: "żaden kolejny projekt się nie mieści, ten wynik obowiązuje",
+        MesOutcome.INFEASIBLE: "to przekracza budżet, obowiązuje wynik poprzedniego przebiegu",
+        MesOutcome.CONTINUE: "zostają środki na kolejny projekt, budżet głosujących rośnie",
+        MesOutcome.FINAL: "to wynik metody",
+    },
+    "en": {
+        MesOutcome.EXHAUSTIVE: "no further project fits, so this result stands",
+        MesOutcome.INFEASIBLE: "this exceeds the budget, so the previous run's result stands",
+        MesOutcome.CONTINUE: "money for another project is left, so each voter's budget is raised",
+        MesOutcome.FINAL: "this is the method's result",
+    },
 }

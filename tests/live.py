@@ -1,11 +1,12 @@
 """A live server: the real app in a separate ``uvicorn`` process, against a fresh database.
 
-The fixture ``live_server`` (session scope, sync) builds a database with the migrations,
-starts ``python -m uvicorn urna.main:create_app --factory`` with the settings passed as
-``URNA_*`` environment variables (2 workers on PostgreSQL + Redis, 1 on the embedded
-backend, whose session store lives in the process), waits for ``/healthz`` and yields a
-:class:`LiveServer`. At the end the server is terminated (killed if it does not stop in
-time) and the database dropped.
+``live_server_running`` builds a database with the migrations, starts ``python -m uvicorn
+urna.main:create_app --factory`` with the settings passed as ``URNA_*`` environment
+variables (2 workers on PostgreSQL + Redis, 1 on the embedded backend, whose session store
+lives in the process), waits for ``/healthz`` and yields a :class:`LiveServer`. At the end
+the server is terminated (killed if it does not stop in time) and the database dropped.
+The session fixture ``live_server`` (``tests/conftest.py``) runs one for the whole run:
+the browser tests and the races share it, each with editions and accounts of its own.
 
 The helpers on :class:`LiveServer` open their own engine on the server's database, so they
 work from sync tests (browser) and from async tests (races) alike: the sync variants run
@@ -31,7 +32,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -283,9 +283,3 @@ def live_server_running(
             _stop(process)
     finally:
         run_sync(drop)
-
-
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    with live_server_running(tmp_path_factory.mktemp("live"), workers=WORKERS) as server:
-        yield server
