@@ -17,12 +17,14 @@ secrets_app = typer.Typer(help="Local secrets for development.", no_args_is_help
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 logs_app = typer.Typer(help="Request logs.", no_args_is_help=True)
+results_app = typer.Typer(help="Results.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(audit_app, name="audit")
 app.add_typer(logs_app, name="logs")
 app.add_typer(edition_app, name="edition")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(results_app, name="results")
 console = Console()
 
 
@@ -103,6 +105,85 @@ def edition_import(
     except AppError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from error
+
+
+def _run_or_exit(work):
+    """Run ``work(session)``; an expected refusal prints in red and exits 1, never a trace."""
+    from urna.core.errors import AppError
+
+    try:
+        return asyncio.run(_with_session(work))
+    except AppError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+
+
+@edition_app.command("import-pabulib")
+def edition_import_pabulib(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A pabulib .pb file."),
+    slug: str | None = typer.Option(None, help="The edition's address (default: from the name)."),
+) -> None:
+    """Create an edition with the projects, rule and every ballot of a pabulib file."""
+    from rich.progress import Progress
+
+    from urna.results.importer import edition_import_pabulib as import_file
+
+    with Progress(console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        summary = _run_or_exit(
+            lambda session: import_file(session=session, path=file, slug=slug, progress=progress)
+        )
+    console.print(
+        f"edition {summary.edition.slug}: {summary.projects} projects, "
+        f"{summary.ballots} ballots, {summary.choices} choices"
+    )
+
+
+@results_app.command("compute")
+def results_compute(
+    edition: str = typer.Argument(..., help="The edition's address (slug)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole result as JSON."),
+) -> None:
+    """Compute the results from the counted ballots and print them (nothing is stored)."""
+    from rich.table import Table
+
+    from urna.editions import service as editions
+    from urna.results import service as results
+    from urna.results.rules import format_money
+
+    async def work(session):
+        found = await editions.edition_get(session=session, slug=edition)
+        return await results.results_compute(session=session, edition=found)
+
+    payload = _run_or_exit(work)
+    if as_json:
+        typer.echo(results.canonical_json(payload))
+        return
+    for pool in payload["pools"]:
+        table = Table(title=f"{pool['name']} ({pool['code']}, {pool['rule']})")
+        for column in ("#", "project", "votes", "points", "cost", "funded"):
+            table.add_column(column)
+        for row in pool["projects"]:
+            table.add_row(
+                str(row["rank"]),
+                row["number"],
+                str(row["votes"]),
+                str(row["points"]),
+                format_money(row["cost"]),
+                "yes" if row["funded"] else row["outcome"],
+            )
+        console.print(table)
+        console.print(
+            f"funded: {', '.join(pool['funded']) or '-'}; budget {format_money(pool['budget'])}"
+            f" + received {format_money(pool['received'])}, spent {format_money(pool['spent'])},"
+            f" left {format_money(pool['money_left'])}"
+        )
 
 
 @staff_app.command("create")
@@ -195,6 +276,22 @@ def logs_prune(
         f"request logs: {report.deleted} deleted, {report.ips_truncated} addresses truncated, "
         f"{report.sessions_dropped} session hashes dropped"
     )
+
+
+@app.command("purge")
+def retention_purge() -> None:
+    """Delete the identity data of editions whose retention period has ended (idempotent;
+    run it daily, e.g. from the systemd timer in infra/)."""
+    from urna.privacy import service
+
+    reports = asyncio.run(_with_session(lambda session: service.retention_purge(session=session)))
+    for report in reports:
+        console.print(
+            f"{report.edition_slug}: {report.voters} identities, "
+            f"{report.paper_entries} paper entries, {report.ballots} ballot traces purged"
+        )
+    if not reports:
+        console.print("nothing to purge")
 
 
 @app.command()

@@ -3,12 +3,15 @@ statement) with a public change register. A clause is frozen once voting opens."
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from markdown_it import MarkdownIt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.audit import service as audit
 from urna.core.db import utcnow
 from urna.core.errors import NotFound
 from urna.editions import service as editions
@@ -84,3 +87,59 @@ async def document_register(
     return await repository.document_versions(
         session, kind, edition.id if edition is not None else None
     )
+
+
+# ---- retention ---------------------------------------------------------------------------
+
+
+def retention_ends_at(edition: Edition) -> datetime:
+    """The results date plus the edition's retention period (calendar months, day clamped)."""
+    start = edition.results_at
+    month_index = start.month - 1 + edition.retention_months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    edition_slug: str
+    voters: int
+    paper_entries: int
+    ballots: int
+
+
+async def retention_purge(
+    *, session: AsyncSession, now: datetime | None = None
+) -> list[PurgeReport]:
+    """Delete the identity data of every edition whose retention period has ended.
+
+    Identities (encrypted fields and the keyed HMACs), what paper operators typed, and the
+    ballots' address and browser go; the anonymous ballots, their choices and the results
+    stay. Idempotent: a second run finds nothing left. Each purge is in the audit log."""
+    now = now or utcnow()
+    reports = []
+    for edition in await editions.editions_list(session=session):
+        if retention_ends_at(edition) > now:
+            continue
+        report = PurgeReport(
+            edition.slug,
+            await repository.identities_purge(session, edition.id, now),
+            await repository.paper_entries_purge(session, edition.id),
+            await repository.ballot_traces_purge(session, edition.id),
+        )
+        if report.voters or report.paper_entries or report.ballots:
+            await audit.audit_append(
+                session=session,
+                actor_id=None,
+                action="privacy.retention_purge",
+                target=f"edition:{edition.slug}",
+                details={
+                    "voters": report.voters,
+                    "paper_entries": report.paper_entries,
+                    "ballots": report.ballots,
+                },
+            )
+            reports.append(report)
+        await session.commit()
+    return reports
