@@ -333,10 +333,42 @@ def demo(host: str = "127.0.0.1", port: int = 8000, seed_only: bool = False) -> 
     edition = asyncio.run(_with_session(work))
     console.print(f"demo edition: [bold]{edition.name}[/bold]")
     _demo_admin()
+    _demo_results()
     console.print(f"open [bold]http://{host}:{port}/[/bold] (Ctrl+C stops)")
     console.print("one-time codes are shown on the page and printed here (demo mode)")
     if not seed_only:
         serve(host=host, port=port, workers=1)
+
+
+DEMO_PABULIB_FILES = ("Poland_Swiecie_2023.pb", "Poland_Lodz_2022_Andrzejow.pb")
+
+
+def _demo_results() -> None:
+    """Real past elections with published results, when the pabulib data are on this machine
+    (URNA_PABULIB_DIR, default ../shared/data/pabulib); the demo works without them."""
+    from urna.editions import repository as editions_repository
+    from urna.results import service as results
+    from urna.results.importer import edition_import_pabulib as import_file
+    from urna.results.importer import slug_of
+
+    folder = Path(os.environ.get("URNA_PABULIB_DIR", "../shared/data/pabulib"))
+    files = [folder / name for name in DEMO_PABULIB_FILES if (folder / name).is_file()]
+
+    async def work(session):
+        imported = []
+        for path in files:
+            if await editions_repository.edition_by_slug(session, slug_of(path)) is not None:
+                continue
+            summary = await import_file(session=session, path=path)
+            run = await results.run_create(session=session, edition=summary.edition, actor_id=None)
+            await results.run_publish(
+                session=session, edition=summary.edition, run_id=run.id, actor_id=None
+            )
+            imported.append(summary.edition.slug)
+        return imported
+
+    for slug in asyncio.run(_with_session(work)):
+        console.print(f"past edition with published results: /e/{slug}/results")
 
 
 def _demo_admin() -> None:
