@@ -36,10 +36,12 @@ from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
 from urna.requestlog.views import router as requestlog_router
 from urna.requestlog.writer import writer_for
+from urna.results.views import router as results_router
 from urna.staff import matrix
 from urna.staff.deps import LoginRequired, login_required_handler
 from urna.staff.editions_views import router as staff_editions_router
 from urna.staff.paper_views import router as staff_paper_router
+from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
 from urna.voting.views import router as voting_router
 
@@ -110,10 +112,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.request_log = request_log
-    for router in (core_router, editions_router, voting_router, privacy_router):
+    for router in (core_router, editions_router, voting_router, privacy_router, results_router):
         app.include_router(router)
     for router in (staff_router, staff_editions_router, staff_paper_router, audit_router):
         app.include_router(router)
+    app.include_router(staff_results_router)
     app.include_router(requestlog_router)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.context import get_db
 from urna.core.views import render
 from urna.editions import service
+from urna.results import service as results
 
 router = APIRouter()
 
@@ -27,7 +28,12 @@ async def edition_page(request: Request, slug: str, db: AsyncSession = Depends(g
     return await render(
         request,
         "editions/edition.html",
-        {"edition": edition, "phase": service.edition_phase(edition), "catalogue": catalogue},
+        {
+            "edition": edition,
+            "phase": service.edition_phase(edition),
+            "catalogue": catalogue,
+            "results_published": await results.results_are_published(session=db, edition=edition),
+        },
     )
 
 

@@ -370,7 +370,7 @@ async def run_publish(
     session: AsyncSession,
     edition: Edition,
     run_id: int,
-    actor_id: int,
+    actor_id: int | None,
     now: datetime | None = None,
 ) -> ResultRun:
     """Publish a reviewed draft: the previous publication is withdrawn, in one transaction."""
@@ -394,6 +394,10 @@ async def run_publish(
     run.published_by = actor_id
     await _run_recorded(session=session, run=run, edition=edition, actor_id=actor_id)
     return run
+
+
+async def results_are_published(*, session: AsyncSession, edition: Edition) -> bool:
+    return await repository.run_published(session, edition.id) is not None
 
 
 async def run_published(*, session: AsyncSession, edition: Edition) -> ResultRun:

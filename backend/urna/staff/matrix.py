@@ -16,7 +16,7 @@ public pages, the vote, receipts, documents    ✓    ✓    ✓   (and everyone
 /staff/login…, /staff/lang/…                   ✓    ✓    ✓   (and everyone else)
 /staff, /staff/account…, /staff/logout         ✓    ✓    ✓
 /staff/users…      (accounts, roles)           ✓
-/staff/editions…   (edition setup)             ✓
+/staff/editions…   (edition setup, results)    ✓
 /staff/paper…      (paper ballots)             ✓
 /staff/audit…      (audit log)                 ✓
 /staff/logs…       (request logs, trails)      ✓    ✓    ✓
@@ -65,6 +65,10 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("GET", "/privacy"): PUBLIC,
     ("GET", "/accessibility"): PUBLIC,
     ("GET", "/e/{slug}/clause"): PUBLIC,
+    ("GET", "/e/{slug}/results"): PUBLIC,
+    ("GET", "/e/{slug}/results.json"): PUBLIC,
+    ("GET", "/e/{slug}/results.csv"): PUBLIC,
+    ("GET", "/e/{slug}/results.pb"): PUBLIC,
     ("GET", "/static"): PUBLIC,
     # ---- staff login (before any role is known) -------------------------------------
     ("GET", "/staff/login"): PUBLIC,
@@ -108,6 +112,11 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("POST", "/staff/editions/{slug}/import/{kind}"): ADMIN,
     ("GET", "/staff/editions/{slug}/clause"): ADMIN,
     ("POST", "/staff/editions/{slug}/clause"): ADMIN,
+    ("GET", "/staff/editions/{slug}/results"): ADMIN,
+    ("POST", "/staff/editions/{slug}/results"): ADMIN,
+    ("GET", "/staff/editions/{slug}/results/{run_id}"): ADMIN,
+    ("POST", "/staff/editions/{slug}/results/{run_id}/publish"): ADMIN,
+    ("POST", "/staff/editions/{slug}/results/{run_id}/draw"): ADMIN,
     # ---- paper ballots (admin) ------------------------------------------------------
     ("GET", "/staff/paper"): ADMIN,
     ("GET", "/staff/paper/{slug}"): ADMIN,

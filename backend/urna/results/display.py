@@ -1,0 +1,102 @@
+"""What the results pages show of a run's payload: step sentences in the reader's language,
+each project's outcome in words, and the bar chart of votes (geometry for inline SVG).
+
+Shared by the public results page and the staff console's run page; nothing here queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from typing import Any
+
+from urna.core import i18n
+from urna.core.i18n import N_
+from urna.requestlog import stats
+from urna.results.models import ResultRun
+from urna.results.rules import MesOutcome, Step, StepKind, TieMethod, step_text
+
+_FRACTIONS = ("per_voter_budget", "max_payment")
+
+OUTCOMES = {
+    "funded": N_("Funded"),
+    "skipped_does_not_fit": N_("Not funded: it does not fit in the money left"),
+    "stopped": N_("Not funded: it does not fit in the money left, and the allocation stops here"),
+    "not_considered": N_("Not funded: not considered, the allocation had stopped"),
+}
+BELOW_THRESHOLD = {
+    "votes": N_("Not funded: fewer than the required minimum of %(n)s votes"),
+    "points": N_("Not funded: fewer than the required minimum of %(n)s points"),
+}
+
+
+def step_from_dict(data: Mapping[str, Any]) -> Step:
+    """The `Step` a payload stored with `Step.to_dict` (enums, fractions and tuples back)."""
+    values = dict(data)
+    values["kind"] = StepKind(values["kind"])
+    if "tie_method" in values:
+        values["tie_method"] = TieMethod(values["tie_method"])
+    if "mes_outcome" in values:
+        values["mes_outcome"] = MesOutcome(values["mes_outcome"])
+    for name in _FRACTIONS:
+        if name in values:
+            values[name] = Fraction(values[name])
+    if "tied_ids" in values:
+        values["tied_ids"] = tuple(values["tied_ids"])
+    return Step(**values)
+
+
+def score_unit(vote_type: str) -> str:
+    return "votes" if vote_type == "approval" else "points"
+
+
+def outcome_text(row: Mapping[str, Any], pool: Mapping[str, Any], unit: str) -> str:
+    """Why a project was funded or not, in the reader's language."""
+    if row["outcome"] == "below_threshold":
+        return i18n.translate(BELOW_THRESHOLD[unit], n=pool["threshold"])
+    return i18n.gettext(OUTCOMES.get(row["outcome"], OUTCOMES["not_considered"]))
+
+
+def step_sentences(payload: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], str]:
+    """A function the templates call on each step dict: the sentence in the language the
+    page is rendered in (known only at render time)."""
+    names = {row["number"]: row["title"] for pool in payload["pools"] for row in pool["projects"]}
+    pools = {pool["code"]: pool["name"] for pool in payload["pools"]}
+    unit = score_unit(payload["edition"]["vote_type"])
+
+    def sentence(step: Mapping[str, Any]) -> str:
+        language = "en" if i18n.current_language() == "en" else "pl"
+        return step_text(
+            step_from_dict(step),
+            lang=language,
+            score_unit=unit,  # type: ignore[arg-type]
+            project_names=names,
+            pool_names=pools,
+        )
+
+    return sentence
+
+
+def vote_chart(pool: Mapping[str, Any], unit: str) -> dict[str, Any]:
+    """Bars of the pool's ranking (the request-log statistics' geometry), funded marked."""
+    key = "votes" if unit == "votes" else "points"
+    rows = pool["projects"]
+    groups = [stats.Group(row["number"], row[key], row[key]) for row in rows]
+    bars = stats.bars(groups, by="requests")
+    return {
+        "bars": [{"bar": bar, "row": row} for bar, row in zip(bars, rows, strict=True)],
+        "height": stats.bars_height(groups),
+    }
+
+
+def results_context(run: ResultRun) -> dict[str, Any]:
+    """What `results/_results.html` needs to show ``run``."""
+    payload = run.payload
+    unit = score_unit(payload["edition"]["vote_type"])
+    return {
+        "run": run,
+        "payload": payload,
+        "unit": unit,
+        "step_sentence": step_sentences(payload),
+        "outcome_text": lambda row, pool: outcome_text(row, pool, unit),
+        "charts": {pool["code"]: vote_chart(pool, unit) for pool in payload["pools"]},
+    }

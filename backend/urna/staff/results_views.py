@@ -1,0 +1,194 @@
+"""Results in the staff console (admin): the runs of an edition, computing a draft, a run's
+tables with the draws still needed, recording a pool's tie draw, publishing a draft.
+
+Refusals of the results service (a review still open, a draw that does not order every
+tie…) are shown on the page they came from, never as a server error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.context import get_db
+from urna.core.errors import NotFound
+from urna.core.i18n import N_
+from urna.core.views import form_values, render, see_other
+from urna.editions import repository as editions_repository
+from urna.editions import service as editions
+from urna.editions.models import Edition
+from urna.results import display
+from urna.results import repository as results_repository
+from urna.results import service as results
+from urna.results.models import ResultRun
+from urna.staff import repository as staff_repository
+from urna.staff.deps import require_role
+from urna.staff.models import StaffUser
+
+router = APIRouter()
+admin_only = require_role("admin")
+
+
+def _base(slug: str) -> str:
+    return f"/staff/editions/{slug}/results"
+
+
+def _page_context(edition: Edition) -> dict[str, Any]:
+    return {"edition": edition, "phase": editions.edition_phase(edition), "section": "results"}
+
+
+async def _runs_page(
+    request: Request, db: AsyncSession, edition: Edition, *, error=None, status_code=200
+):
+    runs = await results_repository.runs_of(db, edition.id)
+    ids = {run.computed_by for run in runs} | {run.published_by for run in runs}
+    context = _page_context(edition)
+    context.update(
+        runs=runs,
+        emails=await staff_repository.staff_emails(db, {i for i in ids if i is not None}),
+        error=error,
+    )
+    return await render(request, "staff/results_runs.html", context, status_code=status_code)
+
+
+async def _run_page(
+    request: Request,
+    db: AsyncSession,
+    edition: Edition,
+    run: ResultRun,
+    *,
+    error=None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+):
+    draws = await results_repository.draws_of(db, edition.id)
+    pools = await editions_repository.pools_of(db, edition.id)
+    context = _page_context(edition)
+    context.update(display.results_context(run))
+    context.update(
+        staff_view=True,
+        error=error,
+        values=values or {},
+        recorded_draws={pool.code: draws.get(pool.id) for pool in pools},
+        published=await results_repository.run_published(db, edition.id),
+    )
+    return await render(request, "staff/results_run.html", context, status_code=status_code)
+
+
+async def _run_of(db: AsyncSession, edition: Edition, run_id: int) -> ResultRun:
+    run = await results_repository.run_get(db, run_id)
+    if run is None or run.edition_id != edition.id:
+        raise NotFound()
+    return run
+
+
+@router.get("/staff/editions/{slug}/results")
+async def runs_page(
+    request: Request, slug: str, user=Depends(admin_only), db: AsyncSession = Depends(get_db)
+):
+    edition = await editions.edition_get(session=db, slug=slug)
+    return await _runs_page(request, db, edition)
+
+
+@router.post("/staff/editions/{slug}/results")
+async def run_compute(
+    request: Request,
+    slug: str,
+    user: StaffUser = Depends(admin_only),
+    db: AsyncSession = Depends(get_db),
+):
+    edition = await editions.edition_get(session=db, slug=slug)
+    try:
+        run = await results.run_create(session=db, edition=edition, actor_id=user.id)
+    except results.ResultsError as error:
+        await db.rollback()  # the refused work is undone; objects are loaded again
+        edition = await editions.edition_get(session=db, slug=slug)
+        return await _runs_page(request, db, edition, error=error, status_code=error.status_code)
+    return see_other(f"{_base(slug)}/{run.id}")
+
+
+@router.get("/staff/editions/{slug}/results/{run_id}")
+async def run_page(
+    request: Request,
+    slug: str,
+    run_id: int,
+    user=Depends(admin_only),
+    db: AsyncSession = Depends(get_db),
+):
+    edition = await editions.edition_get(session=db, slug=slug)
+    return await _run_page(request, db, edition, await _run_of(db, edition, run_id))
+
+
+@router.post("/staff/editions/{slug}/results/{run_id}/publish")
+async def run_publish(
+    request: Request,
+    slug: str,
+    run_id: int,
+    user: StaffUser = Depends(admin_only),
+    db: AsyncSession = Depends(get_db),
+):
+    edition = await editions.edition_get(session=db, slug=slug)
+    run = await _run_of(db, edition, run_id)
+    try:
+        await results.run_publish(session=db, edition=edition, run_id=run.id, actor_id=user.id)
+    except results.ResultsError as error:
+        await db.rollback()  # the refused work is undone; objects are loaded again
+        edition = await editions.edition_get(session=db, slug=slug)
+        run = await _run_of(db, edition, run_id)
+        return await _run_page(request, db, edition, run, error=error, status_code=409)
+    return see_other(f"{_base(slug)}/{run_id}?published=1")
+
+
+def _draw_input(values: dict[str, str]) -> tuple[int | None, list[str] | None]:
+    """The drawn number, or the drawn order as comma-separated project numbers."""
+    seed_text = values.get("seed", "").strip().replace(" ", "")
+    order = [part.strip() for part in values.get("order", "").split(",") if part.strip()]
+    if seed_text and not seed_text.isdigit():
+        raise results.ResultsError(N_("The drawn number must be a whole number."))
+    seed = int(seed_text) if seed_text else None
+    if seed is not None and seed >= 2**63:
+        raise results.ResultsError(N_("The drawn number is too large."))
+    return seed, order or None
+
+
+@router.post("/staff/editions/{slug}/results/{run_id}/draw")
+async def draw_record(
+    request: Request,
+    slug: str,
+    run_id: int,
+    user: StaffUser = Depends(admin_only),
+    db: AsyncSession = Depends(get_db),
+):
+    edition = await editions.edition_get(session=db, slug=slug)
+    run = await _run_of(db, edition, run_id)
+    values = await form_values(request)
+    pool = next(
+        (
+            p
+            for p in await editions_repository.pools_of(db, edition.id)
+            if p.code == values.get("pool")
+        ),
+        None,
+    )
+    if pool is None:
+        raise NotFound()
+    try:
+        seed, order = _draw_input(values)
+        await results.draw_record(
+            session=db,
+            edition=edition,
+            pool=pool,
+            seed=seed,
+            order=order,
+            note=values.get("note", "").strip()[:2000],
+            actor_id=user.id,
+        )
+    except results.ResultsError as error:
+        await db.rollback()  # the refused work is undone; objects are loaded again
+        edition = await editions.edition_get(session=db, slug=slug)
+        run = await _run_of(db, edition, run_id)
+        return await _run_page(
+            request, db, edition, run, error=error, values=values, status_code=400
+        )
+    return see_other(f"{_base(slug)}?draw={pool.code}")
