@@ -26,6 +26,14 @@ class VotingClosed(AppError):
     message = N_("Voting in this edition is not open. Nothing was saved.")
 
 
+class BallotTypeOffline(AppError):
+    status_code = 409
+    message = N_(
+        "This edition's ballots give points to projects; online voting takes approval ballots "
+        "only (one vote per chosen project). Nothing was saved."
+    )
+
+
 class RulesFrozen(AppError):
     status_code = 409
     message = N_("Voting in this edition has opened, so its rules can no longer be changed.")
@@ -53,6 +61,10 @@ def edition_phase(edition: Edition, now: datetime | None = None) -> str:
 def voting_ensure_open(*, edition: Edition, now: datetime | None = None) -> None:
     if edition_phase(edition, now) != "open":
         raise VotingClosed()
+    if edition.vote_type != "approval":
+        # Ordinal and cumulative editions come from imports; the online flow never stores
+        # a ballot whose points it cannot collect.
+        raise BallotTypeOffline()
 
 
 def rules_ensure_editable(*, edition: Edition, now: datetime | None = None) -> None:

@@ -159,7 +159,9 @@ async def edition_import_pabulib(
         session.add(row)
         await session.flush()
         project_ids[project.project_id] = row.id
-    ballots, choices = _rows(instance, edition, pool, project_ids, closes, area)
+    # pabulib has no times: the ballots are dated noon of the last voting day
+    cast_at = closes - timedelta(hours=12)
+    ballots, choices = _rows(instance, edition, pool, project_ids, cast_at, area)
     await _write(session, ballots, choices, report)
     await session.commit()
     return ImportSummary(edition, len(project_ids), len(ballots), len(choices))
@@ -254,6 +256,10 @@ async def _write(
             ],
             columns=("ballot_id", "project_id", "pool_id", "points"),
         )
+        # Fresh statistics: without them the planner takes the new rows for none and tallies
+        # them with a nested loop and an on-disk sort until autovacuum catches up.
+        await session.execute(text("ANALYZE ballot"))
+        await session.execute(text("ANALYZE ballot_choice"))
         report("write", total, total)
         return
     first = ((await session.execute(select(func.max(Ballot.id)))).scalar() or 0) + 1
