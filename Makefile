@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-postgres test-embedded lint chromium wrk bench bench-cast clean
+.PHONY: install demo test test-postgres test-embedded lint chromium wrk bench bench-cast bench-results clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench: bench-cast
 
 bench-cast: install wrk
 	$(BIN)/python loadtests/bench_cast.py
+
+bench-results: install
+	PYTHONPATH=backend $(BIN)/python loadtests/bench_results_db.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

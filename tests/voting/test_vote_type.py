@@ -15,4 +15,6 @@ async def test_points_edition_is_not_voted_online(app, client):
     assert response.status_code == 409
     assert "przez internet można oddać tylko głos" in response.text
     async with app.state.ctx.db() as session:
-        assert (await session.execute(select(func.count()).select_from(Ballot))).scalar() == 0
+        assert (
+            await session.execute(select(func.count()).where(Ballot.edition_id == edition.id))
+        ).scalar() == 0

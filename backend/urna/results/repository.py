@@ -36,19 +36,22 @@ async def project_tallies(session: AsyncSession, edition_id: int) -> dict[int, P
 
 async def pool_voter_counts(session: AsyncSession, edition_id: int) -> dict[int, int]:
     """Pool id -> counted ballots with at least one choice in the pool (the pool's voters)."""
-    result = await session.execute(
-        select(BallotChoice.pool_id, func.count(func.distinct(BallotChoice.ballot_id)))
+    # GROUP BY (ballot, pool) then count: a hash aggregate, where count(DISTINCT) sorts.
+    pairs = (
+        select(BallotChoice.ballot_id, BallotChoice.pool_id)
         .join(Ballot, Ballot.id == BallotChoice.ballot_id)
         .where(Ballot.edition_id == edition_id, Ballot.status == COUNTED)
-        .group_by(BallotChoice.pool_id)
+        .group_by(BallotChoice.ballot_id, BallotChoice.pool_id)
+        .subquery()
     )
+    result = await session.execute(select(pairs.c.pool_id, func.count()).group_by(pairs.c.pool_id))
     return {row[0]: int(row[1]) for row in result.all()}
 
 
 _APPROVAL_CLASSES_PG = text(
     """
     SELECT projects, count(*) FROM (
-      SELECT array_agg(bc.project_id ORDER BY bc.project_id) AS projects
+      SELECT array_agg(bc.project_id) AS projects
       FROM ballot_choice bc JOIN ballot b ON b.id = bc.ballot_id
       WHERE b.edition_id = :edition_id AND b.status = 'counted' AND bc.pool_id = :pool_id
       GROUP BY bc.ballot_id
@@ -74,8 +77,12 @@ async def approval_classes(
     """
     values = {"edition_id": edition_id, "pool_id": pool_id}
     if is_postgres(session):
-        rows = (await session.execute(_APPROVAL_CLASSES_PG, values)).all()
-        return Counter({frozenset(row[0]): int(row[1]) for row in rows})
+        # Unsorted arrays (sorting each one costs more than it saves): the same set may come
+        # in several orders, so the counts are added up per set.
+        classes: Counter[frozenset[int]] = Counter()
+        for projects, count in (await session.execute(_APPROVAL_CLASSES_PG, values)).all():
+            classes[frozenset(projects)] += int(count)
+        return classes
     rows = (await session.execute(_APPROVAL_CLASSES_SQLITE, values)).scalars().all()
     return Counter(frozenset(int(part) for part in row.split(",")) for row in rows)
 

@@ -1,0 +1,199 @@
+"""Benchmark: Łódź 2022 imported into PostgreSQL, results computed from the database.
+
+Not a test. In one run, on a fresh PostgreSQL database created and dropped here:
+
+1. ``edition_import_pabulib`` of Poland_Lodz_2022.pb (90,494 ballots, 160 projects):
+   parse, rows, COPY, commit. Goal: under 20 s.
+2. ``results_compute`` with the file's rule (greedy, 100-vote threshold): the tally's
+   GROUP BY, the allocation, turnout; best of 5. Against pabutools 1.2.3
+   ``greedy_utilitarian_welfare(sat_class=Cost_Sat)`` on the projects above the threshold,
+   measured once in the same run. Goal: at least 50x faster.
+3. The pool switched to ``equal_shares`` (pool.rule updated in the database) and
+   ``results_compute`` again: distinct approval sets from the database, MES with add one and
+   greedy completion; best of 3. Against pabutools' MES with the same completion
+   (``voter_budget_increment=1`` then greedy, on the grouped profile, as
+   ``tests/results/pabutools_bridge.py``), once. Goal: at least 20x faster.
+
+Times are wall clock: Urna's include the database's work, which CPU time of this process
+would miss. pabutools' parse is not counted (Urna's compute reads an imported edition).
+Both libraries must choose the same projects. Exits 1 when a goal is missed.
+
+    PYTHONPATH=backend .venv/bin/python loadtests/bench_results_db.py [--file PATH.pb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
+from pabutools.election import Cost_Sat, Instance, parse_pabulib
+from pabutools.rules import (
+    completion_by_rule_combination,
+    greedy_utilitarian_welfare,
+    method_of_equal_shares,
+)
+from sqlalchemy import update
+
+from urna.core import migrate
+from urna.core.db import create_engine, session_factory
+from urna.editions.models import Pool
+from urna.results.importer import edition_import_pabulib
+from urna.results.pabulib import rule_settings
+from urna.results.service import results_compute
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[1]
+PG = os.environ.get("URNA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+GOAL_IMPORT_SECONDS = 20.0
+GOAL_GREEDY_RATIO = 50.0
+GOAL_MES_RATIO = 20.0
+
+
+def default_file() -> Path:
+    directory = os.environ.get("URNA_PABULIB_DIR") or ROOT / ".." / "shared/data/pabulib"
+    return Path(directory) / "Poland_Lodz_2022.pb"
+
+
+async def admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG + "/postgres")
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def report(label: str, seconds: float) -> None:
+    print(f"  {label:<44} {seconds:8.3f} s")
+
+
+def timed(label: str, action: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    result = action()
+    seconds = time.perf_counter() - start
+    report(label, seconds)
+    return result, seconds
+
+
+async def best_of(runs: int, label: str, action: Callable[[], Awaitable[T]]) -> tuple[T, float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = await action()
+        times.append(time.perf_counter() - start)
+    report(f"{label} (best of {runs})", min(times))
+    print(f"  {'':<44} runs: {', '.join(f'{t:.3f}' for t in times)}")
+    return result, min(times)
+
+
+async def run_urna(path: Path, url: str) -> dict[str, tuple[set[str], float]]:
+    """Import, then compute with greedy and with equal shares: label -> (funded, seconds)."""
+    engine = create_engine(url, pool_size=2)
+    figures: dict[str, tuple[set[str], float]] = {}
+    try:
+        async with session_factory(engine)() as session:
+            start = time.perf_counter()
+            summary = await edition_import_pabulib(session=session, path=path)
+            seconds = time.perf_counter() - start
+            report(f"import ({summary.ballots} ballots, {summary.choices} choices)", seconds)
+            figures["import"] = (set(), seconds)
+            edition = summary.edition
+
+        async def compute() -> set[str]:
+            async with session_factory(engine)() as session:
+                payload = await results_compute(session=session, edition=edition)
+            [pool] = payload["pools"]
+            return set(pool["funded"])
+
+        figures["greedy"] = await best_of(5, "results_compute, greedy", compute)
+        async with session_factory(engine)() as session:
+            await session.execute(
+                update(Pool).where(Pool.edition_id == edition.id).values(rule="equal_shares")
+            )
+            await session.commit()
+        figures["mes"] = await best_of(3, "results_compute, MES + add one + greedy", compute)
+    finally:
+        await engine.dispose()
+    return figures
+
+
+def run_pabutools(path: Path) -> dict[str, tuple[set[str], float]]:
+    instance, profile = parse_pabulib(str(path))
+    threshold = rule_settings(instance.meta).min_score or 0
+    eligible = Instance(
+        [p for p in instance if profile.approval_score(p) >= threshold],
+        budget_limit=instance.budget_limit,
+    )
+    greedy, greedy_seconds = timed(
+        "greedy_utilitarian_welfare",
+        lambda: greedy_utilitarian_welfare(eligible, profile, sat_class=Cost_Sat),
+    )
+    grouped, _ = timed("as_multiprofile (not counted)", profile.as_multiprofile)
+    mes_params = {"sat_class": Cost_Sat, "voter_budget_increment": 1}
+    mes, mes_seconds = timed(
+        "MES + add one + greedy completion",
+        lambda: completion_by_rule_combination(
+            instance,
+            grouped,
+            [method_of_equal_shares, greedy_utilitarian_welfare],
+            [mes_params, {"sat_class": Cost_Sat}],
+        ),
+    )
+    return {
+        "greedy": ({p.name for p in greedy}, greedy_seconds),
+        "mes": ({p.name for p in mes}, mes_seconds),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=default_file())
+    path = parser.parse_args().file
+    if not path.is_file():
+        sys.exit(f"no such file: {path} (set URNA_PABULIB_DIR or pass --file)")
+    print(f"file: {path}")
+    name = "urna_bench_results_" + uuid.uuid4().hex[:12]
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        url = f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+        migrate.upgrade(url)
+        print(f"Urna on PostgreSQL (database {name})")
+        ours = asyncio.run(run_urna(path, url))
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    print("pabutools 1.2.3 (parse not counted)")
+    theirs = run_pabutools(path)
+
+    import_seconds = ours["import"][1]
+    checks = [
+        (
+            f"import {import_seconds:.2f} s",
+            f"< {GOAL_IMPORT_SECONDS:.0f} s",
+            import_seconds < GOAL_IMPORT_SECONDS,
+        )
+    ]
+    print("ratios: pabutools time / Urna time from the database (wall clock)")
+    for key, label, goal in (
+        ("greedy", "greedy", GOAL_GREEDY_RATIO),
+        ("mes", "MES + add one + greedy completion", GOAL_MES_RATIO),
+    ):
+        ratio = theirs[key][1] / ours[key][1]
+        print(f"  {label:<36} {theirs[key][1]:8.3f} s / {ours[key][1]:7.3f} s = {ratio:7.1f}x")
+        checks.append((f"{label} {ratio:.1f}x", f">= {goal:.0f}x", ratio >= goal))
+        same = theirs[key][0] == ours[key][0]
+        checks.append((f"{label}: same projects funded", "same", same))
+    print("goals")
+    for figure, goal, met in checks:
+        print(f"  {'ok    ' if met else 'MISSED'} {figure} (goal {goal})")
+    return 0 if all(met for _, _, met in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
