@@ -384,7 +384,7 @@ async def run_publish(
     statuses = await repository.ballot_status_counts(session, edition.id)
     if statuses.get("under_review"):
         raise ReviewOpen()
-    if statuses != {k: v for k, v in run.payload["ballots"].items() if v}:
+    if not _same_ballots(statuses, run):
         raise ResultsError(
             N_("Ballots have changed since this draft was computed. Compute the results again.")
         )
@@ -394,6 +394,22 @@ async def run_publish(
     run.published_by = actor_id
     await _run_recorded(session=session, run=run, edition=edition, actor_id=actor_id)
     return run
+
+
+def _same_ballots(statuses: dict[str, int], run: ResultRun) -> bool:
+    return statuses == {k: v for k, v in run.payload["ballots"].items() if v}
+
+
+async def run_ensure_current(*, session: AsyncSession, edition: Edition, run: ResultRun) -> None:
+    """Refuse what would read ballots live when they no longer match the published run
+    (a verifier's decision after publication): the office must compute and publish again."""
+    if not _same_ballots(await repository.ballot_status_counts(session, edition.id), run):
+        raise ResultsError(
+            N_(
+                "Ballots have changed since the results were published; the office must "
+                "compute and publish them again."
+            )
+        )
 
 
 async def results_are_published(*, session: AsyncSession, edition: Edition) -> bool:

@@ -51,6 +51,8 @@ async def results_csv(slug: str, db: AsyncSession = Depends(get_db)):
 async def results_pabulib(slug: str, pool: str | None = None, db: AsyncSession = Depends(get_db)):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await results.run_published(session=db, edition=edition)
+    # The .pb file lists each ballot, read now: it must match the published tally.
+    await results.run_ensure_current(session=db, edition=edition, run=run)
     code, content = await opendata.results_pabulib(
         session=db, edition=edition, run=run, pool_code=pool
     )
