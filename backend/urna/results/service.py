@@ -379,8 +379,6 @@ async def run_publish(
         raise NotFound()
     if run.status != "draft":
         raise ResultsError(N_("Only a draft can be published."))
-    if run.payload.get("ballots", {}).get("under_review"):
-        raise ReviewOpen()
     statuses = await repository.ballot_status_counts(session, edition.id)
     if statuses.get("under_review"):
         raise ReviewOpen()
