@@ -34,6 +34,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check backend tests loadtests
+	$(BIN)/lint-imports
 
 test: install chromium lint test-postgres test-embedded
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from urna.audit.views import router as audit_router
 from urna.core import i18n
+from urna.core.access import LoginRequired, login_required_handler
 from urna.core.config import Settings, get_settings
 from urna.core.context import AppContext
 from urna.core.crypto import Crypto
@@ -38,7 +39,7 @@ from urna.requestlog.views import router as requestlog_router
 from urna.requestlog.writer import writer_for
 from urna.results.views import router as results_router
 from urna.staff import matrix
-from urna.staff.deps import LoginRequired, login_required_handler
+from urna.staff.deps import current_staff
 from urna.staff.editions_views import router as staff_editions_router
 from urna.staff.paper_views import router as staff_paper_router
 from urna.staff.results_views import router as staff_results_router
@@ -75,6 +76,7 @@ def build_context(settings: Settings) -> AppContext:
         templates=Templates(
             settings.frontend_dir / "templates", store=store, default_language=settings.language
         ),
+        staff_resolver=current_staff,
     )
 
 

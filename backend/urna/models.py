@@ -1,6 +1,6 @@
 """Import every table model so the metadata is complete (Alembic, tests)."""
 
-from urna.audit import models as audit_models
+from urna.core import audit as audit_models
 from urna.core.db import metadata
 from urna.editions import models as editions_models
 from urna.notify import models as notify_models

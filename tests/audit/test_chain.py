@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError
 from tests.conftest import PG_ADMIN_URL, fresh_database
 from tests.factories.staff import csrf_of, staff_client
 from urna.audit import service as audit
-from urna.audit.models import AuditEvent
+from urna.core import audit as core_audit
+from urna.core.audit import AuditEvent
 from urna.core.db import create_engine, session_factory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,7 @@ async def _append(factory, count: int, **kw) -> list[int]:
     ids = []
     for number in range(count):
         async with factory() as session:
-            event = await audit.audit_append(
+            event = await core_audit.audit_append(
                 session=session,
                 actor_id=None,
                 action=kw.get("action", "test.event"),
@@ -181,7 +182,7 @@ async def test_a_recomputed_hash_still_breaks_the_next_link(chain_db):
     url, factory = chain_db
     async with factory() as session:
         event = await session.get(AuditEvent, 3)
-        forged = audit.event_hash(
+        forged = core_audit.event_hash(
             event_id=3,
             occurred_at=event.occurred_at,
             actor_id=None,

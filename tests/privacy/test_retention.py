@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests.factories.editions import edition_create
 from tests.factories.voting import person, vote
-from urna.audit.models import AuditEvent
+from urna.core.audit import AuditEvent
 from urna.editions.models import Edition
 from urna.privacy import service as privacy
 from urna.results import service as results

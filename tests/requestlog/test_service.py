@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.requestlog.factories import row, rows_write
-from urna.audit.models import AuditEvent
+from urna.core.audit import AuditEvent
 from urna.core.errors import FormInvalid
 from urna.requestlog import service
 from urna.requestlog.repository import LogFilters

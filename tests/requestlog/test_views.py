@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.factories.staff import staff_client
 from tests.requestlog.factories import row, rows_write
-from urna.audit.models import AuditEvent
+from urna.core.audit import AuditEvent
 from urna.voting.models import Ballot
 
 pytestmark = pytest.mark.flow

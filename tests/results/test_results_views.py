@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from tests.factories.editions import edition_create, unique_slug
 from tests.factories.staff import csrf_of, staff_client
-from urna.audit.models import AuditEvent
+from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition

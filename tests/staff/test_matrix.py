@@ -12,7 +12,7 @@ from tests.factories.editions import edition_create
 from tests.factories.staff import asgi_client, staff_client
 from tests.factories.voting import reach_identity
 from urna.core import i18n
-from urna.staff.deps import ROLES, RoleForbidden
+from urna.core.access import ROLES, RoleForbidden
 from urna.staff.matrix import PUBLIC, ROUTE_ROLES, app_routes
 
 pytestmark = pytest.mark.flow

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.factories.editions import edition_create
 from tests.factories.staff import csrf_of, staff_client
 from tests.factories.voting import e164, latest_code, person, post_form, reach_identity, vote
-from urna.audit.models import AuditEvent
+from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
 from urna.core.i18n import LOCAL_ZONE
 from urna.voting import paper

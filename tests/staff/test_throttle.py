@@ -19,7 +19,7 @@ from tests.factories.staff import (
     staff_user_create,
     totp_code,
 )
-from urna.audit.models import AuditEvent
+from urna.core.audit import AuditEvent
 from urna.staff import service
 
 pytestmark = pytest.mark.flow

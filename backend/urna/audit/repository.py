@@ -5,40 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.audit.models import AuditEvent, AuditHead
-
-HEAD_ID = 1
-
-
-async def head_advance(session: AsyncSession) -> tuple[int, str]:
-    """Take the next event id and the previous hash.
-
-    An UPDATE first: it takes the row lock on PostgreSQL (and the write lock on SQLite)
-    at once, so concurrent appends queue here until the holder commits; the chain never
-    forks."""
-    result = await session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
-        .values(last_event_id=AuditHead.last_event_id + 1)
-        .returning(AuditHead.last_event_id, AuditHead.last_hash)
-        .execution_options(synchronize_session=False)
-    )
-    row = result.one_or_none()
-    if row is None:
-        raise RuntimeError("the audit chain head is missing; run the migrations")
-    return int(row[0]), str(row[1])
-
-
-async def head_seal(session: AsyncSession, event_id: int, event_hash: str) -> None:
-    await session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ID, AuditHead.last_event_id == event_id)
-        .values(last_hash=event_hash)
-        .execution_options(synchronize_session=False)
-    )
+from urna.core.audit import HEAD_ID, AuditEvent, AuditHead
 
 
 async def head_get(session: AsyncSession) -> AuditHead | None:

@@ -1,105 +1,22 @@
-"""The audit log: every staff action appends an event chained to the previous one by
-its hash, so an edited, removed or reordered event breaks the chain at that point.
+"""Reading the audit trail: verify the whole hash chain, search it, record who verified.
 
-``audit_append`` flushes and never commits: the event belongs to the caller's unit of
-work and is written together with the action it records (or not at all).
+The trail itself and ``audit_append`` live in ``urna.core.audit`` (every domain writes to
+it); this domain reads it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.audit import repository
-from urna.audit.models import GENESIS_HASH, AuditEvent
-from urna.core.db import is_postgres, utcnow
+from urna.core.audit import GENESIS_HASH, AuditEvent, audit_append, hash_of
+from urna.core.db import is_postgres
 
 VERIFY_BATCH = 2000
-
-
-def _canonical(details: dict[str, Any] | None) -> dict[str, Any]:
-    # What the database gives back must hash like what was written: plain JSON values.
-    return json.loads(json.dumps(details or {}, default=str, ensure_ascii=False))
-
-
-def event_hash(
-    *,
-    event_id: int,
-    occurred_at: datetime,
-    actor_id: int | None,
-    action: str,
-    target: str,
-    reason: str,
-    details: dict[str, Any],
-    prev_hash: str,
-) -> str:
-    payload = json.dumps(
-        [
-            event_id,
-            occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-            actor_id,
-            action,
-            target,
-            reason,
-            details,
-            prev_hash,
-        ],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _hash_of(event: AuditEvent) -> str:
-    return event_hash(
-        event_id=event.id,
-        occurred_at=event.occurred_at,
-        actor_id=event.actor_id,
-        action=event.action,
-        target=event.target,
-        reason=event.reason,
-        details=event.details or {},
-        prev_hash=event.prev_hash,
-    )
-
-
-async def audit_append(
-    *,
-    session: AsyncSession,
-    actor_id: int | None,
-    action: str,
-    target: str = "",
-    reason: str = "",
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction (flushed, not committed).
-
-    The chain head stays locked until the caller commits or rolls back, so keep the
-    append near the end of the unit of work."""
-    event_id, prev_hash = await repository.head_advance(session)
-    event = AuditEvent(
-        id=event_id,
-        occurred_at=utcnow(),
-        actor_id=actor_id,
-        action=action[:60],
-        target=target[:200],
-        reason=reason,
-        details=_canonical(details),
-        prev_hash=prev_hash,
-        hash="",
-    )
-    event.hash = _hash_of(event)
-    session.add(event)
-    await session.flush()
-    await repository.head_seal(session, event_id, event.hash)
-    return event
 
 
 @dataclass(frozen=True)
@@ -137,7 +54,7 @@ async def audit_check(*, session: AsyncSession) -> ChainReport:
                 return ChainReport(expected - 1, expected, "event missing")
             if event.prev_hash != prev:
                 return ChainReport(expected - 1, event.id, "link to the previous event broken")
-            if _hash_of(event) != event.hash:
+            if hash_of(event) != event.hash:
                 return ChainReport(expected - 1, event.id, "event altered")
             prev = event.hash
             expected += 1

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.audit import service
-from urna.core.context import get_db
+from urna.core.access import require_role
+from urna.core.context import DbSession
 from urna.core.i18n import LOCAL_ZONE, N_
 from urna.core.views import render
 from urna.staff import service as staff
-from urna.staff.deps import require_role
 from urna.staff.models import StaffUser
 
 router = APIRouter()
@@ -71,14 +71,18 @@ async def _log_page(request: Request, db: AsyncSession, query: dict[str, str], r
 
 @router.get("/staff/audit")
 async def audit_log(
-    request: Request, user: StaffUser = Depends(admin_only), db: AsyncSession = Depends(get_db)
+    request: Request,
+    db: DbSession,
+    user: StaffUser = Depends(admin_only),
 ):
     return await _log_page(request, db, dict(request.query_params))
 
 
 @router.post("/staff/audit/verify")
 async def audit_verify(
-    request: Request, user: StaffUser = Depends(admin_only), db: AsyncSession = Depends(get_db)
+    request: Request,
+    db: DbSession,
+    user: StaffUser = Depends(admin_only),
 ):
     report = await service.audit_verify_recorded(session=db, actor_id=user.id)
     return await _log_page(request, db, {}, report=report)

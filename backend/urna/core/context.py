@@ -1,20 +1,32 @@
-"""What the app holds for its lifetime, and the request dependencies that hand it out."""
+"""What the app holds for its lifetime, and the typed request dependencies that hand it out.
+
+    async def page(request: Request, ctx: Ctx, db: DbSession): ...
+
+``DbSession`` is the request's unit of work: it commits when the view returns and rolls
+back when it raises, before the response is sent (``scope="function"``), so a page that
+says "saved" was saved.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from urna.core.config import Settings
 from urna.core.crypto import Crypto
-from urna.core.sessions import Session
+from urna.core.db import transaction
 from urna.core.store import Store
 from urna.core.templating import Templates
+
+# Who is logged in to the console, read from the request's staff session: the staff
+# domain provides it to the app factory, core only calls it (see ``core.access``).
+StaffResolver = Callable[[Request, AsyncSession], Awaitable[Any]]
 
 
 @dataclass
@@ -27,6 +39,9 @@ class AppContext:
     limiter: MovingWindowRateLimiter
     crypto: Crypto
     templates: Templates
+    staff_resolver: StaffResolver | None = None
+    # Per-app caches (never module globals): each domain keeps its own entry here.
+    caches: dict[str, Any] = field(default_factory=dict)
 
 
 def get_ctx(request: Request) -> AppContext:
@@ -34,9 +49,9 @@ def get_ctx(request: Request) -> AppContext:
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.ctx.db() as session:
+    async with transaction(request.app.state.ctx.db) as session:
         yield session
 
 
-def get_session(request: Request) -> Session:
-    return request.state.session
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
@@ -84,9 +85,22 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+@asynccontextmanager
+async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commits when the block ends normally, rolls back when it raises.
+
+    The one owner of commit and rollback for requests (``core.context.DbSession``), jobs
+    and commands. Services flush, never commit; a write that may be refused while the
+    rest of the unit goes on (a unique conflict that is reported, not raised) runs in a
+    SAVEPOINT (``session.begin_nested()``). The cast is the exception: it commits
+    explicitly before the receipt is shown."""
     async with factory() as session:
-        yield session
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
 
 
 def is_postgres(session: AsyncSession) -> bool:

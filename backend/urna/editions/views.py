@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Request
 
-from urna.core.context import get_db
+from urna.core.context import DbSession
 from urna.core.views import render
 from urna.editions import service
 from urna.results import service as results
@@ -14,14 +13,14 @@ router = APIRouter()
 
 
 @router.get("/")
-async def home(request: Request, db: AsyncSession = Depends(get_db)):
+async def home(request: Request, db: DbSession):
     editions = await service.editions_list(session=db)
     phases = {e.id: service.edition_phase(e) for e in editions}
     return await render(request, "home.html", {"editions": editions, "phases": phases})
 
 
 @router.get("/e/{slug}")
-async def edition_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def edition_page(request: Request, slug: str, db: DbSession):
     snapshot = await service.edition_snapshot(session=db, slug=slug)
     edition = snapshot.edition
     catalogue = service.catalogue_search(snapshot=snapshot)
@@ -41,11 +40,11 @@ async def edition_page(request: Request, slug: str, db: AsyncSession = Depends(g
 async def catalogue(
     request: Request,
     slug: str,
+    db: DbSession,
     pool: str | None = None,
     area: str | None = None,
     category: str | None = None,
     q: str | None = None,
-    db: AsyncSession = Depends(get_db),
 ):
     snapshot = await service.edition_snapshot(session=db, slug=slug)
     edition = snapshot.edition
@@ -73,7 +72,10 @@ async def catalogue(
 
 @router.get("/e/{slug}/projects/{number}")
 async def project_page(
-    request: Request, slug: str, number: str, db: AsyncSession = Depends(get_db)
+    request: Request,
+    slug: str,
+    number: str,
+    db: DbSession,
 ):
     snapshot = await service.edition_snapshot(session=db, slug=slug)
     edition = snapshot.edition

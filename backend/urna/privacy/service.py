@@ -11,7 +11,7 @@ from datetime import datetime
 from markdown_it import MarkdownIt
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.audit import service as audit
+from urna.core import audit
 from urna.core.db import utcnow
 from urna.core.errors import NotFound
 from urna.editions import service as editions

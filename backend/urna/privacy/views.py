@@ -3,10 +3,10 @@ with its register of changes."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import get_db
+from urna.core.context import DbSession
 from urna.core.errors import NotFound
 from urna.core.views import render
 from urna.editions import service as editions
@@ -47,21 +47,28 @@ async def _document_page(
 
 @router.get("/privacy")
 async def privacy_policy(
-    request: Request, version: int | None = None, db: AsyncSession = Depends(get_db)
+    request: Request,
+    db: DbSession,
+    version: int | None = None,
 ):
     return await _document_page(request, db, "policy", version)
 
 
 @router.get("/accessibility")
 async def accessibility(
-    request: Request, version: int | None = None, db: AsyncSession = Depends(get_db)
+    request: Request,
+    db: DbSession,
+    version: int | None = None,
 ):
     return await _document_page(request, db, "accessibility", version)
 
 
 @router.get("/e/{slug}/clause")
 async def clause(
-    request: Request, slug: str, version: int | None = None, db: AsyncSession = Depends(get_db)
+    request: Request,
+    slug: str,
+    db: DbSession,
+    version: int | None = None,
 ):
     edition = (await editions.edition_snapshot(session=db, slug=slug)).edition
     return await _document_page(request, db, "clause", version, edition)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.audit.service import audit_append
+from urna.core.audit import audit_append
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.i18n import N_
 from urna.requestlog import redact, repository

@@ -8,15 +8,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import get_ctx, get_db
+from urna.core.access import require_role
+from urna.core.context import DbSession, get_ctx
 from urna.core.errors import FormInvalid
 from urna.core.views import render
 from urna.requestlog import redact, service, stats
 from urna.requestlog.models import RequestLog
 from urna.staff import matrix
-from urna.staff.deps import require_role
 from urna.staff.models import StaffUser
 
 router = APIRouter()
@@ -59,8 +58,8 @@ def _form_values(request: Request, filters) -> dict[str, str]:
 @router.get("/staff/logs")
 async def logs_explorer(
     request: Request,
+    db: DbSession,
     after: str | None = None,
-    db: AsyncSession = Depends(get_db),
     staff: StaffUser = Depends(log_readers),
 ):
     writer = getattr(request.app.state, "request_log", None)
@@ -89,7 +88,7 @@ async def logs_explorer(
 @router.get("/staff/logs/export.csv")
 async def logs_export(
     request: Request,
-    db: AsyncSession = Depends(get_db),
+    db: DbSession,
     staff: StaffUser = Depends(log_readers),
 ):
     filters = service.filters_parse(request.query_params)
@@ -119,7 +118,7 @@ async def _trail_page(request: Request, session_hash: str, ballot, rows) -> HTML
 async def session_trail(
     request: Request,
     session_hash: str,
-    db: AsyncSession = Depends(get_db),
+    db: DbSession,
     staff: StaffUser = Depends(log_readers),
 ):
     rows = await service.session_trail(
@@ -132,7 +131,7 @@ async def session_trail(
 async def ballot_trail(
     request: Request,
     ballot_id: int,
-    db: AsyncSession = Depends(get_db),
+    db: DbSession,
     staff: StaffUser = Depends(log_readers),
 ):
     ballot, rows = await service.ballot_trail(session=db, actor_id=staff.id, ballot_id=ballot_id)
@@ -142,7 +141,7 @@ async def ballot_trail(
 @router.get("/staff/stats")
 async def log_statistics(
     request: Request,
-    db: AsyncSession = Depends(get_db),
+    db: DbSession,
     staff: StaffUser = Depends(stats_readers),
 ):
     settings = get_ctx(request).settings

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.audit import service as audit
+from urna.core import audit
 from urna.core.db import utcnow
 from urna.core.errors import AppError, NotFound
 from urna.core.i18n import N_

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import get_db
+from urna.core.context import DbSession
 from urna.core.views import render
 from urna.editions import service as editions
 from urna.results import display, opendata
@@ -25,7 +24,7 @@ def _download(content: str, media_type: str, filename: str) -> Response:
 
 
 @router.get("/e/{slug}/results")
-async def results_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def results_page(request: Request, slug: str, db: DbSession):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await results.run_published(session=db, edition=edition)
     context = {"edition": edition, "phase": editions.edition_phase(edition)}
@@ -33,7 +32,7 @@ async def results_page(request: Request, slug: str, db: AsyncSession = Depends(g
 
 
 @router.get("/e/{slug}/results.json")
-async def results_json(slug: str, db: AsyncSession = Depends(get_db)):
+async def results_json(slug: str, db: DbSession):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await results.run_published(session=db, edition=edition)
     content = results.canonical_json(run.payload)
@@ -41,14 +40,14 @@ async def results_json(slug: str, db: AsyncSession = Depends(get_db)):
 
 
 @router.get("/e/{slug}/results.csv")
-async def results_csv(slug: str, db: AsyncSession = Depends(get_db)):
+async def results_csv(slug: str, db: DbSession):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await results.run_published(session=db, edition=edition)
     return _download(opendata.results_csv(run), "text/csv; charset=utf-8", f"{slug}-results.csv")
 
 
 @router.get("/e/{slug}/results.pb")
-async def results_pabulib(slug: str, pool: str | None = None, db: AsyncSession = Depends(get_db)):
+async def results_pabulib(slug: str, db: DbSession, pool: str | None = None):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await results.run_published(session=db, edition=edition)
     # The .pb file lists each ballot, read now: it must match the published tally.

@@ -1,43 +1,15 @@
-"""Who may do what in the staff console: ``require_role`` guards every staff route.
-
-    @router.get("/staff/logs", dependencies=...)
-    async def logs(user: StaffUser = Depends(require_role("netadmin", "verifier", "admin")))
-
-Anonymous requests are sent to the login page (303); a logged-in account without one of
-the roles gets 403. The allowed roles of every route are listed in ``staff/matrix.py``.
-"""
+"""The staff domain's answer to "who is logged in" (``core.access`` asks it through the
+app context): the account of this request's staff session, read from the database."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from fastapi import Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import get_db
-from urna.core.errors import AppError, Forbidden
-from urna.core.i18n import N_
-from urna.core.templating import is_htmx
 from urna.staff import service
-from urna.staff.models import ROLE_NAMES, StaffUser
+from urna.staff.models import StaffUser
 
-ROLES = ROLE_NAMES
-LOGIN_PATH = "/staff/login"
 SESSION_KEY = "staff"
-
-
-class LoginRequired(AppError):
-    status_code = 401
-    message = N_("Log in to the staff console.")
-
-    def __init__(self, next_url: str = "/staff") -> None:
-        super().__init__()
-        self.next_url = next_url
-
-
-class RoleForbidden(Forbidden):
-    message = N_("Your role in the staff console does not give access to this page.")
 
 
 async def current_staff(request: Request, db: AsyncSession) -> StaffUser | None:
@@ -60,31 +32,3 @@ async def current_staff(request: Request, db: AsyncSession) -> StaffUser | None:
     db.expunge(user)
     request.state.staff = user
     return user
-
-
-def require_role(*roles: str):
-    """A dependency returning the logged-in ``StaffUser`` if their role is one of ``roles``."""
-    unknown = set(roles) - set(ROLES)
-    if not roles or unknown:
-        raise ValueError(f"unknown staff roles: {sorted(unknown) or 'none given'}")
-    allowed = frozenset(roles)
-
-    async def staff_with_role(request: Request, db: AsyncSession = Depends(get_db)) -> StaffUser:
-        user = await current_staff(request, db)
-        if user is None:
-            path = request.url.path if request.method == "GET" else "/staff"
-            raise LoginRequired(next_url=path)
-        if user.role not in allowed:
-            request.state.refusal = f"role {user.role} not in {sorted(allowed)}"
-            raise RoleForbidden()
-        return user
-
-    staff_with_role.roles = allowed  # type: ignore[attr-defined] - for readers and tests
-    return staff_with_role
-
-
-async def login_required_handler(request: Request, error: LoginRequired) -> Response:
-    target = LOGIN_PATH + "?" + urlencode({"next": error.next_url})
-    if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)

@@ -10,11 +10,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from urna import seeding
-from urna.core.context import get_db
+from urna.core.access import require_role
+from urna.core.context import DbSession
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.i18n import LOCAL_ZONE, N_
 from urna.core.views import form_list, form_values, render, see_other
@@ -22,7 +22,6 @@ from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import IDENTITY_FIELDS, POOL_RULES, VOTE_TYPES, Edition
 from urna.staff import setup
-from urna.staff.deps import require_role
 from urna.staff.models import StaffUser
 
 router = APIRouter()
@@ -99,13 +98,15 @@ async def _editions_page(request, db, *, errors=None, status_code=200):
 
 
 @router.get("/staff/editions")
-async def editions_page(request: Request, user=Depends(admin_only), db=Depends(get_db)):
+async def editions_page(request: Request, db: DbSession, user=Depends(admin_only)):
     return await _editions_page(request, db)
 
 
 @router.post("/staff/editions/import")
 async def edition_import(
-    request: Request, user: StaffUser = Depends(admin_only), db: AsyncSession = Depends(get_db)
+    request: Request,
+    db: DbSession,
+    user: StaffUser = Depends(admin_only),
 ):
     form = await request.form()
     upload = form.get("file")
@@ -141,7 +142,9 @@ async def edition_new(request: Request, user=Depends(admin_only)):
 
 @router.post("/staff/editions")
 async def edition_create(
-    request: Request, user: StaffUser = Depends(admin_only), db: AsyncSession = Depends(get_db)
+    request: Request,
+    db: DbSession,
+    user: StaffUser = Depends(admin_only),
 ):
     required = await form_list(request, "required_fields")
     return await _submitted(
@@ -189,7 +192,7 @@ async def _edition_page(
 
 
 @router.get("/staff/editions/{slug}")
-async def edition_page(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def edition_page(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     return await _edition_page(request, db, slug)
 
 
@@ -197,8 +200,8 @@ async def edition_page(request: Request, slug: str, user=Depends(admin_only), db
 async def edition_update(
     request: Request,
     slug: str,
+    db: DbSession,
     user: StaffUser = Depends(admin_only),
-    db: AsyncSession = Depends(get_db),
 ):
     required = await form_list(request, "required_fields")
     return await _submitted(
@@ -230,12 +233,12 @@ async def _pools_page(request, db, slug, *, values=None, errors=None, status_cod
 
 
 @router.get("/staff/editions/{slug}/pools")
-async def pools_page(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def pools_page(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     return await _pools_page(request, db, slug)
 
 
 @router.post("/staff/editions/{slug}/areas")
-async def area_add(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def area_add(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     return await _submitted(
         request,
         lambda form: setup.area_create(session=db, actor_id=user.id, slug=slug, form=form),
@@ -245,7 +248,7 @@ async def area_add(request: Request, slug: str, user=Depends(admin_only), db=Dep
 
 
 @router.post("/staff/editions/{slug}/pools")
-async def pool_add(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def pool_add(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     return await _submitted(
         request,
         lambda form: setup.pool_create(session=db, actor_id=user.id, slug=slug, form=form),
@@ -280,14 +283,22 @@ async def _pool_page(request, db, slug, pool_id, *, values=None, errors=None, st
 
 @router.get("/staff/editions/{slug}/pools/{pool_id}")
 async def pool_page(
-    request: Request, slug: str, pool_id: int, user=Depends(admin_only), db=Depends(get_db)
+    request: Request,
+    slug: str,
+    pool_id: int,
+    db: DbSession,
+    user=Depends(admin_only),
 ):
     return await _pool_page(request, db, slug, pool_id)
 
 
 @router.post("/staff/editions/{slug}/pools/{pool_id}")
 async def pool_rules_change(
-    request: Request, slug: str, pool_id: int, user=Depends(admin_only), db=Depends(get_db)
+    request: Request,
+    slug: str,
+    pool_id: int,
+    db: DbSession,
+    user=Depends(admin_only),
 ):
     return await _submitted(
         request,
@@ -319,12 +330,12 @@ async def _projects_page(request, db, slug, *, values=None, errors=None, status_
 
 
 @router.get("/staff/editions/{slug}/projects")
-async def projects_page(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def projects_page(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     return await _projects_page(request, db, slug)
 
 
 @router.post("/staff/editions/{slug}/projects")
-async def project_add(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def project_add(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     return await _submitted(
         request,
         lambda form: setup.project_create(session=db, actor_id=user.id, slug=slug, form=form),
@@ -334,7 +345,7 @@ async def project_add(request: Request, slug: str, user=Depends(admin_only), db=
 
 
 @router.get("/staff/editions/{slug}/streets")
-async def streets_page(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def streets_page(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     edition = await editions.edition_get(session=db, slug=slug)
     context = {
         "areas": {a.id: a for a in await editions_repository.areas_of(db, edition.id)},
@@ -357,14 +368,22 @@ async def _import_page(request, db, slug, kind, *, preview=None, text="", errors
 
 @router.get("/staff/editions/{slug}/import/{kind}")
 async def import_page(
-    request: Request, slug: str, kind: str, user=Depends(admin_only), db=Depends(get_db)
+    request: Request,
+    slug: str,
+    kind: str,
+    db: DbSession,
+    user=Depends(admin_only),
 ):
     return await _import_page(request, db, slug, _kind_ensure(kind))
 
 
 @router.post("/staff/editions/{slug}/import/{kind}/preview")
 async def import_preview(
-    request: Request, slug: str, kind: str, user=Depends(admin_only), db=Depends(get_db)
+    request: Request,
+    slug: str,
+    kind: str,
+    db: DbSession,
+    user=Depends(admin_only),
 ):
     kind = _kind_ensure(kind)
     try:
@@ -379,7 +398,11 @@ async def import_preview(
 
 @router.post("/staff/editions/{slug}/import/{kind}")
 async def import_apply(
-    request: Request, slug: str, kind: str, user=Depends(admin_only), db=Depends(get_db)
+    request: Request,
+    slug: str,
+    kind: str,
+    db: DbSession,
+    user=Depends(admin_only),
 ):
     kind = _kind_ensure(kind)
     text = ""
@@ -413,12 +436,12 @@ async def _clause_page(request, db, slug, *, values=None, errors=None, status_co
 
 
 @router.get("/staff/editions/{slug}/clause")
-async def clause_page(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def clause_page(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     return await _clause_page(request, db, slug)
 
 
 @router.post("/staff/editions/{slug}/clause")
-async def clause_publish(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def clause_publish(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     return await _submitted(
         request,
         lambda form: setup.clause_publish(session=db, actor_id=user.id, slug=slug, form=form),

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from urna.staff.deps import ROLES
+from urna.core.access import ROLES
 
 PUBLIC: Literal["public"] = "public"
 ANY_STAFF = frozenset(ROLES)

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, LargeBinary
 from sqlmodel import Field, SQLModel
 
+from urna.core.access import ROLES as ROLE_NAMES
 from urna.core.db import UTCDateTime, utcnow
 
-ROLE_NAMES = ("admin", "verifier", "netadmin")
+__all__ = ["ROLE_NAMES", "StaffUser"]
 
 
 class StaffUser(SQLModel, table=True):

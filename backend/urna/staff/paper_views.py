@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import get_ctx, get_db
+from urna.core.access import require_role
+from urna.core.context import DbSession, get_ctx
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.i18n import LOCAL_ZONE
@@ -19,7 +20,6 @@ from urna.core.views import form_list, form_values, render, request_id, see_othe
 from urna.editions import service as editions
 from urna.editions.service import EditionSnapshot
 from urna.staff import service as staff
-from urna.staff.deps import require_role
 from urna.staff.models import StaffUser
 from urna.voting import paper
 from urna.voting import service as voting
@@ -97,7 +97,7 @@ async def _entered(
 
 
 @router.get("/staff/paper")
-async def paper_editions(request: Request, user=Depends(admin_only), db=Depends(get_db)):
+async def paper_editions(request: Request, db: DbSession, user=Depends(admin_only)):
     items = await editions.editions_list(session=db)
     phases = {e.id: editions.edition_phase(e) for e in items}
     return await _render(
@@ -137,7 +137,7 @@ async def _entry_page(
 
 
 @router.get("/staff/paper/{slug}")
-async def paper_page(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def paper_page(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     return await _entry_page(request, db, snapshot)
 
@@ -146,8 +146,8 @@ async def paper_page(request: Request, slug: str, user=Depends(admin_only), db=D
 async def paper_enter(
     request: Request,
     slug: str,
+    db: DbSession,
     user: StaffUser = Depends(admin_only),
-    db: AsyncSession = Depends(get_db),
 ):
     return await _entered(
         request,
@@ -182,7 +182,7 @@ async def _sheets_page(request, db, slug, user, *, status: str, mode: str):
 
 
 @router.get("/staff/paper/{slug}/second")
-async def second_list(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def second_list(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     return await _sheets_page(request, db, slug, user, status="awaiting_second", mode="second")
 
 
@@ -202,7 +202,11 @@ async def _sheet_page(
 
 @router.get("/staff/paper/{slug}/second/{entry_id}")
 async def second_page(
-    request: Request, slug: str, entry_id: int, user=Depends(admin_only), db=Depends(get_db)
+    request: Request,
+    slug: str,
+    entry_id: int,
+    db: DbSession,
+    user=Depends(admin_only),
 ):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     return await _sheet_page(request, db, entry_id, "second", snapshot)
@@ -213,8 +217,8 @@ async def second_enter(
     request: Request,
     slug: str,
     entry_id: int,
+    db: DbSession,
     user: StaffUser = Depends(admin_only),
-    db: AsyncSession = Depends(get_db),
 ):
     return await _entered(
         request,
@@ -227,7 +231,7 @@ async def second_enter(
 
 
 @router.get("/staff/paper/{slug}/mismatches")
-async def mismatch_list(request: Request, slug: str, user=Depends(admin_only), db=Depends(get_db)):
+async def mismatch_list(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
     return await _sheets_page(request, db, slug, user, status="mismatch", mode="mismatch")
 
 
@@ -236,8 +240,8 @@ async def mismatch_page(
     request: Request,
     slug: str,
     entry_id: int,
+    db: DbSession,
     user: StaffUser = Depends(admin_only),
-    db: AsyncSession = Depends(get_db),
 ):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     mismatch = await paper.paper_mismatch_show(
@@ -255,8 +259,8 @@ async def mismatch_resolve(
     request: Request,
     slug: str,
     entry_id: int,
+    db: DbSession,
     user: StaffUser = Depends(admin_only),
-    db: AsyncSession = Depends(get_db),
 ):
     return await _entered(
         request,

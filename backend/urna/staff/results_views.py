@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import get_db
+from urna.core.access import require_role
+from urna.core.context import DbSession
 from urna.core.errors import NotFound
 from urna.core.i18n import N_
 from urna.core.views import form_values, render, see_other
@@ -23,7 +24,6 @@ from urna.results import repository as results_repository
 from urna.results import service as results
 from urna.results.models import ResultRun
 from urna.staff import repository as staff_repository
-from urna.staff.deps import require_role
 from urna.staff.models import StaffUser
 
 router = APIRouter()
@@ -85,7 +85,10 @@ async def _run_of(db: AsyncSession, edition: Edition, run_id: int) -> ResultRun:
 
 @router.get("/staff/editions/{slug}/results")
 async def runs_page(
-    request: Request, slug: str, user=Depends(admin_only), db: AsyncSession = Depends(get_db)
+    request: Request,
+    slug: str,
+    db: DbSession,
+    user=Depends(admin_only),
 ):
     edition = await editions.edition_get(session=db, slug=slug)
     return await _runs_page(request, db, edition)
@@ -95,8 +98,8 @@ async def runs_page(
 async def run_compute(
     request: Request,
     slug: str,
+    db: DbSession,
     user: StaffUser = Depends(admin_only),
-    db: AsyncSession = Depends(get_db),
 ):
     edition = await editions.edition_get(session=db, slug=slug)
     try:
@@ -113,8 +116,8 @@ async def run_page(
     request: Request,
     slug: str,
     run_id: int,
+    db: DbSession,
     user=Depends(admin_only),
-    db: AsyncSession = Depends(get_db),
 ):
     edition = await editions.edition_get(session=db, slug=slug)
     return await _run_page(request, db, edition, await _run_of(db, edition, run_id))
@@ -125,8 +128,8 @@ async def run_publish(
     request: Request,
     slug: str,
     run_id: int,
+    db: DbSession,
     user: StaffUser = Depends(admin_only),
-    db: AsyncSession = Depends(get_db),
 ):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await _run_of(db, edition, run_id)
@@ -157,8 +160,8 @@ async def draw_record(
     request: Request,
     slug: str,
     run_id: int,
+    db: DbSession,
     user: StaffUser = Depends(admin_only),
-    db: AsyncSession = Depends(get_db),
 ):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await _run_of(db, edition, run_id)

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.audit import service as audit
+from urna.core import audit
 from urna.core.config import Settings
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna import seeding
-from urna.audit import service as audit
+from urna.core import audit
 from urna.core.errors import FormInvalid, validation_messages
 from urna.core.i18n import LOCAL_ZONE, N_
 from urna.editions import service as editions

@@ -8,13 +8,14 @@ import time
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import get_ctx, get_db
+from urna.core.access import LOGIN_PATH, ROLES, require_role
+from urna.core.context import DbSession, get_ctx
 from urna.core.errors import FormInvalid
 from urna.core.i18n import LANGUAGES, N_
 from urna.core.sessions import end_session
 from urna.core.views import client_ip, form_values, render, safe_next, see_other
 from urna.staff import service
-from urna.staff.deps import LOGIN_PATH, ROLES, SESSION_KEY, current_staff, require_role
+from urna.staff.deps import SESSION_KEY, current_staff
 from urna.staff.models import ROLE_NAMES, StaffUser
 
 router = APIRouter()
@@ -47,14 +48,14 @@ async def _login_form(request, *, values=None, errors=None, status_code=200):
 
 
 @router.get("/staff/login")
-async def login_page(request: Request, next: str | None = None, db=Depends(get_db)):
+async def login_page(request: Request, db: DbSession, next: str | None = None):
     if await current_staff(request, db) is not None:
         return see_other(staff_next(next))
     return await _login_form(request, values={"next": staff_next(next)})
 
 
 @router.post("/staff/login")
-async def login_submit(request: Request, db: AsyncSession = Depends(get_db)):
+async def login_submit(request: Request, db: DbSession):
     form = await form_values(request)
     email, password = form.get("email", "").strip(), form.get("password", "")
     values = {"email": email, "next": staff_next(form.get("next"))}
@@ -109,7 +110,7 @@ async def _code_form(request, db, user_id: int, *, errors=None, params=None, sta
 
 
 @router.get("/staff/login/code")
-async def code_page(request: Request, db: AsyncSession = Depends(get_db)):
+async def code_page(request: Request, db: DbSession):
     pending = _pending(request)
     if pending is None:
         return see_other(LOGIN_PATH)
@@ -117,7 +118,7 @@ async def code_page(request: Request, db: AsyncSession = Depends(get_db)):
 
 
 @router.post("/staff/login/code")
-async def code_submit(request: Request, db: AsyncSession = Depends(get_db)):
+async def code_submit(request: Request, db: DbSession):
     pending = _pending(request)
     if pending is None:
         return see_other(LOGIN_PATH)
@@ -161,7 +162,9 @@ async def staff_language(request: Request, code: str, next: str | None = None):
 
 @router.post("/staff/logout")
 async def logout(
-    request: Request, user: StaffUser = Depends(any_staff), db: AsyncSession = Depends(get_db)
+    request: Request,
+    db: DbSession,
+    user: StaffUser = Depends(any_staff),
 ):
     await service.logout_record(session=db, user=user, ip=client_ip(request))
     end_session(request.state.session)
@@ -194,7 +197,9 @@ async def account_page(request: Request, done: str | None = None, user=Depends(a
 
 @router.post("/staff/account/password")
 async def password_change(
-    request: Request, user: StaffUser = Depends(any_staff), db: AsyncSession = Depends(get_db)
+    request: Request,
+    db: DbSession,
+    user: StaffUser = Depends(any_staff),
 ):
     form = await form_values(request)
     try:
@@ -233,12 +238,12 @@ async def _users_page(request, db, *, values=None, errors=None, status_code=200)
 
 
 @router.get("/staff/users")
-async def users_page(request: Request, user=Depends(admin_only), db=Depends(get_db)):
+async def users_page(request: Request, db: DbSession, user=Depends(admin_only)):
     return await _users_page(request, db)
 
 
 @router.post("/staff/users")
-async def user_create(request: Request, user=Depends(admin_only), db=Depends(get_db)):
+async def user_create(request: Request, db: DbSession, user=Depends(admin_only)):
     form = await form_values(request)
     try:
         account, password, _secret = await service.staff_create(
@@ -273,7 +278,7 @@ async def _user_page(request, db, user_id: int, *, errors=None, status_code=200)
 
 
 @router.get("/staff/users/{user_id}")
-async def user_page(request: Request, user_id: int, user=Depends(admin_only), db=Depends(get_db)):
+async def user_page(request: Request, user_id: int, db: DbSession, user=Depends(admin_only)):
     return await _user_page(request, db, user_id)
 
 
@@ -287,7 +292,7 @@ async def _user_change(request: Request, db: AsyncSession, user_id: int, change)
 
 
 @router.post("/staff/users/{user_id}/role")
-async def user_role(request: Request, user_id: int, user=Depends(admin_only), db=Depends(get_db)):
+async def user_role(request: Request, user_id: int, db: DbSession, user=Depends(admin_only)):
     async def change(form):
         await service.staff_role_set(
             session=db,
@@ -301,7 +306,7 @@ async def user_role(request: Request, user_id: int, user=Depends(admin_only), db
 
 
 @router.post("/staff/users/{user_id}/active")
-async def user_active(request: Request, user_id: int, user=Depends(admin_only), db=Depends(get_db)):
+async def user_active(request: Request, user_id: int, db: DbSession, user=Depends(admin_only)):
     async def change(form):
         await service.staff_active_set(
             session=db,
@@ -316,7 +321,10 @@ async def user_active(request: Request, user_id: int, user=Depends(admin_only), 
 
 @router.post("/staff/users/{user_id}/totp-reset")
 async def user_totp_reset(
-    request: Request, user_id: int, user=Depends(admin_only), db=Depends(get_db)
+    request: Request,
+    user_id: int,
+    db: DbSession,
+    user=Depends(admin_only),
 ):
     async def change(form):
         await service.staff_totp_reset(
@@ -332,7 +340,10 @@ async def user_totp_reset(
 
 @router.post("/staff/users/{user_id}/password-reset")
 async def user_password_reset(
-    request: Request, user_id: int, user=Depends(admin_only), db=Depends(get_db)
+    request: Request,
+    user_id: int,
+    db: DbSession,
+    user=Depends(admin_only),
 ):
     form = await form_values(request)
     try:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.audit import service as audit
+from urna.core import audit
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow, violated_constraint
 from urna.core.errors import AppError, FormInvalid, NotFound

@@ -3,11 +3,11 @@ htmx only updates the live counts on the choices page."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from limits import parse as parse_limit
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import AppContext, get_ctx, get_db
+from urna.core.context import AppContext, DbSession, get_ctx
 from urna.core.errors import FormInvalid, NotFound, TooManyRequests
 from urna.core.sessions import Session, session_trail
 from urna.core.views import client_ip, form_list, form_values, render, request_id, see_other
@@ -56,7 +56,7 @@ def _meta(request: Request, ctx: AppContext) -> service.RequestMeta:
 
 
 @router.get("/e/{slug}/vote")
-async def clause_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def clause_page(request: Request, slug: str, db: DbSession):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)
@@ -79,7 +79,7 @@ async def _render_clause(request: Request, db: AsyncSession, edition: Edition, e
 
 
 @router.post("/e/{slug}/vote")
-async def clause_acknowledge(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def clause_acknowledge(request: Request, slug: str, db: DbSession):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     edition = snapshot.edition
     form = await form_values(request)
@@ -115,13 +115,13 @@ async def _render_identity(request, db, edition, *, values=None, errors=None, st
 
 
 @router.get("/e/{slug}/vote/identity")
-async def identity_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def identity_page(request: Request, slug: str, db: DbSession):
     _, edition, _ = await _progress(request, db, slug)  # only once the vote has begun
     return await _render_identity(request, db, edition)
 
 
 @router.post("/e/{slug}/vote/identity")
-async def identity_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def identity_submit(request: Request, slug: str, db: DbSession):
     ctx = get_ctx(request)
     _, edition, state = await _progress(request, db, slug)
     form = await form_values(request)
@@ -171,7 +171,7 @@ async def _render_code(
 
 
 @router.get("/e/{slug}/vote/code")
-async def code_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def code_page(request: Request, slug: str, db: DbSession):
     _, edition, state = await _progress(request, db, slug)
     if state.confirmed:
         return see_other(f"/e/{slug}/vote/choices")
@@ -179,7 +179,7 @@ async def code_page(request: Request, slug: str, db: AsyncSession = Depends(get_
 
 
 @router.post("/e/{slug}/vote/code")
-async def code_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def code_submit(request: Request, slug: str, db: DbSession):
     ctx = get_ctx(request)
     _, edition, state = await _progress(request, db, slug)
     form = await form_values(request)
@@ -203,7 +203,7 @@ async def code_submit(request: Request, slug: str, db: AsyncSession = Depends(ge
 
 
 @router.post("/e/{slug}/vote/code/resend")
-async def code_resend(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def code_resend(request: Request, slug: str, db: DbSession):
     ctx = get_ctx(request)
     _, edition, state = await _progress(request, db, slug)
     try:
@@ -238,14 +238,14 @@ async def _render_choices(request, edition, options, *, errors=None, status_code
 
 
 @router.get("/e/{slug}/vote/choices")
-async def choices_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def choices_page(request: Request, slug: str, db: DbSession):
     snapshot, edition, state = await _progress(request, db, slug)
     options = service.ballot_options(snapshot=snapshot, state=state)
     return await _render_choices(request, edition, options)
 
 
 @router.post("/e/{slug}/vote/choices")
-async def choices_submit(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def choices_submit(request: Request, slug: str, db: DbSession):
     """Without JS: save and go to review. With htmx (live): return the summary only."""
     snapshot, edition, state = await _progress(request, db, slug)
     options = service.ballot_options(snapshot=snapshot, state=state)
@@ -264,7 +264,7 @@ async def choices_submit(request: Request, slug: str, db: AsyncSession = Depends
 
 
 @router.get("/e/{slug}/vote/review")
-async def review_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def review_page(request: Request, slug: str, db: DbSession):
     snapshot, edition, state = await _progress(request, db, slug)
     options = service.ballot_options(snapshot=snapshot, state=state)
     if not state.choices:
@@ -275,7 +275,7 @@ async def review_page(request: Request, slug: str, db: AsyncSession = Depends(ge
 
 
 @router.post("/e/{slug}/vote/cast")
-async def cast(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def cast(request: Request, slug: str, db: DbSession):
     ctx = get_ctx(request)
     session: Session = request.state.session
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
@@ -305,7 +305,7 @@ async def cast(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
 
 
 @router.get("/e/{slug}/vote/receipt")
-async def receipt_page(request: Request, slug: str, db: AsyncSession = Depends(get_db)):
+async def receipt_page(request: Request, slug: str, db: DbSession):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     edition = snapshot.edition
     done = request.state.session.get("receipt")
@@ -328,7 +328,7 @@ async def receipt_check_page(request: Request):
 
 
 @router.post("/receipt")
-async def receipt_check(request: Request, db: AsyncSession = Depends(get_db)):
+async def receipt_check(request: Request, db: DbSession):
     ctx = get_ctx(request)
     form = await form_values(request)
     ip = client_ip(request)

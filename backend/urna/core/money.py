@@ -1,0 +1,48 @@
+"""Money is integer grosze everywhere; złoty only at the edges (forms, pages, files).
+
+``zloty_parse`` reads what a Polish clerk types ("1 234,56 zł", "1234.56", "1 234") with
+babel's Polish number rules and gives grosze; ``zloty_format`` writes grosze for a reader.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+
+GROSZE_PER_ZLOTY = 100
+MAX_GROSZE = 10**15  # ten trillion złoty: far above any budget, far below int64
+
+
+class MoneyInvalid(ValueError):
+    """The text is not an amount of money (or is out of range)."""
+
+
+def zloty_parse(text: str, *, locale: str = "pl") -> int:
+    """Grosze from a typed amount; refuses more than two decimals and absurd sizes."""
+    cleaned = (
+        text.replace("zł", "").replace("PLN", "").replace("\u00a0", " ").replace("\u202f", " ")
+    )
+    cleaned = cleaned.strip().replace(" ", "")
+    if not cleaned or len(cleaned) > 24 or not cleaned.isascii():
+        raise MoneyInvalid(text)
+    try:
+        if "," not in cleaned and cleaned.count(".") == 1:
+            value = Decimal(cleaned)  # "1234.56": a dot as the decimal sign, as files write it
+        else:
+            value = parse_decimal(cleaned, locale=locale, strict=False)
+    except (NumberFormatError, InvalidOperation, ValueError) as error:
+        raise MoneyInvalid(text) from error
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:
+        raise MoneyInvalid(text)
+    grosze = int((value * GROSZE_PER_ZLOTY).to_integral_value(rounding=ROUND_HALF_UP))
+    if grosze > MAX_GROSZE:
+        raise MoneyInvalid(text)
+    return grosze
+
+
+def zloty_format(grosze: int, *, locale: str = "pl") -> str:
+    """ "1 234,56 zł" (whole złoty without decimals: "1 234 zł")."""
+    value = Decimal(grosze) / GROSZE_PER_ZLOTY
+    pattern = "#,##0" if grosze % GROSZE_PER_ZLOTY == 0 else "#,##0.00"
+    return f"{format_decimal(value, format=pattern, locale=locale)} zł"
