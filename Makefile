@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-postgres test-embedded lint chromium wrk bench bench-cast bench-results clean
+.PHONY: install demo test test-postgres test-embedded lint chromium wrk bench bench-cast bench-results loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ bench-cast: install wrk
 
 bench-results: install
 	PYTHONPATH=backend $(BIN)/python loadtests/bench_results_db.py
+
+# Readiness before an edition opens, against a staging copy in load-test mode:
+#   make loadtest TARGET=http://staging:8000 EDITION=slug POPULATION=250000 [DATABASE_URL=…]
+loadtest: install
+	$(BIN)/python -m loadtests.readiness --target $(TARGET) --edition $(EDITION) \
+	  --population $(or $(POPULATION),100000) $(if $(DATABASE_URL),--database-url $(DATABASE_URL)) \
+	  --report var/readiness.html
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -32,6 +32,7 @@ from urna.core.views import router as core_router
 from urna.editions import service as editions_service
 from urna.editions.views import router as editions_router
 from urna.notify import service as notify
+from urna.notify.loadtest import router as loadtest_router
 from urna.notify.providers import provider_for
 from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
@@ -120,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(staff_results_router)
     app.include_router(requestlog_router)
+    if settings.loadtest_mode:
+        app.include_router(loadtest_router)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)
     app.add_exception_handler(LoginRequired, login_required_handler)

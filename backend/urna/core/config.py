@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "bo@example.invalid"
     demo_show_codes: bool = False
+    # A staging copy under a load test (loadtests/readiness): codes stay in the outbox and
+    # the generator reads them at /_loadtest/code. Refused in production.
+    loadtest_mode: bool = False
 
     staff_session_idle_seconds: int = 30 * 60
     staff_session_absolute_seconds: int = 8 * 60 * 60
@@ -119,6 +122,8 @@ class Settings(BaseSettings):
                 raise ValueError("production needs PostgreSQL (URNA_DATABASE_URL)")
             if self.demo_show_codes or self.notify_provider == "console":
                 raise ValueError("production must deliver codes by SMS or e-mail, never show them")
+            if self.loadtest_mode:
+                raise ValueError("URNA_LOADTEST_MODE is for a staging copy, never production")
         return self
 
     @property
