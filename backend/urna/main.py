@@ -7,11 +7,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from limits.aio.strategies import MovingWindowRateLimiter
+from sqlalchemy import func, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from urna.audit.views import router as audit_router
@@ -23,6 +25,7 @@ from urna.core.crypto import Crypto
 from urna.core.csrf import csrf_protect
 from urna.core.db import create_engine, session_factory
 from urna.core.errors import AppError, NotFound
+from urna.core.metrics import MetricsMiddleware
 from urna.core.proxy import ProxyHeadersMiddleware
 from urna.core.security import SecurityHeadersMiddleware
 from urna.core.sessions import STAFF_COOKIE, SessionMiddleware
@@ -33,6 +36,7 @@ from urna.editions import service as editions_service
 from urna.editions.views import router as editions_router
 from urna.notify import service as notify
 from urna.notify.loadtest import router as loadtest_router
+from urna.notify.models import OutboxMessage
 from urna.notify.providers import provider_for
 from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
@@ -127,8 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _error_handlers(app, ctx)
     app.add_exception_handler(LoginRequired, login_required_handler)
 
-    # Outermost last: proxy → request log (and id) → security headers → session → errors
-    # → app. The log sees every request, static files and errors too, and the real IP.
+    # Outermost last: metrics → proxy → request log (and id) → security headers → session
+    # → errors → app. The log sees every request, static files and errors too, and the real IP.
     app.add_middleware(UnhandledErrorMiddleware, owner=app)
     app.add_middleware(
         SessionMiddleware,
@@ -152,7 +156,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestLogMiddleware, writer=request_log, hasher=ctx.crypto.session_hash, store=ctx.store
     )
     app.add_middleware(ProxyHeadersMiddleware, trusted=settings.trusted_networks)
+    app.add_middleware(
+        MetricsMiddleware,
+        allow=settings.metrics_networks,
+        log_writer=request_log,
+        outbox_backlog=partial(_outbox_backlog, ctx),
+    )
     return app
+
+
+async def _outbox_backlog(ctx: AppContext) -> int:
+    async with ctx.db() as session:
+        return await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+        )
 
 
 def _error_handlers(app: FastAPI, ctx: AppContext) -> None:

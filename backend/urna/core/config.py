@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # A staging copy under a load test (loadtests/readiness): codes stay in the outbox and
     # the generator reads them at /_loadtest/code. Refused in production.
     loadtest_mode: bool = False
+    # Who may read /metrics: direct peers only (a request relayed by a proxy is refused).
+    metrics_allow: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
 
     staff_session_idle_seconds: int = 30 * 60
     staff_session_absolute_seconds: int = 8 * 60 * 60
@@ -99,7 +101,7 @@ class Settings(BaseSettings):
     request_log_export_max_rows: int = 100_000
     stats_min_group: int = 5  # statistics fold smaller groups into "other"
 
-    @field_validator("trusted_proxies", mode="after")
+    @field_validator("trusted_proxies", "metrics_allow", mode="after")
     @classmethod
     def _valid_networks(cls, value: list[str]) -> list[str]:
         for item in value:
@@ -129,6 +131,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item, strict=False) for item in self.metrics_allow]
 
     @property
     def trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

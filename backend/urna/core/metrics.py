@@ -1,0 +1,133 @@
+"""Prometheus metrics: requests and latency per route, ballots cast, the request log's
+buffer, the outbox backlog. Never public: ``/metrics`` answers only a direct peer in
+``URNA_METRICS_ALLOW`` (the scraper on the internal network) that came through no proxy,
+so the same request relayed by nginx or the ingress (with X-Forwarded-For) is refused.
+
+With several worker processes set ``PROMETHEUS_MULTIPROC_DIR`` (an empty directory per
+start): counters and histograms of every worker are then summed in one answer."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+METRICS_PATH = "/metrics"
+
+REQUESTS = Counter(
+    "urna_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "urna_http_request_duration_seconds",
+    "Time from the request's arrival to the end of its response",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+BALLOTS_CAST = Counter("urna_ballots_cast_total", "Ballots committed", ["channel"])
+LOG_PENDING = Gauge(
+    "urna_request_log_pending", "Request-log records waiting to be written",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+LOG_DROPPED = Gauge(
+    "urna_request_log_dropped", "Request-log records lost because the buffer was full",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+OUTBOX_BACKLOG = Gauge(
+    "urna_outbox_backlog", "Messages in the outbox not yet sent", multiprocess_mode="max"
+)
+
+
+def _registry():
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return DEFAULT_REGISTRY
+
+
+def _allowed(peer: str, headers: dict[bytes, bytes], networks: Sequence[Network]) -> bool:
+    if b"x-forwarded-for" in headers or b"forwarded" in headers:
+        return False
+    try:
+        return any(ipaddress.ip_address(peer) in net for net in networks)
+    except ValueError:
+        return False
+
+
+class MetricsMiddleware:
+    """Outermost: times every request (labelled by its route template, not its URL, so
+    no personal data and no unbounded label set), and answers ``/metrics`` itself."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        allow: Sequence[Network],
+        log_writer=None,
+        outbox_backlog: Callable[[], Awaitable[int]] | None = None,
+    ) -> None:
+        self.app = app
+        self.allow = list(allow)
+        self.log_writer = log_writer
+        self.outbox_backlog = outbox_backlog
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == METRICS_PATH:
+            await self._answer(scope, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_timed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_timed)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or (
+                "/static" if scope["path"].startswith("/static/") else "unmatched"
+            )
+            REQUESTS.labels(scope["method"], template, str(status)).inc()
+            LATENCY.labels(template).observe(time.perf_counter() - started)
+
+    async def _answer(self, scope: Scope, send: Send) -> None:
+        peer = (scope.get("client") or ("", 0))[0]
+        if not _allowed(peer, dict(scope["headers"]), self.allow):
+            await _plain(send, 404, b"Not Found")
+            return
+        if self.log_writer is not None:
+            LOG_PENDING.set(self.log_writer.pending)
+            LOG_DROPPED.set(self.log_writer.dropped)
+        if self.outbox_backlog is not None:
+            try:
+                OUTBOX_BACKLOG.set(await self.outbox_backlog())
+            except Exception:  # noqa: BLE001 - metrics must answer while the database is down
+                OUTBOX_BACKLOG.set(-1)
+        await _plain(send, 200, generate_latest(_registry()), CONTENT_TYPE_LATEST)
+
+
+async def _plain(send: Send, status: int, body: bytes, content_type: str = "text/plain") -> None:
+    headers = [(b"content-type", content_type.encode()), (b"cache-control", b"no-store")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
