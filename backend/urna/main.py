@@ -25,6 +25,7 @@ from urna.core.crypto import Crypto
 from urna.core.csrf import csrf_protect
 from urna.core.db import create_engine, session_factory
 from urna.core.errors import AppError, NotFound
+from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
 from urna.core.proxy import ProxyHeadersMiddleware
 from urna.core.security import SecurityHeadersMiddleware
@@ -119,7 +120,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.request_log = request_log
-    for router in (core_router, editions_router, voting_router, privacy_router, results_router):
+    for router in (
+        core_router,
+        health_router,
+        editions_router,
+        voting_router,
+        privacy_router,
+        results_router,
+    ):
         app.include_router(router)
     for router in (staff_router, staff_editions_router, staff_paper_router, audit_router):
         app.include_router(router)
@@ -139,7 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store=ctx.store,
         idle_seconds=settings.session_idle_seconds,
         absolute_seconds=settings.session_absolute_seconds,
-        skip_prefixes=("/static/", "/staff"),
+        skip_prefixes=("/static/", "/staff", "/healthz", "/readyz", "/metrics"),
         trail=ctx.crypto.session_hash,
     )
     app.add_middleware(
