@@ -24,7 +24,7 @@ def zloty_parse(text: str, *, locale: str = "pl") -> int:
         text.replace("zł", "").replace("PLN", "").replace("\u00a0", " ").replace("\u202f", " ")
     )
     cleaned = cleaned.strip().replace(" ", "")
-    if not cleaned or len(cleaned) > 24 or not cleaned.isascii():
+    if not cleaned or len(cleaned) > 24 or not all(c in "0123456789.,-+" for c in cleaned):
         raise MoneyInvalid(text)
     try:
         if "," not in cleaned and cleaned.count(".") == 1:
