@@ -206,7 +206,7 @@ def test_fields_are_compared_once_each_is_valid():
 def test_a_new_edition_form_becomes_the_import_model_with_its_first_pool():
     values = _edition(slug="bo-2027", municipality="Gmina", pool_code="CITY",
                       pool_name="Pula", pool_budget="150 000", pool_max_choices="2")  # fmt: skip
-    edition = form_parse(EditionNewForm, values).edition_in()
+    edition = form_parse(EditionNewForm, values).as_input()
     assert (edition.slug, edition.retention_months, edition.district_limited_to_area) == (
         "bo-2027", 3, False,
     )  # fmt: skip
@@ -215,7 +215,7 @@ def test_a_new_edition_form_becomes_the_import_model_with_its_first_pool():
 
 def test_csv_rows_give_the_cost_in_grosze():
     row = {"number": "P2", "pool": "CITY", "title": "Ławki", "cost": "800000"}
-    assert form_parse(ProjectRow, row).project_in().cost == 800_000
+    assert form_parse(ProjectRow, row).as_input().cost == 800_000
     assert _refused(ProjectRow, {**row, "cost": "8 000 zł"}) == {
         "cost": "Give the cost in grosze, as a whole number, e.g. 1500000."
     }

@@ -1,5 +1,5 @@
 """The edition snapshot: kept on the app (not the module) while the rules are frozen, and
-carrying the street register folded once for the identity form."""
+carrying the street register, folded once, for the identity step."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.flow
 
 async def test_the_street_register_is_found_by_folded_name(app, db):
     edition = await edition_create(app)
-    read = await edition_snapshot(session=db, slug=edition.slug)
+    read = await edition_snapshot(session=db, slug=edition.slug, streets=True)
     north = next(area.id for area in read.areas if area.code == "N")
     assert sorted(street.name for street in read.streets) == sorted(
         ["ul. Lipowa", "ul. Łąkowa", "ul. Słoneczna"]
@@ -26,6 +26,10 @@ async def test_the_street_register_is_found_by_folded_name(app, db):
     assert read.street_find("ul. łąkowa") == read.street_find("Ul. Łąkowa")
     assert read.street_find("ul. Nowa") is None and read.street_find("") is None
     assert read.street_index is read.street_index  # folded once per snapshot
+    catalogue = await edition_snapshot(session=db, slug=edition.slug)
+    assert catalogue.streets is None  # the catalogue does not read thousands of streets
+    with pytest.raises(RuntimeError):
+        catalogue.street_find("ul. Lipowa")
 
 
 async def test_a_frozen_edition_is_reused_and_an_upcoming_one_read_afresh(app, db):
@@ -34,6 +38,9 @@ async def test_a_frozen_edition_is_reused_and_an_upcoming_one_read_afresh(app, d
     first = await edition_snapshot(session=db, slug=opened.slug, cache=cache)
     assert await edition_snapshot(session=db, slug=opened.slug, cache=cache) is first
     assert await edition_snapshot(session=db, slug=opened.slug) is not first  # no cache given
+    with_streets = await edition_snapshot(session=db, slug=opened.slug, cache=cache, streets=True)
+    assert with_streets.streets and with_streets.pools == first.pools
+    assert await edition_snapshot(session=db, slug=opened.slug, cache=cache) is with_streets
 
     later = utcnow() + timedelta(days=3)
     upcoming = await edition_create(

@@ -130,7 +130,7 @@ async def edition_create(request: Request, db: DbSession, user: AdminUser):
 
     async def create(values: dict[str, str]) -> Edition:
         form = form_parse(EditionNewForm, {**values, "required_fields": required})
-        return await editions.edition_create(session=db, data=form.edition_in(), actor_id=user.id)
+        return await editions.edition_create(session=db, data=form.as_input(), actor_id=user.id)
 
     return await submitted(
         request,
@@ -222,30 +222,48 @@ async def pools_page(request: Request, slug: str, db: DbSession, user: AdminUser
     return await _pools_page(request, db, slug)
 
 
-@router.post("/staff/editions/{slug}/areas")
-async def area_create(request: Request, slug: str, db: DbSession, user: AdminUser):
-    async def create(values: dict[str, str]) -> None:
-        data = form_parse(AreaForm, values).area_in()
+async def _edition_form(request, db, slug, user, *, form, change, page, done, prefix=""):
+    """A form that adds to an edition's setup: parsed by ``form``, applied by the service's
+    ``change`` (for the edition, by the staff member), shown again by ``page`` if refused
+    (the service's field errors named with ``prefix`` when the form's fields carry one)."""
+
+    async def apply(values: dict[str, str]) -> None:
+        data = form_parse(form, values).as_input()
         edition = await editions.edition_get(session=db, slug=slug)
         try:
-            await editions.area_create(session=db, edition=edition, data=data, actor_id=user.id)
-        except FormInvalid as error:  # the area's fields share the page with the pool's
-            raise FormInvalid({f"area_{k}": v for k, v in error.errors.items()}) from error
+            await change(session=db, edition=edition, data=data, actor_id=user.id)
+        except FormInvalid as error:
+            raise FormInvalid({prefix + k: v for k, v in error.errors.items()}) from error
 
-    return await submitted(
-        request, create, partial(_pools_page, request, db, slug), f"/staff/editions/{slug}/pools"
+    return await submitted(request, apply, partial(page, request, db, slug), done)
+
+
+@router.post("/staff/editions/{slug}/areas")
+async def area_create(request: Request, slug: str, db: DbSession, user: AdminUser):
+    return await _edition_form(
+        request,
+        db,
+        slug,
+        user,
+        form=AreaForm,
+        change=editions.area_create,
+        page=_pools_page,
+        done=f"/staff/editions/{slug}/pools",
+        prefix="area_",  # it shares the page with pools
     )
 
 
 @router.post("/staff/editions/{slug}/pools")
 async def pool_create(request: Request, slug: str, db: DbSession, user: AdminUser):
-    async def create(values: dict[str, str]) -> None:
-        data = form_parse(PoolForm, values).pool_in()
-        edition = await editions.edition_get(session=db, slug=slug)
-        await editions.pool_create(session=db, edition=edition, data=data, actor_id=user.id)
-
-    return await submitted(
-        request, create, partial(_pools_page, request, db, slug), f"/staff/editions/{slug}/pools"
+    return await _edition_form(
+        request,
+        db,
+        slug,
+        user,
+        form=PoolForm,
+        change=editions.pool_create,
+        page=_pools_page,
+        done=f"/staff/editions/{slug}/pools",
     )
 
 
@@ -283,7 +301,7 @@ async def pool_rules_update(
     request: Request, slug: str, pool_id: int, db: DbSession, user: AdminUser
 ):
     async def update(values: dict[str, str]) -> None:
-        data = form_parse(PoolRulesForm, values).rules_in()
+        data = form_parse(PoolRulesForm, values).as_input()
         edition = await editions.edition_get(session=db, slug=slug)
         pool = await editions.pool_get(session=db, edition=edition, pool_id=pool_id)
         await editions.pool_rules_update(
@@ -324,16 +342,15 @@ async def projects_page(request: Request, slug: str, db: DbSession, user: AdminU
 
 @router.post("/staff/editions/{slug}/projects")
 async def project_create(request: Request, slug: str, db: DbSession, user: AdminUser):
-    async def create(values: dict[str, str]) -> None:
-        data = form_parse(ProjectForm, values).project_in()
-        edition = await editions.edition_get(session=db, slug=slug)
-        await editions.project_create(session=db, edition=edition, data=data, actor_id=user.id)
-
-    return await submitted(
+    return await _edition_form(
         request,
-        create,
-        partial(_projects_page, request, db, slug),
-        f"/staff/editions/{slug}/projects",
+        db,
+        slug,
+        user,
+        form=ProjectForm,
+        change=editions.project_create,
+        page=_projects_page,
+        done=f"/staff/editions/{slug}/projects",
     )
 
 

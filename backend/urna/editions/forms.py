@@ -1,7 +1,7 @@
-"""The console's edition forms as schemas (``core.forms``): what a clerk types, parsed
-into the editions' input models (``editions.schemas``) or refused with one message per
-field. Money is typed in złoty ("150 000", "2 499,99 zł"); CSV rows give costs in grosze.
-"""
+"""The console's edition forms as schemas (``core.forms``): what a clerk types, parsed or
+refused with one message per field; each form's ``as_input()`` is the editions' input
+model (``editions.schemas``). Money is typed in złoty ("150 000", "2 499,99 zł"); CSV
+rows give costs in grosze."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class AreaForm(FormModel):
     code: Code = Field(validation_alias="area_code")
     name: Name = Field(validation_alias="area_name")
 
-    def area_in(self) -> AreaIn:
+    def as_input(self) -> AreaIn:
         return AreaIn(code=self.code, name=self.name)
 
 
@@ -69,7 +69,7 @@ class PoolRulesForm(FormModel):
     min_votes_percent: Percent | None = None
     leftover_to: Code | None = None
 
-    def rules_in(self) -> PoolRulesIn:
+    def as_input(self) -> PoolRulesIn:
         return PoolRulesIn.model_validate(self.model_dump(include=set(PoolRulesIn.model_fields)))
 
 
@@ -93,7 +93,7 @@ class PoolForm(PoolRulesForm):
             problems["area"] = N_("A district pool needs its area.")
         return problems
 
-    def pool_in(self) -> PoolIn:
+    def as_input(self) -> PoolIn:
         return PoolIn.model_validate(self.model_dump())
 
 
@@ -107,7 +107,7 @@ class ProjectForm(FormModel):
     category: Annotated[Line, Field(max_length=80)] = ""
     location: Annotated[Line, Field(max_length=300)] = ""
 
-    def project_in(self) -> ProjectIn:
+    def as_input(self) -> ProjectIn:
         return ProjectIn.model_validate(self.model_dump())
 
 
@@ -123,7 +123,7 @@ class StreetRow(FormModel):
     name: Name
     area: Code
 
-    def street_in(self) -> StreetIn:
+    def as_input(self) -> StreetIn:
         return StreetIn(name=self.name, area=self.area)
 
 
@@ -180,7 +180,7 @@ class EditionNewForm(EditionForm):
     pool_budget: Money
     pool_max_choices: CountFrom1 = 1
 
-    def edition_in(self) -> EditionIn:
+    def as_input(self) -> EditionIn:
         pool = {
             "code": self.pool_code,
             "name": self.pool_name,

@@ -212,12 +212,8 @@ async def rows_import(
     preview = await imports.rows_preview(session=session, edition=edition, kind=kind, text=text)
     if not preview.ok:
         raise imports.PreviewInvalid(preview)
-    if kind == "projects":
-        projects = [row.project_in() for row in preview.parsed]
-        await rows_create(session=session, edition=edition, projects=projects)
-    else:
-        streets = [row.street_in() for row in preview.parsed]
-        await rows_create(session=session, edition=edition, streets=streets)
+    rows = {kind: [row.as_input() for row in preview.parsed]}  # projects= or streets=
+    await rows_create(session=session, edition=edition, **rows)
     if actor_id is not None:
         await change_record(
             session=session,

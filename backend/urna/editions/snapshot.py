@@ -1,6 +1,6 @@
-"""An edition as the public pages and the vote read it: its pools, areas, projects and
-street register, read once, detached from the database session, and kept on the app
-(``ctx.caches``) while its rules are frozen.
+"""An edition as the public pages and the vote read it: its pools, areas, projects and,
+for the identity step, its street register; read once, detached from the database
+session, and kept on the app (``ctx.caches``) while its rules are frozen.
 
     async def page(request: Request, slug: str, db: DbSession, snapshots: Snapshots):
         snapshot = await edition_snapshot(session=db, slug=slug, cache=snapshots)
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Annotated, NamedTuple
 
@@ -34,14 +34,16 @@ class RegisterStreet(NamedTuple):
 
 @dataclass(frozen=True)
 class EditionSnapshot:
-    """An edition with its pools, areas, projects and streets, read-only, so that one
-    process can serve it to many requests."""
+    """An edition with its pools, areas and projects (and its streets when asked for),
+    read-only, so that one process can serve it to many requests."""
 
     edition: Edition
     pools: tuple[Pool, ...]
     areas: tuple[Area, ...]
     projects: tuple[Project, ...]
-    streets: tuple[RegisterStreet, ...]  # by name
+    # The register (by name), read only for ``edition_snapshot(streets=True)``: thousands
+    # of rows the catalogue does not need.
+    streets: tuple[RegisterStreet, ...] | None = None
 
     @property
     def categories(self) -> list[str]:
@@ -51,6 +53,8 @@ class EditionSnapshot:
     def street_index(self) -> dict[str, RegisterStreet]:
         """The register by folded name (``text_fold``), built on first use: once per
         snapshot, not once per identity form."""
+        if self.streets is None:
+            raise RuntimeError("the street register is read with edition_snapshot(streets=True)")
         return {text_fold(street.name): street for street in self.streets}
 
     def street_find(self, name: str) -> RegisterStreet | None:
@@ -94,13 +98,29 @@ Snapshots = Annotated[SnapshotCache, Depends(snapshot_cache)]
 
 
 async def edition_snapshot(
-    *, session: AsyncSession, slug: str, cache: SnapshotCache | None = None
+    *,
+    session: AsyncSession,
+    slug: str,
+    cache: SnapshotCache | None = None,
+    streets: bool = False,
 ) -> EditionSnapshot:
-    """The edition named by ``slug`` with everything its public pages and the vote read;
-    from ``cache`` when it holds it (without a cache: always read afresh)."""
+    """The edition named by ``slug`` with everything its public pages and the vote read,
+    and its street register with ``streets``; from ``cache`` when it holds it (without a
+    cache: always read afresh)."""
     snapshot = cache.get(slug) if cache is not None else None
-    if snapshot is not None:
-        return snapshot
+    fresh = snapshot is None
+    if snapshot is None:
+        snapshot = await _snapshot_read(session, slug)
+    if streets and snapshot.streets is None:
+        rows = await repository.street_register_of(session, snapshot.edition.id)
+        snapshot = replace(snapshot, streets=tuple(RegisterStreet(*row) for row in rows))
+        fresh = True
+    if fresh and cache is not None:
+        cache.put(snapshot)
+    return snapshot
+
+
+async def _snapshot_read(session: AsyncSession, slug: str) -> EditionSnapshot:
     edition = await repository.edition_by_slug(session, slug)
     if edition is None:
         raise NotFound()
@@ -109,15 +129,9 @@ async def edition_snapshot(
         pools=tuple(await repository.pools_of(session, edition.id)),
         areas=tuple(await repository.areas_of(session, edition.id)),
         projects=tuple(await repository.projects_by_pool(session, edition.id)),
-        streets=tuple(
-            RegisterStreet(name, area_id)
-            for name, area_id in await repository.street_register_of(session, edition.id)
-        ),
     )
     for item in (edition, *snapshot.pools, *snapshot.areas, *snapshot.projects):
         session.expunge(item)  # a later rollback in this session must not expire them
-    if cache is not None:
-        cache.put(snapshot)
     return snapshot
 
 
