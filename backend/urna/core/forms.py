@@ -58,7 +58,9 @@ _DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y, %H:%M", "%d.%m.%Y")
 _YEARS = (2000, 2199)
 
 
-def _refused(message: str) -> PydanticCustomError:
+def refused(message: str) -> PydanticCustomError:
+    """The error a field's own validator raises: ``message`` (a msgid) is what the form
+    shows."""
     return PydanticCustomError(_CUSTOM, message)
 
 
@@ -67,7 +69,7 @@ def _cleaned(value: Any, *, multiline: bool) -> Any:
         return value  # the str type reports it
     value = value.strip()
     if text_unsafe(value, multiline=multiline):
-        raise _refused(UNSAFE)
+        raise refused(UNSAFE)
     return value
 
 
@@ -85,13 +87,13 @@ def _money(value: Any) -> int:
             return zloty_parse(value)
         except MoneyInvalid:
             pass
-    raise _refused(MONEY)
+    raise refused(MONEY)
 
 
 def _percent(value: Any) -> Decimal:
     text = value.strip().removesuffix("%").strip() if isinstance(value, str) else ""
     if not _PERCENT.fullmatch(text):
-        raise _refused(PERCENT)
+        raise refused(PERCENT)
     return Decimal(text.replace(",", "."))
 
 
@@ -101,7 +103,7 @@ def _local_datetime(value: Any) -> datetime:
     if text.isascii():  # strptime and fromisoformat take other scripts' digits too
         for form in _DATE_FORMATS:
             try:
-                moment = datetime.strptime(text, form)  # noqa: DTZ007 - Warsaw time below
+                moment = datetime.strptime(text, form)  # naive: Warsaw time below
                 break
             except ValueError:
                 continue
@@ -111,7 +113,7 @@ def _local_datetime(value: Any) -> datetime:
             except ValueError:
                 moment = None
     if moment is None or not _YEARS[0] <= moment.year <= _YEARS[1]:
-        raise _refused(DATETIME)
+        raise refused(DATETIME)
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)
 
 
@@ -135,11 +137,11 @@ def whole(low: int, high: int, message: str, *, too_large: str | None = None) ->
             # converted (int() refuses more than 4300 digits).
             number = int(text) if len(text) <= 20 else (low - 1 if text[0] == "-" else high + 1)
         else:
-            raise _refused(message)
+            raise refused(message)
         if number < low:
-            raise _refused(message)
+            raise refused(message)
         if number > high:
-            raise _refused(too_large or message)
+            raise refused(too_large or message)
         return number
 
     return Annotated[int, BeforeValidator(parse)]

@@ -9,7 +9,6 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
-from pydantic_core import PydanticCustomError
 
 from urna.core.forms import (
     TOO_LARGE,
@@ -19,6 +18,7 @@ from urna.core.forms import (
     Money,
     Percent,
     Text,
+    refused,
     whole,
 )
 from urna.core.i18n import N_
@@ -32,9 +32,7 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,79}")
 
 def _slug(value: str) -> str:
     if not _SLUG.fullmatch(value):
-        raise PydanticCustomError(
-            "form_field", N_("Use lower-case letters, digits and hyphens, e.g. bo-2027.")
-        )
+        raise refused(N_("Use lower-case letters, digits and hyphens, e.g. bo-2027."))
     return value
 
 
