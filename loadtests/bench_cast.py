@@ -115,7 +115,6 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
     from redis.asyncio import Redis
 
     from tests.factories.editions import edition_data
-    from urna import seeding
     from urna.core.config import Settings
     from urna.core.crypto import Crypto
     from urna.core.db import create_engine, session_factory, utcnow
@@ -127,7 +126,7 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
     crypto = Crypto(settings)
     engine = create_engine(db_url)
     async with session_factory(engine)() as session:
-        edition = await seeding.edition_import(
+        edition = await privacy.edition_import(
             session=session,
             data=edition_data(
                 confirmation_channel="none",
@@ -138,7 +137,7 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
         await session.commit()
         clause = await privacy.document_current(session=session, kind="clause", edition=edition)
         pools = {p.code: p.id for p in await repository.pools_of(session, edition.id)}
-        projects = {p.number: p.id for p in await repository.projects_search(session, edition.id)}
+        projects = {p.number: p.id for p in await repository.projects_by_pool(session, edition.id)}
     await engine.dispose()
     redis = Redis.from_url(REDIS)
     lines = []

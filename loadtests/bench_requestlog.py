@@ -92,13 +92,13 @@ def measured(run, proc, db_url: str, db_name: str) -> tuple[dict, float]:
 async def seed(db_url: str, env: dict[str, str]) -> str:
     for name, value in env.items():
         os.environ[name] = value
-    from urna import seeding
-    from urna.core.db import create_engine, session_factory
+    from urna.core.db import create_engine, session_factory, transaction
+    from urna.demo.seed import demo_seed
 
     engine = create_engine(db_url)
     try:
-        async with session_factory(engine)() as session:
-            edition = await seeding.demo_seed(session=session)
+        async with transaction(session_factory(engine)) as session:
+            edition = await demo_seed(session=session)
     finally:
         await engine.dispose()
     return edition.slug

@@ -38,13 +38,13 @@ from sqlalchemy import func, select
 from tests.conftest import BACKEND, REDIS_URL, _redis_check, fresh_database, make_settings
 from tests.factories.editions import edition_data
 from tests.factories.voting import e164
-from urna import seeding
 from urna.core.config import Settings
 from urna.core.crypto import Crypto
 from urna.core.db import create_engine, session_factory
 from urna.editions.models import Edition
 from urna.notify import service as notify
 from urna.notify.models import OutboxMessage
+from urna.privacy import service as privacy
 from urna.voting.models import Ballot, BallotChoice, Voter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -135,7 +135,7 @@ class LiveServer:
         """An edition from ``tests.factories.editions.edition_data(**overrides)``."""
 
         async def work(session) -> Edition:
-            edition = await seeding.edition_import(session=session, data=edition_data(**overrides))
+            edition = await privacy.edition_import(session=session, data=edition_data(**overrides))
             await session.commit()
             return edition
 

@@ -79,20 +79,24 @@ def edition_import(
     kind: str = typer.Option("projects", help="For CSV: projects or streets."),
 ) -> None:
     """Import an edition from JSON, or add projects/streets from CSV to an edition."""
-    from urna import seeding
     from urna.core.errors import AppError, FormInvalid
+    from urna.editions import service as editions
+    from urna.privacy import service as privacy
 
     text = file.read_text(encoding="utf-8-sig")
 
     async def work(session):
         if file.suffix.lower() == ".json":
             data = json.loads(text)
-            edition = await seeding.edition_import(session=session, data=data)
+            edition = await privacy.edition_import(session=session, data=data)
             await session.commit()
             return f"edition {edition.slug} imported"
         if not slug or kind not in ("projects", "streets"):
             raise typer.BadParameter("a CSV import needs --slug and --kind projects|streets")
-        count = await seeding.edition_import_csv(session=session, slug=slug, kind=kind, text=text)
+        edition = await editions.edition_get(session=session, slug=slug)
+        count = await editions.rows_import(
+            session=session, edition=edition, kind=kind, text=text, actor_id=None
+        )
         await session.commit()
         return f"{count} {kind} added to {slug}"
 
@@ -318,8 +322,8 @@ def serve(
 @app.command()
 def demo(host: str = "127.0.0.1", port: int = 8000, seed_only: bool = False) -> None:
     """Set up the demo on the embedded default (SQLite, in-process store) and serve it."""
-    from urna import seeding
     from urna.core.config import ensure_local_secrets, get_settings
+    from urna.demo.seed import demo_seed
 
     os.environ.setdefault("URNA_NOTIFY_PROVIDER", "console")
     os.environ.setdefault("URNA_DEMO_SHOW_CODES", "true")
@@ -328,7 +332,9 @@ def demo(host: str = "127.0.0.1", port: int = 8000, seed_only: bool = False) -> 
     db_upgrade()
 
     async def work(session):
-        return await seeding.demo_seed(session=session)
+        edition = await demo_seed(session=session)
+        await session.commit()
+        return edition
 
     edition = asyncio.run(_with_session(work))
     console.print(f"demo edition: [bold]{edition.name}[/bold]")

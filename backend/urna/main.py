@@ -33,12 +33,14 @@ from urna.core.sessions import STAFF_COOKIE, SessionMiddleware
 from urna.core.store import create_limits_storage, create_store
 from urna.core.templating import Templates, is_htmx
 from urna.core.views import router as core_router
-from urna.editions import service as editions_service
+from urna.editions.console import router as editions_console_router
+from urna.editions.console_imports import router as editions_imports_router
 from urna.editions.views import router as editions_router
 from urna.notify import service as notify
 from urna.notify.loadtest import router as loadtest_router
 from urna.notify.models import OutboxMessage
 from urna.notify.providers import provider_for
+from urna.privacy.console import router as privacy_console_router
 from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
 from urna.requestlog.views import router as requestlog_router
@@ -46,7 +48,6 @@ from urna.requestlog.writer import writer_for
 from urna.results.views import router as results_router
 from urna.staff import matrix
 from urna.staff.deps import current_staff
-from urna.staff.editions_views import router as staff_editions_router
 from urna.staff.paper_views import router as staff_paper_router
 from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
@@ -89,7 +90,6 @@ def build_context(settings: Settings) -> AppContext:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     i18n.load_catalogues(settings.frontend_dir / "locale")
-    editions_service.snapshot_cache_configure(seconds=settings.edition_cache_seconds)
     ctx = build_context(settings)
     ctx.templates.env.globals["staff_may_open"] = matrix.role_may_open  # the staff menu
     request_log = writer_for(settings, ctx.engine)
@@ -129,7 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results_router,
     ):
         app.include_router(router)
-    for router in (staff_router, staff_editions_router, staff_paper_router, audit_router):
+    # privacy's console first: its /staff/editions/import is not an edition's address
+    for router in (privacy_console_router, editions_console_router, editions_imports_router):
+        app.include_router(router)
+    for router in (staff_router, staff_paper_router, audit_router):
         app.include_router(router)
     app.include_router(staff_results_router)
     app.include_router(requestlog_router)

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from tests.factories.editions import edition_create, edition_data
-from urna import seeding
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid
 from urna.editions import repository, service
@@ -31,15 +30,19 @@ async def test_rules_are_frozen_once_voting_opens(app, db):
     edition = await service.edition_get(session=db, slug=edition.slug)
     with pytest.raises(service.RulesFrozen):
         await service.edition_update(
-            session=db, edition=edition, changes={"max_ballots_per_contact": 2}
+            session=db, edition=edition, changes={"max_ballots_per_contact": 2}, actor_id=None
         )
     with pytest.raises(service.RulesFrozen):
         await privacy.document_publish(
             session=db, kind="clause", edition=edition, title="v2", body="changed"
         )
     with pytest.raises(service.RulesFrozen):
-        await seeding.edition_import_csv(
-            session=db, slug=edition.slug, kind="streets", text="name;area\nul. Nowa;N\n"
+        await service.rows_import(
+            session=db,
+            edition=edition,
+            kind="streets",
+            text="name;area\nul. Nowa;N\n",
+            actor_id=None,
         )
 
 
@@ -53,12 +56,12 @@ async def test_upcoming_edition_can_change_and_the_clause_gets_a_new_version(app
     )
     edition = await service.edition_get(session=db, slug=edition.slug)
     await service.edition_update(
-        session=db, edition=edition, changes={"max_ballots_per_contact": 2}
+        session=db, edition=edition, changes={"max_ballots_per_contact": 2}, actor_id=None
     )
     assert edition.max_ballots_per_contact == 2
     with pytest.raises(FormInvalid):
         await service.edition_update(
-            session=db, edition=edition, changes={"confirmation_channel": "email"}
+            session=db, edition=edition, changes={"confirmation_channel": "email"}, actor_id=None
         )
     second = await privacy.document_publish(
         session=db, kind="clause", edition=edition, title="v2", body="nowa treść"
@@ -66,11 +69,12 @@ async def test_upcoming_edition_can_change_and_the_clause_gets_a_new_version(app
     assert second.version == 2
     register = await privacy.document_register(session=db, kind="clause", edition=edition)
     assert [d.version for d in register] == [2, 1]
-    added = await seeding.edition_import_csv(
+    added = await service.rows_import(
         session=db,
-        slug=edition.slug,
+        edition=edition,
         kind="projects",
         text="number;pool;title;cost;area\nN9;N;Nowe drzewa;150000;N\n",
+        actor_id=None,
     )
     assert added == 1
     await db.commit()
@@ -90,7 +94,7 @@ async def test_upcoming_edition_can_change_and_the_clause_gets_a_new_version(app
 )
 async def test_import_explains_what_is_wrong(app, db, override, fragment):
     with pytest.raises(FormInvalid) as caught:
-        await seeding.edition_import(session=db, data=edition_data(**override))
+        await privacy.edition_import(session=db, data=edition_data(**override))
     assert fragment in " ".join(f"{k} {v}" for k, v in caught.value.errors.items())
 
 
@@ -103,11 +107,12 @@ async def test_csv_import_reports_errors_per_row(app, db):
         results_at=(later + timedelta(days=14)).isoformat(),
     )
     with pytest.raises(FormInvalid) as caught:
-        await seeding.edition_import_csv(
+        await service.rows_import(
             session=db,
-            slug=edition.slug,
+            edition=await service.edition_get(session=db, slug=edition.slug),
             kind="projects",
             text="number,pool,title,cost\nA1,CITY,Dobry,100\nA2,CITY,,abc\n",
+            actor_id=None,
         )
     assert set(caught.value.errors) == {"row 3: title", "row 3: cost"}
 
@@ -138,7 +143,7 @@ async def test_import_keeps_pool_rules_and_finds_the_leftover_pool_by_code(app, 
         N={"rule": "greedy_stop", "min_votes": 10, "leftover_to": "CITY"},
         S={"leftover_to": "N"},
     )
-    edition = await seeding.edition_import(session=db, data=data)
+    edition = await privacy.edition_import(session=db, data=data)
     await db.commit()
     pools = {p.code: p for p in await repository.pools_of(db, edition.id)}
     assert edition.vote_type == "approval" and edition.publish_demographics is True
@@ -172,19 +177,20 @@ async def test_import_keeps_pool_rules_and_finds_the_leftover_pool_by_code(app, 
 async def test_import_refuses_wrong_pool_rules(app, db, vote_type, rules, field, message):
     data = _with_pool_rules(_upcoming(vote_type=vote_type), **rules)
     with pytest.raises(FormInvalid) as caught:
-        await seeding.edition_import(session=db, data=data)
+        await privacy.edition_import(session=db, data=data)
     assert message in caught.value.errors[field]
     await db.rollback()
 
 
 async def test_a_pool_is_added_with_its_rule_and_its_rule_changes_while_editable(app, db):
-    edition = await seeding.edition_import(session=db, data=_upcoming())
+    edition = await privacy.edition_import(session=db, data=_upcoming())
     await db.commit()
-    added = await service.pool_add(
+    added = await service.pool_create(
         session=db,
         edition=edition,
         data=PoolIn(code="EXTRA", name="Pula dodatkowa", budget=1000, rule="greedy_stop",
                     min_votes=5, min_votes_percent=Decimal("1.25"), leftover_to="CITY"),
+        actor_id=None,
     )  # fmt: skip
     pools = {p.code: p for p in await repository.pools_of(db, edition.id)}
     assert added.leftover_to_pool_id == pools["CITY"].id
@@ -192,10 +198,11 @@ async def test_a_pool_is_added_with_its_rule_and_its_rule_changes_while_editable
         "greedy_stop", 5, Decimal("1.25"),
     )  # fmt: skip
     with pytest.raises(FormInvalid) as caught:
-        await service.pool_add(
+        await service.pool_create(
             session=db,
             edition=edition,
             data=PoolIn(code="TWO", name="x", budget=1, leftover_to="TWO", min_votes=-3),
+            actor_id=None,
         )
     assert set(caught.value.errors) == {"leftover_to", "min_votes"}
 
@@ -203,7 +210,11 @@ async def test_a_pool_is_added_with_its_rule_and_its_rule_changes_while_editable
     city = pools["CITY"]
     with pytest.raises(FormInvalid) as caught:
         await service.pool_rules_update(
-            session=db, edition=edition, pool=city, data=PoolRulesIn(leftover_to="EXTRA")
+            session=db,
+            edition=edition,
+            pool=city,
+            data=PoolRulesIn(leftover_to="EXTRA"),
+            actor_id=None,
         )
     assert "go round in a circle" in caught.value.errors["leftover_to"]
     await service.pool_rules_update(
@@ -211,6 +222,7 @@ async def test_a_pool_is_added_with_its_rule_and_its_rule_changes_while_editable
         edition=edition,
         pool=city,
         data=PoolRulesIn(rule="equal_shares", min_votes=0, leftover_to="N"),
+        actor_id=None,
     )
     assert (city.rule, city.min_votes, city.leftover_to_pool_id) == (
         "equal_shares",
@@ -220,17 +232,28 @@ async def test_a_pool_is_added_with_its_rule_and_its_rule_changes_while_editable
 
     # a pool uses equal shares: the vote type stays approval
     with pytest.raises(FormInvalid) as caught:
-        await service.edition_update(session=db, edition=edition, changes={"vote_type": "scoring"})
+        await service.edition_update(
+            session=db, edition=edition, changes={"vote_type": "scoring"}, actor_id=None
+        )
     assert "Method of Equal Shares" in caught.value.errors["vote_type"]
-    await service.pool_rules_update(session=db, edition=edition, pool=city, data=PoolRulesIn())
+    await service.pool_rules_update(
+        session=db, edition=edition, pool=city, data=PoolRulesIn(), actor_id=None
+    )
     assert city.leftover_to_pool_id is None and city.min_votes is None
     await service.edition_update(
-        session=db, edition=edition, changes={"vote_type": "scoring", "publish_demographics": True}
+        session=db,
+        edition=edition,
+        changes={"vote_type": "scoring", "publish_demographics": True},
+        actor_id=None,
     )
     assert edition.vote_type == "scoring" and edition.publish_demographics is True
     with pytest.raises(FormInvalid) as caught:
         await service.pool_rules_update(
-            session=db, edition=edition, pool=city, data=PoolRulesIn(rule="equal_shares")
+            session=db,
+            edition=edition,
+            pool=city,
+            data=PoolRulesIn(rule="equal_shares"),
+            actor_id=None,
         )
     assert "only with approval" in caught.value.errors["rule"]
     await db.commit()
@@ -242,13 +265,17 @@ async def test_pool_rules_are_frozen_once_voting_opens(app, db):
     pool = (await repository.pools_of(db, edition.id))[0]
     with pytest.raises(service.RulesFrozen):
         await service.pool_rules_update(
-            session=db, edition=edition, pool=pool, data=PoolRulesIn(rule="greedy_stop")
+            session=db,
+            edition=edition,
+            pool=pool,
+            data=PoolRulesIn(rule="greedy_stop"),
+            actor_id=None,
         )
     with pytest.raises(service.RulesFrozen):
-        await service.pool_add(
-            session=db, edition=edition, data=PoolIn(code="LATE", name="x", budget=1)
+        await service.pool_create(
+            session=db, edition=edition, data=PoolIn(code="LATE", name="x", budget=1), actor_id=None
         )
     with pytest.raises(service.RulesFrozen):
         await service.edition_update(
-            session=db, edition=edition, changes={"publish_demographics": True}
+            session=db, edition=edition, changes={"publish_demographics": True}, actor_id=None
         )

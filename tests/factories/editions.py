@@ -7,8 +7,8 @@ import string
 from datetime import timedelta
 from typing import Any
 
-from urna import seeding
 from urna.core.db import utcnow
+from urna.privacy import service as privacy
 
 
 def unique_slug(prefix: str = "test") -> str:
@@ -115,6 +115,6 @@ def edition_data(**overrides: Any) -> dict[str, Any]:
 
 async def edition_create(app, **overrides: Any):
     async with app.state.ctx.db() as session:
-        edition = await seeding.edition_import(session=session, data=edition_data(**overrides))
+        edition = await privacy.edition_import(session=session, data=edition_data(**overrides))
         await session.commit()
         return edition

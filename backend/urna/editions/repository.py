@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.editions.models import Area, Edition, Pool, Project, Street
@@ -47,62 +47,22 @@ async def streets_of(session: AsyncSession, edition_id: int) -> Sequence[Street]
     return result.scalars().all()
 
 
-async def street_by_name(session: AsyncSession, edition_id: int, name: str) -> Street | None:
+async def street_register_of(session: AsyncSession, edition_id: int) -> list[tuple[str, int]]:
+    """(name, area id) of each street, by name: rows, not objects (thousands of them)."""
     result = await session.execute(
-        select(Street).where(
-            Street.edition_id == edition_id, func.lower(Street.name) == name.strip().lower()
-        )
+        select(Street.name, Street.area_id)
+        .where(Street.edition_id == edition_id)
+        .order_by(Street.name)
     )
-    return result.scalar_one_or_none()
+    return [(name, area_id) for name, area_id in result.all()]
 
 
-async def categories_of(session: AsyncSession, edition_id: int) -> list[str]:
+async def projects_by_pool(session: AsyncSession, edition_id: int) -> Sequence[Project]:
+    """The projects of an edition as the catalogue lists them: pool by pool, by number."""
     result = await session.execute(
-        select(Project.category)
-        .where(Project.edition_id == edition_id, Project.category != "")
-        .distinct()
-        .order_by(Project.category)
-    )
-    return list(result.scalars().all())
-
-
-async def projects_search(
-    session: AsyncSession,
-    edition_id: int,
-    *,
-    pool_id: int | None = None,
-    area_id: int | None = None,
-    category: str | None = None,
-    text: str | None = None,
-) -> Sequence[Project]:
-    query = select(Project).where(Project.edition_id == edition_id)
-    if pool_id is not None:
-        query = query.where(Project.pool_id == pool_id)
-    if area_id is not None:
-        query = query.where(Project.area_id == area_id)
-    if category:
-        query = query.where(Project.category == category)
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(
-                Project.title.ilike(pattern, escape="\\"),
-                Project.description.ilike(pattern, escape="\\"),
-                Project.number.ilike(pattern, escape="\\"),
-                Project.location.ilike(pattern, escape="\\"),
-            )
-        )
-    result = await session.execute(query.order_by(Project.pool_id, Project.number))
-    return result.scalars().all()
-
-
-async def projects_by_ids(
-    session: AsyncSession, edition_id: int, ids: Sequence[int]
-) -> Sequence[Project]:
-    if not ids:
-        return []
-    result = await session.execute(
-        select(Project).where(Project.edition_id == edition_id, Project.id.in_(ids))
+        select(Project)
+        .where(Project.edition_id == edition_id)
+        .order_by(Project.pool_id, Project.number)
     )
     return result.scalars().all()
 

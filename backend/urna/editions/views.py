@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from urna.core.context import DbSession
 from urna.core.views import render
 from urna.editions import service
+from urna.editions.service import Snapshots
 from urna.results import service as results
 
 router = APIRouter()
@@ -20,8 +21,8 @@ async def home(request: Request, db: DbSession):
 
 
 @router.get("/e/{slug}")
-async def edition_page(request: Request, slug: str, db: DbSession):
-    snapshot = await service.edition_snapshot(session=db, slug=slug)
+async def edition_page(request: Request, slug: str, db: DbSession, snapshots: Snapshots):
+    snapshot = await service.edition_snapshot(session=db, slug=slug, cache=snapshots)
     edition = snapshot.edition
     catalogue = service.catalogue_search(snapshot=snapshot)
     return await render(
@@ -41,12 +42,13 @@ async def catalogue(
     request: Request,
     slug: str,
     db: DbSession,
+    snapshots: Snapshots,
     pool: str | None = None,
     area: str | None = None,
     category: str | None = None,
     q: str | None = None,
 ):
-    snapshot = await service.edition_snapshot(session=db, slug=slug)
+    snapshot = await service.edition_snapshot(session=db, slug=slug, cache=snapshots)
     edition = snapshot.edition
     result = service.catalogue_search(
         snapshot=snapshot, pool_code=pool, area_code=area, category=category, text=q
@@ -76,8 +78,9 @@ async def project_page(
     slug: str,
     number: str,
     db: DbSession,
+    snapshots: Snapshots,
 ):
-    snapshot = await service.edition_snapshot(session=db, slug=slug)
+    snapshot = await service.edition_snapshot(session=db, slug=slug, cache=snapshots)
     edition = snapshot.edition
     project = service.project_get(snapshot=snapshot, number=number)
     catalogue = service.catalogue_search(snapshot=snapshot)

@@ -7,6 +7,7 @@ import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from markdown_it import MarkdownIt
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from urna.core.errors import NotFound
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.privacy import repository
+from urna.privacy.forms import ClauseForm
 from urna.privacy.models import PolicyDocument
 
 # Markdown without raw HTML: documents are written by staff, rendered inert.
@@ -87,6 +89,64 @@ async def document_register(
     return await repository.document_versions(
         session, kind, edition.id if edition is not None else None
     )
+
+
+# ---- an edition's clause -----------------------------------------------------------------
+
+
+async def edition_import(
+    *, session: AsyncSession, data: dict[str, Any], actor_id: int | None = None
+) -> Edition:
+    """An edition file (``urna edition import``, the console, the demo): the edition with
+    its areas, streets, pools and projects, and the first version of its information
+    clause. Editions sits below this domain, so the two are put together here. A staff
+    member's import (``actor_id``) is recorded in the audit log."""
+    edition_in = editions.edition_parse(data)
+    edition = await editions.edition_create(session=session, data=edition_in)
+    if edition_in.clause is not None:
+        await document_publish(
+            session=session,
+            kind="clause",
+            edition=edition,
+            title=edition_in.clause.title,
+            body=edition_in.clause.body,
+            body_en=edition_in.clause.body_en,
+            change_summary="Pierwsza wersja / First version",
+            creating_edition=True,
+        )
+    if actor_id is not None:
+        await editions.change_record(
+            session=session,
+            actor_id=actor_id,
+            action="edition.import",
+            edition=edition,
+            details={"source": "json", "projects": len(edition_in.projects)},
+        )
+    return edition
+
+
+async def clause_publish(
+    *, session: AsyncSession, edition: Edition, data: ClauseForm, actor_id: int | None
+) -> PolicyDocument:
+    """A new version of an edition's clause from the console; refused once voting has
+    opened (the clause voters acknowledged stays the one they were shown)."""
+    document = await document_publish(
+        session=session,
+        kind="clause",
+        edition=edition,
+        title=data.title,
+        body=data.body,
+        body_en=data.body_en,
+        change_summary=data.change_summary,
+    )
+    await editions.change_record(
+        session=session,
+        actor_id=actor_id,
+        action="clause.publish",
+        edition=edition,
+        details={"version": document.version},
+    )
+    return document
 
 
 # ---- retention ---------------------------------------------------------------------------

@@ -13,12 +13,12 @@ from sqlalchemy import select, update
 
 from tests.factories.editions import edition_data
 from tests.factories.staff import csrf_of, staff_client
-from urna import seeding
 from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
 from urna.privacy import repository as privacy_repository
+from urna.privacy import service as privacy
 
 pytestmark = pytest.mark.flow
 
@@ -160,7 +160,7 @@ async def test_an_edition_is_set_up_from_the_console(app):
         edition = await _edition(app, slug)
         async with app.state.ctx.db() as session:
             pools = {p.code: p for p in await editions_repository.pools_of(session, edition.id)}
-            projects = await editions_repository.projects_search(session, edition.id)
+            projects = await editions_repository.projects_by_pool(session, edition.id)
             streets = await editions_repository.streets_of(session, edition.id)
             clauses = await privacy_repository.document_versions(session, "clause", edition.id)
         assert edition.name == "Budżet z konsoli 2027"
@@ -223,7 +223,7 @@ async def test_an_edition_json_file_is_imported_as_by_the_command_line(app):
     assert data["slug"] in listed
     edition = await _edition(app, data["slug"])
     async with app.state.ctx.db() as session:
-        assert len(await editions_repository.projects_search(session, edition.id)) == 6
+        assert len(await editions_repository.projects_by_pool(session, edition.id)) == 6
         assert await privacy_repository.document_latest(session, "clause", edition.id)
     assert await _actions(app, data["slug"]) == ["edition.import"]
 
@@ -232,7 +232,7 @@ async def test_every_setup_page_renders_before_and_after_voting_opens(app):
     upcoming = await edition_create_upcoming(app)
     opened = edition_data()
     async with app.state.ctx.db() as session:
-        await seeding.edition_import(session=session, data=opened)
+        await privacy.edition_import(session=session, data=opened)
         await session.commit()
     async with await staff_client(app, "admin") as admin:
         for slug in (upcoming, opened["slug"]):
@@ -252,7 +252,7 @@ async def edition_create_upcoming(app) -> str:
         results_at=(utcnow() + timedelta(days=25)).isoformat(),
     )
     async with app.state.ctx.db() as session:
-        await seeding.edition_import(session=session, data=data)
+        await privacy.edition_import(session=session, data=data)
         await session.commit()
     return data["slug"]
 

@@ -1,0 +1,194 @@
+"""Forms are schemas: a posted form is parsed by a pydantic model into typed values, with
+one message per field, each a gettext msgid the page translates (``form_parse``).
+
+The field types carry the rules every console form shares:
+
+- ``Line`` and ``Text``: trimmed; no control characters (NUL among them) or direction
+  overrides; line breaks only in ``Text``.
+- ``Money``: złoty as Polish offices write them ("1 234,56 zł", "150 000") → grosze.
+- ``Percent``: "2,5", "2.5" or "2,5 %" → Decimal (the range is the domain's rule).
+- ``LocalDateTime``: "31.05.2027 23:59", "31.05.2027" or ISO ("2027-05-31T23:59"), in
+  Warsaw time unless an offset is given.
+- ``whole(low, high, message)``: a whole number within bounds, in ASCII digits only
+  ("²", "①" or "٣" are refused, and so is anything a database column cannot hold).
+
+A blank field is a missing one: the model's default applies, or "This field is required.".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from urna.core.errors import FormInvalid
+from urna.core.i18n import LOCAL_ZONE, N_
+from urna.core.money import MoneyInvalid, zloty_parse
+from urna.core.text import text_unsafe
+
+REQUIRED = N_("This field is required.")
+TOO_LONG = N_("This text is too long.")
+CHOOSE = N_("Choose one of the options.")
+INVALID = N_("This value is not valid.")
+UNSAFE = N_(
+    "This text contains invisible control characters. Type it again, or paste it as plain text."
+)
+MONEY = N_("Give an amount in zloty, e.g. 150 000 or 2 499,99.")
+PERCENT = N_("Give a percentage as a number, e.g. 5 or 2,5.")
+DATETIME = N_("Give the date and time, e.g. 31.05.2027 23:59.")
+TOO_LARGE = N_("This number is too large.")
+
+_CUSTOM = "form_field"  # the error type of the messages below: the message is the msgid
+_BY_TYPE = {
+    "missing": REQUIRED,
+    "string_too_short": REQUIRED,
+    "string_too_long": TOO_LONG,
+    "too_long": TOO_LONG,
+    "literal_error": CHOOSE,
+    "enum": CHOOSE,
+}
+_WHOLE = re.compile(r"-?[0-9]+")
+_PERCENT = re.compile(r"-?[0-9]{1,6}(?:[.,][0-9]{1,6})?")
+_DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y, %H:%M", "%d.%m.%Y")
+_YEARS = (2000, 2199)
+
+
+def refused(message: str) -> PydanticCustomError:
+    """The error a field's own validator raises: ``message`` (a msgid) is what the form
+    shows."""
+    return PydanticCustomError(_CUSTOM, message)
+
+
+def _cleaned(value: Any, *, multiline: bool) -> Any:
+    if not isinstance(value, str):
+        return value  # the str type reports it
+    value = value.strip()
+    if text_unsafe(value, multiline=multiline):
+        raise refused(UNSAFE)
+    return value
+
+
+def _line(value: Any) -> Any:
+    return _cleaned(value, multiline=False)
+
+
+def _text(value: Any) -> Any:
+    return _cleaned(value, multiline=True)
+
+
+def _money(value: Any) -> int:
+    if isinstance(value, str):
+        try:
+            return zloty_parse(value)
+        except MoneyInvalid:
+            pass
+    raise refused(MONEY)
+
+
+def _percent(value: Any) -> Decimal:
+    text = value.strip().removesuffix("%").strip() if isinstance(value, str) else ""
+    if not _PERCENT.fullmatch(text):
+        raise refused(PERCENT)
+    return Decimal(text.replace(",", "."))
+
+
+def _local_datetime(value: Any) -> datetime:
+    text = value.strip() if isinstance(value, str) else ""
+    moment = None
+    if text.isascii():  # strptime and fromisoformat take other scripts' digits too
+        for form in _DATE_FORMATS:
+            try:
+                moment = datetime.strptime(text, form)  # naive: Warsaw time below
+                break
+            except ValueError:
+                continue
+        if moment is None:
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                moment = None
+    if moment is None or not _YEARS[0] <= moment.year <= _YEARS[1]:
+        raise refused(DATETIME)
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)
+
+
+Line = Annotated[str, BeforeValidator(_line)]
+Text = Annotated[str, BeforeValidator(_text)]
+Money = Annotated[int, BeforeValidator(_money)]
+Percent = Annotated[Decimal, BeforeValidator(_percent)]
+LocalDateTime = Annotated[datetime, BeforeValidator(_local_datetime)]
+
+
+def whole(low: int, high: int, message: str, *, too_large: str | None = None) -> Any:
+    """A whole number from ``low`` to ``high``; ``message`` says what to give instead (and
+    ``too_large``, when given, what is wrong with a number above ``high``)."""
+
+    def parse(value: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+            text = value.strip()
+            # A long run of digits is beyond any bound: compared by its length, never
+            # converted (int() refuses more than 4300 digits).
+            number = int(text) if len(text) <= 20 else (low - 1 if text[0] == "-" else high + 1)
+        else:
+            raise refused(message)
+        if number < low:
+            raise refused(message)
+        if number > high:
+            raise refused(too_large or message)
+        return number
+
+    return Annotated[int, BeforeValidator(parse)]
+
+
+class FormModel(BaseModel):
+    """A console form: unknown fields (the CSRF token) ignored, blank fields missing.
+
+    ``problems`` adds the checks that compare fields, once each field is valid."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_missing(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return {
+                key: value
+                for key, value in data.items()
+                if not (isinstance(value, str) and not value.strip())
+            }
+        return data
+
+    def problems(self) -> dict[str, str]:
+        return {}
+
+
+Form = TypeVar("Form", bound=FormModel)
+
+
+def form_messages(error: ValidationError) -> dict[str, str]:
+    """The first message of each field (by its name in the form), as msgids."""
+    messages: dict[str, str] = {}
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "__all__"
+        kind = item["type"]
+        messages.setdefault(field, item["msg"] if kind == _CUSTOM else _BY_TYPE.get(kind, INVALID))
+    return messages
+
+
+def form_parse(model: type[Form], values: Mapping[str, Any]) -> Form:
+    """The posted ``values`` as ``model``, or ``FormInvalid`` with a message per field."""
+    try:
+        form = model.model_validate(values)
+    except ValidationError as error:
+        raise FormInvalid(form_messages(error)) from error
+    problems = form.problems()
+    if problems:
+        raise FormInvalid(problems)
+    return form

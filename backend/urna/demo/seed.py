@@ -1,0 +1,61 @@
+"""Seed the demo: the site's documents and the fictional town's edition, open from
+yesterday. Flushes only; the command commits."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.db import utcnow
+from urna.editions import repository as editions_repository
+from urna.editions.models import Edition
+from urna.privacy import repository as privacy_repository
+from urna.privacy import service as privacy
+
+DEMO_DIR = Path(__file__).parent
+
+
+async def site_documents_ensure(*, session: AsyncSession) -> None:
+    """Publish the demo privacy policy and accessibility statement if none exist yet."""
+    for kind, stem, title in (
+        ("policy", "privacy", "Polityka prywatności serwisu do głosowania"),
+        ("accessibility", "accessibility", "Deklaracja dostępności"),
+    ):
+        if await privacy_repository.document_latest(session, kind, None) is None:
+            await privacy.document_publish(
+                session=session,
+                kind=kind,
+                title=title,
+                body=(DEMO_DIR / f"{stem}_pl.md").read_text(encoding="utf-8"),
+                body_en=(DEMO_DIR / f"{stem}_en.md").read_text(encoding="utf-8"),
+                change_summary="Pierwsza wersja / First version",
+            )
+
+
+def demo_edition_data(*, days_open: int = 30) -> dict[str, Any]:
+    """The fictional town's edition, with voting open from yesterday."""
+    data = json.loads((DEMO_DIR / "edition.json").read_text(encoding="utf-8"))
+    now = utcnow().replace(microsecond=0)
+    data["voting_opens_at"] = (now - timedelta(days=1)).isoformat()
+    data["voting_closes_at"] = (now + timedelta(days=days_open)).isoformat()
+    data["results_at"] = (now + timedelta(days=days_open + 14)).isoformat()
+    data["clause"] = {
+        "title": "Klauzula informacyjna dla głosujących",
+        "body": (DEMO_DIR / "clause_pl.md").read_text(encoding="utf-8"),
+        "body_en": (DEMO_DIR / "clause_en.md").read_text(encoding="utf-8"),
+    }
+    return data
+
+
+async def demo_seed(*, session: AsyncSession) -> Edition:
+    """The demo edition (made once) and the site's documents."""
+    await site_documents_ensure(session=session)
+    data = demo_edition_data()
+    existing = await editions_repository.edition_by_slug(session, data["slug"])
+    if existing is not None:
+        return existing
+    return await privacy.edition_import(session=session, data=data)

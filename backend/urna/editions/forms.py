@@ -1,0 +1,189 @@
+"""The console's edition forms as schemas (``core.forms``): what a clerk types, parsed or
+refused with one message per field; each form's ``as_input()`` is the editions' input
+model (``editions.schemas``). Money is typed in złoty ("150 000", "2 499,99 zł"); CSV
+rows give costs in grosze."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field
+
+from urna.core.forms import (
+    TOO_LARGE,
+    FormModel,
+    Line,
+    LocalDateTime,
+    Money,
+    Percent,
+    Text,
+    refused,
+    whole,
+)
+from urna.core.i18n import N_
+from urna.core.money import MAX_GROSZE
+from urna.editions.models import IDENTITY_FIELDS, VOTE_TYPES
+from urna.editions.schemas import AreaIn, EditionIn, PoolIn, PoolRulesIn, ProjectIn, StreetIn
+
+MAX_COUNT = 1_000_000_000  # votes, choices: below what an INTEGER column holds
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,79}")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise refused(N_("Use lower-case letters, digits and hyphens, e.g. bo-2027."))
+    return value
+
+
+Slug = Annotated[Line, AfterValidator(_slug)]
+Code = Annotated[Line, Field(min_length=1, max_length=40)]
+Name = Annotated[Line, Field(min_length=1, max_length=200)]
+Count = whole(0, MAX_COUNT, N_("Give a whole number, 0 or more."), too_large=TOO_LARGE)
+CountFrom1 = whole(1, MAX_COUNT, N_("Give a whole number, 1 or more."), too_large=TOO_LARGE)
+BallotsPerContact = whole(1, 20, N_("Give a number from 1 to 20."))
+RetentionMonths = whole(1, 120, N_("Give a number of months from 1 to 120."))
+Grosze = whole(0, MAX_GROSZE, N_("Give the cost in grosze, as a whole number, e.g. 1500000."))
+IdentityField = Literal[IDENTITY_FIELDS]  # type: ignore[valid-type]
+VoteType = Literal[VOTE_TYPES]  # type: ignore[valid-type]
+
+
+class AreaForm(FormModel):
+    """An area (district); its fields share the pools page, hence ``area_`` names."""
+
+    code: Code = Field(validation_alias="area_code")
+    name: Name = Field(validation_alias="area_name")
+
+    def as_input(self) -> AreaIn:
+        return AreaIn(code=self.code, name=self.name)
+
+
+class PoolRulesForm(FormModel):
+    """How a pool picks its winners (the range of the percentage is the service's check,
+    made against the edition and its other pools)."""
+
+    rule: Literal["greedy", "greedy_stop", "equal_shares"] = "greedy"
+    min_votes: Count | None = None
+    min_votes_percent: Percent | None = None
+    leftover_to: Code | None = None
+
+    def as_input(self) -> PoolRulesIn:
+        return PoolRulesIn.model_validate(self.model_dump(include=set(PoolRulesIn.model_fields)))
+
+
+class PoolForm(PoolRulesForm):
+    code: Code
+    name: Name
+    kind: Literal["citywide", "district"] = "citywide"
+    area: Code | None = None
+    budget: Money
+    min_choices: Count = 0
+    max_choices: CountFrom1 = 1
+    max_total_cost: Money | None = None
+
+    def problems(self) -> dict[str, str]:
+        problems = {}
+        if self.max_choices < self.min_choices:
+            problems["max_choices"] = N_(
+                "The most projects a resident may choose cannot be fewer than the fewest."
+            )
+        if self.kind == "district" and not self.area:
+            problems["area"] = N_("A district pool needs its area.")
+        return problems
+
+    def as_input(self) -> PoolIn:
+        return PoolIn.model_validate(self.model_dump())
+
+
+class ProjectForm(FormModel):
+    number: Code
+    pool: Code
+    title: Annotated[Line, Field(min_length=1, max_length=300)]
+    description: Text = ""
+    cost: Money
+    area: Code | None = None
+    category: Annotated[Line, Field(max_length=80)] = ""
+    location: Annotated[Line, Field(max_length=300)] = ""
+
+    def as_input(self) -> ProjectIn:
+        return ProjectIn.model_validate(self.model_dump())
+
+
+class ProjectRow(ProjectForm):
+    """A project from a CSV file, where the cost is in grosze."""
+
+    cost: Grosze
+
+
+class StreetRow(FormModel):
+    """A street of the register from a CSV file."""
+
+    name: Name
+    area: Code
+
+    def as_input(self) -> StreetIn:
+        return StreetIn(name=self.name, area=self.area)
+
+
+class EditionForm(FormModel):
+    """The rules of an edition, as its page changes them until voting opens."""
+
+    name: Name
+    description: Text = ""
+    description_en: Text = ""
+    voting_opens_at: LocalDateTime
+    voting_closes_at: LocalDateTime
+    results_at: LocalDateTime
+    required_fields: list[IdentityField] = []
+    confirmation_channel: Literal["sms", "email", "none"] = "sms"
+    max_ballots_per_contact: BallotsPerContact = 1
+    retention_months: RetentionMonths = 3
+    # Check boxes: sent only when ticked.
+    district_limited_to_area: bool = False
+    vote_type: VoteType = "approval"
+    publish_demographics: bool = False
+
+    def problems(self) -> dict[str, str]:
+        problems = {}
+        if not self.voting_opens_at < self.voting_closes_at:
+            problems["voting_closes_at"] = N_("Voting must close after it opens.")
+        elif not self.voting_closes_at <= self.results_at:
+            problems["results_at"] = N_("The results cannot come before voting closes.")
+        fields = set(self.required_fields)
+        if not ({"first_name", "last_name"} <= fields or "pesel" in fields):
+            problems["required_fields"] = N_(
+                "Residents must give at least their first and last name, or their PESEL number."
+            )
+        channel_field = {"sms": "phone", "email": "email"}.get(self.confirmation_channel)
+        if channel_field is not None and channel_field not in fields:
+            problems["confirmation_channel"] = (
+                N_("A code by SMS needs the mobile phone number among the identity fields.")
+                if channel_field == "phone"
+                else N_("A code by e-mail needs the e-mail address among the identity fields.")
+            )
+        return problems
+
+    def changes(self) -> dict[str, Any]:
+        """The edition's rules as this form sets them (each of ``EDITABLE_FIELDS``)."""
+        return self.model_dump(include=set(EditionForm.model_fields))
+
+
+class EditionNewForm(EditionForm):
+    """A new edition with its first (city-wide) pool; the rest is added on its pages."""
+
+    slug: Slug
+    municipality: Name
+    pool_code: Code
+    pool_name: Name
+    pool_budget: Money
+    pool_max_choices: CountFrom1 = 1
+
+    def as_input(self) -> EditionIn:
+        pool = {
+            "code": self.pool_code,
+            "name": self.pool_name,
+            "budget": self.pool_budget,
+            "max_choices": self.pool_max_choices,
+        }
+        names = {"slug": self.slug, "municipality": self.municipality}
+        return EditionIn.model_validate({**self.changes(), **names, "pools": [pool]})

@@ -1,0 +1,152 @@
+"""Read an edition's data from files: the edition JSON (``urna edition import`` and the
+console; ``privacy.service.edition_import`` creates it with its clause), and CSV rows of
+projects or streets, checked row by row so that the console can show a preview
+(``service.rows_import`` adds them)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.errors import FormInvalid, validation_messages
+from urna.core.forms import FormModel, form_messages
+from urna.core.i18n import N_
+from urna.editions import repository
+from urna.editions.forms import ProjectRow, StreetRow
+from urna.editions.models import Edition
+from urna.editions.phases import rules_ensure_editable
+from urna.editions.schemas import EditionIn
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+CSV_KINDS = ("projects", "streets")
+NOT_JSON = N_("The file is not valid JSON.")
+
+
+def edition_json_read(raw: bytes) -> dict[str, Any]:
+    """The edition file's content (a JSON object), or ``FormInvalid`` on ``file``."""
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise FormInvalid({"file": N_("The file is too large.")})
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FormInvalid({"file": NOT_JSON}) from error
+    if not isinstance(data, dict):
+        raise FormInvalid({"file": NOT_JSON})
+    return data
+
+
+def edition_parse(data: Any) -> EditionIn:
+    """An edition file checked against the import format; mistakes by field path."""
+    try:
+        return EditionIn.model_validate(data)
+    except ValidationError as error:
+        raise FormInvalid(validation_messages(error)) from error
+
+
+def csv_rows_read(text: str) -> list[dict[str, str]]:
+    """CSV with a header row; ``;`` or ``,`` separated (Polish spreadsheets use ``;``)."""
+    text = text.lstrip("\ufeff")
+    try:
+        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,")
+        reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+        return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    except (IndexError, csv.Error) as error:
+        raise FormInvalid(
+            {"file": N_("The file is empty or is not a CSV file with a header row.")}
+        ) from error
+
+
+@dataclass
+class CsvRow:
+    line: int
+    values: dict[str, str]
+    errors: dict[str, str]
+
+
+@dataclass
+class CsvPreview:
+    """Each row of a CSV import as it would be added, with its errors (nothing written)."""
+
+    kind: str
+    rows: list[CsvRow] = field(default_factory=list)
+    parsed: list[Any] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and not any(row.errors for row in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for row in self.rows if row.errors)
+
+
+class PreviewInvalid(FormInvalid):
+    """A CSV import with errors: the preview to show again, nothing written."""
+
+    def __init__(self, preview: CsvPreview) -> None:
+        super().__init__(
+            {
+                f"row {row.line}: {name}": message
+                for row in preview.rows
+                for name, message in row.errors.items()
+            }
+            or {"file": N_("The file has no rows.")}
+        )
+        self.preview = preview
+
+
+def _row_parse(model: type[FormModel], row: dict[str, str]) -> tuple[Any, dict[str, str]]:
+    try:
+        return model.model_validate(row), {}
+    except ValidationError as error:
+        return None, form_messages(error)
+
+
+async def rows_preview(
+    *, session: AsyncSession, edition: Edition, kind: str, text: str
+) -> CsvPreview:
+    """Check projects (number, pool, title, description, cost in grosze, area, category,
+    location) or streets (name, area) row by row against the edition."""
+    rules_ensure_editable(edition=edition)
+    if kind not in CSV_KINDS:
+        raise FormInvalid({"kind": N_("Choose projects or streets.")})
+    preview = CsvPreview(kind=kind)
+    areas = {a.code for a in await repository.areas_of(session, edition.id)}
+    pools = {p.code for p in await repository.pools_of(session, edition.id)}
+    if kind == "projects":
+        taken = {p.number for p in await repository.projects_of(session, edition.id)}
+    else:
+        taken = {
+            name.casefold() for name, _ in await repository.street_register_of(session, edition.id)
+        }
+    seen: set[str] = set()
+    for line, row in enumerate(csv_rows_read(text), start=2):
+        item, errors = _row_parse(ProjectRow if kind == "projects" else StreetRow, row)
+        if isinstance(item, ProjectRow):
+            if item.pool not in pools:
+                errors["pool"] = N_("Unknown pool code.")
+            if item.area and item.area not in areas:
+                errors["area"] = N_("Unknown area code.")
+            if item.number in taken:
+                errors["number"] = N_("This project number is already in the edition.")
+            elif item.number in seen:
+                errors["number"] = N_("This project number repeats in the file.")
+            seen.add(item.number)
+        elif isinstance(item, StreetRow):
+            if item.area not in areas:
+                errors["area"] = N_("Unknown area code.")
+            if item.name.casefold() in taken:
+                errors["name"] = N_("This street is already in the register.")
+            elif item.name.casefold() in seen:
+                errors["name"] = N_("This street repeats in the file.")
+            seen.add(item.name.casefold())
+        preview.rows.append(CsvRow(line=line, values=row, errors=errors))
+        if item is not None and not errors:
+            preview.parsed.append(item)
+    return preview

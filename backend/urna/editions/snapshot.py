@@ -1,0 +1,184 @@
+"""An edition as the public pages and the vote read it: its pools, areas, projects and,
+for the identity step, its street register; read once, detached from the database
+session, and kept on the app (``ctx.caches``) while its rules are frozen.
+
+    async def page(request: Request, slug: str, db: DbSession, snapshots: Snapshots):
+        snapshot = await edition_snapshot(session=db, slug=slug, cache=snapshots)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Annotated, NamedTuple
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.context import Ctx
+from urna.core.errors import NotFound
+from urna.core.text import text_fold
+from urna.editions import repository
+from urna.editions.models import Area, Edition, Pool, Project
+from urna.editions.phases import edition_phase
+
+
+class RegisterStreet(NamedTuple):
+    """A street of the municipal register, as the vote needs it."""
+
+    name: str
+    area_id: int
+
+
+@dataclass(frozen=True)
+class EditionSnapshot:
+    """An edition with its pools, areas and projects (and its streets when asked for),
+    read-only, so that one process can serve it to many requests."""
+
+    edition: Edition
+    pools: tuple[Pool, ...]
+    areas: tuple[Area, ...]
+    projects: tuple[Project, ...]
+    # The register (by name), read only for ``edition_snapshot(streets=True)``: thousands
+    # of rows the catalogue does not need.
+    streets: tuple[RegisterStreet, ...] | None = None
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({p.category for p in self.projects if p.category})
+
+    @cached_property
+    def street_index(self) -> dict[str, RegisterStreet]:
+        """The register by folded name (``text_fold``), built on first use: once per
+        snapshot, not once per identity form."""
+        if self.streets is None:
+            raise RuntimeError("the street register is read with edition_snapshot(streets=True)")
+        return {text_fold(street.name): street for street in self.streets}
+
+    def street_find(self, name: str) -> RegisterStreet | None:
+        """The register's street a resident means by ``name`` (case, spaces and
+        diacritics aside), or None when it is not in the register."""
+        return self.street_index.get(text_fold(name))
+
+
+class SnapshotCache:
+    """Snapshots of editions whose rules are frozen, reused for ``seconds`` (0 = never).
+
+    Once voting opens an edition cannot change (``rules_ensure_editable``), so the cast
+    and the catalogue then cost no query for it; an upcoming edition is always read
+    afresh."""
+
+    def __init__(self, *, seconds: float) -> None:
+        self.seconds = seconds
+        self._items: dict[str, tuple[float, EditionSnapshot]] = {}
+
+    def get(self, slug: str) -> EditionSnapshot | None:
+        found = self._items.get(slug)
+        return found[1] if found is not None and found[0] > time.monotonic() else None
+
+    def put(self, snapshot: EditionSnapshot) -> None:
+        if self.seconds > 0 and edition_phase(snapshot.edition) != "upcoming":
+            self._items[snapshot.edition.slug] = (time.monotonic() + self.seconds, snapshot)
+
+
+CACHE_KEY = "editions.snapshots"
+
+
+def snapshot_cache(ctx: Ctx) -> SnapshotCache:
+    """The app's snapshot cache (made on first use, from ``edition_cache_seconds``)."""
+    cache = ctx.caches.get(CACHE_KEY)
+    if cache is None:
+        cache = ctx.caches[CACHE_KEY] = SnapshotCache(seconds=ctx.settings.edition_cache_seconds)
+    return cache
+
+
+Snapshots = Annotated[SnapshotCache, Depends(snapshot_cache)]
+
+
+async def edition_snapshot(
+    *,
+    session: AsyncSession,
+    slug: str,
+    cache: SnapshotCache | None = None,
+    streets: bool = False,
+) -> EditionSnapshot:
+    """The edition named by ``slug`` with everything its public pages and the vote read,
+    and its street register with ``streets``; from ``cache`` when it holds it (without a
+    cache: always read afresh)."""
+    snapshot = cache.get(slug) if cache is not None else None
+    fresh = snapshot is None
+    if snapshot is None:
+        snapshot = await _snapshot_read(session, slug)
+    if streets and snapshot.streets is None:
+        rows = await repository.street_register_of(session, snapshot.edition.id)
+        snapshot = replace(snapshot, streets=tuple(RegisterStreet(*row) for row in rows))
+        fresh = True
+    if fresh and cache is not None:
+        cache.put(snapshot)
+    return snapshot
+
+
+async def _snapshot_read(session: AsyncSession, slug: str) -> EditionSnapshot:
+    edition = await repository.edition_by_slug(session, slug)
+    if edition is None:
+        raise NotFound()
+    snapshot = EditionSnapshot(
+        edition=edition,
+        pools=tuple(await repository.pools_of(session, edition.id)),
+        areas=tuple(await repository.areas_of(session, edition.id)),
+        projects=tuple(await repository.projects_by_pool(session, edition.id)),
+    )
+    for item in (edition, *snapshot.pools, *snapshot.areas, *snapshot.projects):
+        session.expunge(item)  # a later rollback in this session must not expire them
+    return snapshot
+
+
+@dataclass
+class Catalogue:
+    pools: Sequence[Pool]
+    areas: Sequence[Area]
+    categories: list[str]
+    projects: Sequence[Project]
+
+
+def catalogue_search(
+    *,
+    snapshot: EditionSnapshot,
+    pool_code: str | None = None,
+    area_code: str | None = None,
+    category: str | None = None,
+    text: str | None = None,
+) -> Catalogue:
+    """Filter the projects of an edition (a few hundred at most: done in memory)."""
+    pool_id = next((p.id for p in snapshot.pools if p.code == pool_code), -1) if pool_code else None
+    area_id = next((a.id for a in snapshot.areas if a.code == area_code), -1) if area_code else None
+    needle = (text or "").strip()[:100].casefold()
+    projects = [
+        project
+        for project in snapshot.projects
+        if (pool_id is None or project.pool_id == pool_id)
+        and (area_id is None or project.area_id == area_id)
+        and (not category or project.category == category)
+        and (
+            not needle
+            or any(
+                needle in field.casefold()
+                for field in (project.title, project.description, project.number, project.location)
+            )
+        )
+    ]
+    return Catalogue(
+        pools=snapshot.pools,
+        areas=snapshot.areas,
+        categories=snapshot.categories,
+        projects=projects,
+    )
+
+
+def project_get(*, snapshot: EditionSnapshot, number: str) -> Project:
+    project = next((p for p in snapshot.projects if p.number == number), None)
+    if project is None:
+        raise NotFound()
+    return project

@@ -1,0 +1,69 @@
+"""The edition snapshot: kept on the app (not the module) while the rules are frozen, and
+carrying the street register, folded once, for the identity step."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.factories.editions import edition_create
+from urna.core.db import utcnow
+from urna.editions import repository, snapshot
+from urna.editions.snapshot import RegisterStreet, SnapshotCache, edition_snapshot
+
+pytestmark = pytest.mark.flow
+
+
+async def test_the_street_register_is_found_by_folded_name(app, db):
+    edition = await edition_create(app)
+    read = await edition_snapshot(session=db, slug=edition.slug, streets=True)
+    north = next(area.id for area in read.areas if area.code == "N")
+    assert sorted(street.name for street in read.streets) == sorted(
+        ["ul. Lipowa", "ul. Łąkowa", "ul. Słoneczna"]
+    )
+    assert read.street_find("UL.  LAKOWA ") == RegisterStreet("ul. Łąkowa", north)
+    assert read.street_find("ul. łąkowa") == read.street_find("Ul. Łąkowa")
+    assert read.street_find("ul. Nowa") is None and read.street_find("") is None
+    assert read.street_index is read.street_index  # folded once per snapshot
+    catalogue = await edition_snapshot(session=db, slug=edition.slug)
+    assert catalogue.streets is None  # the catalogue does not read thousands of streets
+    with pytest.raises(RuntimeError):
+        catalogue.street_find("ul. Lipowa")
+
+
+async def test_a_frozen_edition_is_reused_and_an_upcoming_one_read_afresh(app, db):
+    cache = SnapshotCache(seconds=60)
+    opened = await edition_create(app)
+    first = await edition_snapshot(session=db, slug=opened.slug, cache=cache)
+    assert await edition_snapshot(session=db, slug=opened.slug, cache=cache) is first
+    assert await edition_snapshot(session=db, slug=opened.slug) is not first  # no cache given
+    with_streets = await edition_snapshot(session=db, slug=opened.slug, cache=cache, streets=True)
+    assert with_streets.streets and with_streets.pools == first.pools
+    assert await edition_snapshot(session=db, slug=opened.slug, cache=cache) is with_streets
+
+    later = utcnow() + timedelta(days=3)
+    upcoming = await edition_create(
+        app,
+        voting_opens_at=later.isoformat(),
+        voting_closes_at=(later + timedelta(days=7)).isoformat(),
+        results_at=(later + timedelta(days=14)).isoformat(),
+    )
+    first = await edition_snapshot(session=db, slug=upcoming.slug, cache=cache)
+    assert await edition_snapshot(session=db, slug=upcoming.slug, cache=cache) is not first
+    assert cache.get(upcoming.slug) is None and cache.get(opened.slug) is not None
+
+    never = SnapshotCache(seconds=0)
+    await edition_snapshot(session=db, slug=opened.slug, cache=never)
+    assert never.get(opened.slug) is None
+    async with app.state.ctx.db() as session:  # the register is read as rows, by name
+        assert await repository.street_register_of(session, opened.id) == [
+            (s.name, s.area_id) for s in await repository.streets_of(session, opened.id)
+        ]
+
+
+def test_the_cache_belongs_to_the_app_context(app):
+    ctx = app.state.ctx
+    cache = snapshot.snapshot_cache(ctx)
+    assert ctx.caches[snapshot.CACHE_KEY] is cache and snapshot.snapshot_cache(ctx) is cache
+    assert cache.seconds == ctx.settings.edition_cache_seconds
