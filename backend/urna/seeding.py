@@ -1,6 +1,6 @@
 """Bring data in: an edition from JSON (with its clause), the site documents, the demo.
 
-This composes several domains (editions, privacy), so it lives above them."""
+This composes several domains (editions, documents), so it lives above them."""
 
 from __future__ import annotations
 
@@ -18,12 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, validation_messages
 from urna.core.i18n import N_
+from urna.documents import service as documents
 from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.editions.schemas import EditionIn, ProjectIn, StreetIn
-from urna.privacy import repository as privacy_repository
-from urna.privacy import service as privacy
 
 DEMO_DIR = Path(__file__).parent / "demo"
 
@@ -40,7 +39,7 @@ async def edition_import(*, session: AsyncSession, data: dict[str, Any]) -> Edit
     edition_in: EditionIn = _validated(EditionIn, data)
     edition = await editions.edition_create(session=session, data=edition_in)
     if edition_in.clause is not None:
-        await privacy.document_publish(
+        await documents.document_publish(
             session=session,
             kind="clause",
             edition=edition,
@@ -173,8 +172,8 @@ async def site_documents_ensure(*, session: AsyncSession) -> None:
         ("policy", "privacy", "Polityka prywatności serwisu do głosowania"),
         ("accessibility", "accessibility", "Deklaracja dostępności"),
     ):
-        if await privacy_repository.document_latest(session, kind, None) is None:
-            await privacy.document_publish(
+        if await documents.document_latest(session=session, kind=kind) is None:
+            await documents.document_publish(
                 session=session,
                 kind=kind,
                 title=title,

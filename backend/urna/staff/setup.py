@@ -18,11 +18,11 @@ from urna import seeding
 from urna.core import audit
 from urna.core.errors import FormInvalid, validation_messages
 from urna.core.i18n import LOCAL_ZONE, N_
+from urna.documents import service as documents
+from urna.documents.models import PolicyDocument
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.editions.schemas import AreaIn, PoolIn, PoolRulesIn, ProjectIn
-from urna.privacy import service as privacy
-from urna.privacy.models import PolicyDocument
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 EDITION_TEXT_FIELDS = ("slug", "name", "municipality", "description", "description_en")
@@ -333,7 +333,7 @@ async def rows_import(
 
 
 async def clause_versions(*, session: AsyncSession, edition: Edition) -> list[PolicyDocument]:
-    return list(await privacy.document_register(session=session, kind="clause", edition=edition))
+    return list(await documents.document_register(session=session, kind="clause", edition=edition))
 
 
 async def clause_publish(
@@ -349,7 +349,7 @@ async def clause_publish(
     }
     if errors:
         raise FormInvalid(errors)
-    document = await privacy.document_publish(
+    document = await documents.document_publish(
         session=session,
         kind="clause",
         edition=edition,

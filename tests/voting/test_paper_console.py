@@ -14,7 +14,7 @@ from tests.factories.voting import e164, latest_code, person, post_form, reach_i
 from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
 from urna.core.i18n import LOCAL_ZONE
-from urna.voting import paper
+from urna.voting import paper_sheets
 from urna.voting.models import Ballot, PaperEntry, Voter
 
 pytestmark = pytest.mark.flow
@@ -236,7 +236,7 @@ async def test_subtotals_per_collection_point_and_day(app):
         page = (await admin.get(f"/staff/paper/{edition.slug}")).text
         assert 'id="subtotals"' in page and "Biblioteka" in page
     async with app.state.ctx.db() as session:
-        totals = await paper.paper_subtotals(session=session, edition_id=edition.id)
+        totals = await paper_sheets.paper_subtotals(session=session, edition_id=edition.id)
     assert totals.by_point["Biblioteka"].counts["counted"] == 2
     assert totals.by_point["Urząd"].counts["counted"] == 1
     assert sum(cell.total for cell in totals.by_day.values()) == 3
