@@ -15,11 +15,11 @@ from urna.core.access import AdminUser, Principal
 from urna.core.context import DbSession, get_ctx
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, NotFound
-from urna.core.i18n import LOCAL_ZONE
 from urna.core.views import form_list, form_values, render, request_id, see_other
 from urna.editions import service as editions
 from urna.voting import paper, paper_sheets
 from urna.voting.choices import ballot_options_all
+from urna.voting.paper_ballot import local_date
 from urna.voting.schemas import project_id
 
 router = APIRouter()
@@ -109,7 +109,7 @@ async def _entry_page(
             session=db, edition_id=edition.id, entry_id=int(entered)
         )
     if values is None:
-        today = utcnow().astimezone(LOCAL_ZONE).date().isoformat()
+        today = local_date(utcnow()).isoformat()
         values = {
             "collection_point": outcome.collection_point if outcome else "",
             "collected_on": outcome.collected_on.isoformat() if outcome else today,
@@ -182,6 +182,18 @@ async def _sheet_page(
     return await _render(request, "paper_sheet.html", context, status_code=code)
 
 
+async def _sheet_entered(request, db, user, slug, entry_id, *, enter, mode: str):
+    """A typing of a sheet already entered once (second entry, resolution)."""
+    return await _entered(
+        request,
+        db,
+        user,
+        slug,
+        enter=partial(enter, entry_id=entry_id),
+        page=partial(_sheet_page, request, db, entry_id, mode),
+    )
+
+
 @router.get("/staff/paper/{slug}/second/{entry_id}")
 async def second_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
@@ -190,13 +202,8 @@ async def second_page(request: Request, slug: str, entry_id: int, db: DbSession,
 
 @router.post("/staff/paper/{slug}/second/{entry_id}")
 async def second_enter(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
-    return await _entered(
-        request,
-        db,
-        user,
-        slug,
-        enter=partial(paper.paper_second_enter, entry_id=entry_id),
-        page=partial(_sheet_page, request, db, entry_id, "second"),
+    return await _sheet_entered(
+        request, db, user, slug, entry_id, enter=paper.paper_second_enter, mode="second"
     )
 
 
@@ -222,11 +229,6 @@ async def mismatch_page(request: Request, slug: str, entry_id: int, db: DbSessio
 async def mismatch_resolve(
     request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser
 ):
-    return await _entered(
-        request,
-        db,
-        user,
-        slug,
-        enter=partial(paper.paper_resolve, entry_id=entry_id),
-        page=partial(_sheet_page, request, db, entry_id, "resolve"),
+    return await _sheet_entered(
+        request, db, user, slug, entry_id, enter=paper.paper_resolve, mode="resolve"
     )

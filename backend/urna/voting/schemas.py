@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -127,14 +127,83 @@ class IdentityRules:
     streets: Mapping[str, int | None]
 
 
-def _typed(
-    value: Any, info: ValidationInfo, *, limit: int, asked_as: str = "", missing: str = REQUIRED
-) -> str | None:
-    """The text of a field the edition asks for (``asked_as``: the rule that asks for it);
-    None when it does not ask, ``missing`` when it asks and nothing was typed."""
-    if (asked_as or info.field_name) not in info.context.required:
-        return None
-    return text(value, limit=limit, missing=missing)
+def _read_name(typed: str, info: ValidationInfo) -> str:
+    return person_name(typed)
+
+
+def _read_street(typed: str, info: ValidationInfo) -> str:
+    if normalise(typed) not in info.context.streets:
+        raise refuse(NOT_IN_REGISTER)
+    return typed
+
+
+def _read_house(typed: str, info: ValidationInfo) -> str:
+    house = typed.upper().replace(" ", "")
+    if not _HOUSE.match(house):
+        raise refuse(N_("Give the house number, e.g. 12, 12A or 12/3."))
+    return house
+
+
+def _read_pesel(typed: str, info: ValidationInfo) -> str:
+    number = typed.replace(" ", "")
+    if not (number.isascii() and stdnum_pesel.is_valid(number)):
+        raise refuse(N_("This PESEL number is not valid. Check the digits."))
+    return number
+
+
+def _read_birth(typed: str, info: ValidationInfo) -> date:
+    born, today = parse_date(typed), info.context.today
+    if born is None:
+        raise refuse(N_("Give the date as DD.MM.YYYY."))
+    if born > today:
+        raise refuse(N_("The date of birth cannot be in the future."))
+    if age_on(born, today) > MAX_AGE:
+        raise refuse(N_("Check the year of birth."))
+    number = info.data.get("pesel")  # validated before the date, which must agree with it
+    from_pesel = pesel_birth_date(number) if number else None
+    if from_pesel is not None and from_pesel != born:
+        raise refuse(N_("The date of birth does not match the PESEL number."))
+    return born
+
+
+def _read_phone(typed: str, info: ValidationInfo) -> str:
+    try:
+        number = phonenumbers.parse(typed, "PL")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise refuse(N_("This phone number is not valid. Give 9 digits, e.g. 600 100 200."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _read_email(typed: str, info: ValidationInfo) -> str:
+    try:
+        return validate_email(typed, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise refuse(N_("This e-mail address is not valid.")) from None
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """How a field the edition may ask for is read: its rule (``read``), its longest text,
+    the edition's field that asks for it, and what to say when it is asked and empty."""
+
+    read: Callable[[str, ValidationInfo], Any]
+    limit: int
+    asked_as: str = ""
+    missing: str = REQUIRED
+
+
+_ASKED = {
+    "first_name": _Asked(_read_name, 80),
+    "last_name": _Asked(_read_name, 80),
+    "street": _Asked(_read_street, 200, "address", N_("Choose your street from the list.")),
+    "house_number": _Asked(_read_house, 20, "address"),
+    "pesel": _Asked(_read_pesel, 40),
+    "birth_date": _Asked(_read_birth, 40),
+    "phone": _Asked(_read_phone, 40),
+    "email": _Asked(_read_email, 254),
+}
 
 
 def _minor_role(info: ValidationInfo) -> str | None:
@@ -171,82 +240,14 @@ class IdentityForm(FormModel):
     _age: int | None = PrivateAttr(default=None)
     _area_id: int | None = PrivateAttr(default=None)
 
-    @field_validator("first_name", "last_name", mode="before")
+    @field_validator(*_ASKED, mode="before")
     @classmethod
-    def _name(cls, value: Any, info: ValidationInfo) -> str | None:
-        name = _typed(value, info, limit=80)
-        return name if name is None else person_name(name)
-
-    @field_validator("street", mode="before")
-    @classmethod
-    def _street(cls, value: Any, info: ValidationInfo) -> str | None:
-        missing = N_("Choose your street from the list.")
-        street = _typed(value, info, limit=200, asked_as="address", missing=missing)
-        if street is not None and normalise(street) not in info.context.streets:
-            raise refuse(NOT_IN_REGISTER)
-        return street
-
-    @field_validator("house_number", mode="before")
-    @classmethod
-    def _house(cls, value: Any, info: ValidationInfo) -> str | None:
-        house = _typed(value, info, limit=20, asked_as="address")
-        if house is not None and not _HOUSE.match(house := house.upper().replace(" ", "")):
-            raise refuse(N_("Give the house number, e.g. 12, 12A or 12/3."))
-        return house
-
-    @field_validator("pesel", mode="before")
-    @classmethod
-    def _pesel(cls, value: Any, info: ValidationInfo) -> str | None:
-        number = _typed(value, info, limit=40)
-        if number is not None:
-            number = number.replace(" ", "")
-            if not (number.isascii() and stdnum_pesel.is_valid(number)):
-                raise refuse(N_("This PESEL number is not valid. Check the digits."))
-        return number
-
-    @field_validator("birth_date", mode="before")
-    @classmethod
-    def _birth(cls, value: Any, info: ValidationInfo) -> date | None:
-        typed = _typed(value, info, limit=40)
-        if typed is None:
+    def _asked(cls, value: Any, info: ValidationInfo) -> Any:
+        """A field the edition asks for, read by its own rule; None when it does not ask."""
+        asked = _ASKED[info.field_name]
+        if (asked.asked_as or info.field_name) not in info.context.required:
             return None
-        born, today = parse_date(typed), info.context.today
-        if born is None:
-            raise refuse(N_("Give the date as DD.MM.YYYY."))
-        if born > today:
-            raise refuse(N_("The date of birth cannot be in the future."))
-        if age_on(born, today) > MAX_AGE:
-            raise refuse(N_("Check the year of birth."))
-        number = info.data.get("pesel")
-        from_pesel = pesel_birth_date(number) if number else None
-        if from_pesel is not None and from_pesel != born:
-            raise refuse(N_("The date of birth does not match the PESEL number."))
-        return born
-
-    @field_validator("phone", mode="before")
-    @classmethod
-    def _phone(cls, value: Any, info: ValidationInfo) -> str | None:
-        typed = _typed(value, info, limit=40)
-        if typed is None:
-            return None
-        try:
-            number = phonenumbers.parse(typed, "PL")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise refuse(N_("This phone number is not valid. Give 9 digits, e.g. 600 100 200."))
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-    @field_validator("email", mode="before")
-    @classmethod
-    def _email(cls, value: Any, info: ValidationInfo) -> str | None:
-        typed = _typed(value, info, limit=254)
-        if typed is None:
-            return None
-        try:
-            return validate_email(typed, check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
-            raise refuse(N_("This e-mail address is not valid.")) from None
+        return asked.read(text(value, limit=asked.limit, missing=asked.missing), info)
 
     @field_validator("guardian_name", mode="before")
     @classmethod
