@@ -9,9 +9,9 @@ from tests.factories.editions import edition_create, edition_data
 from urna import seeding
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid
+from urna.documents import service as documents
 from urna.editions import repository, service
 from urna.editions.schemas import PoolIn, PoolRulesIn
-from urna.documents import service as documents
 
 pytestmark = pytest.mark.flow
 

@@ -16,9 +16,9 @@ from tests.factories.staff import csrf_of, staff_client
 from urna import seeding
 from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
+from urna.documents import service as documents
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
-from urna.documents import service as documents
 
 pytestmark = pytest.mark.flow
 
