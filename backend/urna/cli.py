@@ -288,7 +288,12 @@ def retention_purge() -> None:
     run it daily, e.g. from the systemd timer in infra/)."""
     from urna.privacy import service
 
-    reports = asyncio.run(_with_session(lambda session: service.retention_purge(session=session)))
+    async def purge(session):
+        reports = await service.retention_purge(session=session)
+        await session.commit()  # the command is the unit of work
+        return reports
+
+    reports = asyncio.run(_with_session(purge))
     for report in reports:
         console.print(
             f"{report.edition_slug}: {report.voters} identities, "

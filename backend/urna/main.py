@@ -47,10 +47,11 @@ from urna.requestlog.views import router as requestlog_router
 from urna.requestlog.writer import writer_for
 from urna.results.views import router as results_router
 from urna.staff import matrix
+from urna.staff import repository as staff_repository
 from urna.staff.deps import current_staff
-from urna.staff.paper_views import router as staff_paper_router
 from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
+from urna.voting.console import router as voting_console_router
 from urna.voting.views import router as voting_router
 
 log = logging.getLogger("urna")
@@ -84,6 +85,7 @@ def build_context(settings: Settings) -> AppContext:
             settings.frontend_dir / "templates", store=store, default_language=settings.language
         ),
         staff_resolver=current_staff,
+        staff_emails=staff_repository.staff_emails,
     )
 
 
@@ -132,7 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # privacy's console first: its /staff/editions/import is not an edition's address
     for router in (privacy_console_router, editions_console_router, editions_imports_router):
         app.include_router(router)
-    for router in (staff_router, staff_paper_router, audit_router):
+    for router in (staff_router, voting_console_router, audit_router):
         app.include_router(router)
     app.include_router(staff_results_router)
     app.include_router(requestlog_router)
