@@ -304,6 +304,15 @@ def retention_purge() -> None:
 
 
 @app.command()
+def worker() -> None:
+    """Run the scheduled jobs until SIGTERM: the SMS/e-mail outbox, host names of logged
+    requests, the retention purge, the fraud scan. Each job runs in one worker at a time."""
+    from urna.jobs import scheduled
+
+    scheduled.worker_main(_settings())
+
+
+@app.command()
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -332,6 +341,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000, seed_only: bool = False) -> 
 
     os.environ.setdefault("URNA_NOTIFY_PROVIDER", "console")
     os.environ.setdefault("URNA_DEMO_SHOW_CODES", "true")
+    os.environ.setdefault("URNA_WORKER_IN_APP", "true")  # one process: it runs the jobs too
     ensure_local_secrets()
     get_settings.cache_clear()
     db_upgrade()
