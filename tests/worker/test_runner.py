@@ -139,8 +139,8 @@ async def test_on_sqlite_the_lock_is_held_within_the_process(tmp_path):
 
 async def test_the_fraud_scan_is_registered_once_the_fraud_service_offers_it(job_ctx, monkeypatch):
     from tests.factories.editions import edition_data
-    from urna.privacy import service as privacy
     from urna.core.db import transaction
+    from urna.privacy import service as privacy
 
     settings = worker_settings(
         job_ctx.settings.database_url, notify_provider="console", request_log_reverse_dns=True
