@@ -14,7 +14,6 @@ from fastapi.staticfiles import StaticFiles
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from urna.audit.views import router as audit_router
 from urna.core import i18n
 from urna.core.access import LoginRequired, login_required_handler
 from urna.core.config import Settings, get_settings
@@ -39,6 +38,7 @@ from urna.requestlog.views import router as requestlog_router
 from urna.requestlog.writer import writer_for
 from urna.results.views import router as results_router
 from urna.staff import matrix
+from urna.staff.audit_console import router as audit_router
 from urna.staff.deps import current_staff
 from urna.staff.editions_views import router as staff_editions_router
 from urna.staff.paper_views import router as staff_paper_router
@@ -62,8 +62,8 @@ async def _deliver_forever(ctx: AppContext) -> None:
 
 
 def build_context(settings: Settings) -> AppContext:
-    store = create_store(settings.redis_url)
-    limits_storage = create_limits_storage(settings.redis_url)
+    store = create_store(settings.redis_url, prefix=settings.redis_prefix)
+    limits_storage = create_limits_storage(settings.redis_url, prefix=settings.redis_prefix)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     return AppContext(
         settings=settings,

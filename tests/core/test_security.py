@@ -133,7 +133,7 @@ async def test_idle_timeout_is_set_on_the_stored_session(app, client):
     await client.get("/")
     sid = client.cookies.get("urna_sid")
     if hasattr(store, "_redis"):
-        ttl = await store._redis.ttl("sess:" + sid)
+        ttl = await store._redis.ttl(store.key("sess:" + sid))
         assert 0 < ttl <= 15 * 60
     else:
         value, expires = store._data["sess:" + sid]

@@ -17,9 +17,10 @@ from tests.factories.staff import (
     staff_login,
     staff_user_create,
     totp_code,
+    unique_email,
 )
 from urna.core.audit import AuditEvent
-from urna.staff import service
+from urna.staff import credentials
 from urna.staff.models import StaffUser
 
 pytestmark = pytest.mark.flow
@@ -65,12 +66,12 @@ async def test_a_weaker_hash_is_replaced_at_the_next_login(app):
         response = await staff_login(http, user.email, password, secret)
     assert response.status_code == 303
     stored = (await _user(app, user.id)).password_hash
-    assert "m=19456,t=2,p=1" in stored and service.HASHER.verify(stored, password)
+    assert "m=19456,t=2,p=1" in stored and credentials.HASHER.verify(stored, password)
 
 
 def test_an_unknown_account_costs_one_argon2_verification_like_a_known_one(monkeypatch):
     calls = []
-    real = service.HASHER
+    real = credentials.HASHER
 
     class CountingHasher:
         def verify(self, stored, password):
@@ -80,11 +81,11 @@ def test_an_unknown_account_costs_one_argon2_verification_like_a_known_one(monke
         def __getattr__(self, name):
             return getattr(real, name)
 
-    monkeypatch.setattr(service, "HASHER", CountingHasher())
-    known = service.password_hash("correct horse battery")
-    assert service.password_verify(known, "wrong") is False
-    assert service.password_verify(None, "anything") is False  # unknown: dummy hash
-    assert service.password_verify(known, "correct horse battery") is True
+    monkeypatch.setattr(credentials, "HASHER", CountingHasher())
+    known = credentials.password_hash("correct horse battery")
+    assert credentials.password_verify(known, "wrong") is False
+    assert credentials.password_verify(None, "anything") is False  # unknown: dummy hash
+    assert credentials.password_verify(known, "correct horse battery") is True
     assert len(calls) == 3
     assert calls[1].startswith("$argon2id$v=19$m=19456,t=2,p=1$")  # same parameters
 
@@ -92,7 +93,7 @@ def test_an_unknown_account_costs_one_argon2_verification_like_a_known_one(monke
         times = []
         for _ in range(7):
             start = time.perf_counter()
-            service.password_verify(stored, "not it")
+            credentials.password_verify(stored, "not it")
             times.append(time.perf_counter() - start)
         return sorted(times)[3]
 
@@ -105,7 +106,7 @@ async def test_unknown_and_wrong_password_get_the_same_answer_and_are_logged(app
     ip = random_ip()
     async with asgi_client(app, ip=ip) as http:
         wrong = await staff_login(http, user.email, "not the password", "X" * 32)
-        unknown = await staff_login(http, "nobody@example.org", "not the password", "X" * 32)
+        unknown = await staff_login(http, unique_email("nobody"), "not the password", "X" * 32)
     assert wrong.status_code == unknown.status_code == 400
     assert "Adres e-mail lub hasło są nieprawidłowe." in wrong.text
     assert "Adres e-mail lub hasło są nieprawidłowe." in unknown.text
@@ -161,7 +162,7 @@ async def test_the_secret_is_stored_encrypted(app):
     user, _, secret = await staff_user_create(app, "admin")
     stored = await _user(app, user.id)
     assert secret.encode() not in stored.totp_secret_enc
-    assert service.totp_secret_of(app.state.ctx.crypto, stored) == secret
+    assert credentials.totp_secret_of(app.state.ctx.crypto, stored) == secret
 
 
 # ---- the staff session --------------------------------------------------------------
@@ -216,7 +217,7 @@ async def test_idle_timeout_is_thirty_minutes_in_the_store(app):
         sid = http.cookies.get("urna_staff")
         store = app.state.ctx.store
         if hasattr(store, "_redis"):
-            ttl = await store._redis.ttl("staff:" + sid)
+            ttl = await store._redis.ttl(store.key("staff:" + sid))
         else:
             ttl = store._data["staff:" + sid][1] - time.monotonic()
     assert 25 * 60 < ttl <= 30 * 60
@@ -307,33 +308,58 @@ async def test_role_change_is_audited_and_applies_at_the_next_request(app):
 
 
 async def test_admin_creates_an_account_and_sees_its_password_once(app):
+    email = unique_email("New.Person")  # stored lower-case
     async with await staff_client(app, "admin") as admin:
         page = (await admin.get("/staff/users")).text
         response = await admin.post(
             "/staff/users",
-            data={
-                "email": "New.Person@Example.org",
-                "name": "Nowa Osoba",
-                "role": "verifier",
-                "csrf_token": csrf_of(page),
-            },
-        )
+            data={"email": email, "name": "Nowa Osoba", "role": "verifier",
+                  "reason": "joins the team", "csrf_token": csrf_of(page)},
+        )  # fmt: skip
         assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
         password = response.text.split('id="new-password">')[1].split("<")[0]
         again = await admin.post(
             "/staff/users",
-            data={"email": "new.person@example.org", "name": "x", "role": "admin",
+            data={"email": email.lower(), "name": "x", "role": "admin",
                   "csrf_token": csrf_of(page)},
         )  # fmt: skip
-        assert again.status_code == 409
+        assert again.status_code == 409 and "Konto z tym adresem e-mail już istnieje." in again.text
     async with app.state.ctx.db() as session:
         created = (
-            await session.execute(
-                select(StaffUser).where(StaffUser.email == "new.person@example.org")
-            )
+            await session.execute(select(StaffUser).where(StaffUser.email == email.lower()))
         ).scalar_one()
     assert created.role == "verifier" and created.totp_enrolled_at is None
-    assert service.password_verify(created.password_hash, password)
+    assert credentials.password_verify(created.password_hash, password)
+    [event] = [e for e in await _events(app, f"staff:{created.id}") if e.action == "staff.create"]
+    assert event.actor_id == admin.staff_user.id and event.reason == "joins the team"
+
+
+async def test_account_forms_name_each_wrong_field_in_polish_and_english(app):
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get("/staff/users")).text
+        form = {"email": "not an address", "name": "  ", "role": "boss"}
+        response = await admin.post("/staff/users", data={**form, "csrf_token": csrf_of(page)})
+        assert response.status_code == 400
+        for polish in (
+            "Ten adres e-mail jest nieprawidłowy.",
+            "To pole jest wymagane.",
+            "Wybierz rolę.",
+        ):
+            assert polish in response.text
+        await admin.get("/staff/lang/en")
+        page = (await admin.get("/staff/users")).text
+        response = await admin.post("/staff/users", data={**form, "csrf_token": csrf_of(page)})
+        for english in (
+            "This e-mail address is not valid.",
+            "This field is required.",
+            "Choose a role.",
+        ):
+            assert english in response.text
+    async with app.state.ctx.db() as session:
+        assert (
+            await session.scalar(select(StaffUser).where(StaffUser.email.like("not an address%")))
+            is None
+        )
 
 
 async def test_password_change_ends_other_sessions(app):
@@ -361,3 +387,60 @@ async def test_password_change_ends_other_sessions(app):
             assert changed.status_code == 303
             assert (await first.get("/staff")).status_code == 200  # this session goes on
             assert (await second.get("/staff")).status_code == 303  # the other one ended
+
+
+async def test_a_refused_password_change_names_each_field_and_changes_nothing(app):
+    async with await staff_client(app, "netadmin") as http:
+        page = csrf_of((await http.get("/staff/account")).text)
+        cases = [
+            ({"current_password": "", "new_password": "short", "repeat_password": "other"},
+             ["To pole jest wymagane.", "Hasło musi mieć co najmniej 12 znaków."]),
+            ({"current_password": http.staff_password, "new_password": "long enough words",
+              "repeat_password": "long enough word"}, ["Hasła nie są takie same."]),
+            ({"current_password": http.staff_password, "new_password": http.staff_password,
+              "repeat_password": http.staff_password}, ["Wybierz hasło inne niż obecne."]),
+            ({"current_password": "not my password", "new_password": "long enough words",
+              "repeat_password": "long enough words"}, ["Obecne hasło jest nieprawidłowe."]),
+        ]  # fmt: skip
+        for form, messages in cases:
+            response = await http.post("/staff/account/password", data={**form, "csrf_token": page})
+            assert response.status_code == 400
+            for message in messages:
+                assert message in response.text
+        assert (await http.get("/staff")).status_code == 200  # the session goes on
+    stored = (await _user(app, http.staff_user.id)).password_hash
+    assert credentials.password_verify(stored, http.staff_password)
+
+
+async def test_a_code_that_is_not_six_digits_is_refused_without_counting_as_a_guess(app):
+    user, password, secret = await staff_user_create(app, "verifier", enrolled=True)
+    async with asgi_client(app, ip=random_ip()) as http:
+        page = (await http.get("/staff/login")).text
+        await http.post(
+            "/staff/login",
+            data={"email": user.email, "password": password, "csrf_token": csrf_of(page)},
+        )
+        page = (await http.get("/staff/login/code")).text
+        response = await http.post(
+            "/staff/login/code", data={"code": "12 34", "csrf_token": csrf_of(page)}
+        )
+        assert response.status_code == 400
+        assert "Wpisz 6 cyfr, które pokazuje aplikacja uwierzytelniająca." in response.text
+        spaced = totp_code(secret)[:3] + " " + totp_code(secret)[3:]  # as the apps show it
+        response = await http.post(
+            "/staff/login/code", data={"code": spaced, "csrf_token": csrf_of(page)}
+        )
+        assert response.status_code == 303
+    actions = [e.action for e in await _events(app, f"staff:{user.id}")]
+    assert "staff.login_failed" not in actions and actions[-1] == "staff.login"
+
+
+async def test_an_empty_login_form_asks_for_each_field(app):
+    async with asgi_client(app, ip=random_ip()) as http:
+        page = (await http.get("/staff/login")).text
+        response = await http.post(
+            "/staff/login", data={"email": "  ", "password": "", "csrf_token": csrf_of(page)}
+        )
+    assert response.status_code == 400
+    assert response.text.count("To pole jest wymagane.") == 2
+    assert 'id="email-error"' in response.text and 'id="password-error"' in response.text
