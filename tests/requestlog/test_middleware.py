@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from tests.factories.editions import edition_create
 from tests.factories.voting import csrf_of, person, reach_identity, receipt_of, vote
 from tests.requestlog.conftest import all_rows, client_for, logged
+from tests.wait import wait_until
 from urna.core.sessions import TRAIL_KEY
 from urna.requestlog.models import COLUMNS
 from urna.voting.models import Ballot
@@ -105,21 +105,22 @@ async def test_the_host_name_is_filled_in_after_the_write(log_app):
     async with client_for(log_app, "203.0.113.77") as http:
         response = await http.get("/healthz")
     request_id = response.headers["x-request-id"]
-    row = await logged(log_app, request_id)
-    for _ in range(50):  # the look-up runs in the background, then an UPDATE fills it in
-        if row.host is not None:
-            break
-        await asyncio.sleep(0.05)
-        row = await logged(log_app, request_id)
-    assert row.host == "host-203-0-113-77.example.net"
+
+    async def host_of(request_id: str) -> str | None:
+        return (await logged(log_app, request_id)).host
+
+    # the look-up runs in the background, then an UPDATE fills it in
+    await wait_until(lambda: host_of(request_id), what="the host name filled in")
+    assert await host_of(request_id) == "host-203-0-113-77.example.net"
     async with client_for(log_app, "198.51.100.8") as http:
         response = await http.get("/healthz")
-    for _ in range(50):
-        row = await logged(log_app, response.headers["x-request-id"])
-        if row.host is not None:
-            break
-        await asyncio.sleep(0.05)
-    assert row.host == ""  # looked up: no name
+    unnamed = response.headers["x-request-id"]
+
+    async def looked_up() -> bool:
+        return await host_of(unnamed) is not None
+
+    await wait_until(looked_up, what="the look-up of an address without a name")
+    assert await host_of(unnamed) == ""  # looked up: no name
 
 
 async def test_forwarded_for_counts_only_from_a_trusted_proxy(log_app):
