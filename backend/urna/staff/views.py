@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.access import LOGIN_PATH, AdminUser, AnyStaff
-from urna.core.context import Ctx, DbSession, get_ctx
+from urna.core.context import AppContext, Ctx, DbSession, get_ctx
 from urna.core.errors import FormInvalid
 from urna.core.forms import form_parse
 from urna.core.i18n import LANGUAGES
@@ -38,7 +38,7 @@ def staff_next(target: str | None) -> str:
     return target if target.startswith("/staff") else "/staff"
 
 
-def _throttle(ctx) -> login.LoginThrottle:
+def _throttle(ctx: AppContext) -> login.LoginThrottle:
     return login.LoginThrottle(ctx.limiter, ctx.settings)
 
 
