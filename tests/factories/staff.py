@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 import pyotp
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from urna.core.audit import AuditEvent
 from urna.core.db import transaction, utcnow
 from urna.staff import service
 from urna.staff.models import StaffUser
@@ -59,6 +60,21 @@ async def staff_user_create(
             await session.execute(update(StaffUser).where(StaffUser.id == user.id).values(**values))
             await session.refresh(user)
     return user, password, secret
+
+
+async def staff_user_get(app, user_id: int) -> StaffUser:
+    """The account as stored now."""
+    async with app.state.ctx.db() as session:
+        return await session.get(StaffUser, user_id)
+
+
+async def audit_events_of(app, target: str) -> list[AuditEvent]:
+    """The audit events about ``target`` (e.g. ``staff:7``), oldest first."""
+    async with app.state.ctx.db() as session:
+        result = await session.execute(
+            select(AuditEvent).where(AuditEvent.target == target).order_by(AuditEvent.id)
+        )
+        return list(result.scalars())
 
 
 def totp_code(secret: str, *, step_offset: int = 0) -> str:
