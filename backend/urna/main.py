@@ -37,13 +37,16 @@ from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
 from urna.requestlog.views import router as requestlog_router
 from urna.requestlog.writer import writer_for
+from urna.results import service as results_service
+from urna.results.console import router as results_console_router
 from urna.results.views import router as results_router
 from urna.staff import matrix
+from urna.staff import repository as staff_repository
 from urna.staff.deps import current_staff
 from urna.staff.editions_views import router as staff_editions_router
 from urna.staff.paper_views import router as staff_paper_router
-from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
+from urna.voting.trail import router as ballot_trail_router
 from urna.voting.views import router as voting_router
 
 log = logging.getLogger("urna")
@@ -77,6 +80,8 @@ def build_context(settings: Settings) -> AppContext:
             settings.frontend_dir / "templates", store=store, default_language=settings.language
         ),
         staff_resolver=current_staff,
+        staff_emails=staff_repository.staff_emails,
+        results_published=results_service.results_are_published,
     )
 
 
@@ -118,8 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     for router in (staff_router, staff_editions_router, staff_paper_router, audit_router):
         app.include_router(router)
-    app.include_router(staff_results_router)
+    app.include_router(results_console_router)
     app.include_router(requestlog_router)
+    app.include_router(ballot_trail_router)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)
     app.add_exception_handler(LoginRequired, login_required_handler)

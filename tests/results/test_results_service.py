@@ -3,15 +3,18 @@ a % threshold of the pool's voters, paper and online ballots alike, invalid ones
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from tests.factories.editions import edition_create
-from urna.core.db import utcnow
+from urna.core.db import transaction, utcnow
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
+from urna.results import repository as results_repository
 from urna.results import service as results
 from urna.voting.models import Ballot, BallotChoice
 
@@ -53,21 +56,64 @@ async def test_leftover_moves_to_the_target_pool_and_thresholds_use_the_pools_vo
         payload = await results.results_compute(
             session=session, edition=await session.get(Edition, edition.id)
         )
-    by_code = {pool["code"]: pool for pool in payload["pools"]}
-    city, north = by_code["CITY"], by_code["N"]
-    votes = {row["number"]: row["votes"] for row in city["projects"]}
+    city, north = payload.pool("CITY"), payload.pool("N")
+    votes = {row.number: row.votes for row in city.projects}
     # the paper ballot counts like an online one; invalid and under-review ballots do not
     assert votes == {"C1": 3, "C2": 2, "C3": 1}
-    assert payload["ballots"] == {"counted": 6, "under_review": 1, "invalid": 1}
+    assert payload.ballots == {"counted": 6, "under_review": 1, "invalid": 1}
     # CITY's voters are the 4 counted ballots with a CITY choice: 50 % needs 2 votes
-    assert city["voters"] == 4 and city["threshold"] == 2
-    assert {row["number"]: row["outcome"] for row in city["projects"]}["C3"] == "below_threshold"
+    assert city.voters == 4 and city.threshold == 2
+    assert {row.number: row.outcome for row in city.projects}["C3"] == "below_threshold"
     # N funds N1 (8 000 zł) and passes its 22 000 zł on; with 122 000 zł CITY funds C1 and C2,
     # which its own 100 000 zł could not (60 000 + 50 000)
-    assert north["funded"] == ["N1"] and north["given"] == 22_000_00
-    assert north["money_left"] == 0
-    assert city["received"] == 22_000_00
-    assert city["funded"] == ["C1", "C2"] and city["money_left"] == 12_000_00
-    kinds = [(step["kind"], step["pool_id"]) for step in payload["transfers"]]
+    assert north.funded == ["N1"] and north.given == 22_000_00
+    assert north.money_left == 0
+    assert city.received == 22_000_00
+    assert city.funded == ["C1", "C2"] and city.money_left == 12_000_00
+    kinds = [(step["kind"], step["pool_id"]) for step in payload.transfers]
     assert ("transfer_out", "N") in kinds and ("transfer_in", "CITY") in kinds
     assert ("recomputed", "CITY") in kinds
+
+
+@pytest.mark.postgres_only
+async def test_of_two_publications_at_once_the_second_is_refused(app):
+    edition = await edition_create(app)
+    async with transaction(app.state.ctx.db) as session:
+        found = await session.get(Edition, edition.id)
+        drafts = [
+            (await results.run_create(session=session, edition=found, actor_id=None)).id
+            for _ in range(2)
+        ]
+
+    async def blocked() -> bool:
+        async with app.state.ctx.db() as session:
+            waiting = await session.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+            return waiting.scalar_one() > 0
+
+    async with app.state.ctx.db() as first, app.state.ctx.db() as second:
+        await results.run_publish(
+            session=first,
+            edition=await first.get(Edition, edition.id),
+            run_id=drafts[0],
+            actor_id=None,
+        )
+        racing = asyncio.create_task(
+            results.run_publish(
+                session=second,
+                edition=await second.get(Edition, edition.id),
+                run_id=drafts[1],
+                actor_id=None,
+            )
+        )
+        for _ in range(500):  # until the second waits on the first's publication
+            if racing.done() or await blocked():
+                break
+            await asyncio.sleep(0.01)
+        await first.commit()
+        with pytest.raises(results.PublishedMeanwhile):
+            await racing
+    async with app.state.ctx.db() as session:
+        statuses = {
+            run.id: run.status for run in await results_repository.runs_of(session, edition.id)
+        }
+    assert statuses == {drafts[0]: "published", drafts[1]: "draft"}

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from tests.factories.editions import edition_create, unique_slug
 from tests.factories.staff import csrf_of, staff_client
 from urna.core.audit import AuditEvent
-from urna.core.db import utcnow
+from urna.core.db import transaction, utcnow
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
 from urna.results import repository as results_repository
@@ -33,7 +33,7 @@ NOT_PUBLISHED_PL = "Wyniki tej edycji nie zostały jeszcze opublikowane."
 
 
 async def _import(app, name: str = SMALL_FILE) -> Edition:
-    async with app.state.ctx.db() as session:
+    async with transaction(app.state.ctx.db) as session:
         summary = await edition_import_pabulib(
             session=session, path=pabulib_path(name), slug=unique_slug("wyniki")
         )

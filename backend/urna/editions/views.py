@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from urna.core.context import DbSession
+from urna.core.context import Ctx, DbSession
 from urna.core.views import render
 from urna.editions import service
-from urna.results import service as results
 
 router = APIRouter()
 
@@ -20,7 +19,7 @@ async def home(request: Request, db: DbSession):
 
 
 @router.get("/e/{slug}")
-async def edition_page(request: Request, slug: str, db: DbSession):
+async def edition_page(request: Request, slug: str, db: DbSession, ctx: Ctx):
     snapshot = await service.edition_snapshot(session=db, slug=slug)
     edition = snapshot.edition
     catalogue = service.catalogue_search(snapshot=snapshot)
@@ -31,7 +30,8 @@ async def edition_page(request: Request, slug: str, db: DbSession):
             "edition": edition,
             "phase": service.edition_phase(edition),
             "catalogue": catalogue,
-            "results_published": await results.results_are_published(session=db, edition=edition),
+            # results are above editions: the app factory hands over their check
+            "results_published": await ctx.results_published(session=db, edition=edition),
         },
     )
 
