@@ -4,14 +4,13 @@ line, exit 1, no traceback) what went wrong when a file, an edition or the datab
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import fresh_database
+from tests.staff.test_cli import urna
 
 from .pabulib_support import pabulib_file_names, pabulib_path, parsed
 
@@ -30,20 +29,6 @@ def assert_one_clean_line(done: subprocess.CompletedProcess, *expected: str) -> 
     assert len(lines) == 1, done.stdout
     for text in expected:
         assert text in lines[0], lines[0]
-
-
-def urna(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URNA_")}
-    env.update(URNA_DATABASE_URL=url, URNA_VAR_DIR=str(tmp_path), COLUMNS="200")
-    return subprocess.run(
-        [sys.executable, "-m", "urna.cli", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 async def test_cli_imports_a_file_and_prints_the_results_as_json(tmp_path):

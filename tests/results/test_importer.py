@@ -47,6 +47,19 @@ def written(tmp_path: Path, instance: PbInstance) -> Path:
     return path
 
 
+def bulk_ballot(receipt: str, project_ids: list[int]) -> BulkBallot:
+    return BulkBallot(
+        receipt_hash=receipt,
+        channel="online",
+        submitted_at=utcnow(),
+        status="counted",
+        area_id=None,
+        age_band="",
+        sex="",
+        choices=[(project_id, 1) for project_id in project_ids],
+    )
+
+
 async def _import(app, path: Path, slug: str):
     async with transaction(app.state.ctx.db) as session:
         return await edition_import_pabulib(session=session, path=path, slug=slug)
@@ -103,16 +116,7 @@ async def test_the_bulk_insert_takes_ids_from_the_database_and_pools_from_projec
         foreign = (await editions_repository.projects_of(session, other.id))[0]
 
     def ballot(*numbers: str, receipt: str) -> BulkBallot:
-        return BulkBallot(
-            receipt_hash=receipt,
-            channel="online",
-            submitted_at=utcnow(),
-            status="counted",
-            area_id=None,
-            age_band="",
-            sex="",
-            choices=[(projects[number].id, 1) for number in numbers],
-        )
+        return bulk_ballot(receipt, [projects[number].id for number in numbers])
 
     async with transaction(app.state.ctx.db) as session:
         highest = (await session.execute(select(func.max(Ballot.id)))).scalar() or 0
@@ -146,18 +150,5 @@ async def test_the_bulk_insert_takes_ids_from_the_database_and_pools_from_projec
     with pytest.raises(ValueError, match="not in edition"):
         async with transaction(app.state.ctx.db) as session:
             await ballots_insert_bulk(
-                session,
-                edition_id=edition.id,
-                ballots=[
-                    BulkBallot(
-                        receipt_hash="c" * 64,
-                        channel="online",
-                        submitted_at=utcnow(),
-                        status="counted",
-                        area_id=None,
-                        age_band="",
-                        sex="",
-                        choices=[(foreign.id, 1)],
-                    )
-                ],
+                session, edition_id=edition.id, ballots=[bulk_ballot("c" * 64, [foreign.id])]
             )

@@ -4,38 +4,20 @@ a % threshold of the pool's voters, paper and online ballots alike, invalid ones
 from __future__ import annotations
 
 import asyncio
-import secrets
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
 from tests.factories.editions import edition_create
-from urna.core.db import transaction, utcnow
+from tests.results.factories import ballot_add
+from urna.core.db import transaction
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
 from urna.results import repository as results_repository
 from urna.results import service as results
-from urna.voting.models import Ballot, BallotChoice
 
 pytestmark = pytest.mark.flow
-
-
-async def _ballot(session, projects, numbers, *, channel="online", status="counted") -> None:
-    ballot = Ballot(
-        edition_id=projects[numbers[0]].edition_id,
-        channel=channel,
-        status=status,
-        receipt_hash=secrets.token_hex(32),
-        submitted_at=utcnow(),
-    )
-    session.add(ballot)
-    await session.flush()
-    for number in numbers:
-        project = projects[number]
-        session.add(
-            BallotChoice(ballot_id=ballot.id, project_id=project.id, pool_id=project.pool_id)
-        )
 
 
 async def test_leftover_moves_to_the_target_pool_and_thresholds_use_the_pools_voters(app):
@@ -46,10 +28,10 @@ async def test_leftover_moves_to_the_target_pool_and_thresholds_use_the_pools_vo
         pools["CITY"].min_votes_percent = Decimal("50")
         projects = {p.number: p for p in await editions_repository.projects_of(session, edition.id)}
         for numbers in (["C1", "C2"], ["C1", "C2"], ["C3"], ["N1"], ["N1"]):
-            await _ballot(session, projects, numbers)
-        await _ballot(session, projects, ["C1"], channel="paper")
-        await _ballot(session, projects, ["C3"], status="invalid")
-        await _ballot(session, projects, ["C3"], status="under_review")
+            await ballot_add(session, projects, numbers)
+        await ballot_add(session, projects, ["C1"], channel="paper")
+        await ballot_add(session, projects, ["C3"], status="invalid")
+        await ballot_add(session, projects, ["C3"], status="under_review")
         await session.commit()
 
     async with app.state.ctx.db() as session:

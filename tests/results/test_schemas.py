@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from pydantic import ValidationError
 
 from tests.factories.editions import edition_create
-from urna.core.db import transaction, utcnow
+from tests.results.factories import ballot_add
+from urna.core.db import transaction
 from urna.editions import repository as editions_repository
 from urna.results import service as results
 from urna.results.models import TieDraw
 from urna.results.schemas import ResultsPayload, canonical_json, payload_digest
-from urna.voting.models import Ballot, BallotChoice
 
 pytestmark = pytest.mark.flow
 
@@ -26,21 +24,7 @@ async def _published_payload(app) -> tuple[dict, str]:
         pools["N"].leftover_to_pool_id = pools["CITY"].id
         projects = {p.number: p for p in await editions_repository.projects_of(session, edition.id)}
         for numbers in (["C1", "C2"], ["C1", "C2"], ["C3"], ["N1"]) * 3:
-            ballot = Ballot(
-                edition_id=edition.id,
-                receipt_hash=secrets.token_hex(32),
-                submitted_at=utcnow(),
-                age_band="25-34",
-            )
-            session.add(ballot)
-            await session.flush()
-            for number in numbers:
-                project = projects[number]
-                session.add(
-                    BallotChoice(
-                        ballot_id=ballot.id, project_id=project.id, pool_id=project.pool_id
-                    )
-                )
+            await ballot_add(session, projects, numbers)
         session.add(TieDraw(edition_id=edition.id, pool_id=pools["CITY"].id, seed=7, note="ratusz"))
         await session.flush()
         run = await results.run_create(session=session, edition=edition, actor_id=None)
