@@ -124,13 +124,14 @@ async def test_the_trail_of_a_ballot(app, sample):
     try:
         response = await staff.get(f"/staff/logs/ballot/{ballot.id}")
         missing = await staff.get("/staff/logs/ballot/999999999")
+        beyond = await staff.get("/staff/logs/ballot/99999999999999999999")
     finally:
         await staff.aclose()
     assert response.status_code == 200
     assert ballot.request_id and ballot.session_hash
     assert ballot.request_id in response.text and "/vote/cast" in response.text
     assert ballot.session_hash in response.text and f"/e/{edition.slug}/vote" in response.text
-    assert missing.status_code == 404
+    assert missing.status_code == 404 and beyond.status_code == 400
     async with app.state.ctx.db() as session:
         event = (
             await session.execute(

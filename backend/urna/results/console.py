@@ -7,9 +7,9 @@ as a server error."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.access import AdminUser
@@ -25,6 +25,8 @@ from urna.results import service as results
 from urna.results.models import ResultRun
 
 router = APIRouter()
+# A run number outside the column's range is a bad address (400), not a database error.
+RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _base(slug: str) -> str:
@@ -40,13 +42,10 @@ async def _runs_page(
 ):
     runs = await repository.runs_of(db, edition.id)
     ids = {run.computed_by for run in runs} | {run.published_by for run in runs}
-    staff_emails = get_ctx(request).staff_emails
+    # staff are above results: the app factory hands over their e-mail lookup
+    emails = await get_ctx(request).staff_emails(db, {i for i in ids if i is not None})
     context = _page_context(edition)
-    context.update(
-        runs=runs,
-        emails=await staff_emails(db, {i for i in ids if i is not None}) if staff_emails else {},
-        error=error,
-    )
+    context.update(runs=runs, emails=emails, error=error)
     return await render(request, "results/console/runs.html", context, status_code=status_code)
 
 
@@ -98,13 +97,13 @@ async def run_compute(request: Request, slug: str, db: DbSession, user: AdminUse
 
 
 @router.get("/staff/editions/{slug}/results/{run_id}")
-async def run_page(request: Request, slug: str, run_id: int, db: DbSession, user: AdminUser):
+async def run_page(request: Request, slug: str, run_id: RunId, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     return await _run_page(request, db, edition, await _run_of(db, edition, run_id))
 
 
 @router.post("/staff/editions/{slug}/results/{run_id}/publish")
-async def run_publish(request: Request, slug: str, run_id: int, db: DbSession, user: AdminUser):
+async def run_publish(request: Request, slug: str, run_id: RunId, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await _run_of(db, edition, run_id)
     try:
@@ -127,7 +126,7 @@ def _draw_input(values: dict[str, str]) -> tuple[int | None, list[str] | None]:
 
 
 @router.post("/staff/editions/{slug}/results/{run_id}/draw")
-async def draw_record(request: Request, slug: str, run_id: int, db: DbSession, user: AdminUser):
+async def draw_record(request: Request, slug: str, run_id: RunId, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await _run_of(db, edition, run_id)
     values = await form_values(request)

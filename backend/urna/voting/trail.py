@@ -6,7 +6,9 @@ read with those values and never look a ballot up themselves."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 
 from urna.core.access import LogReader
 from urna.core.context import DbSession
@@ -16,10 +18,12 @@ from urna.requestlog import service as requestlog
 from urna.voting.models import Ballot
 
 router = APIRouter()
+# An id outside the column's range is a bad address (400), not a database error.
+BallotId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("/staff/logs/ballot/{ballot_id}")
-async def ballot_trail_page(request: Request, ballot_id: int, db: DbSession, staff: LogReader):
+async def ballot_trail_page(request: Request, ballot_id: BallotId, db: DbSession, staff: LogReader):
     ballot = await db.get(Ballot, ballot_id)
     if ballot is None:
         raise NotFound()
