@@ -86,7 +86,15 @@ async def test_expected_failures_print_one_clean_line(tmp_path):
 
 
 async def test_an_unreachable_database_is_one_clean_line(tmp_path):
-    done = urna(
-        "postgresql+asyncpg://postgres@127.0.0.1:1/urna", tmp_path, "results", "compute", "x"
-    )
-    assert_one_clean_line(done, "database error")
+    nowhere = "postgresql+asyncpg://postgres@127.0.0.1:1/urna"
+    assert_one_clean_line(urna(nowhere, tmp_path, "results", "compute", "x"), "database error")
+    assert_one_clean_line(urna(nowhere, tmp_path, "db", "upgrade"), "database error")
+
+
+async def test_an_unknown_migration_is_one_clean_line(tmp_path):
+    url, drop = await fresh_database(tmp_path)
+    try:
+        done = urna(url, tmp_path, "db", "downgrade", "no-such-revision")
+        assert_one_clean_line(done, "no-such-revision")
+    finally:
+        await drop()

@@ -4,7 +4,8 @@ command, and clean one-line errors for what is expected to go wrong."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import NoReturn, TypeVar
 
 import typer
@@ -38,21 +39,23 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work(session)`` as one unit of work, committed when it returns. An expected
-    refusal (an application error, a form's field errors, an unreachable database or file)
-    prints in red, one line each, and exits 1: never a traceback."""
+@contextmanager
+def expected_failures() -> Iterator[None]:
+    """An expected refusal (an application error, a form's field errors, a database that
+    cannot be reached or migrated) prints in red, one line each, and exits 1: never a
+    traceback."""
+    from alembic.util.exc import CommandError
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     from urna.core.errors import AppError, FormInvalid
 
     try:
-        return asyncio.run(_in_transaction(work))
+        yield
     except FormInvalid as error:
         for field, message in error.errors.items():
             console.print(f"[red]{escape(field)}[/red]: {escape(message)}")
         raise typer.Exit(1) from error
-    except AppError as error:
+    except (AppError, CommandError) as error:
         fail(str(error))
     except (OSError, OperationalError, InterfaceError) as error:
         fail(f"database error: {_first_line(error)}")
@@ -61,3 +64,10 @@ def run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 def _first_line(error: Exception) -> str:
     """SQLAlchemy appends the statement and a link on further lines."""
     return (str(error).splitlines() or [type(error).__name__])[0]
+
+
+def run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work(session)`` as one unit of work, committed when it returns; expected
+    failures end the command with one line (`expected_failures`)."""
+    with expected_failures():
+        return asyncio.run(_in_transaction(work))
