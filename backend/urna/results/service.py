@@ -196,7 +196,8 @@ async def run_publish(
 
 
 def _same_ballots(statuses: dict[str, int], run: ResultRun) -> bool:
-    return statuses == {k: v for k, v in run.payload["ballots"].items() if v}
+    when_computed = ResultsPayload.model_validate(run.payload).ballots
+    return statuses == {status: count for status, count in when_computed.items() if count}
 
 
 async def run_ensure_current(*, session: AsyncSession, edition: Edition, run: ResultRun) -> None:
