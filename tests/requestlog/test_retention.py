@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.conftest import fresh_database
 from tests.requestlog.factories import row, rows_write
-from urna.core.db import create_engine, session_factory
+from urna.core.db import create_engine, session_factory, transaction
 from urna.requestlog import service
 from urna.requestlog.models import RequestLog
 from urna.requestlog.repository import ip_truncated
@@ -42,7 +42,7 @@ def test_ip_truncation():
 async def test_default_retention_keeps_everything(app):
     old = NOW - timedelta(days=3000)
     (request_id,) = await rows_write(app, [row(old, session_hash="keep", host="a.example")])
-    async with app.state.ctx.db() as session:
+    async with transaction(app.state.ctx.db) as session:
         report = await service.logs_prune(
             session=session,
             keep_days=None,
@@ -82,7 +82,7 @@ async def test_prune_truncates_drops_and_deletes_as_configured_and_is_idempotent
     ids = [item[0] for item in written]
     factory = session_factory(own_log)
     options = dict(keep_days=365, truncate_ip_after_days=30, drop_session_after_days=7)
-    async with factory() as session:
+    async with transaction(factory) as session:
         report = await service.logs_prune(session=session, now=NOW, **options)
     assert report == service.PruneReport(deleted=1, ips_truncated=1, sessions_dropped=2)
     rows = await rows_by_id(factory, ids)
@@ -98,7 +98,7 @@ async def test_prune_truncates_drops_and_deletes_as_configured_and_is_idempotent
         None,
     )
     assert (rows[ids[3]].ip, rows[ids[3]].session_hash) == ("198.51.100.4", "d")
-    async with factory() as session:
+    async with transaction(factory) as session:
         again = await service.logs_prune(session=session, now=NOW, **options)
     assert again == service.PruneReport()
 
