@@ -32,8 +32,8 @@ from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.editions.schemas import EditionIn
 from urna.results import pabulib
-from urna.voting.bulk import BulkBallot, ballots_insert_bulk
 from urna.voting.identity import age_band
+from urna.voting.service import BulkBallot, ballots_insert_bulk
 
 _RULES = {"greedy": "greedy", "greedy-threshold": "greedy", "greedy-no-skip": "greedy_stop"}
 _VOTE_TYPES = {"approval": "approval", "choose-1": "approval", "ordinal": "ordinal"}
