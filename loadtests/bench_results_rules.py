@@ -29,7 +29,13 @@ from pabutools.election import Cost_Sat, Instance, parse_pabulib
 from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares
 
 from urna.results.pabulib import approval_ballots, pabulib_read, rule_settings, scores
-from urna.results.rules import Project, equal_shares_allocate, greedy_allocate
+from urna.results.rules import (
+    MesCompletion,
+    MesOptions,
+    Project,
+    equal_shares_allocate,
+    greedy_allocate,
+)
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -72,8 +78,7 @@ def run_urna(path: Path, figures: Figures) -> tuple[set[str], set[str]]:
             projects=projects,
             ballots=ballots,
             budget=instance.budget,
-            add_one=False,
-            fill_greedy=False,
+            options=MesOptions(completion=MesCompletion.NONE),
         ),
         figures,
     )

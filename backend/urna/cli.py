@@ -143,6 +143,8 @@ def edition_import_pabulib(
         f"edition {summary.edition.slug}: {summary.projects} projects, "
         f"{summary.ballots} ballots, {summary.choices} choices"
     )
+    for notice in summary.notices:
+        console.print(f"[yellow]{notice}[/yellow]")
 
 
 @results_app.command("compute")

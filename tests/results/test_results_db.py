@@ -36,7 +36,8 @@ from tests.conftest import fresh_database
 from urna.core.db import create_engine, session_factory
 from urna.editions.models import Pool
 from urna.results.importer import ImportSummary, edition_import_pabulib
-from urna.results.pabulib import PbInstance, PbProject, PbVote, pabulib_write, scores
+from urna.results.pabulib import PbInstance, PbProject, PbVote, scores
+from urna.results.pabulib_write import pabulib_write
 from urna.results.service import results_compute
 from urna.voting.identity import AGE_BANDS, age_band
 from urna.voting.models import Ballot, BallotChoice

@@ -13,7 +13,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +30,6 @@ from urna.voting.identity import age_band
 from urna.voting.models import Ballot, BallotChoice
 
 GROSZE_PER_ZLOTY = 100
-_RULES = {"greedy": "greedy", "greedy-threshold": "greedy", "greedy-no-skip": "greedy_stop"}
 _VOTE_TYPES = {"approval": "approval", "choose-1": "approval", "ordinal": "ordinal"}
 _SEX = {"m": "M", "f": "F", "k": "F"}
 
@@ -47,6 +46,7 @@ class ImportSummary:
     projects: int
     ballots: int
     choices: int
+    notices: tuple[str, ...] = ()  # what the office must check, e.g. a rule Urna cannot run
 
 
 def slug_of(path: str | Path) -> str:
@@ -65,17 +65,17 @@ def _date(value: str | None, fallback: datetime) -> datetime:
     return fallback
 
 
-def _pool_rule(meta: dict[str, str]) -> tuple[str, int | None]:
+def _pool_rule(meta: dict[str, str]) -> pabulib.RuleSettings:
+    """The pool's rule as META names it; a rule Urna cannot run leaves greedy for the office
+    to change, with a notice (see `pabulib_meta`)."""
     settings = pabulib.rule_settings(meta)
-    name = meta.get("rule", "").strip().lower()
-    if settings.rule == "equal_shares":
-        if not settings.add_one:
-            raise ImportRefused(
-                N_("Equal shares without the add-one completion is not supported: %(rule)s"),
-                params={"rule": name},
-            )
-        return "equal_shares", None
-    return _RULES[name], settings.min_score
+    return settings if settings.rule is not None else replace(settings, rule="greedy")
+
+
+def _pool_mes_fields(settings: pabulib.RuleSettings) -> dict[str, str]:
+    """Pool columns of equal shares' options (the model's defaults when there are none)."""
+    options = settings.mes.to_dict() if settings.mes is not None else {}
+    return {f"mes_{name}": value for name, value in options.items()}
 
 
 def _vote_type(instance: pabulib.PbInstance) -> str:
@@ -97,7 +97,13 @@ async def edition_import_pabulib(
     """Create an edition from the file at ``path``, committed in one transaction."""
     report = progress or (lambda stage, done, total: None)
     report("read", 0, 1)
-    instance = pabulib.pabulib_read(path)
+    try:
+        instance = pabulib.pabulib_read(path)
+    except pabulib.PabulibError as error:
+        raise ImportRefused(
+            N_("The file is not a pabulib file Urna can read: %(detail)s"),
+            params={"detail": str(error)},
+        ) from None
     report("read", 1, 1)
     slug = slug or slug_of(path)
     if await editions_repository.edition_by_slug(session, slug) is not None:
@@ -105,7 +111,7 @@ async def edition_import_pabulib(
             N_("An edition with the address %(slug)s already exists."), params={"slug": slug}
         )
     meta = instance.meta
-    rule, min_votes = _pool_rule(meta)
+    settings = _pool_rule(meta)
     vote_type = _vote_type(instance)
     opens = _date(meta.get("date_begin"), datetime(2000, 1, 1, tzinfo=UTC))
     closes = _date(meta.get("date_end"), opens) + timedelta(days=1)
@@ -140,8 +146,9 @@ async def edition_import_pabulib(
         budget=instance.budget * GROSZE_PER_ZLOTY,
         min_choices=int(meta.get("min_length") or 0),
         max_choices=int(max_length) if max_length else max(1, len(instance.projects)),
-        rule=rule,
-        min_votes=min_votes,
+        rule=settings.rule,
+        min_votes=settings.min_score,
+        **_pool_mes_fields(settings),
     )
     session.add(pool)
     await session.flush()
@@ -164,7 +171,8 @@ async def edition_import_pabulib(
     ballots, choices = _rows(instance, edition, pool, project_ids, cast_at, area)
     await _write(session, ballots, choices, report)
     await session.commit()
-    return ImportSummary(edition, len(project_ids), len(ballots), len(choices))
+    notices = tuple(str(notice) for notice in settings.notices)
+    return ImportSummary(edition, len(project_ids), len(ballots), len(choices), notices)
 
 
 def _rows(

@@ -29,7 +29,14 @@ from urna.editions.models import Project as ProjectRow
 from urna.results import repository
 from urna.results.models import ResultRun, TieDraw
 from urna.results.rules import (
+    MAX_ADD1_RUNS,
+    Add1NotSettled,
+    Add1Start,
+    Add1Stop,
     Allocation,
+    Comparison,
+    MesCompletion,
+    MesOptions,
     Project,
     TieDrawIncomplete,
     Transfer,
@@ -111,6 +118,15 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> dict[st
             N_("The recorded draw does not order every tied project: %(detail)s"),
             params={"detail": str(error)},
         ) from error
+    except Add1NotSettled as error:
+        raise ResultsError(
+            N_(
+                "The add-one completion of equal shares did not stop within %(runs)s steps: "
+                "some supported project stays out of its supporters' reach. Choose another "
+                "completion for this pool, for example by votes without add one."
+            ),
+            params={"runs": MAX_ADD1_RUNS},
+        ) from error
 
     pool_payloads = []
     for pool in pools:
@@ -177,8 +193,7 @@ def _allocator(
                 projects=candidates,
                 ballots=classes or {},
                 budget=budget,
-                add_one=True,
-                fill_greedy=True,
+                options=pool_mes_options(pool),
                 increment=GROSZE_PER_ZLOTY,
                 tie_order=tie_order,
                 tie_seed=tie_seed,
@@ -197,6 +212,16 @@ def _allocator(
         )
 
     return allocate
+
+
+def pool_mes_options(pool: Pool) -> MesOptions:
+    """The equal-shares options stored with the pool."""
+    return MesOptions(
+        completion=MesCompletion(pool.mes_completion),
+        add1_stop=Add1Stop(pool.mes_add1_stop),
+        add1_start=Add1Start(pool.mes_add1_start),
+        comparison=Comparison(pool.mes_comparison),
+    )
 
 
 def _transfers(pools: list[Pool], codes: dict[int, str]) -> list[Transfer]:

@@ -49,7 +49,7 @@ class MesProfile:
 class Purchase:
     project: int
     max_payment: Fraction  # each supporter pays min(own budget, max_payment)
-    tied: tuple[int, ...]  # every project at the same exact price, in draw order
+    tied: tuple[int, ...]  # projects equal in price, votes and cost, in draw order
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,16 +292,20 @@ def _settle(
     tie_order: Sequence[str] | None,
     tie_seed: int | None,
 ) -> tuple[_Price, tuple[int, ...]]:
-    """The cheapest candidate by exact price; equal prices are ordered by the draw."""
-    costs = run.profile.costs
+    """The cheapest candidate by exact price; equal prices go to more votes, then to the
+    lower cost, and only then to the draw."""
+    costs, votes = run.profile.costs, run.profile.votes
     prices = [price for price in map(run.exact_price, candidates) if price is not None]
     best = prices[0]
     for price in prices[1:]:
         if price.beats(best, costs) < 0:
             best = price
     tied = [price for price in prices if price.beats(best, costs) == 0]
+    if len(tied) > 1:
+        first = min((-votes[price.project], costs[price.project]) for price in tied)
+        tied = [price for price in tied if (-votes[price.project], costs[price.project]) == first]
     if len(tied) == 1:
-        return best, (best.project,)
+        return tied[0], (tied[0].project,)
     by_id = {run.profile.ids[price.project]: price for price in tied}
     order, _ = tie_group_order(project_ids=by_id, tie_order=tie_order, tie_seed=tie_seed)
     return by_id[order[0]], tuple(by_id[project_id].project for project_id in order)
