@@ -264,6 +264,7 @@ def _pool_rules_values(pool, pools) -> dict[str, str]:
         "min_votes": "" if pool.min_votes is None else str(pool.min_votes),
         "min_votes_percent": setup.percent_text(pool.min_votes_percent),
         "leftover_to": codes.get(pool.leftover_to_pool_id, ""),
+        **{name: getattr(pool, name) for name in setup.MES_OPTION_FIELDS},
     }
 
 

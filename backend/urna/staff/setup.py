@@ -25,6 +25,7 @@ from urna.privacy import service as privacy
 from urna.privacy.models import PolicyDocument
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MES_OPTION_FIELDS = ("mes_completion", "mes_add1_stop", "mes_add1_start", "mes_comparison")
 EDITION_TEXT_FIELDS = ("slug", "name", "municipality", "description", "description_en")
 EDITION_TIMES = ("voting_opens_at", "voting_closes_at", "results_at")
 
@@ -112,6 +113,11 @@ def _pool_rules_fields(form: Mapping[str, str], errors: dict[str, str]) -> dict[
         "min_votes": _whole_field(form, "min_votes", errors),
         "min_votes_percent": _percent_field(form, "min_votes_percent", errors),
         "leftover_to": form.get("leftover_to", "").strip() or None,
+        **{
+            name: value
+            for name in MES_OPTION_FIELDS
+            if (value := form.get(name, "").strip())  # absent: the schema's default
+        },
     }
 
 
