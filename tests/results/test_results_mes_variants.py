@@ -4,6 +4,7 @@ comparison step with the greedy outcome (hand-made profiles and hypothesis)."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +26,8 @@ from urna.results.rules import (
     step_text_pl,
 )
 from urna.results.rules import add_one as add_one_module
+from urna.results.rules.mes_float import mes_float_run
+from urna.results.rules.mes_run import mes_profile, mes_run
 
 from .pabutools_bridge import pabutools_election, pabutools_mes
 from .test_results_properties import elections
@@ -264,3 +267,24 @@ def test_exhaustive_add_one_matches_pabutools_and_over_budget_goes_on_from_there
         assert mes_runs(over_budget)[: len(mes_runs(exhaustive)) - 1] == [
             (run, MesOutcome.CONTINUE) for run, _ in mes_runs(exhaustive)[:-1]
         ]
+
+
+@given(elections(), st.integers(1, 300), st.integers(0, 40))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_floating_point_run_buys_what_the_exact_run_buys_or_refuses(election, budget, extra):
+    projects, ballots = election
+    if not ballots:
+        return
+    profile = mes_profile(
+        ids=[p.id for p in projects], costs=[p.cost for p in projects], ballots=ballots
+    )
+    in_play = [i for i, cost in enumerate(profile.costs) if cost > 0 and profile.votes[i] > 0]
+    per_voter = Fraction(budget, len(ballots)) + extra
+    fast = mes_float_run(profile=profile, per_voter=per_voter, in_play=in_play)
+    exact = mes_run(
+        profile=profile, per_voter=per_voter, in_play=in_play, tie_order=None, tie_seed=None
+    )
+
+    if fast is not None:
+        assert (fast.funded, fast.spent) == (exact.funded, exact.spent)
+        assert all(len(purchase.tied) == 1 for purchase in exact.purchases)  # no tie in it

@@ -114,7 +114,7 @@ mes_options = st.builds(
 
 
 @given(elections(), budgets, mes_options, tie_draws)
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_equal_shares_never_exceeds_the_budget(election, budget, options, tie_draw):
     projects, ballots = election
     result = equal_shares_allocate(
@@ -126,7 +126,7 @@ def test_equal_shares_never_exceeds_the_budget(election, budget, options, tie_dr
 
 
 @given(elections(), budgets, tie_draws, st.randoms(use_true_random=False))
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_equal_shares_does_not_depend_on_input_order(election, budget, tie_draw, rng):
     projects, ballots = election
     shuffled_projects = list(projects)

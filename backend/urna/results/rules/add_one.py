@@ -17,9 +17,10 @@ there (the computation tool would go on forever; it skips Add1 when everything f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
+from urna.results.rules.mes_float import mes_float_run
 from urna.results.rules.mes_run import MesProfile, MesRun, mes_run
 from urna.results.rules.types import Add1Start, Add1Stop, MesOptions, MesOutcome
 
@@ -57,7 +58,7 @@ def mes_runs(
         index for index, cost in enumerate(profile.costs) if cost > 0 and profile.votes[index] > 0
     ]
 
-    def run_with(per_voter: Fraction) -> MesRun:
+    def run_exactly(per_voter: Fraction) -> MesRun:
         return mes_run(
             profile=profile,
             per_voter=per_voter,
@@ -66,8 +67,12 @@ def mes_runs(
             tie_seed=tie_seed,
         )
 
+    def run_with(per_voter: Fraction) -> MesRun:
+        fast = mes_float_run(profile=profile, per_voter=per_voter, in_play=in_play)
+        return fast if fast is not None else run_exactly(per_voter)
+
     if not options.add_one:
-        return [(run_with(Fraction(budget, profile.voter_count)), MesOutcome.FINAL)], 0
+        return [(run_exactly(Fraction(budget, profile.voter_count)), MesOutcome.FINAL)], 0
     per_voter = start_per_voter(
         budget=budget, voters=profile.voter_count, start=options.add1_start, increment=increment
     )
@@ -77,10 +82,10 @@ def mes_runs(
     while True:
         if options.add1_stop is Add1Stop.EXHAUSTIVE and _exhaustive(profile, run, cheapest, budget):
             runs.append((run, MesOutcome.EXHAUSTIVE))
-            return runs, len(runs) - 1
-        if len(run.purchases) == len(in_play):
+            return _exact_at(runs, len(runs) - 1, run_exactly)
+        if len(run.funded) == len(in_play):
             runs.append((run, MesOutcome.ALL_FUNDED))
-            return runs, len(runs) - 1
+            return _exact_at(runs, len(runs) - 1, run_exactly)
         runs.append((run, MesOutcome.CONTINUE))
         if len(runs) >= MAX_ADD1_RUNS:
             raise Add1NotSettled(
@@ -90,12 +95,25 @@ def mes_runs(
         run = run_with(per_voter)
         if run.spent > budget:
             runs.append((run, MesOutcome.INFEASIBLE))
-            return runs, len(runs) - 2
+            return _exact_at(runs, len(runs) - 2, run_exactly)
+
+
+def _exact_at(
+    runs: Runs, accepted: int, run_exactly: Callable[[Fraction], MesRun]
+) -> tuple[Runs, int]:
+    """``runs`` with the accepted one computed exactly (its payment caps and ties are shown)."""
+    run, outcome = runs[accepted]
+    if not run.purchases:
+        exact = run_exactly(run.per_voter_budget)
+        if exact.funded != run.funded:
+            raise AssertionError("the floating-point run disagrees with the exact one")
+        runs[accepted] = (exact, outcome)
+    return runs, accepted
 
 
 def _exhaustive(profile: MesProfile, run: MesRun, cheapest: list[int], budget: int) -> bool:
     """No supported, unfunded project with a positive cost fits the money left."""
-    funded = {purchase.project for purchase in run.purchases}
+    funded = set(run.funded)
     left = budget - run.spent
     for index in cheapest:
         if profile.costs[index] > left:

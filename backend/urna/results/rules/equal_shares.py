@@ -183,7 +183,7 @@ def _run_step(run: MesRun, index: int, outcome: MesOutcome, pool_id: str | None)
         pool_id=pool_id,
         run=index + 1,
         per_voter_budget=run.per_voter_budget,
-        funded_count=len(run.purchases),
+        funded_count=len(run.funded),
         spent=run.spent,
         mes_outcome=outcome,
     )
