@@ -365,7 +365,14 @@ async def scratch(tmp_path_factory) -> AsyncIterator[Scratch]:
         await drop()
 
 
-RULES = ("greedy", "greedy-no-skip", "greedy-threshold", "equalshares/add1")
+RULES = (
+    "greedy",
+    "greedy-no-skip",
+    "greedy-threshold",
+    "equalshares",
+    "equalshares/add1",
+    "equalshares/add1-comparison",
+)
 
 
 @st.composite
