@@ -9,7 +9,7 @@ import pytest
 
 from tests.factories.editions import edition_create, unique_slug
 from tests.factories.staff import csrf_of, staff_client
-from urna.core.db import utcnow
+from urna.core.db import transaction, utcnow
 from urna.editions import repository as editions_repository
 from urna.editions.models import Pool
 from urna.results.importer import ImportRefused, edition_import_pabulib
@@ -36,7 +36,7 @@ MAJORITY_PB = (
 async def _import(app, tmp_path, rule: str):
     path = tmp_path / "zielony.pb"
     path.write_text(MAJORITY_PB.replace("{rule}", rule), encoding="utf-8")
-    async with app.state.ctx.db() as session:
+    async with transaction(app.state.ctx.db) as session:
         return await edition_import_pabulib(session=session, path=path, slug=unique_slug("mes"))
 
 
@@ -96,7 +96,7 @@ async def test_a_file_urna_cannot_read_is_refused_with_a_message(app, tmp_path):
     path = tmp_path / "broken.pb"
     path.write_text("META\nkey;value\nbudget;10\n", encoding="utf-8")
     async with app.state.ctx.db() as session:
-        with pytest.raises(ImportRefused, match="not a pabulib file Urna can read"):
+        with pytest.raises(ImportRefused, match="cannot be imported"):
             await edition_import_pabulib(session=session, path=path, slug=unique_slug("zly"))
 
 

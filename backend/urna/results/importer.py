@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.errors import AppError, validation_messages
+from urna.core.errors import AppError, FormInvalid, validation_messages
 from urna.core.i18n import N_
 from urna.core.money import GROSZE_PER_ZLOTY
 from urna.editions import repository as editions_repository
@@ -129,8 +129,17 @@ async def edition_import_pabulib(
 
 async def _edition_create(session: AsyncSession, data: EditionIn) -> Edition:
     """The editions service creates the edition, its area, pool and projects, checked as
-    every edition is (an address already taken, pool rules that do not fit the vote)."""
-    return await editions.edition_create(session=session, data=data)
+    every edition is (an address already taken, pool rules that do not fit the vote); a
+    refusal names each field's problem."""
+    try:
+        return await editions.edition_create(session=session, data=data)
+    except FormInvalid as error:
+        problems = "; ".join(
+            f"{field}: {message % error.params}" for field, message in error.errors.items()
+        )
+        raise ImportRefused(
+            N_("The file cannot be imported: %(problem)s"), params={"problem": problems}
+        ) from None
 
 
 def _edition_of(
