@@ -286,10 +286,11 @@ def logs_prune(
 def retention_purge() -> None:
     """Delete the identity data of editions whose retention period has ended (idempotent;
     run it daily, e.g. from the systemd timer in infra/)."""
+    from urna.core.crypto import Crypto
     from urna.privacy import service
 
     async def purge(session):
-        reports = await service.retention_purge(session=session)
+        reports = await service.retention_purge(session=session, crypto=Crypto(_settings()))
         await session.commit()  # the command is the unit of work
         return reports
 

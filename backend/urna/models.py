@@ -1,6 +1,7 @@
 """Import every table model so the metadata is complete (Alembic, tests)."""
 
 from urna.core import audit as audit_models
+from urna.core import keys as keys_models
 from urna.core.db import metadata
 from urna.documents import models as documents_models
 from urna.editions import models as editions_models
@@ -13,6 +14,7 @@ from urna.voting import models as voting_models
 __all__ = [
     "metadata",
     "audit_models",
+    "keys_models",
     "documents_models",
     "editions_models",
     "notify_models",

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core import audit
+from urna.core import audit, keys
+from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.documents import service as documents
 from urna.documents.models import PolicyDocument
@@ -96,15 +97,17 @@ class PurgeReport:
     voters: int
     paper_entries: int
     ballots: int
+    keys: int
 
 
 async def retention_purge(
-    *, session: AsyncSession, now: datetime | None = None
+    *, session: AsyncSession, crypto: Crypto, now: datetime | None = None
 ) -> list[PurgeReport]:
     """Delete the identity data of every edition whose retention period has ended.
 
-    Identities (encrypted fields and the keyed HMACs), what paper operators typed, and the
-    ballots' address and browser go; the anonymous ballots, their choices and the results
+    Identities (encrypted fields and the keyed HMACs), what paper operators typed, the
+    ballots' address and browser, and the edition's keys (so copies of the blobs taken
+    before, in backups, cannot be opened) go; the anonymous ballots, their choices and the results
     stay. Idempotent: a second run finds nothing left. Each purge is in the audit log; the
     caller's unit of work commits them (``urna purge``)."""
     now = now or utcnow()
@@ -113,9 +116,14 @@ async def retention_purge(
         if retention_ends_at(edition) > now:
             continue
         purged = await voting.identities_purge(session=session, edition_id=edition.id, now=now)
-        if not (purged.voters or purged.paper_entries or purged.ballots):
+        shredded = await keys.edition_keys_shred(
+            session=session, crypto=crypto, edition_id=edition.id, now=now
+        )
+        if not (purged.voters or purged.paper_entries or purged.ballots or shredded):
             continue
-        report = PurgeReport(edition.slug, purged.voters, purged.paper_entries, purged.ballots)
+        report = PurgeReport(
+            edition.slug, purged.voters, purged.paper_entries, purged.ballots, shredded
+        )
         await audit.audit_append(
             session=session,
             actor_id=None,
@@ -125,6 +133,7 @@ async def retention_purge(
                 "voters": report.voters,
                 "paper_entries": report.paper_entries,
                 "ballots": report.ballots,
+                "keys": report.keys,
             },
         )
         reports.append(report)

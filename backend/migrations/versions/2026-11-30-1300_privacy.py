@@ -1,0 +1,46 @@
+"""privacy: per-edition data keys, wrapped by the master key and shredded at retention
+
+Revision ID: 0010_privacy
+Revises: 0005_worker
+Create Date: 2026-11-30 13:00:00
+
+Identity blobs are sealed with a random key per edition, stored only wrapped by the
+master key (``edition_key``); the retention purge deletes it with the identities.
+Residents' data-subject requests are queued in ``data_request``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010_privacy"
+down_revision = "0005_worker"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "edition_key",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "edition_id",
+            sa.Integer(),
+            sa.ForeignKey(
+                "edition.id", name="fk_edition_key_edition_id_edition", ondelete="CASCADE"
+            ),
+            nullable=False,
+        ),
+        sa.Column("master_id", sa.String(length=16), nullable=False),
+        sa.Column("wrapped", sa.LargeBinary(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("shredded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_edition_key"),
+    )
+    op.create_index("ix_edition_key_edition_id", "edition_key", ["edition_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_edition_key_edition_id", table_name="edition_key")
+    op.drop_table("edition_key")
