@@ -82,13 +82,17 @@ async def clause_publish(
 # ---- retention ---------------------------------------------------------------------------
 
 
-def retention_ends_at(edition: Edition) -> datetime:
-    """The results date plus the edition's retention period (calendar months, day clamped)."""
-    start = edition.results_at
-    month_index = start.month - 1 + edition.retention_months
+def months_after(start: datetime, months: int) -> datetime:
+    """The same moment ``months`` calendar months later (the day clamped to the month's end)."""
+    month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
     day = min(start.day, calendar.monthrange(year, month)[1])
     return start.replace(year=year, month=month, day=day)
+
+
+def retention_ends_at(edition: Edition) -> datetime:
+    """The results date plus the edition's retention period."""
+    return months_after(edition.results_at, edition.retention_months)
 
 
 @dataclass(frozen=True, slots=True)
