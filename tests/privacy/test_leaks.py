@@ -31,3 +31,37 @@ async def test_the_ballot_keeps_the_user_agent_redacted(app, client, db):
         await db.execute(select(Ballot.user_agent).where(Ballot.edition_id == edition.id))
     ).scalar_one()
     assert stored == "Mozilla/5.0 ([redacted]; [redacted]; [redacted])"
+
+
+async def test_outbox_payloads_never_sent_are_wiped_by_the_purge(app):
+    from datetime import timedelta
+
+    from urna.core.db import transaction, utcnow
+    from urna.notify import service as notify
+    from urna.notify.models import OutboxMessage
+    from urna.privacy import service as privacy
+
+    crypto = app.state.ctx.crypto
+    async with transaction(app.state.ctx.db) as session:
+        old = await notify.message_enqueue(
+            session=session,
+            crypto=crypto,
+            channel="sms",
+            recipient="+48601234567",
+            text="kod 123456",
+            purpose="vote-code",
+        )
+        old.created_at = utcnow() - timedelta(days=2)
+        fresh = await notify.message_enqueue(
+            session=session,
+            crypto=crypto,
+            channel="sms",
+            recipient="+48601234568",
+            text="kod 654321",
+            purpose="vote-code",
+        )
+    async with transaction(app.state.ctx.db) as session:
+        await privacy.retention_purge(session=session, crypto=crypto)
+    async with transaction(app.state.ctx.db) as session:
+        assert (await session.get(OutboxMessage, old.id)).payload_enc is None
+        assert (await session.get(OutboxMessage, fresh.id)).payload_enc is not None

@@ -18,6 +18,7 @@ from urna.documents import service as documents
 from urna.documents.models import PolicyDocument
 from urna.editions import service as editions
 from urna.editions.models import Edition
+from urna.notify import service as notify
 from urna.privacy.forms import ClauseForm
 from urna.voting import service as voting
 
@@ -111,10 +112,11 @@ async def retention_purge(
 
     Identities (encrypted fields and the keyed HMACs), what paper operators typed, the
     ballots' address and browser, and the edition's keys (so copies of the blobs taken
-    before, in backups, cannot be opened) go; the anonymous ballots, their choices and the results
-    stay. Idempotent: a second run finds nothing left. Each purge is in the audit log; the
+    before, in backups, cannot be opened) go; so do outbox payloads never sent. The
+    anonymous ballots, their choices and the results stay. Idempotent: a second run finds nothing left. Each purge is in the audit log; the
     caller's unit of work commits them (``urna purge``)."""
     now = now or utcnow()
+    await notify.payloads_expire(session=session, now=now)
     reports = []
     for edition in await editions.editions_list(session=session):
         if retention_ends_at(edition) > now:
