@@ -113,8 +113,9 @@ async def retention_purge(
     Identities (encrypted fields and the keyed HMACs), what paper operators typed, the
     ballots' address and browser, and the edition's keys (so copies of the blobs taken
     before, in backups, cannot be opened) go; so do outbox payloads never sent. The
-    anonymous ballots, their choices and the results stay. Idempotent: a second run finds nothing left. Each purge is in the audit log; the
-    caller's unit of work commits them (``urna purge``)."""
+    anonymous ballots, their choices and the results stay. Idempotent: a second run finds
+    nothing left. Each purge is in the audit log; the caller's unit of work commits them
+    (``urna purge``)."""
     now = now or utcnow()
     await notify.payloads_expire(session=session, now=now)
     reports = []
