@@ -38,11 +38,11 @@ def _settings():
 
 
 async def _with_session(work):
-    from urna.core.db import create_engine, session_factory
+    from urna.core.db import create_engine, session_factory, transaction
 
     engine = create_engine(_settings().database_url)
     try:
-        async with session_factory(engine)() as session:
+        async with transaction(session_factory(engine)) as session:
             return await work(session)
     finally:
         await engine.dispose()
@@ -203,15 +203,17 @@ def staff_create(
     factor (TOTP) is enrolled with a QR code at the first login."""
     from urna.core.crypto import Crypto
     from urna.core.errors import AppError, FormInvalid
+    from urna.core.forms import form_parse
     from urna.staff import service
+    from urna.staff.schemas import StaffCreateIn
 
     async def work(session):
+        form = {"email": email, "name": name or email, "role": role}
         return await service.staff_create(
             session=session,
             crypto=Crypto(_settings()),
-            form={"email": email, "name": name or email, "role": role},
+            data=form_parse(StaffCreateIn, {**form, "reason": "urna staff create (command line)"}),
             actor_id=None,
-            reason="urna staff create (command line)",
         )
 
     try:
@@ -400,6 +402,7 @@ def _demo_admin() -> None:
     """No default accounts: the demo makes one admin with a generated password, once."""
     from urna.core.crypto import Crypto
     from urna.staff import repository, service
+    from urna.staff.schemas import StaffCreateIn
 
     async def work(session):
         if await repository.staff_count(session) > 0:
@@ -407,9 +410,10 @@ def _demo_admin() -> None:
         return await service.staff_create(
             session=session,
             crypto=Crypto(_settings()),
-            form={"email": "admin@example.org", "name": "Demo admin", "role": "admin"},
+            data=StaffCreateIn(
+                email="admin@example.org", name="Demo admin", role="admin", reason="urna demo"
+            ),
             actor_id=None,
-            reason="urna demo",
         )
 
     created = asyncio.run(_with_session(work))

@@ -14,7 +14,6 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from urna.audit.views import router as audit_router
 from urna.core import i18n
 from urna.core.access import LoginRequired, login_required_handler
 from urna.core.config import Settings, get_settings
@@ -46,6 +45,7 @@ from urna.requestlog.writer import writer_for
 from urna.results.views import router as results_router
 from urna.staff import matrix
 from urna.staff import repository as staff_repository
+from urna.staff.audit_console import router as audit_router
 from urna.staff.deps import current_staff
 from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
@@ -56,8 +56,8 @@ log = logging.getLogger("urna")
 
 
 def build_context(settings: Settings) -> AppContext:
-    store = create_store(settings.redis_url)
-    limits_storage = create_limits_storage(settings.redis_url)
+    store = create_store(settings.redis_url, prefix=settings.redis_prefix)
+    limits_storage = create_limits_storage(settings.redis_url, prefix=settings.redis_prefix)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     return AppContext(
         settings=settings,
