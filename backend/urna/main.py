@@ -37,6 +37,7 @@ from urna.jobs.scheduled import jobs_in_app
 from urna.notify.loadtest import router as loadtest_router
 from urna.notify.models import OutboxMessage
 from urna.privacy.console import router as privacy_console_router
+from urna.privacy.rights_views import router as rights_router
 from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
 from urna.requestlog.views import router as requestlog_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         editions_router,
         voting_router,
         privacy_router,
+        rights_router,
         results_router,
     ):
         app.include_router(router)

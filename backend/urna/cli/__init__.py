@@ -8,6 +8,7 @@ from urna.cli.audit import audit_app
 from urna.cli.db import db_app
 from urna.cli.demo import demo
 from urna.cli.edition import edition_app
+from urna.cli.keys import keys_app
 from urna.cli.results import results_app
 from urna.cli.retention import logs_app, retention_purge
 from urna.cli.serve import secrets_app, serve
@@ -21,6 +22,7 @@ app.add_typer(logs_app, name="logs")
 app.add_typer(edition_app, name="edition")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(results_app, name="results")
+app.add_typer(keys_app, name="keys")
 app.command("purge")(retention_purge)
 app.command()(serve)
 app.command()(demo)

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     redis_prefix: str = "urna:"
     secret_key: SecretStr | None = None
     data_key: SecretStr | None = None
+    # The master key being retired by `urna keys rotate` (read, never used to wrap).
+    data_key_previous: SecretStr | None = None
     hmac_key: SecretStr | None = None
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
     language: Literal["pl", "en"] = "pl"
@@ -133,7 +135,8 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL (URNA_DATABASE_URL)")
-            if self.demo_show_codes or self.notify_provider == "console":
+            if self.demo_show_codes or self.notify_provider in ("console", "outbox"):
+                # "outbox" only queues: codes would never arrive and payloads would stay.
                 raise ValueError("production must deliver codes by SMS or e-mail, never show them")
             if self.loadtest_mode:
                 raise ValueError("URNA_LOADTEST_MODE is for a staging copy, never production")

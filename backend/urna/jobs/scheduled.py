@@ -63,7 +63,7 @@ async def hosts_resolve(ctx: JobContext) -> None:
 
 async def retention_purge(ctx: JobContext) -> None:
     async with transaction(ctx.db) as session:
-        reports = await privacy.retention_purge(session=session)
+        reports = await privacy.retention_purge(session=session, crypto=ctx.crypto)
     for report in reports:
         log.info(
             "retention: %s: %d identities, %d paper entries, %d ballot traces purged",

@@ -16,6 +16,7 @@ from limits import parse as parse_limit
 from limits.aio.strategies import RateLimiter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.core import keys
 from urna.core.config import Settings
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
@@ -98,7 +99,8 @@ async def identity_submit(
     edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)
     person = identity_check(snapshot=snapshot, form=form)
-    voter = ballots.voter_draft(crypto=crypto, edition_id=edition.id, person=person)
+    key_id = await keys.edition_key(session=session, crypto=crypto, edition_id=edition.id)
+    voter = ballots.voter_draft(crypto=crypto, edition_id=edition.id, key_id=key_id, person=person)
     state.fields_enc = voter.identity_text
     state.identity_key = voter.keys.identity_key
     state.contact_key = voter.keys.contact_key
@@ -117,8 +119,10 @@ async def identity_submit(
     return state
 
 
-def _contact_of(crypto: Crypto, state: VoteState) -> str:
-    fields = crypto.decrypt_text(state.fields_enc, context=ballots.IDENTITY_CONTEXT)
+async def _contact_of(session: AsyncSession, crypto: Crypto, state: VoteState) -> str:
+    fields = await keys.text_open(
+        session=session, crypto=crypto, token=state.fields_enc, context=ballots.IDENTITY_CONTEXT
+    )
     return fields["phone"] if state.channel == "sms" else fields["email"]
 
 
@@ -152,7 +156,7 @@ async def code_send(
         session=session,
         crypto=crypto,
         channel=state.channel,
-        recipient=_contact_of(crypto, state),
+        recipient=await _contact_of(session, crypto, state),
         text=f"Kod do głosowania w budżecie obywatelskim: {code}. Ważny 10 minut. "
         f"/ Your participatory budget voting code: {code}. Valid 10 minutes.",
         purpose="vote-code",

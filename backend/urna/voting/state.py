@@ -53,4 +53,5 @@ class VoteState:
             area_id=self.area_id,
             age_band=self.age_band,
             guardian_role=self.guardian_role,
+            key_id=0,  # the sealed identity carries its key id; nothing is sealed again
         )
