@@ -3,6 +3,7 @@
 from urna.core import audit as audit_models
 from urna.core.db import metadata
 from urna.editions import models as editions_models
+from urna.fraud import models as fraud_models
 from urna.notify import models as notify_models
 from urna.privacy import models as privacy_models
 from urna.requestlog import models as requestlog_models
@@ -14,6 +15,7 @@ __all__ = [
     "metadata",
     "audit_models",
     "editions_models",
+    "fraud_models",
     "notify_models",
     "privacy_models",
     "requestlog_models",

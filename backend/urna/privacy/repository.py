@@ -69,6 +69,10 @@ async def identities_purge(session: AsyncSession, edition_id: int, now: datetime
             contact_key=None,
             pesel_key=None,
             guardian_role=None,
+            address_key=None,
+            guardian_key=None,
+            lookup_key=None,
+            birth_order=None,
             purged_at=now,
         )
     )

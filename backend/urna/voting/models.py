@@ -47,6 +47,13 @@ class Voter(SQLModel, table=True):
     clause_id: int = Field(foreign_key="policy_document.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # ---- read by urna.fraud (and the verification team's lookup), written at the cast by
+    # ``voting.fraud_keys`` (which says why ``birth_order`` is shifted by a secret offset);
+    # identity data, purged with the identity
+    address_key: str | None = Field(default=None, max_length=64)
+    guardian_key: str | None = Field(default=None, max_length=64)
+    lookup_key: str | None = Field(default=None, max_length=64)
+    birth_order: int | None = None
 
 
 class Ballot(SQLModel, table=True):

@@ -283,6 +283,7 @@ async def _ballot_write(
             user_agent=None,
             session_hash=None,
             choices=ballot.choices,
+            **ballot.keys.fraud,
         )
         try:
             return await repository.ballot_insert(session, row, in_transaction=True), ""

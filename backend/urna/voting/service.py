@@ -31,6 +31,7 @@ from urna.editions.service import EditionSnapshot
 from urna.notify import service as notify
 from urna.voting import identity as rules
 from urna.voting import repository
+from urna.voting.fraud_keys import fraud_keys
 from urna.voting.models import Ballot
 
 RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -83,6 +84,7 @@ class VoteState:
     receipt: str | None = None
     choices: dict[str, list[int]] = field(default_factory=dict)
     demo_code: str | None = None
+    fraud_keys: dict = field(default_factory=dict)
 
     def dump(self) -> dict:
         return asdict(self)
@@ -122,6 +124,7 @@ class VoterKeys:
     identity_key: str
     contact_key: str | None
     pesel_key: str | None
+    fraud: dict = field(default_factory=dict)  # voting.fraud_keys: signals, not uniqueness
 
 
 def voter_keys(*, crypto: Crypto, edition_id: int, person: rules.Identity) -> VoterKeys:
@@ -138,6 +141,7 @@ def voter_keys(*, crypto: Crypto, edition_id: int, person: rules.Identity) -> Vo
         pesel_key=(
             crypto.keyed_hash(scope=scope, value="pesel:" + person.pesel) if person.pesel else None
         ),
+        fraud=fraud_keys(crypto=crypto, edition_id=edition_id, person=person),
     )
 
 
@@ -184,6 +188,7 @@ async def identity_submit(
     state.identity_key = keys.identity_key
     state.contact_key = keys.contact_key
     state.pesel_key = keys.pesel_key
+    state.fraud_keys = keys.fraud
     state.area_id = area_id
     state.age_band = rules.age_band(person.age) if person.age is not None else ""
     state.guardian_role = person.guardian_role
@@ -421,6 +426,7 @@ async def ballot_cast(
             user_agent=(meta.user_agent or "")[:500] or None,
             session_hash=meta.session_hash,
             choices=choices,
+            **state.fraud_keys,
         )
         try:
             await repository.ballot_insert(session, row)
