@@ -9,6 +9,7 @@ from urna.privacy import models as privacy_models
 from urna.requestlog import models as requestlog_models
 from urna.results import models as results_models
 from urna.staff import models as staff_models
+from urna.verification import models as verification_models
 from urna.voting import models as voting_models
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "requestlog_models",
     "results_models",
     "staff_models",
+    "verification_models",
     "voting_models",
 ]

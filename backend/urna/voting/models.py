@@ -86,6 +86,9 @@ class Ballot(SQLModel, table=True):
     area_id: int | None = Field(default=None, foreign_key="area.id", ondelete="SET NULL")
     age_band: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
     sex: str = Field(default="", max_length=1, sa_column_kwargs={"server_default": ""})
+    # ---- set by urna.verification: the reason category of a person's decision (the
+    # receipt page shows an invalid ballot's reason)
+    status_reason: str | None = Field(default=None, max_length=30)
 
 
 class BallotChoice(SQLModel, table=True):
