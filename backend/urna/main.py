@@ -44,6 +44,9 @@ from urna.staff.editions_views import router as staff_editions_router
 from urna.staff.paper_views import router as staff_paper_router
 from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
+from urna.verification import service as verification
+from urna.verification.console import router as verification_router
+from urna.verification.console_reports import router as verification_reports_router
 from urna.voting.views import router as voting_router
 
 log = logging.getLogger("urna")
@@ -86,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     editions_service.snapshot_cache_configure(seconds=settings.edition_cache_seconds)
     ctx = build_context(settings)
     ctx.templates.env.globals["staff_may_open"] = matrix.role_may_open  # the staff menu
+    ctx.templates.env.globals["ballot_reason_label"] = verification.reason_label  # receipts
+    ctx.publish_checks.append(verification.publication_blocker)
     request_log = writer_for(settings, ctx.engine)
 
     @asynccontextmanager
@@ -120,6 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(staff_results_router)
     app.include_router(requestlog_router)
+    app.include_router(verification_router)
+    app.include_router(verification_reports_router)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)
     app.add_exception_handler(LoginRequired, login_required_handler)
