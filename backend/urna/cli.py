@@ -10,6 +10,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from urna.fraud.cli import fraud_app
+
 app = typer.Typer(help="Urna: participatory budget voting.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 edition_app = typer.Typer(help="Editions.", no_args_is_help=True)
@@ -25,6 +27,7 @@ app.add_typer(logs_app, name="logs")
 app.add_typer(edition_app, name="edition")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(results_app, name="results")
+app.add_typer(fraud_app, name="fraud")
 console = Console()
 
 

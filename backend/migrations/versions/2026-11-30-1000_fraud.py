@@ -1,4 +1,4 @@
-"""fraud: signals, cases, the allow-list, the scan mark; the voter's signal keys
+"""fraud: signals, cases, the allow-list, ballot facts, the scan mark; the voter's signal keys
 
 Revision ID: 0005_fraud
 Revises: 0004_results
@@ -17,6 +17,7 @@ depends_on = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 VOTER_INDEXES = ("address_key", "guardian_key", "lookup_key")
+FACT_INDEXES = ("net", "timing", "datacenter")
 
 
 def _ballot_link(table: str, owner: str, owner_table: str) -> None:
@@ -130,7 +131,36 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("edition_id", name=op.f("pk_fraud_scan_mark")),
     )
-    op.create_index("ix_ballot_fraud_edition_id_ip", "ballot", ["edition_id", "ip"])
+    op.create_table(
+        "fraud_ballot_fact",
+        sa.Column("ballot_id", sa.BigInteger(), nullable=False),
+        sa.Column("edition_id", sa.Integer(), nullable=False),
+        sa.Column("ts", sa.Float(), nullable=False),
+        sa.Column("net", sa.String(length=50), nullable=True),
+        sa.Column("ipua", sa.String(length=100), nullable=True),
+        sa.Column("datacenter", sa.String(length=50), nullable=True),
+        sa.Column("choice_set", sa.Text(), nullable=False),
+        sa.Column("pace", sa.Float(), nullable=True),
+        sa.Column("views", sa.Integer(), nullable=True),
+        sa.Column("timing", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["ballot_id"],
+            ["ballot.id"],
+            name=op.f("fk_fraud_ballot_fact_ballot_id_ballot"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["edition_id"],
+            ["edition.id"],
+            name=op.f("fk_fraud_ballot_fact_edition_id_edition"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("ballot_id", name=op.f("pk_fraud_ballot_fact")),
+    )
+    for column in FACT_INDEXES:
+        op.create_index(
+            f"ix_fraud_ballot_fact_edition_id_{column}", "fraud_ballot_fact", ["edition_id", column]
+        )
 
     with op.batch_alter_table("voter") as batch:
         batch.add_column(sa.Column("address_key", sa.String(length=64), nullable=True))
@@ -149,7 +179,9 @@ def downgrade() -> None:
         batch.drop_column("lookup_key")
         batch.drop_column("guardian_key")
         batch.drop_column("address_key")
-    op.drop_index("ix_ballot_fraud_edition_id_ip", table_name="ballot")
+    for column in FACT_INDEXES:
+        op.drop_index(f"ix_fraud_ballot_fact_edition_id_{column}", table_name="fraud_ballot_fact")
+    op.drop_table("fraud_ballot_fact")
     op.drop_table("fraud_scan_mark")
     for table in ("fraud_case_ballot", "fraud_signal_ballot"):
         op.drop_index(op.f(f"ix_{table}_ballot_id"), table_name=table)

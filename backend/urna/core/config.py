@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     request_log_drop_session_after_days: int | None = None
     request_log_export_max_rows: int = 100_000
     stats_min_group: int = 5  # statistics fold smaller groups into "other"
+
+    # Fraud signals (fraud/): data-centre and anonymiser networks, as a JSON list of CIDRs
+    # (URNA_FRAUD_DATACENTER_CIDRS='["192.0.2.0/24"]'); a ballot from one is flagged.
+    fraud_datacenter_cidrs: list[IPvAnyNetwork] = Field(default_factory=list)
 
     @field_validator("trusted_proxies", mode="after")
     @classmethod

@@ -18,7 +18,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, In
 from sqlmodel import Field, SQLModel
 
 from urna.core.db import BigIntId, UTCDateTime, utcnow
-from urna.voting.models import Ballot, Voter
+from urna.voting.models import Voter
 
 CASE_STATUSES = ("open", "decided")
 
@@ -128,10 +128,37 @@ class FraudScanMark(SQLModel, table=True):
     incremental_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-# The scan groups an edition's ballots by network; the incremental scan looks up the
-# ballots that share a new ballot's address. An index on voting's table, declared here
-# because only the fraud scan needs it.
-Index("ix_ballot_fraud_edition_id_ip", Ballot.edition_id, Ballot.ip)
+class FraudBallotFact(SQLModel, table=True):
+    """What the scan reads about one ballot, computed once when the ballot is first
+    scanned (the full scan recomputes it): its network, its choice set, and from the
+    request log of its session the pace (information clause to cast), the page views
+    before the cast and the timing pattern of the voting steps."""
+
+    __tablename__ = "fraud_ballot_fact"
+
+    ballot_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("ballot.id", ondelete="CASCADE"), primary_key=True)
+    )
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE")
+    ts: float  # submitted_at as seconds since the epoch: windows over time are numeric
+    net: str | None = Field(default=None, max_length=50)  # the IPv4 /24 or IPv6 /48
+    ipua: str | None = Field(default=None, max_length=100)  # the IP + a hash of the UA
+    datacenter: str | None = Field(default=None, max_length=50)  # matching listed CIDR
+    choice_set: str = Field(default="", sa_type=Text)  # sorted project ids
+    pace: float | None = None  # seconds from the clause's page to the cast
+    views: int | None = None  # GETs in the session before the cast, outside the vote
+    timing: str | None = Field(default=None, sa_type=Text)  # seconds between vote steps
+
+
+Index("ix_fraud_ballot_fact_edition_id_net", FraudBallotFact.edition_id, FraudBallotFact.net)
+Index("ix_fraud_ballot_fact_edition_id_timing", FraudBallotFact.edition_id, FraudBallotFact.timing)
+Index(
+    "ix_fraud_ballot_fact_edition_id_datacenter",
+    FraudBallotFact.edition_id,
+    FraudBallotFact.datacenter,
+)
+
+
 # The voter's signal keys are looked up per edition (the scan's groups, the verification
 # team's lookup by name and address).
 Index("ix_voter_fraud_edition_id_address_key", Voter.edition_id, Voter.address_key)

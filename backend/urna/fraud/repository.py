@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.editions.models import Project
 from urna.fraud.models import (
     FraudAllow,
+    FraudBallotFact,
     FraudCase,
     FraudCaseBallot,
     FraudSignal,
     FraudSignalBallot,
 )
+from urna.voting.models import Ballot
 
 
 async def cases_of(
@@ -92,3 +95,30 @@ async def signals_of_ballot(session: AsyncSession, ballot_id: int) -> Sequence[F
 async def allow_rows(session: AsyncSession) -> Sequence[FraudAllow]:
     result = await session.execute(select(FraudAllow).order_by(FraudAllow.cidr))
     return result.scalars().all()
+
+
+async def project_numbers(session: AsyncSession, edition_id: int) -> dict[int, str]:
+    """Project id → the number residents know it by (evidence names projects so)."""
+    result = await session.execute(
+        select(Project.id, Project.number).where(Project.edition_id == edition_id)
+    )
+    return {project_id: number for project_id, number in result}
+
+
+async def edition_hours(session: AsyncSession, edition_id: int, hour: int) -> dict[int, int]:
+    """Ballots per hour (since the epoch) of the whole edition: the traffic a network's
+    busiest hour is compared with."""
+    bucket = cast(func.floor(FraudBallotFact.ts / hour), Integer)
+    result = await session.execute(
+        select(bucket, func.count())
+        .where(FraudBallotFact.edition_id == edition_id)
+        .group_by(bucket)
+    )
+    return {int(h): int(n) for h, n in result}
+
+
+async def request_ids(session: AsyncSession, ballot_ids: list[int]) -> dict[int, str | None]:
+    result = await session.execute(
+        select(Ballot.id, Ballot.request_id).where(Ballot.id.in_(ballot_ids))
+    )
+    return dict(result.all())

@@ -5,14 +5,17 @@ allow-list of known shared networks. It only flags: a person decides every ballo
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.audit import audit_append
+from urna.core.config import Settings
 from urna.core.crypto import Crypto
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.i18n import N_, translate
+from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.fraud import repository, scan
 from urna.fraud.models import FraudAllow, FraudCase, FraudSignal
@@ -21,6 +24,10 @@ from urna.fraud.schemas import AllowEntry, CaseDetail, CaseSummary, ScanResult, 
 
 class CaseNotFound(NotFound):
     message = N_("There is no such case.")
+
+
+class EditionUnknown(NotFound):
+    message = N_("There is no edition with the address %(slug)s.")
 
 
 def evidence_render(evidence: dict) -> str:
@@ -97,23 +104,58 @@ async def signals_for_ballot(*, session: AsyncSession, ballot_id: int) -> list[S
     return [_signal_view(signal, []) for signal in signals]
 
 
+async def ballot_request_ids(
+    *, session: AsyncSession, ballot_ids: list[int]
+) -> dict[int, str | None]:
+    """Ballot id → the id of the request that cast it (the X-Request-ID the browser got)."""
+    return await repository.request_ids(session, ballot_ids)
+
+
 # ---- scans --------------------------------------------------------------------------
 
 
-async def scan_full(*, session: AsyncSession, crypto: Crypto, edition: Edition) -> ScanResult:
+async def edition_for_scan(*, session: AsyncSession, slug: str) -> Edition:
+    try:
+        return await editions.edition_get(session=session, slug=slug)
+    except NotFound as error:
+        raise EditionUnknown(params={"slug": slug}) from error
+
+
+async def scan_full(
+    *, session: AsyncSession, crypto: Crypto, settings: Settings, edition: Edition
+) -> ScanResult:
     """Recompute every signal of the edition from its ballots and request logs, and
     regroup them into cases (flushed, not committed)."""
-    return await scan.scan_run(session=session, crypto=crypto, edition=edition, since=None)
+    result = await scan.scan_run(
+        session=session,
+        crypto=crypto,
+        edition=edition,
+        datacenters=settings.fraud_datacenter_cidrs,
+        since=None,
+    )
+    return replace(result, cases=await cases_list(session=session, edition_id=edition.id))
 
 
 async def scan_incremental(
-    *, session: AsyncSession, crypto: Crypto, edition: Edition, since_ballot_id: int | None = None
+    *,
+    session: AsyncSession,
+    crypto: Crypto,
+    settings: Settings,
+    edition: Edition,
+    since_ballot_id: int | None = None,
 ) -> ScanResult:
-    """Recompute only the groups the ballots after ``since_ballot_id`` (by default, after
-    the last scan's mark) belong to, then regroup; gives the cases a full scan gives."""
-    return await scan.scan_run(
-        session=session, crypto=crypto, edition=edition, since=since_ballot_id, incremental=True
+    """Read the ballots after ``since_ballot_id`` (by default, after the last scan's
+    mark) and re-examine only the groups they and the signals found so far belong to;
+    gives the cases a full scan gives."""
+    result = await scan.scan_run(
+        session=session,
+        crypto=crypto,
+        edition=edition,
+        datacenters=settings.fraud_datacenter_cidrs,
+        since=since_ballot_id,
+        incremental=True,
     )
+    return replace(result, cases=await cases_list(session=session, edition_id=edition.id))
 
 
 # ---- allow-list ---------------------------------------------------------------------

@@ -1,0 +1,228 @@
+"""The scan's set-based SQL: the scope of ballots to look at, and the groups of each kind
+that fire with the ballots they hold (written to the temporary ``fraud_member``).
+
+The full scan's scope is every ballot of the edition. The incremental scan's scope is
+its seeds (the new ballots and those of the signals already found) and every ballot that
+shares a network, a timing pattern, a listed CIDR, an address, a guardian or a contact
+with a seed: every group a seed belongs to is then whole in the scope, and only groups
+that hold a seed are evaluated, so both scans find the same groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.fraud import kinds as k
+from urna.fraud.dialect import Dialect
+
+_SCOPE_COLUMNS = """
+    b.id, f.ts, b.ip, f.net, f.ipua, f.datacenter, {allowed} AS allowed, f.choice_set,
+    f.pace, f.views, f.timing, v.address_key, v.guardian_key, v.contact_key,
+    v.birth_order, v.guardian_role, b.age_band"""
+
+_RELATED = """
+    WITH seed AS (
+      SELECT ballot_id FROM fraud_ballot_fact WHERE edition_id = :edition_id AND ballot_id > :since
+      UNION
+      SELECT sb.ballot_id FROM fraud_signal_ballot sb
+      JOIN fraud_signal g ON g.id = sb.signal_id WHERE g.edition_id = :edition_id
+    ),
+    sk AS (
+      SELECT f.net, f.timing, f.datacenter, v.address_key, v.guardian_key, v.contact_key
+      FROM seed JOIN fraud_ballot_fact f ON f.ballot_id = seed.ballot_id
+      JOIN ballot b ON b.id = seed.ballot_id LEFT JOIN voter v ON v.id = b.voter_id
+    ),
+    related AS (
+      SELECT ballot_id FROM seed
+      {fact_joins}
+      {voter_joins}
+    )"""
+_FACT_JOIN = """UNION SELECT f.ballot_id FROM fraud_ballot_fact f
+      WHERE f.edition_id = :edition_id AND f.{column} IN (SELECT {column} FROM sk)"""
+_VOTER_JOIN = """UNION SELECT b.id FROM voter v JOIN ballot b ON b.voter_id = v.id
+      WHERE v.edition_id = :edition_id AND v.{column} IN (SELECT {column} FROM sk)"""
+
+
+async def scope_build(
+    session: AsyncSession, d: Dialect, *, edition_id: int, since: int | None, allowed: list[str]
+) -> None:
+    """Fill the temporary ``fraud_scope`` (``since`` None: the full scan)."""
+    for table in ("fraud_scope", "fraud_member", "fraud_fired"):
+        await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    columns = _SCOPE_COLUMNS.format(allowed=d.match("b.ip", "allowed"))
+    if since is None:
+        sql = f"""CREATE TEMP TABLE fraud_scope AS SELECT {columns}, 1 AS is_seed
+            FROM ballot b JOIN fraud_ballot_fact f ON f.ballot_id = b.id
+            LEFT JOIN voter v ON v.id = b.voter_id WHERE b.edition_id = :edition_id"""
+    else:
+        related = _RELATED.format(
+            fact_joins="\n".join(
+                _FACT_JOIN.format(column=c) for c in ("net", "timing", "datacenter")
+            ),
+            voter_joins="\n".join(
+                _VOTER_JOIN.format(column=c) for c in ("address_key", "guardian_key", "contact_key")
+            ),
+        )
+        sql = f"""CREATE TEMP TABLE fraud_scope AS {related}
+            SELECT {columns},
+                   CASE WHEN b.id IN (SELECT ballot_id FROM seed) THEN 1 ELSE 0 END AS is_seed
+            FROM related JOIN ballot b ON b.id = related.ballot_id
+            JOIN fraud_ballot_fact f ON f.ballot_id = b.id
+            LEFT JOIN voter v ON v.id = b.voter_id"""
+    params = {"edition_id": edition_id, "since": since or 0, "allowed": d.networks_param(allowed)}
+    await session.execute(text(sql), params)
+    await session.execute(text("CREATE TEMP TABLE fraud_member (key TEXT, ballot_id BIGINT)"))
+    await session.execute(text("CREATE TEMP TABLE fraud_fired (key TEXT)"))
+
+
+async def scope_drop(session: AsyncSession) -> None:
+    for table in ("fraud_scope", "fraud_member", "fraud_fired"):
+        await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+
+
+async def _members_add(session: AsyncSession, keys: list[str], select_members: str, params) -> None:
+    """Record the ballots of the fired ``keys``; ``select_members`` yields (key, ballot_id)."""
+    if not keys:
+        return
+    await session.execute(text("DELETE FROM fraud_fired"))
+    await session.execute(
+        text("INSERT INTO fraud_fired (key) VALUES (:key)"), [{"key": key} for key in keys]
+    )
+    await session.execute(
+        text(
+            "INSERT INTO fraud_member (key, ballot_id) SELECT m.key, m.id "
+            f"FROM ({select_members}) AS m WHERE m.key IN (SELECT key FROM fraud_fired)"
+        ),
+        params,
+    )
+
+
+async def kind_groups(
+    session: AsyncSession, kind: k.Kind, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The groups of ``kind`` that fire (holding a seed): n, first/last time, the busiest
+    hour (``peak`` ballots up to ``peak_ts``), ``prior`` ballots in the 14 days before it,
+    and the kind's own aggregates."""
+    having = f"AND ({kind.having})" if kind.having else ""
+    aggregates = f", {kind.aggregates}" if kind.aggregates else ""
+    members = f"SELECT {kind.key} AS key, s.* FROM fraud_scope s WHERE {kind.where}"
+    sql = f"""
+    WITH m AS ({members}),
+    g AS (
+      SELECT s.key, count(*) AS n, min(s.ts) AS first_ts, max(s.ts) AS last_ts {aggregates}
+      FROM m AS s WHERE s.key IS NOT NULL GROUP BY s.key
+      HAVING count(*) >= {kind.floor} AND max(s.is_seed) = 1 {having}
+    ),
+    w AS (
+      SELECT m.key, m.ts,
+        count(*) OVER (PARTITION BY m.key ORDER BY m.ts
+                       RANGE BETWEEN {k.HOUR} PRECEDING AND CURRENT ROW) AS peak,
+        count(*) OVER (PARTITION BY m.key ORDER BY m.ts
+                       RANGE BETWEEN {k.HISTORY} PRECEDING AND {k.HOUR} PRECEDING) AS prior
+      FROM m JOIN g ON g.key = m.key
+    ),
+    p AS (
+      SELECT key, ts AS peak_ts, peak, prior,
+             row_number() OVER (PARTITION BY key ORDER BY peak DESC, ts) AS rk
+      FROM w
+    )
+    SELECT g.*, p.peak_ts, p.peak, p.prior FROM g JOIN p ON p.key = g.key AND p.rk = 1
+    ORDER BY g.key
+    """
+    rows = [dict(row._mapping) for row in await session.execute(text(sql), params)]
+    await _members_add(session, [row["key"] for row in rows], members, params)
+    return rows
+
+
+async def births_groups(session: AsyncSession, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ballots of one IP, address or guardian whose dates of birth follow one another."""
+    low, high = k.BIRTHS_STEP
+    members = f"""
+    WITH u AS (
+      SELECT 'births:ip:' || ip AS grp, id, ts, birth_order, is_seed FROM fraud_scope
+      WHERE ip IS NOT NULL AND allowed IS NULL AND birth_order IS NOT NULL
+      UNION ALL
+      SELECT 'births:address:' || address_key, id, ts, birth_order, is_seed FROM fraud_scope
+      WHERE address_key IS NOT NULL AND birth_order IS NOT NULL
+      UNION ALL
+      SELECT 'births:guardian:' || guardian_key, id, ts, birth_order, is_seed FROM fraud_scope
+      WHERE guardian_key IS NOT NULL AND birth_order IS NOT NULL
+    ),
+    big AS (
+      SELECT grp FROM u GROUP BY grp
+      HAVING count(*) >= {k.BIRTHS_FLOOR} AND max(is_seed) = 1
+    ),
+    o AS (
+      SELECT u.grp, u.id, u.ts,
+        u.birth_order - lag(u.birth_order) OVER births AS gap_before,
+        lead(u.birth_order) OVER births - u.birth_order AS gap_after
+      FROM u JOIN big ON big.grp = u.grp
+      WINDOW births AS (PARTITION BY u.grp ORDER BY u.birth_order, u.id)
+    )
+    SELECT grp AS key, id, ts FROM o
+    WHERE gap_before BETWEEN {low} AND {high} OR gap_after BETWEEN {low} AND {high}"""
+    sql = f"""SELECT key, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts
+        FROM ({members}) AS x GROUP BY key HAVING count(*) >= {k.BIRTHS_FLOOR} ORDER BY key"""
+    rows = [dict(row._mapping) for row in await session.execute(text(sql), params)]
+    await _members_add(session, [row["key"] for row in rows], members, params)
+    return rows
+
+
+async def burst_groups(
+    session: AsyncSession, d: Dialect, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Days on which a project got a burst of ballots concentrated on a few networks.
+
+    Read from the ballots and their facts (not the scope): a project's baseline is all
+    its ballots. The projects looked at are those the scope's seeds chose."""
+    day = "CAST(floor(f.ts / 86400) AS integer)"
+    days = f"""
+    WITH touched AS (
+      SELECT DISTINCT bc.project_id FROM fraud_scope s
+      JOIN ballot_choice bc ON bc.ballot_id = s.id WHERE s.is_seed = 1
+    ),
+    d AS (
+      SELECT bc.project_id, {day} AS day, count(*) AS n
+      FROM ballot_choice bc JOIN fraud_ballot_fact f ON f.ballot_id = bc.ballot_id
+      WHERE f.edition_id = :edition_id AND bc.project_id IN (SELECT project_id FROM touched)
+      GROUP BY bc.project_id, {day}
+    ),
+    h AS (
+      SELECT project_id, day, n,
+        coalesce(sum(n) OVER (PARTITION BY project_id ORDER BY day
+                              RANGE BETWEEN 7 PRECEDING AND 1 PRECEDING), 0) AS week,
+        min(day) OVER (PARTITION BY project_id) AS since
+      FROM d
+    )
+    SELECT project_id, day, n, week FROM h
+    WHERE n >= {k.BURST_MIN} AND day - since >= {k.BURST_HISTORY_DAYS}
+      AND n >= {k.BURST_FACTOR} * (week / 7.0 + 1)"""
+    members = f"""
+    WITH burst AS ({days}),
+    c AS (
+      SELECT burst.project_id, burst.day, burst.n, burst.week, f.net, bc.ballot_id, f.ts
+      FROM burst JOIN ballot_choice bc ON bc.project_id = burst.project_id
+      JOIN fraud_ballot_fact f ON f.ballot_id = bc.ballot_id AND {day} = burst.day
+      JOIN ballot b ON b.id = bc.ballot_id
+      WHERE f.edition_id = :edition_id AND f.net IS NOT NULL
+        AND {d.match("b.ip", "allowed")} IS NULL
+    ),
+    nets AS (
+      SELECT project_id, day, net FROM c GROUP BY project_id, day, net, n
+      HAVING count(*) >= {k.BURST_NET_MIN} AND count(*) >= {k.BURST_NET_SHARE} * n
+    )
+    SELECT 'burst:' || CAST(c.project_id AS text) || ':' || CAST(c.day AS text) AS key,
+           c.ballot_id AS id, c.ts, c.project_id, c.day, c.n, c.week, c.net
+    FROM c JOIN nets
+      ON nets.project_id = c.project_id AND nets.day = c.day AND nets.net = c.net"""
+    sql = f"""SELECT key, project_id, day, n AS day_n, week, count(*) AS n,
+            count(DISTINCT net) AS networks, min(net) AS label,
+            min(ts) AS first_ts, max(ts) AS last_ts
+        FROM ({members}) AS y
+        GROUP BY key, project_id, day, n, week
+        HAVING count(*) >= {k.BURST_CONCENTRATION} * n ORDER BY key"""
+    rows = [dict(row._mapping) for row in await session.execute(text(sql), params)]
+    await _members_add(session, [row["key"] for row in rows], members, params)
+    return rows

@@ -1,0 +1,79 @@
+"""The scenario, cast once per module into an edition of its own, and scanned."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from tests.factories.editions import edition_create
+from tests.fraud.factories import ballots_insert, cast_over_http
+from tests.fraud.scenario import DATACENTER, KIOSK_IP, Scenario, scenario_build
+from urna.core.db import utcnow
+from urna.editions.models import Edition
+from urna.fraud import service
+
+
+@pytest.fixture(scope="session")
+def fraud_settings(settings):
+    """The test settings with the data-centre list the scenario's script runs from."""
+    return settings.model_copy(
+        update={"fraud_datacenter_cidrs": [ipaddress.ip_network(DATACENTER)]}
+    )
+
+
+async def town_edition(app):
+    now = utcnow()
+    return await edition_create(
+        app,
+        max_ballots_per_contact=5,
+        voting_opens_at=(now - timedelta(days=10, hours=1)).isoformat(),
+    )
+
+
+async def scenario_cast(app, edition, scenario: Scenario, indexes=None) -> dict[int, str]:
+    """Cast the scenario's residents (the ``http`` ones over HTTP, one client each);
+    return ballot id → group."""
+    wanted = range(len(scenario.residents)) if indexes is None else indexes
+    groups: dict[int, str] = {}
+    direct = [scenario.residents[i] for i in wanted if i not in scenario.http]
+    groups.update(await ballots_insert(app, edition, direct))
+    for i in wanted:
+        if i in scenario.http:
+            transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                resident = scenario.residents[i]
+                groups[await cast_over_http(c, app, edition, resident)] = resident.group
+    return groups
+
+
+async def edition_reload(session, edition) -> Edition:
+    return await session.get(Edition, edition.id)
+
+
+@pytest.fixture(scope="module")
+async def town(app, fraud_settings):
+    """(edition, scenario, ballot id → group, scan result) after one full scan."""
+    edition = await town_edition(app)
+    scenario = scenario_build(utcnow())
+    ctx = app.state.ctx
+    async with ctx.db() as session:
+        kiosk = await service.allow_add(
+            session=session, cidr=KIOSK_IP, note="Urząd miasta, kiosk", actor_id=None
+        )
+        await session.commit()
+    groups = await scenario_cast(app, edition, scenario)
+    async with ctx.db() as session:
+        result = await service.scan_full(
+            session=session,
+            crypto=ctx.crypto,
+            settings=fraud_settings,
+            edition=await edition_reload(session, edition),
+        )
+        await session.commit()
+    yield edition, scenario, groups, result
+    async with ctx.db() as session:
+        await service.allow_remove(session=session, allow_id=kiosk.id, actor_id=None)
+        await session.commit()
