@@ -96,31 +96,25 @@ async def rules_save(request: Request, slug: str, db: DbSession, user: AdminUser
 # ---- a case -------------------------------------------------------------------------
 
 
-async def _case_page(
-    request: Request,
-    ctx: Ctx,
-    db: AsyncSession,
-    edition: Edition,
-    case_id: int,
-    user: Principal,
-    *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
-):
+async def _review_page(request: Request, template: str, context: dict[str, Any], *,
+                       errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+                       **more: Any):  # fmt: skip
+    """A page with a resident's ballot on it: never cached, a refused form answered 400."""
+    context.update(errors=errors or {}, values=values or {}, **more)
+    status = 400 if errors else 200
+    return await render(request, template, context, personal=True, status_code=status)
+
+
+async def _case_page(request: Request, ctx: Ctx, db: AsyncSession, edition: Edition,
+                     case_id: int, user: Principal, **extra: Any):  # fmt: skip
     view = await review.case_view(
         session=db, crypto=ctx.crypto, edition=edition, case_id=case_id, actor_id=user.id
     )
     context = page_context(edition, user, "cases")
     context.update(
-        view=view,
-        trails={c.ballot.id: [trail_row(r) for r in c.trail] for c in view.cards},
-        errors=errors or {},
-        values=values or {},
+        view=view, trails={c.ballot.id: [trail_row(r) for r in c.trail] for c in view.cards}
     )
-    status = 400 if errors else 200
-    return await render(
-        request, "verification/case.html", context, personal=True, status_code=status
-    )
+    return await _review_page(request, "verification/case.html", context, **extra)
 
 
 @router.get("/staff/verify/{slug}/cases/{case_id}")
@@ -163,33 +157,15 @@ async def case_decide(request: Request, slug: str, case_id: int, ctx: Ctx, db: D
 # ---- one ballot ---------------------------------------------------------------------
 
 
-async def _ballot_page(
-    request: Request,
-    ctx: Ctx,
-    db: AsyncSession,
-    edition: Edition,
-    ballot_id: int,
-    user: Principal,
-    *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
-    identity: dict[str, str] | None = None,
-):
+async def _ballot_page(request: Request, ctx: Ctx, db: AsyncSession, edition: Edition,
+                       ballot_id: int, user: Principal, **extra: Any):  # fmt: skip
+    """``extra``: ``errors`` and ``values`` of a refused form, or the unmasked ``identity``."""
     view = await review.ballot_view(
         session=db, crypto=ctx.crypto, edition=edition, ballot_id=ballot_id, actor_id=user.id
     )
     context = page_context(edition, user, "cases")
-    context.update(
-        view=view,
-        trail=[trail_row(r) for r in view.card.trail],
-        identity=identity,
-        errors=errors or {},
-        values=values or {},
-    )
-    status = 400 if errors else 200
-    return await render(
-        request, "verification/ballot.html", context, personal=True, status_code=status
-    )
+    context.update(view=view, trail=[trail_row(r) for r in view.card.trail], identity=None)
+    return await _review_page(request, "verification/ballot.html", context, **extra)
 
 
 @router.get("/staff/verify/{slug}/ballots/{ballot_id}")

@@ -28,7 +28,9 @@ EFFECTIVE = and_(
 
 
 async def decision_get(session: AsyncSession, decision_id: int) -> Decision | None:
-    return await session.get(Decision, decision_id)
+    """Locked until the unit of work ends: two verifiers confirming or reversing the same
+    decision at once take turns, and the second sees what the first did."""
+    return await session.get(Decision, decision_id, with_for_update=True, populate_existing=True)
 
 
 async def decisions_active(session: AsyncSession, ballot_ids: Sequence[int]) -> dict[int, Decision]:
