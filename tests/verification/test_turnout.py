@@ -29,3 +29,14 @@ async def test_turnout_per_hour_day_area_and_channel(app, edition):
     today = utcnow().astimezone(LOCAL_ZONE).date().isoformat()
     assert f'<td>{today}</td><td class="num">3</td>' in html
     assert north.who["last_name"] not in html
+
+
+async def test_an_edition_without_ballots_or_cases(app, edition):
+    async with await staff_client(app, "verifier") as verifier:
+        turnout = await verifier.get(f"/staff/verify/{edition.slug}/turnout")
+        cases = await verifier.get(f"/staff/verify/{edition.slug}")
+        editions = await verifier.get("/staff/verify")
+    assert turnout.status_code == 200 and "Nie ma jeszcze głosów." in turnout.text
+    assert cases.status_code == 200 and "Brak spraw." in cases.text
+    assert "Wszystkie sprawy są rozstrzygnięte." in cases.text
+    assert f'href="/staff/verify/{edition.slug}"' in editions.text
