@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from urna import models as _every_table  # noqa: F401 - the ORM resolves foreign keys
 from urna.fraud.cli import fraud_app
 
 app = typer.Typer(help="Urna: participatory budget voting.", no_args_is_help=True)

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.i18n import N_
+from urna.core.i18n import N_, format_datetime
 from urna.fraud.models import FraudCase, FraudCaseBallot, FraudSignal
 
 _SIGNAL = FraudSignal.__table__
 _CASE_BALLOT = FraudCaseBallot.__table__
-REOPENED = N_("Reopened after the decision: %(count)s new ballot(s) joined this case on %(at)s.")
+REOPENED = N_("Reopened after the decision: new ballots that joined this case: %(count)s (%(at)s).")
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ async def cases_assemble(session: AsyncSession, *, edition_id: int, now: datetim
                 case.status, case.score, case.updated_at = "open", score, now
                 case.evidence = {
                     "message": REOPENED,
-                    "params": {"count": len(added), "at": now.strftime("%Y-%m-%d %H:%M UTC")},
+                    "params": {"count": len(added), "at": format_datetime(now)},
                 }
                 reopened.append(case.id)
             removed = set()

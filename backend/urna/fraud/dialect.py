@@ -55,7 +55,7 @@ class Dialect:
     def epoch(self, column: str) -> str:
         """A timestamp as seconds since the epoch (a float)."""
         if self.postgres:
-            return f"extract(epoch from {column})"
+            return f"CAST(extract(epoch from {column}) AS double precision)"
         return f"((julianday({column}) - 2440587.5) * 86400.0)"
 
     def network(self, ip: str) -> str:

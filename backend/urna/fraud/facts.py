@@ -19,50 +19,53 @@ _COLUMNS = "ballot_id, edition_id, ts, net, ipua, datacenter, choice_set, pace, 
 
 
 def _facts_sql(d: Dialect) -> str:
+    """One aggregate over the rows that say something about a ballot (the ballot itself,
+    its choices, its session's page views and voting steps), never a join of aggregates:
+    its cost grows with the rows, whatever the planner guesses about them."""
     following = "lead(arrived_at, 1, cast_at) OVER (PARTITION BY ballot_id ORDER BY arrived_at)"
     gap = f"CAST(round({d.epoch(following)} - {d.epoch('arrived_at')}) AS integer)"
+    ipua = "b.ip || '|' || substr(md5(coalesce(b.user_agent, '')), 1, 12)"
     return f"""
     WITH b AS (
       SELECT id, submitted_at, ip, user_agent, session_hash FROM ballot
       WHERE edition_id = :edition_id AND id > :since
-    ),
-    c AS (
-      SELECT ballot_id, {d.listagg("CAST(project_id AS text)", "project_id")} AS choice_set
-      FROM (SELECT bc.ballot_id, bc.project_id FROM ballot_choice bc
-            JOIN b ON b.id = bc.ballot_id ORDER BY bc.ballot_id, bc.project_id) AS o
-      GROUP BY ballot_id
     ),
     t AS (
       SELECT b.id AS ballot_id, b.submitted_at AS cast_at, r.arrived_at, r.method, r.url
       FROM b JOIN request_log r
         ON r.session_hash = b.session_hash AND r.arrived_at <= b.submitted_at
     ),
-    v AS (
-      SELECT ballot_id,
-             min(arrived_at) FILTER (WHERE method = 'GET' AND url = :clause_url) AS clause_at,
-             count(*) FILTER (WHERE method = 'GET' AND url NOT LIKE :flow_like) AS views
-      FROM t GROUP BY ballot_id
-    ),
-    s AS (
-      SELECT ballot_id, {d.listagg("CAST(gap AS text)", "arrived_at")} AS timing,
-             count(*) AS steps
-      FROM (SELECT ballot_id, arrived_at, {gap} AS gap FROM t
-            WHERE method = 'POST' AND url LIKE :flow_like
-            ORDER BY ballot_id, arrived_at) AS o
-      GROUP BY ballot_id
+    facts AS (
+      SELECT b.id AS ballot_id, 'b' AS src, {d.epoch("b.submitted_at")} AS ts,
+             {d.network("b.ip")} AS net, CASE WHEN b.ip IS NOT NULL THEN {ipua} END AS ipua,
+             {d.match("b.ip", "datacenters")} AS datacenter,
+             CASE WHEN b.session_hash IS NOT NULL THEN 0 END AS views,
+             CAST(NULL AS double precision) AS clause_ts, CAST(NULL AS text) AS item, 0 AS o
+      FROM b
+      UNION ALL
+      SELECT bc.ballot_id, 'c', NULL, NULL, NULL, NULL, NULL, NULL,
+             CAST(bc.project_id AS text), bc.project_id
+      FROM ballot_choice bc JOIN b ON b.id = bc.ballot_id
+      UNION ALL
+      SELECT ballot_id, 'g', NULL, NULL, NULL, NULL,
+             CASE WHEN url NOT LIKE :flow_like THEN 1 ELSE 0 END,
+             CASE WHEN url = :clause_url THEN {d.epoch("arrived_at")} END, NULL, 0
+      FROM t WHERE method = 'GET'
+      UNION ALL
+      SELECT ballot_id, 'p', NULL, NULL, NULL, NULL, NULL, NULL, CAST(gap AS text), step
+      FROM (SELECT ballot_id, {gap} AS gap,
+                   row_number() OVER (PARTITION BY ballot_id ORDER BY arrived_at) AS step
+            FROM t WHERE method = 'POST' AND url LIKE :flow_like) AS p
     )
     INSERT INTO fraud_ballot_fact ({_COLUMNS})
-    SELECT b.id, :edition_id, {d.epoch("b.submitted_at")}, {d.network("b.ip")},
-           CASE WHEN b.ip IS NOT NULL
-                THEN b.ip || '|' || substr(md5(coalesce(b.user_agent, '')), 1, 12) END,
-           {d.match("b.ip", "datacenters")},
-           coalesce(c.choice_set, ''),
-           {d.epoch("b.submitted_at")} - {d.epoch("v.clause_at")},
-           CASE WHEN b.session_hash IS NOT NULL THEN coalesce(v.views, 0) END,
-           CASE WHEN s.steps >= :timing_steps THEN s.timing END
-    FROM b LEFT JOIN c ON c.ballot_id = b.id
-           LEFT JOIN v ON v.ballot_id = b.id
-           LEFT JOIN s ON s.ballot_id = b.id
+    SELECT ballot_id, :edition_id, max(ts), max(net), max(ipua), max(datacenter),
+           coalesce({d.listagg("item", "o")} FILTER (WHERE src = 'c'), ''),
+           max(ts) - min(clause_ts),
+           sum(views),
+           CASE WHEN count(*) FILTER (WHERE src = 'p') >= :timing_steps
+                THEN {d.listagg("item", "o")} FILTER (WHERE src = 'p') END
+    FROM (SELECT * FROM facts ORDER BY ballot_id, src, o) AS ordered
+    GROUP BY ballot_id
     """
 
 

@@ -73,8 +73,16 @@ async def scope_build(
             LEFT JOIN voter v ON v.id = b.voter_id"""
     params = {"edition_id": edition_id, "since": since or 0, "allowed": d.networks_param(allowed)}
     await session.execute(text(sql), params)
+    await table_analyze(session, d, "fraud_scope")
     await session.execute(text("CREATE TEMP TABLE fraud_member (key TEXT, ballot_id BIGINT)"))
     await session.execute(text("CREATE TEMP TABLE fraud_fired (key TEXT)"))
+
+
+async def table_analyze(session: AsyncSession, d: Dialect, table: str) -> None:
+    """Statistics for a table just filled (PostgreSQL never analyses temporary tables by
+    itself): without them the planner guesses one row and loops over the scope."""
+    if d.postgres:
+        await session.execute(text(f"ANALYZE {table}"))
 
 
 async def scope_drop(session: AsyncSession) -> None:

@@ -56,10 +56,10 @@ KINDS: tuple[Kind, ...] = (
         weight=1.0,
         aggregates="count(DISTINCT s.ipua) AS browsers, count(DISTINCT s.choice_set) AS sets",
         message=N_(
-            "%(n)s ballots from %(label)s between %(first)s and %(last)s, %(peak)s of them "
-            "within one hour (%(share)s%% of the edition's ballots in that hour); this "
-            "address cast %(prior)s ballots in the 14 days before. %(browsers)s browsers, "
-            "%(sets)s different choice sets."
+            "Ballots from the IP address %(label)s: %(n)s, between %(first)s and %(last)s; "
+            "in its busiest hour %(peak)s (%(share)s%% of all the edition's ballots in that "
+            "hour); in the 14 days before: %(prior)s. Browsers: %(browsers)s, different "
+            "choice sets: %(sets)s."
         ),
     ),
     Kind(
@@ -70,9 +70,9 @@ KINDS: tuple[Kind, ...] = (
         weight=0.8,
         aggregates="count(DISTINCT s.choice_set) AS sets",
         message=N_(
-            "%(n)s ballots from one browser at %(label)s between %(first)s and %(last)s, "
-            "%(peak)s of them within one hour; %(prior)s in the 14 days before. "
-            "%(sets)s different choice sets."
+            "Ballots from one browser at the IP address %(label)s: %(n)s, between %(first)s "
+            "and %(last)s; in its busiest hour %(peak)s; in the 14 days before: %(prior)s. "
+            "Different choice sets: %(sets)s."
         ),
     ),
     Kind(
@@ -84,9 +84,9 @@ KINDS: tuple[Kind, ...] = (
         aggregates="count(DISTINCT s.ip) AS addresses, count(DISTINCT s.choice_set) AS sets",
         having="count(DISTINCT s.ip) >= 2 AND count(*) >= 3 * count(DISTINCT s.ip)",
         message=N_(
-            "%(n)s ballots from %(addresses)s addresses of the network %(label)s between "
-            "%(first)s and %(last)s, %(peak)s of them within one hour; %(prior)s in the "
-            "14 days before. %(sets)s different choice sets."
+            "Ballots from the network %(label)s: %(n)s, from IP addresses: %(addresses)s, "
+            "between %(first)s and %(last)s; in its busiest hour %(peak)s; in the 14 days "
+            "before: %(prior)s. Different choice sets: %(sets)s."
         ),
     ),
     Kind(
@@ -97,7 +97,7 @@ KINDS: tuple[Kind, ...] = (
         weight=1.5,
         timed=False,
         message=N_(
-            "%(n)s ballots from %(label)s, a listed data-centre or anonymiser network, "
+            "Ballots from %(label)s, a listed data-centre or anonymiser network: %(n)s, "
             "between %(first)s and %(last)s."
         ),
     ),
@@ -110,9 +110,9 @@ KINDS: tuple[Kind, ...] = (
         aggregates="min(s.pace) AS fastest, max(s.pace) AS slowest",
         having=f"count(*) >= 2 OR min(s.pace) < {PACE_BOT}",
         message=N_(
-            "%(n)s ballots from the network %(label)s were cast %(fastest)s-%(slowest)s "
-            "seconds after the information clause was opened, faster than a person reads "
-            "and types (between %(first)s and %(last)s)."
+            "Ballots from the network %(label)s cast %(fastest)s-%(slowest)s seconds after "
+            "the information clause was opened, faster than a person reads and types: "
+            "%(n)s, between %(first)s and %(last)s."
         ),
     ),
     Kind(
@@ -122,8 +122,8 @@ KINDS: tuple[Kind, ...] = (
         floor=2,
         weight=0.8,
         message=N_(
-            "%(n)s ballots from the network %(label)s were cast in sessions that loaded no "
-            "page, style or image before the vote (between %(first)s and %(last)s)."
+            "Ballots from the network %(label)s cast in sessions that loaded no page, style "
+            "or image before the vote: %(n)s, between %(first)s and %(last)s."
         ),
     ),
     Kind(
@@ -134,9 +134,9 @@ KINDS: tuple[Kind, ...] = (
         weight=1.0,
         aggregates="count(DISTINCT s.ip) AS addresses",
         message=N_(
-            "%(n)s ballots from %(addresses)s addresses went through the voting steps with "
-            "identical timing (%(label)s seconds between steps), between %(first)s and "
-            "%(last)s."
+            "Ballots that went through the voting steps with identical timing (%(label)s "
+            "seconds between steps): %(n)s, from IP addresses: %(addresses)s, between "
+            "%(first)s and %(last)s."
         ),
     ),
     Kind(
@@ -149,8 +149,8 @@ KINDS: tuple[Kind, ...] = (
         aggregates="count(DISTINCT s.address_key) AS households",
         having="count(DISTINCT s.address_key) >= 2 OR count(*) >= 4",
         message=N_(
-            "One phone number or e-mail address confirmed %(n)s ballots of %(households)s "
-            "different households."
+            "One phone number or e-mail address confirmed ballots: %(n)s, of different "
+            "households: %(households)s."
         ),
     ),
     Kind(
@@ -160,7 +160,7 @@ KINDS: tuple[Kind, ...] = (
         floor=6,
         weight=1.0,
         timed=False,
-        message=N_("%(n)s different people voted from one address (one flat or house)."),
+        message=N_("Different people who voted from one address (one flat or house): %(n)s."),
     ),
     Kind(
         "guardian",
@@ -173,8 +173,8 @@ KINDS: tuple[Kind, ...] = (
         "sum(CASE WHEN s.birth_order >= :infant_bound THEN 1 ELSE 0 END) AS infants",
         having="count(*) >= 4 OR count(DISTINCT s.address_key) >= 2",
         message=N_(
-            "One guardian's name cast %(n)s ballots on behalf of children under 13, at "
-            "%(households)s addresses; %(infants)s of the children were under one year old."
+            "Ballots cast by one guardian's name on behalf of children under 13: %(n)s, at "
+            "addresses: %(households)s; children under one year old among them: %(infants)s."
         ),
     ),
     Kind(
@@ -186,8 +186,8 @@ KINDS: tuple[Kind, ...] = (
         timed=False,
         aggregates="sum(CASE WHEN s.birth_order >= :infant_bound THEN 1 ELSE 0 END) AS infants",
         message=N_(
-            "%(n)s ballots for children under 13 from one address; %(infants)s of the "
-            "children were under one year old."
+            "Ballots for children under 13 from one address: %(n)s; children under one year "
+            "old among them: %(infants)s."
         ),
     ),
     Kind(
@@ -197,8 +197,8 @@ KINDS: tuple[Kind, ...] = (
         floor=2,
         weight=1.2,
         message=N_(
-            "%(n)s ballots of people aged 100 or more from %(label)s, between %(first)s "
-            "and %(last)s."
+            "Ballots of people aged 100 or more from the IP address %(label)s: %(n)s, "
+            "between %(first)s and %(last)s."
         ),
     ),
     Kind(
@@ -208,7 +208,7 @@ KINDS: tuple[Kind, ...] = (
         floor=2,
         weight=1.2,
         timed=False,
-        message=N_("%(n)s ballots of people aged 100 or more from one address."),
+        message=N_("Ballots of people aged 100 or more from one address: %(n)s."),
     ),
     Kind(
         "choices",
@@ -217,8 +217,8 @@ KINDS: tuple[Kind, ...] = (
         floor=5,
         weight=0.8,
         message=N_(
-            "%(n)s ballots with the same choices (%(choices)s) from %(label)s between "
-            "%(first)s and %(last)s, %(peak)s of them within one hour."
+            "Ballots with the same choices (%(choices)s) from the IP address %(label)s: "
+            "%(n)s, between %(first)s and %(last)s; in the busiest hour %(peak)s."
         ),
     ),
     Kind(
@@ -230,9 +230,9 @@ KINDS: tuple[Kind, ...] = (
         aggregates="count(DISTINCT s.ip) AS addresses",
         having="count(DISTINCT s.ip) >= 2 AND count(*) >= 2 * count(DISTINCT s.ip)",
         message=N_(
-            "%(n)s ballots with the same choices (%(choices)s) from %(addresses)s "
-            "addresses of the network %(label)s between %(first)s and %(last)s, %(peak)s "
-            "of them within one hour."
+            "Ballots with the same choices (%(choices)s) from the network %(label)s: %(n)s, "
+            "from IP addresses: %(addresses)s, between %(first)s and %(last)s; in the "
+            "busiest hour %(peak)s."
         ),
     ),
     Kind(
@@ -242,8 +242,8 @@ KINDS: tuple[Kind, ...] = (
         floor=5,
         weight=0.8,
         message=N_(
-            "%(n)s people at one address chose the same projects (%(choices)s), between "
-            "%(first)s and %(last)s."
+            "People at one address who chose the same projects (%(choices)s): %(n)s, "
+            "between %(first)s and %(last)s."
         ),
     ),
 )
@@ -253,9 +253,19 @@ KINDS: tuple[Kind, ...] = (
 BIRTHS_FLOOR = 3
 BIRTHS_STEP = (1, 2)
 BIRTHS_WEIGHT = 1.2
-BIRTHS_MESSAGE = N_(
-    "%(n)s ballots from %(label)s give dates of birth that follow one another day by day."
-)
+BIRTHS_MESSAGES = {
+    "ip": N_(
+        "Ballots from the IP address %(label)s whose dates of birth follow one another day "
+        "by day: %(n)s."
+    ),
+    "address": N_(
+        "Ballots from one address whose dates of birth follow one another day by day: %(n)s."
+    ),
+    "guardian": N_(
+        "Ballots cast by one guardian for children whose dates of birth follow one another "
+        "day by day: %(n)s."
+    ),
+}
 
 # A burst for one project: a day with at least BURST_MIN ballots for it and BURST_FACTOR
 # times its average of the 7 days before (+1), once the project has 3 days of history;
@@ -270,8 +280,9 @@ BURST_NET_SHARE = 0.2
 BURST_CONCENTRATION = 0.5
 BURST_WEIGHT = 1.0
 BURST_MESSAGE = N_(
-    "Project %(project)s got %(n)s ballots on %(day)s against %(baseline)s a day in the "
-    "week before; %(concentrated)s of them came from %(networks)s network(s): %(label)s."
+    "Ballots for project %(project)s on %(day)s: %(n)s (in the week before, %(baseline)s a "
+    "day on average); from a few networks (e.g. %(label)s; networks: %(networks)s): "
+    "%(concentrated)s."
 )
 
 

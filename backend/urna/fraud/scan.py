@@ -84,7 +84,8 @@ async def _group_signals(
             fired.append(_fired(kind.name, row["key"], score, kind.message, row, **extra))
     for row in await groups.births_groups(session, params):
         score = round(kinds.BIRTHS_WEIGHT * kinds.strength(row["n"], kinds.BIRTHS_FLOOR), 3)
-        fired.append(_fired("births", row["key"], score, kinds.BIRTHS_MESSAGE, row))
+        message = kinds.BIRTHS_MESSAGES[row["key"].split(":")[1]]
+        fired.append(_fired("births", row["key"], score, message, row))
     for row in await groups.burst_groups(session, d, params):
         score = round(kinds.BURST_WEIGHT * kinds.strength(row["n"], kinds.BURST_NET_MIN), 3)
         day = datetime.fromtimestamp(int(row["day"]) * 86400, UTC).date()
@@ -148,6 +149,7 @@ async def scan_run(
     hours = await repository.edition_hours(session, edition.id, kinds.HOUR)
     numbers = await repository.project_numbers(session, edition.id)
     fired = await _group_signals(session, d, params, numbers, hours)
+    await groups.table_analyze(session, d, "fraud_member")
     await casework.signals_store(session, edition_id=edition.id, fired=fired, now=now)
     reopened = await casework.cases_assemble(session, edition_id=edition.id, now=now)
     await groups.scope_drop(session)
