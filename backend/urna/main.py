@@ -31,6 +31,7 @@ from urna.core.templating import Templates, is_htmx
 from urna.core.views import router as core_router
 from urna.editions import service as editions_service
 from urna.editions.views import router as editions_router
+from urna.fraud.console import router as fraud_router
 from urna.notify import service as notify
 from urna.notify.providers import provider_for
 from urna.privacy.views import router as privacy_router
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_results_router)
     app.include_router(requestlog_router)
     app.include_router(verification_router)
+    app.include_router(fraud_router)
     app.include_router(verification_reports_router)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)

@@ -23,6 +23,7 @@ public pages, the vote, receipts, documents    ✓    ✓    ✓   (and everyone
 /staff/stats       (statistics from the logs)  ✓         ✓
 /staff/verify…     (the cases of an edition)   ✓    ✓    ✓
 /staff/verify/{slug}/…  (ballots, decisions)   ✓    ✓
+/staff/fraud/allow…  (known shared networks)   ✓    ✓
 ============================================  ===  ===  ===
 
 Add your routes here when you add them to the app.
@@ -152,6 +153,10 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("GET", "/staff/verify/{slug}/export"): VERIFIERS,
     ("POST", "/staff/verify/{slug}/export"): VERIFIERS,
     ("GET", "/staff/verify/{slug}/turnout"): VERIFIERS,
+    # ---- fraud: the allow-list of known shared networks (verifiers) ------------------
+    ("GET", "/staff/fraud/allow"): VERIFIERS,
+    ("POST", "/staff/fraud/allow"): VERIFIERS,
+    ("POST", "/staff/fraud/allow/{allow_id}/remove"): VERIFIERS,
 }
 
 
