@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import secrets
 import zipfile
 from datetime import timedelta
 
@@ -77,8 +78,11 @@ async def test_a_case_package_has_a_matching_manifest_and_is_audited(app, editio
 
 
 async def test_a_network_package_holds_that_network_and_window_only(app, edition):
-    inside = await cast(app, edition.slug, ["C1"], ip="192.0.2.41")
-    outside = await cast(app, edition.slug, ["C1"], ip="198.51.100.99")
+    # a network of its own: the session's database holds every other test's requests
+    octet = secrets.randbelow(256)
+    network = f"198.18.{octet}.0/24"
+    inside = await cast(app, edition.slug, ["C1"], ip=f"198.18.{octet}.41")
+    outside = await cast(app, edition.slug, ["C1"], ip=f"198.19.{octet}.41")
     url = f"/staff/verify/{edition.slug}/export"
     window = {
         "since": (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
@@ -86,11 +90,14 @@ async def test_a_network_package_holds_that_network_and_window_only(app, edition
     }
     async with await staff_client(app, "verifier") as verifier:
         bad = await post_page(
-            verifier, url, url, {**BASIS, **window, "scope": "network", "network": "192.0.2.0/33"}
+            verifier,
+            url,
+            url,
+            {**BASIS, **window, "scope": "network", "network": network.replace("/24", "/33")},
         )
         assert bad.status_code == 400
         response = await post_page(
-            verifier, url, url, {**BASIS, **window, "scope": "network", "network": "192.0.2.0/24"}
+            verifier, url, url, {**BASIS, **window, "scope": "network", "network": network}
         )
     assert response.status_code == 200
     files = _package(response.content)
@@ -98,7 +105,7 @@ async def test_a_network_package_holds_that_network_and_window_only(app, edition
     assert [b["id"] for b in ballots] == [inside.ballot_id]
     assert ballots[0]["identity"]["first_name"] == inside.who["first_name"]
     addresses = {r["ip"] for r in json.loads(files["request_log.json"])}
-    assert addresses == {"192.0.2.41"}
+    assert addresses == {inside.ip}
     assert outside.ballot_id not in {b["id"] for b in ballots}
-    [event] = await audit_events(app, "verification.export", "network:192.0.2.0/24")
+    [event] = await audit_events(app, "verification.export", f"network:{network}")
     assert event.details["ballots"] == 1 and event.details["legal_basis_category"] == "prosecutor"

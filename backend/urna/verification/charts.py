@@ -18,7 +18,8 @@ class TimelineRow:
     label: str
     y: float
     ticks: list[float]  # the session's requests
-    first_x: float
+    first_x: float  # the session's span, from its first to its last request
+    last_x: float
     cast_x: float
 
 
@@ -58,6 +59,7 @@ def timeline(cards: Sequence[Any]) -> Timeline:
                 y=i * ROW_HEIGHT,
                 ticks=ticks,
                 first_x=min([cast, *ticks]),
+                last_x=max([cast, *ticks]),
                 cast_x=cast,
             )
         )
