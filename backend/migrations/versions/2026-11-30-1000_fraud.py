@@ -17,7 +17,7 @@ depends_on = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 VOTER_INDEXES = ("address_key", "guardian_key", "lookup_key")
-FACT_INDEXES = ("net", "timing", "datacenter")
+FACT_INDEXES = ("net", "timing", "datacenter", "ts")
 
 
 def _ballot_link(table: str, owner: str, owner_table: str) -> None:
@@ -118,6 +118,28 @@ def upgrade() -> None:
     _ballot_link("fraud_signal_ballot", "signal_id", "fraud_signal")
     _ballot_link("fraud_case_ballot", "case_id", "fraud_case")
     op.create_table(
+        "fraud_project_day",
+        sa.Column("edition_id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("ballots", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["edition_id"],
+            ["edition.id"],
+            name=op.f("fk_fraud_project_day_edition_id_edition"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["project.id"],
+            name=op.f("fk_fraud_project_day_project_id_project"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "edition_id", "project_id", "day", name=op.f("pk_fraud_project_day")
+        ),
+    )
+    op.create_table(
         "fraud_scan_mark",
         sa.Column("edition_id", sa.Integer(), nullable=False),
         sa.Column("last_ballot_id", sa.BigInteger(), nullable=False),
@@ -149,12 +171,6 @@ def upgrade() -> None:
             name=op.f("fk_fraud_ballot_fact_ballot_id_ballot"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["edition_id"],
-            ["edition.id"],
-            name=op.f("fk_fraud_ballot_fact_edition_id_edition"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("ballot_id", name=op.f("pk_fraud_ballot_fact")),
     )
     for column in FACT_INDEXES:
@@ -183,6 +199,7 @@ def downgrade() -> None:
         op.drop_index(f"ix_fraud_ballot_fact_edition_id_{column}", table_name="fraud_ballot_fact")
     op.drop_table("fraud_ballot_fact")
     op.drop_table("fraud_scan_mark")
+    op.drop_table("fraud_project_day")
     for table in ("fraud_case_ballot", "fraud_signal_ballot"):
         op.drop_index(op.f(f"ix_{table}_ballot_id"), table_name=table)
         op.drop_table(table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -80,19 +81,29 @@ class Dialect:
         return list(networks) if self.postgres else ",".join(networks)
 
     def listagg(self, expression: str, order: str) -> str:
-        """Comma-joined values in ``order`` (SQLite: callers feed rows already ordered)."""
+        """Comma-joined values in ``order`` (SQLite: fed rows ``presorted``)."""
         if self.postgres:
             return f"string_agg({expression}, ',' ORDER BY {order})"
         return f"group_concat({expression}, ',')"
+
+    def presorted(self, order: str) -> str:
+        """The ORDER BY a subquery feeding ``listagg`` needs on SQLite (whose group_concat
+        keeps the order rows come in); PostgreSQL orders inside the aggregate, cheaper
+        than sorting every row of the subquery."""
+        return "" if self.postgres else f"ORDER BY {order}"
 
 
 async def dialect_for(session: AsyncSession) -> Dialect:
     """The session's dialect, with the scan's functions registered on SQLite."""
     if is_postgres(session):
         return Dialect(postgres=True)
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).dbapi_connection
-    raw.create_function("fraud_network", 1, network_of, deterministic=True)
-    raw.create_function("fraud_match", 2, network_match, deterministic=True)
-    raw.create_function("md5", 1, _md5, deterministic=True)
+
+    def register(sync_connection) -> None:
+        raw = sync_connection.connection.dbapi_connection
+        raw.create_function("fraud_network", 1, network_of, deterministic=True)
+        raw.create_function("fraud_match", 2, network_match, deterministic=True)
+        raw.create_function("md5", 1, _md5, deterministic=True)
+        raw.create_function("floor", 1, math.floor, deterministic=True)  # if built without
+
+    await (await session.connection()).run_sync(register)
     return Dialect(postgres=False)

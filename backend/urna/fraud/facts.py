@@ -19,53 +19,58 @@ _COLUMNS = "ballot_id, edition_id, ts, net, ipua, datacenter, choice_set, pace, 
 
 
 def _facts_sql(d: Dialect) -> str:
-    """One aggregate over the rows that say something about a ballot (the ballot itself,
-    its choices, its session's page views and voting steps), never a join of aggregates:
-    its cost grows with the rows, whatever the planner guesses about them."""
-    following = "lead(arrived_at, 1, cast_at) OVER (PARTITION BY ballot_id ORDER BY arrived_at)"
-    gap = f"CAST(round({d.epoch(following)} - {d.epoch('arrived_at')}) AS integer)"
+    """Per ballot, one row from each source (the ballot, its choices, its session's
+    requests), each source aggregated by itself, then the rows folded by ballot: never a
+    join of aggregates, so the cost grows with the rows whatever the planner guesses.
+
+    The timing pattern is the seconds from each voting step to the cast: identical for
+    a script that sleeps the same between steps, never for two people."""
+    post = "r.method = 'POST' AND r.url LIKE :flow_like"
+    before_cast = (
+        f"CAST(CAST(round({d.epoch('b.submitted_at')} - {d.epoch('r.arrived_at')}) AS integer)"
+        " AS text)"
+    )
     ipua = "b.ip || '|' || substr(md5(coalesce(b.user_agent, '')), 1, 12)"
     return f"""
     WITH b AS (
       SELECT id, submitted_at, ip, user_agent, session_hash FROM ballot
       WHERE edition_id = :edition_id AND id > :since
     ),
-    t AS (
-      SELECT b.id AS ballot_id, b.submitted_at AS cast_at, r.arrived_at, r.method, r.url
-      FROM b JOIN request_log r
-        ON r.session_hash = b.session_hash AND r.arrived_at <= b.submitted_at
-    ),
     facts AS (
-      SELECT b.id AS ballot_id, 'b' AS src, {d.epoch("b.submitted_at")} AS ts,
+      SELECT b.id AS ballot_id, {d.epoch("b.submitted_at")} AS ts,
              {d.network("b.ip")} AS net, CASE WHEN b.ip IS NOT NULL THEN {ipua} END AS ipua,
              {d.match("b.ip", "datacenters")} AS datacenter,
+             CAST(NULL AS text) AS choice_set,
              CASE WHEN b.session_hash IS NOT NULL THEN 0 END AS views,
-             CAST(NULL AS double precision) AS clause_ts, CAST(NULL AS text) AS item, 0 AS o
+             CAST(NULL AS double precision) AS clause_ts, CAST(NULL AS text) AS timing
       FROM b
       UNION ALL
-      SELECT bc.ballot_id, 'c', NULL, NULL, NULL, NULL, NULL, NULL,
-             CAST(bc.project_id AS text), bc.project_id
-      FROM ballot_choice bc JOIN b ON b.id = bc.ballot_id
+      SELECT ballot_id, NULL, NULL, NULL, NULL,
+             {d.listagg("CAST(project_id AS text)", "project_id")}, NULL, NULL, NULL
+      FROM (SELECT bc.ballot_id, bc.project_id FROM ballot_choice bc
+            JOIN b ON b.id = bc.ballot_id {d.presorted("bc.ballot_id, bc.project_id")}) AS c
+      GROUP BY ballot_id
       UNION ALL
-      SELECT ballot_id, 'g', NULL, NULL, NULL, NULL,
-             CASE WHEN url NOT LIKE :flow_like THEN 1 ELSE 0 END,
-             CASE WHEN url = :clause_url THEN {d.epoch("arrived_at")} END, NULL, 0
-      FROM t WHERE method = 'GET'
-      UNION ALL
-      SELECT ballot_id, 'p', NULL, NULL, NULL, NULL, NULL, NULL, CAST(gap AS text), step
-      FROM (SELECT ballot_id, {gap} AS gap,
-                   row_number() OVER (PARTITION BY ballot_id ORDER BY arrived_at) AS step
-            FROM t WHERE method = 'POST' AND url LIKE :flow_like) AS p
+      SELECT ballot_id, NULL, NULL, NULL, NULL, NULL, sum(view),
+             min(clause_ts),
+             CASE WHEN sum(step) >= :timing_steps
+                  THEN {d.listagg("before_cast", "arrived_at")} FILTER (WHERE step = 1) END
+      FROM (SELECT b.id AS ballot_id, r.arrived_at,
+                   CASE WHEN r.method = 'GET' AND r.url NOT LIKE :flow_like THEN 1 ELSE 0 END
+                     AS view,
+                   CASE WHEN r.method = 'GET' AND r.url = :clause_url
+                        THEN {d.epoch("r.arrived_at")} END AS clause_ts,
+                   CASE WHEN {post} THEN 1 ELSE 0 END AS step,
+                   {before_cast} AS before_cast
+            FROM b JOIN request_log r
+              ON r.session_hash = b.session_hash AND r.arrived_at <= b.submitted_at
+            {d.presorted("b.id, r.arrived_at")}) AS l
+      GROUP BY ballot_id
     )
     INSERT INTO fraud_ballot_fact ({_COLUMNS})
     SELECT ballot_id, :edition_id, max(ts), max(net), max(ipua), max(datacenter),
-           coalesce({d.listagg("item", "o")} FILTER (WHERE src = 'c'), ''),
-           max(ts) - min(clause_ts),
-           sum(views),
-           CASE WHEN count(*) FILTER (WHERE src = 'p') >= :timing_steps
-                THEN {d.listagg("item", "o")} FILTER (WHERE src = 'p') END
-    FROM (SELECT * FROM facts ORDER BY ballot_id, src, o) AS ordered
-    GROUP BY ballot_id
+           coalesce(max(choice_set), ''), max(ts) - min(clause_ts), sum(views), max(timing)
+    FROM facts GROUP BY ballot_id
     """
 
 
@@ -99,3 +104,42 @@ async def facts_compute(
         },
     )
     return result.rowcount or 0
+
+
+DAY = 86400
+_DAY_OF = f"CAST(floor(f.ts / {DAY}) AS integer)"
+_RECOUNT = f"""
+    INSERT INTO fraud_project_day (edition_id, project_id, day, ballots)
+    SELECT :edition_id, bc.project_id, {_DAY_OF}, count(*)
+    FROM fraud_ballot_fact f JOIN ballot_choice bc ON bc.ballot_id = f.ballot_id
+    WHERE f.edition_id = :edition_id AND f.ts >= :low AND f.ts < :high
+    GROUP BY bc.project_id, {_DAY_OF}"""
+
+
+async def project_days_count(session: AsyncSession, *, edition_id: int, since: int | None) -> None:
+    """Recount ballots per project per day (the counters bursts are measured against):
+    every day for the full scan (``since`` None), else the days of the ballots after
+    ``since`` only."""
+    params = {"edition_id": edition_id}
+    if since is None:
+        spans = [(None, None)]
+    else:
+        days = await session.execute(
+            text(
+                f"SELECT DISTINCT {_DAY_OF} FROM fraud_ballot_fact f "
+                "WHERE f.edition_id = :edition_id AND f.ballot_id > :since"
+            ),
+            params | {"since": since},
+        )
+        spans = [(day, day + 1) for (day,) in days]
+    for first, last in spans:
+        where = "" if first is None else " AND day >= :first AND day < :last"
+        window = {"first": first, "last": last}
+        await session.execute(
+            text(f"DELETE FROM fraud_project_day WHERE edition_id = :edition_id{where}"),
+            params | window,
+        )
+        bounds = {"low": float("-inf"), "high": float("inf")}
+        if first is not None:
+            bounds = {"low": first * DAY, "high": last * DAY}
+        await session.execute(text(_RECOUNT), params | bounds)

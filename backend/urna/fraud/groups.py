@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.fraud import kinds as k
 from urna.fraud.dialect import Dialect
+from urna.fraud.facts import DAY
 
+TEMPORARY = ("fraud_scope", "fraud_member", "fraud_fired", "fraud_burst")
 _SCOPE_COLUMNS = """
     b.id, f.ts, b.ip, f.net, f.ipua, f.datacenter, {allowed} AS allowed, f.choice_set,
     f.pace, f.views, f.timing, v.address_key, v.guardian_key, v.contact_key,
@@ -49,8 +51,7 @@ async def scope_build(
     session: AsyncSession, d: Dialect, *, edition_id: int, since: int | None, allowed: list[str]
 ) -> None:
     """Fill the temporary ``fraud_scope`` (``since`` None: the full scan)."""
-    for table in ("fraud_scope", "fraud_member", "fraud_fired"):
-        await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    await scope_drop(session)
     columns = _SCOPE_COLUMNS.format(allowed=d.match("b.ip", "allowed"))
     if since is None:
         sql = f"""CREATE TEMP TABLE fraud_scope AS SELECT {columns}, 1 AS is_seed
@@ -85,8 +86,15 @@ async def table_analyze(session: AsyncSession, d: Dialect, table: str) -> None:
         await session.execute(text(f"ANALYZE {table}"))
 
 
+async def memory_for_scan(session: AsyncSession, d: Dialect) -> None:
+    """Sorts and hashes of the scan in memory rather than on disk (PostgreSQL's default
+    4 MB spills a 200,000-ballot edition): for this transaction only."""
+    if d.postgres:
+        await session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
 async def scope_drop(session: AsyncSession) -> None:
-    for table in ("fraud_scope", "fraud_member", "fraud_fired"):
+    for table in TEMPORARY:
         await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
 
 
@@ -178,59 +186,78 @@ async def births_groups(session: AsyncSession, params: dict[str, Any]) -> list[d
     return rows
 
 
+_BURST_DAYS = f"""
+    WITH touched AS (
+      SELECT DISTINCT bc.project_id FROM fraud_scope s
+      JOIN ballot_choice bc ON bc.ballot_id = s.id WHERE s.is_seed = 1
+    ),
+    h AS (
+      SELECT project_id, day, ballots AS n,
+        coalesce(sum(ballots) OVER (PARTITION BY project_id ORDER BY day
+                                    RANGE BETWEEN 7 PRECEDING AND 1 PRECEDING), 0) AS week,
+        min(day) OVER (PARTITION BY project_id) AS since
+      FROM fraud_project_day
+      WHERE edition_id = :edition_id AND project_id IN (SELECT project_id FROM touched)
+    )
+    SELECT project_id, day, n, week FROM h
+    WHERE n >= {k.BURST_MIN} AND day - since >= {k.BURST_HISTORY_DAYS}
+      AND n >= {k.BURST_FACTOR} * (week / 7.0 + 1)
+    ORDER BY project_id, day"""
+_BURST_BALLOTS = """
+    WITH c AS (
+      SELECT f.ballot_id, f.ts, f.net FROM fraud_ballot_fact f
+      JOIN ballot_choice bc ON bc.ballot_id = f.ballot_id AND bc.project_id = :project_id
+      JOIN ballot b ON b.id = f.ballot_id
+      WHERE f.edition_id = :edition_id AND f.ts >= :low AND f.ts < :high
+        AND f.net IS NOT NULL AND {allowed} IS NULL
+    ),
+    nets AS (
+      SELECT net FROM c GROUP BY net
+      HAVING count(*) >= {least} AND count(*) >= {share} * :n
+    )
+    INSERT INTO fraud_burst (key, id, ts, project_id, day, n, week, net)
+    SELECT :key, c.ballot_id, c.ts, :project_id, :day, :n, :week, c.net
+    FROM c WHERE c.net IN (SELECT net FROM nets)"""
+
+
 async def burst_groups(
     session: AsyncSession, d: Dialect, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Days on which a project got a burst of ballots concentrated on a few networks.
 
-    Read from the ballots and their facts (not the scope): a project's baseline is all
-    its ballots. The projects looked at are those the scope's seeds chose."""
-    day = "CAST(floor(f.ts / 86400) AS integer)"
-    days = f"""
-    WITH touched AS (
-      SELECT DISTINCT bc.project_id FROM fraud_scope s
-      JOIN ballot_choice bc ON bc.ballot_id = s.id WHERE s.is_seed = 1
-    ),
-    d AS (
-      SELECT bc.project_id, {day} AS day, count(*) AS n
-      FROM ballot_choice bc JOIN fraud_ballot_fact f ON f.ballot_id = bc.ballot_id
-      WHERE f.edition_id = :edition_id AND bc.project_id IN (SELECT project_id FROM touched)
-      GROUP BY bc.project_id, {day}
-    ),
-    h AS (
-      SELECT project_id, day, n,
-        coalesce(sum(n) OVER (PARTITION BY project_id ORDER BY day
-                              RANGE BETWEEN 7 PRECEDING AND 1 PRECEDING), 0) AS week,
-        min(day) OVER (PARTITION BY project_id) AS since
-      FROM d
+    Measured against the project's own days (the ``fraud_project_day`` counters), for
+    the projects the scope's seeds chose; only the ballots of a burst day are read."""
+    await session.execute(
+        text(
+            "CREATE TEMP TABLE fraud_burst (key TEXT, id BIGINT, ts DOUBLE PRECISION, "
+            "project_id INTEGER, day INTEGER, n INTEGER, week INTEGER, net TEXT)"
+        )
     )
-    SELECT project_id, day, n, week FROM h
-    WHERE n >= {k.BURST_MIN} AND day - since >= {k.BURST_HISTORY_DAYS}
-      AND n >= {k.BURST_FACTOR} * (week / 7.0 + 1)"""
-    members = f"""
-    WITH burst AS ({days}),
-    c AS (
-      SELECT burst.project_id, burst.day, burst.n, burst.week, f.net, bc.ballot_id, f.ts
-      FROM burst JOIN ballot_choice bc ON bc.project_id = burst.project_id
-      JOIN fraud_ballot_fact f ON f.ballot_id = bc.ballot_id AND {day} = burst.day
-      JOIN ballot b ON b.id = bc.ballot_id
-      WHERE f.edition_id = :edition_id AND f.net IS NOT NULL
-        AND {d.match("b.ip", "allowed")} IS NULL
-    ),
-    nets AS (
-      SELECT project_id, day, net FROM c GROUP BY project_id, day, net, n
-      HAVING count(*) >= {k.BURST_NET_MIN} AND count(*) >= {k.BURST_NET_SHARE} * n
+    days = (await session.execute(text(_BURST_DAYS), params)).all()
+    insert = text(
+        _BURST_BALLOTS.format(
+            allowed=d.match("b.ip", "allowed"), least=k.BURST_NET_MIN, share=k.BURST_NET_SHARE
+        )
     )
-    SELECT 'burst:' || CAST(c.project_id AS text) || ':' || CAST(c.day AS text) AS key,
-           c.ballot_id AS id, c.ts, c.project_id, c.day, c.n, c.week, c.net
-    FROM c JOIN nets
-      ON nets.project_id = c.project_id AND nets.day = c.day AND nets.net = c.net"""
+    for project_id, day, n, week in days:
+        await session.execute(
+            insert,
+            params
+            | {
+                "key": f"burst:{project_id}:{day}",
+                "project_id": project_id,
+                "day": day,
+                "n": n,
+                "week": week,
+                "low": day * DAY,
+                "high": (day + 1) * DAY,
+            },
+        )
     sql = f"""SELECT key, project_id, day, n AS day_n, week, count(*) AS n,
             count(DISTINCT net) AS networks, min(net) AS label,
             min(ts) AS first_ts, max(ts) AS last_ts
-        FROM ({members}) AS y
-        GROUP BY key, project_id, day, n, week
+        FROM fraud_burst GROUP BY key, project_id, day, n, week
         HAVING count(*) >= {k.BURST_CONCENTRATION} * n ORDER BY key"""
-    rows = [dict(row._mapping) for row in await session.execute(text(sql), params)]
-    await _members_add(session, [row["key"] for row in rows], members, params)
+    rows = [dict(row._mapping) for row in await session.execute(text(sql))]
+    await _members_add(session, [row["key"] for row in rows], "SELECT key, id FROM fraud_burst", {})
     return rows

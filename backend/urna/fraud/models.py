@@ -139,7 +139,7 @@ class FraudBallotFact(SQLModel, table=True):
     ballot_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("ballot.id", ondelete="CASCADE"), primary_key=True)
     )
-    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE")
+    edition_id: int  # the ballot's (no key of its own: the ballot's cascade removes the row)
     ts: float  # submitted_at as seconds since the epoch: windows over time are numeric
     net: str | None = Field(default=None, max_length=50)  # the IPv4 /24 or IPv6 /48
     ipua: str | None = Field(default=None, max_length=100)  # the IP + a hash of the UA
@@ -147,16 +147,30 @@ class FraudBallotFact(SQLModel, table=True):
     choice_set: str = Field(default="", sa_type=Text)  # sorted project ids
     pace: float | None = None  # seconds from the clause's page to the cast
     views: int | None = None  # GETs in the session before the cast, outside the vote
-    timing: str | None = Field(default=None, sa_type=Text)  # seconds between vote steps
+    timing: str | None = Field(default=None, sa_type=Text)  # seconds from each step to the cast
 
 
 Index("ix_fraud_ballot_fact_edition_id_net", FraudBallotFact.edition_id, FraudBallotFact.net)
+Index("ix_fraud_ballot_fact_edition_id_ts", FraudBallotFact.edition_id, FraudBallotFact.ts)
 Index("ix_fraud_ballot_fact_edition_id_timing", FraudBallotFact.edition_id, FraudBallotFact.timing)
 Index(
     "ix_fraud_ballot_fact_edition_id_datacenter",
     FraudBallotFact.edition_id,
     FraudBallotFact.datacenter,
 )
+
+
+class FraudProjectDay(SQLModel, table=True):
+    """Ballots per project per day (UTC): the counters a burst is measured against. The
+    full scan recounts them; the incremental scan recounts only the days new ballots fell
+    on, so finding a burst never reads the whole edition."""
+
+    __tablename__ = "fraud_project_day"
+
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", primary_key=True)
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", primary_key=True)
+    day: int = Field(primary_key=True)  # days since the epoch
+    ballots: int
 
 
 # The voter's signal keys are looked up per edition (the scan's groups, the verification

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.editions.models import Project
@@ -105,16 +105,24 @@ async def project_numbers(session: AsyncSession, edition_id: int) -> dict[int, s
     return {project_id: number for project_id, number in result}
 
 
-async def edition_hours(session: AsyncSession, edition_id: int, hour: int) -> dict[int, int]:
-    """Ballots per hour (since the epoch) of the whole edition: the traffic a network's
-    busiest hour is compared with."""
-    bucket = cast(func.floor(FraudBallotFact.ts / hour), Integer)
-    result = await session.execute(
-        select(bucket, func.count())
-        .where(FraudBallotFact.edition_id == edition_id)
-        .group_by(bucket)
-    )
-    return {int(h): int(n) for h, n in result}
+async def edition_traffic(
+    session: AsyncSession, edition_id: int, ends: set[float], length: int
+) -> dict[float, int]:
+    """The whole edition's ballots in the ``length`` seconds up to each of ``ends`` (the
+    busiest hour of a group, compared with everyone's). Counted window by window through
+    the time index, never over the whole edition."""
+    if not ends:
+        return {}
+    counts = [
+        select(literal(end).label("end"), func.count().label("n")).where(
+            FraudBallotFact.edition_id == edition_id,
+            FraudBallotFact.ts >= end - length,
+            FraudBallotFact.ts <= end,
+        )
+        for end in sorted(ends)
+    ]
+    result = await session.execute(union_all(*counts))
+    return {float(end): int(n) for end, n in result}
 
 
 async def request_ids(session: AsyncSession, ballot_ids: list[int]) -> dict[int, str | None]:

@@ -19,10 +19,9 @@ from urna.core.db import utcnow
 from urna.core.i18n import format_date, format_datetime
 from urna.editions.models import Edition
 from urna.fraud import cases as casework
-from urna.fraud import groups, kinds, repository
+from urna.fraud import facts, groups, kinds, repository
 from urna.fraud.cases import Fired
 from urna.fraud.dialect import Dialect, dialect_for
-from urna.fraud.facts import facts_compute
 from urna.fraud.models import FraudScanMark
 from urna.fraud.schemas import ScanResult
 from urna.voting.fraud_keys import birth_order
@@ -63,12 +62,15 @@ def _fired(kind: str, key: str, score: float, message: str, row: dict, **params)
 
 
 async def _group_signals(
-    session: AsyncSession, d: Dialect, params: dict, numbers: dict[int, str], hours: dict
+    session: AsyncSession, d: Dialect, params: dict, numbers: dict[int, str], edition_id: int
 ) -> list[Fired]:
     fired: list[Fired] = []
-    for kind in kinds.KINDS:
-        for row in await groups.kind_groups(session, kind, params):
-            share = row["peak"] / max(hours.get(int(row["peak_ts"] // kinds.HOUR), 1), 1)
+    found = [(kind, await groups.kind_groups(session, kind, params)) for kind in kinds.KINDS]
+    peaks = {float(row["peak_ts"]) for _kind, rows in found for row in rows}
+    traffic = await repository.edition_traffic(session, edition_id, peaks, kinds.HOUR)
+    for kind, rows in found:
+        for row in rows:
+            share = row["peak"] / max(traffic[float(row["peak_ts"])], 1)
             extra = {
                 name: int(row[name]) if isinstance(row[name], int) else row[name]
                 for name in row
@@ -119,6 +121,7 @@ async def scan_run(
 ) -> ScanResult:
     now = utcnow()
     d = await dialect_for(session)
+    await groups.memory_for_scan(session, d)
     mark = await session.get(FraudScanMark, edition.id)
     if mark is None:
         mark = FraudScanMark(edition_id=edition.id, last_ballot_id=0)
@@ -127,13 +130,18 @@ async def scan_run(
     last = (
         await session.execute(select(func.max(Ballot.id)).where(Ballot.edition_id == edition.id))
     ).scalar_one() or 0
-    scanned = await facts_compute(
+    scanned = await facts.facts_compute(
         session,
         d,
         edition_id=edition.id,
         slug=edition.slug,
         since=start,
         datacenters=[str(n) for n in datacenters],
+    )
+    if not incremental:
+        await groups.table_analyze(session, d, "fraud_ballot_fact")
+    await facts.project_days_count(
+        session, edition_id=edition.id, since=start if incremental else None
     )
     allowed = [row.cidr for row in await repository.allow_rows(session)]
     await groups.scope_build(
@@ -146,9 +154,8 @@ async def scan_run(
         "old_bound": birth_order(crypto, edition.id, _years_before(opens, 100)),
         "infant_bound": birth_order(crypto, edition.id, _years_before(opens, 1)),
     }
-    hours = await repository.edition_hours(session, edition.id, kinds.HOUR)
     numbers = await repository.project_numbers(session, edition.id)
-    fired = await _group_signals(session, d, params, numbers, hours)
+    fired = await _group_signals(session, d, params, numbers, edition.id)
     await groups.table_analyze(session, d, "fraud_member")
     await casework.signals_store(session, edition_id=edition.id, fired=fired, now=now)
     reopened = await casework.cases_assemble(session, edition_id=edition.id, now=now)
