@@ -248,6 +248,22 @@ def settings_for(url: str) -> Settings:
     )
 
 
+async def timed_scan(factory, scan, crypto, settings, edition):
+    """(seconds, result) of one scan in its own unit of work, the commit included."""
+    async with factory() as session:
+        began = time.perf_counter()
+        result = await scan(session=session, crypto=crypto, settings=settings, edition=edition)
+        await session.commit()
+        return time.perf_counter() - began, result
+
+
+def summary(result) -> str:
+    return (
+        f"{result.ballots_scanned:,} ballots scanned, {result.signals} signals, "
+        f"{len(result.cases)} cases"
+    )
+
+
 async def bench(url: str, scale: float) -> bool:
     settings = settings_for(url)
     crypto = Crypto(settings)
@@ -289,17 +305,8 @@ async def bench(url: str, scale: float) -> bool:
         await raw.execute(f"ANALYZE {table}")
     print(f"  loaded in {time.perf_counter() - began:.1f} s")
 
-    async with factory() as session:
-        began = time.perf_counter()
-        result = await service.scan_full(
-            session=session, crypto=crypto, settings=settings, edition=edition
-        )
-        await session.commit()
-        full = time.perf_counter() - began
-    print(
-        f"  full scan: {full:.2f} s ({result.ballots_scanned:,} ballots, "
-        f"{result.signals} signals, {len(result.cases)} cases)"
-    )
+    full, result = await timed_scan(factory, service.scan_full, crypto, settings, edition)
+    print(f"  full scan: {full:.2f} s ({summary(result)})")
     kinds = await raw.fetch("SELECT kind, count(*) FROM fraud_signal GROUP BY kind ORDER BY 1")
     print("  signals by kind: " + ", ".join(f"{kind} {n}" for kind, n in kinds))
 
@@ -314,17 +321,12 @@ async def bench(url: str, scale: float) -> bool:
         spacing=1.0,
     )
     await raw.close()
-    async with factory() as session:
-        began = time.perf_counter()
-        result = await service.scan_incremental(
-            session=session, crypto=crypto, settings=settings, edition=edition
-        )
-        await session.commit()
-        incremental = time.perf_counter() - began
+    incremental, result = await timed_scan(
+        factory, service.scan_incremental, crypto, settings, edition
+    )
     print(
         f"  incremental scan after {NEW_BALLOTS:,} new ballots: {incremental:.3f} s "
-        f"({result.ballots_scanned:,} ballots, {result.signals} signals, "
-        f"{len(result.cases)} cases)"
+        f"({summary(result)})"
     )
     await engine.dispose()
     ok = full < GOAL_FULL_SECONDS and incremental < GOAL_INCREMENTAL_SECONDS

@@ -49,8 +49,15 @@ async def scenario_cast(app, edition, scenario: Scenario, indexes=None) -> dict[
     return groups
 
 
-async def edition_reload(session, edition) -> Edition:
-    return await session.get(Edition, edition.id)
+async def scan(app, settings, edition, *, full: bool = True):
+    """A full (or incremental) scan of ``edition`` in a unit of work of its own."""
+    ctx = app.state.ctx
+    async with ctx.db() as session:
+        run = service.scan_full if full else service.scan_incremental
+        edition = await session.get(Edition, edition.id)
+        result = await run(session=session, crypto=ctx.crypto, settings=settings, edition=edition)
+        await session.commit()
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +72,7 @@ async def town(app, fraud_settings):
         )
         await session.commit()
     groups = await scenario_cast(app, edition, scenario)
-    async with ctx.db() as session:
-        result = await service.scan_full(
-            session=session,
-            crypto=ctx.crypto,
-            settings=fraud_settings,
-            edition=await edition_reload(session, edition),
-        )
-        await session.commit()
+    result = await scan(app, fraud_settings, edition)
     yield edition, scenario, groups, result
     async with ctx.db() as session:
         await service.allow_remove(session=session, allow_id=kiosk.id, actor_id=None)

@@ -177,17 +177,17 @@ def _honest(town: _Town) -> list[Resident]:
         shared = town.picks(address[0])
         last = town.name()
         born_twins = date(rng.randint(2000, 2006), 5, 17)
-        for member in range(size):
-            born = born_twins if index % 10 == 0 and member >= size - 2 else town.adult()
+        home = {"address": address, "ip": ip, "last_name": last}
+
+        for rank in range(size):
+            born = born_twins if index % 10 == 0 and rank >= size - 2 else town.adult()
             out.append(
                 town.resident(
                     "honest:family",
-                    address=address,
-                    ip=ip,
-                    last_name=last,
+                    **home,
                     born=born,
-                    at=evening + timedelta(minutes=20 * member),
-                    user_agent=computer if member % 2 == 0 else rng.choice(MOBILE),
+                    at=evening + timedelta(minutes=20 * rank),
+                    user_agent=computer if rank % 2 == 0 else rng.choice(MOBILE),
                     choices=shared if rng.random() < 0.6 else town.picks(address[0]),
                 )
             )
@@ -197,9 +197,7 @@ def _honest(town: _Town) -> list[Resident]:
                 out.append(
                     town.resident(
                         "honest:family",
-                        address=address,
-                        ip=ip,
-                        last_name=last,
+                        **home,
                         born=date(2017 + child * 2, rng.randint(1, 12), rng.randint(1, 28)),
                         guardian=parent,
                         at=evening + timedelta(minutes=90 + 10 * child),

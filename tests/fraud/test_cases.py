@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from tests.fraud.conftest import edition_reload, town_edition
+from tests.fraud.conftest import scan, town_edition
 from tests.fraud.factories import Resident, ballots_insert
 from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
@@ -37,19 +37,6 @@ def one_computer(ip: str, count: int, start: int = 0) -> list[Resident]:
         )
         for i in range(count)
     ]
-
-
-async def scan(app, settings, edition, *, full=True):
-    ctx = app.state.ctx
-    async with ctx.db() as session:
-        kwargs = dict(crypto=ctx.crypto, settings=settings)
-        edition = await edition_reload(session, edition)
-        if full:
-            result = await service.scan_full(session=session, edition=edition, **kwargs)
-        else:
-            result = await service.scan_incremental(session=session, edition=edition, **kwargs)
-        await session.commit()
-    return result
 
 
 async def test_decided_case_is_kept_until_new_ballots_reopen_it(app, fraud_settings):

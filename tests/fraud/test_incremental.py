@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import timedelta
 
-from tests.fraud.conftest import edition_reload, scenario_cast, town_edition
+from tests.fraud.conftest import scan, scenario_cast, town_edition
 from tests.fraud.scenario import Scenario, scenario_build
 from urna.core.db import utcnow
 from urna.fraud import service
@@ -42,24 +42,12 @@ async def test_incremental_in_batches_equals_the_full_scan(app, fraud_settings):
     batches = [order[i : i + size] for i in range(0, len(order), size)]
     for batch in batches:
         await scenario_cast(app, edition, scenario, batch)
-        async with ctx.db() as session:
-            result = await service.scan_incremental(
-                session=session,
-                crypto=ctx.crypto,
-                settings=fraud_settings,
-                edition=await edition_reload(session, edition),
-            )
-            await session.commit()
+        result = await scan(app, fraud_settings, edition, full=False)
         assert result.ballots_scanned == len(batch)
     async with ctx.db() as session:
         incremental = await snapshot(session, edition.id)
-        await service.scan_full(
-            session=session,
-            crypto=ctx.crypto,
-            settings=fraud_settings,
-            edition=await edition_reload(session, edition),
-        )
-        await session.commit()
+    await scan(app, fraud_settings, edition)
+    async with ctx.db() as session:
         full = await snapshot(session, edition.id)
     assert len(full) >= 6
     assert any(

@@ -86,10 +86,19 @@ async def table_analyze(session: AsyncSession, d: Dialect, table: str) -> None:
         await session.execute(text(f"ANALYZE {table}"))
 
 
-async def memory_for_scan(session: AsyncSession, d: Dialect) -> None:
-    """Sorts and hashes of the scan in memory rather than on disk (PostgreSQL's default
-    4 MB spills a 200,000-ballot edition): for this transaction only."""
+SCAN_LOCK = 0x46524155  # "FRAU": the advisory lock class of the scans, one per edition
+
+
+async def scan_prepare(session: AsyncSession, d: Dialect, edition_id: int) -> None:
+    """One scan of an edition at a time (the worker's and a command's would fight over
+    the same signals): a transaction-level advisory lock, released at commit. Sorts and
+    hashes in memory rather than on disk (PostgreSQL's default 4 MB spills a
+    200,000-ballot edition), for this transaction only."""
     if d.postgres:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, :edition_id)"),
+            {"kind": SCAN_LOCK, "edition_id": edition_id},
+        )
         await session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 

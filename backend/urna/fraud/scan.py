@@ -121,7 +121,7 @@ async def scan_run(
 ) -> ScanResult:
     now = utcnow()
     d = await dialect_for(session)
-    await groups.memory_for_scan(session, d)
+    await groups.scan_prepare(session, d, edition.id)
     mark = await session.get(FraudScanMark, edition.id)
     if mark is None:
         mark = FraudScanMark(edition_id=edition.id, last_ballot_id=0)

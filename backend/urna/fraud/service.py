@@ -126,14 +126,7 @@ async def scan_full(
 ) -> ScanResult:
     """Recompute every signal of the edition from its ballots and request logs, and
     regroup them into cases (flushed, not committed)."""
-    result = await scan.scan_run(
-        session=session,
-        crypto=crypto,
-        edition=edition,
-        datacenters=settings.fraud_datacenter_cidrs,
-        since=None,
-    )
-    return replace(result, cases=await cases_list(session=session, edition_id=edition.id))
+    return await _scan(session, crypto, settings, edition, since=None, incremental=False)
 
 
 async def scan_incremental(
@@ -147,13 +140,17 @@ async def scan_incremental(
     """Read the ballots after ``since_ballot_id`` (by default, after the last scan's
     mark) and re-examine only the groups they and the signals found so far belong to;
     gives the cases a full scan gives."""
+    return await _scan(session, crypto, settings, edition, since=since_ballot_id, incremental=True)
+
+
+async def _scan(session, crypto, settings, edition, *, since, incremental) -> ScanResult:
     result = await scan.scan_run(
         session=session,
         crypto=crypto,
         edition=edition,
         datacenters=settings.fraud_datacenter_cidrs,
-        since=since_ballot_id,
-        incremental=True,
+        since=since,
+        incremental=incremental,
     )
     return replace(result, cases=await cases_list(session=session, edition_id=edition.id))
 
