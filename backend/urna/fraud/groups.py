@@ -1,11 +1,5 @@
-"""The scan's set-based SQL: the scope of ballots to look at, and the groups of each kind
-that fire with the ballots they hold (written to the temporary ``fraud_member``).
-
-The full scan's scope is every ballot of the edition. The incremental scan's scope is
-its seeds (the new ballots and those of the signals already found) and every ballot that
-shares a network, a timing pattern, a listed CIDR, an address, a guardian or a contact
-with a seed: every group a seed belongs to is then whole in the scope, and only groups
-that hold a seed are evaluated, so both scans find the same groups."""
+"""The scan's groups: for each kind, the groups of the scope that fire, with the ballots
+they hold (written to the temporary ``fraud_member``), in set-based SQL."""
 
 from __future__ import annotations
 
@@ -17,94 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.fraud import kinds as k
 from urna.fraud.dialect import Dialect
 from urna.fraud.facts import DAY
-
-TEMPORARY = ("fraud_scope", "fraud_member", "fraud_fired", "fraud_burst")
-_SCOPE_COLUMNS = """
-    b.id, f.ts, b.ip, f.net, f.ipua, f.datacenter, {allowed} AS allowed, f.choice_set,
-    f.pace, f.views, f.timing, v.address_key, v.guardian_key, v.contact_key,
-    v.birth_order, v.guardian_role, b.age_band"""
-
-_RELATED = """
-    WITH seed AS (
-      SELECT ballot_id FROM fraud_ballot_fact WHERE edition_id = :edition_id AND ballot_id > :since
-      UNION
-      SELECT sb.ballot_id FROM fraud_signal_ballot sb
-      JOIN fraud_signal g ON g.id = sb.signal_id WHERE g.edition_id = :edition_id
-    ),
-    sk AS (
-      SELECT f.net, f.timing, f.datacenter, v.address_key, v.guardian_key, v.contact_key
-      FROM seed JOIN fraud_ballot_fact f ON f.ballot_id = seed.ballot_id
-      JOIN ballot b ON b.id = seed.ballot_id LEFT JOIN voter v ON v.id = b.voter_id
-    ),
-    related AS (
-      SELECT ballot_id FROM seed
-      {fact_joins}
-      {voter_joins}
-    )"""
-_FACT_JOIN = """UNION SELECT f.ballot_id FROM fraud_ballot_fact f
-      WHERE f.edition_id = :edition_id AND f.{column} IN (SELECT {column} FROM sk)"""
-_VOTER_JOIN = """UNION SELECT b.id FROM voter v JOIN ballot b ON b.voter_id = v.id
-      WHERE v.edition_id = :edition_id AND v.{column} IN (SELECT {column} FROM sk)"""
-
-
-async def scope_build(
-    session: AsyncSession, d: Dialect, *, edition_id: int, since: int | None, allowed: list[str]
-) -> None:
-    """Fill the temporary ``fraud_scope`` (``since`` None: the full scan)."""
-    await scope_drop(session)
-    columns = _SCOPE_COLUMNS.format(allowed=d.match("b.ip", "allowed"))
-    if since is None:
-        sql = f"""CREATE TEMP TABLE fraud_scope AS SELECT {columns}, 1 AS is_seed
-            FROM ballot b JOIN fraud_ballot_fact f ON f.ballot_id = b.id
-            LEFT JOIN voter v ON v.id = b.voter_id WHERE b.edition_id = :edition_id"""
-    else:
-        related = _RELATED.format(
-            fact_joins="\n".join(
-                _FACT_JOIN.format(column=c) for c in ("net", "timing", "datacenter")
-            ),
-            voter_joins="\n".join(
-                _VOTER_JOIN.format(column=c) for c in ("address_key", "guardian_key", "contact_key")
-            ),
-        )
-        sql = f"""CREATE TEMP TABLE fraud_scope AS {related}
-            SELECT {columns},
-                   CASE WHEN b.id IN (SELECT ballot_id FROM seed) THEN 1 ELSE 0 END AS is_seed
-            FROM related JOIN ballot b ON b.id = related.ballot_id
-            JOIN fraud_ballot_fact f ON f.ballot_id = b.id
-            LEFT JOIN voter v ON v.id = b.voter_id"""
-    params = {"edition_id": edition_id, "since": since or 0, "allowed": d.networks_param(allowed)}
-    await session.execute(text(sql), params)
-    await table_analyze(session, d, "fraud_scope")
-    await session.execute(text("CREATE TEMP TABLE fraud_member (key TEXT, ballot_id BIGINT)"))
-    await session.execute(text("CREATE TEMP TABLE fraud_fired (key TEXT)"))
-
-
-async def table_analyze(session: AsyncSession, d: Dialect, table: str) -> None:
-    """Statistics for a table just filled (PostgreSQL never analyses temporary tables by
-    itself): without them the planner guesses one row and loops over the scope."""
-    if d.postgres:
-        await session.execute(text(f"ANALYZE {table}"))
-
-
-SCAN_LOCK = 0x46524155  # "FRAU": the advisory lock class of the scans, one per edition
-
-
-async def scan_prepare(session: AsyncSession, d: Dialect, edition_id: int) -> None:
-    """One scan of an edition at a time (the worker's and a command's would fight over
-    the same signals): a transaction-level advisory lock, released at commit. Sorts and
-    hashes in memory rather than on disk (PostgreSQL's default 4 MB spills a
-    200,000-ballot edition), for this transaction only."""
-    if d.postgres:
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(:kind, :edition_id)"),
-            {"kind": SCAN_LOCK, "edition_id": edition_id},
-        )
-        await session.execute(text("SET LOCAL work_mem = '64MB'"))
-
-
-async def scope_drop(session: AsyncSession) -> None:
-    for table in TEMPORARY:
-        await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
 
 
 async def _members_add(session: AsyncSession, keys: list[str], select_members: str, params) -> None:
@@ -129,24 +35,37 @@ async def kind_groups(
 ) -> list[dict[str, Any]]:
     """The groups of ``kind`` that fire (holding a seed): n, first/last time, the busiest
     hour (``peak`` ballots up to ``peak_ts``), ``prior`` ballots in the 14 days before it,
-    and the kind's own aggregates."""
+    and the kind's own aggregates. Two statements: the members of the groups that fire
+    go to ``fraud_member``, then the groups are described from them."""
     having = f"AND ({kind.having})" if kind.having else ""
     aggregates = f", {kind.aggregates}" if kind.aggregates else ""
-    members = f"SELECT {kind.key} AS key, s.* FROM fraud_scope s WHERE {kind.where}"
+    await session.execute(
+        text(f"""
+        WITH m AS (SELECT {kind.key} AS key, s.* FROM fraud_scope s WHERE {kind.where}),
+        g AS (
+          SELECT s.key FROM m AS s WHERE s.key IS NOT NULL GROUP BY s.key
+          HAVING count(*) >= {kind.floor} AND max(s.is_seed) = 1 {having}
+        )
+        INSERT INTO fraud_member (key, ballot_id)
+        SELECT m.key, m.id FROM m WHERE m.key IN (SELECT key FROM g)"""),
+        params,
+    )
     sql = f"""
-    WITH m AS ({members}),
+    WITH m AS (
+      SELECT fm.key, s.* FROM fraud_member fm JOIN fraud_scope s ON s.id = fm.ballot_id
+      WHERE fm.key LIKE :prefix
+    ),
     g AS (
       SELECT s.key, count(*) AS n, min(s.ts) AS first_ts, max(s.ts) AS last_ts {aggregates}
-      FROM m AS s WHERE s.key IS NOT NULL GROUP BY s.key
-      HAVING count(*) >= {kind.floor} AND max(s.is_seed) = 1 {having}
+      FROM m AS s GROUP BY s.key
     ),
     w AS (
-      SELECT m.key, m.ts,
-        count(*) OVER (PARTITION BY m.key ORDER BY m.ts
+      SELECT key, ts,
+        count(*) OVER (PARTITION BY key ORDER BY ts
                        RANGE BETWEEN {k.HOUR} PRECEDING AND CURRENT ROW) AS peak,
-        count(*) OVER (PARTITION BY m.key ORDER BY m.ts
+        count(*) OVER (PARTITION BY key ORDER BY ts
                        RANGE BETWEEN {k.HISTORY} PRECEDING AND {k.HOUR} PRECEDING) AS prior
-      FROM m JOIN g ON g.key = m.key
+      FROM m
     ),
     p AS (
       SELECT key, ts AS peak_ts, peak, prior,
@@ -156,9 +75,8 @@ async def kind_groups(
     SELECT g.*, p.peak_ts, p.peak, p.prior FROM g JOIN p ON p.key = g.key AND p.rk = 1
     ORDER BY g.key
     """
-    rows = [dict(row._mapping) for row in await session.execute(text(sql), params)]
-    await _members_add(session, [row["key"] for row in rows], members, params)
-    return rows
+    result = await session.execute(text(sql), params | {"prefix": kind.prefix + "%"})
+    return [dict(row._mapping) for row in result]
 
 
 async def births_groups(session: AsyncSession, params: dict[str, Any]) -> list[dict[str, Any]]:

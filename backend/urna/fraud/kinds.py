@@ -15,8 +15,9 @@ what honest groups reach:
 Scores combine within a case (``cases.case_score``). A signal's score is its kind's
 weight times ``1 + log2(n / floor)`` (1 at the floor, +1 for each doubling); for the
 kinds about time it is further raised when the group's ballots came in one hour
-(``peak``), with no history from the same key in the 14 days before (``prior``), and
-when that hour's ballots were a large share of the whole edition's in that hour.
+(``peak``) and with no history from the same key in the 14 days before (``prior``); for
+the kinds about one address or network, also when that hour's ballots were a large share
+of the whole edition's in that hour.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ class Kind:
     aggregates: str = ""
     having: str = ""
     timed: bool = True  # does the time shape of the group matter to the score
+    traffic: bool = False  # is the busiest hour compared with the edition's traffic
+
+    @property
+    def prefix(self) -> str:
+        """The literal every key of this kind starts with (``'ip:' || s.ip`` → ``ip:``)."""
+        return self.key.split("'")[1]
 
 
 KINDS: tuple[Kind, ...] = (
@@ -53,6 +60,7 @@ KINDS: tuple[Kind, ...] = (
         "'ip:' || s.ip",
         NETWORK,
         floor=6,
+        traffic=True,
         weight=1.0,
         aggregates="count(DISTINCT s.ipua) AS browsers, count(DISTINCT s.choice_set) AS sets",
         message=N_(
@@ -67,6 +75,7 @@ KINDS: tuple[Kind, ...] = (
         "'ipua:' || s.ipua",
         NETWORK,
         floor=5,
+        traffic=True,
         weight=0.8,
         aggregates="count(DISTINCT s.choice_set) AS sets",
         message=N_(
@@ -80,6 +89,7 @@ KINDS: tuple[Kind, ...] = (
         "'net:' || s.net",
         NETWORK,
         floor=12,
+        traffic=True,
         weight=0.8,
         aggregates="count(DISTINCT s.ip) AS addresses, count(DISTINCT s.choice_set) AS sets",
         having="count(DISTINCT s.ip) >= 2 AND count(*) >= 3 * count(DISTINCT s.ip)",
@@ -299,6 +309,8 @@ def timed_factor(*, n: int, peak: int, prior: int, share: float) -> float:
 
 
 def kind_score(kind: Kind, row: dict[str, Any], share: float) -> float:
+    """``share``: the group's busiest hour as a part of the edition's ballots in that hour
+    (0 for the kinds not compared with the edition's traffic)."""
     score = kind.weight * strength(row["n"], kind.floor)
     if kind.timed:
         score *= timed_factor(n=row["n"], peak=row["peak"], prior=row["prior"], share=share)

@@ -19,7 +19,7 @@ from urna.core.db import utcnow
 from urna.core.i18n import format_date, format_datetime
 from urna.editions.models import Edition
 from urna.fraud import cases as casework
-from urna.fraud import facts, groups, kinds, repository
+from urna.fraud import facts, groups, kinds, repository, scope
 from urna.fraud.cases import Fired
 from urna.fraud.dialect import Dialect, dialect_for
 from urna.fraud.models import FraudScanMark
@@ -66,11 +66,13 @@ async def _group_signals(
 ) -> list[Fired]:
     fired: list[Fired] = []
     found = [(kind, await groups.kind_groups(session, kind, params)) for kind in kinds.KINDS]
-    peaks = {float(row["peak_ts"]) for _kind, rows in found for row in rows}
+    peaks = {float(row["peak_ts"]) for kind, rows in found if kind.traffic for row in rows}
     traffic = await repository.edition_traffic(session, edition_id, peaks, kinds.HOUR)
     for kind, rows in found:
         for row in rows:
-            share = row["peak"] / max(traffic[float(row["peak_ts"])], 1)
+            share = 0.0
+            if kind.traffic:
+                share = row["peak"] / max(traffic[float(row["peak_ts"])], 1)
             extra = {
                 name: int(row[name]) if isinstance(row[name], int) else row[name]
                 for name in row
@@ -121,7 +123,7 @@ async def scan_run(
 ) -> ScanResult:
     now = utcnow()
     d = await dialect_for(session)
-    await groups.scan_prepare(session, d, edition.id)
+    await scope.scan_prepare(session, d, edition.id)
     mark = await session.get(FraudScanMark, edition.id)
     if mark is None:
         mark = FraudScanMark(edition_id=edition.id, last_ballot_id=0)
@@ -139,12 +141,12 @@ async def scan_run(
         datacenters=[str(n) for n in datacenters],
     )
     if not incremental:
-        await groups.table_analyze(session, d, "fraud_ballot_fact")
+        await scope.table_analyze(session, d, "fraud_ballot_fact")
     await facts.project_days_count(
         session, edition_id=edition.id, since=start if incremental else None
     )
     allowed = [row.cidr for row in await repository.allow_rows(session)]
-    await groups.scope_build(
+    await scope.scope_build(
         session, d, edition_id=edition.id, since=start if incremental else None, allowed=allowed
     )
     opens = edition.voting_opens_at.date()
@@ -156,10 +158,10 @@ async def scan_run(
     }
     numbers = await repository.project_numbers(session, edition.id)
     fired = await _group_signals(session, d, params, numbers, edition.id)
-    await groups.table_analyze(session, d, "fraud_member")
+    await scope.table_analyze(session, d, "fraud_member")
     await casework.signals_store(session, edition_id=edition.id, fired=fired, now=now)
     reopened = await casework.cases_assemble(session, edition_id=edition.id, now=now)
-    await groups.scope_drop(session)
+    await scope.scope_drop(session)
     mark.last_ballot_id = max(mark.last_ballot_id, last)
     if incremental:
         mark.incremental_at = now
