@@ -115,21 +115,28 @@ async def births_groups(session: AsyncSession, params: dict[str, Any]) -> list[d
 
 _BURST_DAYS = f"""
     WITH touched AS (
-      SELECT DISTINCT bc.project_id FROM fraud_scope s
-      JOIN ballot_choice bc ON bc.ballot_id = s.id WHERE s.is_seed = 1
+      SELECT DISTINCT bc.project_id, CAST(floor(s.ts / {DAY}) AS integer) AS day
+      FROM fraud_scope s JOIN ballot_choice bc ON bc.ballot_id = s.id WHERE s.is_seed = 1
     ),
     h AS (
       SELECT project_id, day, ballots AS n,
         coalesce(sum(ballots) OVER (PARTITION BY project_id ORDER BY day
                                     RANGE BETWEEN 7 PRECEDING AND 1 PRECEDING), 0) AS week,
-        min(day) OVER (PARTITION BY project_id) AS since
+        day - min(day) OVER (PARTITION BY project_id) AS age
       FROM fraud_project_day
-      WHERE edition_id = :edition_id AND project_id IN (SELECT project_id FROM touched)
+      WHERE edition_id = :edition_id
+        AND project_id IN (SELECT project_id FROM touched)
+    ),
+    u AS (
+      SELECT project_id, day, n, age, CAST(week AS double precision)
+             / (CASE WHEN age < 1 THEN 1 WHEN age < 7 THEN age ELSE 7 END) AS usual
+      FROM h
     )
-    SELECT project_id, day, n, week FROM h
-    WHERE n >= {k.BURST_MIN} AND day - since >= {k.BURST_HISTORY_DAYS}
-      AND n >= {k.BURST_FACTOR} * (week / 7.0 + 1)
-    ORDER BY project_id, day"""
+    SELECT u.project_id, u.day, u.n, u.usual
+    FROM u JOIN touched t ON t.project_id = u.project_id AND t.day = u.day
+    WHERE u.n >= {k.BURST_MIN} AND u.age >= {k.BURST_HISTORY_DAYS}
+      AND u.n >= {k.BURST_FACTOR} * (u.usual + 1)
+    ORDER BY u.project_id, u.day"""
 _BURST_BALLOTS = """
     WITH c AS (
       SELECT f.ballot_id, f.ts, f.net FROM fraud_ballot_fact f
@@ -142,8 +149,8 @@ _BURST_BALLOTS = """
       SELECT net FROM c GROUP BY net
       HAVING count(*) >= {least} AND count(*) >= {share} * :n
     )
-    INSERT INTO fraud_burst (key, id, ts, project_id, day, n, week, net)
-    SELECT :key, c.ballot_id, c.ts, :project_id, :day, :n, :week, c.net
+    INSERT INTO fraud_burst (key, id, ts, project_id, day, n, usual, net)
+    SELECT :key, c.ballot_id, c.ts, :project_id, :day, :n, :usual, c.net
     FROM c WHERE c.net IN (SELECT net FROM nets)"""
 
 
@@ -152,12 +159,14 @@ async def burst_groups(
 ) -> list[dict[str, Any]]:
     """Days on which a project got a burst of ballots concentrated on a few networks.
 
-    Measured against the project's own days (the ``fraud_project_day`` counters), for
-    the projects the scope's seeds chose; only the ballots of a burst day are read."""
+    Measured against the project's own days before (the ``fraud_project_day`` counters:
+    the average of up to 7 days), on the days the scope's seeds chose the project (a day
+    with no seed has neither new ballots nor a signal to revisit); only the ballots of a
+    burst day are read."""
     await session.execute(
         text(
             "CREATE TEMP TABLE fraud_burst (key TEXT, id BIGINT, ts DOUBLE PRECISION, "
-            "project_id INTEGER, day INTEGER, n INTEGER, week INTEGER, net TEXT)"
+            "project_id INTEGER, day INTEGER, n INTEGER, usual DOUBLE PRECISION, net TEXT)"
         )
     )
     days = (await session.execute(text(_BURST_DAYS), params)).all()
@@ -166,7 +175,7 @@ async def burst_groups(
             allowed=d.match("b.ip", "allowed"), least=k.BURST_NET_MIN, share=k.BURST_NET_SHARE
         )
     )
-    for project_id, day, n, week in days:
+    for project_id, day, n, usual in days:
         await session.execute(
             insert,
             params
@@ -175,15 +184,15 @@ async def burst_groups(
                 "project_id": project_id,
                 "day": day,
                 "n": n,
-                "week": week,
+                "usual": usual,
                 "low": day * DAY,
                 "high": (day + 1) * DAY,
             },
         )
-    sql = f"""SELECT key, project_id, day, n AS day_n, week, count(*) AS n,
+    sql = f"""SELECT key, project_id, day, n AS day_n, usual, count(*) AS n,
             count(DISTINCT net) AS networks, min(net) AS label,
             min(ts) AS first_ts, max(ts) AS last_ts
-        FROM fraud_burst GROUP BY key, project_id, day, n, week
+        FROM fraud_burst GROUP BY key, project_id, day, n, usual
         HAVING count(*) >= {k.BURST_CONCENTRATION} * n ORDER BY key"""
     rows = [dict(row._mapping) for row in await session.execute(text(sql))]
     await _members_add(session, [row["key"] for row in rows], "SELECT key, id FROM fraud_burst", {})

@@ -278,10 +278,10 @@ BIRTHS_MESSAGES = {
 }
 
 # A burst for one project: a day with at least BURST_MIN ballots for it and BURST_FACTOR
-# times its average of the 7 days before (+1), once the project has 3 days of history;
-# it fires only when networks that each gave at least a fifth of that day's ballots (and
-# BURST_NET_MIN) hold BURST_CONCENTRATION of them. A school's parents on their own
-# phones make a burst, but not a concentrated one.
+# times (+1) its average of the days before (up to 7), once the project has 3 days of
+# history; it fires only when networks that each gave at least a fifth of that day's
+# ballots (and BURST_NET_MIN) hold BURST_CONCENTRATION of them. A school's parents on
+# their own phones make a burst, but not a concentrated one.
 BURST_MIN = 20
 BURST_FACTOR = 3.0
 BURST_HISTORY_DAYS = 3

@@ -102,7 +102,7 @@ async def _group_signals(
                 row,
                 project=numbers.get(int(row["project_id"]), str(row["project_id"])),
                 day=format_date(day),
-                baseline=round(float(row["week"]) / 7, 1),
+                baseline=round(float(row["usual"]), 1),
                 concentrated=int(row["n"]),
                 networks=int(row["networks"]),
                 label=row["label"],

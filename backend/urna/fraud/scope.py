@@ -28,6 +28,8 @@ TEMPORARY = (
 )
 SCAN_LOCK = 0x46524155  # "FRAU": the advisory lock class of the scans, one per edition
 CHUNK = 5000  # values per IN list
+# Core tables, not ORM entities: thousands of ids are read here, the ORM's rows cost more
+FACT, BALLOT, VOTER = FraudBallotFact.__table__, Ballot.__table__, Voter.__table__
 _COLUMNS = """
     b.id, f.ts, b.ip, f.net, f.ipua, f.datacenter, {allowed} AS allowed, f.choice_set,
     f.pace, f.views, f.timing, v.address_key, v.guardian_key, v.contact_key,
@@ -86,15 +88,14 @@ async def _related(session: AsyncSession, edition_id: int) -> set[int]:
         for start in range(0, len(ordered), CHUNK):
             chunk = ordered[start : start + CHUNK]
             if name in _FACT_KEYS:
-                query = select(FraudBallotFact.ballot_id).where(
-                    FraudBallotFact.edition_id == edition_id,
-                    getattr(FraudBallotFact, name).in_(chunk),
+                query = select(FACT.c.ballot_id).where(
+                    FACT.c.edition_id == edition_id, FACT.c[name].in_(chunk)
                 )
             else:
                 query = (
-                    select(Ballot.id)
-                    .join(Voter, Voter.id == Ballot.voter_id)
-                    .where(Voter.edition_id == edition_id, getattr(Voter, name).in_(chunk))
+                    select(BALLOT.c.id)
+                    .join(VOTER, VOTER.c.id == BALLOT.c.voter_id)
+                    .where(VOTER.c.edition_id == edition_id, VOTER.c[name].in_(chunk))
                 )
             found.update(row[0] for row in await session.execute(query))
     return found
