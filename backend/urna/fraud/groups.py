@@ -30,33 +30,37 @@ async def _members_add(session: AsyncSession, keys: list[str], select_members: s
     )
 
 
-async def kind_groups(
-    session: AsyncSession, kind: k.Kind, params: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """The groups of ``kind`` that fire (holding a seed): n, first/last time, the busiest
-    hour (``peak`` ballots up to ``peak_ts``), ``prior`` ballots in the 14 days before it,
-    and the kind's own aggregates. Two statements: the members of the groups that fire
-    go to ``fraud_member``, then the groups are described from them."""
+def _fired_members(index: int, kind: k.Kind) -> tuple[str, str]:
+    """The CTEs of one kind (its groups ``m<i>``, those that fire ``g<i>``) and the
+    SELECT of their members."""
     having = f"AND ({kind.having})" if kind.having else ""
-    aggregates = f", {kind.aggregates}" if kind.aggregates else ""
+    ctes = f"""
+    m{index} AS (SELECT {kind.key} AS key, s.* FROM fraud_scope s WHERE {kind.where}),
+    g{index} AS (
+      SELECT s.key FROM m{index} AS s WHERE s.key IS NOT NULL GROUP BY s.key
+      HAVING count(*) >= {kind.floor} AND max(s.is_seed) = 1 {having}
+    )"""
+    return ctes, f"SELECT key, id FROM m{index} WHERE key IN (SELECT key FROM g{index})"
+
+
+async def kinds_groups(session: AsyncSession, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The groups of every kind that fire (holding a seed), each described by n, first
+    and last time, the busiest hour (``peak`` ballots up to ``peak_ts``), ``prior``
+    ballots in the 14 days before it, and ``kinds.DESCRIPTION``. Two statements: the
+    members of the groups that fire go to ``fraud_member``, then the groups are
+    described from them."""
+    parts = [_fired_members(index, kind) for index, kind in enumerate(k.KINDS)]
+    ctes = ",".join(cte for cte, _members in parts)
+    members = "\n    UNION ALL ".join(select for _ctes, select in parts)
     await session.execute(
-        text(f"""
-        WITH m AS (SELECT {kind.key} AS key, s.* FROM fraud_scope s WHERE {kind.where}),
-        g AS (
-          SELECT s.key FROM m AS s WHERE s.key IS NOT NULL GROUP BY s.key
-          HAVING count(*) >= {kind.floor} AND max(s.is_seed) = 1 {having}
-        )
-        INSERT INTO fraud_member (key, ballot_id)
-        SELECT m.key, m.id FROM m WHERE m.key IN (SELECT key FROM g)"""),
+        text(f"WITH {ctes}\n    INSERT INTO fraud_member (key, ballot_id)\n    {members}"),
         params,
     )
     sql = f"""
-    WITH m AS (
-      SELECT fm.key, s.* FROM fraud_member fm JOIN fraud_scope s ON s.id = fm.ballot_id
-      WHERE fm.key LIKE :prefix
-    ),
+    WITH m AS (SELECT fm.key, s.* FROM fraud_member fm JOIN fraud_scope s ON s.id = fm.ballot_id),
     g AS (
-      SELECT s.key, count(*) AS n, min(s.ts) AS first_ts, max(s.ts) AS last_ts {aggregates}
+      SELECT s.key, count(*) AS n, min(s.ts) AS first_ts, max(s.ts) AS last_ts,
+             {k.DESCRIPTION}
       FROM m AS s GROUP BY s.key
     ),
     w AS (
@@ -75,8 +79,7 @@ async def kind_groups(
     SELECT g.*, p.peak_ts, p.peak, p.prior FROM g JOIN p ON p.key = g.key AND p.rk = 1
     ORDER BY g.key
     """
-    result = await session.execute(text(sql), params | {"prefix": kind.prefix + "%"})
-    return [dict(row._mapping) for row in result]
+    return [dict(row._mapping) for row in await session.execute(text(sql), params)]
 
 
 async def births_groups(session: AsyncSession, params: dict[str, Any]) -> list[dict[str, Any]]:

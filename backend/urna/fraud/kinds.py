@@ -43,8 +43,7 @@ class Kind:
     floor: int
     weight: float
     message: str
-    aggregates: str = ""
-    having: str = ""
+    having: str = ""  # SQL over the group ``s``
     timed: bool = True  # does the time shape of the group matter to the score
     traffic: bool = False  # is the busiest hour compared with the edition's traffic
 
@@ -62,7 +61,6 @@ KINDS: tuple[Kind, ...] = (
         floor=6,
         traffic=True,
         weight=1.0,
-        aggregates="count(DISTINCT s.ipua) AS browsers, count(DISTINCT s.choice_set) AS sets",
         message=N_(
             "Ballots from the IP address %(label)s: %(n)s, between %(first)s and %(last)s; "
             "in its busiest hour %(peak)s (%(share)s%% of all the edition's ballots in that "
@@ -77,7 +75,6 @@ KINDS: tuple[Kind, ...] = (
         floor=5,
         traffic=True,
         weight=0.8,
-        aggregates="count(DISTINCT s.choice_set) AS sets",
         message=N_(
             "Ballots from one browser at the IP address %(label)s: %(n)s, between %(first)s "
             "and %(last)s; in its busiest hour %(peak)s; in the 14 days before: %(prior)s. "
@@ -91,7 +88,6 @@ KINDS: tuple[Kind, ...] = (
         floor=12,
         traffic=True,
         weight=0.8,
-        aggregates="count(DISTINCT s.ip) AS addresses, count(DISTINCT s.choice_set) AS sets",
         having="count(DISTINCT s.ip) >= 2 AND count(*) >= 3 * count(DISTINCT s.ip)",
         message=N_(
             "Ballots from the network %(label)s: %(n)s, from IP addresses: %(addresses)s, "
@@ -117,7 +113,6 @@ KINDS: tuple[Kind, ...] = (
         f"s.net IS NOT NULL AND s.allowed IS NULL AND s.pace < {PACE_FAST}",
         floor=1,
         weight=1.0,
-        aggregates="min(s.pace) AS fastest, max(s.pace) AS slowest",
         having=f"count(*) >= 2 OR min(s.pace) < {PACE_BOT}",
         message=N_(
             "Ballots from the network %(label)s cast %(fastest)s-%(slowest)s seconds after "
@@ -142,7 +137,6 @@ KINDS: tuple[Kind, ...] = (
         "s.timing IS NOT NULL",
         floor=3,
         weight=1.0,
-        aggregates="count(DISTINCT s.ip) AS addresses",
         message=N_(
             "Ballots that went through the voting steps with identical timing (%(label)s "
             "seconds between steps): %(n)s, from IP addresses: %(addresses)s, between "
@@ -156,7 +150,6 @@ KINDS: tuple[Kind, ...] = (
         floor=2,
         weight=1.0,
         timed=False,
-        aggregates="count(DISTINCT s.address_key) AS households",
         having="count(DISTINCT s.address_key) >= 2 OR count(*) >= 4",
         message=N_(
             "One phone number or e-mail address confirmed ballots: %(n)s, of different "
@@ -179,8 +172,6 @@ KINDS: tuple[Kind, ...] = (
         floor=3,
         weight=1.0,
         timed=False,
-        aggregates="count(DISTINCT s.address_key) AS households, "
-        "sum(CASE WHEN s.birth_order >= :infant_bound THEN 1 ELSE 0 END) AS infants",
         having="count(*) >= 4 OR count(DISTINCT s.address_key) >= 2",
         message=N_(
             "Ballots cast by one guardian's name on behalf of children under 13: %(n)s, at "
@@ -194,7 +185,6 @@ KINDS: tuple[Kind, ...] = (
         floor=4,
         weight=0.8,
         timed=False,
-        aggregates="sum(CASE WHEN s.birth_order >= :infant_bound THEN 1 ELSE 0 END) AS infants",
         message=N_(
             "Ballots for children under 13 from one address: %(n)s; children under one year "
             "old among them: %(infants)s."
@@ -237,7 +227,6 @@ KINDS: tuple[Kind, ...] = (
         f"{NETWORK} AND s.choice_set <> ''",
         floor=8,
         weight=0.8,
-        aggregates="count(DISTINCT s.ip) AS addresses",
         having="count(DISTINCT s.ip) >= 2 AND count(*) >= 2 * count(DISTINCT s.ip)",
         message=N_(
             "Ballots with the same choices (%(choices)s) from the network %(label)s: %(n)s, "
@@ -257,6 +246,12 @@ KINDS: tuple[Kind, ...] = (
         ),
     ),
 )
+
+# What the evidence says about any group (each kind's message names those it uses).
+DESCRIPTION = """count(DISTINCT s.ipua) AS browsers, count(DISTINCT s.choice_set) AS sets,
+    count(DISTINCT s.ip) AS addresses, count(DISTINCT s.address_key) AS households,
+    sum(CASE WHEN s.birth_order >= :infant_bound THEN 1 ELSE 0 END) AS infants,
+    min(s.pace) AS fastest, max(s.pace) AS slowest"""
 
 # Birth dates in sequence: within one IP, address or guardian, ballots whose dates of
 # birth are 1-2 days from the next one; 3 such ballots fire (twins, 0 days apart, do not).
@@ -315,6 +310,12 @@ def kind_score(kind: Kind, row: dict[str, Any], share: float) -> float:
     if kind.timed:
         score *= timed_factor(n=row["n"], peak=row["peak"], prior=row["prior"], share=share)
     return round(score, 3)
+
+
+def kind_of(key: str) -> Kind:
+    """The kind a key belongs to (keys start with their kind's prefix; no prefix starts
+    another)."""
+    return next(kind for kind in KINDS if key.startswith(kind.prefix))
 
 
 def key_label(key: str) -> str:

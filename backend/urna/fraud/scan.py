@@ -8,6 +8,7 @@ cases the full scan finds, at a cost that grows with the new ballots, not the ed
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
@@ -26,6 +27,8 @@ from urna.fraud.models import FraudScanMark
 from urna.fraud.schemas import ScanResult
 from urna.voting.fraud_keys import birth_order
 from urna.voting.models import Ballot
+
+PARAM = re.compile(r"%\((\w+)\)s")
 
 
 def _years_before(day: date, years: int) -> date:
@@ -65,27 +68,24 @@ async def _group_signals(
     session: AsyncSession, d: Dialect, params: dict, numbers: dict[int, str], edition_id: int
 ) -> list[Fired]:
     fired: list[Fired] = []
-    found = [(kind, await groups.kind_groups(session, kind, params)) for kind in kinds.KINDS]
-    peaks = {float(row["peak_ts"]) for kind, rows in found if kind.traffic for row in rows}
+    found = [(kinds.kind_of(row["key"]), row) for row in await groups.kinds_groups(session, params)]
+    peaks = {float(row["peak_ts"]) for kind, row in found if kind.traffic}
     traffic = await repository.edition_traffic(session, edition_id, peaks, kinds.HOUR)
-    for kind, rows in found:
-        for row in rows:
-            share = 0.0
-            if kind.traffic:
-                share = row["peak"] / max(traffic[float(row["peak_ts"])], 1)
-            extra = {
-                name: int(row[name]) if isinstance(row[name], int) else row[name]
-                for name in row
-                if name not in ("key", "n", "first_ts", "last_ts", "peak_ts")
-            }
-            for name in ("fastest", "slowest"):
-                if name in extra:
-                    extra[name] = round(float(extra[name]), 1)
-            if "#" in row["key"]:
-                extra["choices"] = _choices_label(row["key"].rsplit("#", 1)[1], numbers)
+    for kind, row in found:
+        share = 0.0
+        if kind.traffic:
+            share = row["peak"] / max(traffic[float(row["peak_ts"])], 1)
+        named = set(PARAM.findall(kind.message)) - {"n", "label", "first", "last"}
+        extra = {name: row[name] for name in named if name in row}
+        for name in ("fastest", "slowest"):
+            if name in extra:
+                extra[name] = round(float(extra[name]), 1)
+        if "#" in row["key"]:
+            extra["choices"] = _choices_label(row["key"].rsplit("#", 1)[1], numbers)
+        if "share" in named:
             extra["share"] = round(100 * min(share, 1.0))
-            score = kinds.kind_score(kind, row, share)
-            fired.append(_fired(kind.name, row["key"], score, kind.message, row, **extra))
+        score = kinds.kind_score(kind, row, share)
+        fired.append(_fired(kind.name, row["key"], score, kind.message, row, **extra))
     for row in await groups.births_groups(session, params):
         score = round(kinds.BIRTHS_WEIGHT * kinds.strength(row["n"], kinds.BIRTHS_FLOOR), 3)
         message = kinds.BIRTHS_MESSAGES[row["key"].split(":")[1]]
