@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import delete, func, select
 
 from tests.factories.editions import edition_create
 from tests.fraud.factories import ballots_insert, cast_over_http
@@ -14,6 +15,30 @@ from tests.fraud.scenario import DATACENTER, KIOSK_IP, Scenario, scenario_build
 from urna.core.db import utcnow
 from urna.editions.models import Edition
 from urna.fraud import service
+from urna.voting.models import Ballot, Voter
+
+
+async def editions_drop(app, after_id: int) -> None:
+    """Delete the editions made after ``after_id`` with everything they hold (cascades):
+    later tests that count every voter of the shared database must not see ours."""
+    async with app.state.ctx.db() as session:
+        for model in (Ballot, Voter, Edition):  # choices name pools: ballots go first
+            column = model.id if model is Edition else model.edition_id
+            await session.execute(delete(model).where(column > after_id))
+        await session.commit()
+
+
+async def last_edition_id(app) -> int:
+    async with app.state.ctx.db() as session:
+        return (await session.execute(select(func.max(Edition.id)))).scalar_one() or 0
+
+
+@pytest.fixture(autouse=True)
+async def own_editions(app):
+    """Each test's editions are gone when it ends."""
+    before = await last_edition_id(app)
+    yield
+    await editions_drop(app, before)
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +88,7 @@ async def scan(app, settings, edition, *, full: bool = True):
 @pytest.fixture(scope="module")
 async def town(app, fraud_settings):
     """(edition, scenario, ballot id → group, scan result) after one full scan."""
+    before = await last_edition_id(app)
     edition = await town_edition(app)
     scenario = scenario_build(utcnow())
     ctx = app.state.ctx
@@ -77,3 +103,4 @@ async def town(app, fraud_settings):
     async with ctx.db() as session:
         await service.allow_remove(session=session, allow_id=kiosk.id, actor_id=None)
         await session.commit()
+    await editions_drop(app, before)
