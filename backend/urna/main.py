@@ -33,6 +33,7 @@ from urna.core.views import router as core_router
 from urna.editions.console import router as editions_console_router
 from urna.editions.console_imports import router as editions_imports_router
 from urna.editions.views import router as editions_router
+from urna.fraud.console import router as fraud_router
 from urna.jobs.scheduled import jobs_in_app
 from urna.notify.loadtest import router as loadtest_router
 from urna.notify.models import OutboxMessage
@@ -50,6 +51,9 @@ from urna.staff import repository as staff_repository
 from urna.staff.audit_console import router as audit_router
 from urna.staff.deps import current_staff
 from urna.staff.views import router as staff_router
+from urna.verification import service as verification
+from urna.verification.console import router as verification_router
+from urna.verification.console_reports import router as verification_reports_router
 from urna.voting.console import router as voting_console_router
 from urna.voting.trail import router as ballot_trail_router
 from urna.voting.views import router as voting_router
@@ -83,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     i18n.load_catalogues(settings.frontend_dir / "locale")
     ctx = build_context(settings)
     ctx.templates.env.globals["staff_may_open"] = matrix.role_may_open  # the staff menu
+    ctx.templates.env.globals["ballot_reason_label"] = verification.reason_label  # receipts
+    ctx.publish_checks.append(verification.publication_blocker)
     request_log = writer_for(settings, ctx.engine)
 
     @asynccontextmanager
@@ -129,6 +135,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ballot_trail_router)
     if settings.loadtest_mode:
         app.include_router(loadtest_router)
+    app.include_router(verification_router)
+    app.include_router(fraud_router)
+    app.include_router(verification_reports_router)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)
     app.add_exception_handler(LoginRequired, login_required_handler)

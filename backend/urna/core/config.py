@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     # `urna demo` runs the jobs inside its single app process instead of a worker.
     worker_in_app: bool = False
     outbox_claim_timeout_seconds: float = 300.0  # a claim older than this is taken again
+
+    # Fraud signals (fraud/): data-centre and anonymiser networks, as a JSON list of CIDRs
+    # (URNA_FRAUD_DATACENTER_CIDRS='["192.0.2.0/24"]'); a ballot from one is flagged.
+    fraud_datacenter_cidrs: list[IPvAnyNetwork] = Field(default_factory=list)
 
     @field_validator("trusted_proxies", "metrics_allow", mode="after")
     @classmethod

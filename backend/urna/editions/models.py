@@ -60,6 +60,11 @@ class Edition(SQLModel, table=True):
     )
     # Open data may carry each anonymous ballot's age band and sex only when this is set.
     publish_demographics: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # ---- set in the verification console: an invalidation takes effect only when a
+    # second, different verifier confirms it
+    second_verifier_required: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -8,7 +8,7 @@ channels compute the same keys here and write through the same UNIQUE constraint
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,7 @@ from urna.core.db import violated_constraint
 from urna.editions.models import Edition
 from urna.requestlog import redact
 from urna.voting import repository
+from urna.voting.fraud_keys import fraud_keys
 from urna.voting.identity import age_band, identity_key_material
 from urna.voting.schemas import IdentityForm
 
@@ -33,6 +34,7 @@ class VoterKeys:
     identity_key: str
     contact_key: str | None
     pesel_key: str | None
+    fraud: dict = field(default_factory=dict)  # voting.fraud_keys: signals, not uniqueness
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def voter_draft(
                 if person.pesel
                 else None
             ),
+            fraud=fraud_keys(crypto=crypto, edition_id=edition_id, person=person),
         ),
         identity_enc=crypto.encrypt(person.fields, context=IDENTITY_CONTEXT, key_id=key_id),
         area_id=person.area_id,
@@ -139,6 +142,7 @@ async def ballot_place(
         user_agent=redact.scrub_text(meta.user_agent) or None,
         session_hash=meta.session_hash,
         choices=choices,
+        **voter.keys.fraud,
     )
     slots = edition.max_ballots_per_contact if voter.keys.contact_key else 1
     for slot in range(slots):

@@ -51,7 +51,16 @@ async def holding_erase(*, session: AsyncSession, ballot_id: int, now: datetime)
     await session.execute(
         update(Voter)
         .where(Voter.id == ballot.voter_id)
-        .values(identity_enc=None, contact_key=None, guardian_role=None, purged_at=now)
+        .values(
+            identity_enc=None,
+            contact_key=None,
+            guardian_role=None,
+            address_key=None,
+            guardian_key=None,
+            lookup_key=None,
+            birth_order=None,
+            purged_at=now,
+        )
     )
     await session.execute(
         update(Ballot).where(Ballot.id == ballot_id).values(ip=None, user_agent=None)

@@ -27,8 +27,10 @@ from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
 from urna.notify import service as notify
 from urna.voting import ballots, receipts, repository
+from urna.voting.ballots import IDENTITY_CONTEXT as IDENTITY_CONTEXT
 from urna.voting.choices import PoolChoice, choices_apply, choices_pooled
 from urna.voting.models import Ballot
+from urna.voting.receipts import receipt_hash as receipt_hash
 from urna.voting.repository import BulkBallot as BulkBallot
 from urna.voting.repository import ballots_insert_bulk as ballots_insert_bulk
 from urna.voting.schemas import CodeForm, IdentityForm, IdentityRules, ReceiptForm, form_parse
@@ -103,6 +105,7 @@ async def identity_submit(
     voter = ballots.voter_draft(crypto=crypto, edition_id=edition.id, key_id=key_id, person=person)
     state.fields_enc = voter.identity_text
     state.identity_key = voter.keys.identity_key
+    state.fraud_keys = voter.keys.fraud
     state.contact_key = voter.keys.contact_key
     state.pesel_key = voter.keys.pesel_key
     state.area_id = voter.area_id

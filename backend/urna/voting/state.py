@@ -35,6 +35,7 @@ class VoteState:
     receipt: str | None = None
     choices: dict[str, list[int]] = field(default_factory=dict)
     demo_code: str | None = None
+    fraud_keys: dict = field(default_factory=dict)  # voting.fraud_keys, written at the cast
 
     def dump(self) -> dict:
         return asdict(self)
@@ -48,7 +49,9 @@ class VoteState:
     def voter(self) -> VoterDraft:
         """The voter the identity step kept in the session (its identity sealed there)."""
         return VoterDraft(
-            keys=VoterKeys(self.identity_key or "", self.contact_key, self.pesel_key),
+            keys=VoterKeys(
+                self.identity_key or "", self.contact_key, self.pesel_key, self.fraud_keys
+            ),
             identity_enc=base64.urlsafe_b64decode(self.fields_enc) if self.fields_enc else None,
             area_id=self.area_id,
             age_band=self.age_band,
