@@ -10,6 +10,7 @@ import time
 from typing import Protocol
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from redis.exceptions import RedisError
 
 
 class Store(Protocol):
@@ -98,3 +99,7 @@ def create_limits_storage(redis_url: str | None) -> Storage:
             "async+" + redis_url, implementation="redispy", key_prefix="urna-limits"
         )
     return MemoryStorage()
+
+
+# What a store that cannot be reached raises (Redis down, refused, timed out).
+STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)

@@ -35,8 +35,10 @@ from urna.editions.forms import (
     ProjectForm,
 )
 from urna.editions.models import IDENTITY_FIELDS, POOL_RULES, VOTE_TYPES, Edition, Pool
+from urna.editions.snapshot import EditionsChanged
 
-router = APIRouter()
+# every change made here is announced to the snapshot caches of all processes
+router = APIRouter(dependencies=[EditionsChanged])
 
 
 async def submitted(

@@ -196,13 +196,14 @@ async def code_submit(request: Request, slug: str, db: DbSession):
         state = await service.code_verify(
             session=db,
             crypto=ctx.crypto,
+            limiter=ctx.limiter,
             settings=ctx.settings,
             edition=edition,
             state=state,
             code=form.get("code", ""),
         )
     except FormInvalid as error:
-        _save(request, state)  # the attempt counter must survive the failure
+        _save(request, state)  # a used-up or expired code is forgotten
         return await _render_code(
             request, edition, state, errors=error.errors, params=error.params, status_code=400
         )
