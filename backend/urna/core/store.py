@@ -102,4 +102,4 @@ def create_limits_storage(redis_url: str | None) -> Storage:
 
 
 # What a store that cannot be reached raises (Redis down, refused, timed out).
-STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
+STORE_ERRORS: tuple[type[Exception], ...] = (RedisError, ConnectionError, TimeoutError)
