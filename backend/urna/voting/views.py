@@ -313,23 +313,29 @@ async def cast(request: Request, slug: str, db: DbSession):
         return await _render_choices(
             request, edition, options, errors=error.errors, status_code=400
         )
-    # The ballot is committed: now the identity leaves the session, the receipt stays.
+    # The ballot is committed: now the identity leaves the session, the receipt stays,
+    # and travels in the address too: never only in the session store.
     session.pop("vote")
     session["receipt"] = {"edition": slug, "code": receipt}
-    return see_other(f"/e/{slug}/vote/receipt")
+    token = receipts.receipt_link_token(ctx.crypto, slug=slug, code=receipt)
+    return see_other(f"/e/{slug}/vote/receipt?receipt={token}")
 
 
 @router.get("/e/{slug}/vote/receipt")
-async def receipt_page(request: Request, slug: str, db: DbSession):
+async def receipt_page(request: Request, slug: str, db: DbSession, receipt: str = ""):
     snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
     done = request.state.session.get("receipt")
-    if not done or done.get("edition") != slug:
+    if done and done.get("edition") == slug:
+        code = done["code"]
+    else:
+        code = receipts.receipt_link_open(get_ctx(request).crypto, receipt, slug=slug)
+    if code is None:
         return see_other(f"/e/{slug}")
     return await render(
         request,
         "voting/receipt.html",
-        {"edition": edition, "receipt": receipts.receipt_format(done["code"])},
+        {"edition": edition, "receipt": receipts.receipt_format(code)},
         personal=True,
     )
 
