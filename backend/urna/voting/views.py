@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import AppContext, DbSession, get_ctx
 from urna.core.errors import FormInvalid, NotFound, TooManyRequests
-from urna.core.sessions import Session, session_trail
+from urna.core.sessions import Session, SessionUnavailable, session_trail
 from urna.core.views import client_ip, form_list, form_values, render, request_id, see_other
 from urna.documents import service as documents
 from urna.editions import repository as editions_repository
@@ -25,7 +25,10 @@ SECRET_FIELDS = {"pesel", "csrf_token"}
 
 
 def _state(request: Request, edition: Edition) -> VoteState:
-    return VoteState.load(request.state.session.get("vote"), edition=edition.slug)
+    session: Session = request.state.session
+    if not session.available:  # the store is down: an outage (503), not a broken flow
+        raise SessionUnavailable("the unfinished ballot cannot be read")
+    return VoteState.load(session.get("vote"), edition=edition.slug)
 
 
 async def _snapshot(
