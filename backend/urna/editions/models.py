@@ -20,6 +20,11 @@ VOTE_TYPES = ("approval", "ordinal", "cumulative", "scoring")
 POOL_RULES = ("greedy", "greedy_stop", "equal_shares")
 
 
+# What an edition's address may be: anything else names no edition (and a NUL byte or
+# 20,000 characters never reach the database).
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,79}$"
+
+
 class Edition(SQLModel, table=True):
     __tablename__ = "edition"
     __table_args__ = (
