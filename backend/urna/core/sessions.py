@@ -32,8 +32,8 @@ VISITS_KEY = "visits"
 TRAIL_KEY = "trail"
 
 
-# After a rotation the old id stays valid this long: a worker killed between storing the
-# new id and the browser receiving its cookie does not lose the resident's session.
+# After a resident's rotation the old id stays valid this long: a worker killed between
+# storing the new id and the browser receiving its cookie does not lose the session.
 ROTATION_GRACE_SECONDS = 60
 log = logging.getLogger("urna.sessions")
 
@@ -135,9 +135,14 @@ class CookiePolicy:
     same_site: str
     key_prefix: str
     count_visits: bool
+    # Seconds the old id lives on after rotate(); 0: deleted at once (staff: a login's
+    # pre-login session must not outlive it).
+    rotation_grace: int = 0
 
 
-RESIDENT_COOKIE = CookiePolicy(COOKIE_NAME, SECURE_COOKIE_NAME, "/", "Lax", "sess:", True)
+RESIDENT_COOKIE = CookiePolicy(
+    COOKIE_NAME, SECURE_COOKIE_NAME, "/", "Lax", "sess:", True, ROTATION_GRACE_SECONDS
+)
 # Staff: scoped to /staff, so ``__Secure-`` (``__Host-`` requires Path=/); Strict.
 STAFF_COOKIE = CookiePolicy(
     "urna_staff", "__Secure-urna_staff", "/staff", "Strict", "staff:", False
@@ -236,8 +241,11 @@ class SessionMiddleware:
             await self.store.set(prefix + session.id, payload, ttl=self.idle)
         else:
             await self.store.touch(prefix + session.id, ttl=self.idle)
-        if session.rotated_from:  # the new id is stored: the old one only for a grace period
-            await self.store.touch(prefix + session.rotated_from, ttl=ROTATION_GRACE_SECONDS)
+        if session.rotated_from and self.policy.rotation_grace:  # the new id is stored:
+            old, grace = prefix + session.rotated_from, self.policy.rotation_grace
+            await self.store.touch(old, ttl=grace)  # the old one only for a grace period
+        elif session.rotated_from:
+            await self.store.delete(prefix + session.rotated_from)
         if session.is_new or session.rotated_from:
             message.setdefault("headers", []).append(
                 (b"set-cookie", self._cookie(scope, session.id).encode("latin-1"))
