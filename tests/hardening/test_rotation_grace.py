@@ -7,19 +7,15 @@ from __future__ import annotations
 import pytest
 
 from tests.factories.editions import edition_create
-from tests.factories.voting import e164, latest_code, person, post_form, reach_identity
+from tests.factories.voting import person, post_form, reach_code
 
 pytestmark = pytest.mark.flow
 
 
 async def test_the_old_id_carries_on_when_the_rotated_cookie_never_arrived(app, client):
     edition = await edition_create(app)
-    who = person()
-    page = await reach_identity(client, edition.slug)
-    await post_form(client, f"/e/{edition.slug}/vote/identity", who, page)
-    page = (await client.get(f"/e/{edition.slug}/vote/code")).text
+    page, code = await reach_code(client, app, edition.slug, person())
     old = client.cookies.get("urna_sid")
-    code = await latest_code(app, e164(who["phone"]))
     confirmed = await post_form(client, f"/e/{edition.slug}/vote/code", {"code": code}, page)
     assert confirmed.status_code == 303 and client.cookies.get("urna_sid") != old
     client.cookies.clear()

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.factories.editions import edition_create
-from tests.factories.voting import e164, latest_code, person, post_form, reach_identity
+from tests.factories.voting import person, post_form, reach_code
 from urna.voting import service
 
 pytestmark = pytest.mark.flow
@@ -16,11 +16,7 @@ pytestmark = pytest.mark.flow
 
 async def test_32_concurrent_wrong_codes_are_evaluated_at_most_5_times(app, client, monkeypatch):
     edition = await edition_create(app)
-    who = person()
-    page = await reach_identity(client, edition.slug)
-    await post_form(client, f"/e/{edition.slug}/vote/identity", who, page)
-    page = (await client.get(f"/e/{edition.slug}/vote/code")).text
-    code = await latest_code(app, e164(who["phone"]))
+    page, code = await reach_code(client, app, edition.slug, person())
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     evaluated = 0
     compare = service.hmac.compare_digest
