@@ -20,14 +20,14 @@ from urna.core.config import Settings, get_settings
 from urna.core.context import AppContext
 from urna.core.crypto import Crypto
 from urna.core.csrf import csrf_protect
-from urna.core.db import create_engine, session_factory
-from urna.core.errors import AppError, NotFound
+from urna.core.db import DATABASE_ERRORS, create_engine, session_factory
+from urna.core.errors import AppError, NotFound, ServiceUnavailable
 from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
 from urna.core.proxy import ProxyHeadersMiddleware
 from urna.core.security import SecurityHeadersMiddleware
 from urna.core.sessions import STAFF_COOKIE, SessionMiddleware
-from urna.core.store import create_limits_storage, create_store
+from urna.core.store import STORE_ERRORS, create_limits_storage, create_store
 from urna.core.templating import Templates, is_htmx
 from urna.core.views import router as core_router
 from urna.editions.console import router as editions_console_router
@@ -235,6 +235,16 @@ def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
         request.state.error = f"{type(error).__name__}: {error}"[:500]
         return response
 
+    async def unavailable(request: Request, error: Exception):
+        log.warning("service unavailable: %s: %s", type(error).__name__, error)
+        outage = ServiceUnavailable()
+        response = await render_error(request, outage)
+        response.headers["Retry-After"] = str(outage.retry_after_seconds)
+        request.state.error = f"{type(error).__name__}: {error}"[:500]
+        return response
+
+    for kind in (*DATABASE_ERRORS, *STORE_ERRORS):  # an outage is a 503, not a bug's 500
+        app.add_exception_handler(kind, unavailable)
     app.state.render_unexpected = unexpected
 
 

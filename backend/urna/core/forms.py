@@ -178,9 +178,7 @@ class FormModel(BaseModel):
 Form = TypeVar("Form", bound=FormModel)
 
 
-def form_messages(
-    error: ValidationError, model: type[FormModel] | None = None
-) -> dict[str, str]:
+def form_messages(error: ValidationError, model: type[FormModel] | None = None) -> dict[str, str]:
     """The first message of each field (by its name in the form), as msgids."""
     return form_errors(error, model).errors
 

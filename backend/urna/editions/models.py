@@ -26,6 +26,11 @@ MES_ADD1_STARTS = ("exact", "whole")
 MES_COMPARISONS = ("none", "satisfaction", "at_least_one")
 
 
+# What an edition's address may be: anything else names no edition (and a NUL byte or
+# 20,000 characters never reach the database).
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,79}$"
+
+
 class Edition(SQLModel, table=True):
     __tablename__ = "edition"
     __table_args__ = (

@@ -20,9 +20,7 @@ async def home(request: Request, db: DbSession):
 
 
 @router.get("/e/{slug}")
-async def edition_page(
-    request: Request, slug: str, db: DbSession, ctx: Ctx, snapshots: Snapshots
-):
+async def edition_page(request: Request, slug: str, db: DbSession, ctx: Ctx, snapshots: Snapshots):
     snapshot = await service.edition_snapshot(session=db, slug=slug, cache=snapshots)
     edition = snapshot.edition
     catalogue = service.catalogue_search(snapshot=snapshot)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from limits import RateLimitItem
 from limits import parse as parse_limit
 from limits.aio.strategies import RateLimiter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -153,7 +154,6 @@ async def code_send(
     code = f"{secrets.randbelow(1_000_000):06d}"
     state.otp_hash = crypto.keyed_hash(scope="otp:" + (state.identity_key or ""), value=code)
     state.otp_expires = time.time() + settings.otp_ttl_seconds
-    state.otp_attempts = 0
     state.demo_code = code if settings.demo_show_codes else None
     await notify.message_enqueue(
         session=session,
@@ -174,30 +174,39 @@ def _confirm(state: VoteState) -> VoteState:
     return state
 
 
+def _code_tries(settings: Settings) -> RateLimitItem:
+    """How many codes may be tried against one code sent: counted in the rate limiter's
+    storage (Redis), atomically, so concurrent tries on one session cannot exceed it."""
+    return parse_limit(f"{settings.otp_max_attempts}/{settings.otp_ttl_seconds} seconds")
+
+
 async def code_verify(
     *,
     session: AsyncSession,
     crypto: Crypto,
+    limiter: RateLimiter,
     settings: Settings,
     edition: Edition,
     state: VoteState,
     code: str,
 ) -> VoteState:
     """Check a code: expires, at most ``otp_max_attempts`` tries, single use. A value that
-    is not six digits is refused without using up a try."""
+    is not six digits is refused without using up a try. Tries are counted per code sent
+    (by its keyed hash) in the limiter's storage, never in the session, which concurrent
+    requests would each read and write back."""
     if state.otp_hash is None:
         raise FlowOutOfOrder()
     typed = form_parse(CodeForm, {"code": code}).code
     if time.time() > state.otp_expires:
         state.otp_hash = None
         raise FormInvalid({"code": N_("The code has expired. Send a new one.")})
-    if state.otp_attempts >= settings.otp_max_attempts:
+    tries = _code_tries(settings)
+    if not await limiter.hit(tries, "otp-try", state.otp_hash):
         state.otp_hash = None
         raise FormInvalid({"code": N_("Too many wrong codes. Send a new one.")})
     expected = crypto.keyed_hash(scope="otp:" + (state.identity_key or ""), value=typed)
     if not hmac.compare_digest(expected, state.otp_hash):
-        state.otp_attempts += 1
-        left = settings.otp_max_attempts - state.otp_attempts
+        left = (await limiter.get_window_stats(tries, "otp-try", state.otp_hash)).remaining
         if left <= 0:
             state.otp_hash = None
             raise FormInvalid({"code": N_("Too many wrong codes. Send a new one.")})
