@@ -4,6 +4,7 @@ htmx only updates the live counts on the choices page."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from limits import parse as parse_limit
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -300,7 +301,7 @@ async def cast(request: Request, slug: str, db: DbSession):
     edition = snapshot.edition
     done = session.get("receipt")
     if session.get("vote") is None and done and done.get("edition") == slug:
-        return see_other(f"/e/{slug}/vote/receipt")  # resubmitted after the receipt
+        return _to_receipt(ctx, slug, done["code"])  # resubmitted after the receipt
     state = _state(request, edition)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     try:
@@ -320,7 +321,13 @@ async def cast(request: Request, slug: str, db: DbSession):
     # and travels in the address too: never only in the session store.
     session.pop("vote")
     session["receipt"] = {"edition": slug, "code": receipt}
-    token = receipts.receipt_link_token(ctx.crypto, slug=slug, code=receipt)
+    return _to_receipt(ctx, slug, receipt)
+
+
+def _to_receipt(ctx: AppContext, slug: str, code: str) -> Response:
+    """To the receipt page, the receipt in the address too (signed, short-lived): it
+    reaches the resident even when the session store fails after the commit."""
+    token = receipts.receipt_link_token(ctx.crypto, slug=slug, code=code)
     return see_other(f"/e/{slug}/vote/receipt?receipt={token}")
 
 
