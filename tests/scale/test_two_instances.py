@@ -15,9 +15,9 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.conftest import REDIS_URL
-from tests.factories.voting import RECEIPT, person, post_form, project_ids, reach_identity
+from tests.factories.voting import RECEIPT, person, post_form
 from tests.live import LiveServer, another_instance_running, live_server_running
-from tests.voting.test_race import ALREADY_VOTED_PL, CHOSEN, NO_PHONE, cast_together, outcome
+from tests.voting.test_race import ALREADY_VOTED_PL, NO_PHONE, cast_together, outcome, prepare
 
 pytestmark = pytest.mark.postgres_only
 
@@ -49,27 +49,6 @@ async def browsers(a: LiveServer, b: LiveServer, count: int) -> AsyncIterator[li
         yield pairs
 
 
-async def choose_and_review(
-    first: httpx.AsyncClient, second: httpx.AsyncClient, slug: str, who: dict
-) -> str:
-    """Clause on ``first``, identity on ``second``, choices on ``first``, review on
-    ``second``; returns the review page."""
-    page = await reach_identity(first, slug)
-    page = (await second.get(f"/e/{slug}/vote/identity")).text
-    response = await post_form(second, f"/e/{slug}/vote/identity", who, page)
-    assert response.status_code == 303, response.text
-    assert response.headers["location"] == f"/e/{slug}/vote/choices"
-    page = (await first.get(f"/e/{slug}/vote/choices")).text
-    ids = project_ids(page)
-    response = await post_form(
-        first, f"/e/{slug}/vote/choices", {"project": [ids[n] for n in CHOSEN]}, page
-    )
-    assert response.status_code == 303, response.text
-    review = await second.get(f"/e/{slug}/vote/review")
-    assert review.status_code == 200, review.text
-    return review.text
-
-
 def resident() -> dict[str, str]:
     who = person()
     del who["phone"]
@@ -81,7 +60,7 @@ async def test_a_session_started_on_one_instance_continues_on_the_other(instance
     edition = await a.edition_create_async(confirmation_channel="none", required_fields=NO_PHONE)
     slug = edition.slug
     async with browsers(a, b, 1) as [(on_a, on_b)]:
-        review = await choose_and_review(on_a, on_b, slug, resident())
+        review = await prepare(on_a, slug, resident(), on_b)
         response = await post_form(on_a, f"/e/{slug}/vote/cast", {}, review)
         assert response.status_code == 303, response.text
         assert response.headers["location"].startswith(f"/e/{slug}/vote/receipt?")
@@ -104,11 +83,11 @@ async def test_one_person_casting_through_both_instances_at_once_stores_one_ball
         crossed = [(x, y) if i % 2 else (y, x) for i, (x, y) in enumerate(pairs)]
         gate = asyncio.Semaphore(6)
 
-        async def prepare(first, second) -> str:
+        async def review(first, second) -> str:
             async with gate:
-                return await choose_and_review(first, second, slug, who)
+                return await prepare(first, slug, who, second)
 
-        pages = await asyncio.gather(*(prepare(x, y) for x, y in crossed))
+        pages = await asyncio.gather(*(review(x, y) for x, y in crossed))
         casts = [(y, page) for (_, y), page in zip(crossed, pages, strict=True)]
         responses = await cast_together(casts, slug)
     kinds = outcome(responses, slug, ALREADY_VOTED_PL)
