@@ -21,6 +21,7 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from urna.core.errors import error_summary
 from urna.core.sessions import RESIDENT_COOKIE, TRAIL_KEY, _read_cookie, session_trail
 from urna.core.store import Store
 from urna.core.text import inert
@@ -133,7 +134,7 @@ class RequestLogMiddleware:
             status = status or CLIENT_CLOSED
             raise
         except Exception as error:
-            failure = f"{type(error).__name__}: {error}"
+            failure = error_summary(error)
             status = 500 if not status or status < 500 else status
             raise
         finally:
