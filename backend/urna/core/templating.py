@@ -79,7 +79,7 @@ class Templates:
         i18n.set_language(lang)
         session = getattr(request.state, "session", None)
         try:
-            visits = await self.store.get(VISITS_KEY)
+            visits = await self.store.get(VISITS_KEY) or 0  # none counted yet: 0
         except STORE_ERRORS:  # the counter is not worth an error page (nor hides one)
             visits = None
         values: dict[str, Any] = {
