@@ -21,7 +21,7 @@ from urna.core.context import AppContext
 from urna.core.crypto import Crypto
 from urna.core.csrf import csrf_protect
 from urna.core.db import DATABASE_ERRORS, create_engine, session_factory
-from urna.core.errors import AppError, NotFound, ServiceUnavailable
+from urna.core.errors import AppError, NotFound, ServiceUnavailable, error_summary
 from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
 from urna.core.proxy import ProxyHeadersMiddleware
@@ -191,7 +191,7 @@ async def _outbox_backlog(ctx: AppContext) -> int:
 
 def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
     async def render_error(request: Request, error: AppError):
-        request.state.error = f"{type(error).__name__}: {error}"
+        request.state.error = error_summary(error)
         response = await ctx.templates.render(
             request,
             "errors/error.html",
@@ -238,7 +238,7 @@ def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
                 status_code=500,
             ),
         )
-        request.state.error = f"{type(error).__name__}: {error}"[:500]
+        request.state.error = error_summary(error)
         return response
 
     async def unavailable(request: Request, error: Exception):
@@ -246,7 +246,7 @@ def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
         outage = ServiceUnavailable()
         response = await render_error(request, outage)
         response.headers["Retry-After"] = str(outage.retry_after_seconds)
-        request.state.error = f"{type(error).__name__}: {error}"[:500]
+        request.state.error = error_summary(error)
         return response
 
     for kind in (*DATABASE_ERRORS, *STORE_ERRORS):  # an outage is a 503, not a bug's 500

@@ -9,8 +9,11 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import make_settings
+from urna.core.errors import AppError
+from urna.core.i18n import N_
 from urna.main import create_app
 from urna.requestlog.models import RequestLog
 
@@ -22,7 +25,19 @@ async def log_app(database_url: str):
     async def boom():
         raise RuntimeError("kaboom for jan.kowalski@example.com at 600 700 800")
 
+    async def sql_boom():
+        raise IntegrityError(
+            "INSERT INTO person (email) VALUES ($1)",
+            {"email": "jan.kowalski@example.com"},
+            Exception("duplicate key value: (email)=(jan.kowalski@example.com)"),
+        )
+
+    async def form_refused():
+        raise AppError(N_("The value %(value)s is not accepted."), params={"value": "Kowalski"})
+
     app.add_api_route("/_test/boom", boom)
+    app.add_api_route("/_test/sql-boom", sql_boom)
+    app.add_api_route("/_test/form-refused", form_refused)
     async with LifespanManager(app):
         yield app
 

@@ -45,7 +45,8 @@ def _order(key: tuple[str, str]) -> tuple[int, str, str]:
 
 
 async def _tokens(http) -> dict[str, str]:
-    resident = HX_CSRF.search((await http.get("/")).text).group(1)
+    # a page with a form: its token (the first that needs one creates the session)
+    resident = HX_CSRF.search((await http.get("/my-data")).text).group(1)
     staff_page = await http.get("/staff/login")
     if staff_page.status_code == 303:  # logged in: the console's own pages carry it
         staff_page = await http.get("/staff")

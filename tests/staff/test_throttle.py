@@ -3,6 +3,8 @@ never a permanent lockout, every failure logged."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -92,7 +94,7 @@ async def test_delays_grow_with_failures_and_always_end():
         staff_login_ip_limits="100/minute",
     )
     throttle = login.LoginThrottle(MovingWindowRateLimiter(MemoryStorage()), settings)
-    key, ip = login.account_key("someone@example.org"), "203.0.113.1"
+    key, ip = "a" * 32, "203.0.113.1"
 
     async def free() -> bool:
         return await throttle.wait_seconds(key, ip) == 0
@@ -111,3 +113,20 @@ async def test_delays_grow_with_failures_and_always_end():
     await throttle.failed(key, ip)
     await throttle.succeeded(key)  # a successful login clears the account's failures
     assert await free()
+
+
+async def test_the_throttle_key_is_a_keyed_hash_not_a_plain_digest_of_the_address(app):
+    user, _password, secret = await staff_user_create(app, "admin")
+    async with asgi_client(app, ip=random_ip()) as http:
+        assert (await staff_login(http, user.email, "wrong password!", secret)).status_code == 400
+    async with app.state.ctx.db() as session:
+        event = await session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "staff.login_failed", AuditEvent.target == f"staff:{user.id}"
+            )
+        )
+    address = user.email.strip().lower()
+    recorded = event.details["account"]
+    assert recorded == login.account_key(app.state.ctx.crypto, user.email)
+    assert recorded != hashlib.sha256(address.encode()).hexdigest()[:32]  # not guessable
+    assert address not in str(event.details)

@@ -81,5 +81,7 @@ async def login_required_handler(request: Request, error: LoginRequired) -> Resp
 # The console's typed guards, one per group of roles that share pages.
 AdminUser = Annotated[Principal, Depends(require_role("admin"))]
 VerifierUser = Annotated[Principal, Depends(require_role("verifier", "admin"))]
-LogReader = Annotated[Principal, Depends(require_role("netadmin", "verifier", "admin"))]
+# Who reads the request logs (the public page /privacy/logging names them).
+LOG_READER_ROLES = ("netadmin", "verifier", "admin")
+LogReader = Annotated[Principal, Depends(require_role(*LOG_READER_ROLES))]
 AnyStaff = Annotated[Principal, Depends(require_role("admin", "verifier", "netadmin"))]

@@ -70,6 +70,21 @@ class FormInvalid(AppError):
         self.errors = errors
 
 
+def error_summary(error: BaseException) -> str:
+    """What the request log keeps of an error: its class and a message with no user data.
+
+    An `AppError` gives its msgid (never the values filled into it); any other error only
+    its class, and the class of the driver error under a database error: their texts carry
+    SQL, bound ``[parameters: …]`` and form values."""
+    if isinstance(error, AppError):
+        return f"{type(error).__name__}: {error.message}"[:500]
+    summary = type(error).__name__
+    cause = getattr(error, "orig", None)
+    if isinstance(cause, BaseException):
+        summary += f" ({type(cause).__name__})"
+    return summary
+
+
 def validation_messages(error: Any) -> dict[str, str]:
     """Field -> message from a pydantic ValidationError (for import and admin forms)."""
     messages: dict[str, str] = {}

@@ -1,5 +1,10 @@
 """Server-side sessions: an opaque id in a session cookie, the data in the store.
 
+A session exists only once a request stores something in it (a CSRF token for a form, a
+language, a login): until then nothing is written to the store and no cookie is set, so
+health checks, static files and pages without forms leave no trace. The first page that
+stores a session counts as a visit.
+
 The cookie carries nothing but a random id (256 bits), has no Expires/Max-Age (it ends
 with the browser session), and is HttpOnly, SameSite and, over HTTPS, Secure with the
 ``__Host-`` prefix. The server-side data hold only what the privacy policy names: whether
@@ -54,7 +59,7 @@ class Session:
         self.id = sid
         self.data = data
         self.is_new = is_new
-        self.modified = is_new
+        self.modified = False  # a new session is stored only once something is set
         self.rotated_from: str | None = None
         # False while the store is down: reads find nothing, writes raise (503), and the
         # browser's cookie is left alone so its session is there again once the store is.
@@ -82,7 +87,14 @@ class Session:
 
     @property
     def csrf_token(self) -> str:
+        """The token a form was given, or "" (checking a token never creates one)."""
         return self.data.get("csrf", "")
+
+    def csrf_ensure(self) -> str:
+        """The token for a form being rendered: creating it is what stores a session."""
+        if "csrf" not in self.data and self.available:
+            self["csrf"] = secrets.token_urlsafe(32)
+        return self.csrf_token
 
     def rotate(self) -> None:
         """New id and CSRF token for the same data (after identity is confirmed or login)."""
@@ -95,7 +107,7 @@ class Session:
 
 
 def new_session_data() -> dict[str, Any]:
-    return {"created": time.time(), "csrf": secrets.token_urlsafe(32)}
+    return {"created": time.time()}
 
 
 def session_trail(session: Session, hasher: Callable[[str], str]) -> str:
@@ -116,6 +128,11 @@ def _read_cookie(scope: Scope, policy: CookiePolicy) -> str | None:
                 if key in cookie:
                     return cookie[key].value
     return None
+
+
+def _first_page(scope: Scope, session: Session) -> bool:
+    """A visit: the first page a stored session sees (the page that created it)."""
+    return session.is_new and session.modified and _is_page_visit(scope)
 
 
 def _is_page_visit(scope: Scope) -> bool:
@@ -207,13 +224,13 @@ class SessionMiddleware:
         scope.setdefault("state", {})
         scope["state"]["session"] = session
         scope["state"]["first_page"] = session.is_new
-        if self.policy.count_visits and session.is_new and _is_page_visit(scope):
-            with suppress(*STORE_ERRORS):  # a visit not counted is no error
-                await self.store.incr(VISITS_KEY)  # the first page of a session is a visit
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
                 await self.save(scope, session, message)
+                if self.policy.count_visits and _first_page(scope, session):
+                    with suppress(*STORE_ERRORS):  # a visit not counted is no error
+                        await self.store.incr(VISITS_KEY)
             await send(message)
 
         await self.app(scope, receive, send_with_session)
@@ -221,8 +238,8 @@ class SessionMiddleware:
     async def save(self, scope: Scope, session: Session, message: Message) -> None:
         """Store the session and set its cookie; if the store fails now, the response
         still goes out (it may carry a receipt) without a cookie for an unsaved id."""
-        if not session.available:
-            return
+        if not session.available or (session.is_new and not session.modified):
+            return  # nothing to store: no session, no cookie
         try:
             await self._store(scope, session, message)
         except STORE_ERRORS as error:

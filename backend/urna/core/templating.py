@@ -15,6 +15,21 @@ from urna.core import i18n
 from urna.core.sessions import VISITS_KEY
 from urna.core.store import STORE_ERRORS, Store
 
+# Stands in base.html's htmx header for the CSRF token until the page is rendered.
+CSRF_PLACEHOLDER = "\x00csrf\x00"
+
+
+class CsrfToken:
+    """A form's CSRF token, created (and with it the session) only when a form prints it."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def __str__(self) -> str:
+        return self.session.csrf_ensure() if self.session is not None else ""
+
+    __html__ = __str__
+
 
 def is_htmx(request: Request) -> bool:
     # A history restore (Back button) wants the whole page, not a fragment.
@@ -64,13 +79,14 @@ class Templates:
         i18n.set_language(lang)
         session = getattr(request.state, "session", None)
         try:
-            visits = await self.store.get(VISITS_KEY)
+            visits = await self.store.get(VISITS_KEY) or 0  # none counted yet: 0
         except STORE_ERRORS:  # the counter is not worth an error page (nor hides one)
             visits = None
         values: dict[str, Any] = {
             "request": request,
             "lang": lang,
-            "csrf_token": session.csrf_token if session is not None else "",
+            "csrf_token": CsrfToken(session),
+            "csrf_header": CSRF_PLACEHOLDER,
             "personal": personal,
             "visits": None if visits is None else int(visits),
             "current_path": request.url.path,
@@ -80,4 +96,6 @@ class Templates:
             html = render_block(self.env, name, block, values)
         else:
             html = self.env.get_template(name).render(values)
-        return HTMLResponse(html, status_code=status_code)
+        # The page's htmx header carries the token only if a form on it needed one.
+        token = session.csrf_token if session is not None else ""
+        return HTMLResponse(html.replace(CSRF_PLACEHOLDER, token, 1), status_code=status_code)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import DbSession
+from urna.core.context import Ctx, DbSession
 from urna.core.errors import NotFound
 from urna.core.views import render
 from urna.documents import service as documents
 from urna.editions import service as editions
 from urna.editions.models import Edition
+from urna.privacy.logging_page import logging_facts
 
 router = APIRouter()
 
@@ -52,6 +53,11 @@ async def privacy_policy(
     version: int | None = None,
 ):
     return await _document_page(request, db, "policy", version)
+
+
+@router.get("/privacy/logging")
+async def logging_policy(request: Request, ctx: Ctx):
+    return await render(request, "privacy/logging.html", {"facts": logging_facts(ctx.settings)})
 
 
 @router.get("/accessibility")

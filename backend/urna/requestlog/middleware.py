@@ -21,6 +21,7 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from urna.core.errors import error_summary
 from urna.core.sessions import RESIDENT_COOKIE, TRAIL_KEY, _read_cookie, session_trail
 from urna.core.store import Store
 from urna.core.text import inert
@@ -133,7 +134,7 @@ class RequestLogMiddleware:
             status = status or CLIENT_CLOSED
             raise
         except Exception as error:
-            failure = f"{type(error).__name__}: {error}"
+            failure = error_summary(error)
             status = 500 if not status or status < 500 else status
             raise
         finally:
@@ -166,7 +167,9 @@ class RequestLogMiddleware:
                 referer = _referer(value)
         client = scope.get("client")
         session = state.get("session")
-        if session is not None:
+        if session is not None and session.is_new and not session.modified:
+            session_hash = None  # no session was created: nothing to tie the request to
+        elif session is not None:
             session_hash = session_trail(session, self.hasher)
         else:
             session_hash = await self._trail_from_cookie(scope)

@@ -33,10 +33,24 @@ PHONE = (
     r"(?<![\d+])(?:(?:\+|00)\d{1,3}[\s-]?)?"
     r"(?:\d{3}[\s-]?\d{3}[\s-]?\d{3}|\(?\d{2}\)?[\s-]?\d{3}[\s-]?\d{2}[\s-]?\d{2})(?!\d)"
 )
-RECEIPT = r"(?<![0-9A-Za-z])[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}(?![0-9A-Za-z])"
-PERSONAL = re.compile("|".join(f"(?:{p})" for p in (EMAIL, PESEL, PHONE, RECEIPT)))
-# Cheap pre-check: nothing personal hides in text without '@', two digits or a dash.
-MAYBE_PERSONAL = re.compile(r"@|\d\d|-")
+# A copy of `urna.voting.receipts` (requestlog may not import voting; a test in
+# tests/requestlog/test_redact_receipts.py asserts both agree): 12 Crockford base32
+# characters, as issued or grouped XXXX-XXXX-XXXX. Ordinary slugs ("no-such-page-bars")
+# are not receipts.
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECEIPT_LENGTH = 12
+_RECEIPT_CHAR = "[" + RECEIPT_ALPHABET + "]"
+_GROUP = _RECEIPT_CHAR + "{4}"
+RECEIPT = (
+    rf"(?<![0-9A-Za-z])(?:{_GROUP}-{_GROUP}-{_GROUP}|{_RECEIPT_CHAR}{{{RECEIPT_LENGTH}}})"
+    r"(?![0-9A-Za-z])"
+)
+# What is replaced wherever it appears (the public page /privacy/logging lists these).
+PERSONAL_PATTERNS = {"email": EMAIL, "pesel": PESEL, "phone": PHONE, "receipt": RECEIPT}
+PERSONAL = re.compile("|".join(f"(?:{p})" for p in PERSONAL_PATTERNS.values()))
+# Cheap pre-check: nothing personal hides in text without '@', two digits, a dash or a
+# run of receipt characters.
+MAYBE_PERSONAL = re.compile(rf"@|\d\d|-|{_RECEIPT_CHAR}{{{RECEIPT_LENGTH}}}")
 
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 QUERY_SAFE = "[]:@!$'()*+,;-._~/?"

@@ -20,7 +20,11 @@ class ResultRun(SQLModel, table=True):
     public pages and the open data show, byte for byte: publishing flips the status of a
     reviewed draft, it never recomputes. ``sha256`` is the digest of the canonical JSON of
     the payload, printed on the results page so that anyone can check a download. At most
-    one run per edition is published (a partial UNIQUE index)."""
+    one run per edition is published (a partial UNIQUE index).
+
+    ``ballot_order_seed`` is drawn at random when the run is published and never shown: it
+    fixes the permutation in which the open data lists ballots, so that their order says
+    nothing about ballot ids or the order of voting."""
 
     __tablename__ = "result_run"
     __table_args__ = (
@@ -43,6 +47,7 @@ class ResultRun(SQLModel, table=True):
     published_by: int | None = Field(default=None, foreign_key="staff_user.id")
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     sha256: str = Field(max_length=64)
+    ballot_order_seed: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class TieDraw(SQLModel, table=True):

@@ -1,11 +1,13 @@
 """Open data of a published run: the payload as JSON, one CSV row per project, and a
 pabulib `.pb` file per pool with the anonymous counted ballots.
 
-Ballots leave numbered 1..n in ballot order, never with their database ids; their age band
-and sex only when the edition publishes demographics."""
+Ballots leave numbered 1..n in a random permutation fixed when the run was published
+(`ResultRun.ballot_order_seed`, never public), never in ballot order, never with their
+database ids or times; their age band and sex only when the edition publishes demographics."""
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -87,7 +89,7 @@ async def results_pabulib(
     with_points = vote_type != "approval"
     public_demographics = edition.publish_demographics
     votes = []
-    for index, ballot_id in enumerate(sorted(ballots), start=1):
+    for index, ballot_id in enumerate(ballot_order(sorted(ballots), run), start=1):
         choices = ballots[ballot_id]
         age_band, sex = demographics[ballot_id]
         votes.append(
@@ -125,6 +127,16 @@ async def results_pabulib(
         vote_columns=tuple(vote_columns),
     )
     return pool.code, pabulib_dumps(instance)
+
+
+def ballot_order(ballot_ids: list[int], run: ResultRun) -> list[int]:
+    """``ballot_ids`` in the run's own random permutation: the same at every download,
+    unrelated to ids or times (the seed was drawn at publication and is never published)."""
+    if run.ballot_order_seed is None:
+        raise NotFound()
+    shuffled = list(ballot_ids)
+    random.Random(run.ballot_order_seed).shuffle(shuffled)
+    return shuffled
 
 
 def _meta(edition: EditionFacts, pool: PoolResult, num_votes: int) -> dict[str, str]:

@@ -8,6 +8,7 @@ payload (`schemas.ResultsPayload`) whose SHA-256 is published with it.
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -215,6 +216,7 @@ async def run_publish(
     run.status = "published"
     run.published_at = now or utcnow()
     run.published_by = actor_id
+    run.ballot_order_seed = secrets.randbits(62)
     try:
         await session.flush()
     except IntegrityError as error:

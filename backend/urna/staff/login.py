@@ -9,7 +9,6 @@ request's unit of work commits the record: failures are kept although the login 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import math
 import time
@@ -91,9 +90,11 @@ class LoginThrottle:
             await self.limiter.clear(item, "staff-login-account", account_key)
 
 
-def account_key(email: str) -> str:
-    """Throttling key of a typed e-mail (known or not); no address is kept in the store."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+def account_key(crypto: Crypto, email: str) -> str:
+    """Throttling key of a typed e-mail (known or not), as kept in the store and the audit
+    log: a keyed hash, so that nobody holding the store or the log can test an address
+    against it (an unsalted hash of an e-mail is as good as the e-mail)."""
+    return crypto.keyed_hash(scope="staff-login", value=email.strip().lower())[:32]
 
 
 async def _throttle_ensure(throttle: LoginThrottle, key: str, ip: str) -> None:
@@ -134,10 +135,16 @@ def _known_address(email: str) -> str:
 
 
 async def login_password(
-    *, session: AsyncSession, throttle: LoginThrottle, email: str, password: str, ip: str
+    *,
+    session: AsyncSession,
+    crypto: Crypto,
+    throttle: LoginThrottle,
+    email: str,
+    password: str,
+    ip: str,
 ) -> StaffUser:
     """First factor. Returns the account whose code is to be asked for next."""
-    key = account_key(email)
+    key = account_key(crypto, email)
     await _throttle_ensure(throttle, key, ip)
     normalised = _known_address(email)
     user = await repository.staff_by_email(session, normalised) if normalised else None
@@ -166,7 +173,7 @@ async def login_code(
     user = await repository.staff_by_id(session, user_id)
     if user is None or not user.active:
         raise LoginExpired()
-    key = account_key(user.email)
+    key = account_key(crypto, user.email)
     await _throttle_ensure(throttle, key, ip)
     step = credentials.totp_match_step(credentials.totp_secret_of(crypto, user), code, at=now)
     if step is None or not await repository.totp_step_claim(session, user.id, step):

@@ -69,6 +69,7 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("GET", "/receipt"): PUBLIC,
     ("POST", "/receipt"): PUBLIC,
     ("GET", "/privacy"): PUBLIC,
+    ("GET", "/privacy/logging"): PUBLIC,
     ("GET", "/accessibility"): PUBLIC,
     ("GET", "/e/{slug}/clause"): PUBLIC,
     ("GET", "/my-data"): PUBLIC,

@@ -69,6 +69,7 @@ async def login_submit(request: Request, db: DbSession, ctx: Ctx):
         data = form_parse(LoginIn, form)
         user = await login.login_password(
             session=db,
+            crypto=ctx.crypto,
             throttle=_throttle(ctx),
             email=data.email,
             password=data.password,
