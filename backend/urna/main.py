@@ -33,7 +33,9 @@ from urna.core.sessions import STAFF_COOKIE, SessionMiddleware
 from urna.core.store import create_limits_storage, create_store
 from urna.core.templating import Templates, is_htmx
 from urna.core.views import router as core_router
+from urna.core.views import site_identity
 from urna.editions.console import router as editions_console_router
+from urna.editions.console_details import router as editions_details_router
 from urna.editions.console_imports import router as editions_imports_router
 from urna.editions.views import router as editions_router
 from urna.notify import service as notify
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     i18n.load_catalogues(settings.frontend_dir / "locale")
     ctx = build_context(settings)
     ctx.templates.env.globals["staff_may_open"] = matrix.role_may_open  # the staff menu
+    ctx.templates.env.globals["site"] = site_identity(settings)  # header, crest, office
     request_log = writer_for(settings, ctx.engine)
 
     @asynccontextmanager
@@ -130,7 +133,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     # privacy's console first: its /staff/editions/import is not an edition's address
-    for router in (privacy_console_router, editions_console_router, editions_imports_router):
+    for router in (
+        privacy_console_router,
+        editions_console_router,
+        editions_imports_router,
+        editions_details_router,
+    ):
         app.include_router(router)
     for router in (staff_router, staff_paper_router, audit_router):
         app.include_router(router)
