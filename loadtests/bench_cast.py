@@ -118,9 +118,11 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
     from urna.core.config import Settings
     from urna.core.crypto import Crypto
     from urna.core.db import create_engine, session_factory, utcnow
+    from urna.documents import service as documents
     from urna.editions import repository
     from urna.privacy import service as privacy
-    from urna.voting.service import IDENTITY_CONTEXT, RECEIPT_ALPHABET, VoteState
+    from urna.voting.ballots import IDENTITY_CONTEXT, receipt_new
+    from urna.voting.state import VoteState
 
     settings = Settings()
     crypto = Crypto(settings)
@@ -135,7 +137,7 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
             ),
         )
         await session.commit()
-        clause = await privacy.document_current(session=session, kind="clause", edition=edition)
+        clause = await documents.document_current(session=session, kind="clause", edition=edition)
         pools = {p.code: p.id for p in await repository.pools_of(session, edition.id)}
         projects = {p.number: p.id for p in await repository.projects_by_pool(session, edition.id)}
     await engine.dispose()
@@ -155,7 +157,7 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
             area_id=None,
             age_band="25-34",
             confirmed=True,
-            receipt="".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12)),
+            receipt=receipt_new(),
             choices={str(pools["CITY"]): [projects["C1"], projects["C3"]]},
         )
         data = {"created": time.time(), "csrf": csrf, "vote": state.dump()}

@@ -288,7 +288,12 @@ def retention_purge() -> None:
     run it daily, e.g. from the systemd timer in infra/)."""
     from urna.privacy import service
 
-    reports = asyncio.run(_with_session(lambda session: service.retention_purge(session=session)))
+    async def purge(session):
+        reports = await service.retention_purge(session=session)
+        await session.commit()  # the command is the unit of work
+        return reports
+
+    reports = asyncio.run(_with_session(purge))
     for report in reports:
         console.print(
             f"{report.edition_slug}: {report.voters} identities, "
@@ -296,6 +301,15 @@ def retention_purge() -> None:
         )
     if not reports:
         console.print("nothing to purge")
+
+
+@app.command()
+def worker() -> None:
+    """Run the scheduled jobs until SIGTERM: the SMS/e-mail outbox, host names of logged
+    requests, the retention purge, the fraud scan. Each job runs in one worker at a time."""
+    from urna.jobs import scheduled
+
+    scheduled.worker_main(_settings())
 
 
 @app.command()
@@ -327,6 +341,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000, seed_only: bool = False) -> 
 
     os.environ.setdefault("URNA_NOTIFY_PROVIDER", "console")
     os.environ.setdefault("URNA_DEMO_SHOW_CODES", "true")
+    os.environ.setdefault("URNA_WORKER_IN_APP", "true")  # one process: it runs the jobs too
     ensure_local_secrets()
     get_settings.cache_clear()
     db_upgrade()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,10 +36,9 @@ from urna.editions.console import router as editions_console_router
 from urna.editions.console_details import router as editions_details_router
 from urna.editions.console_imports import router as editions_imports_router
 from urna.editions.views import router as editions_router
-from urna.notify import service as notify
+from urna.jobs.scheduled import jobs_in_app
 from urna.notify.loadtest import router as loadtest_router
 from urna.notify.models import OutboxMessage
-from urna.notify.providers import provider_for
 from urna.privacy.console import router as privacy_console_router
 from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
@@ -49,25 +46,14 @@ from urna.requestlog.views import router as requestlog_router
 from urna.requestlog.writer import writer_for
 from urna.results.views import router as results_router
 from urna.staff import matrix
+from urna.staff import repository as staff_repository
 from urna.staff.deps import current_staff
-from urna.staff.paper_views import router as staff_paper_router
 from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
+from urna.voting.console import router as voting_console_router
 from urna.voting.views import router as voting_router
 
 log = logging.getLogger("urna")
-
-
-async def _deliver_forever(ctx: AppContext) -> None:
-    provider = provider_for(ctx.settings)
-    if provider is None:
-        return
-    while True:
-        try:
-            await notify.outbox_deliver(db=ctx.db, crypto=ctx.crypto, provider=provider)
-        except Exception:  # noqa: BLE001 - keep delivering after a database hiccup
-            log.exception("outbox delivery failed")
-        await asyncio.sleep(1.0)
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -86,6 +72,7 @@ def build_context(settings: Settings) -> AppContext:
             settings.frontend_dir / "templates", store=store, default_language=settings.language
         ),
         staff_resolver=current_staff,
+        staff_emails=staff_repository.staff_emails,
     )
 
 
@@ -99,15 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        delivery = asyncio.create_task(_deliver_forever(ctx))
+        # Messages are sent by `urna worker`, not here (jobs_in_app: only `urna demo`).
         if request_log is not None:
             await request_log.start()
         try:
-            yield
+            async with jobs_in_app(ctx):
+                yield
         finally:
-            delivery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await delivery
             if request_log is not None:
                 await request_log.stop()  # write what is buffered before the engine goes
             await ctx.store.close()
@@ -140,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         editions_details_router,
     ):
         app.include_router(router)
-    for router in (staff_router, staff_paper_router, audit_router):
+    for router in (staff_router, voting_console_router, audit_router):
         app.include_router(router)
     app.include_router(staff_results_router)
     app.include_router(requestlog_router)

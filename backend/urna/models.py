@@ -2,9 +2,9 @@
 
 from urna.core import audit as audit_models
 from urna.core.db import metadata
+from urna.documents import models as documents_models
 from urna.editions import models as editions_models
 from urna.notify import models as notify_models
-from urna.privacy import models as privacy_models
 from urna.requestlog import models as requestlog_models
 from urna.results import models as results_models
 from urna.staff import models as staff_models
@@ -13,9 +13,9 @@ from urna.voting import models as voting_models
 __all__ = [
     "metadata",
     "audit_models",
+    "documents_models",
     "editions_models",
     "notify_models",
-    "privacy_models",
     "requestlog_models",
     "results_models",
     "staff_models",

@@ -15,9 +15,9 @@ from tests.factories.editions import edition_data
 from tests.factories.staff import csrf_of, staff_client
 from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
+from urna.documents import service as documents
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
-from urna.privacy import repository as privacy_repository
 from urna.privacy import service as privacy
 
 pytestmark = pytest.mark.flow
@@ -162,7 +162,9 @@ async def test_an_edition_is_set_up_from_the_console(app):
             pools = {p.code: p for p in await editions_repository.pools_of(session, edition.id)}
             projects = await editions_repository.projects_by_pool(session, edition.id)
             streets = await editions_repository.streets_of(session, edition.id)
-            clauses = await privacy_repository.document_versions(session, "clause", edition.id)
+            clauses = await documents.document_register(
+                session=session, kind="clause", edition=edition
+            )
         assert edition.name == "Budżet z konsoli 2027"
         assert pools["CITY"].budget == 150_000_00 and pools["N"].budget == 30_000_50
         assert pools["N"].kind == "district" and pools["N"].area_id is not None
@@ -224,7 +226,7 @@ async def test_an_edition_json_file_is_imported_as_by_the_command_line(app):
     edition = await _edition(app, data["slug"])
     async with app.state.ctx.db() as session:
         assert len(await editions_repository.projects_by_pool(session, edition.id)) == 6
-        assert await privacy_repository.document_latest(session, "clause", edition.id)
+        assert await documents.document_latest(session=session, kind="clause", edition=edition)
     assert await _actions(app, data["slug"]) == ["edition.import"]
 
 

@@ -8,6 +8,7 @@ import pytest
 from tests.factories.editions import edition_create, edition_data
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid
+from urna.documents import service as documents
 from urna.editions import repository, service
 from urna.editions.schemas import PoolIn, PoolRulesIn
 from urna.privacy import service as privacy
@@ -33,7 +34,7 @@ async def test_rules_are_frozen_once_voting_opens(app, db):
             session=db, edition=edition, changes={"max_ballots_per_contact": 2}, actor_id=None
         )
     with pytest.raises(service.RulesFrozen):
-        await privacy.document_publish(
+        await documents.document_publish(
             session=db, kind="clause", edition=edition, title="v2", body="changed"
         )
     with pytest.raises(service.RulesFrozen):
@@ -63,11 +64,11 @@ async def test_upcoming_edition_can_change_and_the_clause_gets_a_new_version(app
         await service.edition_update(
             session=db, edition=edition, changes={"confirmation_channel": "email"}, actor_id=None
         )
-    second = await privacy.document_publish(
+    second = await documents.document_publish(
         session=db, kind="clause", edition=edition, title="v2", body="nowa treść"
     )
     assert second.version == 2
-    register = await privacy.document_register(session=db, kind="clause", edition=edition)
+    register = await documents.document_register(session=db, kind="clause", edition=edition)
     assert [d.version for d in register] == [2, 1]
     added = await service.rows_import(
         session=db,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -99,27 +98,6 @@ async def test_a_static_file_is_logged_and_tied_to_the_session(log_app, log_clie
     assert row.session_hash == await session_trail_of(log_app, log_client)
     missing = await log_client.get("/static/none.css")
     assert (await logged(log_app, missing.headers["x-request-id"])).status == 404
-
-
-async def test_the_host_name_is_filled_in_after_the_write(log_app):
-    async with client_for(log_app, "203.0.113.77") as http:
-        response = await http.get("/healthz")
-    request_id = response.headers["x-request-id"]
-    row = await logged(log_app, request_id)
-    for _ in range(50):  # the look-up runs in the background, then an UPDATE fills it in
-        if row.host is not None:
-            break
-        await asyncio.sleep(0.05)
-        row = await logged(log_app, request_id)
-    assert row.host == "host-203-0-113-77.example.net"
-    async with client_for(log_app, "198.51.100.8") as http:
-        response = await http.get("/healthz")
-    for _ in range(50):
-        row = await logged(log_app, response.headers["x-request-id"])
-        if row.host is not None:
-            break
-        await asyncio.sleep(0.05)
-    assert row.host == ""  # looked up: no name
 
 
 async def test_forwarded_for_counts_only_from_a_trusted_proxy(log_app):

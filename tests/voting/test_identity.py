@@ -1,18 +1,31 @@
 """Identity rules: what a resident may type, and what counts as the same person."""
 
+from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
 
+from urna.core.errors import FormInvalid
 from urna.voting import identity as rules
+from urna.voting.schemas import IdentityForm, IdentityRules, form_parse
 
 TODAY = date(2027, 5, 10)
-STREETS = {rules.normalise("ul. Lipowa"), rules.normalise("ul. Łąkowa")}
+STREETS = {rules.normalise("ul. Lipowa"): 1, rules.normalise("ul. Łąkowa"): 2}
 FULL = ["first_name", "last_name", "address", "birth_date", "phone", "pesel", "email"]
 
 
-def check(form, required=FULL):
-    return rules.identity_validate(form, required=required, today=TODAY, known_streets=STREETS)
+@dataclass
+class Checked:
+    identity: IdentityForm | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def check(form, required=FULL) -> Checked:
+    context = IdentityRules(required=frozenset(required), today=TODAY, streets=STREETS)
+    try:
+        return Checked(form_parse(IdentityForm, form, context=context))
+    except FormInvalid as error:
+        return Checked(None, error.errors)
 
 
 def adult(**overrides):
@@ -43,6 +56,7 @@ def test_valid_adult_is_cleaned_and_normalised():
     assert person.email == "lukasz.nowak@example.pl"
     assert person.fields["house_number"] == "12A/3"
     assert person.age == 42 and person.guardian_role is None
+    assert person.area_id == 1  # read from the street register
 
 
 @pytest.mark.parametrize(
@@ -120,9 +134,9 @@ def test_same_person_typed_differently_has_the_same_key():
         ),
         FULL[:5],
     ).identity
-    assert rules.identity_key_material(one) == rules.identity_key_material(two)
+    assert rules.identity_key_material(one.fields) == rules.identity_key_material(two.fields)
     other = check(adult(first_name="Marek"), FULL[:5]).identity
-    assert rules.identity_key_material(other) != rules.identity_key_material(one)
+    assert rules.identity_key_material(other.fields) != rules.identity_key_material(one.fields)
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,15 @@ class Settings(BaseSettings):
     request_log_export_max_rows: int = 100_000
     stats_min_group: int = 5  # statistics fold smaller groups into "other"
 
+    # The worker (`urna worker`): each scheduled job's interval, in seconds.
+    worker_outbox_seconds: float = 1.0
+    worker_hosts_seconds: float = 5.0
+    worker_retention_seconds: float = 3600.0
+    worker_fraud_scan_seconds: float = 60.0
+    # `urna demo` runs the jobs inside its single app process instead of a worker.
+    worker_in_app: bool = False
+    outbox_claim_timeout_seconds: float = 300.0  # a claim older than this is taken again
+
     @field_validator("trusted_proxies", "metrics_allow", mode="after")
     @classmethod
     def _valid_networks(cls, value: list[str]) -> list[str]:

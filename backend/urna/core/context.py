@@ -27,6 +27,8 @@ from urna.core.templating import Templates
 # Who is logged in to the console, read from the request's staff session: the staff
 # domain provides it to the app factory, core only calls it (see ``core.access``).
 StaffResolver = Callable[[Request, AsyncSession], Awaitable[Any]]
+# The e-mail addresses of staff accounts by id, for console pages that say who did what.
+StaffEmails = Callable[[AsyncSession, set[int]], Awaitable[dict[int, str]]]
 
 
 @dataclass
@@ -40,6 +42,7 @@ class AppContext:
     crypto: Crypto
     templates: Templates
     staff_resolver: StaffResolver | None = None
+    staff_emails: StaffEmails | None = None
     # Per-app caches (never module globals): each domain keeps its own entry here.
     caches: dict[str, Any] = field(default_factory=dict)
 

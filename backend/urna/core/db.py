@@ -73,6 +73,14 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @event.listens_for(engine.sync_engine, "savepoint")
+        def _sqlite_begin_first(connection, _name):  # pragma: no cover - driver hook
+            # pysqlite opens a transaction only before a write: a SAVEPOINT before any write
+            # would open one of its own, and releasing it would commit the unit of work
+            # so far. Open the unit's transaction first, so a SAVEPOINT nests in it.
+            if not connection.connection.driver_connection.in_transaction:
+                connection.exec_driver_sql("BEGIN")
+
         return engine
     # Overflow connections are closed on return; a pool large enough for the steady
     # load avoids reconnecting (and re-introspecting types) under a burst.

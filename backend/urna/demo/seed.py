@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import utcnow
+from urna.documents import repository as documents_repository
+from urna.documents import service as documents
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
-from urna.privacy import repository as privacy_repository
 from urna.privacy import service as privacy
 
 DEMO_DIR = Path(__file__).parent
@@ -25,8 +26,8 @@ async def site_documents_ensure(*, session: AsyncSession) -> None:
         ("policy", "privacy", "Polityka prywatności serwisu do głosowania"),
         ("accessibility", "accessibility", "Deklaracja dostępności"),
     ):
-        if await privacy_repository.document_latest(session, kind, None) is None:
-            await privacy.document_publish(
+        if await documents_repository.document_latest(session, kind, None) is None:
+            await documents.document_publish(
                 session=session,
                 kind=kind,
                 title=title,

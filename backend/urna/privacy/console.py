@@ -15,6 +15,7 @@ from urna.core.context import DbSession
 from urna.core.errors import FormInvalid
 from urna.core.forms import form_parse
 from urna.core.views import form_values, render, see_other
+from urna.documents import service as documents
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.privacy import service
@@ -43,7 +44,7 @@ async def edition_import(request: Request, db: DbSession, user: AdminUser):
 async def _clause_page(
     request: Request, db: AsyncSession, edition: Edition, *, values=None, errors=None, status=200
 ) -> Response:
-    versions = await service.document_register(session=db, kind="clause", edition=edition)
+    versions = await documents.document_register(session=db, kind="clause", edition=edition)
     current = versions[0] if versions else None
     if values is None and current is not None:
         values = {"title": current.title, "body": current.body, "body_en": current.body_en}

@@ -1,95 +1,24 @@
-"""Versioned documents (information clause per edition, privacy policy, accessibility
-statement) with a public change register. A clause is frozen once voting opens."""
+"""The promises of the privacy policy that need a mechanism: identity data are kept until
+the edition's retention period ends (3 months after the results by default), then purged.
+Above voting, whose identities it purges through voting's service."""
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from markdown_it import MarkdownIt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core import audit
 from urna.core.db import utcnow
-from urna.core.errors import NotFound
+from urna.documents import service as documents
+from urna.documents.models import PolicyDocument
 from urna.editions import service as editions
 from urna.editions.models import Edition
-from urna.privacy import repository
 from urna.privacy.forms import ClauseForm
-from urna.privacy.models import PolicyDocument
-
-# Markdown without raw HTML: documents are written by staff, rendered inert.
-_markdown = MarkdownIt("commonmark", {"html": False})
-
-
-def document_html(text: str) -> str:
-    return _markdown.render(text)
-
-
-def document_body_html(document: PolicyDocument, lang: str | None) -> str:
-    """The document in the reader's language (Polish is the binding text)."""
-    body = document.body_en if lang == "en" and document.body_en else document.body
-    return document_html(body)
-
-
-async def document_publish(
-    *,
-    session: AsyncSession,
-    kind: str,
-    title: str,
-    body: str,
-    body_en: str = "",
-    change_summary: str = "",
-    edition: Edition | None = None,
-    now: datetime | None = None,
-    creating_edition: bool = False,
-) -> PolicyDocument:
-    """Append a new dated version; earlier versions stay in the change register.
-
-    A clause can change only before voting opens (``creating_edition`` is the first
-    version, written together with an imported edition)."""
-    if kind == "clause":
-        if edition is None:
-            raise ValueError("a clause belongs to an edition")
-        if not creating_edition:
-            editions.rules_ensure_editable(edition=edition, now=now)
-    edition_id = edition.id if edition is not None else None
-    document = PolicyDocument(
-        kind=kind,
-        edition_id=edition_id,
-        version=await repository.document_next_version(session, kind, edition_id),
-        title=title,
-        body=body,
-        body_en=body_en,
-        change_summary=change_summary,
-        published_at=now or utcnow(),
-    )
-    session.add(document)
-    await session.flush()
-    return document
-
-
-async def document_current(
-    *, session: AsyncSession, kind: str, edition: Edition | None = None
-) -> PolicyDocument:
-    document = await repository.document_latest(
-        session, kind, edition.id if edition is not None else None
-    )
-    if document is None:
-        raise NotFound()
-    return document
-
-
-async def document_register(
-    *, session: AsyncSession, kind: str, edition: Edition | None = None
-) -> Sequence[PolicyDocument]:
-    return await repository.document_versions(
-        session, kind, edition.id if edition is not None else None
-    )
-
+from urna.voting import service as voting
 
 # ---- an edition's clause -----------------------------------------------------------------
 
@@ -104,7 +33,7 @@ async def edition_import(
     edition_in = editions.edition_parse(data)
     edition = await editions.edition_create(session=session, data=edition_in)
     if edition_in.clause is not None:
-        await document_publish(
+        await documents.document_publish(
             session=session,
             kind="clause",
             edition=edition,
@@ -130,7 +59,7 @@ async def clause_publish(
 ) -> PolicyDocument:
     """A new version of an edition's clause from the console; refused once voting has
     opened (the clause voters acknowledged stays the one they were shown)."""
-    document = await document_publish(
+    document = await documents.document_publish(
         session=session,
         kind="clause",
         edition=edition,
@@ -176,30 +105,27 @@ async def retention_purge(
 
     Identities (encrypted fields and the keyed HMACs), what paper operators typed, and the
     ballots' address and browser go; the anonymous ballots, their choices and the results
-    stay. Idempotent: a second run finds nothing left. Each purge is in the audit log."""
+    stay. Idempotent: a second run finds nothing left. Each purge is in the audit log; the
+    caller's unit of work commits them (``urna purge``)."""
     now = now or utcnow()
     reports = []
     for edition in await editions.editions_list(session=session):
         if retention_ends_at(edition) > now:
             continue
-        report = PurgeReport(
-            edition.slug,
-            await repository.identities_purge(session, edition.id, now),
-            await repository.paper_entries_purge(session, edition.id),
-            await repository.ballot_traces_purge(session, edition.id),
+        purged = await voting.identities_purge(session=session, edition_id=edition.id, now=now)
+        if not (purged.voters or purged.paper_entries or purged.ballots):
+            continue
+        report = PurgeReport(edition.slug, purged.voters, purged.paper_entries, purged.ballots)
+        await audit.audit_append(
+            session=session,
+            actor_id=None,
+            action="privacy.retention_purge",
+            target=f"edition:{edition.slug}",
+            details={
+                "voters": report.voters,
+                "paper_entries": report.paper_entries,
+                "ballots": report.ballots,
+            },
         )
-        if report.voters or report.paper_entries or report.ballots:
-            await audit.audit_append(
-                session=session,
-                actor_id=None,
-                action="privacy.retention_purge",
-                target=f"edition:{edition.slug}",
-                details={
-                    "voters": report.voters,
-                    "paper_entries": report.paper_entries,
-                    "ballots": report.ballots,
-                },
-            )
-            reports.append(report)
-        await session.commit()
+        reports.append(report)
     return reports

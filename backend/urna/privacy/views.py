@@ -1,5 +1,5 @@
 """Public documents: privacy policy, information clause, accessibility statement, each
-with its register of changes."""
+with its register of changes (kept by ``urna.documents``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.context import DbSession
 from urna.core.errors import NotFound
 from urna.core.views import render
+from urna.documents import service as documents
 from urna.editions import service as editions
 from urna.editions.models import Edition
-from urna.privacy import service
 
 router = APIRouter()
 
@@ -23,7 +23,7 @@ async def _document_page(
     version: int | None,
     edition: Edition | None = None,
 ):
-    register = await service.document_register(session=db, kind=kind, edition=edition)
+    register = await documents.document_register(session=db, kind=kind, edition=edition)
     if not register:
         raise NotFound()
     document = (
@@ -38,7 +38,7 @@ async def _document_page(
         "privacy/document.html",
         {
             "document": document,
-            "body_html": service.document_body_html(document, request.state.session.get("lang")),
+            "body_html": documents.document_body_html(document, request.state.session.get("lang")),
             "register": register,
             "edition": edition,
         },

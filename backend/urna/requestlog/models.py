@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, SmallInteger
+from sqlalchemy import Index, SmallInteger, text
 from sqlmodel import Field, SQLModel
 
 from urna.core.db import UTCDateTime
@@ -39,6 +39,13 @@ class RequestLog(SQLModel, table=True):
         Index("ix_request_log_arrived_at", "arrived_at", postgresql_using="brin"),
         Index("ix_request_log_ip", "ip"),
         Index("ix_request_log_session_hash", "session_hash"),
+        # The worker's reverse-DNS queue: rows whose host name is not looked up yet.
+        Index(
+            "ix_request_log_host_pending",
+            "ip",
+            postgresql_where=text("host IS NULL AND ip IS NOT NULL"),
+            sqlite_where=text("host IS NULL AND ip IS NOT NULL"),
+        ),
     )
 
     request_id: str = Field(max_length=32, primary_key=True)
@@ -47,7 +54,7 @@ class RequestLog(SQLModel, table=True):
     duration_us: int
     # A canonical IP address (or NULL for a peer that has none, e.g. a unix socket).
     ip: str | None = Field(default=None, max_length=45)
-    # Reverse DNS, filled in after the row is written: NULL not looked up yet, "" no name.
+    # Reverse DNS, filled in by the worker: NULL not looked up yet, "" no name.
     host: str | None = Field(default=None, max_length=255)
     method: str = Field(max_length=10)
     url: str = Field(max_length=2000)

@@ -4,13 +4,14 @@ functions) stay in this file."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -308,3 +309,24 @@ async def session_hashes_drop_before(session: AsyncSession, cutoff: datetime) ->
         .execution_options(synchronize_session=False)
     )
     return (await session.execute(statement)).rowcount or 0
+
+
+# ---- host names (filled in by the worker) -------------------------------------------
+
+
+async def ips_without_host(session: AsyncSession, *, limit: int) -> list[str]:
+    """Addresses with rows not looked up yet (read through a partial index)."""
+    query = select(T.ip).where(T.host.is_(None), T.ip.is_not(None)).distinct().limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
+async def hosts_fill(session: AsyncSession, names: Mapping[str, str]) -> None:
+    """Give every row of each address that has no host name yet the name found."""
+    if not names:
+        return
+    statement = (
+        update(RequestLog.__table__)
+        .where(T.ip == bindparam("b_ip"), T.host.is_(None))
+        .values(host=bindparam("b_host"))
+    )
+    await session.execute(statement, [{"b_ip": ip, "b_host": name} for ip, name in names.items()])

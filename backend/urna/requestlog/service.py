@@ -6,6 +6,7 @@ written to the audit log in the same unit of work that reads it.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -13,12 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from urna.core.audit import audit_append
+from urna.core.db import transaction
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.i18n import N_
 from urna.requestlog import redact, repository
+from urna.requestlog.dns import HostResolver
 from urna.requestlog.models import COLUMNS, RequestLog
 from urna.requestlog.repository import LogFilters
 from urna.voting.models import Ballot
@@ -289,3 +292,20 @@ async def logs_prune(
         )
     await session.commit()
     return PruneReport(deleted, truncated, dropped)
+
+
+# ---- host names ---------------------------------------------------------------------
+
+
+async def hosts_resolve(
+    *, db: async_sessionmaker[AsyncSession], resolver: HostResolver, limit: int = 200
+) -> int:
+    """Look up the host names of addresses whose rows have none yet and fill them in
+    (the worker's reverse-DNS job). The lookups run between two short transactions, never
+    inside one. Returns how many addresses were looked up."""
+    async with transaction(db) as session:
+        ips = await repository.ips_without_host(session, limit=limit)
+    names = await asyncio.gather(*(resolver.resolve(ip) for ip in ips))
+    async with transaction(db) as session:
+        await repository.hosts_fill(session, dict(zip(ips, names, strict=True)))
+    return len(ips)

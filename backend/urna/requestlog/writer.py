@@ -4,7 +4,8 @@ Requests only append a tuple to the buffer (no I/O on the request path). Every
 ``interval`` seconds, or as soon as ``batch_size`` records are pending, the task writes
 them: PostgreSQL by COPY, SQLite by executemany. If the database is down the records
 stay in the buffer and the write is retried with backoff; the buffer keeps the newest
-``capacity`` records and counts what it had to drop. Host names come later: see dns.py.
+``capacity`` records and counts what it had to drop. Rows are written without a host
+name: the worker's reverse-DNS job fills it in (``service.hosts_resolve``).
 """
 
 from __future__ import annotations
@@ -15,21 +16,16 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import and_, bindparam, insert, update
+from sqlalchemy import insert
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from urna.requestlog.dns import HostResolver
 from urna.requestlog.models import COLUMNS, RequestLog
 
 log = logging.getLogger("urna.requestlog")
 
 Record = tuple
-HOST = COLUMNS.index("host")
-IP = COLUMNS.index("ip")
-ARRIVED = COLUMNS.index("arrived_at")
 TABLE = RequestLog.__table__
 
 
@@ -52,14 +48,12 @@ class LogWriter:
         capacity: int = 100_000,
         batch_size: int = 1000,
         interval: float = 0.25,
-        resolver: HostResolver | None = None,
         max_backoff: float = 5.0,
     ) -> None:
         self.engine = engine
         self.capacity = capacity
         self.batch_size = batch_size
         self.interval = interval
-        self.resolver = resolver
         self.max_backoff = max_backoff
         self._buffer: deque[Record] = deque(maxlen=capacity)
         self.dropped = 0  # records lost because the buffer was full
@@ -69,10 +63,6 @@ class LogWriter:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
-        self._lookups: list[asyncio.Task] = []
-        self._names_wanted: asyncio.Queue[str] = asyncio.Queue(maxsize=10_000)
-        self._names_pending: dict[str, datetime] = {}
-        self._names_found: list[tuple[str, str, datetime]] = []
         self._dropped_reported = 0
         self._reported_at = 0.0
 
@@ -104,28 +94,20 @@ class LogWriter:
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="urna-requestlog-writer")
-            if self.resolver is not None:
-                self._lookups = [
-                    asyncio.create_task(self._look_up_names(), name=f"urna-requestlog-dns-{i}")
-                    for i in range(4)
-                ]
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
-        """Stop the background tasks and write what is pending (at shutdown)."""
-        for task in [self._task, *self._lookups]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._task, self._lookups = None, []
+        """Stop the background task and write what is pending (at shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
         try:
             await asyncio.wait_for(self.flush(), grace_seconds)
         except Exception:  # noqa: BLE001 - shutting down: say what is lost, don't raise
             log.exception("request log: final flush failed")
         if self._buffer:
             log.error("request log: %d records not written at shutdown", len(self._buffer))
-        if self.resolver is not None:
-            self.resolver.close()
 
     async def _run(self) -> None:
         backoff = 0.0
@@ -148,7 +130,7 @@ class LogWriter:
         async with self._lock:
             while self._buffer:
                 count = min(self.batch_size, len(self._buffer))
-                batch = [self._with_known_host(self._buffer.popleft()) for _ in range(count)]
+                batch = [self._buffer.popleft() for _ in range(count)]
                 try:
                     await self._write(batch)
                 except Exception as error:  # noqa: BLE001 - kept for a retry, counted
@@ -165,8 +147,6 @@ class LogWriter:
                         return False
                 else:
                     self.written += len(batch)
-                self._want_names(batch)
-            await self._fill_names()
             return True
 
     def _requeue(self, batch: list[Record]) -> None:
@@ -214,84 +194,14 @@ class LogWriter:
             self._dropped_reported = self.dropped
             self._reported_at = time.monotonic()
 
-    # ---- host names -------------------------------------------------------------------
-
-    def _with_known_host(self, record: Record) -> Record:
-        if self.resolver is None or record[HOST] is not None or record[IP] is None:
-            return record
-        name = self.resolver.cached(record[IP])
-        if name is None:
-            return record
-        return record[:HOST] + (name,) + record[HOST + 1 :]
-
-    def _want_names(self, batch: Sequence[Record]) -> None:
-        if self.resolver is None:
-            return
-        for record in batch:
-            ip = record[IP]
-            if ip is None or record[HOST] is not None:
-                continue
-            arrived = record[ARRIVED]
-            name = self.resolver.cached(ip)
-            if name is not None:  # found while this batch was being written
-                self._names_found.append((ip, name, arrived))
-            elif ip in self._names_pending:
-                self._names_pending[ip] = min(self._names_pending[ip], arrived)
-            else:
-                with contextlib.suppress(asyncio.QueueFull):  # too many: stays NULL
-                    self._names_wanted.put_nowait(ip)
-                    self._names_pending[ip] = arrived
-
-    async def _look_up_names(self) -> None:
-        assert self.resolver is not None
-        while True:
-            ip = await self._names_wanted.get()
-            try:
-                name = await self.resolver.resolve(ip)
-            except Exception:  # noqa: BLE001 - a failed lookup is "no name"
-                name = ""
-            since = self._names_pending.pop(ip, None)
-            if since is not None:
-                self._names_found.append((ip, name, since))
-
-    async def _fill_names(self) -> None:
-        """UPDATE the rows written before their host name was known (called under the
-        lock, after the batches, so every row it should reach is already written)."""
-        if not self._names_found:
-            return
-        found, self._names_found = self._names_found, []
-        statement = (
-            update(TABLE)
-            .where(
-                and_(
-                    TABLE.c.ip == bindparam("b_ip"),
-                    TABLE.c.host.is_(None),
-                    TABLE.c.arrived_at >= bindparam("b_since"),
-                )
-            )
-            .values(host=bindparam("b_host"))
-        )
-        params = [{"b_ip": ip, "b_host": name, "b_since": since} for ip, name, since in found]
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(statement, params)
-        except Exception:  # noqa: BLE001 - names are kept for the next round
-            self._names_found = (found + self._names_found)[-10_000:]
-
 
 def writer_for(settings, engine: AsyncEngine) -> LogWriter | None:
     """The app's writer as the settings say (None when request logging is off)."""
     if not settings.request_log:
         return None
-    resolver = (
-        HostResolver(timeout=settings.request_log_dns_timeout_seconds)
-        if settings.request_log_reverse_dns
-        else None
-    )
     return LogWriter(
         engine=engine,
         capacity=settings.request_log_buffer,
         batch_size=settings.request_log_batch,
         interval=settings.request_log_interval_seconds,
-        resolver=resolver,
     )

@@ -1,23 +1,25 @@
 """Paper ballots, typed in by staff operators.
 
-A paper ballot goes through the same identity rules, the same keyed HMACs
-(``service.voter_keys``) and the same single insert with its UNIQUE keys
-(``repository.ballot_insert``, channel ``paper``) as an online ballot: a resident who
-voted online cannot also vote on paper, nor the other way round. The conflict is shown
-to the operator and written, with every other entry, to the audit log.
+A paper ballot goes through the same identity rules, the same keyed HMACs and the same
+insert with its UNIQUE keys (``ballots.ballot_place``, channel ``paper``) as an online
+ballot: a resident who voted online cannot also vote on paper, nor the other way round.
+The conflict is shown to the operator and written, with every other entry, to the audit
+log.
 
 Optional double entry: the first typing waits; a second operator re-types the sheet
 without seeing the first; equal typings are cast, differences are listed by field and
 settled by a resolution typing.
+
+Each typing is written first, in a SAVEPOINT (a sheet typed twice at the same moment is
+refused before anything else is written), then the ballot is cast in a SAVEPOINT of its
+own (a resident who already voted is a conflict recorded on the sheet, not an error), then
+the audit log; the request's unit of work commits them together.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -25,32 +27,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core import audit
 from urna.core.crypto import Crypto
-from urna.core.db import utcnow, violated_constraint
+from urna.core.db import utcnow
 from urna.core.errors import AppError, FormInvalid, NotFound
-from urna.core.i18n import LOCAL_ZONE, N_
+from urna.core.i18n import N_
+from urna.documents import service as documents
 from urna.editions import service as editions
 from urna.editions.service import EditionSnapshot
-from urna.privacy import repository as privacy_repository
-from urna.voting import identity as rules
-from urna.voting import repository
-from urna.voting import service as voting
+from urna.voting import ballots, receipts, repository
 from urna.voting.models import PaperEntry
-
-PAPER_CONTEXT = "paper-entry"
-CONTACT_FIELDS = ("phone", "email")
-COMPARED_FIELDS = (
-    "first_name",
-    "last_name",
-    "street",
-    "house_number",
-    "birth_date",
-    "pesel",
-    "phone",
-    "email",
-    "guardian_name",
-    "guardian_role",
-    "choices",
+from urna.voting.paper_ballot import (
+    PaperBallot,
+    PaperHeaderForm,
+    PaperResolveForm,
+    entries_differences,
+    entry_values,
+    paper_form_read,
+    paper_validate,
 )
+from urna.voting.paper_sheets import paper_sheet_get
+
+SHEET_TAKEN = N_("This sheet number has already been entered.")
 
 
 class PaperClosed(AppError):
@@ -76,17 +72,6 @@ class NoClause(AppError):
 
 
 @dataclass
-class PaperBallot:
-    """A validated paper ballot, ready to be cast."""
-
-    person: rules.Identity
-    area_id: int | None
-    keys: voting.VoterKeys
-    choices: tuple[tuple[int, int], ...]
-    values: dict[str, Any]
-
-
-@dataclass
 class PaperOutcome:
     status: str  # counted | conflict | awaiting_second | mismatch
     sheet: str
@@ -94,12 +79,120 @@ class PaperOutcome:
     conflict: str = ""
     mismatch_fields: list[str] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, entry: PaperEntry) -> PaperOutcome:
+        """How the sheet stands, as its first entry carries it."""
+        return cls(
+            status=entry.status,
+            sheet=entry.sheet,
+            entry_id=entry.id,
+            conflict=entry.conflict,
+            mismatch_fields=list(entry.mismatch_fields),
+        )
 
-@dataclass(frozen=True)
-class PaperHeader:
-    sheet: str
-    collection_point: str
-    collected_on: date
+
+@dataclass
+class _Desk:
+    """One operator typing sheets of one edition, in the request's unit of work."""
+
+    session: AsyncSession
+    crypto: Crypto
+    snapshot: EditionSnapshot
+    operator_id: int
+    request_id: str | None = None
+
+    async def clause_id(self) -> int:
+        """The clause version a paper voter is taken to have been shown: the latest."""
+        clause = await documents.document_latest(
+            session=self.session, kind="clause", edition=self.snapshot.edition
+        )
+        if clause is None:
+            raise NoClause()
+        return clause.id
+
+    async def audit(self, sheet: str, action: str, details: dict[str, Any]) -> None:
+        await audit.audit_append(
+            session=self.session,
+            actor_id=self.operator_id,
+            action=action,
+            target=f"paper:{self.snapshot.edition.slug}/{sheet}",
+            details=details,
+        )
+
+    async def entry_record(
+        self,
+        ballot: PaperBallot,
+        *,
+        sheet: PaperHeaderForm | PaperEntry,
+        kind: str,
+        status: str,
+        refused: AppError,
+        double_entry: bool = True,
+        mismatch_fields: Sequence[str] = (),
+    ) -> PaperEntry:
+        """Write one typing of ``sheet`` (encrypted) in a SAVEPOINT; ``refused`` when this
+        typing of the sheet exists already (typed elsewhere at the same moment)."""
+        entry = PaperEntry(
+            edition_id=self.snapshot.edition.id,
+            sheet=sheet.sheet,
+            kind=kind,
+            double_entry=double_entry,
+            collection_point=sheet.collection_point,
+            collected_on=sheet.collected_on,
+            operator_id=self.operator_id,
+            status=status,
+            data_enc=ballot.sealed(self.crypto),
+            mismatch_fields=list(mismatch_fields),
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(entry)
+                await self.session.flush()
+        except IntegrityError as error:
+            raise refused from error
+        return entry
+
+    async def cast(
+        self,
+        ballot: PaperBallot,
+        *,
+        marked: Sequence[PaperEntry],
+        action: str,
+        details: dict[str, Any],
+    ) -> None:
+        """Cast the ballot (or find that this resident already has one), mark the entries
+        that carry the sheet's status, and write it to the audit log."""
+        placed = await ballots.ballot_place(
+            session=self.session,
+            edition=self.snapshot.edition,
+            voter=ballot.voter,
+            clause_id=await self.clause_id(),
+            channel="paper",
+            receipt_hash=receipts.receipt_hash(self.crypto, receipts.receipt_new()),
+            submitted_at=utcnow(),
+            meta=ballots.RequestMeta(request_id=self.request_id),
+            choices=ballot.choices,
+            autocommit=False,
+        )
+        for entry in marked:
+            entry.status = "counted" if placed.ballot_id else "conflict"
+            entry.ballot_id, entry.conflict = placed.ballot_id, placed.conflict
+        if placed.ballot_id is None:
+            action, details = "paper.conflict", {**details, "conflict": placed.conflict}
+        else:
+            details = {**details, "ballot_id": placed.ballot_id}
+        await self.audit(marked[0].sheet, action, details)
+
+    async def first_entry(self, entry_id: int, status: str) -> PaperEntry:
+        """The sheet (its first entry), which must be at ``status``."""
+        entry = await paper_sheet_get(
+            session=self.session, edition_id=self.snapshot.edition.id, entry_id=entry_id
+        )
+        if entry is None:
+            raise NotFound()
+        if entry.status != status:
+            raise EntryNotAwaiting()
+        return entry
 
 
 def _phase_ensure(snapshot: EditionSnapshot) -> None:
@@ -107,242 +200,21 @@ def _phase_ensure(snapshot: EditionSnapshot) -> None:
         raise PaperClosed()
 
 
-def _local_date(moment) -> date:
-    return moment.astimezone(LOCAL_ZONE).date()
-
-
-def header_validate(
-    *, snapshot: EditionSnapshot, sheet: str, collection_point: str, collected_on: str
-) -> tuple[PaperHeader | None, dict[str, str]]:
-    errors: dict[str, str] = {}
-    sheet = rules.clean(sheet).upper()
-    point = rules.clean(collection_point)
-    if not sheet:
-        errors["sheet"] = N_("This field is required.")
-    elif len(sheet) > 40:
-        errors["sheet"] = N_("This value is too long.")
-    if not point:
-        errors["collection_point"] = N_("This field is required.")
-    elif len(point) > 120:
-        errors["collection_point"] = N_("This value is too long.")
-    day = rules.parse_date(collected_on) if collected_on else None
-    edition = snapshot.edition
-    if day is None:
-        errors["collected_on"] = N_("Give the date as DD.MM.YYYY.")
-    elif not (
-        _local_date(edition.voting_opens_at)
-        <= day
-        <= min(_local_date(edition.voting_closes_at), _local_date(utcnow()))
-    ):
-        errors["collected_on"] = N_("The ballot must have been collected while voting was open.")
-    if errors:
-        return None, errors
-    return PaperHeader(sheet=sheet, collection_point=point, collected_on=day), errors
-
-
-async def paper_validate(
-    *,
-    session: AsyncSession,
-    crypto: Crypto,
-    snapshot: EditionSnapshot,
-    form: dict[str, str],
-    picked: Sequence[str],
-    collected_on: date | None,
-    header_errors: dict[str, str] | None = None,
-) -> PaperBallot:
-    """The online rules, for a ballot typed from paper: the edition's identity fields
-    (the contact is optional on paper: there is no code to send), then the choices."""
-    edition = snapshot.edition
-    errors = dict(header_errors or {})
-    required = [f for f in edition.required_fields if f not in CONTACT_FIELDS]
-    required += [
-        f for f in CONTACT_FIELDS if f in edition.required_fields and rules.clean(form.get(f))
-    ]
-    person, area_id = None, None
-    try:
-        person, area_id = await voting.identity_check(
-            session=session,
-            edition=edition,
-            form=form,
-            required=required,
-            today=collected_on or _local_date(utcnow()),
-        )
-    except FormInvalid as error:
-        errors.update(error.errors)
-    state = voting.VoteState(
-        edition=edition.slug, clause_id=0, channel="paper", area_id=area_id, confirmed=True
-    )
-    if person is None:
-        # The address is not known yet: check the counts in every pool, not the district.
-        by_pool: dict[int, list] = defaultdict(list)
-        for project in snapshot.projects:
-            by_pool[project.pool_id].append(project)
-        options = [
-            voting.PoolChoice(pool=pool, projects=by_pool[pool.id], chosen=[])
-            for pool in snapshot.pools
-        ]
-    else:
-        options = voting.ballot_options(snapshot=snapshot, state=state)
-    try:
-        errors.update(
-            voting.choices_apply(options=options, state=state, picked=picked, strict=True)
-        )
-    except voting.NotEligible:
-        errors["choices"] = N_(
-            "The ballot marks projects of a district pool that the resident's address does "
-            "not belong to."
-        )
-    if errors or person is None:
-        raise FormInvalid(errors)
-    pool_of = {p.id: o.pool.id for o in options for p in o.projects}
-    number_of = {p.id: p.number for p in snapshot.projects}
-    chosen = [pid for ids in state.choices.values() for pid in ids]
-    values: dict[str, Any] = {
-        name: person.fields.get(name, "") for name in COMPARED_FIELDS if name != "choices"
-    }
-    values.update(
-        pesel=person.pesel or "",
-        phone=person.phone or "",
-        email=person.email or "",
-        guardian_role=person.guardian_role or "",
-        choices=sorted(number_of[pid] for pid in chosen),
-    )
-    return PaperBallot(
-        person=person,
-        area_id=area_id,
-        keys=voting.voter_keys(crypto=crypto, edition_id=edition.id, person=person),
-        choices=tuple((pid, pool_of[pid]) for pid in chosen),
-        values=values,
-    )
-
-
-def _comparable(value: Any) -> Any:
-    if isinstance(value, list):
-        return sorted(str(item).casefold() for item in value)
-    return " ".join(str(value or "").split()).casefold()
-
-
-def entries_differences(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
-    return [
-        name
-        for name in COMPARED_FIELDS
-        if _comparable(first.get(name)) != _comparable(second.get(name))
-    ]
-
-
-def _sealed(crypto: Crypto, ballot: PaperBallot) -> bytes:
-    return crypto.encrypt({"values": ballot.values}, context=PAPER_CONTEXT)
-
-
-def entry_values(*, crypto: Crypto, entry: PaperEntry) -> dict[str, Any]:
-    if entry.data_enc is None:
-        return {}
-    return crypto.decrypt(entry.data_enc, context=PAPER_CONTEXT)["values"]
-
-
-async def _clause_id(session: AsyncSession, snapshot: EditionSnapshot) -> int:
-    clause = await privacy_repository.document_latest(session, "clause", snapshot.edition.id)
-    if clause is None:
-        raise NoClause()
-    return clause.id
-
-
-async def _ballot_write(
-    session: AsyncSession,
-    crypto: Crypto,
-    snapshot: EditionSnapshot,
-    ballot: PaperBallot,
-    *,
-    clause_id: int,
-    request_id: str | None,
-) -> tuple[int | None, str]:
-    """Insert in the session's transaction: (ballot id, "") or, when this resident already
-    has a ballot, (None, the key that clashed) with the transaction rolled back."""
-    edition = snapshot.edition
-    code = "".join(secrets.choice(voting.RECEIPT_ALPHABET) for _ in range(voting.RECEIPT_LENGTH))
-    slots = edition.max_ballots_per_contact if ballot.keys.contact_key else 1
-    identity_enc = crypto.encrypt(ballot.person.fields, context=voting.IDENTITY_CONTEXT)
-    now = utcnow()
-    for slot in range(slots):
-        row = repository.BallotRow(
-            edition_id=edition.id,
-            identity_key=ballot.keys.identity_key,
-            contact_key=ballot.keys.contact_key,
-            contact_slot=slot,
-            pesel_key=ballot.keys.pesel_key,
-            identity_enc=identity_enc,
-            area_id=ballot.area_id,
-            age_band=rules.age_band(ballot.person.age) if ballot.person.age is not None else "",
-            guardian_role=ballot.person.guardian_role,
-            clause_id=clause_id,
-            channel="paper",
-            receipt_hash=voting.receipt_hash(crypto, code),
-            submitted_at=now,
-            request_id=request_id,
-            ip=None,
-            user_agent=None,
-            session_hash=None,
-            choices=ballot.choices,
-        )
-        try:
-            return await repository.ballot_insert(session, row, in_transaction=True), ""
-        except IntegrityError as error:
-            await session.rollback()
-            constraint = violated_constraint(error)
-            if "contact_key" not in constraint:
-                return None, "pesel" if "pesel" in constraint else "identity"
-    return None, "contact"
-
-
-def _target(snapshot: EditionSnapshot, sheet: str) -> str:
-    return f"paper:{snapshot.edition.slug}/{sheet}"
-
-
-async def _cast_record(
-    session: AsyncSession,
-    snapshot: EditionSnapshot,
-    *,
-    operator_id: int,
-    sheet: str,
-    ballot_id: int | None,
-    conflict: str,
-    action: str,
-    details: dict[str, Any],
-) -> None:
-    if ballot_id is None:
-        action = "paper.conflict"
-        details = {**details, "conflict": conflict}
-    else:
-        details = {**details, "ballot_id": ballot_id}
-    await audit.audit_append(
-        session=session,
-        actor_id=operator_id,
-        action=action,
-        target=_target(snapshot, sheet),
-        details=details,
-    )
-
-
-async def paper_enter(
+async def paper_first_enter(
     *,
     session: AsyncSession,
     crypto: Crypto,
     snapshot: EditionSnapshot,
     operator_id: int,
-    sheet: str,
-    collection_point: str,
-    collected_on: str,
-    double_entry: bool,
-    form: dict[str, str],
+    form: Mapping[str, str],
     picked: Sequence[str],
     request_id: str | None = None,
 ) -> PaperOutcome:
     """The first (or only) typing of a sheet. Without double entry the ballot is cast at
     once; with it, the entry waits for a second operator."""
     _phase_ensure(snapshot)
-    header, header_errors = header_validate(
-        snapshot=snapshot, sheet=sheet, collection_point=collection_point, collected_on=collected_on
-    )
+    desk = _Desk(session, crypto, snapshot, operator_id, request_id)
+    header, errors = paper_form_read(snapshot=snapshot, form=form, model=PaperHeaderForm)
     ballot = await paper_validate(
         session=session,
         crypto=crypto,
@@ -350,72 +222,25 @@ async def paper_enter(
         form=form,
         picked=picked,
         collected_on=header.collected_on if header else None,
-        header_errors=header_errors,
+        errors=errors,
     )
-    assert header is not None  # header errors raised above
-    edition_id = snapshot.edition.id
-    if await repository.paper_sheet_exists(session, edition_id, header.sheet):
-        raise FormInvalid({"sheet": N_("This sheet number has already been entered.")})
-    clause_id = await _clause_id(session, snapshot)
-    details = {"collection_point": header.collection_point, "day": header.collected_on}
-    ballot_id, conflict = None, ""
-    if not double_entry:
-        ballot_id, conflict = await _ballot_write(
-            session, crypto, snapshot, ballot, clause_id=clause_id, request_id=request_id
-        )
-    entry = PaperEntry(
-        edition_id=edition_id,
-        sheet=header.sheet,
+    if await repository.paper_sheet_exists(session, snapshot.edition.id, header.sheet):
+        raise FormInvalid({"sheet": SHEET_TAKEN})
+    await desk.clause_id()  # refused before anything is written
+    entry = await desk.entry_record(
+        ballot,
+        sheet=header,
         kind="first",
-        double_entry=double_entry,
-        collection_point=header.collection_point,
-        collected_on=header.collected_on,
-        operator_id=operator_id,
-        status="awaiting_second" if double_entry else ("counted" if ballot_id else "conflict"),
-        data_enc=_sealed(crypto, ballot),
-        conflict=conflict,
-        ballot_id=ballot_id,
+        status="awaiting_second" if header.double_entry else "counted",
+        refused=FormInvalid({"sheet": SHEET_TAKEN}),
+        double_entry=header.double_entry,
     )
-    session.add(entry)
-    try:
-        await session.flush()
-    except IntegrityError as error:  # the same sheet typed at the same moment elsewhere
-        await session.rollback()
-        raise FormInvalid({"sheet": N_("This sheet number has already been entered.")}) from error
-    if double_entry:
-        await audit.audit_append(
-            session=session,
-            actor_id=operator_id,
-            action="paper.first_entry",
-            target=_target(snapshot, header.sheet),
-            details=details,
-        )
+    details = {"collection_point": header.collection_point, "day": header.collected_on}
+    if header.double_entry:
+        await desk.audit(entry.sheet, "paper.first_entry", details)
     else:
-        await _cast_record(
-            session,
-            snapshot,
-            operator_id=operator_id,
-            sheet=header.sheet,
-            ballot_id=ballot_id,
-            conflict=conflict,
-            action="paper.cast",
-            details=details,
-        )
-    await session.commit()
-    return PaperOutcome(
-        status=entry.status, sheet=entry.sheet, entry_id=entry.id, conflict=conflict
-    )
-
-
-async def _first_entry(
-    session: AsyncSession, snapshot: EditionSnapshot, entry_id: int, status: str
-) -> PaperEntry:
-    entry = await repository.paper_entry_get(session, entry_id)
-    if entry is None or entry.edition_id != snapshot.edition.id or entry.kind != "first":
-        raise NotFound()
-    if entry.status != status:
-        raise EntryNotAwaiting()
-    return entry
+        await desk.cast(ballot, marked=[entry], action="paper.cast", details=details)
+    return PaperOutcome.of(entry)
 
 
 async def paper_second_enter(
@@ -425,83 +250,42 @@ async def paper_second_enter(
     snapshot: EditionSnapshot,
     operator_id: int,
     entry_id: int,
-    form: dict[str, str],
+    form: Mapping[str, str],
     picked: Sequence[str],
     request_id: str | None = None,
 ) -> PaperOutcome:
     """The second, blind typing by another operator: cast if both typings agree,
     otherwise list the fields that differ."""
     _phase_ensure(snapshot)
-    first = await _first_entry(session, snapshot, entry_id, "awaiting_second")
+    desk = _Desk(session, crypto, snapshot, operator_id, request_id)
+    first = await desk.first_entry(entry_id, "awaiting_second")
     if first.operator_id == operator_id:
         raise SecondOperatorRequired()
-    header = PaperHeader(first.sheet, first.collection_point, first.collected_on)
     ballot = await paper_validate(
         session=session,
         crypto=crypto,
         snapshot=snapshot,
         form=form,
         picked=picked,
-        collected_on=header.collected_on,
+        collected_on=first.collected_on,
     )
     differences = entries_differences(entry_values(crypto=crypto, entry=first), ballot.values)
-    details = {"collection_point": header.collection_point, "day": header.collected_on}
-    ballot_id, conflict = None, ""
-    if not differences:
-        clause_id = await _clause_id(session, snapshot)
-        ballot_id, conflict = await _ballot_write(
-            session, crypto, snapshot, ballot, clause_id=clause_id, request_id=request_id
-        )
-        first = await _first_entry(session, snapshot, entry_id, "awaiting_second")
-        first.status = "counted" if ballot_id else "conflict"
-        first.ballot_id, first.conflict = ballot_id, conflict
-    else:
-        first.status, first.mismatch_fields = "mismatch", differences
-    second = PaperEntry(
-        edition_id=first.edition_id,
-        sheet=header.sheet,
+    await desk.entry_record(
+        ballot,
+        sheet=first,
         kind="second",
-        double_entry=True,
-        collection_point=header.collection_point,
-        collected_on=header.collected_on,
-        operator_id=operator_id,
         status="mismatch" if differences else "matched",
-        data_enc=_sealed(crypto, ballot),
+        refused=EntryNotAwaiting(),
         mismatch_fields=differences,
     )
-    session.add(second)
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        await session.rollback()
-        raise EntryNotAwaiting() from error
+    details = {"collection_point": first.collection_point, "day": first.collected_on}
     if differences:
-        await audit.audit_append(
-            session=session,
-            actor_id=operator_id,
-            action="paper.mismatch",
-            target=_target(snapshot, header.sheet),
-            details={**details, "fields": differences},
-        )
+        first.status, first.mismatch_fields = "mismatch", differences
+        await desk.audit(first.sheet, "paper.mismatch", {**details, "fields": differences})
     else:
-        await _cast_record(
-            session,
-            snapshot,
-            operator_id=operator_id,
-            sheet=header.sheet,
-            ballot_id=ballot_id,
-            conflict=conflict,
-            action="paper.cast",
-            details={**details, "double_entry": True},
-        )
-    await session.commit()
-    return PaperOutcome(
-        status="mismatch" if differences else first.status,
-        sheet=header.sheet,
-        entry_id=first.id,
-        conflict=conflict,
-        mismatch_fields=differences,
-    )
+        details["double_entry"] = True
+        await desk.cast(ballot, marked=[first], action="paper.cast", details=details)
+    return PaperOutcome.of(first)
 
 
 @dataclass
@@ -520,7 +304,7 @@ async def paper_mismatch_show(
 ) -> Mismatch:
     """Both typings of a mismatched sheet, field by field. Showing them reveals identity
     data, so it is written to the audit log."""
-    first = await _first_entry(session, snapshot, entry_id, "mismatch")
+    first = await _Desk(session, crypto, snapshot, operator_id).first_entry(entry_id, "mismatch")
     seconds = await repository.paper_entries(
         session, first.edition_id, kind="second", sheet=first.sheet, limit=1
     )
@@ -531,11 +315,10 @@ async def paper_mismatch_show(
         session=session,
         actor_id=operator_id,
         action="identity.unmask",
-        target=_target(snapshot, first.sheet),
+        target=f"paper:{snapshot.edition.slug}/{first.sheet}",
         reason="double entry mismatch review",
         details={"fields": list(first.mismatch_fields)},
     )
-    await session.commit()
     return Mismatch(entry=first, rows=rows)
 
 
@@ -546,121 +329,28 @@ async def paper_resolve(
     snapshot: EditionSnapshot,
     operator_id: int,
     entry_id: int,
-    form: dict[str, str],
+    form: Mapping[str, str],
     picked: Sequence[str],
-    reason: str = "",
     request_id: str | None = None,
 ) -> PaperOutcome:
     """Settle a mismatch: an operator types the sheet once more from the paper, and that
     typing is cast."""
     _phase_ensure(snapshot)
-    first = await _first_entry(session, snapshot, entry_id, "mismatch")
-    header = PaperHeader(first.sheet, first.collection_point, first.collected_on)
+    desk = _Desk(session, crypto, snapshot, operator_id, request_id)
+    first = await desk.first_entry(entry_id, "mismatch")
+    note, errors = paper_form_read(snapshot=snapshot, form=form, model=PaperResolveForm)
     ballot = await paper_validate(
         session=session,
         crypto=crypto,
         snapshot=snapshot,
         form=form,
         picked=picked,
-        collected_on=header.collected_on,
+        collected_on=first.collected_on,
+        errors=errors,
     )
-    clause_id = await _clause_id(session, snapshot)
-    ballot_id, conflict = await _ballot_write(
-        session, crypto, snapshot, ballot, clause_id=clause_id, request_id=request_id
+    resolution = await desk.entry_record(
+        ballot, sheet=first, kind="resolution", status="counted", refused=EntryNotAwaiting()
     )
-    first = await _first_entry(session, snapshot, entry_id, "mismatch")
-    first.status = "counted" if ballot_id else "conflict"
-    first.ballot_id, first.conflict = ballot_id, conflict
-    session.add(
-        PaperEntry(
-            edition_id=first.edition_id,
-            sheet=header.sheet,
-            kind="resolution",
-            double_entry=True,
-            collection_point=header.collection_point,
-            collected_on=header.collected_on,
-            operator_id=operator_id,
-            status=first.status,
-            data_enc=_sealed(crypto, ballot),
-            conflict=conflict,
-            ballot_id=ballot_id,
-        )
-    )
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        await session.rollback()
-        raise EntryNotAwaiting() from error
-    await _cast_record(
-        session,
-        snapshot,
-        operator_id=operator_id,
-        sheet=header.sheet,
-        ballot_id=ballot_id,
-        conflict=conflict,
-        action="paper.resolve",
-        details={"collection_point": header.collection_point, "reason": reason[:500]},
-    )
-    await session.commit()
-    return PaperOutcome(
-        status=first.status, sheet=header.sheet, entry_id=first.id, conflict=conflict
-    )
-
-
-# ---- lists and subtotals ------------------------------------------------------------
-
-SUBTOTAL_STATUSES = ("counted", "conflict", "awaiting_second", "mismatch")
-
-
-@dataclass
-class Subtotal:
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUBTOTAL_STATUSES, 0))
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-@dataclass
-class Subtotals:
-    by_point_and_day: dict[tuple[str, date], Subtotal]
-    by_point: dict[str, Subtotal]
-    by_day: dict[date, Subtotal]
-    overall: Subtotal
-
-
-async def paper_subtotals(*, session: AsyncSession, edition_id: int) -> Subtotals:
-    """Sheets per collection point and per day, by status."""
-    cells: dict[tuple[str, date], Subtotal] = defaultdict(Subtotal)
-    points: dict[str, Subtotal] = defaultdict(Subtotal)
-    days: dict[date, Subtotal] = defaultdict(Subtotal)
-    overall = Subtotal()
-    for point, day, status, count in await repository.paper_subtotal_rows(session, edition_id):
-        for bucket in (cells[(point, day)], points[point], days[day], overall):
-            bucket.counts[status] = bucket.counts.get(status, 0) + count
-    return Subtotals(
-        by_point_and_day=dict(cells),
-        by_point=dict(sorted(points.items())),
-        by_day=dict(sorted(days.items())),
-        overall=overall,
-    )
-
-
-async def paper_sheet_get(
-    *, session: AsyncSession, edition_id: int, entry_id: int
-) -> PaperEntry | None:
-    """A sheet (its first entry) of the edition."""
-    entry = await repository.paper_entry_get(session, entry_id)
-    if entry is None or entry.edition_id != edition_id or entry.kind != "first":
-        return None
-    return entry
-
-
-async def paper_sheets(
-    *, session: AsyncSession, edition_id: int, status: str | None = None, limit: int = 200
-) -> Sequence[PaperEntry]:
-    return await repository.paper_entries(session, edition_id, status=status, limit=limit)
-
-
-async def paper_collection_points(*, session: AsyncSession, edition_id: int) -> list[str]:
-    return await repository.paper_points(session, edition_id)
+    details = {"collection_point": first.collection_point, "reason": note.reason}
+    await desk.cast(ballot, marked=[first, resolution], action="paper.resolve", details=details)
+    return PaperOutcome.of(first)

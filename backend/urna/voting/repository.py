@@ -1,4 +1,5 @@
-"""Queries and writes of the voting domain; the cast is one statement on PostgreSQL."""
+"""Queries and writes of the voting domain: the cast (one statement on PostgreSQL), the bulk
+write of imported ballots, paper entries and the purge of identities."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import is_postgres
+from urna.editions.models import Project
 from urna.voting.models import Ballot, BallotChoice, PaperEntry, Voter
 
 
@@ -63,48 +65,142 @@ _CAST_PG = text(
 )
 
 
-async def ballot_insert(
-    session: AsyncSession, row: BallotRow, *, in_transaction: bool = False
-) -> int:
-    """Insert voter, ballot and choices, committed; IntegrityError on any UNIQUE conflict.
+async def ballot_insert(session: AsyncSession, row: BallotRow, *, autocommit: bool) -> int:
+    """Insert voter, ballot and choices; IntegrityError on any UNIQUE conflict, with the
+    caller's unit of work left as it was.
 
-    On SQLite the three inserts run in the session's transaction, committed by the caller.
-    ``in_transaction`` does the same on PostgreSQL (the one statement joins the session's
-    transaction), for a caller that writes more in the same unit of work (paper ballots).
+    The insert runs in a SAVEPOINT of the session's transaction. ``autocommit`` (the online
+    cast) runs it on PostgreSQL instead as one statement on a connection of its own: one
+    round trip (no BEGIN/COMMIT), atomic by itself and durable when this call returns.
     """
     values = {k: getattr(row, k) for k in row.__dataclass_fields__ if k != "choices"}
     if is_postgres(session):
         values["project_ids"] = [project for project, _ in row.choices]
         values["pool_ids"] = [pool for _, pool in row.choices]
-        if in_transaction:
-            return (await session.execute(_CAST_PG, values)).scalar_one()
-        # One statement is atomic by itself: run it in autocommit, so the vote costs one
-        # round trip (no BEGIN/COMMIT) and is durable when this call returns.
+        if not autocommit:
+            async with session.begin_nested():
+                return (await session.execute(_CAST_PG, values)).scalar_one()
         # Give the session's connection back first (it may hold one from reading the
         # edition): a request holding one connection while waiting for a second would
         # deadlock the pool under a burst of casts.
         await session.close()
         async with session.bind.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return (await autocommit.execute(_CAST_PG, values)).scalar_one()
-    voter_fields = {k: values[k] for k in Voter.model_fields if k in values}
-    voter_fields["created_at"] = row.submitted_at
-    voter_id = (
-        await session.execute(insert(Voter).values(**voter_fields).returning(Voter.id))
-    ).scalar_one()
-    ballot_fields = {k: values[k] for k in Ballot.model_fields if k in values}
-    ballot_id = (
+            autocommit_connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return (await autocommit_connection.execute(_CAST_PG, values)).scalar_one()
+    async with session.begin_nested():
+        voter_fields = {k: values[k] for k in Voter.model_fields if k in values}
+        voter_fields["created_at"] = row.submitted_at
+        voter_id = (
+            await session.execute(insert(Voter).values(**voter_fields).returning(Voter.id))
+        ).scalar_one()
+        ballot_fields = {k: values[k] for k in Ballot.model_fields if k in values}
+        ballot_id = (
+            await session.execute(
+                insert(Ballot)
+                .values(voter_id=voter_id, status="counted", **ballot_fields)
+                .returning(Ballot.id)
+            )
+        ).scalar_one()
         await session.execute(
-            insert(Ballot)
-            .values(voter_id=voter_id, status="counted", **ballot_fields)
-            .returning(Ballot.id)
+            insert(BallotChoice),
+            [{"ballot_id": ballot_id, "project_id": p, "pool_id": pool} for p, pool in row.choices],
         )
-    ).scalar_one()
-    await session.execute(
-        insert(BallotChoice),
-        [{"ballot_id": ballot_id, "project_id": p, "pool_id": pool} for p, pool in row.choices],
+        return ballot_id
+
+
+# ---- bulk (imports) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BulkBallot:
+    """An anonymous ballot as an importer has it: no voter, a receipt nobody holds."""
+
+    receipt_hash: str
+    channel: str
+    submitted_at: datetime
+    status: str
+    area_id: int | None
+    age_band: str
+    sex: str
+    choices: list[tuple[int, int]]  # (project id, points)
+
+
+BULK_BALLOT_COLUMNS = (
+    "edition_id",
+    "channel",
+    "status",
+    "receipt_hash",
+    "submitted_at",
+    "area_id",
+    "age_band",
+    "sex",
+)
+BULK_CHOICE_COLUMNS = ("ballot_id", "project_id", "pool_id", "points")
+_IDS_RESERVE = text(
+    "SELECT nextval(pg_get_serial_sequence('ballot', 'id')) FROM generate_series(1, :n)"
+)
+
+
+async def ballots_insert_bulk(
+    session: AsyncSession, *, edition_id: int, ballots: Sequence[BulkBallot]
+) -> int:
+    """Write many ballots of an edition and their choices in the session's transaction;
+    return how many ballots. COPY on PostgreSQL, executemany on SQLite; ids come from the
+    database (the ballot sequence, SQLite's rowid), never from max + 1. Each choice goes
+    to its project's pool; a project of another edition is a ValueError."""
+    if not ballots:
+        return 0
+    result = await session.execute(
+        select(Project.id, Project.pool_id).where(Project.edition_id == edition_id)
     )
-    return ballot_id
+    pool_of = {project: pool for project, pool in result.all()}
+    unknown = {project for ballot in ballots for project, _ in ballot.choices} - pool_of.keys()
+    if unknown:
+        raise ValueError(f"projects {sorted(unknown)} are not in edition {edition_id}")
+    rows = [
+        (edition_id, b.channel, b.status, b.receipt_hash, b.submitted_at, b.area_id)
+        + (b.age_band, b.sex)
+        for b in ballots
+    ]
+    if is_postgres(session):
+        ids = (await session.execute(_IDS_RESERVE, {"n": len(rows)})).scalars().all()
+        raw = (await (await session.connection()).get_raw_connection()).driver_connection
+        await raw.copy_records_to_table(
+            "ballot",
+            records=[(ballot_id, *row) for ballot_id, row in zip(ids, rows, strict=True)],
+            columns=("id", *BULK_BALLOT_COLUMNS),
+        )
+        await raw.copy_records_to_table(
+            "ballot_choice",
+            records=_choice_rows(ids, ballots, pool_of),
+            columns=BULK_CHOICE_COLUMNS,
+        )
+        # Fresh statistics: without them the planner takes the new rows for none and
+        # tallies them with a nested loop and an on-disk sort until autovacuum catches up.
+        await session.execute(text("ANALYZE ballot"))
+        await session.execute(text("ANALYZE ballot_choice"))
+        return len(rows)
+    inserted = await session.execute(
+        insert(Ballot).returning(Ballot.id, sort_by_parameter_order=True),
+        [dict(zip(BULK_BALLOT_COLUMNS, row, strict=True)) for row in rows],
+    )
+    choices = _choice_rows(inserted.scalars().all(), ballots, pool_of)
+    if choices:
+        await session.execute(
+            insert(BallotChoice),
+            [dict(zip(BULK_CHOICE_COLUMNS, choice, strict=True)) for choice in choices],
+        )
+    return len(rows)
+
+
+def _choice_rows(
+    ids: Sequence[int], ballots: Sequence[BulkBallot], pool_of: dict[int, int]
+) -> list[tuple[int, int, int, int]]:
+    return [
+        (ballot_id, project_id, pool_of[project_id], points)
+        for ballot_id, ballot in zip(ids, ballots, strict=True)
+        for project_id, points in ballot.choices
+    ]
 
 
 async def ballot_by_receipt(session: AsyncSession, receipt_hash: str) -> Ballot | None:
@@ -188,3 +284,45 @@ async def paper_points(session: AsyncSession, edition_id: int) -> list[str]:
         .order_by(PaperEntry.collection_point)
     )
     return list(result.scalars().all())
+
+
+# ---- retention ----------------------------------------------------------------------
+
+
+async def voters_identity_purge(session: AsyncSession, edition_id: int, now: datetime) -> int:
+    """Drop every identity datum of an edition's voters (idempotent); ballots stay, anonymous."""
+    result = await session.execute(
+        update(Voter)
+        .where(Voter.edition_id == edition_id, Voter.purged_at.is_(None))
+        .values(
+            identity_enc=None,
+            identity_key=None,
+            contact_key=None,
+            pesel_key=None,
+            guardian_role=None,
+            purged_at=now,
+        )
+    )
+    return result.rowcount or 0
+
+
+async def paper_entries_purge(session: AsyncSession, edition_id: int) -> int:
+    result = await session.execute(
+        update(PaperEntry)
+        .where(PaperEntry.edition_id == edition_id, PaperEntry.data_enc.is_not(None))
+        .values(data_enc=None)
+    )
+    return result.rowcount or 0
+
+
+async def ballot_traces_purge(session: AsyncSession, edition_id: int) -> int:
+    """The ballot's technical traces (address, browser) go with the identities."""
+    result = await session.execute(
+        update(Ballot)
+        .where(
+            Ballot.edition_id == edition_id,
+            or_(Ballot.ip.is_not(None), Ballot.user_agent.is_not(None)),
+        )
+        .values(ip=None, user_agent=None)
+    )
+    return result.rowcount or 0

@@ -11,13 +11,14 @@ from urna.core.context import AppContext, DbSession, get_ctx
 from urna.core.errors import FormInvalid, NotFound, TooManyRequests
 from urna.core.sessions import Session, session_trail
 from urna.core.views import client_ip, form_list, form_values, render, request_id, see_other
+from urna.documents import service as documents
 from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
-from urna.privacy import service as privacy
-from urna.voting import service
-from urna.voting.service import VoteState
+from urna.voting import ballots, choices, receipts, service
+from urna.voting.schemas import choices_parse
+from urna.voting.state import VoteState
 
 router = APIRouter()
 SECRET_FIELDS = {"pesel", "csrf_token"}
@@ -40,11 +41,11 @@ def _save(request: Request, state: VoteState) -> None:
     request.state.session["vote"] = state.dump()
 
 
-def _meta(request: Request, ctx: AppContext) -> service.RequestMeta:
+def _meta(request: Request, ctx: AppContext) -> ballots.RequestMeta:
     session: Session = request.state.session
-    return service.RequestMeta(
+    return ballots.RequestMeta(
         request_id=request_id(request),
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
         # the session's trail name, as its request-log rows carry it (stable across
         # the id rotation at identity confirmation): ballot → logs → the whole trail
@@ -64,14 +65,14 @@ async def clause_page(request: Request, slug: str, db: DbSession):
 
 
 async def _render_clause(request: Request, db: AsyncSession, edition: Edition, errors=None):
-    clause = await privacy.document_current(session=db, kind="clause", edition=edition)
+    clause = await documents.document_current(session=db, kind="clause", edition=edition)
     return await render(
         request,
         "voting/clause.html",
         {
             "edition": edition,
             "clause": clause,
-            "body_html": privacy.document_body_html(clause, request.state.session.get("lang")),
+            "body_html": documents.document_body_html(clause, request.state.session.get("lang")),
             "errors": errors or {},
         },
         status_code=400 if errors else 200,
@@ -83,7 +84,7 @@ async def clause_acknowledge(request: Request, slug: str, db: DbSession):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     edition = snapshot.edition
     form = await form_values(request)
-    clause = await privacy.document_current(session=db, kind="clause", edition=edition)
+    clause = await documents.document_current(session=db, kind="clause", edition=edition)
     try:
         state = service.clause_acknowledge(
             edition=edition, clause_id=clause.id, acknowledged=form.get("acknowledge") == "yes"
@@ -240,7 +241,7 @@ async def _render_choices(request, edition, options, *, errors=None, status_code
 @router.get("/e/{slug}/vote/choices")
 async def choices_page(request: Request, slug: str, db: DbSession):
     snapshot, edition, state = await _progress(request, db, slug)
-    options = service.ballot_options(snapshot=snapshot, state=state)
+    options = choices.ballot_options(snapshot=snapshot, state=state)
     return await _render_choices(request, edition, options)
 
 
@@ -248,10 +249,15 @@ async def choices_page(request: Request, slug: str, db: DbSession):
 async def choices_submit(request: Request, slug: str, db: DbSession):
     """Without JS: save and go to review. With htmx (live): return the summary only."""
     snapshot, edition, state = await _progress(request, db, slug)
-    options = service.ballot_options(snapshot=snapshot, state=state)
-    picked = await form_list(request, "project")
+    options = choices.ballot_options(snapshot=snapshot, state=state)
     live = request.headers.get("hx-request") == "true" and request.query_params.get("live")
-    errors = service.choices_apply(options=options, state=state, picked=picked, strict=not live)
+    try:
+        picked = choices_parse(await form_list(request, "project"))
+    except FormInvalid as error:
+        return await _render_choices(
+            request, edition, options, errors=error.errors, status_code=400
+        )
+    errors = choices.choices_apply(options=options, state=state, picked=picked, strict=not live)
     _save(request, state)
     if errors or live:
         return await _render_choices(
@@ -266,7 +272,7 @@ async def choices_submit(request: Request, slug: str, db: DbSession):
 @router.get("/e/{slug}/vote/review")
 async def review_page(request: Request, slug: str, db: DbSession):
     snapshot, edition, state = await _progress(request, db, slug)
-    options = service.ballot_options(snapshot=snapshot, state=state)
+    options = choices.ballot_options(snapshot=snapshot, state=state)
     if not state.choices:
         return see_other(f"/e/{slug}/vote/choices")
     return await render(
@@ -284,7 +290,7 @@ async def cast(request: Request, slug: str, db: DbSession):
     if session.get("vote") is None and done and done.get("edition") == slug:
         return see_other(f"/e/{slug}/vote/receipt")  # resubmitted after the receipt
     state = _state(request, edition)
-    options = service.ballot_options(snapshot=snapshot, state=state)
+    options = choices.ballot_options(snapshot=snapshot, state=state)
     try:
         receipt = await service.ballot_cast(
             session=db,
@@ -314,7 +320,7 @@ async def receipt_page(request: Request, slug: str, db: DbSession):
     return await render(
         request,
         "voting/receipt.html",
-        {"edition": edition, "receipt": service.receipt_format(done["code"])},
+        {"edition": edition, "receipt": receipts.receipt_format(done["code"])},
         personal=True,
     )
 

@@ -3,54 +3,48 @@ and their resolution, subtotals per collection point and per day."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.access import require_role
+from urna.core.access import AdminUser, Principal
 from urna.core.context import DbSession, get_ctx
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, NotFound
-from urna.core.i18n import LOCAL_ZONE
 from urna.core.views import form_list, form_values, render, request_id, see_other
 from urna.editions import service as editions
-from urna.editions.service import EditionSnapshot
-from urna.staff import service as staff
-from urna.staff.models import StaffUser
-from urna.voting import paper
-from urna.voting import service as voting
+from urna.voting import paper, paper_sheets
+from urna.voting.choices import ballot_options_all
+from urna.voting.paper_ballot import local_date
+from urna.voting.schemas import project_id
 
 router = APIRouter()
-admin_only = require_role("admin")
-HEADER_FIELDS = ("sheet", "collection_point", "collected_on", "double_entry")
 NOT_KEPT = {"csrf_token", "pesel"}
 
 
-def _pools(snapshot: EditionSnapshot) -> list[voting.PoolChoice]:
-    by_pool: dict[int, list] = {pool.id: [] for pool in snapshot.pools}
-    for project in snapshot.projects:
-        by_pool[project.pool_id].append(project)
-    return [
-        voting.PoolChoice(pool=pool, projects=by_pool[pool.id], chosen=[])
-        for pool in snapshot.pools
-    ]
-
-
 async def _render(request: Request, name: str, context: dict, *, status_code: int = 200):
-    return await render(request, name, context, status_code=status_code, personal=True)
+    return await render(
+        request, f"voting/console/{name}", context, status_code=status_code, personal=True
+    )
+
+
+async def _emails(request: Request, db: AsyncSession, ids: Iterable[int]) -> dict[int, str]:
+    """The operators' e-mail addresses (the staff domain answers, through the context)."""
+    staff_emails = get_ctx(request).staff_emails
+    return await staff_emails(db, set(ids)) if staff_emails else {}
 
 
 def _ballot_context(snapshot, values, picked, errors, params=None) -> dict:
     return {
         "edition": snapshot.edition,
-        "pools": _pools(snapshot),
+        "pools": ballot_options_all(snapshot=snapshot),
         "required": set(snapshot.edition.required_fields),
         "values": {k: v for k, v in values.items() if k not in NOT_KEPT},
-        "picked": {int(p) for p in picked if p.isdigit()},
+        "picked": {pid for pid in map(project_id, picked) if pid is not None},
         "errors": errors,
         "params": params or {},
     }
@@ -59,17 +53,15 @@ def _ballot_context(snapshot, values, picked, errors, params=None) -> dict:
 async def _entered(
     request: Request,
     db: AsyncSession,
-    user: StaffUser,
+    user: Principal,
     slug: str,
     *,
     enter: Callable[..., Awaitable[Any]],
     page: Callable[..., Awaitable[Response]],
-    fields: Callable[[dict[str, str]], dict[str, Any]] = lambda values: {},
 ) -> Response:
     """The shape of every entry of a sheet (first, second, resolution): ``enter`` (a
-    ``paper`` function) records the ballot on the form, with ``fields(values)`` besides;
-    refused, ``page`` shows the sheet again as it was typed (400); recorded, the entry
-    page says how the sheet stands."""
+    ``paper`` function) records the ballot on the form; refused, ``page`` shows the sheet
+    again as it was typed (400); recorded, the entry page says how the sheet stands."""
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     values = await form_values(request)
     picked = await form_list(request, "project")
@@ -82,7 +74,6 @@ async def _entered(
             form=values,
             picked=picked,
             request_id=request_id(request),
-            **fields(values),
         )
     except FormInvalid as error:
         return await page(
@@ -97,12 +88,12 @@ async def _entered(
 
 
 @router.get("/staff/paper")
-async def paper_editions(request: Request, db: DbSession, user=Depends(admin_only)):
+async def paper_editions(request: Request, db: DbSession, user: AdminUser):
     items = await editions.editions_list(session=db)
     phases = {e.id: editions.edition_phase(e) for e in items}
     return await _render(
         request,
-        "staff/paper_editions.html",
+        "paper_editions.html",
         {"editions": [e for e in items if phases[e.id] in ("open", "closed")], "phases": phases},
     )
 
@@ -113,68 +104,59 @@ async def _entry_page(
     edition = snapshot.edition
     entered = request.query_params.get("entered", "")
     outcome = None
-    if entered.isdigit():
-        outcome = await paper.paper_sheet_get(
+    if entered.isascii() and entered.isdigit():
+        outcome = await paper_sheets.paper_sheet_get(
             session=db, edition_id=edition.id, entry_id=int(entered)
         )
     if values is None:
-        today = utcnow().astimezone(LOCAL_ZONE).date().isoformat()
+        today = local_date(utcnow()).isoformat()
         values = {
             "collection_point": outcome.collection_point if outcome else "",
             "collected_on": outcome.collected_on.isoformat() if outcome else today,
         }
-    recent = await paper.paper_sheets(session=db, edition_id=edition.id, limit=20)
+    recent = await paper_sheets.paper_sheets(session=db, edition_id=edition.id, limit=20)
     context = _ballot_context(snapshot, values, picked, errors or {}, params)
     context.update(
         phase=editions.edition_phase(edition),
         outcome=outcome,
-        subtotals=await paper.paper_subtotals(session=db, edition_id=edition.id),
+        subtotals=await paper_sheets.paper_subtotals(session=db, edition_id=edition.id),
         recent=recent,
-        points=await paper.paper_collection_points(session=db, edition_id=edition.id),
-        emails=await staff.staff_emails(session=db, ids={e.operator_id for e in recent}),
+        points=await paper_sheets.paper_collection_points(session=db, edition_id=edition.id),
+        emails=await _emails(request, db, (e.operator_id for e in recent)),
     )
-    return await _render(request, "staff/paper.html", context, status_code=code)
+    return await _render(request, "paper.html", context, status_code=code)
 
 
 @router.get("/staff/paper/{slug}")
-async def paper_page(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
+async def paper_page(request: Request, slug: str, db: DbSession, user: AdminUser):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     return await _entry_page(request, db, snapshot)
 
 
 @router.post("/staff/paper/{slug}")
-async def paper_enter(
-    request: Request,
-    slug: str,
-    db: DbSession,
-    user: StaffUser = Depends(admin_only),
-):
+async def paper_enter(request: Request, slug: str, db: DbSession, user: AdminUser):
     return await _entered(
         request,
         db,
         user,
         slug,
-        enter=paper.paper_enter,
+        enter=paper.paper_first_enter,
         page=partial(_entry_page, request, db),
-        fields=lambda values: {
-            "sheet": values.get("sheet", ""),
-            "collection_point": values.get("collection_point", ""),
-            "collected_on": values.get("collected_on", ""),
-            "double_entry": values.get("double_entry") == "1",
-        },
     )
 
 
 async def _sheets_page(request, db, slug, user, *, status: str, mode: str):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    sheets = await paper.paper_sheets(session=db, edition_id=snapshot.edition.id, status=status)
+    sheets = await paper_sheets.paper_sheets(
+        session=db, edition_id=snapshot.edition.id, status=status
+    )
     return await _render(
         request,
-        "staff/paper_list.html",
+        "paper_list.html",
         {
             "edition": snapshot.edition,
             "sheets": sheets,
-            "emails": await staff.staff_emails(session=db, ids={s.operator_id for s in sheets}),
+            "emails": await _emails(request, db, (s.operator_id for s in sheets)),
             "mode": mode,
             "me": user.id,
         },
@@ -182,7 +164,7 @@ async def _sheets_page(request, db, slug, user, *, status: str, mode: str):
 
 
 @router.get("/staff/paper/{slug}/second")
-async def second_list(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
+async def second_list(request: Request, slug: str, db: DbSession, user: AdminUser):
     return await _sheets_page(request, db, slug, user, status="awaiting_second", mode="second")
 
 
@@ -190,59 +172,48 @@ async def _sheet_page(
     request, db, entry_id, mode, snapshot, *, values=None, picked=(), errors=None, params=None,
     mismatch=None, code=200,
 ):  # fmt: skip
-    entry = await paper.paper_sheet_get(
+    entry = await paper_sheets.paper_sheet_get(
         session=db, edition_id=snapshot.edition.id, entry_id=entry_id
     )
     if entry is None:
         raise NotFound()
     context = _ballot_context(snapshot, values or {}, picked, errors or {}, params)
     context.update(entry=entry, mode=mode, mismatch=mismatch)
-    return await _render(request, "staff/paper_sheet.html", context, status_code=code)
+    return await _render(request, "paper_sheet.html", context, status_code=code)
 
 
-@router.get("/staff/paper/{slug}/second/{entry_id}")
-async def second_page(
-    request: Request,
-    slug: str,
-    entry_id: int,
-    db: DbSession,
-    user=Depends(admin_only),
-):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
-    return await _sheet_page(request, db, entry_id, "second", snapshot)
-
-
-@router.post("/staff/paper/{slug}/second/{entry_id}")
-async def second_enter(
-    request: Request,
-    slug: str,
-    entry_id: int,
-    db: DbSession,
-    user: StaffUser = Depends(admin_only),
-):
+async def _sheet_entered(request, db, user, slug, entry_id, *, enter, mode: str):
+    """A typing of a sheet already entered once (second entry, resolution)."""
     return await _entered(
         request,
         db,
         user,
         slug,
-        enter=partial(paper.paper_second_enter, entry_id=entry_id),
-        page=partial(_sheet_page, request, db, entry_id, "second"),
+        enter=partial(enter, entry_id=entry_id),
+        page=partial(_sheet_page, request, db, entry_id, mode),
+    )
+
+
+@router.get("/staff/paper/{slug}/second/{entry_id}")
+async def second_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
+    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    return await _sheet_page(request, db, entry_id, "second", snapshot)
+
+
+@router.post("/staff/paper/{slug}/second/{entry_id}")
+async def second_enter(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
+    return await _sheet_entered(
+        request, db, user, slug, entry_id, enter=paper.paper_second_enter, mode="second"
     )
 
 
 @router.get("/staff/paper/{slug}/mismatches")
-async def mismatch_list(request: Request, slug: str, db: DbSession, user=Depends(admin_only)):
+async def mismatch_list(request: Request, slug: str, db: DbSession, user: AdminUser):
     return await _sheets_page(request, db, slug, user, status="mismatch", mode="mismatch")
 
 
 @router.get("/staff/paper/{slug}/mismatches/{entry_id}")
-async def mismatch_page(
-    request: Request,
-    slug: str,
-    entry_id: int,
-    db: DbSession,
-    user: StaffUser = Depends(admin_only),
-):
+async def mismatch_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
     snapshot = await editions.edition_snapshot(session=db, slug=slug)
     mismatch = await paper.paper_mismatch_show(
         session=db,
@@ -256,18 +227,8 @@ async def mismatch_page(
 
 @router.post("/staff/paper/{slug}/mismatches/{entry_id}")
 async def mismatch_resolve(
-    request: Request,
-    slug: str,
-    entry_id: int,
-    db: DbSession,
-    user: StaffUser = Depends(admin_only),
+    request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser
 ):
-    return await _entered(
-        request,
-        db,
-        user,
-        slug,
-        enter=partial(paper.paper_resolve, entry_id=entry_id),
-        page=partial(_sheet_page, request, db, entry_id, "resolve"),
-        fields=lambda values: {"reason": values.get("reason", "")},
+    return await _sheet_entered(
+        request, db, user, slug, entry_id, enter=paper.paper_resolve, mode="resolve"
     )

@@ -14,7 +14,7 @@ from tests.factories.voting import e164, latest_code, person, post_form, reach_i
 from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
 from urna.core.i18n import LOCAL_ZONE
-from urna.voting import paper
+from urna.voting import paper_sheets, repository
 from urna.voting.models import Ballot, PaperEntry, Voter
 
 pytestmark = pytest.mark.flow
@@ -236,8 +236,34 @@ async def test_subtotals_per_collection_point_and_day(app):
         page = (await admin.get(f"/staff/paper/{edition.slug}")).text
         assert 'id="subtotals"' in page and "Biblioteka" in page
     async with app.state.ctx.db() as session:
-        totals = await paper.paper_subtotals(session=session, edition_id=edition.id)
+        totals = await paper_sheets.paper_subtotals(session=session, edition_id=edition.id)
     assert totals.by_point["Biblioteka"].counts["counted"] == 2
     assert totals.by_point["Urząd"].counts["counted"] == 1
     assert sum(cell.total for cell in totals.by_day.values()) == 3
     assert totals.overall.total == 3
+
+
+async def test_a_sheet_typed_twice_at_once_is_refused_and_nothing_of_it_stays(app, monkeypatch):
+    """Two operators type one sheet number at the same moment: both pass the check before
+    either commits, and the UNIQUE key refuses the later one. Its entry is refused in its
+    SAVEPOINT, before its ballot is written; the page says why, and the request ends well."""
+    edition = await edition_create(app)
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(f"/staff/paper/{edition.slug}")).text
+        first = await admin.post(
+            f"/staff/paper/{edition.slug}", data=ballot(person(), ["C1"], page, sheet="R-1")
+        )
+        assert first.status_code == 303
+
+        async def not_seen_yet(*_args) -> bool:
+            return False
+
+        monkeypatch.setattr(repository, "paper_sheet_exists", not_seen_yet)
+        second = await admin.post(
+            f"/staff/paper/{edition.slug}", data=ballot(person(), ["C2"], page, sheet="r-1")
+        )
+    assert second.status_code == 400
+    assert "Karta o tym numerze została już wprowadzona." in second.text
+    assert [e.status for e in await entries(app, edition.id, "R-1")] == ["counted"]
+    assert len(await ballots(app, edition.id)) == 1
+    assert await audit_actions(app, f"paper:{edition.slug}/R-1") == ["paper.cast"]

@@ -1,0 +1,94 @@
+"""Versioned documents (information clause per edition, privacy policy, accessibility
+statement) with a public change register. A clause is frozen once voting opens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from markdown_it import MarkdownIt
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.db import utcnow
+from urna.core.errors import NotFound
+from urna.documents import repository
+from urna.documents.models import PolicyDocument
+from urna.editions import service as editions
+from urna.editions.models import Edition
+
+# Markdown without raw HTML: documents are written by staff, rendered inert.
+_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+def document_html(text: str) -> str:
+    return _markdown.render(text)
+
+
+def document_body_html(document: PolicyDocument, lang: str | None) -> str:
+    """The document in the reader's language (Polish is the binding text)."""
+    body = document.body_en if lang == "en" and document.body_en else document.body
+    return document_html(body)
+
+
+async def document_publish(
+    *,
+    session: AsyncSession,
+    kind: str,
+    title: str,
+    body: str,
+    body_en: str = "",
+    change_summary: str = "",
+    edition: Edition | None = None,
+    now: datetime | None = None,
+    creating_edition: bool = False,
+) -> PolicyDocument:
+    """Append a new dated version; earlier versions stay in the change register.
+
+    A clause can change only before voting opens (``creating_edition`` is the first
+    version, written together with an imported edition)."""
+    if kind == "clause":
+        if edition is None:
+            raise ValueError("a clause belongs to an edition")
+        if not creating_edition:
+            editions.rules_ensure_editable(edition=edition, now=now)
+    edition_id = edition.id if edition is not None else None
+    document = PolicyDocument(
+        kind=kind,
+        edition_id=edition_id,
+        version=await repository.document_next_version(session, kind, edition_id),
+        title=title,
+        body=body,
+        body_en=body_en,
+        change_summary=change_summary,
+        published_at=now or utcnow(),
+    )
+    session.add(document)
+    await session.flush()
+    return document
+
+
+async def document_latest(
+    *, session: AsyncSession, kind: str, edition: Edition | None = None
+) -> PolicyDocument | None:
+    """The newest version, or None when none has been published."""
+    return await repository.document_latest(
+        session, kind, edition.id if edition is not None else None
+    )
+
+
+async def document_current(
+    *, session: AsyncSession, kind: str, edition: Edition | None = None
+) -> PolicyDocument:
+    """The newest version; NotFound when none has been published."""
+    document = await document_latest(session=session, kind=kind, edition=edition)
+    if document is None:
+        raise NotFound()
+    return document
+
+
+async def document_register(
+    *, session: AsyncSession, kind: str, edition: Edition | None = None
+) -> Sequence[PolicyDocument]:
+    return await repository.document_versions(
+        session, kind, edition.id if edition is not None else None
+    )

@@ -1,0 +1,70 @@
+"""Paper sheets as the office follows them: lists by status and subtotals per collection
+point and per day."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.voting import repository
+from urna.voting.models import PaperEntry
+
+SUBTOTAL_STATUSES = ("counted", "conflict", "awaiting_second", "mismatch")
+
+
+@dataclass
+class Subtotal:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUBTOTAL_STATUSES, 0))
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class Subtotals:
+    by_point_and_day: dict[tuple[str, date], Subtotal]
+    by_point: dict[str, Subtotal]
+    by_day: dict[date, Subtotal]
+    overall: Subtotal
+
+
+async def paper_subtotals(*, session: AsyncSession, edition_id: int) -> Subtotals:
+    """Sheets per collection point and per day, by status."""
+    cells: dict[tuple[str, date], Subtotal] = defaultdict(Subtotal)
+    points: dict[str, Subtotal] = defaultdict(Subtotal)
+    days: dict[date, Subtotal] = defaultdict(Subtotal)
+    overall = Subtotal()
+    for point, day, status, count in await repository.paper_subtotal_rows(session, edition_id):
+        for bucket in (cells[(point, day)], points[point], days[day], overall):
+            bucket.counts[status] = bucket.counts.get(status, 0) + count
+    return Subtotals(
+        by_point_and_day=dict(cells),
+        by_point=dict(sorted(points.items())),
+        by_day=dict(sorted(days.items())),
+        overall=overall,
+    )
+
+
+async def paper_sheet_get(
+    *, session: AsyncSession, edition_id: int, entry_id: int
+) -> PaperEntry | None:
+    """A sheet (its first entry) of the edition."""
+    entry = await repository.paper_entry_get(session, entry_id)
+    if entry is None or entry.edition_id != edition_id or entry.kind != "first":
+        return None
+    return entry
+
+
+async def paper_sheets(
+    *, session: AsyncSession, edition_id: int, status: str | None = None, limit: int = 200
+) -> Sequence[PaperEntry]:
+    return await repository.paper_entries(session, edition_id, status=status, limit=limit)
+
+
+async def paper_collection_points(*, session: AsyncSession, edition_id: int) -> list[str]:
+    return await repository.paper_points(session, edition_id)

@@ -1,0 +1,56 @@
+"""The unfinished ballot, kept in the server-side session from the clause to the cast:
+where the resident is in the flow, their identity sealed, their keys and their picks."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, field
+
+from urna.core.errors import AppError
+from urna.core.i18n import N_
+from urna.voting.ballots import VoterDraft, VoterKeys
+
+
+class FlowOutOfOrder(AppError):
+    status_code = 409
+    message = N_("This step is not available yet. Start voting from the beginning.")
+
+
+@dataclass
+class VoteState:
+    edition: str
+    clause_id: int
+    channel: str = "none"
+    fields_enc: str | None = None
+    identity_key: str | None = None
+    contact_key: str | None = None
+    pesel_key: str | None = None
+    area_id: int | None = None
+    age_band: str = ""
+    guardian_role: str | None = None
+    otp_hash: str | None = None
+    otp_expires: float = 0.0
+    otp_attempts: int = 0
+    confirmed: bool = False
+    receipt: str | None = None
+    choices: dict[str, list[int]] = field(default_factory=dict)
+    demo_code: str | None = None
+
+    def dump(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, data: dict | None, *, edition: str) -> VoteState:
+        if not data or data.get("edition") != edition:
+            raise FlowOutOfOrder()
+        return cls(**data)
+
+    def voter(self) -> VoterDraft:
+        """The voter the identity step kept in the session (its identity sealed there)."""
+        return VoterDraft(
+            keys=VoterKeys(self.identity_key or "", self.contact_key, self.pesel_key),
+            identity_enc=base64.urlsafe_b64decode(self.fields_enc) if self.fields_enc else None,
+            area_id=self.area_id,
+            age_band=self.age_band,
+            guardian_role=self.guardian_role,
+        )
