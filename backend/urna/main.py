@@ -51,6 +51,7 @@ from urna.staff.deps import current_staff
 from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
 from urna.voting.console import router as voting_console_router
+from urna.voting.views import VoteFinished, vote_finished_handler
 from urna.voting.views import router as voting_router
 
 log = logging.getLogger("urna")
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)
     app.add_exception_handler(LoginRequired, login_required_handler)
+    app.add_exception_handler(VoteFinished, vote_finished_handler)
 
     # Outermost last: metrics → proxy → request log (and id) → security headers → session
     # → errors → app. The log sees every request, static files and errors too, and the real IP.

@@ -144,7 +144,8 @@ async def test_paper_ballots_get_the_online_validation(app):
     text = response.text
     assert "Tej ulicy nie ma w rejestrze ulic gminy" in text
     assert "Data urodzenia nie może być z przyszłości." in text
-    assert "W tej puli wybierz najwyżej 2 projekty(-ów)." in text
+    assert "W tej puli wybrano więcej projektów, niż pozwalają zasady." in text
+    assert "Możesz wybrać najwyżej 2 projekty." in text
     assert "To pole jest wymagane." in text  # the sheet number
     assert await ballots(app, edition.id) == []
 

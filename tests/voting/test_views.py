@@ -82,16 +82,34 @@ async def test_same_person_in_a_new_session_is_told_already_voted(app, client, d
     assert await count(app, Ballot, edition.id) == 1
 
 
-async def test_contact_used_by_another_person_is_refused_at_cast(app, client):
+async def test_a_contact_already_used_is_refused_before_the_code_is_sent(app, client):
+    """A family with one phone learns it on the identity form, with what to do, and no
+    SMS goes out (the UNIQUE contact slots still decide at the cast: tests/voting/test_race)."""
     from httpx import ASGITransport, AsyncClient
+
+    from urna.notify.models import OutboxMessage
 
     edition = await edition_create(app)
     first = person()
     assert (await vote(client, app, edition.slug, first, ["C1"])).status_code == 303
+    async with app.state.ctx.db() as session:
+        sent = await session.scalar(select(func.count()).select_from(OutboxMessage))
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as other:
-        response = await vote(other, app, edition.slug, person(phone=first["phone"]), ["C2"])
-    assert response.status_code == 409
-    assert "inny kontakt" in response.text
+        page = await reach_identity(other, edition.slug)
+        child = person(phone=first["phone"])
+        response = await post_form(other, f"/e/{edition.slug}/vote/identity", child, page)
+    assert response.status_code == 400
+    text = response.text
+    assert 'href="#f-phone"' in text  # the error summary links to the phone field
+    assert 'aria-describedby="phone-error' in text
+    assert (
+        "Zasada tej edycji: jednego numeru telefonu lub adresu e-mail można użyć do 1 głosu."
+        in text
+    )
+    assert "Nie wysłano kodu." in text and "+48 52 000 00 00" in text
+    assert f'value="{child["first_name"]}"' in text  # what was typed stays
+    async with app.state.ctx.db() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == sent
     assert await count(app, Ballot, edition.id) == 1
 
 
@@ -163,7 +181,8 @@ async def test_clause_must_be_acknowledged(app, client):
     assert "Klauzula testowa" in page and "Burmistrz Testowa" in page
     response = await post_form(client, f"/e/{edition.slug}/vote", {}, page)
     assert response.status_code == 400
-    assert "Potwierdź, że zapoznałeś" in response.text
+    assert "Potwierdź zapoznanie się z klauzulą informacyjną." in response.text
+    assert 'href="#f-acknowledge"' in response.text  # the error summary links to the box
     # skipping the clause is not possible
     skipped = await client.get(f"/e/{edition.slug}/vote/identity")
     assert skipped.status_code == 409
@@ -222,7 +241,7 @@ async def test_choices_respect_pool_limits_and_the_residents_area(app, client):
         page,
     )
     assert response.status_code == 400
-    assert "wybierz najwyżej 2" in response.text
+    assert "Możesz wybrać najwyżej 2 projekty." in response.text
     response = await post_form(client, f"/e/{edition.slug}/vote/choices", {}, page)
     assert "Wybierz co najmniej jeden projekt" in response.text
     async with app.state.ctx.db() as session:
@@ -336,3 +355,56 @@ async def test_errors_are_pages_in_polish_never_500(app, client):
     assert response.status_code == 400 and "nieprawidłową wartość" in response.text
     response = await client.delete("/")
     assert response.status_code in (403, 405)
+
+
+async def test_back_after_voting_shows_the_receipt_never_start_again(app, client):
+    edition = await edition_create(app)
+    assert (await vote(client, app, edition.slug, person(), ["C2"])).status_code == 303
+    receipt = await receipt_of(client, edition.slug)
+    for step in ("identity", "code", "choices", "review"):
+        back = await client.get(f"/e/{edition.slug}/vote/{step}")
+        assert back.status_code == 303, step
+        assert back.headers["location"] == f"/e/{edition.slug}/vote/receipt"
+    start = (await client.get(f"/e/{edition.slug}/vote")).text
+    assert "W tej edycji oddano już głos z tej przeglądarki." in start
+    assert f'href="/e/{edition.slug}/vote/receipt"' in start
+    assert await receipt_of(client, edition.slug) == receipt
+
+
+async def test_a_project_is_read_from_the_ballot_and_the_choices_stay(app, client):
+    edition = await edition_create(app)
+    page = await reach_choices(client, app, edition.slug, person())
+    ids = project_ids(page)
+    read = await post_form(
+        client,
+        f"/e/{edition.slug}/vote/choices?read=N1",
+        {"project": [ids["C3"], ids["N1"]]},
+        page,
+    )
+    assert read.status_code == 303
+    assert read.headers["location"] == f"/e/{edition.slug}/projects/N1?from=ballot"
+    project = (await client.get(read.headers["location"])).text
+    assert f'href="/e/{edition.slug}/vote/choices#p-{ids["N1"]}"' in project
+    back = (await client.get(f"/e/{edition.slug}/vote/choices")).text
+    for number in ("C3", "N1"):
+        assert re.search(rf'value="{ids[number]}" id="p-{ids[number]}" checked', back), number
+    assert "wybrano 1 z 2" in back and "wybrano 1 z 1" in back  # the summary from the server
+
+
+async def test_the_ballot_says_what_a_pool_allows_in_polish_plurals(app, client):
+    edition = await edition_create(app)
+    page = await reach_choices(client, app, edition.slug, person())
+    ids = project_ids(page)
+    assert "Możesz wybrać najwyżej 2 projekty." in page
+    assert "Możesz wybrać najwyżej 1 projekt." in page
+    assert "z 100\u00a0000\u00a0zł" not in page  # no money limit the rule does not enforce
+    too_many = await post_form(
+        client,
+        f"/e/{edition.slug}/vote/choices",
+        {"project": [ids["N1"], ids["N2"]]},
+        page,
+    )
+    assert too_many.status_code == 400
+    pool = re.search(r'id="pool-(\d+)-error"', too_many.text).group(1)
+    assert f'href="#p-{ids["N1"]}">Pula Północ: ' in too_many.text  # summary → first box
+    assert f'aria-describedby="pool-{pool}-hint pool-{pool}-error"' in too_many.text

@@ -1,7 +1,7 @@
 """resident experience: project images and map points, extensions of the closing date
 
 Revision ID: 0009_experience
-Revises: 0004_results
+Revises: 0005_worker
 Create Date: 2026-11-30 12:00:00
 
 A project gets pictures (resized, without metadata, in the database so every app process
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_experience"
-down_revision = "0004_results"
+down_revision = "0005_worker"
 branch_labels = None
 depends_on = None
 

@@ -208,6 +208,15 @@ async def ballot_by_receipt(session: AsyncSession, receipt_hash: str) -> Ballot 
     return result.scalar_one_or_none()
 
 
+async def contact_ballot_count(session: AsyncSession, edition_id: int, contact_key: str) -> int:
+    """How many ballots of the edition were cast with this contact (its slots in use)."""
+    return await session.scalar(
+        select(func.count())
+        .select_from(Voter)
+        .where(Voter.edition_id == edition_id, Voter.contact_key == contact_key)
+    )
+
+
 async def voter_exists(
     session: AsyncSession, edition_id: int, *, identity_key: str | None, pesel_key: str | None
 ) -> bool:

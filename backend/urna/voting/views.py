@@ -3,6 +3,8 @@ htmx only updates the live counts on the choices page."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from limits import parse as parse_limit
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,8 +26,29 @@ router = APIRouter()
 SECRET_FIELDS = {"pesel", "csrf_token"}
 
 
+class VoteFinished(Exception):  # noqa: N818 - a redirect, not an error
+    """This browser has cast its ballot in the edition: a step of the vote reached again
+    (Back, a bookmark, a resubmitted form) shows the receipt, never "start again"."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(slug)
+        self.slug = slug
+
+
+async def vote_finished_handler(request: Request, error: VoteFinished):
+    return see_other(f"/e/{error.slug}/vote/receipt")
+
+
+def _receipt_of(request: Request, slug: str) -> dict | None:
+    done = request.state.session.get("receipt")
+    return done if done and done.get("edition") == slug else None
+
+
 def _state(request: Request, edition: Edition) -> VoteState:
-    return VoteState.load(request.state.session.get("vote"), edition=edition.slug)
+    data = request.state.session.get("vote")
+    if data is None and _receipt_of(request, edition.slug):
+        raise VoteFinished(edition.slug)
+    return VoteState.load(data, edition=edition.slug)
 
 
 async def _progress(
@@ -74,6 +97,7 @@ async def _render_clause(request: Request, db: AsyncSession, edition: Edition, e
             "clause": clause,
             "body_html": documents.document_body_html(clause, request.state.session.get("lang")),
             "errors": errors or {},
+            "voted": _receipt_of(request, edition.slug) is not None,
         },
         status_code=400 if errors else 200,
     )
@@ -98,7 +122,9 @@ async def clause_acknowledge(request: Request, slug: str, db: DbSession):
 # ---- 2. identity --------------------------------------------------------------------
 
 
-async def _render_identity(request, db, edition, *, values=None, errors=None, status_code=200):
+async def _render_identity(
+    request, db, edition, *, values=None, errors=None, status_code=200, contact_used=False
+):
     streets = await editions_repository.streets_of(db, edition.id)
     return await render(
         request,
@@ -109,6 +135,7 @@ async def _render_identity(request, db, edition, *, values=None, errors=None, st
             "values": values or {},
             "errors": errors or {},
             "required": set(edition.required_fields),
+            "contact_used": contact_used,
         },
         status_code=status_code,
         personal=True,
@@ -141,7 +168,13 @@ async def identity_submit(request: Request, slug: str, db: DbSession):
         values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
         errors = error.errors if isinstance(error, FormInvalid) else {"__all__": error.message}
         return await _render_identity(
-            request, db, edition, values=values, errors=errors, status_code=error.status_code
+            request,
+            db,
+            edition,
+            values=values,
+            errors=errors,
+            status_code=error.status_code,
+            contact_used=isinstance(error, service.ContactSlotsUsed),
         )
     _save(request, state)
     if state.confirmed:
@@ -247,10 +280,15 @@ async def choices_page(request: Request, slug: str, db: DbSession):
 
 @router.post("/e/{slug}/vote/choices")
 async def choices_submit(request: Request, slug: str, db: DbSession):
-    """Without JS: save and go to review. With htmx (live): return the summary only."""
+    """Without JS: save and go to review. With htmx (live): return the summary only.
+    ``?update=1`` (no JS) saves and shows the ballot again with its summary; ``?read=<n>``
+    saves and opens project n, whose page leads back to the ballot."""
     snapshot, edition, state = await _progress(request, db, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
-    live = request.headers.get("hx-request") == "true" and request.query_params.get("live")
+    read = request.query_params.get("read")
+    live = (
+        request.headers.get("hx-request") == "true" and request.query_params.get("live")
+    ) or bool(read or request.query_params.get("update"))
     try:
         picked = choices_parse(await form_list(request, "project"))
     except FormInvalid as error:
@@ -259,6 +297,8 @@ async def choices_submit(request: Request, slug: str, db: DbSession):
         )
     errors = choices.choices_apply(options=options, state=state, picked=picked, strict=not live)
     _save(request, state)
+    if read and any(p.number == read for option in options for p in option.projects):
+        return see_other(f"/e/{slug}/projects/{quote(read, safe='')}?from=ballot")
     if errors or live:
         return await _render_choices(
             request, edition, options, errors=errors, status_code=200 if live else 400

@@ -21,6 +21,30 @@
     target.focus({ preventScroll: true });
   });
 
-  document.addEventListener("DOMContentLoaded", function () { focusSummary(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { focusSummary(event.target); });
+  // The ballot's sticky summary never hides the focused box: scrolling keeps clear of its
+  // height, and a box it still covers is brought to the middle of the screen.
+  function summaryHeight() {
+    var summary = document.getElementById("summary");
+    if (!summary || getComputedStyle(summary).position !== "sticky") return 0;
+    var height = summary.getBoundingClientRect().height;
+    document.documentElement.style.setProperty("--summary-height", Math.ceil(height + 16) + "px");
+    return height;
+  }
+
+  document.addEventListener("focusin", function (event) {
+    var height = summaryHeight();
+    if (!height || event.target.closest("#summary")) return;
+    var box = event.target.getBoundingClientRect();
+    if (box.bottom > window.innerHeight - height) event.target.scrollIntoView({ block: "center" });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    focusSummary(document);
+    summaryHeight();
+  });
+  window.addEventListener("resize", summaryHeight);
+  document.addEventListener("htmx:afterSettle", function (event) {
+    summaryHeight();
+    if (event.target.id !== "summary") focusSummary(event.target);
+  });
 })();
