@@ -408,3 +408,20 @@ async def test_the_ballot_says_what_a_pool_allows_in_polish_plurals(app, client)
     pool = re.search(r'id="pool-(\d+)-error"', too_many.text).group(1)
     assert f'href="#p-{ids["N1"]}">Pula Północ: ' in too_many.text  # summary → first box
     assert f'aria-describedby="pool-{pool}-hint pool-{pool}-error"' in too_many.text
+
+
+async def test_the_live_summary_names_the_broken_limit(app, client):
+    """htmx renders the summary block alone: it carries its own imports."""
+    edition = await edition_create(app)
+    page = await reach_choices(client, app, edition.slug, person())
+    ids = project_ids(page)
+    live = await post_form(
+        client,
+        f"/e/{edition.slug}/vote/choices?live=1",
+        {"project": [ids["N1"], ids["N2"]]},
+        page,
+        headers={"HX-Request": "true"},
+    )
+    assert live.status_code == 200
+    assert live.text.lstrip().startswith('<section id="summary"')
+    assert "Możesz wybrać najwyżej 1 projekt." in live.text
