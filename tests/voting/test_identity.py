@@ -6,11 +6,15 @@ from datetime import date
 import pytest
 
 from urna.core.errors import FormInvalid
+from urna.editions.service import RegisterStreet
 from urna.voting import identity as rules
 from urna.voting.schemas import IdentityForm, IdentityRules, form_parse
 
 TODAY = date(2027, 5, 10)
-STREETS = {rules.normalise("ul. Lipowa"): 1, rules.normalise("ul. Łąkowa"): 2}
+STREETS = {
+    rules.normalise(name): RegisterStreet(name, area)
+    for name, area in (("ul. Lipowa", 1), ("ul. Łąkowa", 2))
+}
 FULL = ["first_name", "last_name", "address", "birth_date", "phone", "pesel", "email"]
 
 

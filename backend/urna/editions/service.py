@@ -41,10 +41,12 @@ from urna.editions.pool_rules import (
 )
 from urna.editions.schemas import AreaIn, EditionIn, PoolIn, PoolRulesIn, ProjectIn, StreetIn
 from urna.editions.snapshot import EditionSnapshot as EditionSnapshot
+from urna.editions.snapshot import RegisterStreet as RegisterStreet
 from urna.editions.snapshot import Snapshots as Snapshots
 from urna.editions.snapshot import catalogue_search as catalogue_search
 from urna.editions.snapshot import edition_snapshot as edition_snapshot
 from urna.editions.snapshot import project_get as project_get
+from urna.editions.snapshot import snapshot_cache as snapshot_cache
 
 EDITION_EXISTS = N_("An edition with this address already exists.")
 AREA_EXISTS = N_("An area with this code already exists.")

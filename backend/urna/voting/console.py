@@ -62,7 +62,9 @@ async def _entered(
     """The shape of every entry of a sheet (first, second, resolution): ``enter`` (a
     ``paper`` function) records the ballot on the form; refused, ``page`` shows the sheet
     again as it was typed (400); recorded, the entry page says how the sheet stands."""
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(
+        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request)), streets=True
+    )
     values = await form_values(request)
     picked = await form_list(request, "project")
     try:
@@ -129,7 +131,9 @@ async def _entry_page(
 
 @router.get("/staff/paper/{slug}")
 async def paper_page(request: Request, slug: str, db: DbSession, user: AdminUser):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(
+        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request)), streets=True
+    )
     return await _entry_page(request, db, snapshot)
 
 
@@ -146,7 +150,9 @@ async def paper_enter(request: Request, slug: str, db: DbSession, user: AdminUse
 
 
 async def _sheets_page(request, db, slug, user, *, status: str, mode: str):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(
+        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request)), streets=True
+    )
     sheets = await paper_sheets.paper_sheets(
         session=db, edition_id=snapshot.edition.id, status=status
     )
@@ -196,7 +202,9 @@ async def _sheet_entered(request, db, user, slug, entry_id, *, enter, mode: str)
 
 @router.get("/staff/paper/{slug}/second/{entry_id}")
 async def second_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(
+        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request)), streets=True
+    )
     return await _sheet_page(request, db, entry_id, "second", snapshot)
 
 
@@ -214,7 +222,9 @@ async def mismatch_list(request: Request, slug: str, db: DbSession, user: AdminU
 
 @router.get("/staff/paper/{slug}/mismatches/{entry_id}")
 async def mismatch_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot(
+        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request)), streets=True
+    )
     mismatch = await paper.paper_mismatch_show(
         session=db,
         crypto=get_ctx(request).crypto,

@@ -154,9 +154,8 @@ async def paper_validate(
     required += [f for f in CONTACT_FIELDS if f in edition.required_fields and clean(form.get(f))]
     person = None
     try:
-        person = await voting.identity_check(
-            session=session,
-            edition=edition,
+        person = voting.identity_check(
+            snapshot=snapshot,
             form=form,
             required=required,
             today=collected_on or local_date(utcnow()),

@@ -33,6 +33,7 @@ from stdnum.pl import pesel as stdnum_pesel
 
 from urna.core.errors import FormInvalid
 from urna.core.i18n import N_
+from urna.editions.service import RegisterStreet
 from urna.voting.identity import MAX_AGE, age_on, clean, normalise, parse_date, pesel_birth_date
 from urna.voting.receipts import RECEIPT_ALPHABET, RECEIPT_LENGTH, receipt_normalise
 
@@ -124,7 +125,7 @@ class IdentityRules:
 
     required: frozenset[str]
     today: date
-    streets: Mapping[str, int | None]
+    streets: Mapping[str, RegisterStreet]  # the register by folded name (text_fold)
 
 
 def _read_name(typed: str, info: ValidationInfo) -> str:
@@ -275,7 +276,8 @@ class IdentityForm(FormModel):
         rules: IdentityRules = info.context
         born = self.born
         self._age = age_on(born, rules.today) if born is not None else None
-        self._area_id = rules.streets.get(normalise(self.street)) if self.street else None
+        found = rules.streets.get(normalise(self.street)) if self.street else None
+        self._area_id = found.area_id if found is not None else None
         return self
 
     @property

@@ -21,13 +21,12 @@ from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import AppError, FormInvalid, NotFound, TooManyRequests
 from urna.core.i18n import N_
-from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition
+from urna.editions.service import EditionSnapshot
 from urna.notify import service as notify
 from urna.voting import ballots, receipts, repository
 from urna.voting.choices import PoolChoice, choices_apply, choices_pooled
-from urna.voting.identity import normalise
 from urna.voting.models import Ballot
 from urna.voting.schemas import CodeForm, IdentityForm, IdentityRules, ReceiptForm, form_parse
 from urna.voting.state import FlowOutOfOrder, VoteState
@@ -82,21 +81,21 @@ def clause_acknowledge(*, edition: Edition, clause_id: int, acknowledged: bool) 
 # ---- identity and one-time code -----------------------------------------------------
 
 
-async def identity_check(
+def identity_check(
     *,
-    session: AsyncSession,
-    edition: Edition,
+    snapshot: EditionSnapshot,
     form: Mapping[str, str],
     required: Sequence[str] | None = None,
     today: date | None = None,
 ) -> IdentityForm:
     """The identity, checked against the edition's rules and street register (its area
-    read from the street), or ``FormInvalid`` with a message per field."""
-    streets = await editions_repository.streets_of(session, edition.id)
+    read from the street), or ``FormInvalid`` with a message per field. The register is
+    the snapshot's, folded once per snapshot (``edition_snapshot(streets=True)``)."""
+    edition = snapshot.edition
     rules = IdentityRules(
         required=frozenset(edition.required_fields if required is None else required),
         today=today or utcnow().date(),
-        streets={normalise(s.name): s.area_id for s in streets},
+        streets=snapshot.street_index,
     )
     return form_parse(IdentityForm, form, context=rules)
 
@@ -107,13 +106,14 @@ async def identity_submit(
     crypto: Crypto,
     limiter: RateLimiter,
     settings: Settings,
-    edition: Edition,
+    snapshot: EditionSnapshot,
     state: VoteState,
     form: Mapping[str, str],
     ip: str,
 ) -> VoteState:
+    edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)
-    person = await identity_check(session=session, edition=edition, form=form)
+    person = identity_check(snapshot=snapshot, form=form)
     voter = ballots.voter_draft(crypto=crypto, edition_id=edition.id, person=person)
     if voter.keys.contact_key and (
         await repository.contact_ballot_count(session, edition.id, voter.keys.contact_key)

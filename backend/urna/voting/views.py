@@ -51,12 +51,20 @@ def _state(request: Request, edition: Edition) -> VoteState:
     return VoteState.load(data, edition=edition.slug)
 
 
+async def _snapshot(
+    request: Request, db: AsyncSession, slug: str, *, streets: bool = False
+) -> EditionSnapshot:
+    """The edition from the app's snapshot cache (no query once voting has opened)."""
+    cache = editions.snapshot_cache(get_ctx(request))
+    return await editions.edition_snapshot(session=db, slug=slug, cache=cache, streets=streets)
+
+
 async def _progress(
-    request: Request, db: AsyncSession, slug: str
+    request: Request, db: AsyncSession, slug: str, *, streets: bool = False
 ) -> tuple[EditionSnapshot, Edition, VoteState]:
     """The edition as the vote sees it, and where this browser is in its vote (out of
     order when it has not begun voting in this edition)."""
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    snapshot = await _snapshot(request, db, slug, streets=streets)
     return snapshot, snapshot.edition, _state(request, snapshot.edition)
 
 
@@ -81,7 +89,7 @@ def _meta(request: Request, ctx: AppContext) -> ballots.RequestMeta:
 
 @router.get("/e/{slug}/vote")
 async def clause_page(request: Request, slug: str, db: DbSession):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)
     return await _render_clause(request, db, edition)
@@ -105,7 +113,7 @@ async def _render_clause(request: Request, db: AsyncSession, edition: Edition, e
 
 @router.post("/e/{slug}/vote")
 async def clause_acknowledge(request: Request, slug: str, db: DbSession):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
     form = await form_values(request)
     clause = await documents.document_current(session=db, kind="clause", edition=edition)
@@ -151,7 +159,7 @@ async def identity_page(request: Request, slug: str, db: DbSession):
 @router.post("/e/{slug}/vote/identity")
 async def identity_submit(request: Request, slug: str, db: DbSession):
     ctx = get_ctx(request)
-    _, edition, state = await _progress(request, db, slug)
+    snapshot, edition, state = await _progress(request, db, slug, streets=True)
     form = await form_values(request)
     try:
         state = await service.identity_submit(
@@ -159,7 +167,7 @@ async def identity_submit(request: Request, slug: str, db: DbSession):
             crypto=ctx.crypto,
             limiter=ctx.limiter,
             settings=ctx.settings,
-            edition=edition,
+            snapshot=snapshot,
             state=state,
             form=form,
             ip=client_ip(request),
@@ -324,7 +332,7 @@ async def review_page(request: Request, slug: str, db: DbSession):
 async def cast(request: Request, slug: str, db: DbSession):
     ctx = get_ctx(request)
     session: Session = request.state.session
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
     done = session.get("receipt")
     if session.get("vote") is None and done and done.get("edition") == slug:
@@ -352,7 +360,7 @@ async def cast(request: Request, slug: str, db: DbSession):
 
 @router.get("/e/{slug}/vote/receipt")
 async def receipt_page(request: Request, slug: str, db: DbSession):
-    snapshot = await editions.edition_snapshot(session=db, slug=slug)
+    snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
     done = request.state.session.get("receipt")
     if not done or done.get("edition") != slug:
