@@ -51,6 +51,7 @@ from urna.staff.deps import current_staff
 from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
 from urna.voting.console import router as voting_console_router
+from urna.voting.console_points import router as voting_points_router
 from urna.voting.views import VoteFinished, vote_finished_handler
 from urna.voting.views import router as voting_router
 
@@ -126,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         editions_details_router,
     ):
         app.include_router(router)
-    for router in (staff_router, voting_console_router, audit_router):
+    for router in (staff_router, voting_console_router, voting_points_router, audit_router):
         app.include_router(router)
     app.include_router(staff_results_router)
     app.include_router(requestlog_router)
