@@ -52,8 +52,9 @@ from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
 from urna.voting.console import router as voting_console_router
 from urna.voting.console_points import router as voting_points_router
-from urna.voting.views import VoteFinished, vote_finished_handler
+from urna.voting.state import VoteFinished
 from urna.voting.views import router as voting_router
+from urna.voting.views import vote_finished_handler
 
 log = logging.getLogger("urna")
 

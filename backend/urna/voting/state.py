@@ -16,6 +16,15 @@ class FlowOutOfOrder(AppError):
     message = N_("This step is not available yet. Start voting from the beginning.")
 
 
+class VoteFinished(Exception):  # noqa: N818 - a redirect to the receipt, not an error
+    """This browser has cast its ballot in the edition: a step of the vote reached again
+    (Back, a bookmark, a resubmitted form) shows the receipt, never "start again"."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(slug)
+        self.slug = slug
+
+
 @dataclass
 class VoteState:
     edition: str

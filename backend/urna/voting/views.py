@@ -20,19 +20,10 @@ from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
 from urna.voting import ballots, choices, receipts, service
 from urna.voting.schemas import choices_parse
-from urna.voting.state import VoteState
+from urna.voting.state import VoteFinished, VoteState
 
 router = APIRouter()
 SECRET_FIELDS = {"pesel", "csrf_token"}
-
-
-class VoteFinished(Exception):  # noqa: N818 - a redirect, not an error
-    """This browser has cast its ballot in the edition: a step of the vote reached again
-    (Back, a bookmark, a resubmitted form) shows the receipt, never "start again"."""
-
-    def __init__(self, slug: str) -> None:
-        super().__init__(slug)
-        self.slug = slug
 
 
 async def vote_finished_handler(request: Request, error: VoteFinished):
