@@ -43,7 +43,7 @@ from pabutools.rules import (
 from sqlalchemy import update
 
 from urna.core import migrate
-from urna.core.db import create_engine, session_factory
+from urna.core.db import create_engine, session_factory, transaction
 from urna.editions.models import Pool
 from urna.results.importer import edition_import_pabulib
 from urna.results.pabulib import rule_settings
@@ -98,19 +98,19 @@ async def run_urna(path: Path, url: str) -> dict[str, tuple[set[str], float]]:
     engine = create_engine(url, pool_size=2)
     figures: dict[str, tuple[set[str], float]] = {}
     try:
-        async with session_factory(engine)() as session:
-            start = time.perf_counter()
+        start = time.perf_counter()
+        async with transaction(session_factory(engine)) as session:
             summary = await edition_import_pabulib(session=session, path=path)
-            seconds = time.perf_counter() - start
-            report(f"import ({summary.ballots} ballots, {summary.choices} choices)", seconds)
-            figures["import"] = (set(), seconds)
-            edition = summary.edition
+        seconds = time.perf_counter() - start
+        report(f"import ({summary.ballots} ballots, {summary.choices} choices)", seconds)
+        figures["import"] = (set(), seconds)
+        edition = summary.edition
 
         async def compute() -> set[str]:
             async with session_factory(engine)() as session:
                 payload = await results_compute(session=session, edition=edition)
-            [pool] = payload["pools"]
-            return set(pool["funded"])
+            [pool] = payload.pools
+            return set(pool.funded)
 
         figures["greedy"] = await best_of(5, "results_compute, greedy", compute)
         async with session_factory(engine)() as session:

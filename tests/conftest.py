@@ -3,6 +3,13 @@
 Backend: ``URNA_TEST_BACKEND=postgres`` (default; PostgreSQL + Redis on 127.0.0.1, URLs
 from ``URNA_TEST_PG_URL`` / ``URNA_TEST_REDIS_URL``) or ``embedded`` (SQLite + in-process
 store). A missing PostgreSQL or Redis fails the run loudly; nothing is skipped.
+
+Isolation: each run has a database of its own and a Redis key prefix of its own
+(``RUN_REDIS_PREFIX``; every key is deleted at the end), so parallel runs and leftovers of
+earlier ones never meet. Within a run the app is shared and each test isolates itself by
+its data: editions, accounts, client addresses and phone numbers unique to the test (the
+factories make them so); a test that looks at something global (a counter, a table-wide
+report, the audit chain's end) gets a database or a key prefix of its own.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ if TYPE_CHECKING:
 BACKEND = os.environ.get("URNA_TEST_BACKEND", "postgres")
 PG_ADMIN_URL = os.environ.get("URNA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("URNA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RUN_REDIS_PREFIX = f"urna-test-{uuid.uuid4().hex[:12]}:"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -84,6 +92,26 @@ async def _redis_check(url: str) -> None:
         await client.aclose()
 
 
+async def redis_keys_delete(url: str, prefix: str) -> int:
+    """Delete every key under ``prefix``; returns how many there were."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    deleted = 0
+    try:
+        batch = []
+        async for key in client.scan_iter(match=prefix + "*", count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                deleted += await client.delete(*batch)
+                batch.clear()
+        if batch:
+            deleted += await client.delete(*batch)
+    finally:
+        await client.aclose()
+    return deleted
+
+
 async def fresh_database(tmp_dir: Path) -> tuple[str, object]:
     """A new database with the schema built by the migrations; returns (url, dropper)."""
     if BACKEND == "embedded":
@@ -107,6 +135,7 @@ def make_settings(database_url: str, **overrides) -> Settings:
         environment="test",
         database_url=database_url,
         redis_url=REDIS_URL if BACKEND == "postgres" else None,
+        redis_prefix=RUN_REDIS_PREFIX,
         secret_key=random_key(),
         data_key=random_key(),
         hmac_key=random_key(),
@@ -121,6 +150,16 @@ def make_settings(database_url: str, **overrides) -> Settings:
     )
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def redis_run_keys() -> AsyncIterator[str]:
+    """The run's Redis key prefix; at the end of the run its keys are deleted (the live
+    server, whose workers share the prefix, is stopped before: set up later, torn down
+    earlier)."""
+    yield RUN_REDIS_PREFIX
+    if BACKEND == "postgres":
+        await redis_keys_delete(REDIS_URL, RUN_REDIS_PREFIX)
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,14 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from tests.conftest import BACKEND, REDIS_URL, _redis_check, fresh_database, make_settings
+from tests.conftest import (
+    BACKEND,
+    REDIS_URL,
+    RUN_REDIS_PREFIX,
+    _redis_check,
+    fresh_database,
+    make_settings,
+)
 from tests.factories.editions import edition_data
 from tests.factories.voting import e164
 from urna.core.config import Settings
@@ -244,9 +251,12 @@ def live_server_running(
     if BACKEND == "postgres":
         run_sync(_redis_check, REDIS_URL)
     database_url, drop = run_sync(fresh_database, tmp_dir)
+    port = _free_port()
     try:
+        # Keys of its own under the run's prefix: its sessions and visit counter never
+        # meet those of the in-process app.
+        setting_overrides.setdefault("redis_prefix", f"{RUN_REDIS_PREFIX}live-{port}:")
         settings = make_settings(database_url, **setting_overrides)
-        port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("URNA_")}
         env.update(settings_env(settings))
         env["URNA_VAR_DIR"] = str(tmp_dir)  # never touch the developer's var/

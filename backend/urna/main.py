@@ -14,7 +14,6 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from urna.audit.views import router as audit_router
 from urna.core import i18n
 from urna.core.access import LoginRequired, login_required_handler
 from urna.core.config import Settings, get_settings
@@ -44,15 +43,18 @@ from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
 from urna.requestlog.views import router as requestlog_router
 from urna.requestlog.writer import writer_for
+from urna.results import service as results_service
+from urna.results.console import router as results_console_router
 from urna.results.views import router as results_router
 from urna.staff import matrix
 from urna.staff import repository as staff_repository
+from urna.staff.audit_console import router as audit_router
 from urna.staff.deps import current_staff
-from urna.staff.results_views import router as staff_results_router
 from urna.staff.views import router as staff_router
 from urna.voting.console import router as voting_console_router
 from urna.voting.console_points import router as voting_points_router
 from urna.voting.state import VoteFinished
+from urna.voting.trail import router as ballot_trail_router
 from urna.voting.views import router as voting_router
 from urna.voting.views import vote_finished_handler
 
@@ -60,8 +62,8 @@ log = logging.getLogger("urna")
 
 
 def build_context(settings: Settings) -> AppContext:
-    store = create_store(settings.redis_url)
-    limits_storage = create_limits_storage(settings.redis_url)
+    store = create_store(settings.redis_url, prefix=settings.redis_prefix)
+    limits_storage = create_limits_storage(settings.redis_url, prefix=settings.redis_prefix)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     return AppContext(
         settings=settings,
@@ -76,6 +78,7 @@ def build_context(settings: Settings) -> AppContext:
         ),
         staff_resolver=current_staff,
         staff_emails=staff_repository.staff_emails,
+        results_published=results_service.results_are_published,
     )
 
 
@@ -130,8 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     for router in (staff_router, voting_console_router, voting_points_router, audit_router):
         app.include_router(router)
-    app.include_router(staff_results_router)
+    app.include_router(results_console_router)
     app.include_router(requestlog_router)
+    app.include_router(ballot_trail_router)
     if settings.loadtest_mode:
         app.include_router(loadtest_router)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")

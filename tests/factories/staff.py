@@ -10,11 +10,13 @@ from typing import Any
 
 import httpx
 import pyotp
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from urna.core.db import utcnow
+from urna.core.audit import AuditEvent
+from urna.core.db import transaction, utcnow
 from urna.staff import service
 from urna.staff.models import StaffUser
+from urna.staff.schemas import StaffCreateIn
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HX_CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
@@ -26,6 +28,10 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+def unique_email(prefix: str = "staff") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.org"
+
+
 async def staff_user_create(
     app, role: str, *, enrolled: bool = False, **kw: Any
 ) -> tuple[StaffUser, str, str]:
@@ -33,18 +39,18 @@ async def staff_user_create(
 
     ``enrolled=True`` marks the second factor as already set up (no QR page at login)."""
     ctx = app.state.ctx
-    form = {
-        "email": kw.pop("email", f"{role}-{uuid.uuid4().hex[:10]}@example.org"),
-        "name": kw.pop("name", f"Test {role}"),
-        "role": role,
-    }
-    async with ctx.db() as session:
+    data = StaffCreateIn(
+        email=kw.pop("email", unique_email(role)),
+        name=kw.pop("name", f"Test {role}"),
+        role=role,
+        reason="test",
+    )
+    async with transaction(ctx.db) as session:
         user, password, secret = await service.staff_create(
             session=session,
             crypto=ctx.crypto,
-            form=form,
+            data=data,
             actor_id=None,
-            reason="test",
             password=kw.pop("password", None),
         )
         values = dict(kw)
@@ -52,9 +58,23 @@ async def staff_user_create(
             values["totp_enrolled_at"] = utcnow()
         if values:
             await session.execute(update(StaffUser).where(StaffUser.id == user.id).values(**values))
-            await session.commit()
             await session.refresh(user)
     return user, password, secret
+
+
+async def staff_user_get(app, user_id: int) -> StaffUser:
+    """The account as stored now."""
+    async with app.state.ctx.db() as session:
+        return await session.get(StaffUser, user_id)
+
+
+async def audit_events_of(app, target: str) -> list[AuditEvent]:
+    """The audit events about ``target`` (e.g. ``staff:7``), oldest first."""
+    async with app.state.ctx.db() as session:
+        result = await session.execute(
+            select(AuditEvent).where(AuditEvent.target == target).order_by(AuditEvent.id)
+        )
+        return list(result.scalars())
 
 
 def totp_code(secret: str, *, step_offset: int = 0) -> str:

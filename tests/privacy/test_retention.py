@@ -78,7 +78,7 @@ async def test_purge_drops_identities_keeps_ballots_and_is_idempotent(app, clien
         after = await results.results_compute(
             session=session, edition=await session.get(Edition, edition.id)
         )
-        assert [p["projects"] for p in after["pools"]] == [p["projects"] for p in before["pools"]]
+        assert [p.projects for p in after.pools] == [p.projects for p in before.pools]
         audit_actions = await session.execute(
             select(AuditEvent.action).where(AuditEvent.target == f"edition:{edition.slug}")
         )

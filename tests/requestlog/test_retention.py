@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.conftest import fresh_database
 from tests.requestlog.factories import row, rows_write
-from urna.core.db import create_engine, session_factory
+from urna.core.db import create_engine, session_factory, transaction
 from urna.requestlog import service
 from urna.requestlog.models import RequestLog
 from urna.requestlog.repository import ip_truncated
@@ -27,8 +27,8 @@ URNA = str(Path(sys.executable).with_name("urna"))
 NOW = datetime(2000, 6, 1, tzinfo=UTC)  # before the rows of every other test
 
 
-async def rows_by_id(app, ids):
-    async with app.state.ctx.db() as session:
+async def rows_by_id(factory, ids):
+    async with factory() as session:
         result = await session.execute(select(RequestLog).where(RequestLog.request_id.in_(ids)))
         return {r.request_id: r for r in result.scalars()}
 
@@ -42,7 +42,7 @@ def test_ip_truncation():
 async def test_default_retention_keeps_everything(app):
     old = NOW - timedelta(days=3000)
     (request_id,) = await rows_write(app, [row(old, session_hash="keep", host="a.example")])
-    async with app.state.ctx.db() as session:
+    async with transaction(app.state.ctx.db) as session:
         report = await service.logs_prune(
             session=session,
             keep_days=None,
@@ -51,25 +51,41 @@ async def test_default_retention_keeps_everything(app):
             now=NOW,
         )
     assert report == service.PruneReport()
-    kept = (await rows_by_id(app, [request_id]))[request_id]
+    kept = (await rows_by_id(app.state.ctx.db, [request_id]))[request_id]
     assert kept.ip == "192.0.2.1" and kept.session_hash == "keep"
 
 
-async def test_prune_truncates_drops_and_deletes_as_configured_and_is_idempotent(app):
-    ids = await rows_write(
-        app,
-        [
-            row(NOW - timedelta(days=400), ip="203.0.113.77", session_hash="a", host="x.example"),
-            row(NOW - timedelta(days=40), ip="2001:db8:1234:5678::9", session_hash="b"),
-            row(NOW - timedelta(days=10), ip="198.51.100.3", session_hash="c", host="y.example"),
-            row(NOW - timedelta(days=1), ip="198.51.100.4", session_hash="d"),
-        ],
-    )
+@pytest.fixture
+async def own_log(tmp_path):
+    """A database of its own: pruning reaches the whole table, so its report counts only
+    this test's rows."""
+    url, drop = await fresh_database(tmp_path)
+    engine = create_engine(url, pool_size=2)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        await drop()
+
+
+async def test_prune_truncates_drops_and_deletes_as_configured_and_is_idempotent(own_log):
+    writer = LogWriter(engine=own_log)
+    written = [
+        row(NOW - timedelta(days=400), ip="203.0.113.77", session_hash="a", host="x.example"),
+        row(NOW - timedelta(days=40), ip="2001:db8:1234:5678::9", session_hash="b"),
+        row(NOW - timedelta(days=10), ip="198.51.100.3", session_hash="c", host="y.example"),
+        row(NOW - timedelta(days=1), ip="198.51.100.4", session_hash="d"),
+    ]
+    for item in written:
+        writer.submit(item)
+    assert await writer.flush()
+    ids = [item[0] for item in written]
+    factory = session_factory(own_log)
     options = dict(keep_days=365, truncate_ip_after_days=30, drop_session_after_days=7)
-    async with app.state.ctx.db() as session:
+    async with transaction(factory) as session:
         report = await service.logs_prune(session=session, now=NOW, **options)
-    assert report.deleted >= 1 and report.ips_truncated >= 1 and report.sessions_dropped >= 2
-    rows = await rows_by_id(app, ids)
+    assert report == service.PruneReport(deleted=1, ips_truncated=1, sessions_dropped=2)
+    rows = await rows_by_id(factory, ids)
     assert ids[0] not in rows  # older than a year: gone
     assert (rows[ids[1]].ip, rows[ids[1]].host, rows[ids[1]].session_hash) == (
         "2001:db8:1234::",
@@ -82,7 +98,7 @@ async def test_prune_truncates_drops_and_deletes_as_configured_and_is_idempotent
         None,
     )
     assert (rows[ids[3]].ip, rows[ids[3]].session_hash) == ("198.51.100.4", "d")
-    async with app.state.ctx.db() as session:
+    async with transaction(factory) as session:
         again = await service.logs_prune(session=session, now=NOW, **options)
     assert again == service.PruneReport()
 

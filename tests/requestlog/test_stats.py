@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.requestlog.factories import row, rows_write
+from urna.core.charts import BAR_WIDTH
 from urna.requestlog import stats
 
 pytestmark = pytest.mark.flow
@@ -92,9 +93,16 @@ async def test_the_threshold_is_a_setting(app):
 
 
 def test_charts_are_geometry_only():
-    groups = [stats.Group("a", 10, 10), stats.Group("b", 5, 5)]
-    bars = stats.bars(groups)
-    assert [b.width for b in bars] == [stats.BAR_WIDTH, stats.BAR_WIDTH / 2]
+    groups = [
+        stats.Group("a", 10, 2),
+        stats.Group("b", 5, 4),
+        stats.Group("other", 3, 3, folded=True),
+    ]
+    by_visitors = stats.groups_chart(groups)
+    assert [b.width for b in by_visitors.bars] == [BAR_WIDTH / 2, BAR_WIDTH, BAR_WIDTH * 3 / 4]
+    assert [b.folded for b in by_visitors.bars] == [False, False, True]
+    by_requests = stats.groups_chart(groups, by="requests")
+    assert [b.value for b in by_requests.bars] == [10, 5, 3]
     chart = stats.series_chart(
         [stats.Bucket(START, 10, 4), stats.Bucket(START + timedelta(hours=1), 5, 5)], unit="hour"
     )

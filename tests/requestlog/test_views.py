@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.factories.editions import edition_create
 from tests.factories.staff import staff_client
+from tests.factories.voting import person, vote
+from tests.requestlog.conftest import client_for
 from tests.requestlog.factories import row, rows_write
 from urna.core.audit import AuditEvent
 from urna.voting.models import Ballot
@@ -108,32 +111,34 @@ async def test_the_export_is_a_neutralised_csv_and_audited(app, sample):
 
 
 async def test_the_trail_of_a_ballot(app, sample):
+    """The ballot's page reads its session hash and request id and shows that trail."""
+    edition = await edition_create(app)
+    async with client_for(app) as resident:
+        assert (await vote(resident, app, edition.slug, person(), ["C1"])).status_code == 303
     async with app.state.ctx.db() as session:
-        # an online ballot: a paper one (from other tests) has no /vote/cast in its trail
-        online = select(Ballot).where(Ballot.channel == "online").limit(1)
-        ballot = (await session.execute(online)).scalar_one_or_none()
-    if ballot is None:
-        from tests.factories.editions import edition_create
-        from tests.factories.voting import person, vote
-        from tests.requestlog.conftest import client_for
-
-        edition = await edition_create(app)
-        async with client_for(app) as resident:
-            assert (await vote(resident, app, edition.slug, person(), ["C1"])).status_code == 303
-        async with app.state.ctx.db() as session:
-            ballot = (
-                await session.execute(select(Ballot).where(Ballot.edition_id == edition.id))
-            ).scalar_one()
+        ballot = (
+            await session.execute(select(Ballot).where(Ballot.edition_id == edition.id))
+        ).scalar_one()
     await app.state.request_log.flush()
     staff = await staff_client(app, "verifier")
     try:
         response = await staff.get(f"/staff/logs/ballot/{ballot.id}")
         missing = await staff.get("/staff/logs/ballot/999999999")
+        beyond = await staff.get("/staff/logs/ballot/99999999999999999999")
     finally:
         await staff.aclose()
     assert response.status_code == 200
+    assert ballot.request_id and ballot.session_hash
     assert ballot.request_id in response.text and "/vote/cast" in response.text
-    assert missing.status_code == 404
+    assert ballot.session_hash in response.text and f"/e/{edition.slug}/vote" in response.text
+    assert missing.status_code == 404 and beyond.status_code == 400
+    async with app.state.ctx.db() as session:
+        event = (
+            await session.execute(
+                select(AuditEvent).where(AuditEvent.target == f"ballot:{ballot.id}")
+            )
+        ).scalar_one()
+    assert event.action == "requestlog.trail" and event.details["rows"] >= 2
 
 
 async def test_statistics_page_shows_charts_and_folds_small_groups(app, sample):

@@ -6,37 +6,30 @@ with ``edition_import_pabulib``; ``results_compute`` must then fund exactly the 
 (90k ballots) runs on PostgreSQL only; the other files also on the embedded SQLite backend.
 Greedy (and equal shares on Świecie 2023 and Andrzejów 2022) are cross-checked against
 pabutools 1.2.3 on the files small enough for it (``PABUTOOLS_MAX_CELLS``, as in
-``test_results_real_data.py``). Properties on random small elections: the outcome does not
-depend on the order the ballots were cast in, and only counted ballots count.
+``test_results_real_data.py``). Properties on random small elections are in
+``test_results_db_properties.py``; the ``urna`` commands in ``test_cli.py``.
 """
 
 from __future__ import annotations
 
-import os
-import random
 import re
-import subprocess
-import sys
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from pabutools.election import Cost_Sat, parse_pabulib
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tests.conftest import fresh_database
-from urna.core.db import create_engine, session_factory
+from urna.core.db import create_engine, session_factory, transaction
 from urna.editions.models import Pool
 from urna.results.importer import ImportSummary, edition_import_pabulib
-from urna.results.pabulib import PbInstance, PbProject, PbVote, pabulib_write, scores
+from urna.results.pabulib import scores
 from urna.results.service import results_compute
 from urna.voting.identity import AGE_BANDS, age_band
 from urna.voting.models import Ballot, BallotChoice
@@ -88,9 +81,9 @@ async def imported(request, tmp_path_factory) -> AsyncIterator[Imported]:
     url, drop = await fresh_database(tmp_path_factory.mktemp("pabulib"))
     engine = create_engine(url, pool_size=2)
     try:
-        async with session_factory(engine)() as session:
+        async with transaction(session_factory(engine)) as session:
             summary = await edition_import_pabulib(session=session, path=path)
-            payload = await results_compute(session=session, edition=summary.edition)
+            payload = (await results_compute(session=session, edition=summary.edition)).as_json()
         yield Imported(name, url, engine, summary, payload)
     finally:
         await engine.dispose()
@@ -225,7 +218,7 @@ async def computed_with_rule(imported: Imported, rule: str) -> dict[str, Any]:
     async with imported.session() as session:
         edition = imported.summary.edition
         await session.execute(update(Pool).where(Pool.edition_id == edition.id).values(rule=rule))
-        payload = await results_compute(session=session, edition=edition)
+        payload = (await results_compute(session=session, edition=edition)).as_json()
         await session.rollback()
     [pool] = payload["pools"]
     return pool
@@ -267,7 +260,7 @@ async def test_db_equal_shares_matches_pabutools(name, tmp_path):
                 .values(rule="equal_shares")
             )
             await session.commit()
-            payload = await results_compute(session=session, edition=summary.edition)
+            payload = (await results_compute(session=session, edition=summary.edition)).as_json()
     finally:
         await engine.dispose()
         await drop()
@@ -279,187 +272,3 @@ async def test_db_equal_shares_matches_pabutools(name, tmp_path):
     assert set(pool["funded"]) == theirs
     if parsed(name).meta["rule"] == "equalshares/add1":
         assert theirs == selected(name)
-
-
-# ---- the command line ------------------------------------------------------------------
-
-
-def urna(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URNA_")}
-    env.update(URNA_DATABASE_URL=url, URNA_VAR_DIR=str(tmp_path), COLUMNS="200")
-    return subprocess.run(
-        [sys.executable, "-m", "urna.cli", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
-@pytest.mark.flow
-async def test_cli_imports_a_file_and_prints_the_results_as_json(tmp_path):
-    import json
-
-    name = "Poland_Warszawa_2020_Wesola.pb"
-    path = pabulib_path(name if name in FILES else FILES[0])
-    url, drop = await fresh_database(tmp_path)
-    try:
-        done = urna(url, tmp_path, "edition", "import-pabulib", str(path), "--slug", "wesola")
-        assert done.returncode == 0, done.stdout + done.stderr
-        votes = len(parsed(path.name).votes)
-        assert f"edition wesola: {len(parsed(path.name).projects)} projects, {votes} ballots" in (
-            done.stdout
-        )
-
-        shown = urna(url, tmp_path, "results", "compute", "wesola", "--json")
-        assert shown.returncode == 0, shown.stdout + shown.stderr
-        payload = json.loads(shown.stdout)
-        [pool] = payload["pools"]
-        assert set(pool["funded"]) == selected(path.name)
-        assert payload["ballots"]["counted"] == votes
-
-        again = urna(url, tmp_path, "edition", "import-pabulib", str(path), "--slug", "wesola")
-        assert again.returncode == 1, again.stdout + again.stderr
-        assert "already exists" in again.stdout
-        assert "Traceback" not in again.stdout + again.stderr
-    finally:
-        await drop()
-
-
-# ---- properties on random small elections ----------------------------------------------
-
-
-@dataclass
-class Scratch:
-    engine: AsyncEngine
-    directory: Path
-
-    async def load(self, instance: PbInstance) -> ImportSummary:
-        path = self.directory / f"{uuid.uuid4().hex}.pb"
-        pabulib_write(instance, path)
-        async with session_factory(self.engine)() as session:
-            return await edition_import_pabulib(
-                session=session, path=path, slug=f"prop-{uuid.uuid4().hex[:12]}"
-            )
-
-    async def pools(self, summary: ImportSummary) -> list[dict[str, Any]]:
-        return (await self.compute(summary))["pools"]
-
-    async def compute(self, summary: ImportSummary) -> dict[str, Any]:
-        async with session_factory(self.engine)() as session:
-            return await results_compute(session=session, edition=summary.edition)
-
-
-@pytest.fixture(scope="module")
-async def scratch(tmp_path_factory) -> AsyncIterator[Scratch]:
-    directory = tmp_path_factory.mktemp("elections")
-    url, drop = await fresh_database(directory)
-    engine = create_engine(url, pool_size=2)
-    try:
-        yield Scratch(engine, directory)
-    finally:
-        await engine.dispose()
-        await drop()
-
-
-RULES = ("greedy", "greedy-no-skip", "greedy-threshold", "equalshares/add1")
-
-
-@st.composite
-def elections(draw) -> PbInstance:
-    """Up to 6 projects and 25 approval ballots, small scores on purpose (ties are common)."""
-    count = draw(st.integers(1, 6))
-    ids = [str(number) for number in range(1, count + 1)]
-    projects = [PbProject(project_id=i, cost=draw(st.integers(1, 60)), name=f"P{i}") for i in ids]
-    votes = [
-        PbVote(voter_id=str(index), vote=tuple(ballot))
-        for index, ballot in enumerate(
-            draw(
-                st.lists(
-                    st.lists(st.sampled_from(ids), min_size=1, max_size=count, unique=True),
-                    min_size=1,
-                    max_size=25,
-                )
-            )
-        )
-    ]
-    rule = draw(st.sampled_from(RULES))
-    meta = {
-        "description": "hypothesis",
-        "unit": "Testowo",
-        "budget": str(draw(st.integers(1, 150))),
-        "vote_type": "approval",
-        "rule": rule,
-    }
-    if rule == "greedy-threshold":
-        meta["min_project_score_threshold"] = str(draw(st.integers(0, 5)))
-    return PbInstance(meta=meta, projects=projects, votes=votes)
-
-
-PROPERTY_SETTINGS = settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-
-@pytest.mark.flow
-@PROPERTY_SETTINGS
-@given(election=elections(), seed=st.integers(0, 2**32 - 1))
-async def test_results_do_not_depend_on_the_order_of_casting(scratch, election, seed):
-    shuffled = list(election.votes)
-    random.Random(seed).shuffle(shuffled)
-
-    as_cast = await scratch.pools(await scratch.load(election))
-    reordered = await scratch.pools(await scratch.load(replace(election, votes=shuffled)))
-
-    assert as_cast == reordered  # funded, spent, every step of the allocation, the tallies
-
-
-@pytest.mark.flow
-@PROPERTY_SETTINGS
-@given(election=elections(), data=st.data())
-async def test_only_counted_ballots_count(scratch, election, data):
-    statuses = data.draw(
-        st.lists(
-            st.sampled_from(("counted", "under_review", "invalid")),
-            min_size=len(election.votes),
-            max_size=len(election.votes),
-        )
-    )
-    summary = await scratch.load(election)
-    before = await scratch.compute(summary)
-    async with session_factory(scratch.engine)() as session:
-        ids = (
-            await session.execute(
-                select(Ballot.id).where(Ballot.edition_id == summary.edition.id).order_by(Ballot.id)
-            )
-        ).scalars()
-        ids = list(ids)
-        dropped: Counter[str] = Counter()
-        for ballot_id, vote, status in zip(ids, election.votes, statuses, strict=True):
-            if status != "counted":
-                dropped.update(vote.vote)
-                await session.execute(
-                    update(Ballot).where(Ballot.id == ballot_id).values(status=status)
-                )
-        await session.commit()
-    after = await scratch.compute(summary)
-    # The same election holding the counted votes only: what the rule must decide.
-    counted = [
-        vote for vote, status in zip(election.votes, statuses, strict=True) if status == "counted"
-    ]
-    only_counted = await scratch.pools(await scratch.load(replace(election, votes=counted)))
-
-    [pool_before], [pool_after] = before["pools"], after["pools"]
-    votes_before = {row["number"]: row["votes"] for row in pool_before["projects"]}
-    votes_after = {row["number"]: row["votes"] for row in pool_after["projects"]}
-    assert votes_after == {
-        number: votes_before[number] - dropped[number] for number in votes_before
-    }
-    assert {row["number"]: row["points"] for row in pool_after["projects"]} == votes_after
-    assert after["ballots"] == {status: statuses.count(status) for status in before["ballots"]}
-    assert after["turnout"]["total"] == statuses.count("counted")
-    assert after["pools"] == only_counted

@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import json
-import secrets
 
 import pytest
 from sqlalchemy import select, update
@@ -15,15 +14,16 @@ from sqlalchemy import select, update
 from tests.factories.editions import edition_create, unique_slug
 from tests.factories.staff import csrf_of, staff_client
 from urna.core.audit import AuditEvent
-from urna.core.db import utcnow
+from urna.core.db import transaction
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
 from urna.results import repository as results_repository
 from urna.results.importer import edition_import_pabulib
 from urna.results.models import ResultRun
 from urna.results.pabulib import pabulib_loads
-from urna.voting.models import Ballot, BallotChoice
+from urna.voting.models import Ballot
 
+from .factories import ballots_add
 from .pabulib_support import pabulib_path, parsed
 
 pytestmark = pytest.mark.flow
@@ -33,7 +33,7 @@ NOT_PUBLISHED_PL = "Wyniki tej edycji nie zostały jeszcze opublikowane."
 
 
 async def _import(app, name: str = SMALL_FILE) -> Edition:
-    async with app.state.ctx.db() as session:
+    async with transaction(app.state.ctx.db) as session:
         summary = await edition_import_pabulib(
             session=session, path=pabulib_path(name), slug=unique_slug("wyniki")
         )
@@ -73,33 +73,6 @@ async def _set_demographics(app, edition_id: int, value: bool) -> None:
             update(Edition).where(Edition.id == edition_id).values(publish_demographics=value)
         )
         await session.commit()
-
-
-async def _ballots(app, edition: Edition, choices: list[list[str]]) -> list[int]:
-    """Counted ballots choosing the given project numbers (one list per ballot)."""
-    async with app.state.ctx.db() as session:
-        projects = {p.number: p for p in await editions_repository.projects_of(session, edition.id)}
-        ids = []
-        for numbers in choices:
-            ballot = Ballot(
-                edition_id=edition.id,
-                receipt_hash=secrets.token_hex(32),
-                submitted_at=utcnow(),
-                age_band="25-34",
-                sex="F",
-            )
-            session.add(ballot)
-            await session.flush()
-            for number in numbers:
-                project = projects[number]
-                session.add(
-                    BallotChoice(
-                        ballot_id=ballot.id, project_id=project.id, pool_id=project.pool_id
-                    )
-                )
-            ids.append(ballot.id)
-        await session.commit()
-        return ids
 
 
 async def test_results_are_published_from_the_console_and_shown_with_open_data(app, client):
@@ -205,7 +178,7 @@ async def test_a_tie_draw_recorded_in_the_console_orders_the_next_computation(ap
     edition = await edition_create(app)
     slug = edition.slug
     # C1 and C2 tie at 3 votes; together they cost more than the pool's 100 000 zł
-    await _ballots(app, edition, [["C1", "C2"]] * 3 + [["C3", "N1"]])
+    await ballots_add(app, edition, [["C1", "C2"]] * 3 + [["C3", "N1"]])
     async with await staff_client(app, "admin") as admin:
         run_id = await _compute(admin, slug)
         page = (await admin.get(f"/staff/editions/{slug}/results/{run_id}")).text
@@ -224,6 +197,8 @@ async def test_a_tie_draw_recorded_in_the_console_orders_the_next_computation(ap
         assert both.status_code == 400 and "albo" in both.text
         missing = await admin.post(draw_url, data={"pool": "XX", "seed": "7", "csrf_token": token})
         assert missing.status_code == 404
+        beyond = await admin.get(f"/staff/editions/{slug}/results/3000000000")
+        assert beyond.status_code == 400  # past the column: a bad address, not a 500
 
         response = await admin.post(
             draw_url,
@@ -256,7 +231,7 @@ async def test_publishing_is_refused_while_a_ballot_is_under_review(app, client)
         project.title = formula
         await session.commit()
     slug = edition.slug
-    ids = await _ballots(app, edition, [["C3"], ["N1"], ["S1"]])
+    ids = await ballots_add(app, edition, [["C3"], ["N1"], ["S1"]])
     async with await staff_client(app, "admin") as admin:
         run_id = await _compute(admin, slug)
         async with app.state.ctx.db() as session:

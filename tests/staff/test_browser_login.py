@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -15,9 +14,11 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.factories.staff import unique_email
 from tests.live import LiveServer, run_sync
-from urna.core.db import create_engine, session_factory
+from urna.core.db import create_engine, session_factory, transaction
 from urna.staff import service
+from urna.staff.schemas import StaffCreateIn
 
 pytestmark = pytest.mark.flow
 
@@ -56,17 +57,12 @@ def staff_account(server: LiveServer, role: str) -> tuple[str, str, str]:
     async def work():
         engine = create_engine(server.database_url, pool_size=2)
         try:
-            async with session_factory(engine)() as session:
+            data = StaffCreateIn(
+                email=unique_email("e2e"), name="Anna Urzędniczka", role=role, reason="browser test"
+            )
+            async with transaction(session_factory(engine)) as session:
                 user, password, secret = await service.staff_create(
-                    session=session,
-                    crypto=server.crypto,
-                    form={
-                        "email": f"e2e-{uuid.uuid4().hex[:8]}@example.org",
-                        "name": "Anna Urzędniczka",
-                        "role": role,
-                    },
-                    actor_id=None,
-                    reason="browser test",
+                    session=session, crypto=server.crypto, data=data, actor_id=None
                 )
                 return user.email, password, secret
         finally:

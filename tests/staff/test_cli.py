@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests.conftest import fresh_database, make_settings
 from urna.core.crypto import Crypto
 from urna.core.db import create_engine, session_factory
-from urna.staff import service
+from urna.staff import credentials
 from urna.staff.models import StaffUser
 
 pytestmark = pytest.mark.flow
@@ -57,7 +57,7 @@ async def test_staff_create_prints_a_generated_password_once(tmp_path):
         password = re.search(r"password \(shown once\): (\S+)", done.stdout).group(1)
         [user] = await accounts(url)
         assert user.email == "kierownik@example.org" and user.role == "admin"
-        assert password not in user.password_hash and service.password_verify(
+        assert password not in user.password_hash and credentials.password_verify(
             user.password_hash, password
         )
         again = urna(
@@ -87,9 +87,9 @@ async def test_demo_makes_one_admin_and_prints_its_login(tmp_path):
         assert second.returncode == 0 and "exists already" in second.stdout
         [user] = await accounts(url)
         assert user.email == email and user.role == "admin"
-        assert service.password_verify(user.password_hash, password)
+        assert credentials.password_verify(user.password_hash, password)
         crypto = Crypto(make_settings(url, **{k[5:].lower(): v for k, v in secrets_env.items()}))
-        assert service.totp_secret_of(crypto, user) == secret
-        assert service.totp_match_step(secret, pyotp.TOTP(secret).now()) is not None
+        assert credentials.totp_secret_of(crypto, user) == secret
+        assert credentials.totp_match_step(secret, pyotp.TOTP(secret).now()) is not None
     finally:
         await drop()

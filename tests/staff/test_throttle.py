@@ -3,9 +3,6 @@ never a permanent lockout, every failure logged."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -18,9 +15,11 @@ from tests.factories.staff import (
     staff_login,
     staff_user_create,
     totp_code,
+    unique_email,
 )
+from tests.wait import wait_until
 from urna.core.audit import AuditEvent
-from urna.staff import service
+from urna.staff import login
 
 pytestmark = pytest.mark.flow
 
@@ -78,7 +77,7 @@ async def test_one_address_trying_many_accounts_is_throttled(app):
     ip_limit = int(app.state.ctx.settings.staff_login_ip_limits.split("/")[0])
     async with asgi_client(app, ip=random_ip()) as http:
         for attempt in range(ip_limit):  # spraying: a new (unknown) account each time
-            response = await staff_login(http, f"guess{attempt}@example.org", "password1", "")
+            response = await staff_login(http, unique_email(f"guess{attempt}"), "password1", "")
             assert response.status_code == 400
         blocked = await staff_login(http, user.email, password, secret)
     assert blocked.status_code == 429 and THROTTLED_PL in blocked.text
@@ -92,23 +91,23 @@ async def test_delays_grow_with_failures_and_always_end():
         staff_login_account_limits="2/2 seconds;4/6 seconds",
         staff_login_ip_limits="100/minute",
     )
-    throttle = service.LoginThrottle(MovingWindowRateLimiter(MemoryStorage()), settings)
-    key, ip = service.account_key("someone@example.org"), "203.0.113.1"
-    assert await throttle.wait_seconds(key, ip) == 0
+    throttle = login.LoginThrottle(MovingWindowRateLimiter(MemoryStorage()), settings)
+    key, ip = login.account_key("someone@example.org"), "203.0.113.1"
+
+    async def free() -> bool:
+        return await throttle.wait_seconds(key, ip) == 0
+
+    assert await free()
     for _ in range(2):
         await throttle.failed(key, ip)
     first_wait = await throttle.wait_seconds(key, ip)
     assert 0 < first_wait <= 2
-    await asyncio.sleep(first_wait + 0.1)
-    assert await throttle.wait_seconds(key, ip) == 0  # the short window slid past
+    await wait_until(free, timeout=first_wait + 1, what="the short window sliding past")
     for _ in range(2):
         await throttle.failed(key, ip)
     second_wait = await throttle.wait_seconds(key, ip)
     assert second_wait > first_wait  # the longer tier now holds: the delay grew
-    started = time.monotonic()
-    while await throttle.wait_seconds(key, ip) > 0:  # and it ends: no lockout
-        assert time.monotonic() - started < 8
-        await asyncio.sleep(0.25)
+    await wait_until(free, timeout=8, what="the end of the longer delay")  # no lockout
     await throttle.failed(key, ip)
     await throttle.succeeded(key)  # a successful login clears the account's failures
-    assert await throttle.wait_seconds(key, ip) == 0
+    assert await free()

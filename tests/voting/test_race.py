@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.factories.voting import RECEIPT, person, post_form, project_ids, reach_identity
+from tests.wait import wait_until
 
 pytestmark = pytest.mark.postgres_only
 
@@ -73,13 +74,15 @@ async def cast_together(
 ) -> list[httpx.Response]:
     """Fire every cast at once: all tasks wait on one event, then POST concurrently."""
     start = asyncio.Event()
+    waiting = []
 
     async def one(client: httpx.AsyncClient, review_page: str) -> httpx.Response:
+        waiting.append(client)
         await start.wait()
         return await post_form(client, f"/e/{slug}/vote/cast", {}, review_page)
 
     tasks = [asyncio.create_task(one(client, page)) for client, page in attempts]
-    await asyncio.sleep(0.05)
+    await wait_until(lambda: len(waiting) == len(tasks), what="every cast ready to go")
     start.set()
     return await asyncio.gather(*tasks)
 

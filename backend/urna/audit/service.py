@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from urna.audit import repository
 from urna.core.audit import GENESIS_HASH, AuditEvent, audit_append, hash_of
-from urna.core.db import is_postgres
+from urna.core.db import is_postgres, transaction
 
 VERIFY_BATCH = 2000
 
@@ -71,24 +71,20 @@ async def audit_check(*, session: AsyncSession) -> ChainReport:
     return ChainReport(last, None)
 
 
-async def audit_verify(*, session: AsyncSession) -> int | None:
-    """The id of the first broken link, or None when the whole chain holds."""
-    return (await audit_check(session=session)).broken_at
-
-
-async def audit_verify_recorded(*, session: AsyncSession, actor_id: int | None) -> ChainReport:
-    """Verify the chain in a snapshot of its own, then record who verified it and what
-    was found. Ends the caller's transaction first: call it alone in its unit of work."""
-    await session.commit()
-    report = await audit_check(session=session)
-    await session.commit()
+async def audit_verify_recorded(
+    *, factory: async_sessionmaker[AsyncSession], session: AsyncSession, actor_id: int | None
+) -> ChainReport:
+    """Verify the chain in a snapshot of its own (a unit of work of its own, begun now,
+    so appends committed meanwhile do not look like tampering), then record in the
+    caller's unit of work who verified it and what was found."""
+    async with transaction(factory) as snapshot:
+        report = await audit_check(session=snapshot)
     await audit_append(
         session=session,
         actor_id=actor_id,
         action="audit.verify",
         details={"events": report.events, "broken_at": report.broken_at, "problem": report.problem},
     )
-    await session.commit()
     return report
 
 

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'urna.db'}"
     redis_url: str | None = None
+    # Every Redis key starts with it: installations (or test runs) sharing a Redis apart.
+    redis_prefix: str = "urna:"
     secret_key: SecretStr | None = None
     data_key: SecretStr | None = None
     hmac_key: SecretStr | None = None
@@ -144,10 +146,6 @@ class Settings(BaseSettings):
             if self.loadtest_mode:
                 raise ValueError("URNA_LOADTEST_MODE is for a staging copy, never production")
         return self
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
     @property
     def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

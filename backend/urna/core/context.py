@@ -29,6 +29,9 @@ from urna.core.templating import Templates
 StaffResolver = Callable[[Request, AsyncSession], Awaitable[Any]]
 # The e-mail addresses of staff accounts by id, for console pages that say who did what.
 StaffEmails = Callable[[AsyncSession, set[int]], Awaitable[dict[int, str]]]
+# Whether an edition's results are published (keywords session=, edition=): the edition
+# page links to them, and the results domain sits above editions.
+ResultsPublished = Callable[..., Awaitable[bool]]
 
 
 @dataclass
@@ -43,6 +46,7 @@ class AppContext:
     templates: Templates
     staff_resolver: StaffResolver | None = None
     staff_emails: StaffEmails | None = None
+    results_published: ResultsPublished | None = None
     # Per-app caches (never module globals): each domain keeps its own entry here.
     caches: dict[str, Any] = field(default_factory=dict)
 

@@ -51,6 +51,3 @@ class Crypto:
         return hmac.new(
             self._secret, b"session:" + session_id.encode(), hashlib.sha256
         ).hexdigest()[:32]
-
-    def sign(self, value: str) -> str:
-        return hmac.new(self._secret, value.encode(), hashlib.sha256).hexdigest()

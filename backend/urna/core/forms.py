@@ -13,6 +13,10 @@ The field types carry the rules every console form shares:
   ("²", "①" or "٣" are refused, and so is anything a database column cannot hold).
 
 A blank field is a missing one: the model's default applies, or "This field is required.".
+A field refused by a built-in constraint (type, length, choice) gets the message the model
+names for it in ``messages``, else a general one by the kind of problem; a validator that
+needs its own wording raises ``form_error(N_("..."), **params)`` — the parameters travel
+in ``FormInvalid.params``, never inside the message.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
@@ -58,10 +62,10 @@ _DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y, %H:%M", "%d.%m.%Y")
 _YEARS = (2000, 2199)
 
 
-def refused(message: str) -> PydanticCustomError:
+def form_error(message: str, **params: Any) -> PydanticCustomError:
     """The error a field's own validator raises: ``message`` (a msgid) is what the form
-    shows."""
-    return PydanticCustomError(_CUSTOM, message)
+    shows, with ``params`` for its placeholders."""
+    return PydanticCustomError(_CUSTOM, message, params)
 
 
 def _cleaned(value: Any, *, multiline: bool) -> Any:
@@ -69,7 +73,7 @@ def _cleaned(value: Any, *, multiline: bool) -> Any:
         return value  # the str type reports it
     value = value.strip()
     if text_unsafe(value, multiline=multiline):
-        raise refused(UNSAFE)
+        raise form_error(UNSAFE)
     return value
 
 
@@ -87,13 +91,13 @@ def _money(value: Any) -> int:
             return zloty_parse(value)
         except MoneyInvalid:
             pass
-    raise refused(MONEY)
+    raise form_error(MONEY)
 
 
 def _percent(value: Any) -> Decimal:
     text = value.strip().removesuffix("%").strip() if isinstance(value, str) else ""
     if not _PERCENT.fullmatch(text):
-        raise refused(PERCENT)
+        raise form_error(PERCENT)
     return Decimal(text.replace(",", "."))
 
 
@@ -113,7 +117,7 @@ def _local_datetime(value: Any) -> datetime:
             except ValueError:
                 moment = None
     if moment is None or not _YEARS[0] <= moment.year <= _YEARS[1]:
-        raise refused(DATETIME)
+        raise form_error(DATETIME)
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)
 
 
@@ -137,11 +141,11 @@ def whole(low: int, high: int, message: str, *, too_large: str | None = None) ->
             # converted (int() refuses more than 4300 digits).
             number = int(text) if len(text) <= 20 else (low - 1 if text[0] == "-" else high + 1)
         else:
-            raise refused(message)
+            raise form_error(message)
         if number < low:
-            raise refused(message)
+            raise form_error(message)
         if number > high:
-            raise refused(too_large or message)
+            raise form_error(too_large or message)
         return number
 
     return Annotated[int, BeforeValidator(parse)]
@@ -153,6 +157,8 @@ class FormModel(BaseModel):
     ``problems`` adds the checks that compare fields, once each field is valid."""
 
     model_config = ConfigDict(extra="ignore")
+    # The message (msgid) for each field a built-in constraint refuses.
+    messages: ClassVar[dict[str, str]] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -172,22 +178,34 @@ class FormModel(BaseModel):
 Form = TypeVar("Form", bound=FormModel)
 
 
-def form_messages(error: ValidationError) -> dict[str, str]:
+def form_messages(error: ValidationError, model: type[FormModel] | None = None) -> dict[str, str]:
     """The first message of each field (by its name in the form), as msgids."""
+    return form_errors(error, model).errors
+
+
+def form_errors(error: ValidationError, model: type[FormModel] | None = None) -> FormInvalid:
+    """The first problem of each field, as the model words it, with its parameters."""
+    named = model.messages if model is not None else {}
     messages: dict[str, str] = {}
+    params: dict[str, Any] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else "__all__"
-        kind = item["type"]
-        messages.setdefault(field, item["msg"] if kind == _CUSTOM else _BY_TYPE.get(kind, INVALID))
-    return messages
+        if field in messages:
+            continue
+        if item["type"] == _CUSTOM:
+            messages[field] = item["msg"]
+            params.update(item.get("ctx") or {})
+        else:
+            messages[field] = named.get(field) or _BY_TYPE.get(item["type"], INVALID)
+    return FormInvalid(messages, params=params)
 
 
 def form_parse(model: type[Form], values: Mapping[str, Any]) -> Form:
     """The posted ``values`` as ``model``, or ``FormInvalid`` with a message per field."""
     try:
-        form = model.model_validate(values)
+        form = model.model_validate(dict(values))
     except ValidationError as error:
-        raise FormInvalid(form_messages(error)) from error
+        raise form_errors(error, model) from error
     problems = form.problems()
     if problems:
         raise FormInvalid(problems)

@@ -29,11 +29,8 @@ async def _database_ok(request: Request) -> bool:
 
 
 async def _store_ok(request: Request) -> bool:
-    ping = getattr(get_ctx(request).store, "ping", None)
-    if ping is None:
-        return True  # the in-process store of the embedded default is always there
     try:
-        return bool(await asyncio.wait_for(ping(), CHECK_SECONDS))
+        return await asyncio.wait_for(get_ctx(request).store.ping(), CHECK_SECONDS)
     except Exception:  # noqa: BLE001
         return False
 

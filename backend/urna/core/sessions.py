@@ -24,7 +24,7 @@ from urna.core.store import Store
 
 COOKIE_NAME = "urna_sid"
 SECURE_COOKIE_NAME = "__Host-urna_sid"
-VISITS_KEY = "urna:visits"
+VISITS_KEY = "visits"
 # The salted hash of a session's *first* id: it names the session in request logs and on
 # its ballot, and survives rotate(), so a trail connects requests before and after it.
 TRAIL_KEY = "trail"

@@ -2,6 +2,9 @@
 
 The embedded store serves ``urna demo`` on a bare machine (one process). Anything that
 must survive lives in the database, never only here.
+
+Every key Urna writes to Redis starts with one prefix (``URNA_REDIS_PREFIX``, default
+``urna:``): several installations, or test runs, can share one Redis without meeting.
 """
 
 from __future__ import annotations
@@ -18,32 +21,38 @@ class Store(Protocol):
     async def touch(self, key: str, *, ttl: int) -> None: ...
     async def delete(self, key: str) -> None: ...
     async def incr(self, key: str) -> int: ...
+    async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
 
 class RedisStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, prefix: str) -> None:
         from redis.asyncio import Redis
 
-        self.url = url
+        self.prefix = prefix
         self._redis = Redis.from_url(url, health_check_interval=30)
 
+    def key(self, key: str) -> str:
+        """The key as stored in Redis."""
+        return self.prefix + key
+
     async def get(self, key: str) -> bytes | None:
-        return await self._redis.get(key)
+        return await self._redis.get(self.key(key))
 
     async def set(self, key: str, value: bytes, *, ttl: int) -> None:
-        await self._redis.set(key, value, ex=ttl)
+        await self._redis.set(self.key(key), value, ex=ttl)
 
     async def touch(self, key: str, *, ttl: int) -> None:
-        await self._redis.expire(key, ttl)
+        await self._redis.expire(self.key(key), ttl)
 
     async def delete(self, key: str) -> None:
-        await self._redis.delete(key)
+        await self._redis.delete(self.key(key))
 
     async def incr(self, key: str) -> int:
-        return int(await self._redis.incr(key))
+        return int(await self._redis.incr(self.key(key)))
 
     async def ping(self) -> bool:
+        """Whether Redis answers (``/readyz``)."""
         return bool(await self._redis.ping())
 
     async def close(self) -> None:
@@ -51,7 +60,8 @@ class RedisStore:
 
 
 class MemoryStore:
-    """In-process store with expiry; correct for a single process only."""
+    """In-process store with expiry; correct for a single process only (and so needs no
+    prefix: nothing else sees its keys)."""
 
     def __init__(self) -> None:
         self._data: dict[str, tuple[bytes, float | None]] = {}
@@ -84,17 +94,21 @@ class MemoryStore:
         self._data[key] = (str(value).encode(), item[1] if item else None)
         return value
 
+    async def ping(self) -> bool:
+        return True  # in this process: there whenever the process is
+
     async def close(self) -> None:
         self._data.clear()
 
 
-def create_store(redis_url: str | None) -> Store:
-    return RedisStore(redis_url) if redis_url else MemoryStore()
+def create_store(redis_url: str | None, *, prefix: str) -> Store:
+    return RedisStore(redis_url, prefix=prefix) if redis_url else MemoryStore()
 
 
-def create_limits_storage(redis_url: str | None) -> Storage:
+def create_limits_storage(redis_url: str | None, *, prefix: str) -> Storage:
+    """Rate-limit counters (login throttling, one-time codes) under ``<prefix>limits``."""
     if redis_url:
         return RedisStorage(
-            "async+" + redis_url, implementation="redispy", key_prefix="urna-limits"
+            "async+" + redis_url, implementation="redispy", key_prefix=prefix + "limits"
         )
     return MemoryStorage()

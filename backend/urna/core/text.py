@@ -1,10 +1,11 @@
-"""Text as people type it: one folded form for comparing names, and the characters no
-form accepts.
+"""Text as people type it and as it leaves the system.
 
 ``text_fold`` makes "ul. Łąkowa" and "UL.  LAKOWA" the same key (case, spaces and
 diacritics ignored); the street register and the resident's address are compared by it.
 ``text_unsafe`` finds what only hides text: control characters (NUL among them) and the
-direction overrides that make a line read differently from what it holds.
+direction overrides that make a line read differently from what it holds. ``inert`` makes
+text from outside (a request, a file) safe to store, show or export: those characters
+escaped, the length bounded.
 """
 
 from __future__ import annotations
@@ -36,3 +37,20 @@ def text_unsafe(text: str, *, multiline: bool = False) -> bool:
         elif ch in _DIRECTION or unicodedata.category(ch) == "Cc":
             return True
     return False
+
+
+MAX_TEXT = 500
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def inert(text: str | None, limit: int = MAX_TEXT) -> str | None:
+    """No control or direction-override characters; bounded length."""
+    if text is None:
+        return None
+    if CONTROL.search(text):
+        text = CONTROL.sub(_escape_control, text)
+    return text[:limit]

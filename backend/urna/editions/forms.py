@@ -19,7 +19,7 @@ from urna.core.forms import (
     Money,
     Percent,
     Text,
-    refused,
+    form_error,
     whole,
 )
 from urna.core.i18n import N_
@@ -41,7 +41,7 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,79}")
 
 def _slug(value: str) -> str:
     if not _SLUG.fullmatch(value):
-        raise refused(N_("Use lower-case letters, digits and hyphens, e.g. bo-2027."))
+        raise form_error(N_("Use lower-case letters, digits and hyphens, e.g. bo-2027."))
     return value
 
 

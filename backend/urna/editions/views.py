@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from urna.core.context import DbSession
+from urna.core.context import Ctx, DbSession
 from urna.core.views import render
 from urna.editions import extensions, project_details, service
 from urna.editions.service import Snapshots
-from urna.results import service as results
 
 router = APIRouter()
 
@@ -22,7 +21,7 @@ async def home(request: Request, db: DbSession):
 
 
 @router.get("/e/{slug}")
-async def edition_page(request: Request, slug: str, db: DbSession, snapshots: Snapshots):
+async def edition_page(request: Request, slug: str, db: DbSession, ctx: Ctx, snapshots: Snapshots):
     snapshot = await service.edition_snapshot(session=db, slug=slug, cache=snapshots)
     edition = snapshot.edition
     catalogue = service.catalogue_search(snapshot=snapshot)
@@ -33,7 +32,8 @@ async def edition_page(request: Request, slug: str, db: DbSession, snapshots: Sn
             "edition": edition,
             "phase": service.edition_phase(edition),
             "catalogue": catalogue,
-            "results_published": await results.results_are_published(session=db, edition=edition),
+            # results are above editions: the app factory hands over their check
+            "results_published": await ctx.results_published(session=db, edition=edition),
             "extensions": await extensions.closing_extensions(session=db, edition=edition),
         },
     )

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from urna.core.sessions import RESIDENT_COOKIE, TRAIL_KEY, _read_cookie, session_trail
 from urna.core.store import Store
+from urna.core.text import inert
 from urna.requestlog import redact
 from urna.requestlog.writer import LogWriter
 
@@ -177,7 +178,7 @@ class RequestLogMiddleware:
                 int(duration * 1_000_000),
                 canonical_ip(client[0]) if client else None,
                 None,
-                redact.inert(scope.get("method", ""), 10),
+                inert(scope.get("method", ""), 10),
                 _url(scope.get("path", ""), scope.get("query_string", b"")),
                 status or 500,
                 _reason(status or 500, state, failure),

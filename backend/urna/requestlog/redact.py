@@ -12,9 +12,10 @@ import re
 import unicodedata
 from urllib.parse import quote, unquote, urlsplit
 
+from urna.core.text import MAX_TEXT, inert
+
 REDACTED = "[redacted]"
 MAX_URL = 2000
-MAX_TEXT = 500
 
 # A parameter is sensitive if its name contains any of these (over-redaction is the safe
 # side: "first_name", "e-mail", "csrf_token", "receipt_code" all match).
@@ -36,23 +37,9 @@ RECEIPT = r"(?<![0-9A-Za-z])[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}(?![0-9A
 PERSONAL = re.compile("|".join(f"(?:{p})" for p in (EMAIL, PESEL, PHONE, RECEIPT)))
 # Cheap pre-check: nothing personal hides in text without '@', two digits or a dash.
 MAYBE_PERSONAL = re.compile(r"@|\d\d|-")
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 QUERY_SAFE = "[]:@!$'()*+,;-._~/?"
-
-
-def _escape_control(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
-
-
-def inert(text: str | None, limit: int = MAX_TEXT) -> str | None:
-    """No control or direction-override characters; bounded length."""
-    if text is None:
-        return None
-    if CONTROL.search(text):
-        text = CONTROL.sub(_escape_control, text)
-    return text[:limit]
 
 
 def looks_personal(text: str) -> bool:

@@ -7,29 +7,29 @@ written to the audit log in the same unit of work that reads it.
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from urna.core.audit import audit_append
+from urna.core.csvcells import CsvCells
 from urna.core.db import transaction
-from urna.core.errors import FormInvalid, NotFound
+from urna.core.errors import FormInvalid
 from urna.core.i18n import N_
-from urna.requestlog import redact, repository
+from urna.core.text import inert
+from urna.requestlog import repository
 from urna.requestlog.dns import HostResolver
 from urna.requestlog.models import COLUMNS, RequestLog
 from urna.requestlog.repository import LogFilters
-from urna.voting.models import Ballot
 
 PAGE_SIZE = 100
 TRAIL_LIMIT = 5000
 EXPORT_CHUNK = 2000
-FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
+SHOWN_TIME = "%Y-%m-%d %H:%M:%S.%f"  # UTC, to the microsecond
 FILTER_FIELDS = ("since", "until", "ip", "session_hash", "path", "status", "user_agent")
 
 
@@ -121,6 +121,29 @@ def cursor_parse(cursor: str | None) -> tuple[datetime, str] | None:
 # ---- reading, audited ---------------------------------------------------------------
 
 
+def row_view(row: RequestLog) -> dict[str, Any]:
+    """What a page shows of a row: every text inert, times in UTC to the microsecond."""
+    arrived, responded = row.arrived_at.astimezone(UTC), row.responded_at.astimezone(UTC)
+    return {
+        "request_id": row.request_id,
+        "arrived_iso": arrived.isoformat(timespec="microseconds"),
+        "arrived_at": arrived.strftime(SHOWN_TIME),
+        "responded_at": responded.strftime(
+            "%H:%M:%S.%f" if responded.date() == arrived.date() else SHOWN_TIME
+        ),
+        "duration_ms": f"{row.duration_us / 1000:.1f}",
+        "ip": row.ip or "",
+        "host": inert(row.host) if row.host is not None else None,
+        "method": inert(row.method),
+        "url": inert(row.url, 2000),
+        "status": row.status,
+        "error": inert(row.error),
+        "referer": inert(row.referer, 1000),
+        "user_agent": inert(row.user_agent),
+        "session_hash": row.session_hash or "",
+    }
+
+
 @dataclass(frozen=True)
 class LogPage:
     rows: Sequence[RequestLog]
@@ -147,60 +170,36 @@ async def logs_search(
         target="request_log",
         details={"filters": filters.as_dict(), "page": bool(cursor), "rows": len(rows)},
     )
-    await session.commit()
     return LogPage(rows, cursor_format(rows[-1]) if more and rows else None)
 
 
-async def session_trail(
-    *, session: AsyncSession, actor_id: int | None, session_hash: str
+async def trail_read(
+    *,
+    session: AsyncSession,
+    actor_id: int | None,
+    target: str,
+    session_hash: str | None,
+    request_id: str | None = None,
 ) -> Sequence[RequestLog]:
-    rows = await repository.logs_trail(session, session_hash=session_hash, limit=TRAIL_LIMIT)
+    """Every request of a session, by its trail name (the salted hash stable across the id
+    rotation), and the request ``request_id`` names (a ballot's cast), oldest first.
+
+    ``target`` says whose trail the reader asked for (``session:…``, ``ballot:…``) in the
+    audit log; the caller that knows a ballot passes its session hash and request id."""
+    rows = await repository.logs_trail(
+        session, session_hash=session_hash, request_id=request_id, limit=TRAIL_LIMIT
+    )
     await audit_append(
         session=session,
         actor_id=actor_id,
         action="requestlog.trail",
-        target=f"session:{session_hash[:64]}",
+        target=target,
         details={"rows": len(rows)},
     )
-    await session.commit()
     return rows
 
 
-async def ballot_trail(
-    *, session: AsyncSession, actor_id: int | None, ballot_id: int
-) -> tuple[Ballot, Sequence[RequestLog]]:
-    """A ballot's way: every request of the session that cast it (its session hash is the
-    same trail name the logs carry, stable across the id rotation) and its own request."""
-    ballot = await session.get(Ballot, ballot_id)
-    if ballot is None:
-        raise NotFound()
-    rows = await repository.logs_trail(
-        session, session_hash=ballot.session_hash, request_id=ballot.request_id, limit=TRAIL_LIMIT
-    )
-    await audit_append(
-        session=session,
-        actor_id=actor_id,
-        action="requestlog.trail",
-        target=f"ballot:{ballot_id}",
-        details={"rows": len(rows)},
-    )
-    await session.commit()
-    return ballot, rows
-
-
 # ---- CSV export ---------------------------------------------------------------------
-
-
-def csv_cell(value: object) -> str:
-    """Text a spreadsheet shows and never evaluates: no formula lead, no control bytes."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
-    text = redact.inert(str(value), 2000) or ""
-    if text.startswith(FORMULA_LEAD):
-        text = "'" + text
-    return text
 
 
 @dataclass(frozen=True)
@@ -222,9 +221,8 @@ async def logs_export(
 ) -> Export:
     """The filtered logs as CSV (newest first, at most ``max_rows``); the export, its
     size and its SHA-256 are written to the audit log."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    document = CsvCells()
+    document.row(COLUMNS)
     count, before, truncated = 0, None, False
     while True:
         chunk = await repository.logs_search(
@@ -234,12 +232,12 @@ async def logs_export(
             if count == max_rows:
                 truncated = True
                 break
-            writer.writerow([csv_cell(getattr(row, column)) for column in COLUMNS])
+            document.row(getattr(row, column) for column in COLUMNS)
             count += 1
         if truncated or len(chunk) < EXPORT_CHUNK:
             break
         before = (chunk[-1].arrived_at, chunk[-1].request_id)
-    content = buffer.getvalue().encode("utf-8-sig")  # BOM: spreadsheets read UTF-8
+    content = document.text().encode("utf-8-sig")  # BOM: spreadsheets read UTF-8
     digest = hashlib.sha256(content).hexdigest()
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     await audit_append(
@@ -254,7 +252,6 @@ async def logs_export(
             "sha256": digest,
         },
     )
-    await session.commit()
     return Export(f"request-log-{stamp}.csv", content, count, truncated, digest)
 
 
@@ -277,7 +274,7 @@ async def logs_prune(
     now: datetime | None = None,
 ) -> PruneReport:
     """Apply the retention the privacy policy states (None: that step does nothing;
-    by default logs are kept whole, indefinitely). Idempotent; commits."""
+    by default logs are kept whole, indefinitely). Idempotent."""
     now = now or datetime.now(UTC)
     deleted = truncated = dropped = 0
     if keep_days is not None:
@@ -290,7 +287,6 @@ async def logs_prune(
         dropped = await repository.session_hashes_drop_before(
             session, now - timedelta(days=drop_session_after_days)
         )
-    await session.commit()
     return PruneReport(deleted, truncated, dropped)
 
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from sqlalchemy.ext.asyncio import AsyncSession
 from ua_parser import parse as ua_parse
 
+from urna.core.charts import BarChart, Measure, bar_chart
 from urna.requestlog import repository
 
 OTHER = "other"
@@ -38,15 +39,6 @@ class Bucket:
     start: datetime
     requests: int
     sessions: int
-
-
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    value: int
-    y: float
-    width: float
-    folded: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,10 +73,6 @@ class LogStats:
     systems: list[Group] = field(default_factory=list)
     errors: list[Group] = field(default_factory=list)
     series: list[Bucket] = field(default_factory=list)
-
-    @property
-    def total_requests(self) -> int:
-        return sum(bucket.requests for bucket in self.series)
 
 
 def groups_fold(
@@ -171,26 +159,12 @@ async def stats_compute(
 
 # ---- chart geometry -----------------------------------------------------------------
 
-BAR_HEIGHT, BAR_GAP, BAR_WIDTH = 22, 6, 400
 SERIES_WIDTH, SERIES_HEIGHT = 720, 200
 
 
-def bars(groups: list[Group], *, by: str = "visitors") -> list[Bar]:
-    top = max((getattr(g, by) for g in groups), default=0) or 1
-    return [
-        Bar(
-            label=g.label,
-            value=getattr(g, by),
-            y=i * (BAR_HEIGHT + BAR_GAP),
-            width=round(BAR_WIDTH * getattr(g, by) / top, 1),
-            folded=g.folded,
-        )
-        for i, g in enumerate(groups)
-    ]
-
-
-def bars_height(groups: list[Group]) -> int:
-    return max(1, len(groups)) * (BAR_HEIGHT + BAR_GAP)
+def groups_chart(groups: list[Group], *, by: str = "visitors") -> BarChart:
+    """One bar per group, by visitors (or requests); the "other" row marked folded."""
+    return bar_chart([Measure(g.label, getattr(g, by), g.folded) for g in groups])
 
 
 def series_chart(series: list[Bucket], *, unit: str) -> SeriesChart:

@@ -10,10 +10,11 @@ from fractions import Fraction
 from typing import Any
 
 from urna.core import i18n
+from urna.core.charts import Measure, bar_chart
 from urna.core.i18n import N_
-from urna.requestlog import stats
 from urna.results.models import ResultRun
 from urna.results.rules import MesOutcome, Step, StepKind, TieMethod, step_text
+from urna.results.schemas import PoolResult, ProjectResult, ResultsPayload
 
 _FRACTIONS = ("per_voter_budget", "max_payment")
 
@@ -49,19 +50,19 @@ def score_unit(vote_type: str) -> str:
     return "votes" if vote_type == "approval" else "points"
 
 
-def outcome_text(row: Mapping[str, Any], pool: Mapping[str, Any], unit: str) -> str:
+def outcome_text(row: ProjectResult, pool: PoolResult, unit: str) -> str:
     """Why a project was funded or not, in the reader's language."""
-    if row["outcome"] == "below_threshold":
-        return i18n.translate(BELOW_THRESHOLD[unit], n=pool["threshold"])
-    return i18n.gettext(OUTCOMES.get(row["outcome"], OUTCOMES["not_considered"]))
+    if row.outcome == "below_threshold":
+        return i18n.translate(BELOW_THRESHOLD[unit], n=pool.threshold)
+    return i18n.gettext(OUTCOMES.get(row.outcome, OUTCOMES["not_considered"]))
 
 
-def step_sentences(payload: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], str]:
+def step_sentences(payload: ResultsPayload) -> Callable[[Mapping[str, Any]], str]:
     """A function the templates call on each step dict: the sentence in the language the
     page is rendered in (known only at render time)."""
-    names = {row["number"]: row["title"] for pool in payload["pools"] for row in pool["projects"]}
-    pools = {pool["code"]: pool["name"] for pool in payload["pools"]}
-    unit = score_unit(payload["edition"]["vote_type"])
+    names = {row.number: row.title for pool in payload.pools for row in pool.projects}
+    pools = {pool.code: pool.name for pool in payload.pools}
+    unit = score_unit(payload.edition.vote_type)
 
     def sentence(step: Mapping[str, Any]) -> str:
         language = "en" if i18n.current_language() == "en" else "pl"
@@ -76,27 +77,27 @@ def step_sentences(payload: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], 
     return sentence
 
 
-def vote_chart(pool: Mapping[str, Any], unit: str) -> dict[str, Any]:
+def vote_chart(pool: PoolResult, unit: str) -> dict[str, Any]:
     """Bars of the pool's ranking (the request-log statistics' geometry), funded marked."""
-    key = "votes" if unit == "votes" else "points"
-    rows = pool["projects"]
-    groups = [stats.Group(row["number"], row[key], row[key]) for row in rows]
-    bars = stats.bars(groups, by="requests")
+    rows = pool.projects
+    chart = bar_chart(
+        [Measure(row.number, row.votes if unit == "votes" else row.points) for row in rows]
+    )
     return {
-        "bars": [{"bar": bar, "row": row} for bar, row in zip(bars, rows, strict=True)],
-        "height": stats.bars_height(groups),
+        "bars": [{"bar": bar, "row": row} for bar, row in zip(chart.bars, rows, strict=True)],
+        "height": chart.height,
     }
 
 
 def results_context(run: ResultRun) -> dict[str, Any]:
     """What `results/_results.html` needs to show ``run``."""
-    payload = run.payload
-    unit = score_unit(payload["edition"]["vote_type"])
+    payload = ResultsPayload.model_validate(run.payload)
+    unit = score_unit(payload.edition.vote_type)
     return {
         "run": run,
         "payload": payload,
         "unit": unit,
         "step_sentence": step_sentences(payload),
         "outcome_text": lambda row, pool: outcome_text(row, pool, unit),
-        "charts": {pool["code"]: vote_chart(pool, unit) for pool in payload["pools"]},
+        "charts": {pool.code: vote_chart(pool, unit) for pool in payload.pools},
     }

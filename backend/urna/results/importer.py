@@ -4,7 +4,11 @@ Project numbers keep the file's ``project_id``; costs and the budget become gros
 META ``rule`` and ``min_project_score_threshold`` become the pool's settings; each vote
 becomes a counted ballot with its points (1 for approval, the rank's points for ordinal,
 the resident's for cumulative/scoring), its channel, age band and sex. Receipts of imported
-ballots are random: nobody holds them. On PostgreSQL ballots and choices go in by COPY.
+ballots are random: nobody holds them.
+
+The domains do the writing: the editions service creates the edition, its area, pool and
+projects with the checks every edition passes; voting's bulk insert writes the ballots
+(COPY on PostgreSQL). All in the caller's unit of work.
 """
 
 from __future__ import annotations
@@ -17,19 +21,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.db import is_postgres
-from urna.core.errors import AppError
+from urna.core.errors import AppError, validation_messages
 from urna.core.i18n import N_
+from urna.core.money import GROSZE_PER_ZLOTY
 from urna.editions import repository as editions_repository
-from urna.editions.models import Area, Edition, Pool, Project
+from urna.editions import service as editions
+from urna.editions.models import Edition
+from urna.editions.schemas import EditionIn
 from urna.results import pabulib
 from urna.voting.identity import age_band
-from urna.voting.models import Ballot, BallotChoice
+from urna.voting.service import BulkBallot, ballots_insert_bulk
 
-GROSZE_PER_ZLOTY = 100
 _RULES = {"greedy": "greedy", "greedy-threshold": "greedy", "greedy-no-skip": "greedy_stop"}
 _VOTE_TYPES = {"approval": "approval", "choose-1": "approval", "ordinal": "ordinal"}
 _SEX = {"m": "M", "f": "F", "k": "F"}
@@ -94,109 +99,112 @@ async def edition_import_pabulib(
     slug: str | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    """Create an edition from the file at ``path``, committed in one transaction."""
+    """Create an edition from the file at ``path`` (flushed; the caller's unit of work
+    commits it)."""
     report = progress or (lambda stage, done, total: None)
     report("read", 0, 1)
-    instance = pabulib.pabulib_read(path)
-    report("read", 1, 1)
-    slug = slug or slug_of(path)
-    if await editions_repository.edition_by_slug(session, slug) is not None:
+    try:
+        instance = pabulib.pabulib_read(path)
+        data = _edition_of(instance, path, slug or slug_of(path))
+    except (pabulib.PabulibError, UnicodeDecodeError) as error:
         raise ImportRefused(
-            N_("An edition with the address %(slug)s already exists."), params={"slug": slug}
-        )
+            N_("The file cannot be imported: %(problem)s"), params={"problem": str(error)}
+        ) from None
+    report("read", 1, 1)
+    edition = await _edition_create(session, data)
+    areas = await editions_repository.areas_of(session, edition.id)
+    project_ids = {
+        project.number: project.id
+        for project in await editions_repository.projects_of(session, edition.id)
+    }
+    # pabulib has no times: the ballots are dated noon of the last voting day
+    cast_at = edition.voting_closes_at - timedelta(hours=12)
+    ballots = _ballots(instance, project_ids, cast_at, areas[0].id if areas else None)
+    choices = sum(len(ballot.choices) for ballot in ballots)
+    report("write", 0, len(ballots) + choices)
+    await ballots_insert_bulk(session, edition_id=edition.id, ballots=ballots)
+    report("write", len(ballots) + choices, len(ballots) + choices)
+    return ImportSummary(edition, len(project_ids), len(ballots), choices)
+
+
+async def _edition_create(session: AsyncSession, data: EditionIn) -> Edition:
+    """The editions service creates the edition, its area, pool and projects, checked as
+    every edition is (an address already taken, pool rules that do not fit the vote)."""
+    return await editions.edition_create(session=session, data=data)
+
+
+def _edition_of(instance: pabulib.PbInstance, path: str | Path, slug: str) -> EditionIn:
+    """The edition a pabulib file describes: one pool (in a district when it names one)."""
     meta = instance.meta
     rule, min_votes = _pool_rule(meta)
-    vote_type = _vote_type(instance)
     opens = _date(meta.get("date_begin"), datetime(2000, 1, 1, tzinfo=UTC))
     closes = _date(meta.get("date_end"), opens) + timedelta(days=1)
     unit = meta.get("unit", "").strip() or "—"
     district = (meta.get("district") or meta.get("subunit") or "").strip()
-    edition = Edition(
-        slug=slug,
-        name=(meta.get("description") or f"{unit} {meta.get('instance', '')}").strip()[:200],
-        municipality=unit[:200],
-        description=f"pabulib: {Path(path).name}",
-        description_en=f"pabulib: {Path(path).name}",
-        voting_opens_at=opens,
-        voting_closes_at=closes,
-        results_at=closes + timedelta(days=1),
-        vote_type=vote_type,
-        publish_demographics=True,
-    )
-    session.add(edition)
-    await session.flush()
-    area = None
-    if district:
-        area = Area(edition_id=edition.id, code=slug_of(district) or "area", name=district)
-        session.add(area)
-        await session.flush()
+    area = (slug_of(district)[:40] or "area") if district else None
     max_length = meta.get("max_length")
-    pool = Pool(
-        edition_id=edition.id,
-        code="main",
-        name=district or unit,
-        kind="district" if area else "citywide",
-        area_id=area.id if area else None,
-        budget=instance.budget * GROSZE_PER_ZLOTY,
-        min_choices=int(meta.get("min_length") or 0),
-        max_choices=int(max_length) if max_length else max(1, len(instance.projects)),
-        rule=rule,
-        min_votes=min_votes,
-    )
-    session.add(pool)
-    await session.flush()
-    project_ids: dict[str, int] = {}
-    for project in instance.projects:
-        row = Project(
-            edition_id=edition.id,
-            pool_id=pool.id,
-            number=project.project_id,
-            title=(project.name or f"Projekt {project.project_id}")[:300],
-            cost=project.cost * GROSZE_PER_ZLOTY,
-            area_id=area.id if area else None,
-            category=(project.extra.get("category") or "")[:80],
-        )
-        session.add(row)
-        await session.flush()
-        project_ids[project.project_id] = row.id
-    # pabulib has no times: the ballots are dated noon of the last voting day
-    cast_at = closes - timedelta(hours=12)
-    ballots, choices = _rows(instance, edition, pool, project_ids, cast_at, area)
-    await _write(session, ballots, choices, report)
-    await session.commit()
-    return ImportSummary(edition, len(project_ids), len(ballots), len(choices))
+    data = {
+        "slug": slug,
+        "name": (meta.get("description") or f"{unit} {meta.get('instance', '')}").strip()[:200],
+        "municipality": unit[:200],
+        "description": f"pabulib: {Path(path).name}",
+        "description_en": f"pabulib: {Path(path).name}",
+        "voting_opens_at": opens,
+        "voting_closes_at": closes,
+        "results_at": closes + timedelta(days=1),
+        "vote_type": _vote_type(instance),
+        "publish_demographics": True,
+        "areas": [{"code": area, "name": district}] if area else [],
+        "pools": [
+            {
+                "code": "main",
+                "name": district or unit,
+                "kind": "district" if area else "citywide",
+                "area": area,
+                "budget": instance.budget * GROSZE_PER_ZLOTY,
+                "min_choices": int(meta.get("min_length") or 0),
+                "max_choices": int(max_length) if max_length else max(1, len(instance.projects)),
+                "rule": rule,
+                "min_votes": min_votes,
+            }
+        ],
+        "projects": [
+            {
+                "number": project.project_id,
+                "pool": "main",
+                "title": (project.name or f"Projekt {project.project_id}")[:300],
+                "cost": project.cost * GROSZE_PER_ZLOTY,
+                "area": area,
+                "category": (project.extra.get("category") or "")[:80],
+            }
+            for project in instance.projects
+        ],
+    }
+    try:
+        return EditionIn.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(f"{k}: {v}" for k, v in validation_messages(error).items())
+        raise ImportRefused(
+            N_("The file does not describe a valid edition: %(problems)s"),
+            params={"problems": problems},
+        ) from None
 
 
-def _rows(
+def _ballots(
     instance: pabulib.PbInstance,
-    edition: Edition,
-    pool: Pool,
     project_ids: dict[str, int],
     cast_at: datetime,
-    area: Area | None,
-) -> tuple[list[tuple], list[tuple]]:
-    """Ballot rows (without ids) and choice rows (ballot index, project, pool, points)."""
+    area_id: int | None,
+) -> list[BulkBallot]:
+    """Every vote of the file as a counted ballot with its points."""
     points_of = pabulib.points_function(instance)
-    ballots: list[tuple] = []
-    choices: list[tuple] = []
-    area_id = area.id if area else None
-    for index, vote in enumerate(instance.votes):
-        method = (vote.voting_method or "").lower()
-        ballots.append(
-            (
-                edition.id,
-                "paper" if "paper" in method else "online",
-                "counted",
-                secrets.token_hex(32),
-                cast_at,
-                area_id,
-                age_band(vote.age) if vote.age is not None else "",
-                _SEX.get((vote.sex or "").strip().lower(), ""),
-            )
-        )
+    ballots: list[BulkBallot] = []
+    for vote in instance.votes:
         try:
-            for number, points in zip(vote.vote, points_of(vote), strict=True):
-                choices.append((index, project_ids[number], pool.id, points))
+            choices = [
+                (project_ids[number], points)
+                for number, points in zip(vote.vote, points_of(vote), strict=True)
+            ]
         except KeyError as error:
             raise ImportRefused(
                 N_("Voter %(voter)s names an unknown project %(project)s."),
@@ -207,80 +215,16 @@ def _rows(
                 N_("Voter %(voter)s: the points do not match the vote."),
                 params={"voter": vote.voter_id},
             ) from None
-    return ballots, choices
-
-
-BALLOT_COLUMNS = (
-    "edition_id",
-    "channel",
-    "status",
-    "receipt_hash",
-    "submitted_at",
-    "area_id",
-    "age_band",
-    "sex",
-)
-
-
-async def _write(
-    session: AsyncSession, ballots: list[tuple], choices: list[tuple], report: Progress
-) -> None:
-    total = len(ballots) + len(choices)
-    report("write", 0, total)
-    if is_postgres(session):
-        ids = (
-            (
-                await session.execute(
-                    text(
-                        "SELECT nextval(pg_get_serial_sequence('ballot', 'id')) "
-                        "FROM generate_series(1, :n)"
-                    ),
-                    {"n": len(ballots)},
-                )
+        ballots.append(
+            BulkBallot(
+                receipt_hash=secrets.token_hex(32),
+                channel="paper" if "paper" in (vote.voting_method or "").lower() else "online",
+                submitted_at=cast_at,
+                status="counted",
+                area_id=area_id,
+                age_band=age_band(vote.age) if vote.age is not None else "",
+                sex=_SEX.get((vote.sex or "").strip().lower(), ""),
+                choices=choices,
             )
-            .scalars()
-            .all()
         )
-        connection = await session.connection()
-        raw = (await connection.get_raw_connection()).driver_connection
-        await raw.copy_records_to_table(
-            "ballot",
-            records=[(ballot_id, *row) for ballot_id, row in zip(ids, ballots, strict=True)],
-            columns=("id", *BALLOT_COLUMNS),
-        )
-        report("write", len(ballots), total)
-        await raw.copy_records_to_table(
-            "ballot_choice",
-            records=[
-                (ids[index], project, pool, points) for index, project, pool, points in choices
-            ],
-            columns=("ballot_id", "project_id", "pool_id", "points"),
-        )
-        # Fresh statistics: without them the planner takes the new rows for none and tallies
-        # them with a nested loop and an on-disk sort until autovacuum catches up.
-        await session.execute(text("ANALYZE ballot"))
-        await session.execute(text("ANALYZE ballot_choice"))
-        report("write", total, total)
-        return
-    first = ((await session.execute(select(func.max(Ballot.id)))).scalar() or 0) + 1
-    step = 5000
-    for start in range(0, len(ballots), step):
-        chunk = ballots[start : start + step]
-        await session.execute(
-            insert(Ballot),
-            [
-                {"id": first + start + offset, **dict(zip(BALLOT_COLUMNS, row, strict=True))}
-                for offset, row in enumerate(chunk)
-            ],
-        )
-        report("write", start + len(chunk), total)
-    for start in range(0, len(choices), step):
-        chunk = choices[start : start + step]
-        await session.execute(
-            insert(BallotChoice),
-            [
-                {"ballot_id": first + index, "project_id": p, "pool_id": pool, "points": points}
-                for index, p, pool, points in chunk
-            ],
-        )
-        report("write", len(ballots) + start + len(chunk), total)
+    return ballots

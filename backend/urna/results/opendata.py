@@ -6,25 +6,23 @@ and sex only when the edition publishes demographics."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.core.csvcells import CsvCells
 from urna.core.errors import NotFound
 from urna.core.i18n import LOCAL_ZONE
+from urna.core.money import GROSZE_PER_ZLOTY
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
-from urna.requestlog.service import csv_cell
 from urna.results import repository
 from urna.results.models import ResultRun
 from urna.results.pabulib import PbInstance, PbProject, PbVote, pabulib_dumps
+from urna.results.schemas import EditionFacts, PoolResult, ResultsPayload
 
 CSV_COLUMNS = ("pool", "number", "title", "cost_pln", "votes", "points", "funded", "outcome")
-GROSZE_PER_ZLOTY = 100
 _PB_RULES = {
     "greedy": "greedy",
     "greedy_stop": "greedy-no-skip",
@@ -39,49 +37,47 @@ def zloty(grosze: int) -> str:
 
 def results_csv(run: ResultRun) -> str:
     """One row per project of every pool, in ranking order; cells never evaluate."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for pool in run.payload["pools"]:
-        for row in pool["projects"]:
-            values = (
-                pool["code"],
-                row["number"],
-                row["title"],
-                zloty(row["cost"]),
-                row["votes"],
-                row["points"],
-                int(row["funded"]),
-                row["outcome"],
+    document = CsvCells()
+    document.row(CSV_COLUMNS)
+    for pool in ResultsPayload.model_validate(run.payload).pools:
+        for row in pool.projects:
+            document.row(
+                (
+                    pool.code,
+                    row.number,
+                    row.title,
+                    zloty(row.cost),
+                    row.votes,
+                    row.points,
+                    int(row.funded),
+                    row.outcome,
+                )
             )
-            writer.writerow([csv_cell(value) for value in values])
-    return buffer.getvalue()
+    return document.text()
 
 
-def _pool_of(run: ResultRun, code: str | None) -> dict[str, Any]:
-    pools = run.payload["pools"]
-    if not pools:
-        raise NotFound()
+def _pool_of(payload: ResultsPayload, code: str | None) -> PoolResult:
     if code is None:
-        return pools[0]
-    for pool in pools:
-        if pool["code"] == code:
-            return pool
-    raise NotFound()
+        pool = payload.pools[0] if payload.pools else None
+    else:
+        pool = payload.pool(code)
+    if pool is None:
+        raise NotFound()
+    return pool
 
 
 async def results_pabulib(
     *, session: AsyncSession, edition: Edition, run: ResultRun, pool_code: str | None
 ) -> tuple[str, str]:
     """(pool code, text of the `.pb` file) for one pool of ``run`` (the first by default)."""
-    pool = _pool_of(run, pool_code)
-    payload = run.payload
-    vote_type = payload["edition"]["vote_type"]
+    payload = ResultsPayload.model_validate(run.payload)
+    pool = _pool_of(payload, pool_code)
+    vote_type = payload.edition.vote_type
     pool_ids = {p.code: p.id for p in await editions_repository.pools_of(session, edition.id)}
     numbers = {
         project.id: project.number
         for project in await editions_repository.projects_of(session, edition.id)
-        if project.pool_id == pool_ids.get(pool["code"])
+        if project.pool_id == pool_ids.get(pool.code)
     }
     ballots: dict[int, list[tuple[str, int]]] = defaultdict(list)
     demographics: dict[int, tuple[str, str]] = {}
@@ -116,47 +112,44 @@ async def results_pabulib(
         project_columns.append("score")
     project_columns.append("selected")
     instance = PbInstance(
-        meta=_meta(payload, pool, vote_type, len(votes)),
+        meta=_meta(payload.edition, pool, len(votes)),
         projects=[
             PbProject(
-                project_id=row["number"],
-                cost=row["cost"] // GROSZE_PER_ZLOTY,
-                name=row["title"],
-                selected=row["funded"],
-                extra={"votes": str(row["votes"]), "score": str(row["points"])},
+                project_id=row.number,
+                cost=row.cost // GROSZE_PER_ZLOTY,
+                name=row.title,
+                selected=row.funded,
+                extra={"votes": str(row.votes), "score": str(row.points)},
             )
-            for row in pool["projects"]
+            for row in pool.projects
         ],
         votes=votes,
         project_columns=tuple(project_columns),
         vote_columns=tuple(vote_columns),
     )
-    return pool["code"], pabulib_dumps(instance)
+    return pool.code, pabulib_dumps(instance)
 
 
-def _meta(
-    payload: dict[str, Any], pool: dict[str, Any], vote_type: str, num_votes: int
-) -> dict[str, str]:
-    edition = payload["edition"]
+def _meta(edition: EditionFacts, pool: PoolResult, num_votes: int) -> dict[str, str]:
     meta = {
-        "description": f"{edition['name']}: {pool['name']}",
+        "description": f"{edition.name}: {pool.name}",
         "country": "Poland",
-        "unit": edition["municipality"],
-        "instance": edition["voting_opens_at"][:4],
-        "num_projects": str(len(pool["projects"])),
+        "unit": edition.municipality,
+        "instance": edition.voting_opens_at[:4],
+        "num_projects": str(len(pool.projects)),
         "num_votes": str(num_votes),
         # the money the rule shared out: the pool's own and what other pools passed on
-        "budget": str((pool["budget"] + pool["received"]) // GROSZE_PER_ZLOTY),
-        "vote_type": vote_type,
-        "rule": _PB_RULES.get(pool["rule"], pool["rule"]),
+        "budget": str((pool.budget + pool.received) // GROSZE_PER_ZLOTY),
+        "vote_type": edition.vote_type,
+        "rule": _PB_RULES.get(pool.rule, pool.rule),
     }
-    if pool["rule"] == "greedy" and pool["threshold"]:
+    if pool.rule == "greedy" and pool.threshold:
         meta["rule"] = "greedy-threshold"
-        meta["min_project_score_threshold"] = str(pool["threshold"])
-    if pool["area"]:
-        meta["district"] = pool["area"]
-    meta["date_begin"] = _pabulib_date(edition["voting_opens_at"])
-    meta["date_end"] = _pabulib_date(edition["voting_closes_at"], last_day=True)
+        meta["min_project_score_threshold"] = str(pool.threshold)
+    if pool.area:
+        meta["district"] = pool.area
+    meta["date_begin"] = _pabulib_date(edition.voting_opens_at)
+    meta["date_end"] = _pabulib_date(edition.voting_closes_at, last_day=True)
     meta["currency"] = "PLN"
     meta["language"] = "pl"
     return meta

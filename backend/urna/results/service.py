@@ -3,18 +3,14 @@
 The computation reads the tally from the database (one GROUP BY; equal shares also reads the
 distinct approval sets), applies each pool's rule with its recorded tie draw, moves leftover
 money between pools as configured, and freezes everything a results page shows into one
-JSON payload whose SHA-256 is published with it.
+payload (`schemas.ResultsPayload`) whose SHA-256 is published with it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,26 +20,13 @@ from urna.core.db import utcnow
 from urna.core.errors import AppError, NotFound
 from urna.core.i18n import N_
 from urna.editions import repository as editions_repository
-from urna.editions.models import Area, Edition, Pool
+from urna.editions.models import Edition, Pool
 from urna.editions.models import Project as ProjectRow
-from urna.results import repository
+from urna.results import repository, tally
 from urna.results.models import ResultRun, TieDraw
-from urna.results.rules import (
-    Allocation,
-    Project,
-    TieDrawIncomplete,
-    Transfer,
-    equal_shares_allocate,
-    greedy_allocate,
-    minimum_score,
-    transfers_apply,
-)
+from urna.results.rules import Allocation, TieDrawIncomplete, transfers_apply
+from urna.results.schemas import EditionFacts, ResultsPayload, payload_digest
 from urna.voting.models import BALLOT_STATUSES
-
-FORMAT = "urna-results/1"
-LOCAL_TIME = ZoneInfo("Europe/Warsaw")
-SMALL_GROUP = 10  # turnout groups smaller than this are published as "fewer than 10"
-GROSZE_PER_ZLOTY = 100
 
 
 class ResultsError(AppError):
@@ -57,20 +40,19 @@ class ReviewOpen(ResultsError):
     )
 
 
-def payload_digest(payload: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8): what anyone can recompute."""
-    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+class PublishedMeanwhile(AppError):
+    """Not a `ResultsError`: the refused write leaves the unit of work to roll back, so it
+    is shown on the error page rather than on the page the request came from."""
 
-
-def canonical_json(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    status_code = 409
+    message = N_("Another publication happened at the same time.")
 
 
 # ---- computing -------------------------------------------------------------------------
 
 
-async def results_compute(*, session: AsyncSession, edition: Edition) -> dict[str, Any]:
-    """The edition's results as a JSON-ready payload (nothing is written)."""
+async def results_compute(*, session: AsyncSession, edition: Edition) -> ResultsPayload:
+    """The edition's results (nothing is written)."""
     pools = list(await editions_repository.pools_of(session, edition.id))
     projects = list(await editions_repository.projects_of(session, edition.id))
     areas = {area.id: area for area in await editions_repository.areas_of(session, edition.id)}
@@ -91,7 +73,7 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> dict[st
             classes = {
                 frozenset(number_of[p] for p in approved): count for approved, count in raw.items()
             }
-        allocators[pool.code] = _allocator(
+        allocators[pool.code] = tally.pool_allocator(
             pool=pool,
             projects=by_pool[pool.id],
             tallies=tallies,
@@ -103,7 +85,7 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> dict[st
         first = {pool.code: allocators[pool.code](pool.budget) for pool in pools}
         outcome = transfers_apply(
             results=first,
-            transfers=_transfers(pools, codes),
+            transfers=tally.transfers_ordered(pools, codes),
             recompute=allocators,
         )
     except TieDrawIncomplete as error:
@@ -112,13 +94,22 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> dict[st
             params={"detail": str(error)},
         ) from error
 
-    pool_payloads = []
-    for pool in pools:
-        allocation = outcome.results[pool.code]
-        pool_payloads.append(
-            _pool_payload(
+    statuses = await repository.ballot_status_counts(session, edition.id)
+    return ResultsPayload(
+        edition=EditionFacts(
+            slug=edition.slug,
+            name=edition.name,
+            municipality=edition.municipality,
+            vote_type=edition.vote_type,
+            voting_opens_at=edition.voting_opens_at.isoformat(),
+            voting_closes_at=edition.voting_closes_at.isoformat(),
+        ),
+        computed_at=utcnow().isoformat(),
+        ballots={status: statuses.get(status, 0) for status in BALLOT_STATUSES},
+        pools=[
+            tally.pool_result(
                 pool=pool,
-                allocation=allocation,
+                allocation=outcome.results[pool.code],
                 projects=by_pool[pool.id],
                 tallies=tallies,
                 voter_count=voters.get(pool.id, 0),
@@ -129,209 +120,19 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> dict[st
                 received=outcome.received.get(pool.code, 0),
                 leftover=outcome.leftover(pool.code),
             )
-        )
-    statuses = await repository.ballot_status_counts(session, edition.id)
-    return {
-        "format": FORMAT,
-        "edition": {
-            "slug": edition.slug,
-            "name": edition.name,
-            "municipality": edition.municipality,
-            "vote_type": edition.vote_type,
-            "voting_opens_at": edition.voting_opens_at.isoformat(),
-            "voting_closes_at": edition.voting_closes_at.isoformat(),
-        },
-        "computed_at": utcnow().isoformat(),
-        "money_unit": "grosz",
-        "ballots": {status: statuses.get(status, 0) for status in BALLOT_STATUSES},
-        "pools": pool_payloads,
-        "transfers": [step.to_dict() for step in outcome.steps],
-        "turnout": await turnout(session=session, edition=edition, areas=areas),
-    }
-
-
-def _allocator(
-    *,
-    pool: Pool,
-    projects: list[ProjectRow],
-    tallies: dict[int, repository.ProjectTally],
-    voter_count: int,
-    draw: TieDraw | None,
-    classes: dict[frozenset[str], int] | None,
-) -> Callable[[int], Allocation]:
-    """The pool's rule as a function of its budget (transfers recompute with more money)."""
-    candidates = [
-        Project(
-            id=project.number,
-            cost=project.cost,
-            score=tallies[project.id].points if project.id in tallies else 0,
-        )
-        for project in projects
-    ]
-    tie_seed = draw.seed if draw is not None else None
-    tie_order = draw.draw_order if draw is not None else None
-
-    def allocate(budget: int) -> Allocation:
-        if pool.rule == "equal_shares":
-            return equal_shares_allocate(
-                projects=candidates,
-                ballots=classes or {},
-                budget=budget,
-                add_one=True,
-                fill_greedy=True,
-                increment=GROSZE_PER_ZLOTY,
-                tie_order=tie_order,
-                tie_seed=tie_seed,
-                pool_id=pool.code,
-            )
-        return greedy_allocate(
-            projects=candidates,
-            budget=budget,
-            stop_at_first_misfit=pool.rule == "greedy_stop",
-            threshold_votes=pool.min_votes,
-            threshold_percent=pool.min_votes_percent,
-            voter_count=voter_count,
-            tie_order=tie_order,
-            tie_seed=tie_seed,
-            pool_id=pool.code,
-        )
-
-    return allocate
-
-
-def _transfers(pools: list[Pool], codes: dict[int, str]) -> list[Transfer]:
-    """Leftover transfers, a pool's own incoming ones first (the graph has no cycle)."""
-    targets = {pool.id: pool.leftover_to_pool_id for pool in pools if pool.leftover_to_pool_id}
-    depth: dict[int, int] = {}
-
-    def sources_depth(pool_id: int) -> int:
-        if pool_id not in depth:
-            depth[pool_id] = 0
-            incoming = [source for source, target in targets.items() if target == pool_id]
-            depth[pool_id] = 1 + max((sources_depth(s) for s in incoming), default=-1)
-        return depth[pool_id]
-
-    ordered = sorted(targets, key=lambda source: (sources_depth(source), codes[source]))
-    return [Transfer(source_pool=codes[s], target_pool=codes[targets[s]]) for s in ordered]
-
-
-def _pool_payload(
-    *,
-    pool: Pool,
-    allocation: Allocation,
-    projects: list[ProjectRow],
-    tallies: dict[int, repository.ProjectTally],
-    voter_count: int,
-    draw: TieDraw | None,
-    areas: dict[int, Area],
-    codes: dict[int, str],
-    given: int,
-    received: int,
-    leftover: int,
-) -> dict[str, Any]:
-    funded = set(allocation.funded)
-    last_step: dict[str, str] = {}
-    for step in allocation.steps:
-        if step.project_id is not None:
-            last_step[step.project_id] = step.kind.value
-    empty = repository.ProjectTally(0, 0)
-    rows = [
-        {
-            "number": project.number,
-            "title": project.title,
-            "cost": project.cost,
-            "votes": tallies.get(project.id, empty).votes,
-            "points": tallies.get(project.id, empty).points,
-            "funded": project.number in funded,
-            "outcome": last_step.get(project.number, "not_considered"),
-        }
-        for project in projects
-    ]
-    order = {number: index for index, number in enumerate(allocation.funded)}
-    rows.sort(key=lambda row: (-row["points"], order.get(row["number"], 0), row["number"]))
-    for rank, row in enumerate(rows, start=1):
-        row["rank"] = rank
-    return {
-        "code": pool.code,
-        "name": pool.name,
-        "kind": pool.kind,
-        "area": areas[pool.area_id].name if pool.area_id in areas else None,
-        "rule": pool.rule,
-        "budget": pool.budget,
-        "received": received,
-        "given": given,
-        "spent": allocation.spent,
-        "money_left": leftover,
-        "voters": voter_count,
-        "min_votes": pool.min_votes,
-        "min_votes_percent": None
-        if pool.min_votes_percent is None
-        else str(pool.min_votes_percent),
-        "threshold": minimum_score(
-            threshold_votes=pool.min_votes,
-            threshold_percent=pool.min_votes_percent,
-            voter_count=voter_count,
-        )
-        if pool.rule != "equal_shares"
-        else 0,
-        "leftover_to": codes.get(pool.leftover_to_pool_id) if pool.leftover_to_pool_id else None,
-        "draw": None
-        if draw is None
-        else {
-            "seed": draw.seed,
-            "order": draw.draw_order,
-            "note": draw.note,
-            "recorded_at": draw.recorded_at.isoformat(),
-        },
-        "draw_needed": allocation.draw_needed,
-        "funded": list(allocation.funded),
-        "projects": rows,
-        "allocation": allocation.to_dict(),
-    }
-
-
-async def turnout(
-    *, session: AsyncSession, edition: Edition, areas: dict[int, Area]
-) -> dict[str, Any]:
-    """Counted ballots by area, age band, channel and local day: aggregates only, and a
-    group smaller than `SMALL_GROUP` is published as null ("fewer than 10")."""
-
-    def suppressed(rows: list[tuple[str, int]]) -> list[list[Any]]:
-        return [[key, count if count >= SMALL_GROUP else None] for key, count in sorted(rows)]
-
-    by_area = [
-        (areas[key].name if key in areas else "", count)
-        for key, count in await repository.turnout_rows(session, edition.id, "area_id")
-    ]
-    by_age = [
-        (str(key or ""), count)
-        for key, count in await repository.turnout_rows(session, edition.id, "age_band")
-    ]
-    by_channel = [
-        (str(key), count)
-        for key, count in await repository.turnout_rows(session, edition.id, "channel")
-    ]
-    days: dict[str, int] = defaultdict(int)
-    for hour, count in await repository.turnout_by_hour(session, edition.id):
-        if hour.tzinfo is None:
-            hour = hour.replace(tzinfo=ZoneInfo("UTC"))
-        days[hour.astimezone(LOCAL_TIME).date().isoformat()] += count
-    return {
-        "total": sum(count for _, count in by_channel),
-        "small_group": SMALL_GROUP,
-        "by_area": suppressed(by_area),
-        "by_age_band": suppressed(by_age),
-        "by_channel": suppressed(by_channel),
-        "by_day": suppressed(list(days.items())),
-    }
+            for pool in pools
+        ],
+        transfers=[step.to_dict() for step in outcome.steps],
+        turnout=await tally.turnout_compute(session=session, edition=edition, areas=areas),
+    )
 
 
 # ---- runs and publication --------------------------------------------------------------
 
 
 async def run_create(*, session: AsyncSession, edition: Edition, actor_id: int | None) -> ResultRun:
-    """Compute and keep the results as a draft (committed), audited when staff asked."""
-    payload = await results_compute(session=session, edition=edition)
+    """Compute and keep the results as a draft, audited."""
+    payload = (await results_compute(session=session, edition=edition)).as_json()
     run = ResultRun(
         edition_id=edition.id,
         status="draft",
@@ -341,16 +142,14 @@ async def run_create(*, session: AsyncSession, edition: Edition, actor_id: int |
     )
     session.add(run)
     await session.flush()
-    await _run_recorded(session=session, run=run, edition=edition, actor_id=actor_id)
+    await _run_audited(session=session, run=run, edition=edition, actor_id=actor_id)
     return run
 
 
-async def _run_recorded(
+async def _run_audited(
     *, session: AsyncSession, run: ResultRun, edition: Edition, actor_id: int | None
 ) -> None:
-    """Audit what happened to ``run`` (computed or published) and commit it with the run.
-
-    Two publications racing meet the partial UNIQUE index: the second is refused."""
+    """Audit what happened to ``run`` (computed or published), in the same unit of work."""
     await audit.audit_append(
         session=session,
         actor_id=actor_id,
@@ -358,11 +157,6 @@ async def _run_recorded(
         target=f"edition:{edition.slug}",
         details={"run": run.id, "sha256": run.sha256},
     )
-    try:
-        await session.commit()
-    except IntegrityError as error:
-        await session.rollback()
-        raise ResultsError(N_("Another publication happened at the same time.")) from error
 
 
 async def run_publish(
@@ -373,7 +167,10 @@ async def run_publish(
     actor_id: int | None,
     now: datetime | None = None,
 ) -> ResultRun:
-    """Publish a reviewed draft: the previous publication is withdrawn, in one transaction."""
+    """Publish a reviewed draft: the previous publication is withdrawn, in one transaction.
+
+    Two publications racing meet the partial UNIQUE index: the second is refused and its
+    unit of work rolled back."""
     run = await repository.run_get(session, run_id)
     if run is None or run.edition_id != edition.id:
         raise NotFound()
@@ -390,12 +187,17 @@ async def run_publish(
     run.status = "published"
     run.published_at = now or utcnow()
     run.published_by = actor_id
-    await _run_recorded(session=session, run=run, edition=edition, actor_id=actor_id)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise PublishedMeanwhile() from error
+    await _run_audited(session=session, run=run, edition=edition, actor_id=actor_id)
     return run
 
 
 def _same_ballots(statuses: dict[str, int], run: ResultRun) -> bool:
-    return statuses == {k: v for k, v in run.payload["ballots"].items() if v}
+    when_computed = ResultsPayload.model_validate(run.payload).ballots
+    return statuses == {status: count for status, count in when_computed.items() if count}
 
 
 async def run_ensure_current(*, session: AsyncSession, edition: Edition, run: ResultRun) -> None:
@@ -454,5 +256,4 @@ async def draw_record(
         target=f"pool:{pool.id}",
         details={"seed": seed, "order": order, "note": note},
     )
-    await session.commit()
     return draw

@@ -11,6 +11,7 @@ from urna.core.views import render
 from urna.editions import service as editions
 from urna.results import display, opendata
 from urna.results import service as results
+from urna.results.schemas import canonical_json
 
 router = APIRouter()
 
@@ -35,7 +36,7 @@ async def results_page(request: Request, slug: str, db: DbSession):
 async def results_json(slug: str, db: DbSession):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await results.run_published(session=db, edition=edition)
-    content = results.canonical_json(run.payload)
+    content = canonical_json(run.payload)
     return _download(content, "application/json", f"{slug}-results.json")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.staff import service
+from urna.staff import login
 from urna.staff.models import StaffUser
 
 SESSION_KEY = "staff"
@@ -23,7 +23,7 @@ async def current_staff(request: Request, db: AsyncSession) -> StaffUser | None:
     data = session.get(SESSION_KEY) if session is not None else None
     if not data:
         return None
-    user = await service.staff_from_session(session=db, data=data)
+    user = await login.staff_from_session(session=db, data=data)
     if user is None:
         session.pop(SESSION_KEY)
         return None

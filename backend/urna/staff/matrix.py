@@ -4,8 +4,9 @@ Every route of the application is listed here (``tests/staff/test_matrix.py`` en
 ``app.routes`` and fails on any route missing from this table, then calls each route as
 an anonymous visitor, as a resident with a voting session and as each staff role, and
 checks that each gets exactly what the table allows). ``PUBLIC`` routes need no staff
-login; a role set means ``Depends(require_role(*roles))`` on the route: anonymous
-visitors are sent to ``/staff/login`` (303), other roles get 403.
+login; a role set means the route's guard (``core.access``: ``AdminUser``, ``LogReader``,
+… or ``require_role(*roles)``): anonymous visitors are sent to ``/staff/login`` (303),
+other roles get 403.
 
 Summary (A = admin, V = verifier, N = netadmin):
 

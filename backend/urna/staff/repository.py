@@ -24,10 +24,9 @@ async def staff_all(session: AsyncSession) -> Sequence[StaffUser]:
     return result.scalars().all()
 
 
-async def staff_count(session: AsyncSession, *, role: str | None = None) -> int:
+async def staff_count(session: AsyncSession) -> int:
+    """Active accounts."""
     query = select(func.count()).select_from(StaffUser).where(StaffUser.active.is_(True))
-    if role is not None:
-        query = query.where(StaffUser.role == role)
     return int((await session.execute(query)).scalar_one())
 
 

@@ -5,24 +5,32 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.access import LOGIN_PATH, ROLES, require_role
-from urna.core.context import DbSession, get_ctx
+from urna.core.access import LOGIN_PATH, AdminUser, AnyStaff
+from urna.core.context import AppContext, Ctx, DbSession, get_ctx
 from urna.core.errors import FormInvalid
-from urna.core.i18n import LANGUAGES, N_
+from urna.core.forms import form_parse
+from urna.core.i18n import LANGUAGES
 from urna.core.sessions import end_session
 from urna.core.views import client_ip, form_values, render, safe_next, see_other
-from urna.staff import service
+from urna.staff import credentials, login, service
 from urna.staff.deps import SESSION_KEY, current_staff
-from urna.staff.models import ROLE_NAMES, StaffUser
+from urna.staff.models import ROLE_NAMES
+from urna.staff.schemas import (
+    ActiveSetIn,
+    CodeIn,
+    LoginIn,
+    PasswordChangeIn,
+    ReasonIn,
+    RoleChangeIn,
+    StaffCreateIn,
+)
 
 router = APIRouter()
 PENDING_KEY = "pending"
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
-any_staff = require_role(*ROLES)
-admin_only = require_role("admin")
 
 
 def staff_next(target: str | None) -> str:
@@ -30,19 +38,18 @@ def staff_next(target: str | None) -> str:
     return target if target.startswith("/staff") else "/staff"
 
 
-def _throttle(request: Request) -> service.LoginThrottle:
-    ctx = get_ctx(request)
-    return service.LoginThrottle(ctx.limiter, ctx.settings)
+def _throttle(ctx: AppContext) -> login.LoginThrottle:
+    return login.LoginThrottle(ctx.limiter, ctx.settings)
 
 
 # ---- login --------------------------------------------------------------------------
 
 
-async def _login_form(request, *, values=None, errors=None, status_code=200):
+async def _login_form(request, *, values, errors=None, params=None, status_code=200):
     return await render(
         request,
         "staff/login.html",
-        {"values": values or {}, "errors": errors or {}, "params": {}},
+        {"values": values, "errors": errors or {}, "params": params or {}},
         status_code=status_code,
     )
 
@@ -55,27 +62,27 @@ async def login_page(request: Request, db: DbSession, next: str | None = None):
 
 
 @router.post("/staff/login")
-async def login_submit(request: Request, db: DbSession):
+async def login_submit(request: Request, db: DbSession, ctx: Ctx):
     form = await form_values(request)
-    email, password = form.get("email", "").strip(), form.get("password", "")
-    values = {"email": email, "next": staff_next(form.get("next"))}
-    if not email or not password:
-        errors = {name: N_("This field is required.") for name in ("email", "password")}
-        errors = {k: v for k, v in errors.items() if not form.get(k, "").strip()}
-        return await _login_form(request, values=values, errors=errors, status_code=400)
+    values = {"email": form.get("email", "").strip(), "next": staff_next(form.get("next"))}
     try:
-        user = await service.login_password(
+        data = form_parse(LoginIn, form)
+        user = await login.login_password(
             session=db,
-            throttle=_throttle(request),
-            email=email,
-            password=password,
+            throttle=_throttle(ctx),
+            email=data.email,
+            password=data.password,
             ip=client_ip(request),
         )
-    except (service.LoginFailed, service.LoginThrottled) as error:
-        return await render(
+    except FormInvalid as error:
+        return await _login_form(request, values=values, errors=error.errors, status_code=400)
+    except (login.LoginFailed, login.LoginThrottled) as error:
+        # Answered, not raised: the unit of work commits the failure's audit event.
+        return await _login_form(
             request,
-            "staff/login.html",
-            {"values": values, "errors": {"__all__": error.message}, "params": error.params},
+            values=values,
+            errors={"__all__": error.message},
+            params=error.params,
             status_code=error.status_code,
         )
     session = request.state.session
@@ -87,16 +94,15 @@ async def login_submit(request: Request, db: DbSession):
 
 def _pending(request: Request) -> dict | None:
     data = request.state.session.get(PENDING_KEY)
-    if not data or time.time() - data.get("at", 0) > service.PENDING_SECONDS:
+    if not data or time.time() - data.get("at", 0) > login.PENDING_SECONDS:
         return None
     return data
 
 
 async def _code_form(request, db, user_id: int, *, errors=None, params=None, status_code=200):
     user = await service.staff_get(session=db, user_id=user_id)
-    ctx = get_ctx(request)
     enrolment = (
-        service.totp_enrolment(crypto=ctx.crypto, user=user)
+        credentials.totp_enrolment(crypto=get_ctx(request).crypto, user=user)
         if user.totp_enrolled_at is None
         else None
     )
@@ -118,22 +124,24 @@ async def code_page(request: Request, db: DbSession):
 
 
 @router.post("/staff/login/code")
-async def code_submit(request: Request, db: DbSession):
+async def code_submit(request: Request, db: DbSession, ctx: Ctx):
     pending = _pending(request)
     if pending is None:
         return see_other(LOGIN_PATH)
-    form = await form_values(request)
-    ctx = get_ctx(request)
     try:
-        user = await service.login_code(
+        data = form_parse(CodeIn, await form_values(request))
+        user = await login.login_code(
             session=db,
             crypto=ctx.crypto,
-            throttle=_throttle(request),
+            throttle=_throttle(ctx),
             user_id=pending["id"],
-            code=form.get("code", ""),
+            code=data.code,
             ip=client_ip(request),
         )
-    except (service.CodeInvalid, service.LoginThrottled) as error:
+    except FormInvalid as error:
+        return await _code_form(request, db, pending["id"], errors=error.errors, status_code=400)
+    except (login.CodeInvalid, login.LoginThrottled) as error:
+        # Answered, not raised: the unit of work commits the failure's audit event.
         return await _code_form(
             request,
             db,
@@ -142,7 +150,7 @@ async def code_submit(request: Request, db: DbSession):
             params=error.params,
             status_code=error.status_code,
         )
-    except service.LoginExpired:
+    except login.LoginExpired:
         request.state.session.pop(PENDING_KEY)
         return see_other(LOGIN_PATH)
     session = request.state.session
@@ -161,12 +169,8 @@ async def staff_language(request: Request, code: str, next: str | None = None):
 
 
 @router.post("/staff/logout")
-async def logout(
-    request: Request,
-    db: DbSession,
-    user: StaffUser = Depends(any_staff),
-):
-    await service.logout_record(session=db, user=user, ip=client_ip(request))
+async def logout(request: Request, db: DbSession, user: AnyStaff):
+    await login.logout_record(session=db, user_id=user.id, ip=client_ip(request))
     end_session(request.state.session)
     response = see_other(LOGIN_PATH)
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
@@ -177,7 +181,7 @@ async def logout(
 
 
 @router.get("/staff")
-async def dashboard(request: Request, user: StaffUser = Depends(any_staff)):
+async def dashboard(request: Request, user: AnyStaff):
     return await render(request, "staff/dashboard.html", {"user": user})
 
 
@@ -191,25 +195,15 @@ async def _account_page(request, user, *, errors=None, params=None, done=None, s
 
 
 @router.get("/staff/account")
-async def account_page(request: Request, done: str | None = None, user=Depends(any_staff)):
+async def account_page(request: Request, user: AnyStaff, done: str | None = None):
     return await _account_page(request, user, done=done)
 
 
 @router.post("/staff/account/password")
-async def password_change(
-    request: Request,
-    db: DbSession,
-    user: StaffUser = Depends(any_staff),
-):
-    form = await form_values(request)
+async def password_change(request: Request, db: DbSession, user: AnyStaff):
     try:
-        fresh = await service.password_change(
-            session=db,
-            user_id=user.id,
-            current=form.get("current_password", ""),
-            new=form.get("new_password", ""),
-            repeat=form.get("repeat_password", ""),
-        )
+        data = form_parse(PasswordChangeIn, await form_values(request))
+        fresh = await service.password_change(session=db, user_id=user.id, data=data)
     except FormInvalid as error:
         return await _account_page(
             request, user, errors=error.errors, params=error.params, status_code=400
@@ -238,31 +232,31 @@ async def _users_page(request, db, *, values=None, errors=None, status_code=200)
 
 
 @router.get("/staff/users")
-async def users_page(request: Request, db: DbSession, user=Depends(admin_only)):
+async def users_page(request: Request, db: DbSession, user: AdminUser):
     return await _users_page(request, db)
 
 
 @router.post("/staff/users")
-async def user_create(request: Request, db: DbSession, user=Depends(admin_only)):
+async def user_create(request: Request, db: DbSession, ctx: Ctx, user: AdminUser):
     form = await form_values(request)
     try:
         account, password, _secret = await service.staff_create(
-            session=db,
-            crypto=get_ctx(request).crypto,
-            form=form,
-            actor_id=user.id,
-            reason=form.get("reason", ""),
+            session=db, crypto=ctx.crypto, data=form_parse(StaffCreateIn, form), actor_id=user.id
         )
     except FormInvalid as error:
         return await _users_page(request, db, values=form, errors=error.errors, status_code=400)
     except service.StaffExists as error:
         errors = {"email": error.message}
         return await _users_page(request, db, values=form, errors=errors, status_code=409)
-    # The password is shown once, on this response only (no-store), and never kept.
+    return await _password_shown(request, account, password, created=True)
+
+
+async def _password_shown(request, account, password: str, *, created: bool):
+    """The password is shown once, on this response only (no-store), and never kept."""
     return await render(
         request,
         "staff/secret.html",
-        {"account": account, "password": password, "created": True},
+        {"account": account, "password": password, "created": created},
         personal=True,
     )
 
@@ -278,83 +272,56 @@ async def _user_page(request, db, user_id: int, *, errors=None, status_code=200)
 
 
 @router.get("/staff/users/{user_id}")
-async def user_page(request: Request, user_id: int, db: DbSession, user=Depends(admin_only)):
+async def user_page(request: Request, user_id: int, db: DbSession, user: AdminUser):
     return await _user_page(request, db, user_id)
 
 
-async def _user_change(request: Request, db: AsyncSession, user_id: int, change):
-    form = await form_values(request)
+async def _user_change(request: Request, db: AsyncSession, user_id: int, schema, change):
+    """Parse the form of a change to another account, make it, back to the account."""
     try:
-        await change(form)
+        await change(form_parse(schema, await form_values(request)))
     except FormInvalid as error:
         return await _user_page(request, db, user_id, errors=error.errors, status_code=400)
     return see_other(f"/staff/users/{user_id}")
 
 
 @router.post("/staff/users/{user_id}/role")
-async def user_role(request: Request, user_id: int, db: DbSession, user=Depends(admin_only)):
-    async def change(form):
+async def user_role(request: Request, user_id: int, db: DbSession, user: AdminUser):
+    async def change(data: RoleChangeIn):
         await service.staff_role_set(
-            session=db,
-            actor=user,
-            user_id=user_id,
-            role=form.get("role", ""),
-            reason=form.get("reason", ""),
+            session=db, actor_id=user.id, user_id=user_id, role=data.role, reason=data.reason
         )
 
-    return await _user_change(request, db, user_id, change)
+    return await _user_change(request, db, user_id, RoleChangeIn, change)
 
 
 @router.post("/staff/users/{user_id}/active")
-async def user_active(request: Request, user_id: int, db: DbSession, user=Depends(admin_only)):
-    async def change(form):
+async def user_active(request: Request, user_id: int, db: DbSession, user: AdminUser):
+    async def change(data: ActiveSetIn):
         await service.staff_active_set(
-            session=db,
-            actor=user,
-            user_id=user_id,
-            active=form.get("active") == "1",
-            reason=form.get("reason", ""),
+            session=db, actor_id=user.id, user_id=user_id, active=data.active, reason=data.reason
         )
 
-    return await _user_change(request, db, user_id, change)
+    return await _user_change(request, db, user_id, ActiveSetIn, change)
 
 
 @router.post("/staff/users/{user_id}/totp-reset")
-async def user_totp_reset(
-    request: Request,
-    user_id: int,
-    db: DbSession,
-    user=Depends(admin_only),
-):
-    async def change(form):
+async def user_totp_reset(request: Request, user_id: int, db: DbSession, ctx: Ctx, user: AdminUser):
+    async def change(data: ReasonIn):
         await service.staff_totp_reset(
-            session=db,
-            crypto=get_ctx(request).crypto,
-            actor=user,
-            user_id=user_id,
-            reason=form.get("reason", ""),
+            session=db, crypto=ctx.crypto, actor_id=user.id, user_id=user_id, reason=data.reason
         )
 
-    return await _user_change(request, db, user_id, change)
+    return await _user_change(request, db, user_id, ReasonIn, change)
 
 
 @router.post("/staff/users/{user_id}/password-reset")
-async def user_password_reset(
-    request: Request,
-    user_id: int,
-    db: DbSession,
-    user=Depends(admin_only),
-):
-    form = await form_values(request)
+async def user_password_reset(request: Request, user_id: int, db: DbSession, user: AdminUser):
     try:
+        data = form_parse(ReasonIn, await form_values(request))
         account, password = await service.staff_password_reset(
-            session=db, actor=user, user_id=user_id, reason=form.get("reason", "")
+            session=db, actor_id=user.id, user_id=user_id, reason=data.reason
         )
     except FormInvalid as error:
         return await _user_page(request, db, user_id, errors=error.errors, status_code=400)
-    return await render(
-        request,
-        "staff/secret.html",
-        {"account": account, "password": password, "created": False},
-        personal=True,
-    )
+    return await _password_shown(request, account, password, created=False)

@@ -28,6 +28,8 @@ from urna.notify import service as notify
 from urna.voting import ballots, receipts, repository
 from urna.voting.choices import PoolChoice, choices_apply, choices_pooled
 from urna.voting.models import Ballot
+from urna.voting.repository import BulkBallot as BulkBallot
+from urna.voting.repository import ballots_insert_bulk as ballots_insert_bulk
 from urna.voting.schemas import CodeForm, IdentityForm, IdentityRules, ReceiptForm, form_parse
 from urna.voting.state import FlowOutOfOrder, VoteState
 

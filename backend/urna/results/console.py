@@ -2,32 +2,31 @@
 tables with the draws still needed, recording a pool's tie draw, publishing a draft.
 
 Refusals of the results service (a review still open, a draw that does not order every
-tie…) are shown on the page they came from, never as a server error."""
+tie…) come before anything is written, and are shown on the page they came from, never
+as a server error."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.access import require_role
-from urna.core.context import DbSession
+from urna.core.access import AdminUser
+from urna.core.context import DbSession, get_ctx
 from urna.core.errors import NotFound
 from urna.core.i18n import N_
 from urna.core.views import form_values, render, see_other
 from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition
-from urna.results import display
-from urna.results import repository as results_repository
+from urna.results import display, repository
 from urna.results import service as results
 from urna.results.models import ResultRun
-from urna.staff import repository as staff_repository
-from urna.staff.models import StaffUser
 
 router = APIRouter()
-admin_only = require_role("admin")
+# A run number outside the column's range is a bad address (400), not a database error.
+RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _base(slug: str) -> str:
@@ -41,15 +40,13 @@ def _page_context(edition: Edition) -> dict[str, Any]:
 async def _runs_page(
     request: Request, db: AsyncSession, edition: Edition, *, error=None, status_code=200
 ):
-    runs = await results_repository.runs_of(db, edition.id)
+    runs = await repository.runs_of(db, edition.id)
     ids = {run.computed_by for run in runs} | {run.published_by for run in runs}
+    # staff are above results: the app factory hands over their e-mail lookup
+    emails = await get_ctx(request).staff_emails(db, {i for i in ids if i is not None})
     context = _page_context(edition)
-    context.update(
-        runs=runs,
-        emails=await staff_repository.staff_emails(db, {i for i in ids if i is not None}),
-        error=error,
-    )
-    return await render(request, "staff/results_runs.html", context, status_code=status_code)
+    context.update(runs=runs, emails=emails, error=error)
+    return await render(request, "results/console/runs.html", context, status_code=status_code)
 
 
 async def _run_page(
@@ -62,7 +59,7 @@ async def _run_page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ):
-    draws = await results_repository.draws_of(db, edition.id)
+    draws = await repository.draws_of(db, edition.id)
     pools = await editions_repository.pools_of(db, edition.id)
     context = _page_context(edition)
     context.update(display.results_context(run))
@@ -71,74 +68,47 @@ async def _run_page(
         error=error,
         values=values or {},
         recorded_draws={pool.code: draws.get(pool.id) for pool in pools},
-        published=await results_repository.run_published(db, edition.id),
+        published=await repository.run_published(db, edition.id),
     )
-    return await render(request, "staff/results_run.html", context, status_code=status_code)
+    return await render(request, "results/console/run.html", context, status_code=status_code)
 
 
 async def _run_of(db: AsyncSession, edition: Edition, run_id: int) -> ResultRun:
-    run = await results_repository.run_get(db, run_id)
+    run = await repository.run_get(db, run_id)
     if run is None or run.edition_id != edition.id:
         raise NotFound()
     return run
 
 
 @router.get("/staff/editions/{slug}/results")
-async def runs_page(
-    request: Request,
-    slug: str,
-    db: DbSession,
-    user=Depends(admin_only),
-):
+async def runs_page(request: Request, slug: str, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     return await _runs_page(request, db, edition)
 
 
 @router.post("/staff/editions/{slug}/results")
-async def run_compute(
-    request: Request,
-    slug: str,
-    db: DbSession,
-    user: StaffUser = Depends(admin_only),
-):
+async def run_compute(request: Request, slug: str, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     try:
         run = await results.run_create(session=db, edition=edition, actor_id=user.id)
     except results.ResultsError as error:
-        await db.rollback()  # the refused work is undone; objects are loaded again
-        edition = await editions.edition_get(session=db, slug=slug)
         return await _runs_page(request, db, edition, error=error, status_code=error.status_code)
     return see_other(f"{_base(slug)}/{run.id}")
 
 
 @router.get("/staff/editions/{slug}/results/{run_id}")
-async def run_page(
-    request: Request,
-    slug: str,
-    run_id: int,
-    db: DbSession,
-    user=Depends(admin_only),
-):
+async def run_page(request: Request, slug: str, run_id: RunId, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     return await _run_page(request, db, edition, await _run_of(db, edition, run_id))
 
 
 @router.post("/staff/editions/{slug}/results/{run_id}/publish")
-async def run_publish(
-    request: Request,
-    slug: str,
-    run_id: int,
-    db: DbSession,
-    user: StaffUser = Depends(admin_only),
-):
+async def run_publish(request: Request, slug: str, run_id: RunId, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await _run_of(db, edition, run_id)
     try:
         await results.run_publish(session=db, edition=edition, run_id=run.id, actor_id=user.id)
     except results.ResultsError as error:
-        await db.rollback()  # the refused work is undone; objects are loaded again
-        edition = await editions.edition_get(session=db, slug=slug)
-        run = await _run_of(db, edition, run_id)
         return await _run_page(request, db, edition, run, error=error, status_code=409)
     return see_other(f"{_base(slug)}/{run_id}?published=1")
 
@@ -156,24 +126,12 @@ def _draw_input(values: dict[str, str]) -> tuple[int | None, list[str] | None]:
 
 
 @router.post("/staff/editions/{slug}/results/{run_id}/draw")
-async def draw_record(
-    request: Request,
-    slug: str,
-    run_id: int,
-    db: DbSession,
-    user: StaffUser = Depends(admin_only),
-):
+async def draw_record(request: Request, slug: str, run_id: RunId, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await _run_of(db, edition, run_id)
     values = await form_values(request)
-    pool = next(
-        (
-            p
-            for p in await editions_repository.pools_of(db, edition.id)
-            if p.code == values.get("pool")
-        ),
-        None,
-    )
+    pools = await editions_repository.pools_of(db, edition.id)
+    pool = next((p for p in pools if p.code == values.get("pool")), None)
     if pool is None:
         raise NotFound()
     try:
@@ -188,9 +146,6 @@ async def draw_record(
             actor_id=user.id,
         )
     except results.ResultsError as error:
-        await db.rollback()  # the refused work is undone; objects are loaded again
-        edition = await editions.edition_get(session=db, slug=slug)
-        run = await _run_of(db, edition, run_id)
         return await _run_page(
             request, db, edition, run, error=error, values=values, status_code=400
         )

@@ -1,0 +1,36 @@
+"""The ``urna`` command: one module per group of commands, registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from urna.cli.audit import audit_app
+from urna.cli.db import db_app
+from urna.cli.demo import demo
+from urna.cli.edition import edition_app
+from urna.cli.results import results_app
+from urna.cli.retention import logs_app, retention_purge
+from urna.cli.serve import secrets_app, serve
+from urna.cli.staff import staff_app
+
+app = typer.Typer(help="Urna: participatory budget voting.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+app.add_typer(audit_app, name="audit")
+app.add_typer(logs_app, name="logs")
+app.add_typer(edition_app, name="edition")
+app.add_typer(secrets_app, name="secrets")
+app.add_typer(results_app, name="results")
+app.command("purge")(retention_purge)
+app.command()(serve)
+app.command()(demo)
+
+
+@app.command()
+def worker() -> None:
+    """Run the scheduled jobs until SIGTERM: the SMS/e-mail outbox, host names of logged
+    requests, the retention purge, the fraud scan. Each job runs in one worker at a time."""
+    from urna.cli.common import settings
+    from urna.jobs import scheduled
+
+    scheduled.worker_main(settings())

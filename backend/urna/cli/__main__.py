@@ -1,0 +1,5 @@
+"""``python -m urna.cli``."""
+
+from urna.cli import app
+
+app()

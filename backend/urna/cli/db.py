@@ -1,0 +1,32 @@
+"""``urna db``: the database schema (Alembic migrations)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from urna.cli.common import console, expected_failures, settings
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations."""
+    from urna.core import migrate
+
+    url = settings().database_url
+    if url.startswith("sqlite"):
+        Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+    with expected_failures():
+        migrate.upgrade(url, revision)
+    console.print("[green]database is up to date[/green]")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="e.g. -1 or base")) -> None:
+    from urna.core import migrate
+
+    with expected_failures():
+        migrate.downgrade(settings().database_url, revision)

@@ -1,0 +1,114 @@
+"""The results payload: what a computation freezes, the public pages show and the open data
+publish, typed.
+
+The payload is stored as JSON and its SHA-256 (of the canonical JSON) is published, so the
+models keep the stored form exactly: instants stay the ISO strings Python writes, a
+percentage stays its decimal string, and an allocation's step log stays the dict the
+allocation rules write (``Allocation.to_dict``, ``Step.to_dict``: their own format, read
+back by ``display.step_from_dict``). ``ResultsPayload.model_validate(stored).as_json()``
+gives back the stored dict, key for key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+FORMAT = "urna-results/1"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EditionFacts(_Frozen):
+    slug: str
+    name: str
+    municipality: str
+    vote_type: str
+    voting_opens_at: str  # ISO 8601, as stored
+    voting_closes_at: str
+
+
+class ProjectResult(_Frozen):
+    number: str
+    title: str
+    cost: int  # grosze
+    votes: int  # counted ballots that chose it
+    points: int  # their points (= votes for approval ballots)
+    funded: bool
+    outcome: str  # the last step's kind: funded, below_threshold, skipped_does_not_fit…
+    rank: int
+
+
+class DrawFacts(_Frozen):
+    seed: int | None
+    order: list[str] | None
+    note: str
+    recorded_at: str  # ISO 8601, as stored
+
+
+class PoolResult(_Frozen):
+    code: str
+    name: str
+    kind: str
+    area: str | None  # the area's name
+    rule: str
+    budget: int
+    received: int  # from other pools' leftovers
+    given: int  # passed on to another pool
+    spent: int
+    money_left: int
+    voters: int
+    min_votes: int | None
+    min_votes_percent: str | None  # a decimal, as text
+    threshold: int  # the minimum score that applied (0: none)
+    leftover_to: str | None  # the receiving pool's code
+    draw: DrawFacts | None
+    draw_needed: bool
+    funded: list[str]  # project numbers, in funding order
+    projects: list[ProjectResult]  # in ranking order
+    allocation: dict[str, Any]  # Allocation.to_dict()
+
+
+# (label, ballots); a group smaller than ``small_group`` has None: "fewer than k"
+TurnoutRows = list[tuple[str, int | None]]
+
+
+class Turnout(_Frozen):
+    total: int
+    small_group: int
+    by_area: TurnoutRows
+    by_age_band: TurnoutRows
+    by_channel: TurnoutRows
+    by_day: TurnoutRows
+
+
+class ResultsPayload(_Frozen):
+    format: str = FORMAT
+    edition: EditionFacts
+    computed_at: str  # ISO 8601, as stored
+    money_unit: str = "grosz"
+    ballots: dict[str, int]  # status -> ballots, every status
+    pools: list[PoolResult]
+    transfers: list[dict[str, Any]]  # Step.to_dict() of each leftover transfer
+    turnout: Turnout
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON-ready dict that is stored and published."""
+        return self.model_dump(mode="json")
+
+    def pool(self, code: str) -> PoolResult | None:
+        return next((pool for pool in self.pools if pool.code == code), None)
+
+
+def canonical_json(payload: dict[str, Any]) -> str:
+    """Sorted keys, no spaces, UTF-8: the bytes of the published results file."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def payload_digest(payload: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON: what anyone can recompute from the download."""
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()

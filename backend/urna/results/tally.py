@@ -1,0 +1,211 @@
+"""The parts of a computation: each pool's rule as a function of its money, the order of the
+leftover transfers, a pool's frozen result and the turnout aggregates.
+
+``service.results_compute`` reads the tally and puts these together into the payload."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.i18n import LOCAL_ZONE
+from urna.core.money import GROSZE_PER_ZLOTY
+from urna.editions.models import Area, Edition, Pool
+from urna.editions.models import Project as ProjectRow
+from urna.results import repository
+from urna.results.models import TieDraw
+from urna.results.rules import (
+    Allocation,
+    Project,
+    Transfer,
+    equal_shares_allocate,
+    greedy_allocate,
+    minimum_score,
+)
+from urna.results.schemas import DrawFacts, PoolResult, ProjectResult, Turnout, TurnoutRows
+
+SMALL_GROUP = 10  # turnout groups smaller than this are published as "fewer than 10"
+NO_VOTES = repository.ProjectTally(0, 0)
+
+
+def pool_allocator(
+    *,
+    pool: Pool,
+    projects: list[ProjectRow],
+    tallies: dict[int, repository.ProjectTally],
+    voter_count: int,
+    draw: TieDraw | None,
+    classes: dict[frozenset[str], int] | None,
+) -> Callable[[int], Allocation]:
+    """The pool's rule as a function of its budget (transfers recompute with more money)."""
+    candidates = [
+        Project(
+            id=project.number,
+            cost=project.cost,
+            score=tallies.get(project.id, NO_VOTES).points,
+        )
+        for project in projects
+    ]
+    tie_seed = draw.seed if draw is not None else None
+    tie_order = draw.draw_order if draw is not None else None
+
+    def allocate(budget: int) -> Allocation:
+        if pool.rule == "equal_shares":
+            return equal_shares_allocate(
+                projects=candidates,
+                ballots=classes or {},
+                budget=budget,
+                add_one=True,
+                fill_greedy=True,
+                increment=GROSZE_PER_ZLOTY,
+                tie_order=tie_order,
+                tie_seed=tie_seed,
+                pool_id=pool.code,
+            )
+        return greedy_allocate(
+            projects=candidates,
+            budget=budget,
+            stop_at_first_misfit=pool.rule == "greedy_stop",
+            threshold_votes=pool.min_votes,
+            threshold_percent=pool.min_votes_percent,
+            voter_count=voter_count,
+            tie_order=tie_order,
+            tie_seed=tie_seed,
+            pool_id=pool.code,
+        )
+
+    return allocate
+
+
+def transfers_ordered(pools: list[Pool], codes: dict[int, str]) -> list[Transfer]:
+    """Leftover transfers, a pool's own incoming ones first (the graph has no cycle)."""
+    targets = {pool.id: pool.leftover_to_pool_id for pool in pools if pool.leftover_to_pool_id}
+    depth: dict[int, int] = {}
+
+    def sources_depth(pool_id: int) -> int:
+        if pool_id not in depth:
+            depth[pool_id] = 0
+            incoming = [source for source, target in targets.items() if target == pool_id]
+            depth[pool_id] = 1 + max((sources_depth(s) for s in incoming), default=-1)
+        return depth[pool_id]
+
+    ordered = sorted(targets, key=lambda source: (sources_depth(source), codes[source]))
+    return [Transfer(source_pool=codes[s], target_pool=codes[targets[s]]) for s in ordered]
+
+
+def pool_result(
+    *,
+    pool: Pool,
+    allocation: Allocation,
+    projects: list[ProjectRow],
+    tallies: dict[int, repository.ProjectTally],
+    voter_count: int,
+    draw: TieDraw | None,
+    areas: dict[int, Area],
+    codes: dict[int, str],
+    given: int,
+    received: int,
+    leftover: int,
+) -> PoolResult:
+    """The pool's ranking, money and allocation log as published."""
+    funded = set(allocation.funded)
+    last_step: dict[str, str] = {}
+    for step in allocation.steps:
+        if step.project_id is not None:
+            last_step[step.project_id] = step.kind.value
+    order = {number: index for index, number in enumerate(allocation.funded)}
+    ranked = sorted(
+        projects,
+        key=lambda project: (
+            -tallies.get(project.id, NO_VOTES).points,
+            order.get(project.number, 0),
+            project.number,
+        ),
+    )
+    rows = [
+        ProjectResult(
+            number=project.number,
+            title=project.title,
+            cost=project.cost,
+            votes=tallies.get(project.id, NO_VOTES).votes,
+            points=tallies.get(project.id, NO_VOTES).points,
+            funded=project.number in funded,
+            outcome=last_step.get(project.number, "not_considered"),
+            rank=rank,
+        )
+        for rank, project in enumerate(ranked, start=1)
+    ]
+    return PoolResult(
+        code=pool.code,
+        name=pool.name,
+        kind=pool.kind,
+        area=areas[pool.area_id].name if pool.area_id in areas else None,
+        rule=pool.rule,
+        budget=pool.budget,
+        received=received,
+        given=given,
+        spent=allocation.spent,
+        money_left=leftover,
+        voters=voter_count,
+        min_votes=pool.min_votes,
+        min_votes_percent=None if pool.min_votes_percent is None else str(pool.min_votes_percent),
+        threshold=minimum_score(
+            threshold_votes=pool.min_votes,
+            threshold_percent=pool.min_votes_percent,
+            voter_count=voter_count,
+        )
+        if pool.rule != "equal_shares"
+        else 0,
+        leftover_to=codes.get(pool.leftover_to_pool_id) if pool.leftover_to_pool_id else None,
+        draw=None
+        if draw is None
+        else DrawFacts(
+            seed=draw.seed,
+            order=draw.draw_order,
+            note=draw.note,
+            recorded_at=draw.recorded_at.isoformat(),
+        ),
+        draw_needed=allocation.draw_needed,
+        funded=list(allocation.funded),
+        projects=rows,
+        allocation=allocation.to_dict(),
+    )
+
+
+async def turnout_compute(
+    *, session: AsyncSession, edition: Edition, areas: dict[int, Area]
+) -> Turnout:
+    """Counted ballots by area, age band, channel and local day: aggregates only, and a
+    group smaller than `SMALL_GROUP` is published as null ("fewer than 10")."""
+
+    def suppressed(rows: list[tuple[str, int]]) -> TurnoutRows:
+        return [(key, count if count >= SMALL_GROUP else None) for key, count in sorted(rows)]
+
+    by_area = [
+        (areas[key].name if key in areas else "", count)
+        for key, count in await repository.turnout_rows(session, edition.id, "area_id")
+    ]
+    by_age = [
+        (str(key or ""), count)
+        for key, count in await repository.turnout_rows(session, edition.id, "age_band")
+    ]
+    by_channel = [
+        (str(key), count)
+        for key, count in await repository.turnout_rows(session, edition.id, "channel")
+    ]
+    days: dict[str, int] = defaultdict(int)
+    for hour, count in await repository.turnout_by_hour(session, edition.id):
+        if hour.tzinfo is None:
+            hour = hour.replace(tzinfo=UTC)
+        days[hour.astimezone(LOCAL_ZONE).date().isoformat()] += count
+    return Turnout(
+        total=sum(count for _, count in by_channel),
+        small_group=SMALL_GROUP,
+        by_area=suppressed(by_area),
+        by_age_band=suppressed(by_age),
+        by_channel=suppressed(by_channel),
+        by_day=suppressed(list(days.items())),
+    )
