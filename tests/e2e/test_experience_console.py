@@ -63,6 +63,7 @@ def test_every_console_page_fits_and_passes_axe(live_server, browser: Browser, w
         "streets": f"/staff/editions/{new}/streets",
         "clause": f"/staff/editions/{new}/clause",
         "import": f"/staff/editions/{new}/import/projects",
+        "results": f"/staff/editions/{slug}/results",
         "paper-editions": "/staff/paper",
         "paper": f"/staff/paper/{slug}",
         "paper-points": f"/staff/paper/{slug}/points",

@@ -218,3 +218,15 @@ async def test_the_edition_page_stacks_its_pools_and_counts_in_polish(app, clien
     page = (await client.get(f"/e/{edition.slug}")).text
     assert 'class="stack"' in page and 'data-label="Pula"' in page
     assert "do 2 projektów" in page and "do 1 projektu" in page
+
+
+def test_coordinates_are_degrees_as_offices_type_them():
+    from urna.core.forms import form_parse
+    from urna.editions.forms import LocationForm
+
+    place = form_parse(LocationForm, {"latitude": "53,401234", "longitude": "18.447321"})
+    assert (str(place.latitude), str(place.longitude)) == ("53.401234", "18.447321")
+    for latitude, longitude in (("53°24'", "18"), ("91", "18"), ("53", "")):
+        with pytest.raises(FormInvalid) as refused:
+            form_parse(LocationForm, {"latitude": latitude, "longitude": longitude})
+        assert set(refused.value.errors) <= {"latitude", "longitude"}

@@ -48,7 +48,7 @@ def _slug(value: str) -> str:
 def _coordinate(value: Any) -> Decimal:
     text = value.strip().replace(",", ".") if isinstance(value, str) else ""
     if not _COORDINATE.fullmatch(text):
-        raise refused(N_("Give degrees as a decimal number, e.g. 53,123456."))
+        raise form_error(N_("Give degrees as a decimal number, e.g. 53,123456."))
     return Decimal(text)
 
 
