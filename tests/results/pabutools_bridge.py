@@ -23,6 +23,7 @@ from pabutools.rules import (
     greedy_utilitarian_welfare,
     method_of_equal_shares,
 )
+from pabutools.tiebreaking import TieBreakingRule
 
 from urna.results.rules import Project
 
@@ -38,9 +39,22 @@ def pabutools_election(
     return instance, profile
 
 
+# Urna's equal shares settles equal prices by more votes, then the lower cost, then the draw
+# (by default ascending id); pabutools' greedy completion keeps its lexicographic default,
+# which is Urna's greedy without a draw.
+VOTES_THEN_COST = TieBreakingRule(
+    lambda instance, profile, project: (
+        -profile.approval_score(project),
+        project.cost,
+        project.name,
+    )
+)
+
+
 def pabutools_mes(instance, profile, *, add_one: bool, fill_greedy: bool) -> set[str]:
-    """MES with Cost_Sat; with add one (increment 1) and greedy completion when asked."""
-    mes_params = {"sat_class": Cost_Sat}
+    """MES with Cost_Sat; with add one (increment 1, stopping at the first exhaustive
+    outcome) and greedy completion when asked."""
+    mes_params = {"sat_class": Cost_Sat, "tie_breaking": VOTES_THEN_COST}
     if add_one:
         mes_params["voter_budget_increment"] = 1
     if not fill_greedy:

@@ -15,7 +15,8 @@ from urna.core.db import transaction, utcnow
 from urna.core.errors import AppError
 from urna.editions import repository as editions_repository
 from urna.results.importer import ImportRefused, edition_import_pabulib
-from urna.results.pabulib import PbInstance, PbProject, PbVote, pabulib_write
+from urna.results.pabulib import PbInstance, PbProject, PbVote
+from urna.results.pabulib_write import pabulib_write
 from urna.voting.models import Ballot, BallotChoice
 from urna.voting.repository import BulkBallot, ballots_insert_bulk
 

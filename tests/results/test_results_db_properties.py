@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import fresh_database
 from urna.core.db import create_engine, session_factory, transaction
 from urna.results.importer import ImportSummary, edition_import_pabulib
-from urna.results.pabulib import PbInstance, PbProject, PbVote, pabulib_write
+from urna.results.pabulib import PbInstance, PbProject, PbVote
+from urna.results.pabulib_write import pabulib_write
 from urna.results.service import results_compute
 from urna.voting.models import Ballot
 
@@ -59,7 +60,14 @@ async def scratch(tmp_path_factory) -> AsyncIterator[Scratch]:
         await drop()
 
 
-RULES = ("greedy", "greedy-no-skip", "greedy-threshold", "equalshares/add1")
+RULES = (
+    "greedy",
+    "greedy-no-skip",
+    "greedy-threshold",
+    "equalshares",
+    "equalshares/add1",
+    "equalshares/add1-comparison",
+)
 
 
 @st.composite

@@ -7,7 +7,14 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from urna.results.rules import Project, equal_shares_allocate, greedy_allocate
+from urna.results.rules import (
+    Add1Stop,
+    MesCompletion,
+    MesOptions,
+    Project,
+    equal_shares_allocate,
+    greedy_allocate,
+)
 
 from .pabutools_bridge import pabutools_election, pabutools_mes
 
@@ -99,12 +106,19 @@ def test_greedy_does_not_depend_on_input_order(projects, budget, options, tie_dr
     assert first == second
 
 
-@given(elections(), budgets, st.booleans(), tie_draws)
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-def test_equal_shares_never_exceeds_the_budget(election, budget, add_one, tie_draw):
+mes_options = st.builds(
+    MesOptions,
+    completion=st.sampled_from(list(MesCompletion)),
+    add1_stop=st.sampled_from(list(Add1Stop)),
+)
+
+
+@given(elections(), budgets, mes_options, tie_draws)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_equal_shares_never_exceeds_the_budget(election, budget, options, tie_draw):
     projects, ballots = election
     result = equal_shares_allocate(
-        projects=projects, ballots=ballots, budget=budget, add_one=add_one, **tie_draw
+        projects=projects, ballots=ballots, budget=budget, options=options, **tie_draw
     )
 
     assert result.spent == cost_of(projects, result.funded) <= budget
@@ -112,7 +126,7 @@ def test_equal_shares_never_exceeds_the_budget(election, budget, add_one, tie_dr
 
 
 @given(elections(), budgets, tie_draws, st.randoms(use_true_random=False))
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_equal_shares_does_not_depend_on_input_order(election, budget, tie_draw, rng):
     projects, ballots = election
     shuffled_projects = list(projects)
@@ -132,15 +146,18 @@ def test_equal_shares_does_not_depend_on_input_order(election, budget, tie_draw,
 @given(elections(), budgets, st.booleans())
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_equal_shares_matches_pabutools(election, budget, add_one):
-    """Same funded set as pabutools' MES (Cost_Sat), with and without add one + completion.
+    """Same funded set as pabutools' MES (Cost_Sat), with and without add one (stopping at
+    the first exhaustive outcome, as pabutools does) + completion by votes.
 
     Small integer costs and few voters make exact price ties frequent, so this also checks
-    that ties go to the lower id like pabutools' lexicographic tie-breaking.
+    that ties go to more votes, then the lower cost, then the lower id.
     """
     projects, ballots = election
-    ours = equal_shares_allocate(
-        projects=projects, ballots=ballots, budget=budget, add_one=add_one, fill_greedy=add_one
+    options = MesOptions(
+        completion=MesCompletion.ADD1_UTILITARIAN if add_one else MesCompletion.NONE,
+        add1_stop=Add1Stop.EXHAUSTIVE,
     )
+    ours = equal_shares_allocate(projects=projects, ballots=ballots, budget=budget, options=options)
     instance, profile = pabutools_election(projects, ballots, budget)
 
     assert set(ours.funded) == pabutools_mes(

@@ -33,7 +33,16 @@ from urna.results.pabulib import (
     rule_settings,
     scores,
 )
-from urna.results.rules import Project, equal_shares_allocate, greedy_allocate
+from urna.results.rules import (
+    Add1Start,
+    Add1Stop,
+    Comparison,
+    MesCompletion,
+    MesOptions,
+    Project,
+    equal_shares_allocate,
+    greedy_allocate,
+)
 
 from .pabulib_support import (
     MISSING,
@@ -224,8 +233,7 @@ def test_plain_equal_shares_matches_pabutools(name):
         projects=urna_projects(name),
         ballots=approval_ballots(instance.votes),
         budget=instance.budget,
-        add_one=False,
-        fill_greedy=False,
+        options=MesOptions(completion=MesCompletion.NONE),
     )
     assert ours.spent <= instance.budget
     if small_for_pabutools(name):
@@ -247,6 +255,7 @@ def test_equal_shares_add_one_matches_pabutools(name):
         projects=urna_projects(name),
         ballots=approval_ballots(instance.votes),
         budget=instance.budget,
+        options=MesOptions(add1_stop=Add1Stop.EXHAUSTIVE),  # pabutools' stopping rule
     )
     pabu_instance, pabu_profile = pabutools_parsed(name)
     # The multiprofile groups identical ballots; pabutools' MES gives the same result on it.
@@ -266,3 +275,29 @@ def test_swiecie_needs_equal_shares_not_greedy():
     assert set(greedy.funded) != selected(name)
     assert set(result.funded) == selected(name)
     assert result.rule == "equal_shares"
+
+
+@pytest.mark.parametrize("stop", list(Add1Stop))
+def test_swiecie_both_stopping_rules_and_the_whole_start_fund_the_selected(stop):
+    """On Świecie 2023 the options of add one agree with the published outcome; the
+    comparison step would keep it, by the counts of a recount voter by voter."""
+    name = "Poland_Swiecie_2023.pb"
+    pabulib_path(name if name in FILES else MISSING)
+    instance = parsed(name)
+    ballots = approval_ballots(instance.votes)
+    result = equal_shares_allocate(
+        projects=urna_projects(name),
+        ballots=ballots,
+        budget=instance.budget,
+        options=MesOptions(
+            add1_stop=stop, add1_start=Add1Start.WHOLE, comparison=Comparison.SATISFACTION
+        ),
+    )
+
+    assert set(result.funded) == selected(name)
+    assert result.comparison is not None
+    greedy = set(result.comparison.greedy_funded)
+    wins = [(len(selected(name) & set(b)), len(greedy & set(b))) for b in ballots]
+    assert result.comparison.prefer_mes == sum(mes > other for mes, other in wins)
+    assert result.comparison.prefer_greedy == sum(other > mes for mes, other in wins)
+    assert result.comparison.prefer_mes > result.comparison.prefer_greedy

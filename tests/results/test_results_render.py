@@ -172,3 +172,63 @@ def test_every_step_kind_renders_in_both_languages():
         assert step_text_en(step, units_per_zloty=1) == step_text(
             step, lang="en", units_per_zloty=1
         )
+
+
+@pytest.mark.parametrize(
+    ("step", "polish", "english"),
+    [
+        (
+            Step(
+                kind=StepKind.MES_VARIANT,
+                completion="add1_utilitarian",
+                add1_stop="over_budget",
+                add1_start="whole",
+                amount=100,
+                comparison="satisfaction",
+            ),
+            "Metoda równych udziałów. Uzupełnienie Add1: start od pełnych złotych na "
+            "głosującego (budżet puli podzielony równo, zaokrąglony w dół); w każdym kroku "
+            "budżet każdego głosującego rośnie o 1 zł; koniec na pierwszym kroku, którego "
+            "wynik przekracza budżet (obowiązuje wynik kroku poprzedniego); pozostałe środki "
+            "według liczby głosów. Krok porównania z wynikiem zachłannym (według liczby "
+            "głosów): każdy głosujący woli wynik, w którym wygrywa więcej jego projektów.",
+            "Method of Equal Shares. Add1 completion: it starts from whole złoty per voter "
+            "(the pool's budget shared equally, rounded down); each step raises every voter's "
+            "budget by PLN 1; it stops at the first step whose outcome exceeds the budget (the "
+            "step before stands); the money left goes by number of votes. Comparison step with "
+            "the greedy outcome (by number of votes): each voter prefers the outcome in which "
+            "more of their projects win.",
+        ),
+        (
+            Step(kind=StepKind.MES_VARIANT, completion="none", comparison="none"),
+            "Metoda równych udziałów. Bez uzupełnienia: obowiązuje jeden przebieg z budżetem "
+            "puli, niewydane środki zostają. Bez kroku porównania.",
+            "Method of Equal Shares. No completion: one run with the pool's budget, money left "
+            "unspent. No comparison step.",
+        ),
+        (
+            Step(
+                kind=StepKind.COMPARISON,
+                comparison="satisfaction",
+                prefer_mes=629,
+                prefer_greedy=535,
+                funded_count=12,
+                spent=99_000_000,
+            ),
+            "Krok porównania: wynik metody równych udziałów woli 629 głosujących, wynik "
+            "zachłanny (projektów: 12, za 990 000 zł) – 535 głosujących; obowiązuje wynik "
+            "metody równych udziałów.",
+            "Comparison step: MES preferred by 629 voters, greedy by 535 voters (greedy by "
+            "votes funds 12 projects for PLN 990,000); the Method of Equal Shares result "
+            "stands.",
+        ),
+    ],
+)
+def test_equal_shares_options_and_comparison_are_named_in_both_languages(step, polish, english):
+    assert step_text_pl(step) == polish
+    assert step_text_en(step) == english
+
+
+def test_a_voter_in_polish_is_głosujący():
+    step = Step(kind=StepKind.COMPARISON, prefer_mes=1, prefer_greedy=0, funded_count=1, spent=0)
+    assert "woli 1 głosujący, " in step_text_pl(step)

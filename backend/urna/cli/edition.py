@@ -69,3 +69,5 @@ def edition_import_pabulib(
         f"edition {summary.edition.slug}: {summary.projects} projects, "
         f"{summary.ballots} ballots, {summary.choices} choices"
     )
+    for notice in summary.notices:
+        console.print(f"[yellow]{notice}[/yellow]")

@@ -36,6 +36,7 @@ from urna.editions.forms import (
 )
 from urna.editions.models import IDENTITY_FIELDS, POOL_RULES, VOTE_TYPES, Edition, Pool
 
+MES_OPTION_FIELDS = ("mes_completion", "mes_add1_stop", "mes_add1_start", "mes_comparison")
 router = APIRouter()
 
 
@@ -278,6 +279,7 @@ def _pool_rules_values(pool: Pool, pools: list[Pool]) -> dict[str, str]:
         "min_votes": "" if pool.min_votes is None else str(pool.min_votes),
         "min_votes_percent": percent_text(pool.min_votes_percent),
         "leftover_to": codes.get(pool.leftover_to_pool_id, ""),
+        **{name: getattr(pool, name) for name in MES_OPTION_FIELDS},
     }
 
 

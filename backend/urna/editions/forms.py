@@ -84,6 +84,11 @@ class PoolRulesForm(FormModel):
     min_votes: Count | None = None
     min_votes_percent: Percent | None = None
     leftover_to: Code | None = None
+    # Equal shares only: how the method completes and compares (results.rules).
+    mes_completion: Literal["add1_utilitarian", "add1", "utilitarian", "none"] = "add1_utilitarian"
+    mes_add1_stop: Literal["over_budget", "exhaustive"] = "over_budget"
+    mes_add1_start: Literal["exact", "whole"] = "exact"
+    mes_comparison: Literal["none", "satisfaction", "at_least_one"] = "none"
 
     def as_input(self) -> PoolRulesIn:
         return PoolRulesIn.model_validate(self.model_dump(include=set(PoolRulesIn.model_fields)))

@@ -27,6 +27,12 @@ VOTE_TYPES = ("approval", "ordinal", "cumulative", "scoring")
 # Allocation rule of a pool: greedy by votes skipping projects that do not fit, greedy
 # stopping at the first misfit, or the Method of Equal Shares with the add-one completion.
 POOL_RULES = ("greedy", "greedy_stop", "equal_shares")
+# Equal shares' options, the values of the enums in urna.results.rules (described there):
+# the completion, when the add-one loop stops and what it starts from, the comparison step.
+MES_COMPLETIONS = ("add1_utilitarian", "add1", "utilitarian", "none")
+MES_ADD1_STOPS = ("over_budget", "exhaustive")
+MES_ADD1_STARTS = ("exact", "whole")
+MES_COMPARISONS = ("none", "satisfaction", "at_least_one")
 
 
 class Edition(SQLModel, table=True):
@@ -88,6 +94,10 @@ class Street(SQLModel, table=True):
     area_id: int = Field(foreign_key="area.id", ondelete="CASCADE")
 
 
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
 class Pool(SQLModel, table=True):
     __tablename__ = "pool"
     __table_args__ = (
@@ -101,6 +111,10 @@ class Pool(SQLModel, table=True):
             "min_votes_percent IS NULL OR (min_votes_percent >= 0 AND min_votes_percent <= 100)",
             name="min_votes_percent",
         ),
+        CheckConstraint(_one_of("mes_completion", MES_COMPLETIONS), name="mes_completion"),
+        CheckConstraint(_one_of("mes_add1_stop", MES_ADD1_STOPS), name="mes_add1_stop"),
+        CheckConstraint(_one_of("mes_add1_start", MES_ADD1_STARTS), name="mes_add1_start"),
+        CheckConstraint(_one_of("mes_comparison", MES_COMPARISONS), name="mes_comparison"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -123,6 +137,21 @@ class Pool(SQLModel, table=True):
     # Money this pool does not spend moves to that pool, which is then computed again.
     leftover_to_pool_id: int | None = Field(
         default=None, foreign_key="pool.id", ondelete="SET NULL"
+    )
+    # Equal shares only (see MES_COMPLETIONS above).
+    mes_completion: str = Field(
+        default="add1_utilitarian",
+        max_length=20,
+        sa_column_kwargs={"server_default": "add1_utilitarian"},
+    )
+    mes_add1_stop: str = Field(
+        default="over_budget", max_length=12, sa_column_kwargs={"server_default": "over_budget"}
+    )
+    mes_add1_start: str = Field(
+        default="exact", max_length=8, sa_column_kwargs={"server_default": "exact"}
+    )
+    mes_comparison: str = Field(
+        default="none", max_length=14, sa_column_kwargs={"server_default": "none"}
     )
 
 

@@ -29,6 +29,12 @@ class PoolRulesIn(BaseModel):
     min_votes: int | None = None
     min_votes_percent: Decimal | None = Field(default=None, description="% of the pool's voters")
     leftover_to: str | None = Field(default=None, description="code of the receiving pool")
+    # Equal shares' options (see urna.results.rules: MesCompletion, Add1Stop, Add1Start,
+    # Comparison); stored for every pool, used when the rule is equal_shares.
+    mes_completion: Literal["add1_utilitarian", "add1", "utilitarian", "none"] = "add1_utilitarian"
+    mes_add1_stop: Literal["over_budget", "exhaustive"] = "over_budget"
+    mes_add1_start: Literal["exact", "whole"] = "exact"
+    mes_comparison: Literal["none", "satisfaction", "at_least_one"] = "none"
 
 
 class PoolIn(PoolRulesIn):

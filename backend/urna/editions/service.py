@@ -369,6 +369,8 @@ async def pool_rules_update(
     pool.min_votes = data.min_votes
     pool.min_votes_percent = data.min_votes_percent
     pool.leftover_to_pool_id = pool_id_of(pools, data.leftover_to)
+    pool.mes_completion, pool.mes_add1_stop = data.mes_completion, data.mes_add1_stop
+    pool.mes_add1_start, pool.mes_comparison = data.mes_add1_start, data.mes_comparison
     await session.flush()
     details = {"code": pool.code, **_rules_details(data)}
     await change_record(

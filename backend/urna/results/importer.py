@@ -17,14 +17,14 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.errors import AppError, validation_messages
+from urna.core.errors import AppError, FormInvalid, validation_messages
 from urna.core.i18n import N_
 from urna.core.money import GROSZE_PER_ZLOTY
 from urna.editions import repository as editions_repository
@@ -35,7 +35,6 @@ from urna.results import pabulib
 from urna.voting.identity import age_band
 from urna.voting.service import BulkBallot, ballots_insert_bulk
 
-_RULES = {"greedy": "greedy", "greedy-threshold": "greedy", "greedy-no-skip": "greedy_stop"}
 _VOTE_TYPES = {"approval": "approval", "choose-1": "approval", "ordinal": "ordinal"}
 _SEX = {"m": "M", "f": "F", "k": "F"}
 
@@ -52,6 +51,7 @@ class ImportSummary:
     projects: int
     ballots: int
     choices: int
+    notices: tuple[str, ...] = ()  # what the office must check, e.g. a rule Urna cannot run
 
 
 def slug_of(path: str | Path) -> str:
@@ -70,17 +70,17 @@ def _date(value: str | None, fallback: datetime) -> datetime:
     return fallback
 
 
-def _pool_rule(meta: dict[str, str]) -> tuple[str, int | None]:
+def _pool_rule(meta: dict[str, str]) -> pabulib.RuleSettings:
+    """The pool's rule as META names it; a rule Urna cannot run leaves greedy for the office
+    to change, with a notice (see `pabulib_meta`)."""
     settings = pabulib.rule_settings(meta)
-    name = meta.get("rule", "").strip().lower()
-    if settings.rule == "equal_shares":
-        if not settings.add_one:
-            raise ImportRefused(
-                N_("Equal shares without the add-one completion is not supported: %(rule)s"),
-                params={"rule": name},
-            )
-        return "equal_shares", None
-    return _RULES[name], settings.min_score
+    return settings if settings.rule is not None else replace(settings, rule="greedy")
+
+
+def _pool_mes_fields(settings: pabulib.RuleSettings) -> dict[str, str]:
+    """Pool columns of equal shares' options (the model's defaults when there are none)."""
+    options = settings.mes.to_dict() if settings.mes is not None else {}
+    return {f"mes_{name}": value for name, value in options.items()}
 
 
 def _vote_type(instance: pabulib.PbInstance) -> str:
@@ -105,7 +105,7 @@ async def edition_import_pabulib(
     report("read", 0, 1)
     try:
         instance = pabulib.pabulib_read(path)
-        data = _edition_of(instance, path, slug or slug_of(path))
+        data, notices = _edition_of(instance, path, slug or slug_of(path))
     except (pabulib.PabulibError, UnicodeDecodeError) as error:
         raise ImportRefused(
             N_("The file cannot be imported: %(problem)s"), params={"problem": str(error)}
@@ -124,19 +124,31 @@ async def edition_import_pabulib(
     report("write", 0, len(ballots) + choices)
     await ballots_insert_bulk(session, edition_id=edition.id, ballots=ballots)
     report("write", len(ballots) + choices, len(ballots) + choices)
-    return ImportSummary(edition, len(project_ids), len(ballots), choices)
+    return ImportSummary(edition, len(project_ids), len(ballots), choices, notices)
 
 
 async def _edition_create(session: AsyncSession, data: EditionIn) -> Edition:
     """The editions service creates the edition, its area, pool and projects, checked as
-    every edition is (an address already taken, pool rules that do not fit the vote)."""
-    return await editions.edition_create(session=session, data=data)
+    every edition is (an address already taken, pool rules that do not fit the vote); a
+    refusal names each field's problem."""
+    try:
+        return await editions.edition_create(session=session, data=data)
+    except FormInvalid as error:
+        problems = "; ".join(
+            f"{field}: {message % error.params}" for field, message in error.errors.items()
+        )
+        raise ImportRefused(
+            N_("The file cannot be imported: %(problem)s"), params={"problem": problems}
+        ) from None
 
 
-def _edition_of(instance: pabulib.PbInstance, path: str | Path, slug: str) -> EditionIn:
-    """The edition a pabulib file describes: one pool (in a district when it names one)."""
+def _edition_of(
+    instance: pabulib.PbInstance, path: str | Path, slug: str
+) -> tuple[EditionIn, tuple[str, ...]]:
+    """The edition a pabulib file describes: one pool (in a district when it names one),
+    and what the office must check (a rule Urna cannot run)."""
     meta = instance.meta
-    rule, min_votes = _pool_rule(meta)
+    settings = _pool_rule(meta)
     opens = _date(meta.get("date_begin"), datetime(2000, 1, 1, tzinfo=UTC))
     closes = _date(meta.get("date_end"), opens) + timedelta(days=1)
     unit = meta.get("unit", "").strip() or "—"
@@ -171,8 +183,9 @@ def _edition_of(instance: pabulib.PbInstance, path: str | Path, slug: str) -> Ed
                 "budget": instance.budget * GROSZE_PER_ZLOTY,
                 "min_choices": int(meta.get("min_length") or 0),
                 "max_choices": int(max_length) if max_length else max(1, len(instance.projects)),
-                "rule": rule,
-                "min_votes": min_votes,
+                "rule": settings.rule,
+                "min_votes": settings.min_score,
+                **_pool_mes_fields(settings),
             }
         ],
         "projects": [
@@ -187,8 +200,9 @@ def _edition_of(instance: pabulib.PbInstance, path: str | Path, slug: str) -> Ed
             for project in instance.projects
         ],
     }
+    notices = tuple(str(notice) for notice in settings.notices)
     try:
-        return EditionIn.model_validate(data)
+        return EditionIn.model_validate(data), notices
     except ValidationError as error:
         problems = "; ".join(f"{k}: {v}" for k, v in validation_messages(error).items())
         raise ImportRefused(

@@ -19,15 +19,12 @@ from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
 from urna.results import repository
 from urna.results.models import ResultRun
-from urna.results.pabulib import PbInstance, PbProject, PbVote, pabulib_dumps
+from urna.results.pabulib import PbInstance, PbProject, PbVote
+from urna.results.pabulib_meta import mes_options_of, rule_meta
+from urna.results.pabulib_write import pabulib_dumps
 from urna.results.schemas import EditionFacts, PoolResult, ResultsPayload
 
 CSV_COLUMNS = ("pool", "number", "title", "cost_pln", "votes", "points", "funded", "outcome")
-_PB_RULES = {
-    "greedy": "greedy",
-    "greedy_stop": "greedy-no-skip",
-    "equal_shares": "equalshares/add1",
-}
 
 
 def zloty(grosze: int) -> str:
@@ -141,11 +138,12 @@ def _meta(edition: EditionFacts, pool: PoolResult, num_votes: int) -> dict[str, 
         # the money the rule shared out: the pool's own and what other pools passed on
         "budget": str((pool.budget + pool.received) // GROSZE_PER_ZLOTY),
         "vote_type": edition.vote_type,
-        "rule": _PB_RULES.get(pool.rule, pool.rule),
     }
-    if pool.rule == "greedy" and pool.threshold:
-        meta["rule"] = "greedy-threshold"
-        meta["min_project_score_threshold"] = str(pool.threshold)
+    meta |= rule_meta(
+        rule=pool.rule,
+        min_score=pool.threshold,
+        mes=mes_options_of(pool.allocation.get("mes_options")),
+    )
     if pool.area:
         meta["district"] = pool.area
     meta["date_begin"] = _pabulib_date(edition.voting_opens_at)

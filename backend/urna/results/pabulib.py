@@ -19,12 +19,16 @@ from __future__ import annotations
 import csv
 import gc
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
+from urna.results.pabulib_meta import Notice as Notice
+from urna.results.pabulib_meta import RuleSettings as RuleSettings
+from urna.results.pabulib_meta import rule_meta as rule_meta
+from urna.results.pabulib_meta import rule_settings
 from urna.results.rules import (
     Allocation,
     Project,
@@ -86,17 +90,6 @@ class PbInstance:
     @property
     def vote_type(self) -> str:
         return self.meta.get("vote_type", "approval").strip().lower()
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSettings:
-    """How to tally a file: the rule and its parameters, as named by META ``rule``."""
-
-    rule: str  # "greedy" or "equal_shares"
-    min_score: int | None = None
-    stop_at_first_misfit: bool = False
-    add_one: bool = False
-    fill_greedy: bool = False
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -296,58 +289,6 @@ def _age(cell: str) -> int | None:
         raise PabulibError(f"age is not a whole number: {text!r}") from None
 
 
-# --- writing -----------------------------------------------------------------------------
-
-
-def pabulib_dumps(instance: PbInstance) -> str:
-    """The text of a `.pb` file holding ``instance`` (``\\n`` line ends, minimal quoting)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    out.write("META\n")
-    writer.writerow(("key", "value"))
-    writer.writerows(instance.meta.items())
-    out.write("PROJECTS\n")
-    writer.writerow(instance.project_columns)
-    for project in instance.projects:
-        writer.writerow(_project_row(instance.project_columns, project))
-    out.write("VOTES\n")
-    writer.writerow(instance.vote_columns)
-    for vote in instance.votes:
-        writer.writerow(_vote_row(instance.vote_columns, vote))
-    return out.getvalue()
-
-
-def pabulib_write(instance: PbInstance, path: str | PathLike[str]) -> None:
-    Path(path).write_text(pabulib_dumps(instance), encoding="utf-8")
-
-
-def _project_row(columns: Sequence[str], project: PbProject) -> list[str]:
-    known = {
-        "project_id": project.project_id,
-        "cost": str(project.cost),
-        "name": _text(project.name),
-        "selected": "" if project.selected is None else str(int(project.selected)),
-    }
-    return [known[name] if name in known else project.extra.get(name, "") for name in columns]
-
-
-def _vote_row(columns: Sequence[str], vote: PbVote) -> list[str]:
-    known = {
-        "voter_id": vote.voter_id,
-        "vote": ",".join(vote.vote),
-        "points": "" if vote.points is None else ",".join(map(str, vote.points)),
-        "age": "" if vote.age is None else str(vote.age),
-        "sex": _text(vote.sex),
-        "voting_method": _text(vote.voting_method),
-        "neighborhood": _text(vote.neighborhood),
-    }
-    return [known[name] if name in known else vote.extra.get(name, "") for name in columns]
-
-
-def _text(value: str | None) -> str:
-    return "" if value is None else value
-
-
 # --- tallying ----------------------------------------------------------------------------
 
 
@@ -390,38 +331,21 @@ def _rank_points(instance: PbInstance, vote: PbVote) -> tuple[int, ...]:
     return tuple(places - rank for rank in range(len(vote.vote)))
 
 
-_RULES: Mapping[str, RuleSettings] = {
-    "greedy": RuleSettings(rule="greedy"),
-    "greedy-no-skip": RuleSettings(rule="greedy", stop_at_first_misfit=True),
-    "equalshares": RuleSettings(rule="equal_shares"),
-    "equalshares/add1": RuleSettings(rule="equal_shares", add_one=True, fill_greedy=True),
-}
-
-
-def rule_settings(meta: Mapping[str, str]) -> RuleSettings:
-    """Map META ``rule`` (and ``min_project_score_threshold``) to the rule call."""
-    name = meta.get("rule", "").strip().lower()
-    if name == "greedy-threshold":
-        threshold = _integer(meta.get("min_project_score_threshold"), "min_project_score_threshold")
-        return RuleSettings(rule="greedy", min_score=threshold)
-    if name not in _RULES:
-        raise PabulibError(f"unsupported rule {name!r}")
-    return _RULES[name]
-
-
 def pabulib_allocate(
     instance: PbInstance,
     *,
     tie_order: Sequence[str] | None = None,
     tie_seed: int | None = None,
 ) -> Allocation:
-    """Tally ``instance`` with the rule its META names."""
+    """Tally ``instance`` with the rule its META names (`pabulib_meta`)."""
     settings = rule_settings(instance.meta)
+    if settings.rule is None:
+        raise PabulibError(str(settings.notices[0]))
     points = scores(instance)
     projects = [
         Project(id=p.project_id, cost=p.cost, score=points[p.project_id]) for p in instance.projects
     ]
-    if settings.rule == "greedy":
+    if settings.rule != "equal_shares":
         return greedy_allocate(
             projects=projects,
             budget=instance.budget,
@@ -436,8 +360,7 @@ def pabulib_allocate(
         projects=projects,
         ballots=approval_ballots(instance.votes),
         budget=instance.budget,
-        add_one=settings.add_one,
-        fill_greedy=settings.fill_greedy,
+        options=settings.mes,
         tie_order=tie_order,
         tie_seed=tie_seed,
     )

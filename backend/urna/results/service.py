@@ -24,7 +24,13 @@ from urna.editions.models import Edition, Pool
 from urna.editions.models import Project as ProjectRow
 from urna.results import repository, tally
 from urna.results.models import ResultRun, TieDraw
-from urna.results.rules import Allocation, TieDrawIncomplete, transfers_apply
+from urna.results.rules import (
+    MAX_ADD1_RUNS,
+    Add1NotSettled,
+    Allocation,
+    TieDrawIncomplete,
+    transfers_apply,
+)
 from urna.results.schemas import EditionFacts, ResultsPayload, payload_digest
 from urna.voting.models import BALLOT_STATUSES
 
@@ -92,6 +98,15 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> Results
         raise ResultsError(
             N_("The recorded draw does not order every tied project: %(detail)s"),
             params={"detail": str(error)},
+        ) from error
+    except Add1NotSettled as error:
+        raise ResultsError(
+            N_(
+                "The add-one completion of equal shares did not stop within %(runs)s steps: "
+                "some supported project stays out of its supporters' reach. Choose another "
+                "completion for this pool, for example by votes without add one."
+            ),
+            params={"runs": MAX_ADD1_RUNS},
         ) from error
 
     statuses = await repository.ballot_status_counts(session, edition.id)

@@ -18,7 +18,12 @@ from urna.editions.models import Project as ProjectRow
 from urna.results import repository
 from urna.results.models import TieDraw
 from urna.results.rules import (
+    Add1Start,
+    Add1Stop,
     Allocation,
+    Comparison,
+    MesCompletion,
+    MesOptions,
     Project,
     Transfer,
     equal_shares_allocate,
@@ -58,8 +63,7 @@ def pool_allocator(
                 projects=candidates,
                 ballots=classes or {},
                 budget=budget,
-                add_one=True,
-                fill_greedy=True,
+                options=pool_mes_options(pool),
                 increment=GROSZE_PER_ZLOTY,
                 tie_order=tie_order,
                 tie_seed=tie_seed,
@@ -78,6 +82,16 @@ def pool_allocator(
         )
 
     return allocate
+
+
+def pool_mes_options(pool: Pool) -> MesOptions:
+    """The equal-shares options stored with the pool."""
+    return MesOptions(
+        completion=MesCompletion(pool.mes_completion),
+        add1_stop=Add1Stop(pool.mes_add1_stop),
+        add1_start=Add1Start(pool.mes_add1_start),
+        comparison=Comparison(pool.mes_comparison),
+    )
 
 
 def transfers_ordered(pools: list[Pool], codes: dict[int, str]) -> list[Transfer]:

@@ -1,23 +1,25 @@
-"""The Method of Equal Shares (MES) for approval ballots, with the "add one" completion.
-
-Semantics follow pabutools 1.2.3 exactly, so results can be checked against it:
-``method_of_equal_shares(instance, profile, sat_class=Cost_Sat, voter_budget_increment=1)``
-followed by ``greedy_utilitarian_welfare(..., sat_class=Cost_Sat)`` as completion
-(``completion_by_rule_combination``), which is what pabulib's ``equalshares/add1`` means.
+"""The Method of Equal Shares (MES) for approval ballots, its completions and comparison step.
 
 One run of MES with per-voter budget ``b``: every voter starts with ``b``. In each round,
-for every project still in play, find the smallest payment cap ``alpha`` such that its
-supporters, each paying ``min(own budget, alpha)``, cover its cost; projects whose supporters
-cannot cover the cost drop out. The project with the smallest ``alpha / cost`` is funded (cost
-utilities; ties are ordered by the recorded draw, by default ascending id like pabutools) and
-its supporters pay. The run ends when no project can be paid for.
+for every project still in play, find the smallest payment cap ``rho`` such that its
+supporters, each paying ``min(own budget, rho)``, cover its cost; projects whose supporters
+cannot cover the cost drop out. The project funded next is the one with the smallest
+``rho / cost``, i.e. the most "effective votes" ``cost / rho`` (cost utilities, as in the
+method's computation tool and in pabutools with ``Cost_Sat``: the rule that reproduces the
+Polish results, e.g. Świecie 2023); equal prices go to more votes, then to the lower cost,
+then to the recorded draw (by default ascending id). Its supporters pay. The run ends when
+no project can be paid for. A project that costs nothing gives no utility under cost
+utilities, so MES leaves it to a completion (as pabutools does).
 
-Add one: the first run uses ``b = budget / voters``. While the outcome leaves money for a
-supported project that still fits, every voter's budget is raised by ``increment`` (1 unit of
-money, as in pabutools) and MES is run again from scratch; the loop stops at the first run that
-is exhaustive (accepted) or overspends the budget (the previous run is accepted). Then the
-money left is filled greedily by number of votes. A project that costs nothing gives no
-utility under cost utilities, so MES leaves it to this completion (as pabutools does).
+``MesOptions`` chooses what follows (each option is named in the step log):
+
+- completion: none (the run with the pool's budget stands), add one (`add_one`), and/or
+  filling the money left by votes ("utilitarian": greedy by votes, skipping what does not
+  fit). pabulib's ``equalshares/add1`` is add one followed by that fill.
+- comparison: the greedy outcome by votes is computed too; each voter prefers the outcome
+  in which more of their approved projects win (or, as an option, in which at least one
+  does); the MES outcome stands unless strictly more voters prefer the greedy one. Both
+  counts are kept in the result.
 
 Each run is computed by `mes_run`, which groups identical ballots and equal budgets and
 keeps every budget exact (see there).
@@ -26,13 +28,16 @@ keeps every budget exact (see there).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from fractions import Fraction
 
+from urna.results.rules.add_one import mes_runs
+from urna.results.rules.comparison import comparison_apply
 from urna.results.rules.greedy import greedy_allocate
-from urna.results.rules.mes_run import MesProfile, MesRun, mes_profile, mes_run
+from urna.results.rules.mes_run import MesProfile, MesRun, mes_profile
 from urna.results.rules.ties import check_tie_arguments, tie_group_order
 from urna.results.rules.types import (
     Allocation,
+    Comparison,
+    MesOptions,
     MesOutcome,
     Project,
     Step,
@@ -40,14 +45,15 @@ from urna.results.rules.types import (
     TieGroup,
 )
 
+DEFAULT_OPTIONS = MesOptions()
+
 
 def equal_shares_allocate(
     *,
     projects: Iterable[Project],
     ballots: Iterable[Collection[str]] | Mapping[frozenset[str], int],
     budget: int,
-    add_one: bool = True,
-    fill_greedy: bool = True,
+    options: MesOptions = DEFAULT_OPTIONS,
     increment: int = 1,
     tie_order: Sequence[str] | None = None,
     tie_seed: int | None = None,
@@ -57,9 +63,9 @@ def equal_shares_allocate(
 
     ``ballots`` holds each voter's approved project ids (empty ballots count as voters and
     get a share of the budget). ``Project.score`` is ignored: the number of votes is counted
-    from the ballots. ``increment`` is the add-one step per voter, in the unit of ``cost``
-    (1 for pabulib files in złoty; pass 100 to add 1 zł when costs are in grosze).
-    Ties (equal price per unit of cost in a round, or equal votes in the completion) follow
+    from the ballots. ``increment`` is one unit of money in the unit of ``cost``: the add-one
+    step per voter and the whole unit of ``Add1Start.WHOLE`` (1 for pabulib files in złoty;
+    100 when costs are in grosze). Ties left after votes and cost follow
     ``tie_order``/``tie_seed`` as in `ties`; an explicit order must place every project that
     ties in any run of the add-one loop.
     """
@@ -75,10 +81,18 @@ def equal_shares_allocate(
     profile = mes_profile(
         ids=ids, costs=[project.cost for project in project_list], ballots=ballots
     )
-    runs, accepted = _add_one_loop(profile, budget, add_one, increment, tie_order, tie_seed)
-    steps: list[Step] = [
+    runs, accepted = mes_runs(
+        profile=profile,
+        budget=budget,
+        options=options,
+        increment=increment,
+        tie_order=tie_order,
+        tie_seed=tie_seed,
+    )
+    steps: list[Step] = [_variant_step(options, increment, pool_id)]
+    steps.extend(
         _run_step(run, index, outcome, pool_id) for index, (run, outcome) in enumerate(runs)
-    ]
+    )
     run = runs[accepted][0] if accepted is not None else None
     funded: list[str] = []
     spent = 0
@@ -88,14 +102,22 @@ def equal_shares_allocate(
         funded.extend(profile.ids[purchase.project] for purchase in run.purchases)
         ties.extend(_mes_ties(profile, run, tie_order, tie_seed))
         steps.extend(_purchase_steps(profile, run, budget, ties, pool_id))
-    if fill_greedy:
-        fill = _fill(profile, project_list, funded, budget - spent, tie_order, tie_seed, pool_id)
+    by_votes = _by_votes(profile, project_list)
+    if options.fill_by_votes:
+        taken = set(funded)
+        fill = greedy_allocate(
+            projects=[project for project in by_votes if project.id not in taken],
+            budget=budget - spent,
+            tie_order=tie_order,
+            tie_seed=tie_seed,
+            pool_id=pool_id,
+        )
         steps.append(Step(kind=StepKind.COMPLETION, pool_id=pool_id, money_left=budget - spent))
         steps.extend(fill.steps)
         funded.extend(fill.funded)
         spent += fill.spent
         ties.extend(fill.ties)
-    return Allocation(
+    result = Allocation(
         budget=budget,
         funded=tuple(funded),
         spent=spent,
@@ -104,57 +126,37 @@ def equal_shares_allocate(
         pool_id=pool_id,
         rule="equal_shares",
         per_voter_budget=run.per_voter_budget if run is not None else None,
+        mes_options=options,
+    )
+    if options.comparison is Comparison.NONE:
+        return result
+    greedy = greedy_allocate(
+        projects=by_votes, budget=budget, tie_order=tie_order, tie_seed=tie_seed, pool_id=pool_id
+    )
+    return comparison_apply(
+        profile=profile, mes=result, greedy=greedy, criterion=options.comparison
     )
 
 
-def _add_one_loop(
-    profile: MesProfile,
-    budget: int,
-    add_one: bool,
-    increment: int,
-    tie_order: Sequence[str] | None,
-    tie_seed: int | None,
-) -> tuple[list[tuple[MesRun, MesOutcome]], int | None]:
-    """All runs made, each with why the loop went on or stopped, and the accepted run's index."""
-    if profile.voter_count == 0:
-        return [], None
-    in_play = [
-        index for index, cost in enumerate(profile.costs) if cost > 0 and profile.votes[index] > 0
+def _by_votes(profile: MesProfile, projects: list[Project]) -> list[Project]:
+    """The projects scored by their votes in the ballots, for greedy by votes."""
+    votes = dict(zip(profile.ids, profile.votes, strict=True))
+    return [
+        Project(id=project.id, cost=project.cost, score=votes[project.id]) for project in projects
     ]
-    cheapest = sorted(in_play, key=profile.costs.__getitem__)
-    per_voter = Fraction(budget, profile.voter_count)
-    runs: list[tuple[MesRun, MesOutcome]] = []
-    while True:
-        run = mes_run(
-            profile=profile,
-            per_voter=per_voter,
-            in_play=in_play,
-            tie_order=tie_order,
-            tie_seed=tie_seed,
-        )
-        if not add_one:
-            runs.append((run, MesOutcome.FINAL))
-            return runs, 0
-        if run.spent > budget:
-            runs.append((run, MesOutcome.INFEASIBLE))
-            return runs, (len(runs) - 2 if len(runs) > 1 else None)
-        if _exhaustive(profile, run, cheapest, budget):
-            runs.append((run, MesOutcome.EXHAUSTIVE))
-            return runs, len(runs) - 1
-        runs.append((run, MesOutcome.CONTINUE))
-        per_voter += increment
 
 
-def _exhaustive(profile: MesProfile, run: MesRun, cheapest: list[int], budget: int) -> bool:
-    """No supported, unfunded project with a positive cost fits the money left."""
-    funded = {purchase.project for purchase in run.purchases}
-    left = budget - run.spent
-    for index in cheapest:
-        if profile.costs[index] > left:
-            return True
-        if index not in funded:
-            return False
-    return True
+def _variant_step(options: MesOptions, increment: int, pool_id: str | None) -> Step:
+    add_one = options.add_one
+    return Step(
+        kind=StepKind.MES_VARIANT,
+        pool_id=pool_id,
+        completion=options.completion,
+        add1_stop=options.add1_stop if add_one else None,
+        add1_start=options.add1_start if add_one else None,
+        amount=increment if add_one else None,
+        comparison=options.comparison,
+    )
 
 
 def _mes_ties(
@@ -181,7 +183,7 @@ def _run_step(run: MesRun, index: int, outcome: MesOutcome, pool_id: str | None)
         pool_id=pool_id,
         run=index + 1,
         per_voter_budget=run.per_voter_budget,
-        funded_count=len(run.purchases),
+        funded_count=len(run.funded),
         spent=run.spent,
         mes_outcome=outcome,
     )
@@ -224,29 +226,3 @@ def _purchase_steps(
             )
         )
     return steps
-
-
-def _fill(
-    profile: MesProfile,
-    projects: list[Project],
-    funded: list[str],
-    money_left: int,
-    tie_order: Sequence[str] | None,
-    tie_seed: int | None,
-    pool_id: str | None,
-) -> Allocation:
-    """Greedy by votes over the projects MES did not fund (pabutools' Cost_Sat greedy)."""
-    taken = set(funded)
-    votes = dict(zip(profile.ids, profile.votes, strict=True))
-    rest = [
-        Project(id=project.id, cost=project.cost, score=votes[project.id])
-        for project in projects
-        if project.id not in taken
-    ]
-    return greedy_allocate(
-        projects=rest,
-        budget=money_left,
-        tie_order=tie_order,
-        tie_seed=tie_seed,
-        pool_id=pool_id,
-    )

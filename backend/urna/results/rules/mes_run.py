@@ -28,8 +28,8 @@ import numpy as np
 
 from urna.results.rules.ties import tie_group_order
 
-_FLOAT_BAND = 1e-7
-_ZERO = 0  # the budget state of voters who have spent everything
+FLOAT_BAND = 1e-7
+ZERO = 0  # the budget state of voters who have spent everything
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +49,15 @@ class MesProfile:
 class Purchase:
     project: int
     max_payment: Fraction  # each supporter pays min(own budget, max_payment)
-    tied: tuple[int, ...]  # every project at the same exact price, in draw order
+    tied: tuple[int, ...]  # projects equal in price, votes and cost, in draw order
 
 
 @dataclass(frozen=True, slots=True)
 class MesRun:
     per_voter_budget: Fraction
-    purchases: tuple[Purchase, ...]
+    funded: tuple[int, ...]  # project indices, in the order bought
     spent: int
+    purchases: tuple[Purchase, ...] = ()  # exact runs: each payment cap and tie (see mes_float)
 
 
 def mes_profile(
@@ -101,33 +102,45 @@ def mes_profile(
 
 
 class _Budgets:
-    """Distinct voter budgets of one run: numerators over the shared denominator, plus floats.
+    """Distinct voter budgets of one run: exact numerators over one shared denominator, plus
+    floats.
 
     State 0 is the empty budget. Paying moves each state to a new one; budgets of different
-    states almost never coincide (none do in the real files), so states are not merged.
+    states almost never coincide (none do in the real files), so states are not merged. When
+    a payment needs a larger denominator, only the denominator grows: each numerator keeps
+    the denominator it was written over and is brought up to date when it is read (a run
+    reads a few dozen states per round, but holds thousands).
     """
 
     def __init__(self, initial: Fraction) -> None:
         self.denominator = initial.denominator
-        self.numerators: list[int] = [0, initial.numerator]
+        self._numerators: list[int] = [0, initial.numerator]
+        self._over: list[int] = [self.denominator, self.denominator]
         self.approx = np.zeros(64, dtype=np.float64)
         self.approx[1] = float(initial)
 
     def __len__(self) -> int:
-        return len(self.numerators)
+        return len(self._numerators)
+
+    def numerator(self, state: int) -> int:
+        """The budget of ``state`` over the current denominator."""
+        return self._numerators[state] * (self.denominator // self._over[state])
 
     def rescale(self, factor: int) -> None:
-        """Multiply the denominator (and every numerator) so a new payment is representable."""
-        if factor != 1:
-            self.denominator *= factor
-            self.numerators = [numerator * factor for numerator in self.numerators]
+        """Multiply the denominator so that a new payment is representable."""
+        self.denominator *= factor
 
     def add(self, numerator: int) -> int:
-        state = len(self.numerators)
-        self.numerators.append(numerator)
+        return self.add_approx(numerator / self.denominator, numerator)
+
+    def add_approx(self, value: float, numerator: int = 0) -> int:
+        """A new state; a floating-point run (`mes_float`) keeps no exact numerator."""
+        state = len(self._numerators)
+        self._numerators.append(numerator)
+        self._over.append(self.denominator)
         if state >= len(self.approx):
             self.approx = np.concatenate((self.approx, np.zeros_like(self.approx)))
-        self.approx[state] = numerator / self.denominator
+        self.approx[state] = value
         return state
 
 
@@ -146,13 +159,16 @@ class _Price:
         return (left > right) - (left < right)
 
 
-class _Run:
+class Run:
     """Mutable state of one MES run: each class's budget state, and the budgets."""
 
     def __init__(self, profile: MesProfile, per_voter: Fraction) -> None:
         self.profile = profile
         self.budgets = _Budgets(per_voter)
         self.class_state = np.ones(len(profile.class_counts), dtype=np.int64)
+        # each class's money (budget x voters) in floating point: the money behind a project
+        # is one gather and one sum, so unaffordable projects drop out without their row
+        self.class_money = profile.class_counts * float(per_voter)
         self._rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def row(self, project: int) -> tuple[np.ndarray, np.ndarray]:
@@ -170,8 +186,8 @@ class _Run:
                 weights=self.profile.class_weights[project],
                 minlength=len(self.budgets),
             )
-            tally[_ZERO] = 0
-            states = np.flatnonzero(tally)
+            tally[ZERO] = 0
+            states = tally.nonzero()[0]
             cached = (states, tally[states].astype(np.int64))
             self._rows[project] = cached
         return cached
@@ -179,19 +195,22 @@ class _Run:
     def float_price(self, project: int) -> float | None:
         """alpha / cost in floating point, or None when the supporters cannot pay the cost."""
         cost = self.profile.costs[project]
+        available = float(self.class_money[self.profile.supporter_classes[project]].sum())
+        if available < cost * (1 - FLOAT_BAND):
+            return None
+        if available < cost * (1 + FLOAT_BAND) and self.exact_price(project) is None:
+            return None
         states, counts = self.row(project)
         budgets = self.budgets.approx[states]
+        payers_all = int(counts.sum())
+        if budgets.min() * payers_all >= cost * (1 + FLOAT_BAND):
+            return 1 / payers_all  # nobody is short: everyone pays cost / payers
         order = np.argsort(budgets)
         budgets = budgets[order]
         counts = counts[order]
         money = budgets * counts
-        available = float(money.sum())
-        if available < cost * (1 - _FLOAT_BAND):
-            return None
-        if available < cost * (1 + _FLOAT_BAND) and self.exact_price(project) is None:
-            return None
         paid_before = np.cumsum(money) - money
-        payers = int(counts.sum()) - (np.cumsum(counts) - counts)
+        payers = payers_all - (np.cumsum(counts) - counts)
         caps = (cost - paid_before) / payers
         fits = np.flatnonzero(caps <= budgets)
         cap = caps[fits[0]] if len(fits) else budgets[-1]  # no fit: rounding at the boundary
@@ -200,10 +219,8 @@ class _Run:
     def exact_price(self, project: int) -> _Price | None:
         """The exact payment cap (pabutools' scan over supporters by ascending budget)."""
         states, counts = self.row(project)
-        numerators = self.budgets.numerators
-        groups = sorted(
-            zip([numerators[state] for state in states.tolist()], counts.tolist(), strict=True)
-        )
+        numerator = self.budgets.numerator
+        groups = sorted(zip(map(numerator, states.tolist()), counts.tolist(), strict=True))
         owed = self.profile.costs[project] * self.budgets.denominator
         if sum(numerator * count for numerator, count in groups) < owed:
             return None
@@ -225,17 +242,24 @@ class _Run:
         gcd = math.gcd(price.shortfall, price.remaining)
         self.budgets.rescale(price.remaining // gcd)
         cap = price.shortfall // gcd  # over the (rescaled) shared denominator
-        numerators = self.budgets.numerators
-        new_states = [
-            _ZERO if numerators[state] <= cap else self.budgets.add(numerators[state] - cap)
-            for state in states.tolist()
-        ]
+        new_states = []
+        for state in states.tolist():
+            left = self.budgets.numerator(state) - cap
+            new_states.append(ZERO if left <= 0 else self.budgets.add(left))
+        self.move(price.project, states, new_states)
+        return Fraction(cap, self.budgets.denominator)
+
+    def move(self, project: int, states: np.ndarray, new_states: list[int]) -> None:
+        """The project's supporters in ``states`` now have the budgets ``new_states``."""
         transition = np.arange(len(self.budgets), dtype=np.int64)
         transition[states] = new_states
-        supporters = self.profile.supporter_classes[price.project]
-        self.class_state[supporters] = transition[self.class_state[supporters]]
+        supporters = self.profile.supporter_classes[project]
+        moved = transition[self.class_state[supporters]]
+        self.class_state[supporters] = moved
+        self.class_money[supporters] = (
+            self.budgets.approx[moved] * self.profile.class_counts[supporters]
+        )
         self._rows.clear()
-        return Fraction(cap, self.budgets.denominator)
 
 
 def mes_run(
@@ -247,25 +271,29 @@ def mes_run(
     tie_seed: int | None,
 ) -> MesRun:
     """One run of MES: fund the cheapest project per unit of cost until none can be paid."""
-    run = _Run(profile, per_voter)
+    run = Run(profile, per_voter)
     active = set(in_play)
     # Prices only rise during a run (budgets only fall), so the last price is a lower bound.
     lower_bound = {project: 1.0 / profile.votes[project] for project in in_play}
     purchases: list[Purchase] = []
-    spent = 0
     while active:
-        candidates = _cheapest_candidates(run, active, lower_bound)
+        candidates = cheapest_candidates(run, active, lower_bound)
         if not candidates:
             break
         price, tied = _settle(run, candidates, tie_order, tie_seed)
         cap = run.pay(price)
         active.discard(price.project)
         purchases.append(Purchase(project=price.project, max_payment=cap, tied=tied))
-        spent += profile.costs[price.project]
-    return MesRun(per_voter_budget=per_voter, purchases=tuple(purchases), spent=spent)
+    funded = tuple(purchase.project for purchase in purchases)
+    return MesRun(
+        per_voter_budget=per_voter,
+        funded=funded,
+        spent=sum(profile.costs[project] for project in funded),
+        purchases=tuple(purchases),
+    )
 
 
-def _cheapest_candidates(run: _Run, active: set[int], lower_bound: dict[int, float]) -> list[int]:
+def cheapest_candidates(run: Run, active: set[int], lower_bound: dict[int, float]) -> list[int]:
     """Projects whose float price is within the band of the cheapest; drops unaffordable ones.
 
     Visits projects by ascending lower bound and stops once the bound exceeds the best price
@@ -274,7 +302,7 @@ def _cheapest_candidates(run: _Run, active: set[int], lower_bound: dict[int, flo
     best = math.inf
     priced: list[tuple[float, int]] = []
     for project in sorted(active, key=lower_bound.__getitem__):
-        if lower_bound[project] > best * (1 + _FLOAT_BAND):
+        if lower_bound[project] > best * (1 + FLOAT_BAND):
             break
         price = run.float_price(project)
         if price is None:
@@ -283,25 +311,29 @@ def _cheapest_candidates(run: _Run, active: set[int], lower_bound: dict[int, flo
         lower_bound[project] = price
         priced.append((price, project))
         best = min(best, price)
-    return [project for price, project in priced if price <= best * (1 + _FLOAT_BAND)]
+    return [project for price, project in priced if price <= best * (1 + FLOAT_BAND)]
 
 
 def _settle(
-    run: _Run,
+    run: Run,
     candidates: list[int],
     tie_order: Sequence[str] | None,
     tie_seed: int | None,
 ) -> tuple[_Price, tuple[int, ...]]:
-    """The cheapest candidate by exact price; equal prices are ordered by the draw."""
-    costs = run.profile.costs
+    """The cheapest candidate by exact price; equal prices go to more votes, then to the
+    lower cost, and only then to the draw."""
+    costs, votes = run.profile.costs, run.profile.votes
     prices = [price for price in map(run.exact_price, candidates) if price is not None]
     best = prices[0]
     for price in prices[1:]:
         if price.beats(best, costs) < 0:
             best = price
     tied = [price for price in prices if price.beats(best, costs) == 0]
+    if len(tied) > 1:
+        first = min((-votes[price.project], costs[price.project]) for price in tied)
+        tied = [price for price in tied if (-votes[price.project], costs[price.project]) == first]
     if len(tied) == 1:
-        return best, (best.project,)
+        return tied[0], (tied[0].project,)
     by_id = {run.profile.ids[price.project]: price for price in tied}
     order, _ = tie_group_order(project_ids=by_id, tie_order=tie_order, tie_seed=tie_seed)
     return by_id[order[0]], tuple(by_id[project_id].project for project_id in order)

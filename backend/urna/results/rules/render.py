@@ -12,9 +12,28 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Literal
 
-from urna.results.rules.types import MesOutcome, Step, StepKind, TieMethod
+from urna.results.rules.sentences import (
+    ADD1_STARTS,
+    ADD1_STOPS,
+    COMPARISONS,
+    COMPLETIONS,
+    KEPT,
+    MES_OUTCOMES,
+    TEMPLATES,
+    TIE_METHODS,
+    Language,
+)
+from urna.results.rules.types import (
+    Add1Start,
+    Add1Stop,
+    Comparison,
+    MesCompletion,
+    MesOutcome,
+    Step,
+    StepKind,
+    TieMethod,
+)
 
-Language = Literal["pl", "en"]
 ScoreUnit = Literal["votes", "points"]
 
 
@@ -132,7 +151,7 @@ class _Texts:
 
     def project(self, project_id: str | None) -> str:
         name = self.project_names.get(project_id or "")
-        template = _TEMPLATES[self.lang]["project_named" if name else "project"]
+        template = TEMPLATES[self.lang]["project_named" if name else "project"]
         return template.format(id=project_id, name=name)
 
     def projects(self, ids: tuple[str, ...]) -> str:
@@ -141,7 +160,14 @@ class _Texts:
     def pool(self, pool_id: str | None, *, form: str = "pool") -> str:
         """``form="pool_of"``: the pool after "of", "from", "to" (Polish: genitive)."""
         name = self.pool_names.get(pool_id or "", pool_id)
-        return _TEMPLATES[self.lang][form].format(name=name)
+        return TEMPLATES[self.lang][form].format(name=name)
+
+    def voters(self, value: int | None) -> str:
+        count = value or 0
+        number = format_count(count, lang=self.lang)
+        if self.lang == "pl":
+            return f"{number} {polish_plural(count, 'głosujący', 'głosujących', 'głosujących')}"
+        return f"{number} voter{'' if count == 1 else 's'}"
 
     def score(self, value: int | None) -> str:
         count = value or 0
@@ -192,155 +218,31 @@ def _fields(t: _Texts, s: Step) -> dict[str, object]:
         "funded_count": s.funded_count,
         "tied_sorted": t.projects(tuple(sorted(s.tied_ids))),
         "tied": t.projects(s.tied_ids),
-        "tie_method": _TIE_METHODS[t.lang][s.tie_method or TieMethod.FALLBACK_ID],
-        "mes_outcome": _MES_OUTCOMES[t.lang][s.mes_outcome or MesOutcome.FINAL],
+        "tie_method": TIE_METHODS[t.lang][s.tie_method or TieMethod.FALLBACK_ID],
+        "mes_outcome": MES_OUTCOMES[t.lang][s.mes_outcome or MesOutcome.FINAL],
+        "prefer_mes": t.voters(s.prefer_mes),
+        "prefer_greedy": t.voters(s.prefer_greedy),
+        "kept": KEPT[t.lang][(s.prefer_greedy or 0) > (s.prefer_mes or 0)],
     }
 
 
+def _mes_variant_fields(t: _Texts, s: Step, fields: dict[str, object]) -> None:
+    """The sentences naming the options of equal shares (`StepKind.MES_VARIANT`)."""
+    options = {
+        "add1_start": ADD1_STARTS[t.lang][Add1Start(s.add1_start or Add1Start.EXACT)],
+        "add1_stop": ADD1_STOPS[t.lang][Add1Stop(s.add1_stop or Add1Stop.OVER_BUDGET)],
+        "amount": fields["amount"],
+    }
+    completion = MesCompletion(s.completion or MesCompletion.NONE)
+    fields["completion_text"] = COMPLETIONS[t.lang][completion].format_map(options)
+    fields["comparison_text"] = COMPARISONS[t.lang][Comparison(s.comparison or Comparison.NONE)]
+
+
 def _render(t: _Texts, step: Step) -> str:
-    templates = _TEMPLATES[t.lang]
+    templates = TEMPLATES[t.lang]
     fields = _fields(t, step)
     tie_at = "tie_at_score" if step.score is not None else "tie_at_round"  # where a tie stood
     fields["tie_at"] = templates[tie_at].format_map(fields)
+    if step.kind is StepKind.MES_VARIANT:
+        _mes_variant_fields(t, step, fields)
     return templates[_template_key(step)].format_map(fields)
-
-
-# --- the sentences: one table per language -------------------------------------------------
-# Keys are the step kinds (``StepKind`` values) and the parts sentences are built of; the
-# names in braces are those of ``_fields`` (of ``_Texts`` for projects and pools).
-
-_TEMPLATES: dict[Language, dict[str, str]] = {
-    "pl": {
-        "project": "projekt {id}",
-        "project_named": "projekt {id} „{name}”",
-        "pool": "pula {name}",
-        "pool_of": "puli {name}",
-        "funded_equal_shares": (
-            "Runda {round}: {project} ({score}, koszt {cost}) finansowany; każdy jego zwolennik "
-            "płaci najwyżej {max_payment}, zostaje {money_left}."
-        ),
-        StepKind.FUNDED: (
-            "{Project} ({score}, koszt {cost}) mieści się, finansowany, zostaje {money_left}."
-        ),
-        StepKind.SKIPPED_DOES_NOT_FIT: (
-            "{Project} ({score}, koszt {cost}) nie mieści się, bo zostało {money_left}; pominięty."
-        ),
-        StepKind.BELOW_THRESHOLD: (
-            "{Project} ma {score}, mniej niż wymagane minimum {threshold}, więc nie może zostać "
-            "wybrany."
-        ),
-        StepKind.STOPPED: (
-            "{Project} ({score}, koszt {cost}) nie mieści się, bo zostało {money_left}; na nim "
-            "podział się kończy."
-        ),
-        StepKind.NOT_CONSIDERED: (
-            "{Project} ({score}) nie był rozpatrywany, bo podział zakończył się wcześniej."
-        ),
-        StepKind.TIE_RESOLVED: (
-            "Remis między projektami {tied_sorted} ({tie_at}): kolejność {tied} {tie_method}."
-        ),
-        "tie_at_score": "wynik: {score}",
-        "tie_at_round": "runda {round}",
-        StepKind.MES_ROUND: (
-            "Metoda równych udziałów, przebieg {run}: każdy głosujący dysponuje "
-            "{per_voter_budget}; wybrano projektów: {funded_count}, za {spent}; {mes_outcome}."
-        ),
-        StepKind.COMPLETION: (
-            "Uzupełnienie: pozostałe {money_left} rozdziela się po kolei według liczby głosów, "
-            "pomijając projekty, które się nie mieszczą."
-        ),
-        StepKind.TRANSFER_OUT: (
-            "{Pool} przekazuje {amount} niewykorzystanych środków do {of_other_pool}; zostaje jej"
-            " {money_left}."
-        ),
-        StepKind.TRANSFER_IN: (
-            "{Pool} otrzymuje {amount} z {of_other_pool}; jej budżet wynosi teraz {budget}."
-        ),
-        StepKind.RECOMPUTED: (
-            "Wynik {of_pool} przeliczony z budżetem {budget}: finansowanych projektów "
-            "{funded_count}, za {spent}, zostaje {money_left}."
-        ),
-    },
-    "en": {
-        "project": "project {id}",
-        "project_named": 'project {id} "{name}"',
-        "pool": "pool {name}",
-        "pool_of": "pool {name}",
-        "funded_equal_shares": (
-            "Round {round}: {project} ({score}, cost {cost}) is funded; each of its supporters "
-            "pays at most {max_payment}, {money_left} left."
-        ),
-        StepKind.FUNDED: "{Project} ({score}, cost {cost}) fits and is funded, {money_left} left.",
-        StepKind.SKIPPED_DOES_NOT_FIT: (
-            "{Project} ({score}, cost {cost}) does not fit in the remaining {money_left} and is "
-            "skipped."
-        ),
-        StepKind.BELOW_THRESHOLD: (
-            "{Project} has {score}, below the required minimum of {threshold}, so it cannot win."
-        ),
-        StepKind.STOPPED: (
-            "{Project} ({score}, cost {cost}) does not fit in the remaining {money_left}; the "
-            "allocation stops here."
-        ),
-        StepKind.NOT_CONSIDERED: (
-            "{Project} ({score}) was not considered because the allocation had stopped."
-        ),
-        StepKind.TIE_RESOLVED: (
-            "Tie {tie_at} between projects {tied_sorted}: the order {tied} {tie_method}."
-        ),
-        "tie_at_score": "at {score}",
-        "tie_at_round": "in round {round}",
-        StepKind.MES_ROUND: (
-            "Method of Equal Shares, run {run}: each voter has {per_voter_budget}; {funded_count}"
-            " projects chosen for {spent}; {mes_outcome}."
-        ),
-        StepKind.COMPLETION: (
-            "Completion: the remaining {money_left} goes to projects by number of votes, skipping"
-            " those that do not fit."
-        ),
-        StepKind.TRANSFER_OUT: (
-            "{Pool} passes {amount} of unused money to {other_pool}; {money_left} remains."
-        ),
-        StepKind.TRANSFER_IN: (
-            "{Pool} receives {amount} from {other_pool}; its budget is now {budget}."
-        ),
-        StepKind.RECOMPUTED: (
-            "{Pool} recomputed with a budget of {budget}: {funded_count} projects funded for "
-            "{spent}, {money_left} left."
-        ),
-    },
-}
-
-_TIE_METHODS: dict[Language, dict[TieMethod, str]] = {
-    "pl": {
-        TieMethod.EXPLICIT: "ustalona w publicznym losowaniu",
-        TieMethod.SEED: "wyliczona z zapisanego wyniku losowania (ziarno)",
-        TieMethod.FALLBACK_ID: (
-            "tymczasowo według numerów projektów, bo brak wyniku losowania; "
-            "potrzebne jest publiczne losowanie"
-        ),
-    },
-    "en": {
-        TieMethod.EXPLICIT: "was set by the public draw",
-        TieMethod.SEED: "was computed from the recorded draw seed",
-        TieMethod.FALLBACK_ID: (
-            "follows the project numbers for now because no draw result was given; "
-            "a public draw is needed"
-        ),
-    },
-}
-
-_MES_OUTCOMES: dict[Language, dict[MesOutcome, str]] = {
-    "pl": {
-        MesOutcome.EXHAUSTIVE: "żaden kolejny projekt się nie mieści, ten wynik obowiązuje",
-        MesOutcome.INFEASIBLE: "to przekracza budżet, obowiązuje wynik poprzedniego przebiegu",
-        MesOutcome.CONTINUE: "zostają środki na kolejny projekt, budżet głosujących rośnie",
-        MesOutcome.FINAL: "to wynik metody",
-    },
-    "en": {
-        MesOutcome.EXHAUSTIVE: "no further project fits, so this result stands",
-        MesOutcome.INFEASIBLE: "this exceeds the budget, so the previous run's result stands",
-        MesOutcome.CONTINUE: "money for another project is left, so each voter's budget is raised",
-        MesOutcome.FINAL: "this is the method's result",
-    },
-}

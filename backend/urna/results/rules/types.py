@@ -39,6 +39,8 @@ class StepKind(StrEnum):
     TRANSFER_OUT = "transfer_out"
     TRANSFER_IN = "transfer_in"
     RECOMPUTED = "recomputed"
+    MES_VARIANT = "mes_variant"  # equal shares: which completion and comparison apply
+    COMPARISON = "comparison"  # equal shares: the comparison with the greedy outcome
 
 
 class TieMethod(StrEnum):
@@ -54,8 +56,91 @@ class MesOutcome(StrEnum):
 
     EXHAUSTIVE = "exhaustive"  # nothing else fits: this run is the result
     INFEASIBLE = "infeasible"  # overspends the budget: the previous run is the result
-    CONTINUE = "continue"  # money would be left: raise each voter's budget and run again
+    CONTINUE = "continue"  # within the budget: raise each voter's budget and run again
     FINAL = "final"  # no completion asked for: this single run is the result
+    ALL_FUNDED = "all_funded"  # every supported project is funded: more money changes nothing
+
+
+class MesCompletion(StrEnum):
+    """What equal shares does with the money a run with the pool's budget leaves unspent."""
+
+    NONE = "none"  # one run with the pool's budget; the rest stays unspent
+    UTILITARIAN = "utilitarian"  # one run, then the rest by votes while projects fit
+    ADD1 = "add1"  # raise every voter's budget by one unit at a time (see Add1Stop)
+    ADD1_UTILITARIAN = "add1_utilitarian"  # add one, then the rest by votes (pabulib's add1)
+
+
+class Add1Stop(StrEnum):
+    """When the add-one loop stops."""
+
+    # At the first step whose outcome exceeds the budget; the step before stands (the
+    # method's computation tool, equalshares.net).
+    OVER_BUDGET = "over_budget"
+    # Also at the first exhaustive outcome, where no further project fits (pabutools, and
+    # Urna before the options existed).
+    EXHAUSTIVE = "exhaustive"
+
+
+class Add1Start(StrEnum):
+    """The total X the add-one loop starts from, shared equally by the n voters."""
+
+    EXACT = "exact"  # X = B: each voter starts with B / n
+    WHOLE = "whole"  # X = floor(B / n) * n: each voter starts with whole units (złoty)
+
+
+class Comparison(StrEnum):
+    """Whether equal shares is compared with the greedy outcome, and how a voter chooses.
+
+    The MES outcome stands unless strictly more voters prefer the greedy one.
+    """
+
+    NONE = "none"
+    SATISFACTION = "satisfaction"  # a voter prefers the outcome with more of their projects
+    AT_LEAST_ONE = "at_least_one"  # a voter prefers the outcome with at least one of theirs
+
+
+@dataclass(frozen=True, slots=True)
+class MesOptions:
+    """How equal shares completes its outcome and whether it is compared with greedy."""
+
+    completion: MesCompletion = MesCompletion.ADD1_UTILITARIAN
+    add1_stop: Add1Stop = Add1Stop.OVER_BUDGET
+    add1_start: Add1Start = Add1Start.EXACT
+    comparison: Comparison = Comparison.NONE
+
+    @property
+    def add_one(self) -> bool:
+        return self.completion in (MesCompletion.ADD1, MesCompletion.ADD1_UTILITARIAN)
+
+    @property
+    def fill_by_votes(self) -> bool:
+        return self.completion in (MesCompletion.UTILITARIAN, MesCompletion.ADD1_UTILITARIAN)
+
+    def to_dict(self) -> dict[str, str]:
+        return {item.name: getattr(self, item.name).value for item in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonResult:
+    """The comparison step: how many voters prefer each outcome, and which one stands."""
+
+    criterion: Comparison
+    prefer_mes: int
+    prefer_greedy: int
+    greedy_funded: tuple[str, ...]
+
+    @property
+    def greedy_wins(self) -> bool:
+        return self.prefer_greedy > self.prefer_mes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "criterion": self.criterion.value,
+            "prefer_mes": self.prefer_mes,
+            "prefer_greedy": self.prefer_greedy,
+            "greedy_funded": list(self.greedy_funded),
+            "kept": "greedy" if self.greedy_wins else "equal_shares",
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +169,13 @@ class Step:
     mes_outcome: MesOutcome | None = None
     funded_count: int | None = None
     spent: int | None = None
+    # equal shares: the options (StrEnum values, plain strings once stored) and the comparison
+    completion: str | None = None
+    add1_stop: str | None = None
+    add1_start: str | None = None
+    comparison: str | None = None
+    prefer_mes: int | None = None
+    prefer_greedy: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict without the empty fields (fractions become "p/q" strings)."""
@@ -126,6 +218,8 @@ class Allocation:
     pool_id: str | None = None
     rule: str = "greedy"
     per_voter_budget: Fraction | None = None  # equal shares: the budget of the accepted run
+    mes_options: MesOptions | None = None  # equal shares: the options it ran with
+    comparison: ComparisonResult | None = None  # equal shares: the comparison step, if any
 
     @property
     def money_left(self) -> int:
@@ -137,8 +231,9 @@ class Allocation:
         return any(group.method is TieMethod.FALLBACK_ID for group in self.ties)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict, e.g. to store a published result."""
-        return {
+        """A JSON-ready dict, e.g. to store a published result (equal shares adds its
+        options and the comparison step)."""
+        result: dict[str, Any] = {
             "pool_id": self.pool_id,
             "rule": self.rule,
             "budget": self.budget,
@@ -162,3 +257,8 @@ class Allocation:
             ],
             "steps": [step.to_dict() for step in self.steps],
         }
+        if self.mes_options is not None:
+            result["mes_options"] = self.mes_options.to_dict()
+        if self.comparison is not None:
+            result["comparison"] = self.comparison.to_dict()
+        return result
