@@ -81,6 +81,18 @@ def test_every_console_page_fits_and_passes_axe(live_server, browser: Browser, w
     page.locator("table a").first.click()
     shot(page, "user")
 
+    # results: a draft, then published (no draw form any more), then the public page
+    page.goto(f"{base}/staff/editions/{slug}/results")
+    page.get_by_role("button", name="Oblicz wyniki").click()
+    shot(page, "results-draft")
+    page.get_by_role("button", name="Opublikuj te wyniki").click()
+    shot(page, "results-published")
+    expect(page.locator("form.draw")).to_have_count(0)
+    page.goto(f"{base}/e/{slug}/results")
+    shot(page, "results-public")
+    expect(page.locator("details.step-log").first).to_be_visible()
+    expect(page.locator("svg.money-chart .budget-line").first).to_be_attached()
+
     # a form's errors: the summary takes focus, its links move to the fields
     page.goto(f"{base}/staff/editions/new")
     page.get_by_role("button", name="Utwórz edycję").click()
