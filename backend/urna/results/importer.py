@@ -167,7 +167,9 @@ def _edition_of(
         "name": name.strip()[:200],
         "municipality": unit[:200],
         "description": f"Zaimportowano z pabulib: {Path(path).name}",
-        "description_en": " ".join((english, f"Imported from pabulib: {Path(path).name}")).strip(),
+        "description_en": ". ".join(
+            part for part in (english, f"Imported from pabulib: {Path(path).name}") if part
+        ),
         "voting_opens_at": opens,
         "voting_closes_at": closes,
         "results_at": closes + timedelta(days=1),

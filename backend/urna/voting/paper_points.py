@@ -48,17 +48,23 @@ class PaperInvalidForm(PaperHeaderForm):
         return text(value, limit=500, missing=REQUIRED)
 
 
+async def _added(session: AsyncSession, row: object, refused: FormInvalid) -> None:
+    """Write ``row`` in a SAVEPOINT; a UNIQUE clash is ``refused`` (the request goes on)."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError as error:
+        raise refused from error
+
+
 async def collection_point_add(
     *, session: AsyncSession, edition: Edition, form: Mapping[str, str], actor_id: int | None
 ) -> str:
     """Add a point to the office's list (refused, on ``name``, when it is there already)."""
     name = form_parse(CollectionPointForm, form).name
-    try:
-        async with session.begin_nested():
-            session.add(CollectionPoint(edition_id=edition.id, name=name))
-            await session.flush()
-    except IntegrityError as error:
-        raise FormInvalid({"name": POINT_EXISTS}) from error
+    point = CollectionPoint(edition_id=edition.id, name=name)
+    await _added(session, point, FormInvalid({"name": POINT_EXISTS}))
     await audit.audit_append(
         session=session,
         actor_id=actor_id,
@@ -96,12 +102,7 @@ async def paper_invalid_record(
         status="invalid",
         invalid_reason=sheet.reason,
     )
-    try:
-        async with session.begin_nested():
-            session.add(entry)
-            await session.flush()
-    except IntegrityError as error:
-        raise FormInvalid({"sheet": SHEET_TAKEN}) from error
+    await _added(session, entry, FormInvalid({"sheet": SHEET_TAKEN}))
     await audit.audit_append(
         session=session,
         actor_id=operator_id,
