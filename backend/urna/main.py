@@ -20,14 +20,14 @@ from urna.core.config import Settings, get_settings
 from urna.core.context import AppContext
 from urna.core.crypto import Crypto
 from urna.core.csrf import csrf_protect
-from urna.core.db import create_engine, session_factory
-from urna.core.errors import AppError, NotFound
+from urna.core.db import DATABASE_ERRORS, create_engine, session_factory
+from urna.core.errors import AppError, NotFound, ServiceUnavailable
 from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
 from urna.core.proxy import ProxyHeadersMiddleware
 from urna.core.security import SecurityHeadersMiddleware
 from urna.core.sessions import STAFF_COOKIE, SessionMiddleware
-from urna.core.store import create_limits_storage, create_store
+from urna.core.store import STORE_ERRORS, create_limits_storage, create_store
 from urna.core.templating import Templates, is_htmx
 from urna.core.views import router as core_router
 from urna.core.views import site_identity
@@ -35,10 +35,12 @@ from urna.editions.console import router as editions_console_router
 from urna.editions.console_details import router as editions_details_router
 from urna.editions.console_imports import router as editions_imports_router
 from urna.editions.views import router as editions_router
+from urna.fraud.console import router as fraud_router
 from urna.jobs.scheduled import jobs_in_app
 from urna.notify.loadtest import router as loadtest_router
 from urna.notify.models import OutboxMessage
 from urna.privacy.console import router as privacy_console_router
+from urna.privacy.rights_views import router as rights_router
 from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
 from urna.requestlog.views import router as requestlog_router
@@ -51,6 +53,9 @@ from urna.staff import repository as staff_repository
 from urna.staff.audit_console import router as audit_router
 from urna.staff.deps import current_staff
 from urna.staff.views import router as staff_router
+from urna.verification import service as verification
+from urna.verification.console import router as verification_router
+from urna.verification.console_reports import router as verification_reports_router
 from urna.voting.console import router as voting_console_router
 from urna.voting.console_points import router as voting_points_router
 from urna.voting.state import VoteFinished
@@ -88,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ctx = build_context(settings)
     ctx.templates.env.globals["staff_may_open"] = matrix.role_may_open  # the staff menu
     ctx.templates.env.globals["site"] = site_identity(settings)  # header, crest, office
+    ctx.templates.env.globals["ballot_reason_label"] = verification.reason_label  # receipts
+    ctx.publish_checks.append(verification.publication_blocker)
     request_log = writer_for(settings, ctx.engine)
 
     @asynccontextmanager
@@ -120,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         editions_router,
         voting_router,
         privacy_router,
+        rights_router,
         results_router,
     ):
         app.include_router(router)
@@ -138,6 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ballot_trail_router)
     if settings.loadtest_mode:
         app.include_router(loadtest_router)
+    app.include_router(verification_router)
+    app.include_router(fraud_router)
+    app.include_router(verification_reports_router)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)
     app.add_exception_handler(LoginRequired, login_required_handler)
@@ -236,6 +247,16 @@ def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
         request.state.error = f"{type(error).__name__}: {error}"[:500]
         return response
 
+    async def unavailable(request: Request, error: Exception):
+        log.warning("service unavailable: %s: %s", type(error).__name__, error)
+        outage = ServiceUnavailable()
+        response = await render_error(request, outage)
+        response.headers["Retry-After"] = str(outage.retry_after_seconds)
+        request.state.error = f"{type(error).__name__}: {error}"[:500]
+        return response
+
+    for kind in (*DATABASE_ERRORS, *STORE_ERRORS):  # an outage is a 503, not a bug's 500
+        app.add_exception_handler(kind, unavailable)
     app.state.render_unexpected = unexpected
 
 

@@ -50,3 +50,14 @@ def test_polish_formats():
     assert i18n.format_money(123456789) == "1\u00a0234\u00a0567,89\u00a0zł"
     assert i18n.format_money(5000000) == "50\u00a0000\u00a0zł"
     assert i18n.format_datetime(datetime(2027, 5, 31, 21, 59, tzinfo=UTC)) == "31.05.2027, 23:59"
+
+
+def test_both_catalogues_parse_without_a_damaged_entry():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    locale = Path(__file__).resolve().parents[2] / "frontend" / "locale"
+    for lang in ("pl", "en"):
+        with (locale / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            read_po(handle, locale=lang, abort_invalid=True)  # raises on a damaged entry

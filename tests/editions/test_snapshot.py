@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
+from tests.editions.test_console import _edition, _local, edition_create_upcoming
 from tests.factories.editions import edition_create
+from tests.factories.staff import csrf_of, staff_client
 from urna.core.db import utcnow
 from urna.editions import repository, snapshot
+from urna.editions.models import Edition
 from urna.editions.snapshot import RegisterStreet, SnapshotCache, edition_snapshot
 
 pytestmark = pytest.mark.flow
@@ -67,3 +71,50 @@ def test_the_cache_belongs_to_the_app_context(app):
     cache = snapshot.snapshot_cache(ctx)
     assert ctx.caches[snapshot.CACHE_KEY] is cache and snapshot.snapshot_cache(ctx) is cache
     assert cache.seconds == ctx.settings.edition_cache_seconds
+
+
+async def test_a_change_reaches_every_process_once_committed(app, db, monkeypatch):
+    ctx = app.state.ctx
+    other = SnapshotCache(seconds=60, store=ctx.store)  # another process's cache
+    edition = await edition_create(app)
+    first = await edition_snapshot(session=db, slug=edition.slug, cache=other)
+    assert await edition_snapshot(session=db, slug=edition.slug, cache=other) is first
+    later = first.edition.voting_closes_at + timedelta(days=2)
+    async with ctx.db() as session:  # the closing date extended, then announced
+        await session.execute(
+            update(Edition).where(Edition.id == edition.id).values(voting_closes_at=later)
+        )
+        await session.commit()
+    await snapshot.generation_bump(ctx.store)
+    again = await edition_snapshot(session=db, slug=edition.slug, cache=other)
+    assert again is not first and again.edition.voting_closes_at == later
+
+
+async def test_the_console_announces_a_change_after_its_commit(app, monkeypatch):
+    slug = await edition_create_upcoming(app)
+    seen = []
+
+    async def bump(store):  # what another process would read at the moment of the bump
+        seen.append((await _edition(app, slug)).name)
+
+    monkeypatch.setattr(snapshot, "generation_bump", bump)
+    async with await staff_client(app, "admin") as admin:
+        token = csrf_of((await admin.get(f"/staff/editions/{slug}")).text)
+        form = {"name": "Nowa nazwa", "voting_opens_at": _local(5),
+                "voting_closes_at": _local(15), "results_at": _local(25),
+                "required_fields": ["first_name", "last_name", "address", "birth_date", "phone"],
+                "confirmation_channel": "sms", "csrf_token": token}  # fmt: skip
+        response = await admin.post(f"/staff/editions/{slug}", data=form)
+    assert response.status_code == 303, response.text[:2000]
+    assert seen == ["Nowa nazwa"]
+
+
+async def test_without_the_store_nothing_is_reused(app, db):
+    class Down:
+        async def get(self, key):
+            raise ConnectionRefusedError(key)
+
+    cache = SnapshotCache(seconds=60, store=Down())
+    edition = await edition_create(app)
+    first = await edition_snapshot(session=db, slug=edition.slug, cache=cache)
+    assert await edition_snapshot(session=db, slug=edition.slug, cache=cache) is not first

@@ -119,3 +119,11 @@ async def receipt_of(client: httpx.AsyncClient, slug: str) -> str:
     match = RECEIPT.search(page)
     assert match, page
     return match.group(1)
+
+
+async def reach_code(client: httpx.AsyncClient, app, slug: str, who: dict[str, str]):
+    """Identify as ``who`` up to the code step: (the code page, the code that was sent)."""
+    page = await reach_identity(client, slug)
+    await post_form(client, f"/e/{slug}/vote/identity", who, page)
+    page = (await client.get(f"/e/{slug}/vote/code")).text
+    return page, await latest_code(app, e164(who["phone"]))

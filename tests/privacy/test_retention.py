@@ -38,7 +38,9 @@ async def test_purge_drops_identities_keeps_ballots_and_is_idempotent(app, clien
 
     def mine(reports):
         return [
-            (r.edition_slug, r.voters, r.ballots) for r in reports if r.edition_slug == edition.slug
+            (r.edition_slug, r.voters, r.ballots, r.keys)
+            for r in reports
+            if r.edition_slug == edition.slug
         ]
 
     async with transaction(app.state.ctx.db) as session:
@@ -48,7 +50,12 @@ async def test_purge_drops_identities_keeps_ballots_and_is_idempotent(app, clien
         ends = privacy.retention_ends_at(await session.get(Edition, edition.id))
         # a day early: nothing is touched
         assert (
-            mine(await privacy.retention_purge(session=session, now=ends - timedelta(days=1))) == []
+            mine(
+                await privacy.retention_purge(
+                    session=session, crypto=app.state.ctx.crypto, now=ends - timedelta(days=1)
+                )
+            )
+            == []
         )
         voter = (
             await session.execute(select(Voter).where(Voter.edition_id == edition.id))
@@ -56,8 +63,10 @@ async def test_purge_drops_identities_keeps_ballots_and_is_idempotent(app, clien
         assert voter.identity_enc is not None and voter.purged_at is None
 
     async with transaction(app.state.ctx.db) as session:
-        reports = await privacy.retention_purge(session=session, now=ends + timedelta(hours=1))
-        assert mine(reports) == [(edition.slug, 1, 1)]
+        reports = await privacy.retention_purge(
+            session=session, crypto=app.state.ctx.crypto, now=ends + timedelta(hours=1)
+        )
+        assert mine(reports) == [(edition.slug, 1, 1, 1)]
 
     async with transaction(app.state.ctx.db) as session:
         voter = (
@@ -84,5 +93,7 @@ async def test_purge_drops_identities_keeps_ballots_and_is_idempotent(app, clien
         )
         assert audit_actions.scalars().all().count("privacy.retention_purge") == 1
 
-        again = await privacy.retention_purge(session=session, now=ends + timedelta(days=30))
+        again = await privacy.retention_purge(
+            session=session, crypto=app.state.ctx.crypto, now=ends + timedelta(days=30)
+        )
         assert mine(again) == []

@@ -87,7 +87,7 @@ async def test_expected_failures_print_one_clean_line(tmp_path):
 
 async def test_an_unreachable_database_is_one_clean_line(tmp_path):
     nowhere = "postgresql+asyncpg://postgres@127.0.0.1:1/urna"
-    assert_one_clean_line(urna(nowhere, tmp_path, "results", "compute", "x"), "database error")
+    assert_one_clean_line(urna(nowhere, tmp_path, "results", "compute", "bo-25"), "database error")
     assert_one_clean_line(urna(nowhere, tmp_path, "db", "upgrade"), "database error")
 
 

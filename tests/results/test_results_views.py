@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -14,7 +15,7 @@ from sqlalchemy import select, update
 from tests.factories.editions import edition_create, unique_slug
 from tests.factories.staff import csrf_of, staff_client
 from urna.core.audit import AuditEvent
-from urna.core.db import transaction
+from urna.core.db import transaction, utcnow
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
 from urna.results import repository as results_repository
@@ -55,16 +56,15 @@ async def _compute(admin, slug: str) -> int:
     return int(response.headers["location"].rsplit("/", 1)[1])
 
 
-async def _publish(http, slug: str, run_id: int):
+async def _publish(http, slug: str, run_id: int, *, confirm: bool = True):
     page = (await http.get(f"/staff/editions/{slug}/results/{run_id}")).text
     token = (
         csrf_of(page)
         if http.staff_user.role == "admin"
         else csrf_of((await http.get("/staff")).text)
     )
-    return await http.post(
-        f"/staff/editions/{slug}/results/{run_id}/publish", data={"csrf_token": token}
-    )
+    form = {"csrf_token": token} | ({"confirm": "yes"} if confirm else {})
+    return await http.post(f"/staff/editions/{slug}/results/{run_id}/publish", data=form)
 
 
 async def _set_demographics(app, edition_id: int, value: bool) -> None:
@@ -226,6 +226,13 @@ async def test_a_tie_draw_recorded_in_the_console_orders_the_next_computation(ap
 async def test_publishing_is_refused_while_a_ballot_is_under_review(app, client):
     formula = '=HYPERLINK("http://example.org")'
     edition = await edition_create(app)
+    async with app.state.ctx.db() as session:  # voting has closed: publishing may be asked
+        await session.execute(
+            update(Edition)
+            .where(Edition.id == edition.id)
+            .values(voting_closes_at=utcnow() - timedelta(minutes=1))
+        )
+        await session.commit()
     async with app.state.ctx.db() as session:
         project = await editions_repository.project_by_number(session, edition.id, "C3")
         project.title = formula

@@ -92,9 +92,8 @@ def outcome(responses: list[httpx.Response], slug: str, refusal: str) -> Counter
     text ``refusal``) or other (anything else, e.g. a 500)."""
     kinds: Counter = Counter()
     for response in responses:
-        if (
-            response.status_code == 303
-            and response.headers.get("location") == f"/e/{slug}/vote/receipt"
+        if response.status_code == 303 and response.headers.get("location", "").startswith(
+            f"/e/{slug}/vote/receipt?"
         ):
             kinds["receipt"] += 1
         elif response.status_code == 409 and refusal in response.text:

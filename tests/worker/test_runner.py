@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
-import types
 from pathlib import Path
 
 import pytest
 
-import urna.fraud
 from tests.worker.conftest import Proc, process_start, worker_settings
 from urna.core.db import create_engine
 from urna.jobs import scheduled
@@ -137,29 +134,20 @@ async def test_on_sqlite_the_lock_is_held_within_the_process(tmp_path):
         await engine.dispose()
 
 
-async def test_the_fraud_scan_is_registered_once_the_fraud_service_offers_it(job_ctx, monkeypatch):
+async def test_the_fraud_scan_job_scans_every_edition_open_for_voting(job_ctx, monkeypatch):
     from tests.factories.editions import edition_data
     from urna.core.db import transaction
+    from urna.fraud import service as fraud
     from urna.privacy import service as privacy
 
-    settings = worker_settings(
-        job_ctx.settings.database_url, notify_provider="console", request_log_reverse_dns=True
-    )
-    names = [job.name for job in scheduled.jobs_default(settings)]
-    assert names == ["outbox", "hosts", "retention"]  # no urna.fraud.service yet
-
-    scanned = []
-
-    async def scan_incremental(*, session, edition_id):
-        scanned.append(edition_id)
-
-    fraud = types.ModuleType("urna.fraud.service")
-    fraud.scan_incremental = scan_incremental
-    monkeypatch.setitem(sys.modules, "urna.fraud.service", fraud)
-    monkeypatch.setattr(urna.fraud, "service", fraud, raising=False)
     jobs = {job.name: job for job in scheduled.jobs_default(job_ctx.settings)}
     assert jobs["fraud-scan"].interval == job_ctx.settings.worker_fraud_scan_seconds
+    scanned = []
 
+    async def scan_incremental(*, session, crypto, settings, edition):
+        scanned.append(edition.id)
+
+    monkeypatch.setattr(fraud, "scan_incremental", scan_incremental)
     async with transaction(job_ctx.db) as session:
         open_now = await privacy.edition_import(session=session, data=edition_data())
     await jobs["fraud-scan"].run(job_ctx)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import typer
 
+from urna import models as _every_table  # noqa: F401 - the ORM resolves foreign keys
 from urna.cli.audit import audit_app
 from urna.cli.db import db_app
 from urna.cli.demo import demo
 from urna.cli.edition import edition_app
+from urna.cli.keys import keys_app
 from urna.cli.results import results_app
 from urna.cli.retention import logs_app, retention_purge
 from urna.cli.serve import secrets_app, serve
 from urna.cli.staff import staff_app
+from urna.fraud.cli import fraud_app
 
 app = typer.Typer(help="Urna: participatory budget voting.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -21,6 +24,8 @@ app.add_typer(logs_app, name="logs")
 app.add_typer(edition_app, name="edition")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(results_app, name="results")
+app.add_typer(keys_app, name="keys")
+app.add_typer(fraud_app, name="fraud")
 app.command("purge")(retention_purge)
 app.command()(serve)
 app.command()(demo)

@@ -51,9 +51,11 @@ def logs_prune(
 def retention_purge() -> None:
     """Delete the identity data of editions whose retention period has ended (idempotent;
     run it daily, e.g. from the systemd timer in infra/)."""
+    from urna.core.crypto import Crypto
     from urna.privacy import service
 
-    reports = run(lambda session: service.retention_purge(session=session))
+    crypto = Crypto(settings())
+    reports = run(lambda session: service.retention_purge(session=session, crypto=crypto))
     for report in reports:
         console.print(
             f"{report.edition_slug}: {report.voters} identities, "

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     redis_prefix: str = "urna:"
     secret_key: SecretStr | None = None
     data_key: SecretStr | None = None
+    # The master key being retired by `urna keys rotate` (read, never used to wrap).
+    data_key_previous: SecretStr | None = None
     hmac_key: SecretStr | None = None
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
     language: Literal["pl", "en"] = "pl"
@@ -120,6 +122,10 @@ class Settings(BaseSettings):
     worker_in_app: bool = False
     outbox_claim_timeout_seconds: float = 300.0  # a claim older than this is taken again
 
+    # Fraud signals (fraud/): data-centre and anonymiser networks, as a JSON list of CIDRs
+    # (URNA_FRAUD_DATACENTER_CIDRS='["192.0.2.0/24"]'); a ballot from one is flagged.
+    fraud_datacenter_cidrs: list[IPvAnyNetwork] = Field(default_factory=list)
+
     @field_validator("trusted_proxies", "metrics_allow", mode="after")
     @classmethod
     def _valid_networks(cls, value: list[str]) -> list[str]:
@@ -141,7 +147,8 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production needs PostgreSQL (URNA_DATABASE_URL)")
-            if self.demo_show_codes or self.notify_provider == "console":
+            if self.demo_show_codes or self.notify_provider in ("console", "outbox"):
+                # "outbox" only queues: codes would never arrive and payloads would stay.
                 raise ValueError("production must deliver codes by SMS or e-mail, never show them")
             if self.loadtest_mode:
                 raise ValueError("URNA_LOADTEST_MODE is for a staging copy, never production")

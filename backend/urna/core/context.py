@@ -49,6 +49,9 @@ class AppContext:
     results_published: ResultsPublished | None = None
     # Per-app caches (never module globals): each domain keeps its own entry here.
     caches: dict[str, Any] = field(default_factory=dict)
+    # Async callables ``(session, edition_id) -> str | None``: a reason (msgid) why an
+    # edition's results must not be published yet. Registered by the app factory.
+    publish_checks: list = field(default_factory=list)
 
 
 def get_ctx(request: Request) -> AppContext:

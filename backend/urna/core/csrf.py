@@ -8,6 +8,7 @@ import hmac
 from fastapi import Request
 
 from urna.core.errors import CsrfRejected
+from urna.core.sessions import SessionUnavailable
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -20,6 +21,8 @@ async def csrf_protect(request: Request) -> None:
         request.state.refusal = "cross-site request"
         raise CsrfRejected()
     session = getattr(request.state, "session", None)
+    if session is not None and not session.available:
+        raise SessionUnavailable("no session to check the form against")  # 503, not 403
     token = request.headers.get("x-csrf-token")
     if token is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
         token = (await request.form()).get("csrf_token")

@@ -6,13 +6,15 @@ code runs on both; the few dialect-specific fast paths check ``is_postgres``.
 
 from __future__ import annotations
 
+import logging
 import re
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,6 +23,17 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
+
+log = logging.getLogger("urna.db")
+# What an unreachable database raises: refused or lost connections, timeouts, a server
+# shutting down or starting up (asyncpg's errors reach us wrapped as OperationalError).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -84,8 +97,10 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         return engine
     # Overflow connections are closed on return; a pool large enough for the steady
     # load avoids reconnecting (and re-introspecting types) under a burst.
+    # Pre-ping: a connection that died with a database restart is replaced on checkout,
+    # not handed to a request that would fail on it.
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=max(2, pool_size // 4), pool_pre_ping=False
+        url, pool_size=pool_size, max_overflow=max(2, pool_size // 4), pool_pre_ping=True
     )
 
 
@@ -106,7 +121,10 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
         try:
             yield session
         except BaseException:
-            await session.rollback()
+            try:
+                await session.rollback()
+            except DATABASE_ERRORS:  # the connection died: nothing to undo, say the first error
+                log.warning("rollback on a lost database connection")
             raise
         await session.commit()
 

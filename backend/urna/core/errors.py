@@ -48,6 +48,17 @@ class TooManyRequests(AppError):
     message = N_("Too many attempts. Wait a few minutes and try again.")
 
 
+class ServiceUnavailable(AppError):
+    """The database or the store cannot be reached: a 503 with Retry-After, not a 500."""
+
+    status_code = 503
+    message = N_(
+        "The voting service is briefly unavailable. Nothing you had already submitted was "
+        "lost. Try again in a minute."
+    )
+    retry_after_seconds = 30
+
+
 class FormInvalid(AppError):
     """Field-level validation errors; views re-render the form with them."""
 

@@ -6,8 +6,10 @@ Catalogues are read from the ``.po`` files at start-up (no compile step to forge
 
 from __future__ import annotations
 
+import contextlib
 import gettext as _gettext
 import io
+import sys
 from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
@@ -29,7 +31,9 @@ def load_catalogues(locale_dir: Path) -> None:
         if not po_path.exists():
             _catalogues[lang] = _gettext.NullTranslations()
             continue
-        with po_path.open("rb") as handle:
+        # babel reports a damaged entry with print(): never on stdout, which commands
+        # such as `urna fraud scan --json` keep for their output alone
+        with po_path.open("rb") as handle, contextlib.redirect_stdout(sys.stderr):
             catalog = read_po(handle, locale=lang)
         buffer = io.BytesIO()
         write_mo(buffer, catalog)

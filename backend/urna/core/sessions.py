@@ -11,16 +11,18 @@ unfinished ballot), and are removed at idle or absolute timeout.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from urna.core.store import Store
+from urna.core.store import STORE_ERRORS, Store
 
 COOKIE_NAME = "urna_sid"
 SECURE_COOKIE_NAME = "__Host-urna_sid"
@@ -30,17 +32,37 @@ VISITS_KEY = "visits"
 TRAIL_KEY = "trail"
 
 
+# After a resident's rotation the old id stays valid this long: a worker killed between
+# storing the new id and the browser receiving its cookie does not lose the session.
+ROTATION_GRACE_SECONDS = 60
+log = logging.getLogger("urna.sessions")
+
+
+class SessionUnavailable(ConnectionError):
+    """The session store is down: this request can read no session and write none (an
+    outage: the app answers 503, see ``STORE_ERRORS``)."""
+
+
 def _new_id() -> str:
     return secrets.token_urlsafe(32)
 
 
 class Session:
-    def __init__(self, sid: str, data: dict[str, Any], *, is_new: bool) -> None:
+    def __init__(
+        self, sid: str, data: dict[str, Any], *, is_new: bool, available: bool = True
+    ) -> None:
         self.id = sid
         self.data = data
         self.is_new = is_new
         self.modified = is_new
         self.rotated_from: str | None = None
+        # False while the store is down: reads find nothing, writes raise (503), and the
+        # browser's cookie is left alone so its session is there again once the store is.
+        self.available = available
+
+    def _writable(self) -> None:
+        if not self.available:
+            raise SessionUnavailable("the session store is unavailable")
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -49,19 +71,22 @@ class Session:
         return self.data[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
+        self._writable()
         self.data[key] = value
         self.modified = True
 
     def pop(self, key: str, default: Any = None) -> Any:
+        self._writable()
         self.modified = True
         return self.data.pop(key, default)
 
     @property
     def csrf_token(self) -> str:
-        return self.data["csrf"]
+        return self.data.get("csrf", "")
 
     def rotate(self) -> None:
         """New id and CSRF token for the same data (after identity is confirmed or login)."""
+        self._writable()
         if self.rotated_from is None and not self.is_new:
             self.rotated_from = self.id
         self.id = _new_id()
@@ -110,9 +135,14 @@ class CookiePolicy:
     same_site: str
     key_prefix: str
     count_visits: bool
+    # Seconds the old id lives on after rotate(); 0: deleted at once (staff: a login's
+    # pre-login session must not outlive it).
+    rotation_grace: int = 0
 
 
-RESIDENT_COOKIE = CookiePolicy(COOKIE_NAME, SECURE_COOKIE_NAME, "/", "Lax", "sess:", True)
+RESIDENT_COOKIE = CookiePolicy(
+    COOKIE_NAME, SECURE_COOKIE_NAME, "/", "Lax", "sess:", True, ROTATION_GRACE_SECONDS
+)
 # Staff: scoped to /staff, so ``__Secure-`` (``__Host-`` requires Path=/); Strict.
 STAFF_COOKIE = CookiePolicy(
     "urna_staff", "__Secure-urna_staff", "/staff", "Strict", "staff:", False
@@ -169,12 +199,17 @@ class SessionMiddleware:
         if scope["type"] != "http" or not self._serves(scope["path"]):
             await self.app(scope, receive, send)
             return
-        session = await self.load(scope)
+        try:
+            session = await self.load(scope)
+        except STORE_ERRORS as error:  # pages that need no session still render
+            log.warning("session store unavailable: %s", type(error).__name__)
+            session = Session("", {}, is_new=False, available=False)
         scope.setdefault("state", {})
         scope["state"]["session"] = session
         scope["state"]["first_page"] = session.is_new
         if self.policy.count_visits and session.is_new and _is_page_visit(scope):
-            await self.store.incr(VISITS_KEY)  # the first page of a session is a visit
+            with suppress(*STORE_ERRORS):  # a visit not counted is no error
+                await self.store.incr(VISITS_KEY)  # the first page of a session is a visit
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -184,6 +219,16 @@ class SessionMiddleware:
         await self.app(scope, receive, send_with_session)
 
     async def save(self, scope: Scope, session: Session, message: Message) -> None:
+        """Store the session and set its cookie; if the store fails now, the response
+        still goes out (it may carry a receipt) without a cookie for an unsaved id."""
+        if not session.available:
+            return
+        try:
+            await self._store(scope, session, message)
+        except STORE_ERRORS as error:
+            log.warning("session not saved, store unavailable: %s", type(error).__name__)
+
+    async def _store(self, scope: Scope, session: Session, message: Message) -> None:
         prefix = self.policy.key_prefix
         if session.data.get("_ended"):
             await self.store.delete(prefix + session.id)
@@ -191,13 +236,16 @@ class SessionMiddleware:
                 (b"set-cookie", self._cookie(scope, "", expire=True).encode("latin-1"))
             )
             return
-        if session.rotated_from:
-            await self.store.delete(prefix + session.rotated_from)
         if session.modified:
             payload = json.dumps(session.data, separators=(",", ":")).encode()
             await self.store.set(prefix + session.id, payload, ttl=self.idle)
         else:
             await self.store.touch(prefix + session.id, ttl=self.idle)
+        if session.rotated_from and self.policy.rotation_grace:  # the new id is stored:
+            old, grace = prefix + session.rotated_from, self.policy.rotation_grace
+            await self.store.touch(old, ttl=grace)  # the old one only for a grace period
+        elif session.rotated_from:
+            await self.store.delete(prefix + session.rotated_from)
         if session.is_new or session.rotated_from:
             message.setdefault("headers", []).append(
                 (b"set-cookie", self._cookie(scope, session.id).encode("latin-1"))

@@ -10,9 +10,10 @@ Every key Urna writes to Redis starts with one prefix (``URNA_REDIS_PREFIX``, de
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from redis.exceptions import RedisError
 
 
 class Store(Protocol):
@@ -25,12 +26,31 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
 
+def redis_options() -> dict[str, Any]:
+    """Every Redis client of the app: short timeouts (an outage answers 503 at once, it
+    does not hang the request), and a command that meets a connection Redis dropped
+    (restarted) is retried once on a new one, so the app recovers by itself as soon as
+    Redis is back instead of failing on stale pooled connections."""
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return {
+        "health_check_interval": 30,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "retry": Retry(NoBackoff(), 1),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError, ConnectionError],
+    }
+
+
 class RedisStore:
     def __init__(self, url: str, *, prefix: str) -> None:
         from redis.asyncio import Redis
 
         self.prefix = prefix
-        self._redis = Redis.from_url(url, health_check_interval=30)
+        self._redis = Redis.from_url(url, **redis_options())
 
     def key(self, key: str) -> str:
         """The key as stored in Redis."""
@@ -109,6 +129,13 @@ def create_limits_storage(redis_url: str | None, *, prefix: str) -> Storage:
     """Rate-limit counters (login throttling, one-time codes) under ``<prefix>limits``."""
     if redis_url:
         return RedisStorage(
-            "async+" + redis_url, implementation="redispy", key_prefix=prefix + "limits"
+            "async+" + redis_url,
+            implementation="redispy",
+            key_prefix=prefix + "limits",
+            **redis_options(),
         )
     return MemoryStorage()
+
+
+# What a store that cannot be reached raises (Redis down, refused, timed out).
+STORE_ERRORS: tuple[type[Exception], ...] = (RedisError, ConnectionError, TimeoutError)

@@ -13,7 +13,7 @@ from jinja2_fragments import render_block
 
 from urna.core import i18n
 from urna.core.sessions import VISITS_KEY
-from urna.core.store import Store
+from urna.core.store import STORE_ERRORS, Store
 
 
 def is_htmx(request: Request) -> bool:
@@ -65,13 +65,16 @@ class Templates:
         i18n.set_language(lang)
         i18n.zone_show(request.url.path.startswith("/staff"))
         session = getattr(request.state, "session", None)
-        visits = await self.store.get(VISITS_KEY)
+        try:
+            visits = await self.store.get(VISITS_KEY)
+        except STORE_ERRORS:  # the counter is not worth an error page (nor hides one)
+            visits = None
         values: dict[str, Any] = {
             "request": request,
             "lang": lang,
             "csrf_token": session.csrf_token if session is not None else "",
             "personal": personal,
-            "visits": int(visits or 0),
+            "visits": None if visits is None else int(visits),
             "current_path": request.url.path,
         }
         values.update(context or {})

@@ -35,9 +35,11 @@ from urna.editions.forms import (
     ProjectForm,
 )
 from urna.editions.models import IDENTITY_FIELDS, POOL_RULES, VOTE_TYPES, Edition, Pool
+from urna.editions.snapshot import EditionsChanged
 
 MES_OPTION_FIELDS = ("mes_completion", "mes_add1_stop", "mes_add1_start", "mes_comparison")
-router = APIRouter()
+# every change made here is announced to the snapshot caches of all processes
+router = APIRouter(dependencies=[EditionsChanged])
 
 
 async def submitted(

@@ -15,8 +15,10 @@ from urna.core.views import see_other
 from urna.editions import imports
 from urna.editions import service as editions
 from urna.editions.console import section_page
+from urna.editions.snapshot import EditionsChanged
 
-router = APIRouter()
+# every change made here is announced to the snapshot caches of all processes
+router = APIRouter(dependencies=[EditionsChanged])
 
 
 def _kind_ensure(kind: str) -> str:

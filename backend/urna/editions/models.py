@@ -35,6 +35,11 @@ MES_ADD1_STARTS = ("exact", "whole")
 MES_COMPARISONS = ("none", "satisfaction", "at_least_one")
 
 
+# What an edition's address may be: anything else names no edition (and a NUL byte or
+# 20,000 characters never reach the database).
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,79}$"
+
+
 class Edition(SQLModel, table=True):
     __tablename__ = "edition"
     __table_args__ = (
@@ -69,6 +74,11 @@ class Edition(SQLModel, table=True):
     )
     # Open data may carry each anonymous ballot's age band and sex only when this is set.
     publish_demographics: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # ---- set in the verification console: an invalidation takes effect only when a
+    # second, different verifier confirms it
+    second_verifier_required: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.editions.models import (
+    SLUG_PATTERN,
     Area,
     ClosingExtension,
     Edition,
@@ -19,6 +21,8 @@ from urna.editions.models import (
 
 
 async def edition_by_slug(session: AsyncSession, slug: str) -> Edition | None:
+    if not re.fullmatch(SLUG_PATTERN, slug):  # names no edition: never sent to the database
+        return None
     return (await session.execute(select(Edition).where(Edition.slug == slug))).scalar_one_or_none()
 
 

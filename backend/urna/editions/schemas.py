@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from urna.editions.models import DEFAULT_IDENTITY_FIELDS, IDENTITY_FIELDS
+from urna.editions.models import DEFAULT_IDENTITY_FIELDS, IDENTITY_FIELDS, SLUG_PATTERN
 
 
 class AreaIn(BaseModel):
@@ -87,7 +87,7 @@ class DocumentIn(BaseModel):
 
 
 class EditionIn(BaseModel):
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")
+    slug: str = Field(pattern=SLUG_PATTERN)
     name: str = Field(min_length=1, max_length=200)
     municipality: str = Field(min_length=1, max_length=200)
     description: str = ""

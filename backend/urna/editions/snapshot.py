@@ -9,16 +9,17 @@ session, and kept on the app (``ctx.caches``) while its rules are frozen.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Annotated, NamedTuple
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import Ctx
+from urna.core.context import Ctx, get_ctx
 from urna.core.errors import NotFound
+from urna.core.store import STORE_ERRORS, Store
 from urna.core.text import text_fold
 from urna.editions import repository
 from urna.editions.models import Area, Edition, Pool, Project
@@ -63,22 +64,48 @@ class EditionSnapshot:
         return self.street_index.get(text_fold(name))
 
 
+GENERATION_KEY = "editions:generation"
+
+
 class SnapshotCache:
-    """Snapshots of editions whose rules are frozen, reused for ``seconds`` (0 = never).
+    """Snapshots of editions whose rules are frozen, reused for ``seconds`` (0 = never)
+    and only while the store's edition generation (``GENERATION_KEY``) stays the same.
 
-    Once voting opens an edition cannot change (``rules_ensure_editable``), so the cast
-    and the catalogue then cost no query for it; an upcoming edition is always read
-    afresh."""
+    Once voting opens only its dates and a few rules may change, so the cast and the
+    catalogue then cost no query for it, only a read of the generation: every change to
+    an edition bumps it once committed (``editions_changed``), and each process drops its
+    snapshots when it sees a new one, so a change reaches residents at once. An upcoming
+    edition is always read afresh; without the store (down) nothing is reused."""
 
-    def __init__(self, *, seconds: float) -> None:
+    def __init__(self, *, seconds: float, store: Store | None = None) -> None:
         self.seconds = seconds
+        self.store = store
+        self.generation: bytes | None = None
         self._items: dict[str, tuple[float, EditionSnapshot]] = {}
+
+    async def refresh(self) -> bytes | None:
+        """Read the store's generation; a new one empties the cache. Returns the
+        generation snapshots read now belong to (None: do not keep them)."""
+        if self.store is None:
+            return b""
+        try:
+            generation = await self.store.get(GENERATION_KEY) or b"0"
+        except STORE_ERRORS:
+            self._items.clear()
+            return None
+        if generation != self.generation:
+            self._items.clear()
+            self.generation = generation
+        return generation
 
     def get(self, slug: str) -> EditionSnapshot | None:
         found = self._items.get(slug)
         return found[1] if found is not None and found[0] > time.monotonic() else None
 
-    def put(self, snapshot: EditionSnapshot) -> None:
+    def put(self, snapshot: EditionSnapshot, *, generation: bytes | None = b"") -> None:
+        """Keep ``snapshot``, read under ``generation``, unless the cache has moved on."""
+        if generation is None or (self.store is not None and generation != self.generation):
+            return
         if self.seconds > 0 and edition_phase(snapshot.edition) != "upcoming":
             self._items[snapshot.edition.slug] = (time.monotonic() + self.seconds, snapshot)
 
@@ -90,11 +117,30 @@ def snapshot_cache(ctx: Ctx) -> SnapshotCache:
     """The app's snapshot cache (made on first use, from ``edition_cache_seconds``)."""
     cache = ctx.caches.get(CACHE_KEY)
     if cache is None:
-        cache = ctx.caches[CACHE_KEY] = SnapshotCache(seconds=ctx.settings.edition_cache_seconds)
+        cache = ctx.caches[CACHE_KEY] = SnapshotCache(
+            seconds=ctx.settings.edition_cache_seconds, store=ctx.store
+        )
     return cache
 
 
 Snapshots = Annotated[SnapshotCache, Depends(snapshot_cache)]
+
+
+async def generation_bump(store: Store) -> None:
+    """Tell every process that an edition changed (after the change is committed)."""
+    await store.incr(GENERATION_KEY)
+
+
+async def editions_changed(request: Request) -> AsyncIterator[None]:
+    """A dependency of the routes that change editions: once the request's unit of work
+    has committed (it is entered before ``DbSession``, so it leaves after it), a
+    state-changing request bumps the generation. Refused forms bump it too: harmless."""
+    yield
+    if request.method not in ("GET", "HEAD"):
+        await generation_bump(get_ctx(request).store)
+
+
+EditionsChanged = Depends(editions_changed, scope="function")
 
 
 async def edition_snapshot(
@@ -107,6 +153,7 @@ async def edition_snapshot(
     """The edition named by ``slug`` with everything its public pages and the vote read,
     and its street register with ``streets``; from ``cache`` when it holds it (without a
     cache: always read afresh)."""
+    generation = await cache.refresh() if cache is not None else None
     snapshot = cache.get(slug) if cache is not None else None
     fresh = snapshot is None
     if snapshot is None:
@@ -116,7 +163,7 @@ async def edition_snapshot(
         snapshot = replace(snapshot, streets=tuple(RegisterStreet(*row) for row in rows))
         fresh = True
     if fresh and cache is not None:
-        cache.put(snapshot)
+        cache.put(snapshot, generation=generation)
     return snapshot
 
 

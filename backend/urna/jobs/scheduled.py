@@ -6,8 +6,7 @@ Jobs take ids, open their own units of work and log what they did:
 - ``outbox``: sends the SMS/e-mail outbox (claim, send outside a transaction, mark);
 - ``hosts``: reverse DNS of the request-log rows written without a host name;
 - ``retention``: the retention purge of identity data (``urna purge``);
-- ``fraud-scan``: the incremental fraud scan of editions open for voting, registered
-  only once ``urna.fraud.service`` offers ``scan_incremental``.
+- ``fraud-scan``: the incremental fraud scan of editions open for voting.
 """
 
 from __future__ import annotations
@@ -18,12 +17,12 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from types import ModuleType
 
 from urna.core.config import Settings
 from urna.core.context import AppContext
 from urna.core.db import create_engine, transaction
 from urna.editions import service as editions
+from urna.fraud import service as fraud
 from urna.jobs.runner import Job, JobContext, job_context, jobs_run
 from urna.notify import service as notify
 from urna.notify.providers import provider_for
@@ -63,7 +62,7 @@ async def hosts_resolve(ctx: JobContext) -> None:
 
 async def retention_purge(ctx: JobContext) -> None:
     async with transaction(ctx.db) as session:
-        reports = await privacy.retention_purge(session=session)
+        reports = await privacy.retention_purge(session=session, crypto=ctx.crypto)
     for report in reports:
         log.info(
             "retention: %s: %d identities, %d paper entries, %d ballot traces purged",
@@ -74,30 +73,20 @@ async def retention_purge(ctx: JobContext) -> None:
         )
 
 
-def fraud_service() -> ModuleType | None:
-    """``urna.fraud.service`` once it offers the incremental scan, else None."""
-    try:
-        import urna.fraud.service as fraud
-    except ModuleNotFoundError as error:
-        if error.name != "urna.fraud.service":
-            raise
-        return None
-    return fraud if hasattr(fraud, "scan_incremental") else None
-
-
 async def fraud_scan(ctx: JobContext) -> None:
-    import urna.fraud.service as fraud  # imported when it runs: fraud may come later
-
     async with transaction(ctx.db) as session:
-        open_ids = [
-            edition.id
+        open_slugs = [
+            edition.slug
             for edition in await editions.editions_list(session=session)
             if editions.edition_phase(edition) == "open"
         ]
-    for edition_id in open_ids:
+    for slug in open_slugs:
         async with transaction(ctx.db) as session:
-            await fraud.scan_incremental(session=session, edition_id=edition_id)
-        log.info("fraud-scan: edition %d scanned", edition_id)
+            edition = await editions.edition_get(session=session, slug=slug)
+            await fraud.scan_incremental(
+                session=session, crypto=ctx.crypto, settings=ctx.settings, edition=edition
+            )
+        log.info("fraud-scan: edition %s scanned", slug)
 
 
 def jobs_default(settings: Settings) -> list[Job]:
@@ -109,8 +98,7 @@ def jobs_default(settings: Settings) -> list[Job]:
     if settings.request_log_reverse_dns:
         jobs.append(Job("hosts", settings.worker_hosts_seconds, hosts_resolve))
     jobs.append(Job("retention", settings.worker_retention_seconds, retention_purge))
-    if fraud_service() is not None:
-        jobs.append(Job("fraud-scan", settings.worker_fraud_scan_seconds, fraud_scan))
+    jobs.append(Job("fraud-scan", settings.worker_fraud_scan_seconds, fraud_scan))
     return jobs
 
 

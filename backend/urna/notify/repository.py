@@ -63,3 +63,18 @@ async def message_mark_failed(
         .values(claimed_at=None, attempts=T.attempts + 1, last_error=error[:300])
         .execution_options(synchronize_session=False)
     )
+
+
+async def payloads_expire(session: AsyncSession, *, before: datetime) -> int:
+    """Wipe the payloads of messages that will never be sent (attempts used up) or are
+    older than ``before`` (a code long expired): the outbox archives no personal data."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            T.payload_enc.is_not(None),
+            or_(T.attempts >= MAX_ATTEMPTS, T.created_at < before),
+        )
+        .values(payload_enc=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -84,3 +84,10 @@ async def outbox_deliver(
 
     delivered = await asyncio.gather(*(deliver(message) for message in messages))
     return sum(delivered), len(delivered) - sum(delivered)
+
+
+PAYLOAD_KEEP = timedelta(days=1)  # a code is valid for minutes; a day covers any retry
+
+
+async def payloads_expire(*, session: AsyncSession, now: datetime) -> int:
+    return await repository.payloads_expire(session, before=now - PAYLOAD_KEEP)

@@ -1,7 +1,7 @@
-"""The staff console's screens for an edition's information clause (admin): its versions
-and a new one until voting opens; and the import of an edition from a JSON file, which
+"""The staff console's screens (admin): an edition's information clause, its versions
+and a new one until voting opens; the import of an edition from a JSON file, which
 publishes the file's clause together with the edition (the rest of an edition's setup
-is in ``editions.console``)."""
+is in ``editions.console``); the queue of residents' data-subject requests."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from urna.core.access import AdminUser
-from urna.core.context import DbSession
+from urna.core.context import DbSession, get_ctx
 from urna.core.errors import FormInvalid
 from urna.core.forms import form_parse
 from urna.core.views import form_values, render, see_other
 from urna.documents import service as documents
 from urna.editions import service as editions
 from urna.editions.models import Edition
-from urna.privacy import service
+from urna.privacy import requests, service
 from urna.privacy.forms import ClauseForm
+from urna.privacy.models import REQUEST_STATES
 
 router = APIRouter()
 
@@ -77,3 +78,55 @@ async def clause_publish(request: Request, slug: str, db: DbSession, user: Admin
             request, db, edition, values=values, errors=error.errors, status=400
         )
     return see_other(f"/staff/editions/{slug}/clause")
+
+
+# ---- data-subject requests ----------------------------------------------------------------
+
+
+@router.get("/staff/privacy/requests")
+async def requests_page(request: Request, db: DbSession, user: AdminUser):
+    queue = await requests.requests_queue(session=db)
+    return await render(request, "privacy/console/requests.html", {"queue": queue})
+
+
+async def _request_page(request: Request, db, user, request_id: int, *, errors=None, status=200):
+    item, report = await requests.request_open(
+        session=db, crypto=get_ctx(request).crypto, request_id=request_id, actor_id=user.id
+    )
+    context = {
+        "item": item,
+        "report": report,
+        "states": REQUEST_STATES,
+        "errors": errors or {},
+    }
+    return await render(
+        request, "privacy/console/request.html", context, status_code=status, personal=True
+    )
+
+
+@router.get("/staff/privacy/requests/{request_id}")
+async def request_page(request: Request, request_id: int, db: DbSession, user: AdminUser):
+    return await _request_page(request, db, user, request_id)
+
+
+@router.post("/staff/privacy/requests/{request_id}")
+async def request_answer(request: Request, request_id: int, db: DbSession, user: AdminUser):
+    form = await form_values(request)
+    try:
+        await requests.request_answer(
+            session=db,
+            crypto=get_ctx(request).crypto,
+            request_id=request_id,
+            state=form.get("state", ""),
+            answer=form.get("answer", ""),
+            actor_id=user.id,
+        )
+    except FormInvalid as error:
+        return await _request_page(request, db, user, request_id, errors=error.errors, status=400)
+    return see_other(f"/staff/privacy/requests/{request_id}")
+
+
+@router.post("/staff/privacy/requests/{request_id}/erase")
+async def request_erase(request: Request, request_id: int, db: DbSession, user: AdminUser):
+    await requests.request_erase(session=db, request_id=request_id, actor_id=user.id)
+    return see_other(f"/staff/privacy/requests/{request_id}")

@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core import audit
+from urna.core import audit, keys
+from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.documents import service as documents
 from urna.documents.models import PolicyDocument
 from urna.editions import service as editions
 from urna.editions.models import Edition
+from urna.notify import service as notify
 from urna.privacy.forms import ClauseForm
 from urna.voting import service as voting
 
@@ -81,13 +83,17 @@ async def clause_publish(
 # ---- retention ---------------------------------------------------------------------------
 
 
-def retention_ends_at(edition: Edition) -> datetime:
-    """The results date plus the edition's retention period (calendar months, day clamped)."""
-    start = edition.results_at
-    month_index = start.month - 1 + edition.retention_months
+def months_after(start: datetime, months: int) -> datetime:
+    """The same moment ``months`` calendar months later (the day clamped to the month's end)."""
+    month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
     day = min(start.day, calendar.monthrange(year, month)[1])
     return start.replace(year=year, month=month, day=day)
+
+
+def retention_ends_at(edition: Edition) -> datetime:
+    """The results date plus the edition's retention period."""
+    return months_after(edition.results_at, edition.retention_months)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,26 +102,35 @@ class PurgeReport:
     voters: int
     paper_entries: int
     ballots: int
+    keys: int
 
 
 async def retention_purge(
-    *, session: AsyncSession, now: datetime | None = None
+    *, session: AsyncSession, crypto: Crypto, now: datetime | None = None
 ) -> list[PurgeReport]:
     """Delete the identity data of every edition whose retention period has ended.
 
-    Identities (encrypted fields and the keyed HMACs), what paper operators typed, and the
-    ballots' address and browser go; the anonymous ballots, their choices and the results
-    stay. Idempotent: a second run finds nothing left. Each purge is in the audit log; the
-    caller's unit of work commits them (``urna purge``)."""
+    Identities (encrypted fields and the keyed HMACs), what paper operators typed, the
+    ballots' address and browser, and the edition's keys (so copies of the blobs taken
+    before, in backups, cannot be opened) go; so do outbox payloads never sent. The
+    anonymous ballots, their choices and the results stay. Idempotent: a second run finds
+    nothing left. Each purge is in the audit log; the caller's unit of work commits them
+    (``urna purge``)."""
     now = now or utcnow()
+    await notify.payloads_expire(session=session, now=now)
     reports = []
     for edition in await editions.editions_list(session=session):
         if retention_ends_at(edition) > now:
             continue
         purged = await voting.identities_purge(session=session, edition_id=edition.id, now=now)
-        if not (purged.voters or purged.paper_entries or purged.ballots):
+        shredded = await keys.edition_keys_shred(
+            session=session, crypto=crypto, edition_id=edition.id, now=now
+        )
+        if not (purged.voters or purged.paper_entries or purged.ballots or shredded):
             continue
-        report = PurgeReport(edition.slug, purged.voters, purged.paper_entries, purged.ballots)
+        report = PurgeReport(
+            edition.slug, purged.voters, purged.paper_entries, purged.ballots, shredded
+        )
         await audit.audit_append(
             session=session,
             actor_id=None,
@@ -125,6 +140,7 @@ async def retention_purge(
                 "voters": report.voters,
                 "paper_entries": report.paper_entries,
                 "ballots": report.ballots,
+                "keys": report.keys,
             },
         )
         reports.append(report)

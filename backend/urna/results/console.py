@@ -24,6 +24,9 @@ from urna.results import display, repository
 from urna.results import service as results
 from urna.results.models import ResultRun
 
+CONFIRM_PUBLIC = N_(
+    "Confirm that you have read what becomes public: tick the box above the button."
+)
 router = APIRouter()
 # A run number outside the column's range is a bad address (400), not a database error.
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -107,7 +110,15 @@ async def run_publish(request: Request, slug: str, run_id: RunId, db: DbSession,
     edition = await editions.edition_get(session=db, slug=slug)
     run = await _run_of(db, edition, run_id)
     try:
-        await results.run_publish(session=db, edition=edition, run_id=run.id, actor_id=user.id)
+        if (await form_values(request)).get("confirm") != "yes":
+            raise results.ResultsError(CONFIRM_PUBLIC)
+        await results.run_publish(
+            session=db,
+            edition=edition,
+            run_id=run.id,
+            actor_id=user.id,
+            checks=get_ctx(request).publish_checks,
+        )
     except results.ResultsError as error:
         return await _run_page(request, db, edition, run, error=error, status_code=409)
     return see_other(f"{_base(slug)}/{run_id}?published=1")

@@ -9,7 +9,7 @@ payload (`schemas.ResultsPayload`) whose SHA-256 is published with it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from urna.core.db import utcnow
 from urna.core.errors import AppError, NotFound
 from urna.core.i18n import N_
 from urna.editions import repository as editions_repository
+from urna.editions import service as editions
 from urna.editions.models import Edition, Pool
 from urna.editions.models import Project as ProjectRow
 from urna.results import repository, tally
@@ -33,6 +34,9 @@ from urna.results.rules import (
 )
 from urna.results.schemas import EditionFacts, ResultsPayload, payload_digest
 from urna.voting.models import BALLOT_STATUSES
+
+# A reason (msgid) why publishing must wait, or None: ``AppContext.publish_checks``.
+PublishCheck = Callable[[AsyncSession, int], Awaitable[str | None]]
 
 
 class ResultsError(AppError):
@@ -181,9 +185,12 @@ async def run_publish(
     run_id: int,
     actor_id: int | None,
     now: datetime | None = None,
+    checks: Sequence[PublishCheck] = (),
 ) -> ResultRun:
     """Publish a reviewed draft: the previous publication is withdrawn, in one transaction.
 
+    Never while voting is still open, and never while one of ``checks`` (the app's
+    ``publish_checks``: the verification team's undecided cases) names a reason to wait.
     Two publications racing meet the partial UNIQUE index: the second is refused and its
     unit of work rolled back."""
     run = await repository.run_get(session, run_id)
@@ -191,6 +198,12 @@ async def run_publish(
         raise NotFound()
     if run.status != "draft":
         raise ResultsError(N_("Only a draft can be published."))
+    if editions.edition_phase(edition, now) in ("upcoming", "open"):
+        raise ResultsError(N_("Results can be published only after voting has closed."))
+    for check in checks:
+        reason = await check(session, edition.id)
+        if reason:
+            raise ResultsError(reason)
     statuses = await repository.ballot_status_counts(session, edition.id)
     if statuses.get("under_review"):
         raise ReviewOpen()

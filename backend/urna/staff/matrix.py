@@ -22,6 +22,9 @@ public pages, the vote, receipts, documents    ✓    ✓    ✓   (and everyone
 /staff/audit…      (audit log)                 ✓
 /staff/logs…       (request logs, trails)      ✓    ✓    ✓
 /staff/stats       (statistics from the logs)  ✓         ✓
+/staff/verify…     (the cases of an edition)   ✓    ✓    ✓
+/staff/verify/{slug}/…  (ballots, decisions)   ✓    ✓
+/staff/fraud/allow…  (known shared networks)   ✓    ✓
 ============================================  ===  ===  ===
 
 Add your routes here when you add them to the app.
@@ -38,6 +41,7 @@ ANY_STAFF = frozenset(ROLES)
 ADMIN = frozenset({"admin"})
 LOG_READERS = frozenset({"netadmin", "verifier", "admin"})  # the policy: logs go to nobody else
 STATS_READERS = frozenset({"netadmin", "admin"})
+VERIFIERS = frozenset({"verifier", "admin"})  # decisions, identities, choices
 
 RouteKey = tuple[str, str]  # (method, path template as declared)
 
@@ -69,6 +73,13 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("GET", "/privacy"): PUBLIC,
     ("GET", "/accessibility"): PUBLIC,
     ("GET", "/e/{slug}/clause"): PUBLIC,
+    ("GET", "/my-data"): PUBLIC,
+    ("POST", "/my-data"): PUBLIC,
+    ("GET", "/my-data/code"): PUBLIC,
+    ("POST", "/my-data/code"): PUBLIC,
+    ("GET", "/my-data.json"): PUBLIC,
+    ("POST", "/my-data/request"): PUBLIC,
+    ("POST", "/my-data/leave"): PUBLIC,
     ("GET", "/e/{slug}/results"): PUBLIC,
     ("GET", "/e/{slug}/results.json"): PUBLIC,
     ("GET", "/e/{slug}/results.csv"): PUBLIC,
@@ -120,6 +131,10 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("POST", "/staff/editions/{slug}/import/{kind}/preview"): ADMIN,
     ("POST", "/staff/editions/{slug}/import/{kind}"): ADMIN,
     ("GET", "/staff/editions/{slug}/clause"): ADMIN,
+    ("GET", "/staff/privacy/requests"): ADMIN,
+    ("GET", "/staff/privacy/requests/{request_id}"): ADMIN,
+    ("POST", "/staff/privacy/requests/{request_id}"): ADMIN,
+    ("POST", "/staff/privacy/requests/{request_id}/erase"): ADMIN,
     ("POST", "/staff/editions/{slug}/clause"): ADMIN,
     ("GET", "/staff/editions/{slug}/results"): ADMIN,
     ("POST", "/staff/editions/{slug}/results"): ADMIN,
@@ -146,6 +161,26 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("GET", "/staff/logs/session/{session_hash}"): LOG_READERS,
     ("GET", "/staff/logs/ballot/{ballot_id}"): LOG_READERS,
     ("GET", "/staff/stats"): STATS_READERS,
+    # ---- verification: cases (log readers), ballots, decisions, evidence (verifiers) --
+    ("GET", "/staff/verify"): LOG_READERS,
+    ("GET", "/staff/verify/{slug}"): LOG_READERS,
+    ("POST", "/staff/verify/{slug}/rules"): ADMIN,
+    ("GET", "/staff/verify/{slug}/cases/{case_id}"): VERIFIERS,
+    ("POST", "/staff/verify/{slug}/cases/{case_id}/decide"): VERIFIERS,
+    ("GET", "/staff/verify/{slug}/ballots/{ballot_id}"): VERIFIERS,
+    ("POST", "/staff/verify/{slug}/ballots/{ballot_id}/decide"): VERIFIERS,
+    ("POST", "/staff/verify/{slug}/ballots/{ballot_id}/unmask"): VERIFIERS,
+    ("POST", "/staff/verify/{slug}/decisions/{decision_id}/confirm"): VERIFIERS,
+    ("POST", "/staff/verify/{slug}/decisions/{decision_id}/reverse"): VERIFIERS,
+    ("GET", "/staff/verify/{slug}/find"): VERIFIERS,
+    ("POST", "/staff/verify/{slug}/find"): VERIFIERS,
+    ("GET", "/staff/verify/{slug}/export"): VERIFIERS,
+    ("POST", "/staff/verify/{slug}/export"): VERIFIERS,
+    ("GET", "/staff/verify/{slug}/turnout"): VERIFIERS,
+    # ---- fraud: the allow-list of known shared networks (verifiers) ------------------
+    ("GET", "/staff/fraud/allow"): VERIFIERS,
+    ("POST", "/staff/fraud/allow"): VERIFIERS,
+    ("POST", "/staff/fraud/allow/{allow_id}/remove"): VERIFIERS,
 }
 
 

@@ -8,7 +8,7 @@ channels compute the same keys here and write through the same UNIQUE constraint
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.crypto import Crypto
 from urna.core.db import violated_constraint
 from urna.editions.models import Edition
+from urna.requestlog import redact
 from urna.voting import repository
+from urna.voting.fraud_keys import fraud_keys
 from urna.voting.identity import age_band, identity_key_material
 from urna.voting.schemas import IdentityForm
 
@@ -32,6 +34,7 @@ class VoterKeys:
     identity_key: str
     contact_key: str | None
     pesel_key: str | None
+    fraud: dict = field(default_factory=dict)  # voting.fraud_keys: signals, not uniqueness
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class VoterDraft:
     area_id: int | None
     age_band: str
     guardian_role: str | None
+    key_id: int  # the edition key that sealed the identity
 
     @property
     def identity_text(self) -> str:
@@ -51,9 +55,12 @@ class VoterDraft:
         return base64.urlsafe_b64encode(self.identity_enc or b"").decode()
 
 
-def voter_draft(*, crypto: Crypto, edition_id: int, person: IdentityForm) -> VoterDraft:
+def voter_draft(
+    *, crypto: Crypto, edition_id: int, key_id: int, person: IdentityForm
+) -> VoterDraft:
     """The keyed HMACs whose UNIQUE constraints allow one ballot per resident per edition,
-    whatever the channel, and the identity sealed with AES-GCM."""
+    whatever the channel, and the identity sealed with AES-GCM under the edition's key
+    (``key_id``, from ``core.keys.edition_key``)."""
     scope = f"edition:{edition_id}"
     return VoterDraft(
         keys=VoterKeys(
@@ -68,11 +75,13 @@ def voter_draft(*, crypto: Crypto, edition_id: int, person: IdentityForm) -> Vot
                 if person.pesel
                 else None
             ),
+            fraud=fraud_keys(crypto=crypto, edition_id=edition_id, person=person),
         ),
-        identity_enc=crypto.encrypt(person.fields, context=IDENTITY_CONTEXT),
+        identity_enc=crypto.encrypt(person.fields, context=IDENTITY_CONTEXT, key_id=key_id),
         area_id=person.area_id,
         age_band=age_band(person.age) if person.age is not None else "",
         guardian_role=person.guardian_role,
+        key_id=key_id,
     )
 
 
@@ -130,9 +139,10 @@ async def ballot_place(
         submitted_at=submitted_at,
         request_id=meta.request_id,
         ip=meta.ip,
-        user_agent=(meta.user_agent or "")[:500] or None,
+        user_agent=redact.scrub_text(meta.user_agent) or None,
         session_hash=meta.session_hash,
         choices=choices,
+        **voter.keys.fraud,
     )
     slots = edition.max_ballots_per_contact if voter.keys.contact_key else 1
     for slot in range(slots):

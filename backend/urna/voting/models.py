@@ -48,6 +48,13 @@ class Voter(SQLModel, table=True):
     clause_id: int = Field(foreign_key="policy_document.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # ---- read by urna.fraud (and the verification team's lookup), written at the cast by
+    # ``voting.fraud_keys`` (which says why ``birth_order`` is shifted by a secret offset);
+    # identity data, purged with the identity
+    address_key: str | None = Field(default=None, max_length=64)
+    guardian_key: str | None = Field(default=None, max_length=64)
+    lookup_key: str | None = Field(default=None, max_length=64)
+    birth_order: int | None = None
 
 
 class Ballot(SQLModel, table=True):
@@ -80,6 +87,9 @@ class Ballot(SQLModel, table=True):
     area_id: int | None = Field(default=None, foreign_key="area.id", ondelete="SET NULL")
     age_band: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
     sex: str = Field(default="", max_length=1, sa_column_kwargs={"server_default": ""})
+    # ---- set by urna.verification: the reason category of a person's decision (the
+    # receipt page shows an invalid ballot's reason)
+    status_reason: str | None = Field(default=None, max_length=30)
 
 
 class BallotChoice(SQLModel, table=True):

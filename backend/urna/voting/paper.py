@@ -272,7 +272,9 @@ async def paper_second_enter(
         picked=picked,
         collected_on=first.collected_on,
     )
-    differences = entries_differences(entry_values(crypto=crypto, entry=first), ballot.values)
+    differences = entries_differences(
+        await entry_values(session=session, crypto=crypto, entry=first), ballot.values
+    )
     await desk.entry_record(
         ballot,
         sheet=first,
@@ -311,8 +313,8 @@ async def paper_mismatch_show(
     seconds = await repository.paper_entries(
         session, first.edition_id, kind="second", sheet=first.sheet, limit=1
     )
-    one = entry_values(crypto=crypto, entry=first)
-    two = entry_values(crypto=crypto, entry=seconds[0]) if seconds else {}
+    one = await entry_values(session=session, crypto=crypto, entry=first)
+    two = await entry_values(session=session, crypto=crypto, entry=seconds[0]) if seconds else {}
     rows = [(name, one.get(name, ""), two.get(name, "")) for name in first.mismatch_fields]
     await audit.audit_append(
         session=session,

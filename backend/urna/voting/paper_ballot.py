@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationInfo, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.core import keys
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid
@@ -143,7 +144,9 @@ class PaperBallot:
     values: dict[str, Any]
 
     def sealed(self, crypto: Crypto) -> bytes:
-        return crypto.encrypt({"values": self.values}, context=PAPER_CONTEXT)
+        return crypto.encrypt(
+            {"values": self.values}, context=PAPER_CONTEXT, key_id=self.voter.key_id
+        )
 
 
 async def paper_validate(
@@ -215,7 +218,12 @@ async def paper_validate(
     )
     return PaperBallot(
         person=person,
-        voter=ballots.voter_draft(crypto=crypto, edition_id=edition.id, person=person),
+        voter=ballots.voter_draft(
+            crypto=crypto,
+            edition_id=edition.id,
+            key_id=await keys.edition_key(session=session, crypto=crypto, edition_id=edition.id),
+            person=person,
+        ),
         choices=choices.choices_pooled(options, chosen),
         values=values,
     )
@@ -253,7 +261,12 @@ def entries_differences(first: dict[str, Any], second: dict[str, Any]) -> list[s
     ]
 
 
-def entry_values(*, crypto: Crypto, entry: PaperEntry) -> dict[str, Any]:
+async def entry_values(
+    *, session: AsyncSession, crypto: Crypto, entry: PaperEntry
+) -> dict[str, Any]:
     if entry.data_enc is None:
         return {}
-    return crypto.decrypt(entry.data_enc, context=PAPER_CONTEXT)["values"]
+    values = await keys.blob_open(
+        session=session, crypto=crypto, blob=entry.data_enc, context=PAPER_CONTEXT
+    )
+    return values["values"]

@@ -4,11 +4,17 @@ voted), 12 characters of Crockford base32, stored only as a keyed hash."""
 from __future__ import annotations
 
 import secrets
+import time
+
+from cryptography.exceptions import InvalidTag
 
 from urna.core.crypto import Crypto
 
 RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 RECEIPT_LENGTH = 12
+# How long the receipt page's address shows the receipt without the session.
+LINK_SECONDS = 15 * 60
+_LINK_CONTEXT = "receipt-link"
 
 
 def receipt_new() -> str:
@@ -26,3 +32,25 @@ def receipt_format(code: str) -> str:
 
 def receipt_hash(crypto: Crypto, code: str) -> str:
     return crypto.keyed_hash(scope="receipt", value=receipt_normalise(code))
+
+
+def receipt_link_token(crypto: Crypto, *, slug: str, code: str) -> str:
+    """The receipt, sealed (encrypted and authenticated) for the receipt page's address:
+    the resident sees it even when the session store fails after the ballot committed.
+    It expires after ``LINK_SECONDS``; request logs redact it (a ``receipt`` parameter)."""
+    return crypto.encrypt_text(
+        {"edition": slug, "code": code, "until": time.time() + LINK_SECONDS},
+        context=_LINK_CONTEXT,
+    )
+
+
+def receipt_link_open(crypto: Crypto, token: str, *, slug: str) -> str | None:
+    """The receipt code a link token carries for edition ``slug``, or None when the token
+    is forged, damaged, for another edition or expired."""
+    try:
+        sealed = crypto.decrypt_text(token[:400], context=_LINK_CONTEXT)
+    except (InvalidTag, ValueError):  # forged or damaged: bad tag, base64 or JSON
+        return None
+    if sealed.get("edition") != slug or not time.time() < float(sealed.get("until", 0)):
+        return None
+    return str(sealed.get("code"))

@@ -37,15 +37,22 @@ class BallotRow:
     user_agent: str | None
     session_hash: str | None
     choices: tuple[tuple[int, int], ...]  # (project_id, pool_id)
+    # voting.fraud_keys, for the fraud signals
+    address_key: str | None = None
+    guardian_key: str | None = None
+    lookup_key: str | None = None
+    birth_order: int | None = None
 
 
 _CAST_PG = text(
     """
     WITH v AS (
       INSERT INTO voter (edition_id, identity_key, contact_key, contact_slot, pesel_key,
-                         identity_enc, guardian_role, clause_id, created_at)
+                         identity_enc, guardian_role, clause_id, created_at,
+                         address_key, guardian_key, lookup_key, birth_order)
       VALUES (:edition_id, :identity_key, :contact_key, :contact_slot, :pesel_key,
-              :identity_enc, :guardian_role, :clause_id, :submitted_at)
+              :identity_enc, :guardian_role, :clause_id, :submitted_at,
+              :address_key, :guardian_key, :lookup_key, :birth_order)
       RETURNING id
     ), b AS (
       INSERT INTO ballot (edition_id, voter_id, channel, status, receipt_hash, submitted_at,
@@ -309,6 +316,10 @@ async def voters_identity_purge(session: AsyncSession, edition_id: int, now: dat
             contact_key=None,
             pesel_key=None,
             guardian_role=None,
+            address_key=None,
+            guardian_key=None,
+            lookup_key=None,
+            birth_order=None,
             purged_at=now,
         )
     )

@@ -12,10 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from limits import RateLimitItem
 from limits import parse as parse_limit
 from limits.aio.strategies import RateLimiter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.core import keys
 from urna.core.config import Settings
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
@@ -26,8 +28,10 @@ from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
 from urna.notify import service as notify
 from urna.voting import ballots, receipts, repository
+from urna.voting.ballots import IDENTITY_CONTEXT as IDENTITY_CONTEXT
 from urna.voting.choices import PoolChoice, choices_apply, choices_pooled
 from urna.voting.models import Ballot
+from urna.voting.receipts import receipt_hash as receipt_hash
 from urna.voting.repository import BulkBallot as BulkBallot
 from urna.voting.repository import ballots_insert_bulk as ballots_insert_bulk
 from urna.voting.schemas import CodeForm, IdentityForm, IdentityRules, ReceiptForm, form_parse
@@ -116,7 +120,8 @@ async def identity_submit(
     edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)
     person = identity_check(snapshot=snapshot, form=form)
-    voter = ballots.voter_draft(crypto=crypto, edition_id=edition.id, person=person)
+    key_id = await keys.edition_key(session=session, crypto=crypto, edition_id=edition.id)
+    voter = ballots.voter_draft(crypto=crypto, edition_id=edition.id, key_id=key_id, person=person)
     if voter.keys.contact_key and (
         await repository.contact_ballot_count(session, edition.id, voter.keys.contact_key)
         >= edition.max_ballots_per_contact
@@ -125,6 +130,7 @@ async def identity_submit(
         raise ContactSlotsUsed(field, edition.max_ballots_per_contact)
     state.fields_enc = voter.identity_text
     state.identity_key = voter.keys.identity_key
+    state.fraud_keys = voter.keys.fraud
     state.contact_key = voter.keys.contact_key
     state.pesel_key = voter.keys.pesel_key
     state.area_id = voter.area_id
@@ -141,8 +147,10 @@ async def identity_submit(
     return state
 
 
-def _contact_of(crypto: Crypto, state: VoteState) -> str:
-    fields = crypto.decrypt_text(state.fields_enc, context=ballots.IDENTITY_CONTEXT)
+async def _contact_of(session: AsyncSession, crypto: Crypto, state: VoteState) -> str:
+    fields = await keys.text_open(
+        session=session, crypto=crypto, token=state.fields_enc, context=ballots.IDENTITY_CONTEXT
+    )
     return fields["phone"] if state.channel == "sms" else fields["email"]
 
 
@@ -170,13 +178,12 @@ async def code_send(
     code = f"{secrets.randbelow(1_000_000):06d}"
     state.otp_hash = crypto.keyed_hash(scope="otp:" + (state.identity_key or ""), value=code)
     state.otp_expires = time.time() + settings.otp_ttl_seconds
-    state.otp_attempts = 0
     state.demo_code = code if settings.demo_show_codes else None
     await notify.message_enqueue(
         session=session,
         crypto=crypto,
         channel=state.channel,
-        recipient=_contact_of(crypto, state),
+        recipient=await _contact_of(session, crypto, state),
         text=f"Kod do głosowania w budżecie obywatelskim: {code}. Ważny 10 minut. "
         f"/ Your participatory budget voting code: {code}. Valid 10 minutes.",
         purpose="vote-code",
@@ -191,30 +198,39 @@ def _confirm(state: VoteState) -> VoteState:
     return state
 
 
+def _code_tries(settings: Settings) -> RateLimitItem:
+    """How many codes may be tried against one code sent: counted in the rate limiter's
+    storage (Redis), atomically, so concurrent tries on one session cannot exceed it."""
+    return parse_limit(f"{settings.otp_max_attempts}/{settings.otp_ttl_seconds} seconds")
+
+
 async def code_verify(
     *,
     session: AsyncSession,
     crypto: Crypto,
+    limiter: RateLimiter,
     settings: Settings,
     edition: Edition,
     state: VoteState,
     code: str,
 ) -> VoteState:
     """Check a code: expires, at most ``otp_max_attempts`` tries, single use. A value that
-    is not six digits is refused without using up a try."""
+    is not six digits is refused without using up a try. Tries are counted per code sent
+    (by its keyed hash) in the limiter's storage, never in the session, which concurrent
+    requests would each read and write back."""
     if state.otp_hash is None:
         raise FlowOutOfOrder()
     typed = form_parse(CodeForm, {"code": code}).code
     if time.time() > state.otp_expires:
         state.otp_hash = None
         raise FormInvalid({"code": N_("The code has expired. Send a new one.")})
-    if state.otp_attempts >= settings.otp_max_attempts:
+    tries = _code_tries(settings)
+    if not await limiter.hit(tries, "otp-try", state.otp_hash):
         state.otp_hash = None
         raise FormInvalid({"code": N_("Too many wrong codes. Send a new one.")})
     expected = crypto.keyed_hash(scope="otp:" + (state.identity_key or ""), value=typed)
     if not hmac.compare_digest(expected, state.otp_hash):
-        state.otp_attempts += 1
-        left = settings.otp_max_attempts - state.otp_attempts
+        left = (await limiter.get_window_stats(tries, "otp-try", state.otp_hash)).remaining
         if left <= 0:
             state.otp_hash = None
             raise FormInvalid({"code": N_("Too many wrong codes. Send a new one.")})

@@ -4,7 +4,7 @@ where the resident is in the flow, their identity sealed, their keys and their p
 from __future__ import annotations
 
 import base64
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from urna.core.errors import AppError
 from urna.core.i18n import N_
@@ -39,11 +39,11 @@ class VoteState:
     guardian_role: str | None = None
     otp_hash: str | None = None
     otp_expires: float = 0.0
-    otp_attempts: int = 0
     confirmed: bool = False
     receipt: str | None = None
     choices: dict[str, list[int]] = field(default_factory=dict)
     demo_code: str | None = None
+    fraud_keys: dict = field(default_factory=dict)  # voting.fraud_keys, written at the cast
 
     def dump(self) -> dict:
         return asdict(self)
@@ -52,14 +52,18 @@ class VoteState:
     def load(cls, data: dict | None, *, edition: str) -> VoteState:
         if not data or data.get("edition") != edition:
             raise FlowOutOfOrder()
-        return cls(**data)
+        known = {item.name for item in fields(cls)}  # a session saved by an older release
+        return cls(**{key: value for key, value in data.items() if key in known})
 
     def voter(self) -> VoterDraft:
         """The voter the identity step kept in the session (its identity sealed there)."""
         return VoterDraft(
-            keys=VoterKeys(self.identity_key or "", self.contact_key, self.pesel_key),
+            keys=VoterKeys(
+                self.identity_key or "", self.contact_key, self.pesel_key, self.fraud_keys
+            ),
             identity_enc=base64.urlsafe_b64decode(self.fields_enc) if self.fields_enc else None,
             area_id=self.area_id,
             age_band=self.age_band,
             guardian_role=self.guardian_role,
+            key_id=0,  # the sealed identity carries its key id; nothing is sealed again
         )

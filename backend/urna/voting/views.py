@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import AppContext, DbSession, get_ctx
 from urna.core.errors import FormInvalid, NotFound, TooManyRequests
-from urna.core.sessions import Session, session_trail
+from urna.core.sessions import Session, SessionUnavailable, session_trail
 from urna.core.views import client_ip, form_list, form_values, render, request_id, see_other
 from urna.documents import service as documents
 from urna.editions import repository as editions_repository
@@ -36,7 +36,10 @@ def _receipt_of(request: Request, slug: str) -> dict | None:
 
 
 def _state(request: Request, edition: Edition) -> VoteState:
-    data = request.state.session.get("vote")
+    session: Session = request.state.session
+    if not session.available:  # the store is down: an outage (503), not a broken flow
+        raise SessionUnavailable("the unfinished ballot cannot be read")
+    data = session.get("vote")
     if data is None and _receipt_of(request, edition.slug):
         raise VoteFinished(edition.slug)
     return VoteState.load(data, edition=edition.slug)
@@ -220,13 +223,14 @@ async def code_submit(request: Request, slug: str, db: DbSession):
         state = await service.code_verify(
             session=db,
             crypto=ctx.crypto,
+            limiter=ctx.limiter,
             settings=ctx.settings,
             edition=edition,
             state=state,
             code=form.get("code", ""),
         )
     except FormInvalid as error:
-        _save(request, state)  # the attempt counter must survive the failure
+        _save(request, state)  # a used-up or expired code is forgotten
         return await _render_code(
             request, edition, state, errors=error.errors, params=error.params, status_code=400
         )
@@ -343,23 +347,29 @@ async def cast(request: Request, slug: str, db: DbSession):
         return await _render_choices(
             request, edition, options, errors=error.errors, status_code=400
         )
-    # The ballot is committed: now the identity leaves the session, the receipt stays.
+    # The ballot is committed: now the identity leaves the session, the receipt stays,
+    # and travels in the address too: never only in the session store.
     session.pop("vote")
     session["receipt"] = {"edition": slug, "code": receipt}
-    return see_other(f"/e/{slug}/vote/receipt")
+    token = receipts.receipt_link_token(ctx.crypto, slug=slug, code=receipt)
+    return see_other(f"/e/{slug}/vote/receipt?receipt={token}")
 
 
 @router.get("/e/{slug}/vote/receipt")
-async def receipt_page(request: Request, slug: str, db: DbSession):
+async def receipt_page(request: Request, slug: str, db: DbSession, receipt: str = ""):
     snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
     done = request.state.session.get("receipt")
-    if not done or done.get("edition") != slug:
+    if done and done.get("edition") == slug:
+        code = done["code"]
+    else:
+        code = receipts.receipt_link_open(get_ctx(request).crypto, receipt, slug=slug)
+    if code is None:
         return see_other(f"/e/{slug}")
     return await render(
         request,
         "voting/receipt.html",
-        {"edition": edition, "receipt": receipts.receipt_format(done["code"])},
+        {"edition": edition, "receipt": receipts.receipt_format(code)},
         personal=True,
     )
 

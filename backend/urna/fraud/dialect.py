@@ -1,0 +1,109 @@
+"""The few SQL fragments the scan writes differently on PostgreSQL and SQLite.
+
+PostgreSQL does networks natively (``inet``, ``<<=``); on SQLite (the embedded default)
+the same questions are answered by small Python functions registered on the connection,
+so the scan's statements are the same on both apart from these fragments."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.db import is_postgres
+
+V4_PREFIX, V6_PREFIX = 24, 48
+
+
+def network_of(ip: str | None) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) an address belongs to, as ``198.51.100.0/24``."""
+    if not ip:
+        return None
+    address = ipaddress.ip_address(ip)
+    prefix = V4_PREFIX if address.version == 4 else V6_PREFIX
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+@lru_cache(maxsize=64)
+def _networks(listed: str) -> tuple:
+    return tuple(ipaddress.ip_network(item) for item in listed.split(",") if item)
+
+
+def network_match(ip: str | None, listed: str) -> str | None:
+    """The first of the comma-separated networks ``listed`` that holds ``ip``."""
+    if not ip or not listed:
+        return None
+    address = ipaddress.ip_address(ip)
+    for network in _networks(listed):
+        if address.version == network.version and address in network:
+            return str(network)
+    return None
+
+
+def _md5(text: str | None) -> str | None:
+    return None if text is None else hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True)
+class Dialect:
+    postgres: bool
+
+    def epoch(self, column: str) -> str:
+        """A timestamp as seconds since the epoch (a float)."""
+        if self.postgres:
+            return f"CAST(extract(epoch from {column}) AS double precision)"
+        return f"((julianday({column}) - 2440587.5) * 86400.0)"
+
+    def network(self, ip: str) -> str:
+        if self.postgres:
+            inet = f"CAST({ip} AS inet)"
+            return (
+                f"CAST(network(set_masklen({inet}, CASE WHEN family({inet}) = 4 "
+                f"THEN {V4_PREFIX} ELSE {V6_PREFIX} END)) AS text)"
+            )
+        return f"fraud_network({ip})"
+
+    def match(self, ip: str, param: str) -> str:
+        """The listed network (bound parameter ``param``) that holds ``ip``, or NULL."""
+        if self.postgres:
+            return (
+                f"(SELECT CAST(n AS text) FROM unnest(CAST(:{param} AS cidr[])) AS n "
+                f"WHERE CAST({ip} AS inet) <<= n LIMIT 1)"
+            )
+        return f"fraud_match({ip}, :{param})"
+
+    def networks_param(self, networks: Sequence[str]) -> list[str] | str:
+        return list(networks) if self.postgres else ",".join(networks)
+
+    def listagg(self, expression: str, order: str) -> str:
+        """Comma-joined values in ``order`` (SQLite: fed rows ``presorted``)."""
+        if self.postgres:
+            return f"string_agg({expression}, ',' ORDER BY {order})"
+        return f"group_concat({expression}, ',')"
+
+    def presorted(self, order: str) -> str:
+        """The ORDER BY a subquery feeding ``listagg`` needs on SQLite (whose group_concat
+        keeps the order rows come in); PostgreSQL orders inside the aggregate, cheaper
+        than sorting every row of the subquery."""
+        return "" if self.postgres else f"ORDER BY {order}"
+
+
+async def dialect_for(session: AsyncSession) -> Dialect:
+    """The session's dialect, with the scan's functions registered on SQLite."""
+    if is_postgres(session):
+        return Dialect(postgres=True)
+
+    def register(sync_connection) -> None:
+        raw = sync_connection.connection.dbapi_connection
+        raw.create_function("fraud_network", 1, network_of, deterministic=True)
+        raw.create_function("fraud_match", 2, network_match, deterministic=True)
+        raw.create_function("md5", 1, _md5, deterministic=True)
+        raw.create_function("floor", 1, math.floor, deterministic=True)  # if built without
+
+    await (await session.connection()).run_sync(register)
+    return Dialect(postgres=False)

@@ -1,0 +1,145 @@
+"""Each ballot's facts for the scan, computed once in one set-based statement: its network,
+choice set, and from its session's request log the pace, the page views before the cast
+and the timing of the voting steps.
+
+Only requests before the cast are read; a request log written a little after the ballot
+(the writer works in batches) is read by the next full scan, which recomputes every
+fact of the edition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.fraud.dialect import Dialect
+
+_COLUMNS = "ballot_id, edition_id, ts, net, ipua, datacenter, choice_set, pace, views, timing"
+
+
+def _facts_sql(d: Dialect) -> str:
+    """Per ballot, one row from each source (the ballot, its choices, its session's
+    requests), each source aggregated by itself, then the rows folded by ballot: never a
+    join of aggregates, so the cost grows with the rows whatever the planner guesses.
+
+    The timing pattern is the seconds from each voting step to the cast: identical for
+    a script that sleeps the same between steps, never for two people."""
+    post = "r.method = 'POST' AND r.url LIKE :flow_like"
+    before_cast = (
+        f"CAST(CAST(round({d.epoch('b.submitted_at')} - {d.epoch('r.arrived_at')}) AS integer)"
+        " AS text)"
+    )
+    ipua = "b.ip || '|' || substr(md5(coalesce(b.user_agent, '')), 1, 12)"
+    return f"""
+    WITH b AS (
+      SELECT id, submitted_at, ip, user_agent, session_hash FROM ballot
+      WHERE edition_id = :edition_id AND id > :since
+    ),
+    facts AS (
+      SELECT b.id AS ballot_id, {d.epoch("b.submitted_at")} AS ts,
+             {d.network("b.ip")} AS net, CASE WHEN b.ip IS NOT NULL THEN {ipua} END AS ipua,
+             {d.match("b.ip", "datacenters")} AS datacenter,
+             CAST(NULL AS text) AS choice_set,
+             CASE WHEN b.session_hash IS NOT NULL THEN 0 END AS views,
+             CAST(NULL AS double precision) AS clause_ts, CAST(NULL AS text) AS timing
+      FROM b
+      UNION ALL
+      SELECT ballot_id, NULL, NULL, NULL, NULL,
+             {d.listagg("CAST(project_id AS text)", "project_id")}, NULL, NULL, NULL
+      FROM (SELECT bc.ballot_id, bc.project_id FROM ballot_choice bc
+            JOIN b ON b.id = bc.ballot_id {d.presorted("bc.ballot_id, bc.project_id")}) AS c
+      GROUP BY ballot_id
+      UNION ALL
+      SELECT ballot_id, NULL, NULL, NULL, NULL, NULL, sum(view),
+             min(clause_ts),
+             CASE WHEN sum(step) >= :timing_steps
+                  THEN {d.listagg("before_cast", "arrived_at")} FILTER (WHERE step = 1) END
+      FROM (SELECT b.id AS ballot_id, r.arrived_at,
+                   CASE WHEN r.method = 'GET' AND r.url NOT LIKE :flow_like THEN 1 ELSE 0 END
+                     AS view,
+                   CASE WHEN r.method = 'GET' AND r.url = :clause_url
+                        THEN {d.epoch("r.arrived_at")} END AS clause_ts,
+                   CASE WHEN {post} THEN 1 ELSE 0 END AS step,
+                   {before_cast} AS before_cast
+            FROM b JOIN request_log r
+              ON r.session_hash = b.session_hash AND r.arrived_at <= b.submitted_at
+            {d.presorted("b.id, r.arrived_at")}) AS l
+      GROUP BY ballot_id
+    )
+    INSERT INTO fraud_ballot_fact ({_COLUMNS})
+    SELECT ballot_id, :edition_id, max(ts), max(net), max(ipua), max(datacenter),
+           coalesce(max(choice_set), ''), max(ts) - min(clause_ts), sum(views), max(timing)
+    FROM facts GROUP BY ballot_id
+    """
+
+
+# A timing pattern needs this many steps (POSTs of the vote flow) to say anything.
+TIMING_STEPS = 4
+
+
+async def facts_compute(
+    session: AsyncSession,
+    d: Dialect,
+    *,
+    edition_id: int,
+    slug: str,
+    since: int,
+    datacenters: Sequence[str],
+) -> int:
+    """(Re)compute the facts of the edition's ballots with ids above ``since``."""
+    await session.execute(
+        text("DELETE FROM fraud_ballot_fact WHERE edition_id = :edition_id AND ballot_id > :since"),
+        {"edition_id": edition_id, "since": since},
+    )
+    result = await session.execute(
+        text(_facts_sql(d)),
+        {
+            "edition_id": edition_id,
+            "since": since,
+            "clause_url": f"/e/{slug}/vote",
+            "flow_like": f"/e/{slug}/vote%",
+            "datacenters": d.networks_param(datacenters),
+            "timing_steps": TIMING_STEPS,
+        },
+    )
+    return result.rowcount or 0
+
+
+DAY = 86400
+_DAY_OF = f"CAST(floor(f.ts / {DAY}) AS integer)"
+_RECOUNT = f"""
+    INSERT INTO fraud_project_day (edition_id, project_id, day, ballots)
+    SELECT :edition_id, bc.project_id, {_DAY_OF}, count(*)
+    FROM fraud_ballot_fact f JOIN ballot_choice bc ON bc.ballot_id = f.ballot_id
+    WHERE f.edition_id = :edition_id AND f.ts >= :low AND f.ts < :high
+    GROUP BY bc.project_id, {_DAY_OF}"""
+
+
+async def project_days_count(session: AsyncSession, *, edition_id: int, since: int | None) -> None:
+    """Recount ballots per project per day (the counters bursts are measured against):
+    every day for the full scan (``since`` None), else the days of the ballots after
+    ``since`` only."""
+    params = {"edition_id": edition_id}
+    if since is None:
+        spans = [(None, None)]
+    else:
+        days = await session.execute(
+            text(
+                f"SELECT DISTINCT {_DAY_OF} FROM fraud_ballot_fact f "
+                "WHERE f.edition_id = :edition_id AND f.ballot_id > :since"
+            ),
+            params | {"since": since},
+        )
+        spans = [(day, day + 1) for (day,) in days]
+    for first, last in spans:
+        where = "" if first is None else " AND day >= :first AND day < :last"
+        window = {"first": first, "last": last}
+        await session.execute(
+            text(f"DELETE FROM fraud_project_day WHERE edition_id = :edition_id{where}"),
+            params | window,
+        )
+        bounds = {"low": float("-inf"), "high": float("inf")}
+        if first is not None:
+            bounds = {"low": first * DAY, "high": last * DAY}
+        await session.execute(text(_RECOUNT), params | bounds)

@@ -1,0 +1,332 @@
+"""The kinds of signal: which ballots form a group, when a group is suspicious, how much.
+
+Each kind groups the ballots of the scan's scope (``fraud_scope``: one row per ballot with
+its facts and its voter's keyed hashes, never a clear identity) by a key. A group fires
+when it reaches the kind's floor and passes its extra test; the floors are set above
+what honest groups reach:
+
+- a family is 2-4 residents at one address, one home IP and often one computer: below
+  the IP (6), IP + browser (5), address (6) and identical-choices (5) floors;
+- a mobile operator's shared /24 has many addresses with a few ballots each: the /24
+  fires only when it averages 3 or more ballots per address;
+- a school's parents voting for their school's project from their own phones share
+  neither an address, a network nor a browser, and read and type at a person's pace.
+
+Scores combine within a case (``cases.case_score``). A signal's score is its kind's
+weight times ``1 + log2(n / floor)`` (1 at the floor, +1 for each doubling); for the
+kinds about time it is further raised when the group's ballots came in one hour
+(``peak``) and with no history from the same key in the 14 days before (``prior``); for
+the kinds about one address or network, also when that hour's ballots were a large share
+of the whole edition's in that hour.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from urna.core.i18n import N_
+
+HOUR = 3600
+HISTORY = 14 * 86400
+PACE_FAST = 20.0  # seconds from the information clause to the cast: nobody reads and types it
+PACE_BOT = 5.0  # a single ballot this fast is a script
+NETWORK = "s.ip IS NOT NULL AND s.allowed IS NULL"
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    key: str  # SQL over the scope row ``s``
+    where: str
+    floor: int
+    weight: float
+    message: str
+    having: str = ""  # SQL over the group ``s``
+    timed: bool = True  # does the time shape of the group matter to the score
+    traffic: bool = False  # is the busiest hour compared with the edition's traffic
+
+    @property
+    def prefix(self) -> str:
+        """The literal every key of this kind starts with (``'ip:' || s.ip`` → ``ip:``)."""
+        return self.key.split("'")[1]
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        "ip",
+        "'ip:' || s.ip",
+        NETWORK,
+        floor=6,
+        traffic=True,
+        weight=1.0,
+        message=N_(
+            "Ballots from the IP address %(label)s: %(n)s, between %(first)s and %(last)s; "
+            "in its busiest hour %(peak)s (%(share)s%% of all the edition's ballots in that "
+            "hour); in the 14 days before: %(prior)s. Browsers: %(browsers)s, different "
+            "choice sets: %(sets)s."
+        ),
+    ),
+    Kind(
+        "ip_browser",
+        "'ipua:' || s.ipua",
+        NETWORK,
+        floor=5,
+        traffic=True,
+        weight=0.8,
+        message=N_(
+            "Ballots from one browser at the IP address %(label)s: %(n)s, between %(first)s "
+            "and %(last)s; in its busiest hour %(peak)s; in the 14 days before: %(prior)s. "
+            "Different choice sets: %(sets)s."
+        ),
+    ),
+    Kind(
+        "network",
+        "'net:' || s.net",
+        NETWORK,
+        floor=12,
+        traffic=True,
+        weight=0.8,
+        having="count(DISTINCT s.ip) >= 2 AND count(*) >= 3 * count(DISTINCT s.ip)",
+        message=N_(
+            "Ballots from the network %(label)s: %(n)s, from IP addresses: %(addresses)s, "
+            "between %(first)s and %(last)s; in its busiest hour %(peak)s; in the 14 days "
+            "before: %(prior)s. Different choice sets: %(sets)s."
+        ),
+    ),
+    Kind(
+        "datacenter",
+        "'dc:' || s.datacenter",
+        "s.datacenter IS NOT NULL AND s.allowed IS NULL",
+        floor=1,
+        weight=1.5,
+        timed=False,
+        message=N_(
+            "Ballots from %(label)s, a listed data-centre or anonymiser network: %(n)s, "
+            "between %(first)s and %(last)s."
+        ),
+    ),
+    Kind(
+        "pace",
+        "'pace:' || s.net",
+        f"s.net IS NOT NULL AND s.allowed IS NULL AND s.pace < {PACE_FAST}",
+        floor=1,
+        weight=1.0,
+        having=f"count(*) >= 2 OR min(s.pace) < {PACE_BOT}",
+        message=N_(
+            "Ballots from the network %(label)s cast %(fastest)s-%(slowest)s seconds after "
+            "the information clause was opened, faster than a person reads and types: "
+            "%(n)s, between %(first)s and %(last)s."
+        ),
+    ),
+    Kind(
+        "no_page_views",
+        "'noviews:' || s.net",
+        "s.net IS NOT NULL AND s.allowed IS NULL AND s.views = 0",
+        floor=2,
+        weight=0.8,
+        message=N_(
+            "Ballots from the network %(label)s cast in sessions that loaded no page, style "
+            "or image before the vote: %(n)s, between %(first)s and %(last)s."
+        ),
+    ),
+    Kind(
+        "timing",
+        "'timing:' || s.timing",
+        "s.timing IS NOT NULL",
+        floor=3,
+        weight=1.0,
+        message=N_(
+            "Ballots that went through the voting steps with identical timing (%(label)s "
+            "seconds between steps): %(n)s, from IP addresses: %(addresses)s, between "
+            "%(first)s and %(last)s."
+        ),
+    ),
+    Kind(
+        "contact",
+        "'contact:' || s.contact_key",
+        "s.contact_key IS NOT NULL",
+        floor=2,
+        weight=1.0,
+        timed=False,
+        having="count(DISTINCT s.address_key) >= 2 OR count(*) >= 4",
+        message=N_(
+            "One phone number or e-mail address confirmed ballots: %(n)s, of different "
+            "households: %(households)s."
+        ),
+    ),
+    Kind(
+        "address",
+        "'address:' || s.address_key",
+        "s.address_key IS NOT NULL",
+        floor=6,
+        weight=1.0,
+        timed=False,
+        message=N_("Different people who voted from one address (one flat or house): %(n)s."),
+    ),
+    Kind(
+        "guardian",
+        "'guardian:' || s.guardian_key",
+        "s.guardian_key IS NOT NULL AND s.guardian_role = 'on_behalf'",
+        floor=3,
+        weight=1.0,
+        timed=False,
+        having="count(*) >= 4 OR count(DISTINCT s.address_key) >= 2",
+        message=N_(
+            "Ballots cast by one guardian's name on behalf of children under 13: %(n)s, at "
+            "addresses: %(households)s; children under one year old among them: %(infants)s."
+        ),
+    ),
+    Kind(
+        "minors",
+        "'minors:' || s.address_key",
+        "s.address_key IS NOT NULL AND s.age_band = '0-12'",
+        floor=4,
+        weight=0.8,
+        timed=False,
+        message=N_(
+            "Ballots for children under 13 from one address: %(n)s; children under one year "
+            "old among them: %(infants)s."
+        ),
+    ),
+    Kind(
+        "age",
+        "'age:ip:' || s.ip",
+        f"{NETWORK} AND s.birth_order <= :old_bound",
+        floor=2,
+        weight=1.2,
+        message=N_(
+            "Ballots of people aged 100 or more from the IP address %(label)s: %(n)s, "
+            "between %(first)s and %(last)s."
+        ),
+    ),
+    Kind(
+        "age",
+        "'age:address:' || s.address_key",
+        "s.address_key IS NOT NULL AND s.birth_order <= :old_bound",
+        floor=2,
+        weight=1.2,
+        timed=False,
+        message=N_("Ballots of people aged 100 or more from one address: %(n)s."),
+    ),
+    Kind(
+        "choices",
+        "'choices:ip:' || s.ip || '#' || s.choice_set",
+        f"{NETWORK} AND s.choice_set <> ''",
+        floor=5,
+        weight=0.8,
+        message=N_(
+            "Ballots with the same choices (%(choices)s) from the IP address %(label)s: "
+            "%(n)s, between %(first)s and %(last)s; in the busiest hour %(peak)s."
+        ),
+    ),
+    Kind(
+        "choices",
+        "'choices:net:' || s.net || '#' || s.choice_set",
+        f"{NETWORK} AND s.choice_set <> ''",
+        floor=8,
+        weight=0.8,
+        having="count(DISTINCT s.ip) >= 2 AND count(*) >= 2 * count(DISTINCT s.ip)",
+        message=N_(
+            "Ballots with the same choices (%(choices)s) from the network %(label)s: %(n)s, "
+            "from IP addresses: %(addresses)s, between %(first)s and %(last)s; in the "
+            "busiest hour %(peak)s."
+        ),
+    ),
+    Kind(
+        "choices",
+        "'choices:address:' || s.address_key || '#' || s.choice_set",
+        "s.address_key IS NOT NULL AND s.choice_set <> ''",
+        floor=5,
+        weight=0.8,
+        message=N_(
+            "People at one address who chose the same projects (%(choices)s): %(n)s, "
+            "between %(first)s and %(last)s."
+        ),
+    ),
+)
+
+# What the evidence says about any group (each kind's message names those it uses).
+DESCRIPTION = """count(DISTINCT s.ipua) AS browsers, count(DISTINCT s.choice_set) AS sets,
+    count(DISTINCT s.ip) AS addresses, count(DISTINCT s.address_key) AS households,
+    sum(CASE WHEN s.birth_order >= :infant_bound THEN 1 ELSE 0 END) AS infants,
+    min(s.pace) AS fastest, max(s.pace) AS slowest"""
+
+# Birth dates in sequence: within one IP, address or guardian, ballots whose dates of
+# birth are 1-2 days from the next one; 3 such ballots fire (twins, 0 days apart, do not).
+BIRTHS_FLOOR = 3
+BIRTHS_STEP = (1, 2)
+BIRTHS_WEIGHT = 1.2
+BIRTHS_MESSAGES = {
+    "ip": N_(
+        "Ballots from the IP address %(label)s whose dates of birth follow one another day "
+        "by day: %(n)s."
+    ),
+    "address": N_(
+        "Ballots from one address whose dates of birth follow one another day by day: %(n)s."
+    ),
+    "guardian": N_(
+        "Ballots cast by one guardian for children whose dates of birth follow one another "
+        "day by day: %(n)s."
+    ),
+}
+
+# A burst for one project: a day with at least BURST_MIN ballots for it and BURST_FACTOR
+# times (+1) its average of the days before (up to 7), once the project has 3 days of
+# history; it fires only when networks that each gave at least a fifth of that day's
+# ballots (and BURST_NET_MIN) hold BURST_CONCENTRATION of them. A school's parents on
+# their own phones make a burst, but not a concentrated one.
+BURST_MIN = 20
+BURST_FACTOR = 3.0
+BURST_HISTORY_DAYS = 3
+BURST_NET_MIN = 5
+BURST_NET_SHARE = 0.2
+BURST_CONCENTRATION = 0.5
+BURST_WEIGHT = 1.0
+BURST_MESSAGE = N_(
+    "Ballots for project %(project)s on %(day)s: %(n)s (in the week before, %(baseline)s a "
+    "day on average); from a few networks (e.g. %(label)s; networks: %(networks)s): "
+    "%(concentrated)s."
+)
+
+
+def strength(n: int, floor: int) -> float:
+    return 1.0 + math.log2(max(n, 1) / max(floor, 1))
+
+
+def timed_factor(*, n: int, peak: int, prior: int, share: float) -> float:
+    """From 0.5 (spread out, with a history of its own) to 2.0 (all in one hour, no
+    history, the whole edition's traffic in that hour)."""
+    burst = peak / n if n else 0.0
+    history = prior / (prior + peak) if prior + peak else 0.0
+    return (0.75 + 0.5 * burst) * (1.0 - 0.5 * history) * (1.0 + 0.6 * min(share, 1.0))
+
+
+def kind_score(kind: Kind, row: dict[str, Any], share: float) -> float:
+    """``share``: the group's busiest hour as a part of the edition's ballots in that hour
+    (0 for the kinds not compared with the edition's traffic)."""
+    score = kind.weight * strength(row["n"], kind.floor)
+    if kind.timed:
+        score *= timed_factor(n=row["n"], peak=row["peak"], prior=row["prior"], share=share)
+    return round(score, 3)
+
+
+def kind_of(key: str) -> Kind:
+    """The kind a key belongs to (keys start with their kind's prefix; no prefix starts
+    another)."""
+    return next(kind for kind in KINDS if key.startswith(kind.prefix))
+
+
+def key_label(key: str) -> str:
+    """What a key may show: an IP, a network, a CIDR or a timing pattern; a keyed hash
+    (address, contact, guardian) shows nothing."""
+    prefix, rest = key.split(":", 1)
+    if prefix in ("address", "contact", "guardian", "minors"):
+        return ""
+    if prefix in ("age", "births", "choices"):
+        group, value = rest.split(":", 1)
+        return "" if group in ("address", "guardian") else value.split("#", 1)[0]
+    if prefix == "ipua":
+        return rest.split("|", 1)[0]
+    return rest

@@ -1,0 +1,178 @@
+"""The scan: facts of the new ballots, the groups of every kind that fire, the signals
+they make, the cases those form. One unit of work (flushed, never committed here).
+
+The full scan recomputes every ballot's facts and looks at every group of the edition.
+The incremental scan computes the facts of the ballots after the last mark only, and
+looks at the groups those ballots (and the signals already found) belong to; it finds the
+cases the full scan finds, at a cost that grows with the new ballots, not the edition."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core.crypto import Crypto
+from urna.core.db import utcnow
+from urna.core.i18n import format_date, format_datetime
+from urna.editions.models import Edition
+from urna.fraud import cases as casework
+from urna.fraud import facts, groups, kinds, repository, scope
+from urna.fraud.cases import Fired
+from urna.fraud.dialect import Dialect, dialect_for
+from urna.fraud.models import FraudScanMark
+from urna.fraud.schemas import ScanResult
+from urna.voting.fraud_keys import birth_order
+from urna.voting.models import Ballot
+
+PARAM = re.compile(r"%\((\w+)\)s")
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _moment(ts: float) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+def _choices_label(choice_set: str, numbers: dict[int, str]) -> str:
+    return ", ".join(numbers.get(int(p), p) for p in choice_set.split(",") if p)
+
+
+def _fired(kind: str, key: str, score: float, message: str, row: dict, **params) -> Fired:
+    first, last = _moment(row["first_ts"]), _moment(row["last_ts"])
+    values = {
+        "n": int(row["n"]),
+        "label": kinds.key_label(key),
+        "first": format_datetime(first),
+        "last": format_datetime(last),
+    } | params
+    return Fired(
+        kind=kind,
+        key=key,
+        score=score,
+        evidence={"message": message, "params": values},
+        first_at=first,
+        last_at=last,
+    )
+
+
+async def _group_signals(
+    session: AsyncSession, d: Dialect, params: dict, numbers: dict[int, str], edition_id: int
+) -> list[Fired]:
+    fired: list[Fired] = []
+    found = [(kinds.kind_of(row["key"]), row) for row in await groups.kinds_groups(session, params)]
+    peaks = {float(row["peak_ts"]) for kind, row in found if kind.traffic}
+    traffic = await repository.edition_traffic(session, edition_id, peaks, kinds.HOUR)
+    for kind, row in found:
+        share = 0.0
+        if kind.traffic:
+            share = row["peak"] / max(traffic[float(row["peak_ts"])], 1)
+        named = set(PARAM.findall(kind.message)) - {"n", "label", "first", "last"}
+        extra = {name: row[name] for name in named if name in row}
+        for name in ("fastest", "slowest"):
+            if name in extra:
+                extra[name] = round(float(extra[name]), 1)
+        if "#" in row["key"]:
+            extra["choices"] = _choices_label(row["key"].rsplit("#", 1)[1], numbers)
+        if "share" in named:
+            extra["share"] = round(100 * min(share, 1.0))
+        score = kinds.kind_score(kind, row, share)
+        fired.append(_fired(kind.name, row["key"], score, kind.message, row, **extra))
+    for row in await groups.births_groups(session, params):
+        score = round(kinds.BIRTHS_WEIGHT * kinds.strength(row["n"], kinds.BIRTHS_FLOOR), 3)
+        message = kinds.BIRTHS_MESSAGES[row["key"].split(":")[1]]
+        fired.append(_fired("births", row["key"], score, message, row))
+    for row in await groups.burst_groups(session, d, params):
+        score = round(kinds.BURST_WEIGHT * kinds.strength(row["n"], kinds.BURST_NET_MIN), 3)
+        day = datetime.fromtimestamp(int(row["day"]) * 86400, UTC).date()
+        fired.append(
+            _fired(
+                "burst",
+                row["key"],
+                score,
+                kinds.BURST_MESSAGE,
+                row,
+                project=numbers.get(int(row["project_id"]), str(row["project_id"])),
+                day=format_date(day),
+                baseline=round(float(row["usual"]), 1),
+                concentrated=int(row["n"]),
+                networks=int(row["networks"]),
+                label=row["label"],
+                n=int(row["day_n"]),
+            )
+        )
+    return fired
+
+
+async def scan_run(
+    *,
+    session: AsyncSession,
+    crypto: Crypto,
+    edition: Edition,
+    datacenters: Sequence[str],
+    since: int | None,
+    incremental: bool = False,
+) -> ScanResult:
+    now = utcnow()
+    d = await dialect_for(session)
+    await scope.scan_prepare(session, d, edition.id)
+    mark = await session.get(FraudScanMark, edition.id)
+    if mark is None:
+        mark = FraudScanMark(edition_id=edition.id, last_ballot_id=0)
+        session.add(mark)
+    start = (since if since is not None else mark.last_ballot_id) if incremental else 0
+    last = (
+        await session.execute(select(func.max(Ballot.id)).where(Ballot.edition_id == edition.id))
+    ).scalar_one() or 0
+    scanned = await facts.facts_compute(
+        session,
+        d,
+        edition_id=edition.id,
+        slug=edition.slug,
+        since=start,
+        datacenters=[str(n) for n in datacenters],
+    )
+    if not incremental:
+        await scope.table_analyze(session, d, "fraud_ballot_fact")
+    await facts.project_days_count(
+        session, edition_id=edition.id, since=start if incremental else None
+    )
+    allowed = [row.cidr for row in await repository.allow_rows(session)]
+    await scope.scope_build(
+        session, d, edition_id=edition.id, since=start if incremental else None, allowed=allowed
+    )
+    opens = edition.voting_opens_at.date()
+    params = {
+        "edition_id": edition.id,
+        "allowed": d.networks_param(allowed),
+        "old_bound": birth_order(crypto, edition.id, _years_before(opens, 100)),
+        "infant_bound": birth_order(crypto, edition.id, _years_before(opens, 1)),
+    }
+    numbers = await repository.project_numbers(session, edition.id)
+    fired = await _group_signals(session, d, params, numbers, edition.id)
+    await scope.table_analyze(session, d, "fraud_member")
+    await casework.signals_store(session, edition_id=edition.id, fired=fired, now=now)
+    reopened = await casework.cases_assemble(session, edition_id=edition.id, now=now)
+    await scope.scope_drop(session)
+    mark.last_ballot_id = max(mark.last_ballot_id, last)
+    if incremental:
+        mark.incremental_at = now
+    else:
+        mark.full_at = now
+    await session.flush()
+    return ScanResult(
+        edition_id=edition.id,
+        ballots_scanned=scanned,
+        last_ballot_id=mark.last_ballot_id,
+        signals=len(fired),
+        cases=[],
+        reopened=reopened,
+    )

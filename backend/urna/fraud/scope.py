@@ -1,0 +1,135 @@
+"""The scope of a scan: the temporary ``fraud_scope``, one row per ballot to look at with
+its facts and its voter's keyed hashes (never a clear identity).
+
+The full scan's scope is every ballot of the edition. The incremental scan's scope is
+its seeds (the new ballots and those of the signals already found) and every ballot that
+shares a network, a timing pattern, a listed CIDR, an address, a guardian or a contact
+with a seed: every group a seed belongs to is then whole in the scope, and only groups
+that hold a seed are evaluated (``is_seed``), so both scans find the same groups. The
+shared ballots are found key by key through the indexes, so the incremental scan costs
+what the new ballots touch, not what the edition holds."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.fraud.dialect import Dialect
+from urna.fraud.models import FraudBallotFact
+from urna.voting.models import Ballot, Voter
+
+TEMPORARY = (
+    "fraud_scope",
+    "fraud_seed",
+    "fraud_related",
+    "fraud_member",
+    "fraud_fired",
+    "fraud_burst",
+)
+SCAN_LOCK = 0x46524155  # "FRAU": the advisory lock class of the scans, one per edition
+CHUNK = 5000  # values per IN list
+# Core tables, not ORM entities: thousands of ids are read here, the ORM's rows cost more
+FACT, BALLOT, VOTER = FraudBallotFact.__table__, Ballot.__table__, Voter.__table__
+_COLUMNS = """
+    b.id, f.ts, b.ip, f.net, f.ipua, f.datacenter, {allowed} AS allowed, f.choice_set,
+    f.pace, f.views, f.timing, v.address_key, v.guardian_key, v.contact_key,
+    v.birth_order, v.guardian_role, b.age_band"""
+_SEEDS = """
+    CREATE TEMP TABLE fraud_seed AS
+    SELECT ballot_id AS id FROM fraud_ballot_fact
+    WHERE edition_id = :edition_id AND ballot_id > :since
+    UNION
+    SELECT sb.ballot_id FROM fraud_signal_ballot sb
+    JOIN fraud_signal g ON g.id = sb.signal_id WHERE g.edition_id = :edition_id"""
+_SEED_KEYS = """
+    SELECT DISTINCT f.net, f.timing, f.datacenter, v.address_key, v.guardian_key, v.contact_key
+    FROM fraud_seed s JOIN fraud_ballot_fact f ON f.ballot_id = s.id
+    JOIN ballot b ON b.id = s.id LEFT JOIN voter v ON v.id = b.voter_id"""
+_FACT_KEYS = ("net", "timing", "datacenter")
+_VOTER_KEYS = ("address_key", "guardian_key", "contact_key")
+
+
+async def scan_prepare(session: AsyncSession, d: Dialect, edition_id: int) -> None:
+    """One scan of an edition at a time (the worker's and a command's would fight over
+    the same signals): a transaction-level advisory lock, released at commit. Sorts and
+    hashes in memory rather than on disk (PostgreSQL's default 4 MB spills a
+    200,000-ballot edition), for this transaction only."""
+    if d.postgres:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, :edition_id)"),
+            {"kind": SCAN_LOCK, "edition_id": edition_id},
+        )
+        await session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+async def table_analyze(session: AsyncSession, d: Dialect, table: str) -> None:
+    """Statistics for a table just filled (PostgreSQL never analyses temporary tables by
+    itself): without them the planner guesses one row and loops over the scope."""
+    if d.postgres:
+        await session.execute(text(f"ANALYZE {table}"))
+
+
+async def scope_drop(session: AsyncSession) -> None:
+    for table in TEMPORARY:
+        await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+
+
+async def _related(session: AsyncSession, edition_id: int) -> set[int]:
+    """The seeds and every ballot sharing one of their keys, looked up key by key."""
+    seeds = {row[0] for row in await session.execute(text("SELECT id FROM fraud_seed"))}
+    keys: dict[str, set[str]] = {name: set() for name in _FACT_KEYS + _VOTER_KEYS}
+    for row in await session.execute(text(_SEED_KEYS)):
+        for name, value in row._mapping.items():
+            if value is not None:
+                keys[name].add(value)
+    found = set(seeds)
+    for name, values in keys.items():
+        ordered = sorted(values)
+        for start in range(0, len(ordered), CHUNK):
+            chunk = ordered[start : start + CHUNK]
+            if name in _FACT_KEYS:
+                query = select(FACT.c.ballot_id).where(
+                    FACT.c.edition_id == edition_id, FACT.c[name].in_(chunk)
+                )
+            else:
+                query = (
+                    select(BALLOT.c.id)
+                    .join(VOTER, VOTER.c.id == BALLOT.c.voter_id)
+                    .where(VOTER.c.edition_id == edition_id, VOTER.c[name].in_(chunk))
+                )
+            found.update(row[0] for row in await session.execute(query))
+    return found
+
+
+async def scope_build(
+    session: AsyncSession, d: Dialect, *, edition_id: int, since: int | None, allowed: list[str]
+) -> None:
+    """Fill the temporary ``fraud_scope`` (``since`` None: the full scan)."""
+    await scope_drop(session)
+    columns = _COLUMNS.format(allowed=d.match("b.ip", "allowed"))
+    params = {"edition_id": edition_id, "since": since or 0, "allowed": d.networks_param(allowed)}
+    if since is None:
+        sql = f"""CREATE TEMP TABLE fraud_scope AS SELECT {columns}, 1 AS is_seed
+            FROM ballot b JOIN fraud_ballot_fact f ON f.ballot_id = b.id
+            LEFT JOIN voter v ON v.id = b.voter_id WHERE b.edition_id = :edition_id"""
+    else:
+        await session.execute(text(_SEEDS), params)
+        await table_analyze(session, d, "fraud_seed")
+        related = await _related(session, edition_id)
+        await session.execute(text("CREATE TEMP TABLE fraud_related (id BIGINT)"))
+        if related:
+            await session.execute(
+                text("INSERT INTO fraud_related (id) VALUES (:id)"),
+                [{"id": ballot_id} for ballot_id in sorted(related)],
+            )
+        await table_analyze(session, d, "fraud_related")
+        sql = f"""CREATE TEMP TABLE fraud_scope AS
+            SELECT {columns},
+                   CASE WHEN b.id IN (SELECT id FROM fraud_seed) THEN 1 ELSE 0 END AS is_seed
+            FROM fraud_related r JOIN ballot b ON b.id = r.id
+            JOIN fraud_ballot_fact f ON f.ballot_id = b.id
+            LEFT JOIN voter v ON v.id = b.voter_id"""
+    await session.execute(text(sql), params)
+    await table_analyze(session, d, "fraud_scope")
+    await session.execute(text("CREATE TEMP TABLE fraud_member (key TEXT, ballot_id BIGINT)"))
+    await session.execute(text("CREATE TEMP TABLE fraud_fired (key TEXT)"))

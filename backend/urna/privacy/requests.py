@@ -1,0 +1,122 @@
+"""The office's queue of data-subject requests: states, the one-month deadline (art. 12(3)
+GDPR) with a warning a week before it, the answer the resident reads with their two
+codes, and the erasure of a ballot's identity. Every read and change is in the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core import audit, keys
+from urna.core.crypto import Crypto
+from urna.core.db import utcnow
+from urna.core.errors import FormInvalid, NotFound
+from urna.core.i18n import N_
+from urna.privacy.models import REQUEST_STATES, DataRequest
+from urna.privacy.rights import REQUEST_CONTEXT, RequestView, request_view, rights_report
+from urna.voting import holdings
+
+WARN_BEFORE = timedelta(days=7)
+OPEN_STATES = ("new", "in_progress")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    request: DataRequest
+    urgency: str  # "", "due_soon" (within a week) or "overdue"
+
+
+def urgency(request: DataRequest, now: datetime) -> str:
+    if request.state not in OPEN_STATES:
+        return ""
+    if request.due_at <= now:
+        return "overdue"
+    return "due_soon" if request.due_at - now <= WARN_BEFORE else ""
+
+
+async def requests_queue(*, session: AsyncSession, now: datetime | None = None) -> list[QueueRow]:
+    """Open requests first, earliest deadline first (no personal data: kind, state, dates)."""
+    now = now or utcnow()
+    rows = (await session.execute(select(DataRequest).order_by(DataRequest.due_at))).scalars()
+    queue = [QueueRow(row, urgency(row, now)) for row in rows]
+    return sorted(queue, key=lambda item: item.request.state not in OPEN_STATES)
+
+
+async def request_open(
+    *, session: AsyncSession, crypto: Crypto, request_id: int, actor_id: int
+) -> tuple[RequestView, dict[str, Any] | None]:
+    """A request and what is held about its ballot; the read is audit-logged."""
+    request = await session.get(DataRequest, request_id)
+    if request is None:
+        raise NotFound()
+    report = None
+    if request.ballot_id is not None:
+        report = await rights_report(session=session, crypto=crypto, ballot_id=request.ballot_id)
+    await audit.audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="privacy.request_read",
+        target=f"data_request:{request.id}",
+    )
+    return await request_view(session=session, crypto=crypto, request=request), report
+
+
+async def request_answer(
+    *,
+    session: AsyncSession,
+    crypto: Crypto,
+    request_id: int,
+    state: str,
+    answer: str,
+    actor_id: int,
+) -> DataRequest:
+    request = await session.get(DataRequest, request_id)
+    if request is None:
+        raise NotFound()
+    answer = answer.strip()[:4000]
+    if state not in REQUEST_STATES:
+        raise FormInvalid({"state": N_("Choose a state.")})
+    if state in ("done", "refused") and not answer:
+        raise FormInvalid({"answer": N_("Write the answer the resident will read.")})
+    if answer:
+        key_id = await keys.edition_key(
+            session=session, crypto=crypto, edition_id=request.edition_id
+        )
+        request.answer_enc = crypto.encrypt(
+            {"text": answer}, context=REQUEST_CONTEXT, key_id=key_id
+        )
+        request.answered_at = utcnow()
+    request.state = state
+    await session.flush()
+    await audit.audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="privacy.request_answer",
+        target=f"data_request:{request.id}",
+        details={"state": state},
+    )
+    return request
+
+
+async def request_erase(
+    *, session: AsyncSession, request_id: int, actor_id: int, now: datetime | None = None
+) -> bool:
+    """Erase the identity behind the request's ballot; the anonymous ballot stays counted."""
+    request = await session.get(DataRequest, request_id)
+    if request is None or request.ballot_id is None:
+        raise NotFound()
+    erased = await holdings.holding_erase(
+        session=session, ballot_id=request.ballot_id, now=now or utcnow()
+    )
+    await audit.audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="privacy.identity_erase",
+        target=f"data_request:{request.id}",
+        reason=request.kind,
+    )
+    return erased

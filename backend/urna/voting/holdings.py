@@ -1,0 +1,68 @@
+"""What is held about one ballot's voter, for the privacy domain's data-subject rights:
+read it (decrypted with the edition's key) and erase the identity while the anonymous
+ballot stays in the tally."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core import keys
+from urna.core.crypto import Crypto, KeyUnavailable
+from urna.voting.ballots import IDENTITY_CONTEXT
+from urna.voting.models import Ballot, Voter
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    ballot: Ballot
+    voter: Voter | None
+    fields: dict[str, Any]  # the decrypted identity; empty once erased or purged
+
+
+async def holding_read(*, session: AsyncSession, crypto: Crypto, ballot_id: int) -> Holding:
+    ballot = await session.get(Ballot, ballot_id)
+    if ballot is None:
+        raise LookupError(ballot_id)
+    voter = await session.get(Voter, ballot.voter_id) if ballot.voter_id else None
+    fields: dict[str, Any] = {}
+    if voter is not None and voter.identity_enc is not None:
+        try:
+            fields = await keys.blob_open(
+                session=session, crypto=crypto, blob=voter.identity_enc, context=IDENTITY_CONTEXT
+            )
+        except KeyUnavailable:
+            fields = {}
+    return Holding(ballot, voter, fields)
+
+
+async def holding_erase(*, session: AsyncSession, ballot_id: int, now: datetime) -> bool:
+    """Erase the identity behind a ballot (art. 17): the sealed fields, the contact key and
+    the ballot's address and browser go; the ballot and its choices stay counted. The
+    identity and PESEL keys (keyed HMACs, irreversible) stay until the retention purge:
+    without them the same person could vote twice (art. 17(3)(b), the equality of art. 5a)."""
+    ballot = await session.get(Ballot, ballot_id)
+    if ballot is None or ballot.voter_id is None:
+        return False
+    await session.execute(
+        update(Voter)
+        .where(Voter.id == ballot.voter_id)
+        .values(
+            identity_enc=None,
+            contact_key=None,
+            guardian_role=None,
+            address_key=None,
+            guardian_key=None,
+            lookup_key=None,
+            birth_order=None,
+            purged_at=now,
+        )
+    )
+    await session.execute(
+        update(Ballot).where(Ballot.id == ballot_id).values(ip=None, user_agent=None)
+    )
+    return True

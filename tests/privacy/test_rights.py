@@ -1,0 +1,123 @@
+"""Residents' rights: receipt + one-time code → what is held (never the choices), its JSON,
+a request in the office's queue with a deadline, the answer read back, and an erasure that
+keeps the anonymous ballot counted; every step in the audit log."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories.editions import edition_create
+from tests.factories.staff import csrf_of, staff_client
+from tests.factories.voting import e164, latest_code, person, receipt_of, vote
+from urna.core.audit import AuditEvent
+from urna.core.db import utcnow
+from urna.privacy import requests
+from urna.privacy.models import DataRequest
+from urna.voting.models import Ballot, Voter
+
+pytestmark = pytest.mark.flow
+
+
+async def _rights_session(client, app, receipt: str, phone: str) -> None:
+    page = (await client.get("/my-data")).text
+    response = await client.post("/my-data", data={"code": receipt, "csrf_token": csrf_of(page)})
+    assert response.status_code == 303, response.text
+    page = (await client.get("/my-data/code")).text
+    wrong = await client.post("/my-data/code", data={"code": "000000", "csrf_token": csrf_of(page)})
+    assert wrong.status_code == 400  # (the real code is 000000 once in a million)
+    code = await latest_code(app, e164(phone))
+    response = await client.post("/my-data/code", data={"code": code, "csrf_token": csrf_of(page)})
+    assert response.status_code == 303
+
+
+async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, client, db):
+    edition = await edition_create(app)
+    who = person(first_name="Bożena", last_name="Przykładowa")
+    assert (await vote(client, app, edition.slug, who, ["C1"])).status_code == 303
+    receipt = await receipt_of(client, edition.slug)
+
+    assert "Przykładowa" not in (await client.get("/my-data")).text  # not before the code
+    wrong = await client.post(
+        "/my-data",
+        data={"code": "0000-0000-0000", "csrf_token": csrf_of((await client.get("/my-data")).text)},
+    )
+    assert wrong.status_code == 400
+    await _rights_session(client, app, receipt, who["phone"])
+
+    page = await client.get("/my-data")
+    assert "Przykładowa" in page.text and who["house_number"] in page.text
+    assert page.headers["cache-control"].startswith("no-store")
+    assert "C1" not in re.sub(r"<[^>]+>", " ", page.text)  # never the choices
+    data = (await client.get("/my-data.json")).json()
+    assert data["identity"]["last_name"] == "Przykładowa"
+    assert data["clause_version"] == 1 and data["ballot"]["status"] == "counted"
+    assert "choices" not in data["ballot"]
+
+    response = await client.post(
+        "/my-data/request",
+        data={"kind": "erasure", "text": "Proszę usunąć", "csrf_token": csrf_of(page.text)},
+    )
+    assert response.status_code == 303
+    filed = (await client.get("/my-data.json")).json()["requests"]
+    assert [(r["kind"], r["state"], r["body"]) for r in filed] == [
+        ("erasure", "new", "Proszę usunąć")
+    ]
+    request_id = filed[0]["id"]
+
+    async with await staff_client(app, "admin") as staff:
+        queue = await staff.get("/staff/privacy/requests")
+        assert f"/staff/privacy/requests/{request_id}" in queue.text
+        detail = await staff.get(f"/staff/privacy/requests/{request_id}")
+        assert "Przykładowa" in detail.text
+        erased = await staff.post(
+            f"/staff/privacy/requests/{request_id}/erase", data={"csrf_token": csrf_of(detail.text)}
+        )
+        assert erased.status_code == 303
+        answered = await staff.post(
+            f"/staff/privacy/requests/{request_id}",
+            data={"state": "done", "answer": "Usunięto.", "csrf_token": csrf_of(detail.text)},
+        )
+        assert answered.status_code == 303
+
+    data = (await client.get("/my-data.json")).json()
+    assert data["identity"] == {} and data["identity_erased"] is True
+    assert data["requests"][0]["answer"] == "Usunięto." and data["requests"][0]["state"] == "done"
+    ballot = (await db.execute(select(Ballot).where(Ballot.edition_id == edition.id))).scalar_one()
+    assert ballot.status == "counted"  # the anonymous ballot stays in the tally
+    voter = await db.get(Voter, ballot.voter_id)
+    assert voter.identity_enc is None and voter.identity_key  # still one ballot per person
+    actions = (
+        (
+            await db.execute(
+                select(AuditEvent.action).where(AuditEvent.target == f"data_request:{request_id}")
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert {
+        "privacy.request_filed",
+        "privacy.request_read",
+        "privacy.identity_erase",
+        "privacy.request_answer",
+    } <= set(actions)
+
+
+async def test_the_queue_warns_a_week_before_the_deadline_and_after_it():
+    now = utcnow()
+    soon = DataRequest(edition_id=1, kind="objection", filed_at=now, due_at=now + timedelta(days=6))
+    later = DataRequest(
+        edition_id=1, kind="objection", filed_at=now, due_at=now + timedelta(days=20)
+    )
+    late = DataRequest(edition_id=1, kind="objection", filed_at=now, due_at=now - timedelta(days=1))
+    done = DataRequest(
+        edition_id=1, kind="objection", state="done", filed_at=now, due_at=now - timedelta(days=1)
+    )
+    assert [requests.urgency(r, now) for r in (soon, later, late, done)] == [
+        "due_soon",
+        "",
+        "overdue",
+        "",
+    ]

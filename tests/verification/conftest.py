@@ -1,0 +1,107 @@
+"""Ballots cast through the real HTTP flow, and fraud cases made from them directly (the
+scan's heuristics are the fraud tests' business; here a case is a given)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories.editions import edition_create
+from tests.factories.staff import asgi_client, csrf_of
+from tests.factories.voting import person, receipt_of, vote
+from urna.core.audit import AuditEvent
+from urna.core.db import utcnow
+from urna.fraud.models import FraudCase, FraudCaseBallot, FraudSignal, FraudSignalBallot
+from urna.voting import service as voting
+from urna.voting.models import Ballot
+
+
+@dataclass
+class Cast:
+    ballot_id: int
+    receipt: str
+    who: dict[str, str]
+    ip: str
+
+
+async def cast(app, slug: str, numbers: list[str], *, ip: str = "198.51.100.7", **who) -> Cast:
+    """One resident votes from ``ip``; returns the ballot's id and receipt."""
+    resident = person(**who)
+    async with asgi_client(app, ip=ip) as http:
+        response = await vote(http, app, slug, resident, numbers)
+        assert response.status_code == 303, response.text
+        receipt = await receipt_of(http, slug)
+    ctx = app.state.ctx
+    async with ctx.db() as session:
+        ballot = (
+            await session.execute(
+                select(Ballot).where(
+                    Ballot.receipt_hash == voting.receipt_hash(ctx.crypto, receipt)
+                )
+            )
+        ).scalar_one()
+    await app.state.request_log.flush()
+    return Cast(ballot.id, receipt, resident, ip)
+
+
+async def case_make(app, edition_id: int, ballot_ids: list[int], *, ip: str = "198.51.100.7"):
+    """A case holding ``ballot_ids`` with one signal, as the scan would store it."""
+    now = utcnow()
+    async with app.state.ctx.db() as session:
+        case = FraudCase(edition_id=edition_id, key=f"ip:{ip}:{now.timestamp()}", score=7.5)
+        session.add(case)
+        await session.flush()
+        signal = FraudSignal(
+            edition_id=edition_id,
+            case_id=case.id,
+            kind="ip",
+            key=f"ip:{ip}:{now.timestamp()}",
+            score=7.5,
+            evidence={
+                "message": "%(count)s ballots from %(ip)s",
+                "params": {"count": len(ballot_ids), "ip": ip},
+            },
+            first_at=now,
+            last_at=now,
+        )
+        session.add(signal)
+        await session.flush()
+        for ballot_id in ballot_ids:
+            session.add(FraudCaseBallot(case_id=case.id, ballot_id=ballot_id))
+            session.add(FraudSignalBallot(signal_id=signal.id, ballot_id=ballot_id))
+        await session.commit()
+        return case.id
+
+
+async def ballot_get(app, ballot_id: int) -> Ballot:
+    async with app.state.ctx.db() as session:
+        return await session.get(Ballot, ballot_id)
+
+
+async def case_status(app, case_id: int) -> str:
+    async with app.state.ctx.db() as session:
+        return (await session.get(FraudCase, case_id)).status
+
+
+async def audit_events(app, action: str, target: str) -> list[AuditEvent]:
+    async with app.state.ctx.db() as session:
+        result = await session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.action == action, AuditEvent.target == target)
+            .order_by(AuditEvent.id)
+        )
+        return list(result.scalars())
+
+
+async def post_page(http, page_url: str, url: str, data: dict):
+    """Open ``page_url`` for its CSRF token, then post ``data`` to ``url``."""
+    page = await http.get(page_url)
+    assert page.status_code == 200, page.text
+    return await http.post(url, data={**data, "csrf_token": csrf_of(page.text)})
+
+
+@pytest.fixture
+async def edition(app):
+    return await edition_create(app)
