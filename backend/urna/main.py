@@ -58,10 +58,9 @@ from urna.verification.console import router as verification_router
 from urna.verification.console_reports import router as verification_reports_router
 from urna.voting.console import router as voting_console_router
 from urna.voting.console_points import router as voting_points_router
-from urna.voting.state import VoteFinished
+from urna.voting.state import VoteFinished, vote_finished_handler
 from urna.voting.trail import router as ballot_trail_router
 from urna.voting.views import router as voting_router
-from urna.voting.views import vote_finished_handler
 
 log = logging.getLogger("urna")
 

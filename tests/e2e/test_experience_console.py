@@ -35,6 +35,13 @@ def test_every_console_page_fits_and_passes_axe(live_server, browser: Browser, w
     base = live_server.base_url
     open_edition = live_server.edition_create(name=unique_name())
     setup = upcoming(live_server)
+    now = utcnow()
+    closed = live_server.edition_create(
+        name=unique_name(),
+        voting_opens_at=(now - timedelta(days=10)).isoformat(),
+        voting_closes_at=(now - timedelta(hours=1)).isoformat(),
+        results_at=(now + timedelta(days=5)).isoformat(),
+    )
     email, password, secret = staff_account(live_server, "admin")
     page = new_page(browser, width)
     shot = partial(check, test=f"console-{width}")
@@ -70,6 +77,11 @@ def test_every_console_page_fits_and_passes_axe(live_server, browser: Browser, w
         "paper-invalid": f"/staff/paper/{slug}/invalid",
         "paper-second": f"/staff/paper/{slug}/second",
         "paper-mismatches": f"/staff/paper/{slug}/mismatches",
+        "privacy-requests": "/staff/privacy/requests",
+        "verify": "/staff/verify",
+        "verify-edition": f"/staff/verify/{slug}",
+        "verify-find": f"/staff/verify/{slug}/find",
+        "fraud-allow": "/staff/fraud/allow",
     }
     for step, path in pages.items():
         page.goto(base + path)
@@ -82,13 +94,14 @@ def test_every_console_page_fits_and_passes_axe(live_server, browser: Browser, w
     shot(page, "user")
 
     # results: a draft, then published (no draw form any more), then the public page
-    page.goto(f"{base}/staff/editions/{slug}/results")
+    page.goto(f"{base}/staff/editions/{closed.slug}/results")
     page.get_by_role("button", name="Oblicz wyniki").click()
     shot(page, "results-draft")
+    page.locator("form[action$='/publish'] input[type=checkbox]").check()
     page.get_by_role("button", name="Opublikuj te wyniki").click()
     shot(page, "results-published")
     expect(page.locator("form.draw")).to_have_count(0)
-    page.goto(f"{base}/e/{slug}/results")
+    page.goto(f"{base}/e/{closed.slug}/results")
     shot(page, "results-public")
     expect(page.locator("details.step-log").first).to_be_visible()
     expect(page.locator("svg.money-chart .budget-line").first).to_be_attached()

@@ -2,7 +2,7 @@
 paper collection points and invalid sheets
 
 Revision ID: 0009_experience
-Revises: 0010_privacy
+Revises: 0006_verification
 Create Date: 2026-11-30 12:00:00
 
 A project gets pictures (resized, without metadata, in the database so every app process
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_experience"
-down_revision = "0010_privacy"
+down_revision = "0006_verification"
 branch_labels = None
 depends_on = None
 

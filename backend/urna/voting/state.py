@@ -6,8 +6,12 @@ from __future__ import annotations
 import base64
 from dataclasses import asdict, dataclass, field, fields
 
+from fastapi import Request
+from fastapi.responses import Response
+
 from urna.core.errors import AppError
 from urna.core.i18n import N_
+from urna.core.views import see_other
 from urna.voting.ballots import VoterDraft, VoterKeys
 
 
@@ -23,6 +27,16 @@ class VoteFinished(Exception):  # noqa: N818 - a redirect to the receipt, not an
     def __init__(self, slug: str) -> None:
         super().__init__(slug)
         self.slug = slug
+
+
+def receipt_of(session, slug: str) -> dict | None:
+    """The receipt this browser's session holds for edition ``slug`` (after its cast)."""
+    done = session.get("receipt")
+    return done if done and done.get("edition") == slug else None
+
+
+async def vote_finished_handler(request: Request, error: VoteFinished) -> Response:
+    return see_other(f"/e/{error.slug}/vote/receipt")
 
 
 @dataclass

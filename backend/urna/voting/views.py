@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.context import AppContext, DbSession, get_ctx
 from urna.core.errors import FormInvalid, NotFound, TooManyRequests
 from urna.core.sessions import Session, SessionUnavailable, session_trail
+from urna.core.templating import is_htmx
 from urna.core.views import client_ip, form_list, form_values, render, request_id, see_other
 from urna.documents import service as documents
 from urna.editions import repository as editions_repository
@@ -20,19 +21,10 @@ from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
 from urna.voting import ballots, choices, receipts, service
 from urna.voting.schemas import choices_parse
-from urna.voting.state import VoteFinished, VoteState
+from urna.voting.state import VoteFinished, VoteState, receipt_of
 
 router = APIRouter()
 SECRET_FIELDS = {"pesel", "csrf_token"}
-
-
-async def vote_finished_handler(request: Request, error: VoteFinished):
-    return see_other(f"/e/{error.slug}/vote/receipt")
-
-
-def _receipt_of(request: Request, slug: str) -> dict | None:
-    done = request.state.session.get("receipt")
-    return done if done and done.get("edition") == slug else None
 
 
 def _state(request: Request, edition: Edition) -> VoteState:
@@ -40,7 +32,7 @@ def _state(request: Request, edition: Edition) -> VoteState:
     if not session.available:  # the store is down: an outage (503), not a broken flow
         raise SessionUnavailable("the unfinished ballot cannot be read")
     data = session.get("vote")
-    if data is None and _receipt_of(request, edition.slug):
+    if data is None and receipt_of(request.state.session, edition.slug):
         raise VoteFinished(edition.slug)
     return VoteState.load(data, edition=edition.slug)
 
@@ -99,7 +91,7 @@ async def _render_clause(request: Request, db: AsyncSession, edition: Edition, e
             "clause": clause,
             "body_html": documents.document_body_html(clause, request.state.session.get("lang")),
             "errors": errors or {},
-            "voted": _receipt_of(request, edition.slug) is not None,
+            "voted": receipt_of(request.state.session, edition.slug) is not None,
         },
         status_code=400 if errors else 200,
     )
@@ -283,15 +275,13 @@ async def choices_page(request: Request, slug: str, db: DbSession):
 
 @router.post("/e/{slug}/vote/choices")
 async def choices_submit(request: Request, slug: str, db: DbSession):
-    """Without JS: save and go to review. With htmx (live): return the summary only.
-    ``?update=1`` (no JS) saves and shows the ballot again with its summary; ``?read=<n>``
-    saves and opens project n, whose page leads back to the ballot."""
+    """No JS: save, go to review (?update=1: the ballot again; ?read=n: project n, which
+    leads back). htmx (live): the summary only."""
     snapshot, edition, state = await _progress(request, db, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     read = request.query_params.get("read")
-    live = (
-        request.headers.get("hx-request") == "true" and request.query_params.get("live")
-    ) or bool(read or request.query_params.get("update"))
+    query = request.query_params
+    live = bool(is_htmx(request) and query.get("live") or read or query.get("update"))
     try:
         picked = choices_parse(await form_list(request, "project"))
     except FormInvalid as error:
@@ -329,8 +319,7 @@ async def cast(request: Request, slug: str, db: DbSession):
     session: Session = request.state.session
     snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
-    done = session.get("receipt")
-    if session.get("vote") is None and done and done.get("edition") == slug:
+    if session.get("vote") is None and receipt_of(request.state.session, slug):
         return see_other(f"/e/{slug}/vote/receipt")  # resubmitted after the receipt
     state = _state(request, edition)
     options = choices.ballot_options(snapshot=snapshot, state=state)
@@ -359,8 +348,8 @@ async def cast(request: Request, slug: str, db: DbSession):
 async def receipt_page(request: Request, slug: str, db: DbSession, receipt: str = ""):
     snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
-    done = request.state.session.get("receipt")
-    if done and done.get("edition") == slug:
+    done = receipt_of(request.state.session, slug)
+    if done:
         code = done["code"]
     else:
         code = receipts.receipt_link_open(get_ctx(request).crypto, receipt, slug=slug)
