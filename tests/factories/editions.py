@@ -118,3 +118,18 @@ async def edition_create(app, **overrides: Any):
         edition = await privacy.edition_import(session=session, data=edition_data(**overrides))
         await session.commit()
         return edition
+
+
+async def voting_close(app, edition_id: int) -> None:
+    """Voting of the edition ended a minute ago (results may now be published)."""
+    from sqlalchemy import update
+
+    from urna.editions.models import Edition
+
+    async with app.state.ctx.db() as session:
+        await session.execute(
+            update(Edition)
+            .where(Edition.id == edition_id)
+            .values(voting_closes_at=utcnow() - timedelta(minutes=1))
+        )
+        await session.commit()

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
-from tests.factories.editions import edition_create
+from tests.factories.editions import edition_create, voting_close
 from urna.core.db import transaction
 from urna.editions.models import Edition
 from urna.results import repository as results_repository
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.postgres_only
 
 async def test_of_two_publications_at_once_the_second_is_refused(app):
     edition = await edition_create(app)
+    await voting_close(app, edition.id)
     async with transaction(app.state.ctx.db) as session:
         found = await session.get(Edition, edition.id)
         drafts = [

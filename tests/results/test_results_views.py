@@ -7,15 +7,14 @@ import csv
 import hashlib
 import io
 import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from tests.factories.editions import edition_create, unique_slug
+from tests.factories.editions import edition_create, unique_slug, voting_close
 from tests.factories.staff import csrf_of, staff_client
 from urna.core.audit import AuditEvent
-from urna.core.db import transaction, utcnow
+from urna.core.db import transaction
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
 from urna.results import repository as results_repository
@@ -226,13 +225,7 @@ async def test_a_tie_draw_recorded_in_the_console_orders_the_next_computation(ap
 async def test_publishing_is_refused_while_a_ballot_is_under_review(app, client):
     formula = '=HYPERLINK("http://example.org")'
     edition = await edition_create(app)
-    async with app.state.ctx.db() as session:  # voting has closed: publishing may be asked
-        await session.execute(
-            update(Edition)
-            .where(Edition.id == edition.id)
-            .values(voting_closes_at=utcnow() - timedelta(minutes=1))
-        )
-        await session.commit()
+    await voting_close(app, edition.id)  # publishing may now be asked
     async with app.state.ctx.db() as session:
         project = await editions_repository.project_by_number(session, edition.id, "C3")
         project.title = formula

@@ -109,13 +109,16 @@ async def edition_keys_shred(
 
 
 async def keys_rotate(*, session: AsyncSession, crypto: Crypto) -> int:
-    """Re-wrap every live edition key under the current master key (the previous one,
-    ``URNA_DATA_KEY_PREVIOUS``, may be destroyed afterwards); returns how many moved."""
+    """Re-wrap every live edition key wrapped under the previous master key
+    (``URNA_DATA_KEY_PREVIOUS``, which may be destroyed afterwards) under the current one;
+    returns how many moved. A key under a master this process does not know is left as it
+    is (it cannot be unwrapped here)."""
+    previous = [master_id for master_id in crypto.masters if master_id != crypto.master.id]
     rows = (
         (
             await session.execute(
                 select(EditionKey).where(
-                    EditionKey.wrapped.is_not(None), EditionKey.master_id != crypto.master.id
+                    EditionKey.wrapped.is_not(None), EditionKey.master_id.in_(previous)
                 )
             )
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import partial
 from typing import Literal
 
 from urna.results.rules.sentences import (
@@ -91,42 +92,8 @@ def step_text(
     )
 
 
-def step_text_pl(
-    step: Step,
-    *,
-    units_per_zloty: int = 100,
-    score_unit: ScoreUnit = "votes",
-    project_names: Mapping[str, str] | None = None,
-    pool_names: Mapping[str, str] | None = None,
-) -> str:
-    """``step`` as a Polish sentence."""
-    return step_text(
-        step,
-        lang="pl",
-        units_per_zloty=units_per_zloty,
-        score_unit=score_unit,
-        project_names=project_names,
-        pool_names=pool_names,
-    )
-
-
-def step_text_en(
-    step: Step,
-    *,
-    units_per_zloty: int = 100,
-    score_unit: ScoreUnit = "votes",
-    project_names: Mapping[str, str] | None = None,
-    pool_names: Mapping[str, str] | None = None,
-) -> str:
-    """``step`` as an English sentence."""
-    return step_text(
-        step,
-        lang="en",
-        units_per_zloty=units_per_zloty,
-        score_unit=score_unit,
-        project_names=project_names,
-        pool_names=pool_names,
-    )
+step_text_pl = partial(step_text, lang="pl")  # ``step`` as a Polish sentence
+step_text_en = partial(step_text, lang="en")  # ``step`` as an English sentence
 
 
 class _Texts:
