@@ -47,20 +47,18 @@ class AlreadyVoted(AppError):
     )
 
 
+CONTACT_USED = N_(
+    "This contact has already been used for as many ballots as this edition allows from one "
+    "phone number or e-mail address."
+)
+
+
 class ContactSlotsUsed(FormInvalid):
     """The contact has already been used for as many ballots as the edition allows: said on
     the identity form, before a code is sent (the UNIQUE slots still decide at the cast)."""
 
     def __init__(self, field: str, limit: int) -> None:
-        super().__init__(
-            {
-                field: N_(
-                    "This contact has already been used for as many ballots as this edition "
-                    "allows from one phone number or e-mail address."
-                )
-            },
-            params={"limit": limit},
-        )
+        super().__init__({field: CONTACT_USED}, params={"limit": limit})
         self.field = field
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from limits import parse as parse_limit
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +33,7 @@ def _state(request: Request, edition: Edition) -> VoteState:
     if not session.available:  # the store is down: an outage (503), not a broken flow
         raise SessionUnavailable("the unfinished ballot cannot be read")
     data = session.get("vote")
-    if data is None and receipt_of(request.state.session, edition.slug):
+    if data is None and receipt_of(session, edition.slug):
         raise VoteFinished(edition.slug)
     return VoteState.load(data, edition=edition.slug)
 
@@ -116,9 +117,7 @@ async def clause_acknowledge(request: Request, slug: str, db: DbSession):
 # ---- 2. identity --------------------------------------------------------------------
 
 
-async def _render_identity(
-    request, db, edition, *, values=None, errors=None, status_code=200, contact_used=False
-):
+async def _render_identity(request, db, edition, *, values=None, errors=None, status_code=200):
     streets = await editions_repository.streets_of(db, edition.id)
     return await render(
         request,
@@ -129,7 +128,8 @@ async def _render_identity(
             "values": values or {},
             "errors": errors or {},
             "required": set(edition.required_fields),
-            "contact_used": contact_used,
+            # a contact used up: the edition's rule, what to do, the office's phone
+            "contact_used": service.CONTACT_USED in (errors or {}).values(),
         },
         status_code=status_code,
         personal=True,
@@ -162,13 +162,7 @@ async def identity_submit(request: Request, slug: str, db: DbSession):
         values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
         errors = error.errors if isinstance(error, FormInvalid) else {"__all__": error.message}
         return await _render_identity(
-            request,
-            db,
-            edition,
-            values=values,
-            errors=errors,
-            status_code=error.status_code,
-            contact_used=isinstance(error, service.ContactSlotsUsed),
+            request, db, edition, values=values, errors=errors, status_code=error.status_code
         )
     _save(request, state)
     if state.confirmed:
@@ -279,8 +273,8 @@ async def choices_submit(request: Request, slug: str, db: DbSession):
     leads back). htmx (live): the summary only."""
     snapshot, edition, state = await _progress(request, db, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
-    read = request.query_params.get("read")
     query = request.query_params
+    read = query.get("read")
     live = bool(is_htmx(request) and query.get("live") or read or query.get("update"))
     try:
         picked = choices_parse(await form_list(request, "project"))
@@ -319,8 +313,9 @@ async def cast(request: Request, slug: str, db: DbSession):
     session: Session = request.state.session
     snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
-    if session.get("vote") is None and receipt_of(request.state.session, slug):
-        return see_other(f"/e/{slug}/vote/receipt")  # resubmitted after the receipt
+    done = receipt_of(session, slug)
+    if session.get("vote") is None and done:
+        return _to_receipt(ctx, slug, done["code"])  # resubmitted after the receipt
     state = _state(request, edition)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     try:
@@ -340,7 +335,13 @@ async def cast(request: Request, slug: str, db: DbSession):
     # and travels in the address too: never only in the session store.
     session.pop("vote")
     session["receipt"] = {"edition": slug, "code": receipt}
-    token = receipts.receipt_link_token(ctx.crypto, slug=slug, code=receipt)
+    return _to_receipt(ctx, slug, receipt)
+
+
+def _to_receipt(ctx: AppContext, slug: str, code: str) -> Response:
+    """To the receipt page, the receipt in the address too (signed, short-lived): it
+    reaches the resident even when the session store fails after the commit."""
+    token = receipts.receipt_link_token(ctx.crypto, slug=slug, code=code)
     return see_other(f"/e/{slug}/vote/receipt?receipt={token}")
 
 
