@@ -147,6 +147,9 @@ def make_settings(database_url: str, **overrides) -> Settings:
         municipality="Gmina Testowo",
         office_phone="+48 52 000 00 00",
         office_email="bo@testowo.invalid",
+        # Several apps and live servers share one PostgreSQL (max_connections 100) in a run:
+        # small pools, so their idle connections never crowd each other out.
+        db_pool_size=6,
     )
     values.update(overrides)
     return Settings(**values)

@@ -241,6 +241,41 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=STOP_TIMEOUT)
 
 
+def _server_start(
+    settings: Settings, database_url: str, tmp_dir: Path, *, port: int, workers: int
+) -> LiveServer:
+    """``uvicorn --factory`` on ``port`` with ``settings`` as ``URNA_*`` variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("URNA_")}
+    env.update(settings_env(settings))
+    env["URNA_VAR_DIR"] = str(tmp_dir)  # never touch the developer's var/
+    env["PYTHONUNBUFFERED"] = "1"
+    log_path = tmp_dir / f"uvicorn-{port}.log"
+    command = [
+        sys.executable, "-m", "uvicorn", "urna.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--timeout-keep-alive", "60", "--timeout-graceful-shutdown", "5",
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return LiveServer(
+        base_url=f"http://127.0.0.1:{port}",
+        database_url=database_url,
+        settings=settings,
+        workers=workers,
+        log_path=log_path,
+        process=process,
+    )
+
+
 @contextmanager
 def live_server_running(
     tmp_dir: Path, *, workers: int = WORKERS, **setting_overrides: Any
@@ -257,39 +292,28 @@ def live_server_running(
         # meet those of the in-process app.
         setting_overrides.setdefault("redis_prefix", f"{RUN_REDIS_PREFIX}live-{port}:")
         settings = make_settings(database_url, **setting_overrides)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("URNA_")}
-        env.update(settings_env(settings))
-        env["URNA_VAR_DIR"] = str(tmp_dir)  # never touch the developer's var/
-        env["PYTHONUNBUFFERED"] = "1"
-        log_path = tmp_dir / "uvicorn.log"
-        command = [
-            sys.executable, "-m", "uvicorn", "urna.main:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-            "--timeout-keep-alive", "60", "--timeout-graceful-shutdown", "5",
-            "--log-level", "warning", "--no-access-log",
-        ]  # fmt: skip
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                command,
-                cwd=REPO_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        server = LiveServer(
-            base_url=f"http://127.0.0.1:{port}",
-            database_url=database_url,
-            settings=settings,
-            workers=workers,
-            log_path=log_path,
-            process=process,
-        )
+        server = _server_start(settings, database_url, tmp_dir, port=port, workers=workers)
         try:
             _wait_healthy(server)
             yield server
         finally:
-            _stop(process)
+            _stop(server.process)
     finally:
         run_sync(drop)
+
+
+@contextmanager
+def another_instance_running(
+    first: LiveServer, tmp_dir: Path, *, workers: int = 1
+) -> Iterator[LiveServer]:
+    """A second app instance on its own port with the same settings as ``first``: the
+    same database, the same Redis and key prefix, the same secret keys (a load balancer's
+    view of two machines). The database stays ``first``'s to drop."""
+    server = _server_start(
+        first.settings, first.database_url, tmp_dir, port=_free_port(), workers=workers
+    )
+    try:
+        _wait_healthy(server)
+        yield server
+    finally:
+        _stop(server.process)

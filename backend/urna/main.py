@@ -69,10 +69,14 @@ def build_context(settings: Settings) -> AppContext:
     store = create_store(settings.redis_url, prefix=settings.redis_prefix)
     limits_storage = create_limits_storage(settings.redis_url, prefix=settings.redis_prefix)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    replica = settings.database_replica_url
+    replica_engine = create_engine(replica, pool_size=settings.db_pool_size) if replica else None
     return AppContext(
         settings=settings,
         engine=engine,
         db=session_factory(engine),
+        replica_engine=replica_engine,
+        replica_db=session_factory(replica_engine) if replica_engine else None,
         store=store,
         limits_storage=limits_storage,
         limiter=MovingWindowRateLimiter(limits_storage),
@@ -109,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await request_log.stop()  # write what is buffered before the engine goes
             await ctx.store.close()
             await ctx.engine.dispose()
+            if ctx.replica_engine is not None:
+                await ctx.replica_engine.dispose()
 
     app = FastAPI(
         title="Urna",

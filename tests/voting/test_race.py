@@ -39,11 +39,20 @@ async def clients(live_server, count: int) -> AsyncIterator[list[httpx.AsyncClie
         ]
 
 
-async def prepare(client: httpx.AsyncClient, slug: str, who: dict[str, str]) -> str:
+async def prepare(
+    client: httpx.AsyncClient,
+    slug: str,
+    who: dict[str, str],
+    other: httpx.AsyncClient | None = None,
+) -> str:
     """Clause → identity (no code: channel "none") → choices → review; returns the review
-    page, whose CSRF token casts the ballot."""
+    page, whose CSRF token casts the ballot. With ``other`` (the same browser on another
+    app instance) identity and review go through it, clause and choices through ``client``."""
+    second = other or client
     page = await reach_identity(client, slug)
-    response = await post_form(client, f"/e/{slug}/vote/identity", who, page)
+    if other is not None:
+        page = (await other.get(f"/e/{slug}/vote/identity")).text
+    response = await post_form(second, f"/e/{slug}/vote/identity", who, page)
     assert response.status_code == 303, response.text
     assert response.headers["location"] == f"/e/{slug}/vote/choices"
     page = (await client.get(f"/e/{slug}/vote/choices")).text
@@ -52,7 +61,7 @@ async def prepare(client: httpx.AsyncClient, slug: str, who: dict[str, str]) -> 
         client, f"/e/{slug}/vote/choices", {"project": [ids[n] for n in CHOSEN]}, page
     )
     assert response.status_code == 303, response.text
-    review = await client.get(f"/e/{slug}/vote/review")
+    review = await second.get(f"/e/{slug}/vote/review")
     assert review.status_code == 200, review.text
     return review.text
 

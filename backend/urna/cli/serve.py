@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Annotated
+
 import typer
 
 from urna.cli.common import console
@@ -17,20 +20,38 @@ def secrets_init() -> None:
     console.print(f"secrets: {ensure_local_secrets()}")
 
 
+def workers_default(redis_url: str | None, cpus: int | None) -> int:
+    """One worker per core (each an event loop: more would only queue on the same CPUs);
+    one only without Redis, whose in-process session store a second worker would not see."""
+    return max(1, cpus or 1) if redis_url else 1
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
-    workers: int = 1,
+    workers: Annotated[
+        int | None, typer.Option(help="Default: one per core with Redis, else 1.")
+    ] = None,
 ) -> None:
-    """Serve the app (uvicorn). Use several workers only with PostgreSQL and Redis."""
+    """Serve the app (uvicorn on uvloop and httptools, one worker per core with Redis)."""
     import uvicorn
 
+    from urna.cli.common import settings
+
+    if workers is None:
+        workers = workers_default(settings().redis_url, os.cpu_count())
     uvicorn.run(
         "urna.main:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        loop="uvloop",  # both come with uvicorn[standard]; explicit, so a missing one fails
+        http="httptools",
+        # longer than the proxy keeps an idle upstream connection (nginx: 60 s), so nginx
+        # never reuses one uvicorn has just closed (a 502 on the last evening)
+        timeout_keep_alive=75,
+        timeout_graceful_shutdown=20,  # let casts in flight finish on a redeploy
         proxy_headers=False,  # urna trusts X-Forwarded-For only from URNA_TRUSTED_PROXIES
         server_header=False,
         log_level="warning",

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     staff_login_ip_limits: str = "30/minute;100/hour;300/day"
 
     db_pool_size: int = 20
+    # A read replica (PostgreSQL streaming replica) for console pages that only read;
+    # every write and every decision still goes to database_url. Unset: the primary.
+    database_replica_url: str | None = None
     edition_cache_seconds: float = 5.0
 
     # Request logs (requestlog/): written in batches from a bounded in-process buffer.

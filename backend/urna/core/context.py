@@ -5,6 +5,11 @@
 ``DbSession`` is the request's unit of work: it commits when the view returns and rolls
 back when it raises, before the response is sent (``scope="function"``), so a page that
 says "saved" was saved.
+
+``ReplicaSession`` is for console pages that only read (logs, statistics, case lists,
+turnout, result runs, the audit log): a session on the read replica when one is configured
+(``URNA_DATABASE_REPLICA_URL``), else on the primary. It may lag the primary by a moment;
+never write through it, never decide on what it shows.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ class AppContext:
     limiter: MovingWindowRateLimiter
     crypto: Crypto
     templates: Templates
+    # The read replica's engine and sessions (None: none configured, reads use ``db``).
+    replica_engine: AsyncEngine | None = None
+    replica_db: async_sessionmaker[AsyncSession] | None = None
     staff_resolver: StaffResolver | None = None
     staff_emails: StaffEmails | None = None
     results_published: ResultsPublished | None = None
@@ -63,5 +71,12 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_replica_db(request: Request) -> AsyncIterator[AsyncSession]:
+    ctx = request.app.state.ctx
+    async with (ctx.replica_db or ctx.db)() as session:
+        yield session
+
+
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
+ReplicaSession = Annotated[AsyncSession, Depends(get_replica_db, scope="function")]

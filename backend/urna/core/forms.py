@@ -175,7 +175,7 @@ class FormModel(BaseModel):
         return {}
 
 
-Form = TypeVar("Form", bound=FormModel)
+Form = TypeVar("Form", bound=BaseModel)
 
 
 def form_messages(error: ValidationError, model: type[FormModel] | None = None) -> dict[str, str]:
@@ -183,9 +183,9 @@ def form_messages(error: ValidationError, model: type[FormModel] | None = None) 
     return form_errors(error, model).errors
 
 
-def form_errors(error: ValidationError, model: type[FormModel] | None = None) -> FormInvalid:
+def form_errors(error: ValidationError, model: type[BaseModel] | None = None) -> FormInvalid:
     """The first problem of each field, as the model words it, with its parameters."""
-    named = model.messages if model is not None else {}
+    named = getattr(model, "messages", {})
     messages: dict[str, str] = {}
     params: dict[str, Any] = {}
     for item in error.errors():
@@ -200,13 +200,14 @@ def form_errors(error: ValidationError, model: type[FormModel] | None = None) ->
     return FormInvalid(messages, params=params)
 
 
-def form_parse(model: type[Form], values: Mapping[str, Any]) -> Form:
-    """The posted ``values`` as ``model``, or ``FormInvalid`` with a message per field."""
+def form_parse(model: type[Form], values: Mapping[str, Any], *, context: Any = None) -> Form:
+    """The posted ``values`` as ``model`` (its validators given ``context``), or
+    ``FormInvalid`` with a message per field."""
     try:
-        form = model.model_validate(dict(values))
+        form = model.model_validate(dict(values), context=context)
     except ValidationError as error:
         raise form_errors(error, model) from error
-    problems = form.problems()
+    problems = form.problems() if isinstance(form, FormModel) else {}
     if problems:
         raise FormInvalid(problems)
     return form

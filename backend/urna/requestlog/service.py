@@ -157,9 +157,12 @@ async def logs_search(
     filters: LogFilters,
     cursor: str | None = None,
     size: int = PAGE_SIZE,
+    reader: AsyncSession | None = None,
 ) -> LogPage:
+    """A page of logs read through ``reader`` (a replica; default ``session``); the
+    search itself is audited through ``session`` (the primary)."""
     rows = await repository.logs_search(
-        session, filters, limit=size + 1, before=cursor_parse(cursor)
+        reader or session, filters, limit=size + 1, before=cursor_parse(cursor)
     )
     more = len(rows) > size
     rows = rows[:size]

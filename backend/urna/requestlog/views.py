@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from urna.core.access import LogReader, Principal, require_role
-from urna.core.context import DbSession, get_ctx
+from urna.core.context import DbSession, ReplicaSession, get_ctx
 from urna.core.errors import FormInvalid
 from urna.core.views import render
 from urna.requestlog import service, stats
@@ -33,6 +33,7 @@ def _form_values(request: Request, filters) -> dict[str, str]:
 async def logs_explorer(
     request: Request,
     db: DbSession,
+    replica: ReplicaSession,
     staff: LogReader,
     after: str | None = None,
 ):
@@ -45,7 +46,9 @@ async def logs_explorer(
         return await render(
             request, "requestlog/explorer.html", context, block="results", status_code=400
         )
-    page = await service.logs_search(session=db, actor_id=staff.id, filters=filters, cursor=after)
+    page = await service.logs_search(
+        session=db, reader=replica, actor_id=staff.id, filters=filters, cursor=after
+    )
     values = _form_values(request, filters)
     query = {k: v for k, v in values.items() if v or k == "since"}  # "" = no lower bound
     context.update(
@@ -100,7 +103,7 @@ async def trail_page(request: Request, session_hash: str, db: DbSession, staff: 
 @router.get("/staff/stats")
 async def log_statistics(
     request: Request,
-    db: DbSession,
+    db: ReplicaSession,
     staff: StatsReader,
 ):
     settings = get_ctx(request).settings

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.access import AdminUser
-from urna.core.context import DbSession, get_ctx
+from urna.core.context import DbSession, ReplicaSession, get_ctx
 from urna.core.errors import NotFound
 from urna.core.i18n import N_
 from urna.core.views import form_values, render, see_other
@@ -84,7 +84,7 @@ async def _run_of(db: AsyncSession, edition: Edition, run_id: int) -> ResultRun:
 
 
 @router.get("/staff/editions/{slug}/results")
-async def runs_page(request: Request, slug: str, db: DbSession, user: AdminUser):
+async def runs_page(request: Request, slug: str, db: ReplicaSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     return await _runs_page(request, db, edition)
 

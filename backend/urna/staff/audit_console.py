@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.audit import service as audit
 from urna.core.access import AdminUser
-from urna.core.context import Ctx, DbSession
+from urna.core.context import Ctx, DbSession, ReplicaSession
 from urna.core.i18n import LOCAL_ZONE, N_
 from urna.core.views import render
 from urna.staff import service as staff
@@ -74,7 +74,7 @@ async def _log_page(request: Request, db: AsyncSession, query: dict[str, str], r
 
 
 @router.get("/staff/audit")
-async def audit_log(request: Request, db: DbSession, user: AdminUser):
+async def audit_log(request: Request, db: ReplicaSession, user: AdminUser):
     return await _log_page(request, db, dict(request.query_params))
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.access import AdminUser, LogReader, Principal, VerifierUser
-from urna.core.context import Ctx, DbSession
+from urna.core.context import Ctx, DbSession, ReplicaSession
 from urna.core.errors import FormInvalid
 from urna.core.i18n import N_
 from urna.core.text import inert
@@ -60,13 +60,14 @@ def trail_row(row) -> dict[str, Any]:
 
 
 @router.get("/staff/verify")
-async def editions_page(request: Request, db: DbSession, user: LogReader):
+async def editions_page(request: Request, db: ReplicaSession, user: LogReader):
     found = await editions.editions_list(session=db)
     return await render(request, "verification/editions.html", {"editions": found})
 
 
 @router.get("/staff/verify/{slug}")
-async def cases_page(request: Request, slug: str, db: DbSession, user: LogReader, status: str = ""):
+async def cases_page(request: Request, slug: str, db: ReplicaSession, user: LogReader,
+                     status: str = ""):  # fmt: skip
     edition = await editions.edition_get(session=db, slug=slug)
     context = page_context(edition, user, "cases")
     context.update(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from urna.core.access import VerifierUser
-from urna.core.context import Ctx, DbSession
+from urna.core.context import Ctx, DbSession, ReplicaSession
 from urna.core.errors import FormInvalid
 from urna.core.views import form_values, render
 from urna.editions import service as editions
@@ -55,7 +55,7 @@ async def export(request: Request, slug: str, ctx: Ctx, db: DbSession, user: Ver
 
 
 @router.get("/staff/verify/{slug}/turnout")
-async def turnout_page(request: Request, slug: str, db: DbSession, user: VerifierUser):
+async def turnout_page(request: Request, slug: str, db: ReplicaSession, user: VerifierUser):
     edition = await editions.edition_get(session=db, slug=slug)
     context = page_context(edition, user, "turnout")
     context["turnout"] = await turnout.turnout_live(session=db, edition=edition)

@@ -16,6 +16,7 @@ from urna.core import keys
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid
+from urna.core.forms import form_error
 from urna.core.i18n import LOCAL_ZONE, N_
 from urna.editions.service import EditionSnapshot
 from urna.voting import ballots, choices
@@ -28,7 +29,6 @@ from urna.voting.schemas import (
     IdentityForm,
     choices_parse,
     form_parse,
-    refuse,
     text,
 )
 from urna.voting.state import VoteState
@@ -99,7 +99,7 @@ class PaperHeaderForm(FormModel):
         point = text(value, limit=120, missing=REQUIRED)
         window: PaperWindow = info.context
         if point not in window.points:
-            raise refuse(UNKNOWN_POINT if window.points else NO_POINTS)
+            raise form_error(UNKNOWN_POINT if window.points else NO_POINTS)
         return point
 
     @field_validator("collected_on", mode="before")
@@ -108,9 +108,9 @@ class PaperHeaderForm(FormModel):
         day = parse_date(text(value, limit=40))
         window: PaperWindow = info.context
         if day is None:
-            raise refuse(N_("Give the date as DD.MM.YYYY."))
+            raise form_error(N_("Give the date as DD.MM.YYYY."))
         if not window.first_day <= day <= window.last_day:
-            raise refuse(N_("The ballot must have been collected while voting was open."))
+            raise form_error(N_("The ballot must have been collected while voting was open."))
         return day
 
     @field_validator("double_entry", mode="before")

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -23,15 +23,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 from stdnum.pl import pesel as stdnum_pesel
 
-from urna.core.errors import FormInvalid
+from urna.core.forms import form_error, form_parse
 from urna.core.i18n import N_
 from urna.editions.service import RegisterStreet
 from urna.voting.identity import MAX_AGE, age_on, clean, normalise, parse_date, pesel_birth_date
@@ -57,43 +55,19 @@ NOT_IN_REGISTER = N_(
 )
 LETTERS_ONLY = N_("Use letters only (spaces, hyphens and apostrophes allowed).")
 
-Form = TypeVar("Form", bound=BaseModel)
-
-
-def refuse(message: str) -> PydanticCustomError:
-    """The field's message (a msgid) as a validation error of its own kind."""
-    return PydanticCustomError("form", message)
-
-
-def form_parse(model: type[Form], data: Mapping[str, Any], *, context: Any = None) -> Form:
-    """The form as ``model``, or ``FormInvalid`` with one message per field."""
-    try:
-        return model.model_validate(dict(data), context=context)
-    except ValidationError as error:
-        raise FormInvalid(_messages(error)) from None
-
-
-def _messages(error: ValidationError) -> dict[str, str]:
-    messages: dict[str, str] = {}
-    for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "__all__"
-        message = item["msg"] if item["type"] == "form" else INVALID
-        messages.setdefault(field, message)
-    return messages
-
 
 def text(value: Any, *, limit: int, missing: str | None = None) -> str:
     """A typed value with its spaces collapsed; refused if it hides characters, and with
     the message ``missing`` if it is empty."""
     if not isinstance(value, str | None):
-        raise refuse(INVALID)
+        raise form_error(INVALID)
     if any(unicodedata.category(ch) in _HIDDEN for ch in value or "" if ch not in _LAYOUT):
-        raise refuse(UNSAFE)
+        raise form_error(UNSAFE)
     value = clean(value)
     if len(value) > limit:
-        raise refuse(N_("This value is too long."))
+        raise form_error(N_("This value is too long."))
     if missing and not value:
-        raise refuse(missing)
+        raise form_error(missing)
     return value
 
 
@@ -104,7 +78,7 @@ def person_name(value: Any) -> str:
         any(ch.isalpha() for ch in name)
         and all(ch.isalpha() or unicodedata.combining(ch) or ch in _NAME_MARKS for ch in name)
     ):
-        raise refuse(LETTERS_ONLY)
+        raise form_error(LETTERS_ONLY)
     return name
 
 
@@ -134,36 +108,36 @@ def _read_name(typed: str, info: ValidationInfo) -> str:
 
 def _read_street(typed: str, info: ValidationInfo) -> str:
     if normalise(typed) not in info.context.streets:
-        raise refuse(NOT_IN_REGISTER)
+        raise form_error(NOT_IN_REGISTER)
     return typed
 
 
 def _read_house(typed: str, info: ValidationInfo) -> str:
     house = typed.upper().replace(" ", "")
     if not _HOUSE.match(house):
-        raise refuse(N_("Give the house number, e.g. 12, 12A or 12/3."))
+        raise form_error(N_("Give the house number, e.g. 12, 12A or 12/3."))
     return house
 
 
 def _read_pesel(typed: str, info: ValidationInfo) -> str:
     number = typed.replace(" ", "")
     if not (number.isascii() and stdnum_pesel.is_valid(number)):
-        raise refuse(N_("This PESEL number is not valid. Check the digits."))
+        raise form_error(N_("This PESEL number is not valid. Check the digits."))
     return number
 
 
 def _read_birth(typed: str, info: ValidationInfo) -> date:
     born, today = parse_date(typed), info.context.today
     if born is None:
-        raise refuse(N_("Give the date as DD.MM.YYYY."))
+        raise form_error(N_("Give the date as DD.MM.YYYY."))
     if born > today:
-        raise refuse(N_("The date of birth cannot be in the future."))
+        raise form_error(N_("The date of birth cannot be in the future."))
     if age_on(born, today) > MAX_AGE:
-        raise refuse(N_("Check the year of birth."))
+        raise form_error(N_("Check the year of birth."))
     number = info.data.get("pesel")  # validated before the date, which must agree with it
     from_pesel = pesel_birth_date(number) if number else None
     if from_pesel is not None and from_pesel != born:
-        raise refuse(N_("The date of birth does not match the PESEL number."))
+        raise form_error(N_("The date of birth does not match the PESEL number."))
     return born
 
 
@@ -173,7 +147,7 @@ def _read_phone(typed: str, info: ValidationInfo) -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise refuse(N_("This phone number is not valid. Give 9 digits, e.g. 600 100 200."))
+        raise form_error(N_("This phone number is not valid. Give 9 digits, e.g. 600 100 200."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -181,7 +155,7 @@ def _read_email(typed: str, info: ValidationInfo) -> str:
     try:
         return validate_email(typed, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise refuse(N_("This e-mail address is not valid.")) from None
+        raise form_error(N_("This e-mail address is not valid.")) from None
 
 
 @dataclass(frozen=True)
@@ -264,7 +238,7 @@ class IdentityForm(FormModel):
     def _guardian_role(cls, value: Any, info: ValidationInfo) -> str | None:
         role = _minor_role(info)
         if role is not None and value != role:
-            raise refuse(
+            raise form_error(
                 N_("A parent or legal guardian must declare that they vote on the child's behalf.")
                 if role == "on_behalf"
                 else N_("Confirm that your parent or legal guardian agrees to your vote.")
@@ -327,7 +301,7 @@ class ChoicesForm(FormModel):
     def _projects(cls, value: Any) -> list[int]:
         ids = [project_id(item) for item in (value or [])]
         if None in ids:
-            raise refuse(N_("Choose the projects from the list on this page."))
+            raise form_error(N_("Choose the projects from the list on this page."))
         return list(dict.fromkeys(ids))
 
 
@@ -344,7 +318,7 @@ class CodeForm(FormModel):
     def _code(cls, value: Any) -> str:
         code = text(value, limit=20).replace(" ", "").replace("-", "")
         if not _CODE.match(code):
-            raise refuse(N_("The code has 6 digits. Copy it from the message."))
+            raise form_error(N_("The code has 6 digits. Copy it from the message."))
         return code
 
 
@@ -356,5 +330,5 @@ class ReceiptForm(FormModel):
     def _code(cls, value: Any) -> str:
         code = receipt_normalise(text(value, limit=40))
         if len(code) != RECEIPT_LENGTH or set(code) - set(RECEIPT_ALPHABET):
-            raise refuse(N_("A receipt code has 12 characters, e.g. 7K3M-Q9TX-2B4D."))
+            raise form_error(N_("A receipt code has 12 characters, e.g. 7K3M-Q9TX-2B4D."))
         return code
