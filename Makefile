@@ -1,6 +1,6 @@
 # Urna — two commands for a fresh machine:
 #   make demo   install, migrate SQLite, seed the demo edition, serve on http://127.0.0.1:8000
-#   make test   install everything (Python deps, Debian chromium) and run the whole suite
+#   make test   install everything (Python deps, Debian chromium, axe-core) and run the whole suite
 SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+AXE := var/npm/node_modules/axe-core/axe.min.js
 
-.PHONY: install demo test test-postgres test-embedded lint chromium wrk bench bench-cast bench-results loadtest clean
+.PHONY: install demo test test-postgres test-embedded lint chromium axe wrk bench bench-cast bench-results loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,14 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# axe-core (npm), injected by the browser tests into every page they visit (WCAG 2.1 AA).
+axe: $(AXE)
+
+$(AXE):
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	npm install --no-save --no-audit --no-fund --prefix var/npm axe-core@4
+
 wrk:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
@@ -36,12 +45,12 @@ lint: install
 	$(BIN)/ruff check backend tests loadtests
 	$(BIN)/lint-imports
 
-test: install chromium lint test-postgres test-embedded
+test: install chromium axe lint test-postgres test-embedded
 
-test-postgres: install
+test-postgres: install axe
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-test-embedded: install
+test-embedded: install axe
 	URNA_TEST_BACKEND=embedded $(BIN)/pytest -q -m flow $(PYTEST_ARGS)
 
 bench: bench-cast

@@ -144,6 +144,9 @@ def make_settings(database_url: str, **overrides) -> Settings:
         otp_resend_per_contact="3/10 minutes",
         receipt_check_per_ip="1000/minute",
         edition_cache_seconds=0,
+        municipality="Gmina Testowo",
+        office_phone="+48 52 000 00 00",
+        office_email="bo@testowo.invalid",
         # Several apps and live servers share one PostgreSQL (max_connections 100) in a run:
         # small pools, so their idle connections never crowd each other out.
         db_pool_size=6,

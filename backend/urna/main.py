@@ -30,7 +30,9 @@ from urna.core.sessions import STAFF_COOKIE, SessionMiddleware
 from urna.core.store import STORE_ERRORS, create_limits_storage, create_store
 from urna.core.templating import Templates, is_htmx
 from urna.core.views import router as core_router
+from urna.core.views import site_identity
 from urna.editions.console import router as editions_console_router
+from urna.editions.console_details import router as editions_details_router
 from urna.editions.console_imports import router as editions_imports_router
 from urna.editions.views import router as editions_router
 from urna.fraud.console import router as fraud_router
@@ -55,6 +57,8 @@ from urna.verification import service as verification
 from urna.verification.console import router as verification_router
 from urna.verification.console_reports import router as verification_reports_router
 from urna.voting.console import router as voting_console_router
+from urna.voting.console_points import router as voting_points_router
+from urna.voting.state import VoteFinished, vote_finished_handler
 from urna.voting.trail import router as ballot_trail_router
 from urna.voting.views import router as voting_router
 
@@ -91,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     i18n.load_catalogues(settings.frontend_dir / "locale")
     ctx = build_context(settings)
     ctx.templates.env.globals["staff_may_open"] = matrix.role_may_open  # the staff menu
+    ctx.templates.env.globals["site"] = site_identity(settings)  # header, crest, office
     ctx.templates.env.globals["ballot_reason_label"] = verification.reason_label  # receipts
     ctx.publish_checks.append(verification.publication_blocker)
     request_log = writer_for(settings, ctx.engine)
@@ -132,9 +137,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     # privacy's console first: its /staff/editions/import is not an edition's address
-    for router in (privacy_console_router, editions_console_router, editions_imports_router):
+    for router in (
+        privacy_console_router,
+        editions_console_router,
+        editions_imports_router,
+        editions_details_router,
+    ):
         app.include_router(router)
-    for router in (staff_router, voting_console_router, audit_router):
+    for router in (staff_router, voting_console_router, voting_points_router, audit_router):
         app.include_router(router)
     app.include_router(results_console_router)
     app.include_router(requestlog_router)
@@ -147,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)
     app.add_exception_handler(LoginRequired, login_required_handler)
+    app.add_exception_handler(VoteFinished, vote_finished_handler)
 
     # Outermost last: metrics → proxy → request log (and id) → security headers → session
     # → errors → app. The log sees every request, static files and errors too, and the real IP.

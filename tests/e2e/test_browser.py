@@ -35,11 +35,13 @@ RECEIPT_CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 WITH_PESEL = ["first_name", "last_name", "address", "birth_date", "pesel", "phone"]
 
 # Polish texts, from frontend/locale/pl/LC_MESSAGES/messages.po
-CLAUSE_ERROR = "Potwierdź, że zapoznałeś(-aś) się z klauzulą informacyjną."
+CLAUSE_ERROR = "Potwierdź zapoznanie się z klauzulą informacyjną."
 PESEL_ERROR = "Ten numer PESEL jest nieprawidłowy. Sprawdź cyfry."
 PHONE_ERROR = "Ten numer telefonu jest nieprawidłowy. Podaj 9 cyfr, np. 600 100 200."
 WRONG_CODE = "Błędny kod"
-TOO_MANY = "W tej puli wybierz najwyżej 1 projekty(-ów)."
+TOO_MANY = (
+    "W tej puli wybrano więcej projektów, niż pozwalają zasady. Możesz wybrać najwyżej 1 projekt."
+)
 GUARDIAN_NAME_ERROR = "Podaj imię i nazwisko rodzica lub opiekuna prawnego."
 GUARDIAN_DECLARATION_ERROR = (
     "Rodzic lub opiekun prawny musi oświadczyć, że głosuje w imieniu dziecka."
@@ -125,7 +127,7 @@ def field(page: Page, name: str):
 def start_vote(page: Page, base_url: str, slug: str) -> None:
     """Clause acknowledged: the identity form is shown."""
     page.goto(f"{base_url}/e/{slug}/vote")
-    page.get_by_label("Zapoznałem(-am) się z klauzulą informacyjną.").check()
+    page.get_by_label("Potwierdzam zapoznanie się z klauzulą informacyjną.").check()
     page.get_by_role("button", name="Dalej").click()
     expect(page).to_have_url(f"{base_url}/e/{slug}/vote/identity")
 
@@ -241,10 +243,10 @@ def test_resident_votes_from_the_home_page_to_the_receipt_check(live_server, chr
     page.evaluate("window.urnaNoReload = 'choices'")
     project_box(page, "Koncerty w parku").check()
     expect(city).to_contain_text("wybrano 1 z 2")
-    expect(city).to_contain_text("koszt 10\u00a0000\u00a0zł z 100\u00a0000\u00a0zł")
+    expect(city).to_contain_text("wybrane projekty kosztują 10\u00a0000\u00a0zł")
     project_box(page, "Ławki na Lipowej").check()
     expect(north).to_contain_text("wybrano 1 z 1")
-    expect(north).to_contain_text("koszt 8\u00a0000\u00a0zł z 30\u00a0000\u00a0zł")
+    expect(north).to_contain_text("wybrane projekty kosztują 8\u00a0000\u00a0zł")
     project_box(page, "Plac zabaw Północ").check()
     expect(north).to_contain_text("wybrano 2 z 1")
     expect(north.get_by_role("alert")).to_have_text(TOO_MANY)

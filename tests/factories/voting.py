@@ -14,7 +14,7 @@ from urna.notify.models import OutboxMessage
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PROJECT = re.compile(
-    r'name="project" value="(\d+)" id="p-\d+"[^>]*>\s*'
+    r'name="project" value="(\d+)" id="p-\d+"[^>]*>\s*(?:<span class="choice">)?'
     r'<label for="p-\d+"><span class="number">([^<]+)</span>'
 )
 RECEIPT = re.compile(r'id="receipt-code">([0-9A-Z-]+)<')

@@ -47,9 +47,9 @@ async def test_verifier_adds_and_removes_a_shared_network(app):
         assert await session.get(FraudAllow, entry.id) is None
         events = (
             await session.execute(
-                select(AuditEvent.action, AuditEvent.actor_id).where(
-                    AuditEvent.target == "cidr:198.51.100.0/25"
-                ).order_by(AuditEvent.id)
+                select(AuditEvent.action, AuditEvent.actor_id)
+                .where(AuditEvent.target == "cidr:198.51.100.0/25")
+                .order_by(AuditEvent.id)
             )
         ).all()
     assert events == [

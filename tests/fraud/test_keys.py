@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.factories.editions import edition_create
 from tests.factories.staff import staff_client
 from tests.factories.voting import person, vote
-from tests.voting.test_paper_console import ballot
+from tests.voting.test_paper_console import ballot, paper_edition
 from urna.core.db import utcnow
 from urna.voting import fraud_keys
 from urna.voting import repository as voting_repository
@@ -28,7 +28,7 @@ async def voters(app, edition_id):
 
 
 async def test_online_and_paper_write_the_same_keys_and_the_purge_drops_them(app, client):
-    edition = await edition_create(app)
+    edition = await paper_edition(app)  # the office has listed its collection points
     online = person(street="ul. Lipowa", house_number="12/3", birth_date="1980-04-02")
     assert (await vote(client, app, edition.slug, online, ["C1"])).status_code == 303
     neighbour = person(street="ul. lipowa ", house_number="12 / 3", birth_date="1980-04-03")

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.postgres_only  # the embedded store serves one process 
 
 
 def shown(page: str) -> int:
-    return int(re.search(r"Odwiedziny: (\d+)", page).group(1))
+    """The counter as the footer writes it (thousands apart: 12\u00a0345)."""
+    return int(re.search(r"Odwiedziny: ([\d\u00a0]+)", page).group(1).replace("\u00a0", ""))
 
 
 async def test_two_app_processes_count_into_one_counter(database_url, redis_run_keys):

@@ -267,5 +267,7 @@ async def test_an_empty_login_form_asks_for_each_field(app):
             "/staff/login", data={"email": "  ", "password": "", "csrf_token": csrf_of(page)}
         )
     assert response.status_code == 400
-    assert response.text.count("To pole jest wymagane.") == 2
+    # each field's message beside it, and in the error summary linked to it
+    assert response.text.count("To pole jest wymagane.") == 4
     assert 'id="email-error"' in response.text and 'id="password-error"' in response.text
+    assert 'href="#f-email"' in response.text and 'href="#f-password"' in response.text

@@ -15,7 +15,7 @@ from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
 from urna.core.i18n import LOCAL_ZONE
 from urna.voting import paper_sheets, repository
-from urna.voting.models import Ballot, PaperEntry, Voter
+from urna.voting.models import Ballot, CollectionPoint, PaperEntry, Voter
 
 pytestmark = pytest.mark.flow
 
@@ -25,6 +25,18 @@ PROJECT = re.compile(
 )
 CONFLICT_PL = "W tej edycji oddano już głos za tę osobę (przez internet lub na papierze)."
 ALREADY_VOTED_PL = "Każdy mieszkaniec głosuje raz"
+
+
+POINTS = ("Urząd Gminy, pok. 12", "Biblioteka", "Urząd")
+
+
+async def paper_edition(app, **overrides):
+    """An open edition whose office has listed its collection points."""
+    edition = await edition_create(app, **overrides)
+    async with app.state.ctx.db() as session:
+        session.add_all(CollectionPoint(edition_id=edition.id, name=name) for name in POINTS)
+        await session.commit()
+    return edition
 
 
 def today() -> str:
@@ -69,7 +81,7 @@ async def ballots(app, edition_id: int) -> list[Ballot]:
 
 
 async def test_a_paper_ballot_is_counted_with_the_online_keys(app, client):
-    edition = await edition_create(app)
+    edition = await paper_edition(app)
     who = person()
     async with await staff_client(app, "admin") as admin:
         page = (await admin.get(f"/staff/paper/{edition.slug}")).text
@@ -91,7 +103,7 @@ async def test_a_paper_ballot_is_counted_with_the_online_keys(app, client):
 
 
 async def test_online_then_paper_is_a_conflict_shown_to_the_operator_and_recorded(app, client):
-    edition = await edition_create(app)
+    edition = await paper_edition(app)
     who = person()
     assert (await vote(client, app, edition.slug, who, ["C1"])).status_code == 303
     typed = dict(who, first_name=who["first_name"].upper() + " ", last_name=who["last_name"])
@@ -110,7 +122,7 @@ async def test_online_then_paper_is_a_conflict_shown_to_the_operator_and_recorde
 
 
 async def test_paper_then_online_is_refused_as_already_voted(app, client):
-    edition = await edition_create(app)
+    edition = await paper_edition(app)
     who = person()
     async with await staff_client(app, "admin") as admin:
         page = (await admin.get(f"/staff/paper/{edition.slug}")).text
@@ -130,7 +142,7 @@ async def test_paper_then_online_is_refused_as_already_voted(app, client):
 
 
 async def test_paper_ballots_get_the_online_validation(app):
-    edition = await edition_create(app)
+    edition = await paper_edition(app)
     async with await staff_client(app, "admin") as admin:
         page = (await admin.get(f"/staff/paper/{edition.slug}")).text
         bad = ballot(
@@ -144,13 +156,14 @@ async def test_paper_ballots_get_the_online_validation(app):
     text = response.text
     assert "Tej ulicy nie ma w rejestrze ulic gminy" in text
     assert "Data urodzenia nie może być z przyszłości." in text
-    assert "W tej puli wybierz najwyżej 2 projekty(-ów)." in text
+    assert "W tej puli wybrano więcej projektów, niż pozwalają zasady." in text
+    assert "Możesz wybrać najwyżej 2 projekty." in text
     assert "To pole jest wymagane." in text  # the sheet number
     assert await ballots(app, edition.id) == []
 
 
 async def test_double_entry_counts_when_a_second_operator_types_the_same(app):
-    edition = await edition_create(app)
+    edition = await paper_edition(app)
     who = person()
     async with (
         await staff_client(app, "admin") as first,
@@ -188,7 +201,7 @@ async def test_double_entry_counts_when_a_second_operator_types_the_same(app):
 
 
 async def test_double_entry_mismatches_are_listed_compared_and_settled(app):
-    edition = await edition_create(app)
+    edition = await paper_edition(app)
     who = person(house_number="12")
     async with (
         await staff_client(app, "admin") as first,
@@ -224,7 +237,7 @@ async def test_double_entry_mismatches_are_listed_compared_and_settled(app):
 
 
 async def test_subtotals_per_collection_point_and_day(app):
-    edition = await edition_create(app)
+    edition = await paper_edition(app)
     async with await staff_client(app, "admin") as admin:
         page = (await admin.get(f"/staff/paper/{edition.slug}")).text
         for sheet, point in (("F-1", "Biblioteka"), ("F-2", "Biblioteka"), ("F-3", "Urząd")):
@@ -247,7 +260,7 @@ async def test_a_sheet_typed_twice_at_once_is_refused_and_nothing_of_it_stays(ap
     """Two operators type one sheet number at the same moment: both pass the check before
     either commits, and the UNIQUE key refuses the later one. Its entry is refused in its
     SAVEPOINT, before its ballot is written; the page says why, and the request ends well."""
-    edition = await edition_create(app)
+    edition = await paper_edition(app)
     async with await staff_client(app, "admin") as admin:
         page = (await admin.get(f"/staff/paper/{edition.slug}")).text
         first = await admin.post(
@@ -267,3 +280,67 @@ async def test_a_sheet_typed_twice_at_once_is_refused_and_nothing_of_it_stays(ap
     assert [e.status for e in await entries(app, edition.id, "R-1")] == ["counted"]
     assert len(await ballots(app, edition.id)) == 1
     assert await audit_actions(app, f"paper:{edition.slug}/R-1") == ["paper.cast"]
+
+
+async def test_collection_points_come_from_the_offices_list(app):
+    edition = await edition_create(app)
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(f"/staff/paper/{edition.slug}")).text
+        assert f'href="/staff/paper/{edition.slug}/points"' in page  # the list is empty
+        refused = await admin.post(
+            f"/staff/paper/{edition.slug}",
+            data=ballot(person(), ["C3"], page, sheet="P-1", collection_point="Gdziekolwiek"),
+        )
+        assert refused.status_code == 400 and 'href="#f-collection_point"' in refused.text
+        points = (await admin.get(f"/staff/paper/{edition.slug}/points")).text
+        for name in ("Biblioteka", "Biblioteka"):
+            added = await admin.post(
+                f"/staff/paper/{edition.slug}/points",
+                data={"name": name, "csrf_token": csrf_of(points)},
+            )
+        assert added.status_code == 400  # already on the list
+        page = (await admin.get(f"/staff/paper/{edition.slug}")).text
+        assert "<option>Biblioteka</option>" in page
+        other = await admin.post(
+            f"/staff/paper/{edition.slug}",
+            data=ballot(person(), ["C3"], page, sheet="P-1", collection_point="Gdziekolwiek"),
+        )
+        assert other.status_code == 400
+        counted = await admin.post(
+            f"/staff/paper/{edition.slug}",
+            data=ballot(person(), ["C3"], page, sheet="P-1", collection_point="Biblioteka"),
+        )
+        assert counted.status_code == 303
+    assert "paper.point_add" in await audit_actions(app, f"paper:{edition.slug}")
+
+
+async def test_an_invalid_sheet_is_recorded_with_its_reason_and_counted_nowhere(app):
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}/invalid"
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(url)).text
+        form = {
+            "sheet": "x-9",
+            "collection_point": "Biblioteka",
+            "collected_on": today(),
+            "csrf_token": csrf_of(page),
+        }
+        no_reason = await admin.post(url, data=form)
+        assert no_reason.status_code == 400 and 'href="#f-reason"' in no_reason.text
+        recorded = await admin.post(url, data={**form, "reason": "Brak podpisu, nieczytelne"})
+        assert recorded.status_code == 303
+        outcome = (await admin.get(recorded.headers["location"])).text
+        assert "Brak podpisu, nieczytelne" in outcome
+        again = await admin.post(url, data={**form, "reason": "drugi raz"})
+        assert again.status_code == 400  # the sheet number is taken
+    [entry] = await entries(app, edition.id, "X-9")
+    assert (entry.status, entry.invalid_reason, entry.data_enc) == (
+        "invalid",
+        "Brak podpisu, nieczytelne",
+        None,
+    )
+    assert await ballots(app, edition.id) == []
+    async with app.state.ctx.db() as session:
+        totals = await paper_sheets.paper_subtotals(session=session, edition_id=edition.id)
+    assert totals.by_point["Biblioteka"].counts["invalid"] == 1
+    assert "paper.invalid" in await audit_actions(app, f"paper:{edition.slug}/X-9")

@@ -20,7 +20,7 @@ from tests.wait import wait_until
 pytestmark = pytest.mark.postgres_only
 
 # From frontend/locale/pl/LC_MESSAGES/messages.po: AlreadyVoted and ContactLimitReached.
-ALREADY_VOTED_PL = "W tej edycji oddano już głos za tę osobę. Każdy mieszkaniec głosuje raz."
+ALREADY_VOTED_PL = "W tej edycji głos został już oddany. Każdy mieszkaniec głosuje raz."
 CONTACT_LIMIT_PL = "wykorzystano już dla największej dozwolonej liczby głosów"
 NO_PHONE = ["first_name", "last_name", "address", "birth_date"]
 WITH_PHONE = [*NO_PHONE, "phone"]

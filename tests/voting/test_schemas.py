@@ -157,7 +157,8 @@ async def test_a_paper_ballot_with_odd_input_is_refused_field_by_field(app):
         )
     assert response.status_code == 400
     text = response.text
-    assert text.count(UNSAFE_PL) == 2  # the sheet and the last name
+    # the sheet and the last name, each in the error summary and beside its field
+    assert text.count(UNSAFE_PL) == 4
     assert "Podaj datę w formacie DD.MM.RRRR." in text
     assert "Wybierz projekty z listy na tej stronie." in text
     assert await _count(app, PaperEntry, edition.id) == 0

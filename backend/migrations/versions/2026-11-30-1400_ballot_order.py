@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_ballot_order"
-down_revision = "0006_verification"
+down_revision = "0009_experience"
 branch_labels = None
 depends_on = None
 

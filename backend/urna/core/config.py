@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
     language: Literal["pl", "en"] = "pl"
     frontend_dir: Path = REPO_ROOT / "frontend"
+    # The official site's header and contact: the municipality's name, its crest (a path on
+    # this site, e.g. /static/img/crest.svg: the CSP takes this site's images only) and the
+    # participatory budget office, named on every error page and wherever a person can help.
+    municipality: str = ""
+    crest_url: str | None = None
+    office_phone: str = ""
+    office_email: str = ""
+    office_address: str = ""
 
     session_idle_seconds: int = 15 * 60
     session_absolute_seconds: int = 4 * 60 * 60

@@ -21,6 +21,8 @@ from babel.messages.pofile import read_po
 LANGUAGES = ("pl", "en")
 _catalogues: dict[str, _gettext.NullTranslations] = {}
 _current: ContextVar[str] = ContextVar("urna_language", default="pl")
+# The staff console names the time zone of every time it shows (public pages do not).
+_zone_shown: ContextVar[bool] = ContextVar("urna_zone_shown", default=False)
 
 
 def load_catalogues(locale_dir: Path) -> None:
@@ -41,6 +43,10 @@ def load_catalogues(locale_dir: Path) -> None:
 
 def set_language(lang: str) -> None:
     _current.set(lang if lang in LANGUAGES else LANGUAGES[0])
+
+
+def zone_show(shown: bool) -> None:
+    _zone_shown.set(shown)
 
 
 def current_language() -> str:
@@ -68,10 +74,15 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, t
     return message
 
 
+def format_count(number: int) -> str:
+    """A count as Polish writes it: 12 345 (a non-breaking space between thousands)."""
+    return f"{int(number):,}".replace(",", "\u00a0")
+
+
 def format_money(grosze: int) -> str:
     """Polish money format: 1 234 567 zł, with grosze only when present."""
     zloty, rest = divmod(int(grosze), 100)
-    text = f"{zloty:,}".replace(",", "\u00a0")
+    text = format_count(zloty)
     if rest:
         text += f",{rest:02d}"
     return text + "\u00a0zł"
@@ -81,10 +92,13 @@ LOCAL_ZONE = ZoneInfo("Europe/Warsaw")
 
 
 def format_datetime(value: datetime | None) -> str:
-    """Local (Warsaw) time, as Polish offices write it: 31.05.2027, 23:59."""
+    """Local (Warsaw) time, as Polish offices write it: 31.05.2027, 23:59 (in the console
+    with its zone: 31.05.2027, 23:59 CEST)."""
     if value is None:
         return ""
-    return value.astimezone(LOCAL_ZONE).strftime("%d.%m.%Y, %H:%M")
+    local = value.astimezone(LOCAL_ZONE)
+    text = local.strftime("%d.%m.%Y, %H:%M")
+    return f"{text} {local.tzname()}" if _zone_shown.get() else text
 
 
 def format_date(value: date | datetime | None) -> str:

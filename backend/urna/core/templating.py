@@ -57,6 +57,7 @@ class Templates:
         )
         self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
         self.env.filters["money"] = i18n.format_money
+        self.env.filters["number"] = i18n.format_count
         self.env.filters["datetime"] = i18n.format_datetime
         self.env.filters["date"] = i18n.format_date
         self.env.globals["translate"] = i18n.translate
@@ -77,6 +78,7 @@ class Templates:
         personal data: no history snapshot in htmx (the response is no-store anyway)."""
         lang = request_language(request, self.default_language)
         i18n.set_language(lang)
+        i18n.zone_show(request.url.path.startswith("/staff"))
         session = getattr(request.state, "session", None)
         try:
             visits = await self.store.get(VISITS_KEY) or 0  # none counted yet: 0

@@ -3,11 +3,13 @@ form, render a page, answer a POST with 303, name the client."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
 
+from urna.core.config import Settings
 from urna.core.context import get_ctx
 from urna.core.i18n import LANGUAGES
 
@@ -56,6 +58,42 @@ async def language_switch(request: Request, code: str, next: str | None = None):
     if code in LANGUAGES:
         request.state.session["lang"] = code
     return see_other(safe_next(next))
+
+
+@dataclass(frozen=True)
+class SiteIdentity:
+    """What makes the site the municipality's own: its name and crest in the header, the
+    participatory budget office's contact on error pages and wherever a person can help."""
+
+    municipality: str
+    crest_url: str | None
+    office_phone: str
+    office_email: str
+    office_address: str
+
+    @property
+    def office_known(self) -> bool:
+        return bool(self.office_phone or self.office_email or self.office_address)
+
+
+def site_identity(settings: Settings) -> SiteIdentity:
+    return SiteIdentity(
+        municipality=settings.municipality,
+        crest_url=settings.crest_url,
+        office_phone=settings.office_phone,
+        office_email=settings.office_email,
+        office_address=settings.office_address,
+    )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon(request: Request) -> FileResponse:
+    """Browsers ask for it whatever the page links to: never an error in the site's
+    structure."""
+    path = get_ctx(request).settings.frontend_dir / "static" / "img" / "favicon.ico"
+    return FileResponse(
+        path, media_type="image/x-icon", headers={"cache-control": "public, max-age=86400"}
+    )
 
 
 @router.get("/healthz", include_in_schema=False)

@@ -159,9 +159,11 @@ def _edition_values(edition: Edition) -> dict[str, str]:
     return values
 
 
-async def _edition_page(
-    request, db, slug, *, values=None, required=None, errors=None, status_code=200
+async def edition_page_render(
+    request, db, slug, *, values=None, required=None, extension=None, errors=None, status_code=200
 ):
+    """An edition's rules page: its form before voting opens; afterwards the rules as
+    words and the form that extends voting (``extension``: its posted values)."""
     edition = await editions.edition_get(session=db, slug=slug)
     context = _edition_form_context(
         values or _edition_values(edition),
@@ -172,6 +174,8 @@ async def _edition_page(
         pools=await repository.pools_of(db, edition.id),
         project_count=len(await repository.projects_of(db, edition.id)),
         street_count=len(await repository.street_register_of(db, edition.id)),
+        extension=extension or {},
+        extensions=await repository.extensions_of(db, edition.id),
     )
     return await section_page(
         request, edition, "edition", "rules", context, status_code=status_code
@@ -180,7 +184,7 @@ async def _edition_page(
 
 @router.get("/staff/editions/{slug}")
 async def edition_page(request: Request, slug: str, db: DbSession, user: AdminUser):
-    return await _edition_page(request, db, slug)
+    return await edition_page_render(request, db, slug)
 
 
 @router.post("/staff/editions/{slug}")
@@ -197,7 +201,7 @@ async def edition_update(request: Request, slug: str, db: DbSession, user: Admin
     return await submitted(
         request,
         update,
-        partial(_edition_page, request, db, slug, required=required),
+        partial(edition_page_render, request, db, slug, required=required),
         f"/staff/editions/{slug}?saved=1",
     )
 

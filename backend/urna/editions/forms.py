@@ -6,9 +6,10 @@ rows give costs in grosze."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from urna.core.forms import (
     TOO_LARGE,
@@ -24,7 +25,15 @@ from urna.core.forms import (
 from urna.core.i18n import N_
 from urna.core.money import MAX_GROSZE
 from urna.editions.models import IDENTITY_FIELDS, VOTE_TYPES
-from urna.editions.schemas import AreaIn, EditionIn, PoolIn, PoolRulesIn, ProjectIn, StreetIn
+from urna.editions.schemas import (
+    AreaIn,
+    EditionIn,
+    LocationIn,
+    PoolIn,
+    PoolRulesIn,
+    ProjectIn,
+    StreetIn,
+)
 
 MAX_COUNT = 1_000_000_000  # votes, choices: below what an INTEGER column holds
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,79}")
@@ -36,7 +45,16 @@ def _slug(value: str) -> str:
     return value
 
 
+def _coordinate(value: Any) -> Decimal:
+    text = value.strip().replace(",", ".") if isinstance(value, str) else ""
+    if not _COORDINATE.fullmatch(text):
+        raise form_error(N_("Give degrees as a decimal number, e.g. 53,123456."))
+    return Decimal(text)
+
+
+_COORDINATE = re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{1,6})?")
 Slug = Annotated[Line, AfterValidator(_slug)]
+Coordinate = Annotated[Decimal, BeforeValidator(_coordinate)]
 Code = Annotated[Line, Field(min_length=1, max_length=40)]
 Name = Annotated[Line, Field(min_length=1, max_length=200)]
 Count = whole(0, MAX_COUNT, N_("Give a whole number, 0 or more."), too_large=TOO_LARGE)
@@ -100,7 +118,43 @@ class PoolForm(PoolRulesForm):
         return PoolIn.model_validate(self.model_dump())
 
 
-class ProjectForm(FormModel):
+class LocationForm(FormModel):
+    """Where a project is: its address, and its point on a map (both coordinates or
+    neither)."""
+
+    location: Annotated[Line, Field(max_length=300)] = ""
+    latitude: Coordinate | None = None
+    longitude: Coordinate | None = None
+
+    def problems(self) -> dict[str, str]:
+        problems = {}
+        if self.latitude is not None and not -90 <= self.latitude <= 90:
+            problems["latitude"] = N_("The latitude is between -90 and 90 degrees.")
+        if self.longitude is not None and not -180 <= self.longitude <= 180:
+            problems["longitude"] = N_("The longitude is between -180 and 180 degrees.")
+        if (self.latitude is None) != (self.longitude is None):
+            missing = "latitude" if self.latitude is None else "longitude"
+            problems.setdefault(missing, N_("Give both coordinates of the point, or neither."))
+        return problems
+
+    def as_input(self) -> LocationIn:
+        return LocationIn.model_validate(self.model_dump())
+
+
+class ImageForm(FormModel):
+    """The text that describes a picture to a resident who cannot see it."""
+
+    alt_text: Annotated[Line, Field(min_length=1, max_length=300)]
+
+
+class ClosingExtensionForm(FormModel):
+    """A later closing date for an open edition, with the reason announced."""
+
+    voting_closes_at: LocalDateTime
+    reason: Annotated[Text, Field(min_length=1, max_length=1000)]
+
+
+class ProjectForm(LocationForm):
     number: Code
     pool: Code
     title: Annotated[Line, Field(min_length=1, max_length=300)]
@@ -108,7 +162,6 @@ class ProjectForm(FormModel):
     cost: Money
     area: Code | None = None
     category: Annotated[Line, Field(max_length=80)] = ""
-    location: Annotated[Line, Field(max_length=300)] = ""
 
     def as_input(self) -> ProjectIn:
         return ProjectIn.model_validate(self.model_dump())

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Numeric, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    LargeBinary,
+    Numeric,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from urna.core.db import UTCDateTime, utcnow
@@ -172,4 +181,36 @@ class Project(SQLModel, table=True):
     cost: int = Field(sa_type=BigInteger)
     area_id: int | None = Field(default=None, foreign_key="area.id", ondelete="SET NULL")
     category: str = Field(default="", max_length=80)
+    # Where the project is: its address (``location``) and, when known, its point on a map.
     location: str = Field(default="", max_length=300)
+    latitude: Decimal | None = Field(default=None, sa_type=Numeric(8, 6))
+    longitude: Decimal | None = Field(default=None, sa_type=Numeric(9, 6))
+
+
+class ProjectImage(SQLModel, table=True):
+    """A picture of a project, as the office attached it: resized and stripped of its
+    metadata (``editions.images``), kept in the database so every app process serves it."""
+
+    __tablename__ = "project_image"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", index=True)
+    alt_text: str = Field(max_length=300)
+    width: int
+    height: int
+    data: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ClosingExtension(SQLModel, table=True):
+    """Voting was extended once it had opened: a later closing date, never an earlier one,
+    with the reason the office gave (announced on the edition's page, in the audit log)."""
+
+    __tablename__ = "closing_extension"
+
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
+    previous_closes_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    reason: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.editions.models import SLUG_PATTERN, Area, Edition, Pool, Project, Street
+from urna.editions.models import (
+    SLUG_PATTERN,
+    Area,
+    ClosingExtension,
+    Edition,
+    Pool,
+    Project,
+    ProjectImage,
+    Street,
+)
 
 
 async def edition_by_slug(session: AsyncSession, slug: str) -> Edition | None:
@@ -86,3 +95,32 @@ async def project_by_number(session: AsyncSession, edition_id: int, number: str)
 
 async def edition_by_id(session: AsyncSession, edition_id: int) -> Edition | None:
     return await session.get(Edition, edition_id)
+
+
+async def images_of(session: AsyncSession, project_id: int) -> list[tuple[int, str, int, int]]:
+    """(id, alt text, width, height) of a project's pictures, oldest first: not the bytes."""
+    result = await session.execute(
+        select(ProjectImage.id, ProjectImage.alt_text, ProjectImage.width, ProjectImage.height)
+        .where(ProjectImage.project_id == project_id)
+        .order_by(ProjectImage.id)
+    )
+    return [tuple(row) for row in result.all()]
+
+
+async def image_by_id(session: AsyncSession, project_id: int, image_id: int) -> ProjectImage | None:
+    result = await session.execute(
+        select(ProjectImage).where(
+            ProjectImage.project_id == project_id, ProjectImage.id == image_id
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def extensions_of(session: AsyncSession, edition_id: int) -> Sequence[ClosingExtension]:
+    """The extensions of an edition's voting, newest first."""
+    result = await session.execute(
+        select(ClosingExtension)
+        .where(ClosingExtension.edition_id == edition_id)
+        .order_by(ClosingExtension.id.desc())
+    )
+    return result.scalars().all()

@@ -56,7 +56,21 @@ class PoolIn(PoolRulesIn):
         return self
 
 
-class ProjectIn(BaseModel):
+class LocationIn(BaseModel):
+    """Where a project is: its address and, when known, its point on a map (WGS 84)."""
+
+    location: str = Field(default="", max_length=300)
+    latitude: Decimal | None = Field(default=None, ge=-90, le=90, decimal_places=6)
+    longitude: Decimal | None = Field(default=None, ge=-180, le=180, decimal_places=6)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> LocationIn:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give both the latitude and the longitude, or neither")
+        return self
+
+
+class ProjectIn(LocationIn):
     number: str = Field(min_length=1, max_length=40)
     pool: str
     title: str = Field(min_length=1, max_length=300)
@@ -64,7 +78,6 @@ class ProjectIn(BaseModel):
     cost: int = Field(ge=0, description="grosze")
     area: str | None = None
     category: str = Field(default="", max_length=80)
-    location: str = Field(default="", max_length=300)
 
 
 class DocumentIn(BaseModel):

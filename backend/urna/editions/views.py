@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from urna.core.context import Ctx, DbSession
 from urna.core.views import render
-from urna.editions import service
+from urna.editions import extensions, project_details, service
 from urna.editions.service import Snapshots
 
 router = APIRouter()
@@ -33,6 +34,7 @@ async def edition_page(request: Request, slug: str, db: DbSession, ctx: Ctx, sna
             "catalogue": catalogue,
             # results are above editions: the app factory hands over their check
             "results_published": await ctx.results_published(session=db, edition=edition),
+            "extensions": await extensions.closing_extensions(session=db, edition=edition),
         },
     )
 
@@ -93,5 +95,19 @@ async def project_page(
             "project": project,
             "pool": next(p for p in catalogue.pools if p.id == project.pool_id),
             "area": next((a for a in catalogue.areas if a.id == project.area_id), None),
+            "images": await project_details.project_images(session=db, project=project),
+            # come from the ballot: lead back to it (the choices are kept in the session)
+            "from_ballot": request.query_params.get("from") == "ballot",
         },
+    )
+
+
+@router.get("/e/{slug}/projects/{number}/images/{image_id}")
+async def project_image(request: Request, slug: str, number: str, image_id: int, db: DbSession):
+    """A project's picture: public, the same for every resident, kept by caches for a day."""
+    edition = await service.edition_get(session=db, slug=slug)
+    project = await project_details.project_find(session=db, edition=edition, number=number)
+    image = await project_details.project_image_get(session=db, project=project, image_id=image_id)
+    return Response(
+        image.data, media_type="image/jpeg", headers={"cache-control": "public, max-age=86400"}
     )

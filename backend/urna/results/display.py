@@ -77,15 +77,47 @@ def step_sentences(payload: ResultsPayload) -> Callable[[Mapping[str, Any]], str
     return sentence
 
 
+def share_text(part: int, whole: int) -> str:
+    """``part`` as a percentage of ``whole``, as Polish writes it: 41,2 %."""
+    share = 100 * part / whole if whole else 0.0
+    return f"{share:.1f}".replace(".", ",") + "\u00a0%"
+
+
 def vote_chart(pool: PoolResult, unit: str) -> dict[str, Any]:
-    """Bars of the pool's ranking (the request-log statistics' geometry), funded marked."""
+    """Bars of the pool's ranking (the request-log statistics' geometry), funded marked,
+    each with its share of the pool's voters."""
     rows = pool.projects
     chart = bar_chart(
         [Measure(row.number, row.votes if unit == "votes" else row.points) for row in rows]
     )
     return {
-        "bars": [{"bar": bar, "row": row} for bar, row in zip(chart.bars, rows, strict=True)],
+        "bars": [
+            {"bar": bar, "row": row, "percent": share_text(row.votes, pool.voters)}
+            for bar, row in zip(chart.bars, rows, strict=True)
+        ],
         "height": chart.height,
+    }
+
+
+MONEY_WIDTH = 600  # the scale of the money chart, in SVG units
+
+
+def money_chart(pool: PoolResult) -> dict[str, Any]:
+    """The funded projects' costs one after another (in funding order) against the line of
+    the money the pool had (its budget and what it received): how much of it they use."""
+    available = pool.budget + pool.received
+    scale = MONEY_WIDTH / max(available, pool.spent, 1)
+    costs = {row.number: row.cost for row in pool.projects}
+    segments, x = [], 0.0
+    for number in pool.funded:
+        width = costs.get(number, 0) * scale
+        segments.append({"number": number, "x": round(x, 1), "width": round(width, 1)})
+        x += width
+    return {
+        "segments": segments,
+        "budget_x": round(available * scale, 1),
+        "available": available,
+        "used_percent": share_text(pool.spent, available),
     }
 
 
@@ -100,4 +132,5 @@ def results_context(run: ResultRun) -> dict[str, Any]:
         "step_sentence": step_sentences(payload),
         "outcome_text": lambda row, pool: outcome_text(row, pool, unit),
         "charts": {pool.code: vote_chart(pool, unit) for pool in payload.pools},
+        "money_charts": {pool.code: money_chart(pool) for pool in payload.pools},
     }

@@ -155,12 +155,21 @@ def _edition_of(
     district = (meta.get("district") or meta.get("subunit") or "").strip()
     area = (slug_of(district)[:40] or "area") if district else None
     max_length = meta.get("max_length")
+    # Named as a Polish office names it ("Budżet obywatelski Świecie 2023"); pabulib's own
+    # English description ("Municipal PB in Świecie") goes to the English description.
+    polish = " ".join(
+        part for part in ("Budżet obywatelski", unit, meta.get("instance", "")) if part
+    )
+    name = f"{polish} – {district}" if district else polish
+    english = (meta.get("description") or "").strip()
     data = {
         "slug": slug,
-        "name": (meta.get("description") or f"{unit} {meta.get('instance', '')}").strip()[:200],
+        "name": name.strip()[:200],
         "municipality": unit[:200],
-        "description": f"pabulib: {Path(path).name}",
-        "description_en": f"pabulib: {Path(path).name}",
+        "description": f"Zaimportowano z pabulib: {Path(path).name}",
+        "description_en": ". ".join(
+            part for part in (english, f"Imported from pabulib: {Path(path).name}") if part
+        ),
         "voting_opens_at": opens,
         "voting_closes_at": closes,
         "results_at": closes + timedelta(days=1),

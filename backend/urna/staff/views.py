@@ -262,14 +262,11 @@ async def _password_shown(request, account, password: str, *, created: bool):
     )
 
 
-async def _user_page(request, db, user_id: int, *, errors=None, status_code=200):
+async def _user_page(request, db, user_id: int, *, errors=None, refused="", status_code=200):
+    """An account's page; ``refused`` names the form whose ``errors`` are shown beside it."""
     account = await service.staff_get(session=db, user_id=user_id)
-    return await render(
-        request,
-        "staff/user.html",
-        {"account": account, "roles": ROLE_NAMES, "errors": errors or {}},
-        status_code=status_code,
-    )
+    context = {"account": account, "roles": ROLE_NAMES, "errors": errors or {}, "refused": refused}
+    return await render(request, "staff/user.html", context, status_code=status_code)
 
 
 @router.get("/staff/users/{user_id}")
@@ -277,12 +274,15 @@ async def user_page(request: Request, user_id: int, db: DbSession, user: AdminUs
     return await _user_page(request, db, user_id)
 
 
-async def _user_change(request: Request, db: AsyncSession, user_id: int, schema, change):
-    """Parse the form of a change to another account, make it, back to the account."""
+async def _user_change(request: Request, db: AsyncSession, user_id: int, schema, change, name):
+    """Parse the form ``name`` of a change to another account, make it, back to the
+    account."""
     try:
         await change(form_parse(schema, await form_values(request)))
     except FormInvalid as error:
-        return await _user_page(request, db, user_id, errors=error.errors, status_code=400)
+        return await _user_page(
+            request, db, user_id, errors=error.errors, refused=name, status_code=400
+        )
     return see_other(f"/staff/users/{user_id}")
 
 
@@ -293,7 +293,7 @@ async def user_role(request: Request, user_id: int, db: DbSession, user: AdminUs
             session=db, actor_id=user.id, user_id=user_id, role=data.role, reason=data.reason
         )
 
-    return await _user_change(request, db, user_id, RoleChangeIn, change)
+    return await _user_change(request, db, user_id, RoleChangeIn, change, "role")
 
 
 @router.post("/staff/users/{user_id}/active")
@@ -303,7 +303,7 @@ async def user_active(request: Request, user_id: int, db: DbSession, user: Admin
             session=db, actor_id=user.id, user_id=user_id, active=data.active, reason=data.reason
         )
 
-    return await _user_change(request, db, user_id, ActiveSetIn, change)
+    return await _user_change(request, db, user_id, ActiveSetIn, change, "active")
 
 
 @router.post("/staff/users/{user_id}/totp-reset")
@@ -313,7 +313,7 @@ async def user_totp_reset(request: Request, user_id: int, db: DbSession, ctx: Ct
             session=db, crypto=ctx.crypto, actor_id=user.id, user_id=user_id, reason=data.reason
         )
 
-    return await _user_change(request, db, user_id, ReasonIn, change)
+    return await _user_change(request, db, user_id, ReasonIn, change, "totp")
 
 
 @router.post("/staff/users/{user_id}/password-reset")
@@ -324,5 +324,7 @@ async def user_password_reset(request: Request, user_id: int, db: DbSession, use
             session=db, actor_id=user.id, user_id=user_id, reason=data.reason
         )
     except FormInvalid as error:
-        return await _user_page(request, db, user_id, errors=error.errors, status_code=400)
+        return await _user_page(
+            request, db, user_id, errors=error.errors, refused="password", status_code=400
+        )
     return await _password_shown(request, account, password, created=False)

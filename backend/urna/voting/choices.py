@@ -66,7 +66,8 @@ def choices_apply(
 ) -> dict[str, str]:
     """Record the picks (project ids, ``schemas.choices_parse``) per pool; return messages
     per pool (``pool-<id>``) if limits are broken. ``strict`` also requires the minimum
-    (on submit, not while ticking boxes)."""
+    (on submit, not while ticking boxes). The messages carry no number: a page says the
+    pool's limit beside them, in the plural its language needs."""
     wanted = set(picked)
     allowed = {project.id for option in options for project in option.projects}
     if wanted - allowed:
@@ -79,9 +80,9 @@ def choices_apply(
             state.choices[str(option.pool.id)] = option.chosen
         key = f"pool-{option.pool.id}"
         if option.chosen_count > option.pool.max_choices:
-            errors[key] = N_("Choose at most %(max)s projects in this pool.")
+            errors[key] = N_("You chose more projects than this pool allows.")
         elif strict and 0 < option.chosen_count < option.pool.min_choices:
-            errors[key] = N_("Choose at least %(min)s projects in this pool, or none.")
+            errors[key] = N_("You chose fewer projects than this pool requires.")
         elif (
             option.pool.max_total_cost is not None
             and option.chosen_cost > option.pool.max_total_cost

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     LargeBinary,
+    Text,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -104,7 +105,14 @@ class BallotChoice(SQLModel, table=True):
 
 
 PAPER_ENTRY_KINDS = ("first", "second", "resolution")
-PAPER_ENTRY_STATUSES = ("awaiting_second", "matched", "mismatch", "counted", "conflict")
+PAPER_ENTRY_STATUSES = (
+    "awaiting_second",
+    "matched",
+    "mismatch",
+    "counted",
+    "conflict",
+    "invalid",
+)
 
 
 class PaperEntry(SQLModel, table=True):
@@ -121,7 +129,8 @@ class PaperEntry(SQLModel, table=True):
         UniqueConstraint("edition_id", "sheet", "kind"),
         CheckConstraint("kind IN ('first', 'second', 'resolution')", name="kind"),
         CheckConstraint(
-            "status IN ('awaiting_second', 'matched', 'mismatch', 'counted', 'conflict')",
+            "status IN ('awaiting_second', 'matched', 'mismatch', 'counted', 'conflict', "
+            "'invalid')",
             name="status",
         ),
     )
@@ -139,7 +148,23 @@ class PaperEntry(SQLModel, table=True):
     data_enc: bytes | None = Field(default=None, sa_type=LargeBinary)
     mismatch_fields: list[str] = Field(default_factory=list, sa_type=JSON)
     conflict: str = Field(default="", max_length=20)
+    # A sheet that cannot be counted (unreadable, unsigned, not a ballot of this edition):
+    # recorded as such, with the operator's reason, and never cast.
+    invalid_reason: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
     ballot_id: int | None = Field(
         default=None,
         sa_column=Column(BigInteger, ForeignKey("ballot.id", ondelete="SET NULL"), nullable=True),
     )
+
+
+class CollectionPoint(SQLModel, table=True):
+    """Where paper ballots are collected (the office's list): every sheet names one, and
+    the subtotals are made per point."""
+
+    __tablename__ = "collection_point"
+    __table_args__ = (UniqueConstraint("edition_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

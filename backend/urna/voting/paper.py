@@ -73,7 +73,7 @@ class NoClause(AppError):
 
 @dataclass
 class PaperOutcome:
-    status: str  # counted | conflict | awaiting_second | mismatch
+    status: str  # counted | conflict | awaiting_second | mismatch | invalid
     sheet: str
     entry_id: int
     conflict: str = ""
@@ -195,7 +195,7 @@ class _Desk:
         return entry
 
 
-def _phase_ensure(snapshot: EditionSnapshot) -> None:
+def paper_phase_ensure(snapshot: EditionSnapshot) -> None:
     if editions.edition_phase(snapshot.edition) not in ("open", "closed"):
         raise PaperClosed()
 
@@ -212,9 +212,12 @@ async def paper_first_enter(
 ) -> PaperOutcome:
     """The first (or only) typing of a sheet. Without double entry the ballot is cast at
     once; with it, the entry waits for a second operator."""
-    _phase_ensure(snapshot)
+    paper_phase_ensure(snapshot)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
-    header, errors = paper_form_read(snapshot=snapshot, form=form, model=PaperHeaderForm)
+    points = await repository.collection_points_of(session, snapshot.edition.id)
+    header, errors = paper_form_read(
+        snapshot=snapshot, form=form, model=PaperHeaderForm, points=points
+    )
     ballot = await paper_validate(
         session=session,
         crypto=crypto,
@@ -256,7 +259,7 @@ async def paper_second_enter(
 ) -> PaperOutcome:
     """The second, blind typing by another operator: cast if both typings agree,
     otherwise list the fields that differ."""
-    _phase_ensure(snapshot)
+    paper_phase_ensure(snapshot)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     first = await desk.first_entry(entry_id, "awaiting_second")
     if first.operator_id == operator_id:
@@ -337,7 +340,7 @@ async def paper_resolve(
 ) -> PaperOutcome:
     """Settle a mismatch: an operator types the sheet once more from the paper, and that
     typing is cast."""
-    _phase_ensure(snapshot)
+    paper_phase_ensure(snapshot)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     first = await desk.first_entry(entry_id, "mismatch")
     note, errors = paper_form_read(snapshot=snapshot, form=form, model=PaperResolveForm)

@@ -57,19 +57,26 @@ def local_date(moment) -> date:
 # ---- the forms ----------------------------------------------------------------------
 
 
+UNKNOWN_POINT = N_("Choose the collection point from the office's list.")
+NO_POINTS = N_("The office's list of collection points is empty: add the points first.")
+
+
 @dataclass(frozen=True)
 class PaperWindow:
-    """The days a paper ballot may have been collected on (local dates)."""
+    """The days a paper ballot may have been collected on (local dates) and the office's
+    collection points it may come from."""
 
     first_day: date
     last_day: date
+    points: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, snapshot: EditionSnapshot) -> PaperWindow:
+    def of(cls, snapshot: EditionSnapshot, points: Sequence[str] = ()) -> PaperWindow:
         edition = snapshot.edition
         return cls(
             first_day=local_date(edition.voting_opens_at),
             last_day=min(local_date(edition.voting_closes_at), local_date(utcnow())),
+            points=frozenset(points),
         )
 
 
@@ -88,8 +95,12 @@ class PaperHeaderForm(FormModel):
 
     @field_validator("collection_point", mode="before")
     @classmethod
-    def _point(cls, value: Any) -> str:
-        return text(value, limit=120, missing=REQUIRED)
+    def _point(cls, value: Any, info: ValidationInfo) -> str:
+        point = text(value, limit=120, missing=REQUIRED)
+        window: PaperWindow = info.context
+        if point not in window.points:
+            raise form_error(UNKNOWN_POINT if window.points else NO_POINTS)
+        return point
 
     @field_validator("collected_on", mode="before")
     @classmethod
@@ -219,12 +230,16 @@ async def paper_validate(
 
 
 def paper_form_read(
-    *, snapshot: EditionSnapshot, form: Mapping[str, str], model: type[FormModel]
+    *,
+    snapshot: EditionSnapshot,
+    form: Mapping[str, str],
+    model: type[FormModel],
+    points: Sequence[str] = (),
 ) -> tuple[Any, dict[str, str]]:
     """The header (or note) of a typing, or None and its messages, to report with the
-    ballot's."""
+    ballot's; a header names one of the office's collection ``points``."""
     try:
-        return form_parse(model, form, context=PaperWindow.of(snapshot)), {}
+        return form_parse(model, form, context=PaperWindow.of(snapshot, points)), {}
     except FormInvalid as error:
         return None, error.errors
 

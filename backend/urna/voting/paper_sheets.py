@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.voting import repository
 from urna.voting.models import PaperEntry
 
-SUBTOTAL_STATUSES = ("counted", "conflict", "awaiting_second", "mismatch")
+SUBTOTAL_STATUSES = ("counted", "conflict", "invalid", "awaiting_second", "mismatch")
 
 
 @dataclass
@@ -67,4 +67,5 @@ async def paper_sheets(
 
 
 async def paper_collection_points(*, session: AsyncSession, edition_id: int) -> list[str]:
-    return await repository.paper_points(session, edition_id)
+    """The office's list of collection points (``voting.paper_points`` keeps it)."""
+    return await repository.collection_points_of(session, edition_id)

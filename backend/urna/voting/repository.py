@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import is_postgres
 from urna.editions.models import Project
-from urna.voting.models import Ballot, BallotChoice, PaperEntry, Voter
+from urna.voting.models import Ballot, BallotChoice, CollectionPoint, PaperEntry, Voter
 
 
 @dataclass(frozen=True)
@@ -215,6 +215,15 @@ async def ballot_by_receipt(session: AsyncSession, receipt_hash: str) -> Ballot 
     return result.scalar_one_or_none()
 
 
+async def contact_ballot_count(session: AsyncSession, edition_id: int, contact_key: str) -> int:
+    """How many ballots of the edition were cast with this contact (its slots in use)."""
+    return await session.scalar(
+        select(func.count())
+        .select_from(Voter)
+        .where(Voter.edition_id == edition_id, Voter.contact_key == contact_key)
+    )
+
+
 async def voter_exists(
     session: AsyncSession, edition_id: int, *, identity_key: str | None, pesel_key: str | None
 ) -> bool:
@@ -283,12 +292,12 @@ async def paper_subtotal_rows(
     return [(row[0], row[1], row[2], int(row[3])) for row in result.all()]
 
 
-async def paper_points(session: AsyncSession, edition_id: int) -> list[str]:
+async def collection_points_of(session: AsyncSession, edition_id: int) -> list[str]:
+    """The office's collection points of an edition, by name."""
     result = await session.execute(
-        select(PaperEntry.collection_point)
-        .where(PaperEntry.edition_id == edition_id)
-        .distinct()
-        .order_by(PaperEntry.collection_point)
+        select(CollectionPoint.name)
+        .where(CollectionPoint.edition_id == edition_id)
+        .order_by(CollectionPoint.name)
     )
     return list(result.scalars().all())
 

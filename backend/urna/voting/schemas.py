@@ -55,6 +55,7 @@ NOT_IN_REGISTER = N_(
 )
 LETTERS_ONLY = N_("Use letters only (spaces, hyphens and apostrophes allowed).")
 
+
 def text(value: Any, *, limit: int, missing: str | None = None) -> str:
     """A typed value with its spaces collapsed; refused if it hides characters, and with
     the message ``missing`` if it is empty."""

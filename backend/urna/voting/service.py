@@ -41,9 +41,25 @@ from urna.voting.state import FlowOutOfOrder, VoteState
 class AlreadyVoted(AppError):
     status_code = 409
     message = N_(
-        "A ballot has already been cast in this edition for this person. Each resident "
-        "votes once. If you did not vote, contact the participatory budget office."
+        "You have already voted in this edition: each resident votes once. Check your ballot "
+        "with the receipt code you were given (Check your receipt). If you did not vote, "
+        "contact the participatory budget office."
     )
+
+
+CONTACT_USED = N_(
+    "This contact has already been used for as many ballots as this edition allows from one "
+    "phone number or e-mail address."
+)
+
+
+class ContactSlotsUsed(FormInvalid):
+    """The contact has already been used for as many ballots as the edition allows: said on
+    the identity form, before a code is sent (the UNIQUE slots still decide at the cast)."""
+
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__({field: CONTACT_USED}, params={"limit": limit})
+        self.field = field
 
 
 class ContactLimitReached(AppError):
@@ -104,6 +120,12 @@ async def identity_submit(
     person = identity_check(snapshot=snapshot, form=form)
     key_id = await keys.edition_key(session=session, crypto=crypto, edition_id=edition.id)
     voter = ballots.voter_draft(crypto=crypto, edition_id=edition.id, key_id=key_id, person=person)
+    if voter.keys.contact_key and (
+        await repository.contact_ballot_count(session, edition.id, voter.keys.contact_key)
+        >= edition.max_ballots_per_contact
+    ):
+        field = "phone" if person.phone else "email"
+        raise ContactSlotsUsed(field, edition.max_ballots_per_contact)
     state.fields_enc = voter.identity_text
     state.identity_key = voter.keys.identity_key
     state.fraud_keys = voter.keys.fraud

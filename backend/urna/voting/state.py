@@ -6,14 +6,37 @@ from __future__ import annotations
 import base64
 from dataclasses import asdict, dataclass, field, fields
 
+from fastapi import Request
+from fastapi.responses import Response
+
 from urna.core.errors import AppError
 from urna.core.i18n import N_
+from urna.core.views import see_other
 from urna.voting.ballots import VoterDraft, VoterKeys
 
 
 class FlowOutOfOrder(AppError):
     status_code = 409
     message = N_("This step is not available yet. Start voting from the beginning.")
+
+
+class VoteFinished(Exception):  # noqa: N818 - a redirect to the receipt, not an error
+    """This browser has cast its ballot in the edition: a step of the vote reached again
+    (Back, a bookmark, a resubmitted form) shows the receipt, never "start again"."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(slug)
+        self.slug = slug
+
+
+def receipt_of(session, slug: str) -> dict | None:
+    """The receipt this browser's session holds for edition ``slug`` (after its cast)."""
+    done = session.get("receipt")
+    return done if done and done.get("edition") == slug else None
+
+
+async def vote_finished_handler(request: Request, error: VoteFinished) -> Response:
+    return see_other(f"/e/{error.slug}/vote/receipt")
 
 
 @dataclass

@@ -3,6 +3,8 @@ htmx only updates the live counts on the choices page."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from limits import parse as parse_limit
@@ -11,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.context import AppContext, DbSession, get_ctx
 from urna.core.errors import FormInvalid, NotFound, TooManyRequests
 from urna.core.sessions import Session, SessionUnavailable, session_trail
+from urna.core.templating import is_htmx
 from urna.core.views import client_ip, form_list, form_values, render, request_id, see_other
 from urna.documents import service as documents
 from urna.editions import repository as editions_repository
@@ -19,7 +22,7 @@ from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
 from urna.voting import ballots, choices, receipts, service
 from urna.voting.schemas import choices_parse
-from urna.voting.state import VoteState
+from urna.voting.state import VoteFinished, VoteState, receipt_of
 
 router = APIRouter()
 SECRET_FIELDS = {"pesel", "csrf_token"}
@@ -29,7 +32,10 @@ def _state(request: Request, edition: Edition) -> VoteState:
     session: Session = request.state.session
     if not session.available:  # the store is down: an outage (503), not a broken flow
         raise SessionUnavailable("the unfinished ballot cannot be read")
-    return VoteState.load(session.get("vote"), edition=edition.slug)
+    data = session.get("vote")
+    if data is None and receipt_of(session, edition.slug):
+        raise VoteFinished(edition.slug)
+    return VoteState.load(data, edition=edition.slug)
 
 
 async def _snapshot(
@@ -86,6 +92,7 @@ async def _render_clause(request: Request, db: AsyncSession, edition: Edition, e
             "clause": clause,
             "body_html": documents.document_body_html(clause, request.state.session.get("lang")),
             "errors": errors or {},
+            "voted": receipt_of(request.state.session, edition.slug) is not None,
         },
         status_code=400 if errors else 200,
     )
@@ -121,6 +128,8 @@ async def _render_identity(request, db, edition, *, values=None, errors=None, st
             "values": values or {},
             "errors": errors or {},
             "required": set(edition.required_fields),
+            # a contact used up: the edition's rule, what to do, the office's phone
+            "contact_used": service.CONTACT_USED in (errors or {}).values(),
         },
         status_code=status_code,
         personal=True,
@@ -260,10 +269,13 @@ async def choices_page(request: Request, slug: str, db: DbSession):
 
 @router.post("/e/{slug}/vote/choices")
 async def choices_submit(request: Request, slug: str, db: DbSession):
-    """Without JS: save and go to review. With htmx (live): return the summary only."""
+    """No JS: save, go to review (?update=1: the ballot again; ?read=n: project n, which
+    leads back). htmx (live): the summary only."""
     snapshot, edition, state = await _progress(request, db, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
-    live = request.headers.get("hx-request") == "true" and request.query_params.get("live")
+    query = request.query_params
+    read = query.get("read")
+    live = bool(is_htmx(request) and query.get("live") or read or query.get("update"))
     try:
         picked = choices_parse(await form_list(request, "project"))
     except FormInvalid as error:
@@ -272,6 +284,8 @@ async def choices_submit(request: Request, slug: str, db: DbSession):
         )
     errors = choices.choices_apply(options=options, state=state, picked=picked, strict=not live)
     _save(request, state)
+    if read and any(p.number == read for option in options for p in option.projects):
+        return see_other(f"/e/{slug}/projects/{quote(read, safe='')}?from=ballot")
     if errors or live:
         return await _render_choices(
             request, edition, options, errors=errors, status_code=200 if live else 400
@@ -299,8 +313,8 @@ async def cast(request: Request, slug: str, db: DbSession):
     session: Session = request.state.session
     snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
-    done = session.get("receipt")
-    if session.get("vote") is None and done and done.get("edition") == slug:
+    done = receipt_of(session, slug)
+    if session.get("vote") is None and done:
         return _to_receipt(ctx, slug, done["code"])  # resubmitted after the receipt
     state = _state(request, edition)
     options = choices.ballot_options(snapshot=snapshot, state=state)
@@ -335,8 +349,8 @@ def _to_receipt(ctx: AppContext, slug: str, code: str) -> Response:
 async def receipt_page(request: Request, slug: str, db: DbSession, receipt: str = ""):
     snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
-    done = request.state.session.get("receipt")
-    if done and done.get("edition") == slug:
+    done = receipt_of(request.state.session, slug)
+    if done:
         code = done["code"]
     else:
         code = receipts.receipt_link_open(get_ctx(request).crypto, receipt, slug=slug)

@@ -1,0 +1,132 @@
+"""A project's page in the console (admin): where it is (address, point on a map) and its
+pictures, each with the text that describes it; and the one change an open edition still
+takes, a later closing date with its reason (``editions.extensions``)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from urna.core.access import AdminUser
+from urna.core.context import DbSession
+from urna.core.errors import FormInvalid
+from urna.core.forms import form_parse
+from urna.core.views import see_other
+from urna.editions import extensions, project_details
+from urna.editions import service as editions
+from urna.editions.console import edition_page_render, section_page, submitted
+from urna.editions.forms import ClosingExtensionForm, ImageForm, LocationForm
+from urna.editions.models import Project
+
+router = APIRouter()
+
+
+def _location_values(project: Project) -> dict[str, str]:
+    def degrees(value) -> str:
+        return "" if value is None else f"{value:f}".replace(".", ",")
+
+    return {
+        "location": project.location,
+        "latitude": degrees(project.latitude),
+        "longitude": degrees(project.longitude),
+    }
+
+
+async def _project_page(request, db, slug, number, *, values=None, errors=None, status_code=200):
+    edition = await editions.edition_get(session=db, slug=slug)
+    project = await project_details.project_find(session=db, edition=edition, number=number)
+    context = {
+        "project": project,
+        "images": await project_details.project_images(session=db, project=project),
+        "values": _location_values(project) | (values or {}),
+        "errors": errors or {},
+    }
+    return await section_page(
+        request, edition, "project", "projects", context, status_code=status_code
+    )
+
+
+@router.get("/staff/editions/{slug}/projects/{number}")
+async def project_page(request: Request, slug: str, number: str, db: DbSession, user: AdminUser):
+    return await _project_page(request, db, slug, number)
+
+
+def _project_url(slug: str, number: str) -> str:
+    return f"/staff/editions/{slug}/projects/{number}?saved=1"
+
+
+@router.post("/staff/editions/{slug}/projects/{number}/location")
+async def project_location(
+    request: Request, slug: str, number: str, db: DbSession, user: AdminUser
+):
+    async def update(values: dict[str, str]) -> None:
+        data = form_parse(LocationForm, values).as_input()
+        edition = await editions.edition_get(session=db, slug=slug)
+        project = await project_details.project_find(session=db, edition=edition, number=number)
+        await project_details.project_location_update(
+            session=db, edition=edition, project=project, data=data, actor_id=user.id
+        )
+
+    page = partial(_project_page, request, db, slug, number)
+    return await submitted(request, update, page, _project_url(slug, number))
+
+
+@router.post("/staff/editions/{slug}/projects/{number}/images")
+async def project_image_add(
+    request: Request, slug: str, number: str, db: DbSession, user: AdminUser
+) -> Response:
+    async def add(values: dict[str, str]) -> None:
+        form = form_parse(ImageForm, values)
+        upload = (await request.form()).get("image")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise FormInvalid({"image": project_details.NOT_AN_IMAGE})
+        raw = await upload.read(project_details.MAX_IMAGE_BYTES + 1)
+        edition = await editions.edition_get(session=db, slug=slug)
+        project = await project_details.project_find(session=db, edition=edition, number=number)
+        await project_details.project_image_add(
+            session=db,
+            edition=edition,
+            project=project,
+            raw=raw,
+            alt_text=form.alt_text,
+            actor_id=user.id,
+        )
+
+    page = partial(_project_page, request, db, slug, number)
+    return await submitted(request, add, page, _project_url(slug, number))
+
+
+@router.post("/staff/editions/{slug}/projects/{number}/images/{image_id}/remove")
+async def project_image_remove(
+    request: Request, slug: str, number: str, image_id: int, db: DbSession, user: AdminUser
+):
+    edition = await editions.edition_get(session=db, slug=slug)
+    project = await project_details.project_find(session=db, edition=edition, number=number)
+    await project_details.project_image_remove(
+        session=db, edition=edition, project=project, image_id=image_id, actor_id=user.id
+    )
+    return see_other(_project_url(slug, number))
+
+
+@router.post("/staff/editions/{slug}/extend")
+async def closing_extend(request: Request, slug: str, db: DbSession, user: AdminUser):
+    async def extend(values: dict[str, str]) -> None:
+        form = form_parse(ClosingExtensionForm, values)
+        edition = await editions.edition_get(session=db, slug=slug)
+        await extensions.closing_extend(
+            session=db,
+            edition=edition,
+            closes_at=form.voting_closes_at,
+            reason=form.reason,
+            actor_id=user.id,
+        )
+
+    async def page(*, values, errors, status_code):
+        return await edition_page_render(
+            request, db, slug, extension=values, errors=errors, status_code=status_code
+        )
+
+    return await submitted(request, extend, page, f"/staff/editions/{slug}?extended=1")

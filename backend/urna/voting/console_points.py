@@ -1,0 +1,78 @@
+"""The paper desk's lists (admin): the office's collection points, and a sheet recorded as
+invalid with its reason (``voting.paper_points``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from urna.core.access import AdminUser
+from urna.core.context import DbSession, get_ctx
+from urna.core.db import utcnow
+from urna.core.errors import FormInvalid
+from urna.core.views import form_values, render, see_other
+from urna.editions import service as editions
+from urna.voting import paper_points, paper_sheets
+from urna.voting.paper_ballot import local_date
+
+router = APIRouter()
+
+
+async def _page(request, db, slug, template, *, values=None, errors=None, status_code=200):
+    edition = await editions.edition_get(session=db, slug=slug)
+    context = {
+        "edition": edition,
+        "points": await paper_sheets.paper_collection_points(session=db, edition_id=edition.id),
+        "values": values or {"collected_on": local_date(utcnow()).isoformat()},
+        "errors": errors or {},
+    }
+    return await render(
+        request, f"voting/console/{template}", context, status_code=status_code, personal=True
+    )
+
+
+@router.get("/staff/paper/{slug}/points")
+async def points_page(request: Request, slug: str, db: DbSession, user: AdminUser):
+    return await _page(request, db, slug, "points.html")
+
+
+@router.post("/staff/paper/{slug}/points")
+async def point_add(request: Request, slug: str, db: DbSession, user: AdminUser):
+    values = await form_values(request)
+    edition = await editions.edition_get(session=db, slug=slug)
+    try:
+        await paper_points.collection_point_add(
+            session=db, edition=edition, form=values, actor_id=user.id
+        )
+    except FormInvalid as error:
+        return await _page(
+            request, db, slug, "points.html", values=values, errors=error.errors, status_code=400
+        )
+    return see_other(f"/staff/paper/{slug}/points?added=1")
+
+
+@router.get("/staff/paper/{slug}/invalid")
+async def invalid_page(request: Request, slug: str, db: DbSession, user: AdminUser):
+    return await _page(request, db, slug, "paper_invalid.html")
+
+
+@router.post("/staff/paper/{slug}/invalid")
+async def invalid_record(request: Request, slug: str, db: DbSession, user: AdminUser):
+    values = await form_values(request)
+    snapshot = await editions.edition_snapshot(
+        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request))
+    )
+    try:
+        entry = await paper_points.paper_invalid_record(
+            session=db, snapshot=snapshot, operator_id=user.id, form=values
+        )
+    except FormInvalid as error:
+        return await _page(
+            request,
+            db,
+            slug,
+            "paper_invalid.html",
+            values=values,
+            errors=error.errors,
+            status_code=400,
+        )
+    return see_other(f"/staff/paper/{slug}?entered={entry.id}")

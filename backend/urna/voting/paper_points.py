@@ -1,0 +1,114 @@
+"""Where paper sheets come from, and the sheets that cannot be counted.
+
+The office keeps a list of collection points per edition: every sheet names one of them
+(``PaperWindow.points``), so the subtotals per point add up. A sheet that cannot be
+counted (unreadable, unsigned, not this edition's ballot) is recorded as invalid with the
+operator's reason: it appears in the subtotals and the audit log, and no ballot is cast."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from urna.core import audit
+from urna.core.errors import FormInvalid
+from urna.core.i18n import N_
+from urna.editions.models import Edition
+from urna.editions.service import EditionSnapshot
+from urna.voting import repository
+from urna.voting.models import CollectionPoint, PaperEntry
+from urna.voting.paper import SHEET_TAKEN, paper_phase_ensure
+from urna.voting.paper_ballot import PaperHeaderForm, paper_form_read
+from urna.voting.schemas import REQUIRED, FormModel, form_parse, text
+
+POINT_EXISTS = N_("This collection point is already on the list.")
+
+
+class CollectionPointForm(FormModel):
+    name: str
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        return text(value, limit=120, missing=REQUIRED)
+
+
+class PaperInvalidForm(PaperHeaderForm):
+    """A sheet that cannot be counted, and why (validation context: ``PaperWindow``)."""
+
+    reason: str
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> str:
+        return text(value, limit=500, missing=REQUIRED)
+
+
+async def _added(session: AsyncSession, row: object, refused: FormInvalid) -> None:
+    """Write ``row`` in a SAVEPOINT; a UNIQUE clash is ``refused`` (the request goes on)."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError as error:
+        raise refused from error
+
+
+async def collection_point_add(
+    *, session: AsyncSession, edition: Edition, form: Mapping[str, str], actor_id: int | None
+) -> str:
+    """Add a point to the office's list (refused, on ``name``, when it is there already)."""
+    name = form_parse(CollectionPointForm, form).name
+    point = CollectionPoint(edition_id=edition.id, name=name)
+    await _added(session, point, FormInvalid({"name": POINT_EXISTS}))
+    await audit.audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="paper.point_add",
+        target=f"paper:{edition.slug}",
+        details={"name": name},
+    )
+    return name
+
+
+async def paper_invalid_record(
+    *,
+    session: AsyncSession,
+    snapshot: EditionSnapshot,
+    operator_id: int,
+    form: Mapping[str, str],
+) -> PaperEntry:
+    """Record a sheet that is not counted, with its reason; nothing about the resident is
+    stored (no identity, no choices)."""
+    paper_phase_ensure(snapshot)
+    edition = snapshot.edition
+    points = await repository.collection_points_of(session, edition.id)
+    sheet, errors = paper_form_read(
+        snapshot=snapshot, form=form, model=PaperInvalidForm, points=points
+    )
+    if errors:
+        raise FormInvalid(errors)
+    entry = PaperEntry(
+        edition_id=edition.id,
+        sheet=sheet.sheet,
+        kind="first",
+        collection_point=sheet.collection_point,
+        collected_on=sheet.collected_on,
+        operator_id=operator_id,
+        status="invalid",
+        invalid_reason=sheet.reason,
+    )
+    await _added(session, entry, FormInvalid({"sheet": SHEET_TAKEN}))
+    await audit.audit_append(
+        session=session,
+        actor_id=operator_id,
+        action="paper.invalid",
+        target=f"paper:{edition.slug}/{entry.sheet}",
+        reason=sheet.reason,
+        details={"collection_point": sheet.collection_point, "day": sheet.collected_on},
+    )
+    return entry
