@@ -45,6 +45,7 @@ from urna.editions.snapshot import RegisterStreet as RegisterStreet
 from urna.editions.snapshot import Snapshots as Snapshots
 from urna.editions.snapshot import catalogue_search as catalogue_search
 from urna.editions.snapshot import edition_snapshot as edition_snapshot
+from urna.editions.snapshot import edition_snapshot_cached as edition_snapshot_cached
 from urna.editions.snapshot import project_get as project_get
 from urna.editions.snapshot import snapshot_cache as snapshot_cache
 

@@ -126,6 +126,14 @@ def snapshot_cache(ctx: Ctx) -> SnapshotCache:
 Snapshots = Annotated[SnapshotCache, Depends(snapshot_cache)]
 
 
+async def edition_snapshot_cached(
+    request: Request, session: AsyncSession, slug: str, *, streets: bool = False
+) -> EditionSnapshot:
+    """``edition_snapshot`` from the app's cache: no query once voting has opened."""
+    cache = snapshot_cache(get_ctx(request))
+    return await edition_snapshot(session=session, slug=slug, cache=cache, streets=streets)
+
+
 async def generation_bump(store: Store) -> None:
     """Tell every process that an edition changed (after the change is committed)."""
     await store.incr(GENERATION_KEY)

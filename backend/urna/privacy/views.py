@@ -76,5 +76,5 @@ async def clause(
     db: DbSession,
     version: int | None = None,
 ):
-    edition = (await editions.edition_snapshot(session=db, slug=slug)).edition
+    edition = (await editions.edition_snapshot_cached(request, db, slug)).edition
     return await _document_page(request, db, "clause", version, edition)

@@ -62,9 +62,7 @@ async def _entered(
     """The shape of every entry of a sheet (first, second, resolution): ``enter`` (a
     ``paper`` function) records the ballot on the form; refused, ``page`` shows the sheet
     again as it was typed (400); recorded, the entry page says how the sheet stands."""
-    snapshot = await editions.edition_snapshot(
-        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request)), streets=True
-    )
+    snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
     values = await form_values(request)
     picked = await form_list(request, "project")
     try:
@@ -131,9 +129,7 @@ async def _entry_page(
 
 @router.get("/staff/paper/{slug}")
 async def paper_page(request: Request, slug: str, db: DbSession, user: AdminUser):
-    snapshot = await editions.edition_snapshot(
-        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request)), streets=True
-    )
+    snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
     return await _entry_page(request, db, snapshot)
 
 
@@ -150,9 +146,7 @@ async def paper_enter(request: Request, slug: str, db: DbSession, user: AdminUse
 
 
 async def _sheets_page(request, db, slug, user, *, status: str, mode: str):
-    snapshot = await editions.edition_snapshot(
-        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request)), streets=True
-    )
+    snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
     sheets = await paper_sheets.paper_sheets(
         session=db, edition_id=snapshot.edition.id, status=status
     )
@@ -202,9 +196,7 @@ async def _sheet_entered(request, db, user, slug, entry_id, *, enter, mode: str)
 
 @router.get("/staff/paper/{slug}/second/{entry_id}")
 async def second_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
-    snapshot = await editions.edition_snapshot(
-        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request)), streets=True
-    )
+    snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
     return await _sheet_page(request, db, entry_id, "second", snapshot)
 
 
@@ -222,9 +214,7 @@ async def mismatch_list(request: Request, slug: str, db: DbSession, user: AdminU
 
 @router.get("/staff/paper/{slug}/mismatches/{entry_id}")
 async def mismatch_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
-    snapshot = await editions.edition_snapshot(
-        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request)), streets=True
-    )
+    snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
     mismatch = await paper.paper_mismatch_show(
         session=db,
         crypto=get_ctx(request).crypto,

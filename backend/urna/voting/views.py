@@ -42,8 +42,7 @@ async def _snapshot(
     request: Request, db: AsyncSession, slug: str, *, streets: bool = False
 ) -> EditionSnapshot:
     """The edition from the app's snapshot cache (no query once voting has opened)."""
-    cache = editions.snapshot_cache(get_ctx(request))
-    return await editions.edition_snapshot(session=db, slug=slug, cache=cache, streets=streets)
+    return await editions.edition_snapshot_cached(request, db, slug, streets=streets)
 
 
 async def _progress(
