@@ -162,6 +162,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: metrics → proxy → request log (and id) → security headers → session
     # → errors → app. The log sees every request, static files and errors too, and the real IP.
     app.add_middleware(UnhandledErrorMiddleware, owner=app)
+
+    def session_id_sign(value: str) -> str:
+        return ctx.crypto.keyed_hash(scope="session-id", value=value)
+
     app.add_middleware(
         SessionMiddleware,
         store=ctx.store,
@@ -169,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         absolute_seconds=settings.session_absolute_seconds,
         skip_prefixes=("/static/", "/staff", "/healthz", "/readyz", "/metrics"),
         trail=ctx.crypto.session_hash,
+        sign=session_id_sign,
     )
     app.add_middleware(
         SessionMiddleware,
@@ -178,6 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         policy=STAFF_COOKIE,
         only_prefixes=("/staff",),
         trail=ctx.crypto.session_hash,
+        sign=session_id_sign,
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(

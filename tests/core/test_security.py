@@ -34,12 +34,14 @@ async def test_personal_pages_are_not_kept_in_history_or_cache(app, client):
 
 
 async def test_session_cookie_is_a_session_cookie_only(client):
-    response = await client.get("/my-data")  # a page with a form: it creates the session
+    response = await client.get("/my-data")  # a page with a form: it gives the cookie
     cookie = response.headers["set-cookie"]
     name, _, rest = cookie.partition("=")
     assert name == "urna_sid"
     sid = rest.split(";")[0]
-    assert len(sid) == 43  # 256 random bits, urlsafe base64
+    random_part, dot, mac = sid.partition(".")
+    assert len(random_part) == 43  # 256 random bits, urlsafe base64
+    assert dot and len(mac) == 32  # and the site's signature (a session not stored yet)
     attributes = [part.strip().lower() for part in cookie.split(";")[1:]]
     assert "httponly" in attributes and "samesite=lax" in attributes and "path=/" in attributes
     assert not any(a.startswith(("expires", "max-age")) for a in attributes)
@@ -133,6 +135,7 @@ async def test_session_holds_only_what_the_policy_names(app, client):
 async def test_idle_timeout_is_set_on_the_stored_session(app, client):
     store = app.state.ctx.store
     await client.get("/my-data")
+    await client.get("/my-data")  # the cookie came back: the session is stored
     sid = client.cookies.get("urna_sid")
     if hasattr(store, "_redis"):
         ttl = await store._redis.ttl(store.key("sess:" + sid))
@@ -147,11 +150,14 @@ async def test_idle_timeout_is_set_on_the_stored_session(app, client):
 async def test_visit_counter_counts_first_pages_of_sessions_only(app, client):
     store = app.state.ctx.store
     start = int(await store.get(VISITS_KEY) or 0)
-    await client.get("/my-data")  # new session: a visit
-    await client.get("/my-data")  # same session: not a visit
-    await client.get("/receipt")
+    await client.get("/my-data")  # a form page: a cookie, no visit until it comes back
+    await client.get("/my-data")  # the cookie came back: the session's visit
+    await client.get("/receipt")  # same session: not a visit
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as other:
+        await other.get("/my-data")
         page = (await other.get("/my-data")).text
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as bot:
+        await bot.get("/my-data")  # keeps no cookie: never a visit
     end = int(await store.get(VISITS_KEY))
     assert end - start == 2  # tests in this process run one at a time
     assert f"Odwiedziny: {end - 1}" in page  # shown before its own first page is counted

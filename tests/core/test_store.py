@@ -21,7 +21,8 @@ async def test_sessions_counters_and_limits_live_under_the_prefix(database_url, 
     app = create_app(make_settings(database_url, redis_prefix=prefix))
     async with LifespanManager(app):
         async with asgi_client(app) as resident:
-            await resident.get("/my-data")  # a page with a form: it creates the session
+            await resident.get("/my-data")  # a page with a form: the session's cookie
+            await resident.get("/my-data")  # sent back: the session is stored, a visit
             resident_sid = resident.cookies.get("urna_sid")
         async with asgi_client(app, ip=random_ip()) as staff:
             page = (await staff.get("/staff/login")).text

@@ -113,6 +113,7 @@ async def test_the_policy_versions_and_their_register_can_be_shown(client):
 async def test_the_site_publishes_a_visit_counter(app, client):
     store = app.state.ctx.store
     before = int(await store.get(VISITS_KEY) or 0)
-    await client.get("/my-data")
+    await client.get("/my-data")  # a form page: the session's cookie
+    await client.get("/my-data")  # sent back: the session's visit
     page = (await client.get("/privacy/logging")).text
     assert f"Odwiedziny: {before + 1}" in page

@@ -1,9 +1,14 @@
 """Server-side sessions: an opaque id in a session cookie, the data in the store.
 
-A session exists only once a request stores something in it (a CSRF token for a form, a
-language, a login): until then nothing is written to the store and no cookie is set, so
-health checks, static files and pages without forms leave no trace. The first page that
-stores a session counts as a visit.
+A session is stored only once a browser has shown that it keeps its cookie. Health
+checks, static files and pages without forms set nothing. A page with a form, opened
+without a cookie, sets a cookie with a new signed id and gives the form a CSRF token
+derived from that id, but stores nothing: a bot that never sends the cookie back leaves no
+session behind, however many form pages it opens. When the cookie comes back (the form is
+posted, the next page is opened) the session is stored under that id and its first page
+counts as a visit (the visit counter in the footer). A cookie-less request that must store
+something at once (a language, a login) stores its session for ``UNRETURNED_SECONDS``
+only, until the cookie comes back; its visit is counted then too.
 
 The cookie carries nothing but a random id (256 bits), has no Expires/Max-Age (it ends
 with the browser session), and is HttpOnly, SameSite and, over HTTPS, Secure with the
@@ -15,6 +20,7 @@ unfinished ballot), and are removed at idle or absolute timeout.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import secrets
@@ -40,6 +46,11 @@ TRAIL_KEY = "trail"
 # After a resident's rotation the old id stays valid this long: a worker killed between
 # storing the new id and the browser receiving its cookie does not lose the session.
 ROTATION_GRACE_SECONDS = 60
+# A session stored by a request that came without a cookie lives this long unless the
+# browser sends the cookie back (a redirect followed, a page opened): then the idle timeout.
+UNRETURNED_SECONDS = 120
+# Set in a session stored before its cookie came back: its visit is counted on the return.
+VISIT_PENDING_KEY = "first_page"
 log = logging.getLogger("urna.sessions")
 
 
@@ -54,12 +65,24 @@ def _new_id() -> str:
 
 class Session:
     def __init__(
-        self, sid: str, data: dict[str, Any], *, is_new: bool, available: bool = True
+        self,
+        sid: str,
+        data: dict[str, Any],
+        *,
+        is_new: bool,
+        available: bool = True,
+        unstored_csrf: str = "",
     ) -> None:
         self.id = sid
         self.data = data
         self.is_new = is_new
         self.modified = False  # a new session is stored only once something is set
+        # A new session's form token, derived from its signed id: a form can be given it
+        # with no session stored (``cookie_only``); the cookie brings the id back.
+        self.unstored_csrf = unstored_csrf
+        self.cookie_only = False
+        # The browser sent back the cookie of a session never stored: stored now, a visit.
+        self.returned = False
         self.rotated_from: str | None = None
         # False while the store is down: reads find nothing, writes raise (503), and the
         # browser's cookie is left alone so its session is there again once the store is.
@@ -91,10 +114,20 @@ class Session:
         return self.data.get("csrf", "")
 
     def csrf_ensure(self) -> str:
-        """The token for a form being rendered: creating it is what stores a session."""
+        """The token for a form being rendered. A session that came without a cookie gets
+        the token derived from its id, and a cookie, but nothing stored."""
         if "csrf" not in self.data and self.available:
-            self["csrf"] = secrets.token_urlsafe(32)
+            if self.is_new and self.unstored_csrf:
+                self.data["csrf"] = self.unstored_csrf
+                self.cookie_only = True
+            else:
+                self["csrf"] = secrets.token_urlsafe(32)
         return self.csrf_token
+
+    @property
+    def kept(self) -> bool:
+        """The browser holds (or is given) this session's cookie."""
+        return not self.is_new or self.modified or self.cookie_only
 
     def rotate(self) -> None:
         """New id and CSRF token for the same data (after identity is confirmed or login)."""
@@ -130,16 +163,12 @@ def _read_cookie(scope: Scope, policy: CookiePolicy) -> str | None:
     return None
 
 
-def _first_page(scope: Scope, session: Session) -> bool:
-    """A visit: the first page a stored session sees (the page that created it)."""
-    return session.is_new and session.modified and _is_page_visit(scope)
-
-
-def _is_page_visit(scope: Scope) -> bool:
-    if scope["method"] != "GET":
-        return False
-    headers = dict(scope.get("headers", ()))
-    return b"hx-request" not in headers
+def _counts_a_visit(session: Session) -> bool:
+    """A visit: the first request that brings back a session's cookie, i.e. the session's
+    first page as seen by a browser that keeps it (a bot without cookies never does)."""
+    return session.returned or (
+        not session.is_new and session.data.get(VISIT_PENDING_KEY) is True
+    )
 
 
 @dataclass(frozen=True)
@@ -183,6 +212,7 @@ class SessionMiddleware:
         skip_prefixes: tuple[str, ...] = ("/static/",),
         only_prefixes: tuple[str, ...] | None = None,
         trail: Callable[[str], str] | None = None,
+        sign: Callable[[str], str] | None = None,
     ) -> None:
         self.app = app
         self.store = store
@@ -192,6 +222,27 @@ class SessionMiddleware:
         self.skip_prefixes = skip_prefixes
         self.only_prefixes = only_prefixes
         self.trail = trail
+        # A keyed MAC (``Crypto.keyed_hash``) that signs the ids of sessions not stored
+        # yet; without it every session is stored when its form token is made.
+        self.sign = sign
+
+    def _signed_id(self) -> tuple[str, str]:
+        """A new id, signed if the middleware can sign, and the CSRF token it implies."""
+        raw = _new_id()
+        if self.sign is None:
+            return raw, ""
+        return f"{raw}.{self._mac(raw, 'id')}", self._mac(raw, "csrf")
+
+    def _mac(self, raw: str, use: str) -> str:
+        assert self.sign is not None
+        return self.sign(f"{self.policy.key_prefix}{use}:{raw}")[:32]
+
+    def _issued(self, sid: str) -> str | None:
+        """The CSRF token of ``sid`` if this middleware issued it (a signed id), else None."""
+        raw, dot, mac = sid.partition(".")
+        if self.sign is None or not dot or not hmac.compare_digest(mac, self._mac(raw, "id")):
+            return None
+        return self._mac(raw, "csrf")
 
     def _serves(self, path: str) -> bool:
         if path.startswith(self.skip_prefixes):
@@ -207,10 +258,20 @@ class SessionMiddleware:
                 if time.time() - data.get("created", 0) < self.absolute:
                     return Session(sid, data, is_new=False)
                 await self.store.delete(self.policy.key_prefix + sid)
-        sid, data = _new_id(), new_session_data()
+            elif token := self._issued(sid):
+                # the cookie of a form page opened without one came back: store it now
+                session = Session(sid, self._data(sid), is_new=False)
+                session.data["csrf"] = token
+                session.returned = session.modified = True
+                return session
+        sid, token = self._signed_id()
+        return Session(sid, self._data(sid), is_new=True, unstored_csrf=token)
+
+    def _data(self, sid: str) -> dict[str, Any]:
+        data = new_session_data()
         if self.trail is not None:
             data[TRAIL_KEY] = self.trail(sid)
-        return Session(sid, data, is_new=True)
+        return data
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._serves(scope["path"]):
@@ -227,8 +288,11 @@ class SessionMiddleware:
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
+                counted = self.policy.count_visits and _counts_a_visit(session)
+                if counted and not session.returned:
+                    session.pop(VISIT_PENDING_KEY, None)
                 await self.save(scope, session, message)
-                if self.policy.count_visits and _first_page(scope, session):
+                if counted:
                     with suppress(*STORE_ERRORS):  # a visit not counted is no error
                         await self.store.incr(VISITS_KEY)
             await send(message)
@@ -239,7 +303,9 @@ class SessionMiddleware:
         """Store the session and set its cookie; if the store fails now, the response
         still goes out (it may carry a receipt) without a cookie for an unsaved id."""
         if not session.available or (session.is_new and not session.modified):
-            return  # nothing to store: no session, no cookie
+            if session.available and session.cookie_only:  # a form's token: a cookie only
+                self._set_cookie(scope, session, message)
+            return  # nothing to store
         try:
             await self._store(scope, session, message)
         except STORE_ERRORS as error:
@@ -254,8 +320,13 @@ class SessionMiddleware:
             )
             return
         if session.modified:
+            ttl = self.idle
+            if session.is_new:  # its cookie not seen back yet
+                ttl = min(ttl, UNRETURNED_SECONDS)
+                if self.policy.count_visits:
+                    session.data[VISIT_PENDING_KEY] = True
             payload = json.dumps(session.data, separators=(",", ":")).encode()
-            await self.store.set(prefix + session.id, payload, ttl=self.idle)
+            await self.store.set(prefix + session.id, payload, ttl=ttl)
         else:
             await self.store.touch(prefix + session.id, ttl=self.idle)
         if session.rotated_from and self.policy.rotation_grace:  # the new id is stored:
@@ -264,9 +335,12 @@ class SessionMiddleware:
         elif session.rotated_from:
             await self.store.delete(prefix + session.rotated_from)
         if session.is_new or session.rotated_from:
-            message.setdefault("headers", []).append(
-                (b"set-cookie", self._cookie(scope, session.id).encode("latin-1"))
-            )
+            self._set_cookie(scope, session, message)
+
+    def _set_cookie(self, scope: Scope, session: Session, message: Message) -> None:
+        message.setdefault("headers", []).append(
+            (b"set-cookie", self._cookie(scope, session.id).encode("latin-1"))
+        )
 
     def _cookie(self, scope: Scope, value: str, *, expire: bool = False) -> str:
         secure = scope.get("scheme") == "https"

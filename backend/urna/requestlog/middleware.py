@@ -167,7 +167,7 @@ class RequestLogMiddleware:
                 referer = _referer(value)
         client = scope.get("client")
         session = state.get("session")
-        if session is not None and session.is_new and not session.modified:
+        if session is not None and not session.kept:
             session_hash = None  # no session was created: nothing to tie the request to
         elif session is not None:
             session_hash = session_trail(session, self.hasher)
