@@ -22,8 +22,11 @@ UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 async def session_trail_of(app, client) -> str:
-    raw = await app.state.ctx.store.get("sess:" + client.cookies.get("urna_sid"))
-    return json.loads(raw)[TRAIL_KEY]
+    """The trail of the client's session: stored with it, or (a form page's cookie not
+    sent back yet, nothing stored) the hash of its id, which it will be stored with."""
+    sid = client.cookies.get("urna_sid")
+    raw = await app.state.ctx.store.get("sess:" + sid)
+    return json.loads(raw)[TRAIL_KEY] if raw else app.state.ctx.crypto.session_hash(sid)
 
 
 def assert_times(row, before: datetime, after: datetime) -> None:
