@@ -70,7 +70,11 @@ async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, cli
         queue = await staff.get("/staff/privacy/requests")
         assert f"/staff/privacy/requests/{request_id}" in queue.text
         detail = await staff.get(f"/staff/privacy/requests/{request_id}")
-        assert "Przykładowa" in detail.text
+        assert "Przykładowa" not in detail.text  # opened only on purpose
+        detail = await staff.post(
+            f"/staff/privacy/requests/{request_id}/held", data={"csrf_token": csrf_of(detail.text)}
+        )
+        assert detail.status_code == 200 and "Przykładowa" in detail.text
         erased = await staff.post(
             f"/staff/privacy/requests/{request_id}/erase", data={"csrf_token": csrf_of(detail.text)}
         )
@@ -100,6 +104,7 @@ async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, cli
     assert {
         "privacy.request_filed",
         "privacy.request_read",
+        "privacy.request_held_read",
         "privacy.identity_erase",
         "privacy.request_answer",
     } <= set(actions)

@@ -89,9 +89,15 @@ async def requests_page(request: Request, db: DbSession, user: AdminUser):
     return await render(request, "privacy/console/requests.html", {"queue": queue})
 
 
-async def _request_page(request: Request, db, user, request_id: int, *, errors=None, status=200):
+async def _request_page(
+    request: Request, db, user, request_id: int, *, errors=None, status=200, held=False
+):
     item, report = await requests.request_open(
-        session=db, crypto=get_ctx(request).crypto, request_id=request_id, actor_id=user.id
+        session=db,
+        crypto=get_ctx(request).crypto,
+        request_id=request_id,
+        actor_id=user.id,
+        held=held,
     )
     context = {
         "item": item,
@@ -107,6 +113,13 @@ async def _request_page(request: Request, db, user, request_id: int, *, errors=N
 @router.get("/staff/privacy/requests/{request_id}")
 async def request_page(request: Request, request_id: int, db: DbSession, user: AdminUser):
     return await _request_page(request, db, user, request_id)
+
+
+@router.post("/staff/privacy/requests/{request_id}/held")
+async def request_held(request: Request, request_id: int, db: DbSession, user: AdminUser):
+    """What is held about the request's ballot, opened on purpose (audited): the request's
+    page itself shows no identity."""
+    return await _request_page(request, db, user, request_id, held=True)
 
 
 @router.post("/staff/privacy/requests/{request_id}")

@@ -47,19 +47,20 @@ async def requests_queue(*, session: AsyncSession, now: datetime | None = None) 
 
 
 async def request_open(
-    *, session: AsyncSession, crypto: Crypto, request_id: int, actor_id: int
+    *, session: AsyncSession, crypto: Crypto, request_id: int, actor_id: int, held: bool = False
 ) -> tuple[RequestView, dict[str, Any] | None]:
-    """A request and what is held about its ballot; the read is audit-logged."""
+    """A request, and with ``held`` what is held about its ballot (the identity opened
+    only on the office's explicit action, as a verifier unmasks); each read is audited."""
     request = await session.get(DataRequest, request_id)
     if request is None:
         raise NotFound()
     report = None
-    if request.ballot_id is not None:
+    if held and request.ballot_id is not None:
         report = await rights_report(session=session, crypto=crypto, ballot_id=request.ballot_id)
     await audit.audit_append(
         session=session,
         actor_id=actor_id,
-        action="privacy.request_read",
+        action="privacy.request_held_read" if held else "privacy.request_read",
         target=f"data_request:{request.id}",
     )
     return await request_view(session=session, crypto=crypto, request=request), report
