@@ -54,7 +54,13 @@ def _new_id() -> str:
 
 class Session:
     def __init__(
-        self, sid: str, data: dict[str, Any], *, is_new: bool, available: bool = True
+        self,
+        sid: str,
+        data: dict[str, Any],
+        *,
+        is_new: bool,
+        available: bool = True,
+        store: Store | None = None,
     ) -> None:
         self.id = sid
         self.data = data
@@ -64,6 +70,22 @@ class Session:
         # False while the store is down: reads find nothing, writes raise (503), and the
         # browser's cookie is left alone so its session is there again once the store is.
         self.available = available
+        self._store = store
+
+    async def available_ensure(self) -> None:
+        """Raise ``SessionUnavailable`` if the store is down. Called before a request is
+        refused for want of a session (a CSRF failure, a login page instead of the
+        console): a session read from the store proves it was up, but a new one (no cookie,
+        or an unknown id) never asked it, and during an outage the refusal would be wrong:
+        the visitor's form or login is fine, the store is not."""
+        if not self.available:
+            raise SessionUnavailable("the session store is unavailable")
+        if self.is_new and self._store is not None:
+            try:
+                await self._store.ping()
+            except STORE_ERRORS as error:
+                self.available = False
+                raise SessionUnavailable("the session store is unavailable") from error
 
     def _writable(self) -> None:
         if not self.available:
@@ -106,8 +128,8 @@ class Session:
         self.modified = True
 
 
-def new_session_data() -> dict[str, Any]:
-    return {"created": time.time()}
+def new_session_data(now: float | None = None) -> dict[str, Any]:
+    return {"created": time.time() if now is None else now}
 
 
 def session_trail(session: Session, hasher: Callable[[str], str]) -> str:
@@ -183,8 +205,12 @@ class SessionMiddleware:
         skip_prefixes: tuple[str, ...] = ("/static/",),
         only_prefixes: tuple[str, ...] | None = None,
         trail: Callable[[str], str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
+        # Wall-clock seconds for the absolute timeout (tests move it forward; the idle
+        # timeout is the store's expiry, on the store's own clock).
+        self.clock = clock
         self.store = store
         self.idle = idle_seconds
         self.absolute = absolute_seconds
@@ -204,13 +230,13 @@ class SessionMiddleware:
             raw = await self.store.get(self.policy.key_prefix + sid)
             if raw is not None:
                 data = json.loads(raw)
-                if time.time() - data.get("created", 0) < self.absolute:
-                    return Session(sid, data, is_new=False)
+                if self.clock() - data.get("created", 0) < self.absolute:
+                    return Session(sid, data, is_new=False, store=self.store)
                 await self.store.delete(self.policy.key_prefix + sid)
-        sid, data = _new_id(), new_session_data()
+        sid, data = _new_id(), new_session_data(self.clock())
         if self.trail is not None:
             data[TRAIL_KEY] = self.trail(sid)
-        return Session(sid, data, is_new=True)
+        return Session(sid, data, is_new=True, store=self.store)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._serves(scope["path"]):
