@@ -242,7 +242,7 @@ def clock_install(app, clock: FakeClock) -> None:
 # ---- security headers ---------------------------------------------------------------
 
 # Public resources a browser may keep (no personal data): everything else is no-store.
-PUBLIC_CACHE = ("/static/", "/favicon.ico", "/e/{slug}/projects/{number}/images/")
+PUBLIC_CACHE = ("/static", "/favicon.ico", "/e/{slug}/projects/{number}/images/")
 REFERRER_POLICIES = {"same-origin", "no-referrer", "strict-origin-when-cross-origin"}
 
 
