@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories.staff import csrf_of
+from tests.factories.voting import reach_identity
 from tests.security.world import (
     STATE_CHANGING,
     plain_client,
@@ -20,7 +21,6 @@ from tests.security.world import (
     visitors_close,
     world_seed,
 )
-from tests.factories.voting import reach_identity
 from urna.core.errors import CsrfRejected
 
 pytestmark = pytest.mark.flow

@@ -17,12 +17,12 @@ import httpx
 from sqlalchemy import func, select
 
 from tests.factories.editions import edition_create
-from tests.factories.staff import staff_client, staff_user_create
+from tests.factories.staff import StaffClient, staff_client, staff_user_create
 from tests.factories.voting import person, reach_identity, vote
 from urna.core import i18n
 from urna.editions.models import Pool
-from urna.requestlog.models import RequestLog
 from urna.models import metadata
+from urna.requestlog.models import RequestLog
 from urna.staff.matrix import app_routes
 from urna.voting.models import Ballot
 
@@ -93,7 +93,7 @@ async def world_seed(app, admin: httpx.AsyncClient) -> World:
 
 def plain_client(app, *, https: bool = False, ip: str = "127.0.0.1") -> httpx.AsyncClient:
     scheme = "https" if https else "http"
-    return httpx.AsyncClient(
+    return StaffClient(  # an AsyncClient that may enter ``async with`` after first use
         transport=httpx.ASGITransport(app=app, client=(ip, 50000)),
         base_url=f"{scheme}://testserver",
         follow_redirects=False,
@@ -276,7 +276,9 @@ def header_faults(response: httpx.Response, *, template: str, https: bool = Fals
     if not public and "no-store" not in cache:
         faults.append(f"Cache-Control {cache!r}")
     hsts = h.get("strict-transport-security", "")
-    if https and not ("max-age=" in hsts and int(hsts.split("max-age=")[1].split(";")[0]) >= 15552000):
+    if https and not (
+        "max-age=" in hsts and int(hsts.split("max-age=")[1].split(";")[0]) >= 15552000
+    ):
         faults.append("HSTS")
     if not https and hsts:
         faults.append("HSTS over plain HTTP")

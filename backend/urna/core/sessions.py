@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -40,6 +41,9 @@ TRAIL_KEY = "trail"
 # After a resident's rotation the old id stays valid this long: a worker killed between
 # storing the new id and the browser receiving its cookie does not lose the session.
 ROTATION_GRACE_SECONDS = 60
+# Marks the old id's copy during that grace: when it ends (wall clock), however the old id
+# is used meanwhile (a request with it would otherwise renew it for the idle time).
+GRACE_KEY = "grace_until"
 log = logging.getLogger("urna.sessions")
 
 
@@ -125,6 +129,7 @@ class Session:
             self.rotated_from = self.id
         self.id = _new_id()
         self.data["csrf"] = secrets.token_urlsafe(32)
+        self.data.pop(GRACE_KEY, None)  # the new id is a full session
         self.modified = True
 
 
@@ -230,7 +235,9 @@ class SessionMiddleware:
             raw = await self.store.get(self.policy.key_prefix + sid)
             if raw is not None:
                 data = json.loads(raw)
-                if self.clock() - data.get("created", 0) < self.absolute:
+                now = self.clock()
+                alive = now < data.get(GRACE_KEY, now + 1)
+                if alive and now - data.get("created", 0) < self.absolute:
                     return Session(sid, data, is_new=False, store=self.store)
                 await self.store.delete(self.policy.key_prefix + sid)
         sid, data = _new_id(), new_session_data(self.clock())
@@ -279,20 +286,35 @@ class SessionMiddleware:
                 (b"set-cookie", self._cookie(scope, "", expire=True).encode("latin-1"))
             )
             return
+        ttl = self._ttl(session.data)
         if session.modified:
-            payload = json.dumps(session.data, separators=(",", ":")).encode()
-            await self.store.set(prefix + session.id, payload, ttl=self.idle)
+            await self.store.set(prefix + session.id, _dump(session.data), ttl=ttl)
         else:
-            await self.store.touch(prefix + session.id, ttl=self.idle)
+            await self.store.touch(prefix + session.id, ttl=ttl)
         if session.rotated_from and self.policy.rotation_grace:  # the new id is stored:
-            old, grace = prefix + session.rotated_from, self.policy.rotation_grace
-            await self.store.touch(old, ttl=grace)  # the old one only for a grace period
+            await self._grace(prefix + session.rotated_from)  # the old one only for a while
         elif session.rotated_from:
             await self.store.delete(prefix + session.rotated_from)
         if session.is_new or session.rotated_from:
             message.setdefault("headers", []).append(
                 (b"set-cookie", self._cookie(scope, session.id).encode("latin-1"))
             )
+
+    def _ttl(self, data: dict[str, Any]) -> int:
+        """The idle timeout, or what is left of the grace of an old id."""
+        until = data.get(GRACE_KEY)
+        return self.idle if until is None else max(1, math.ceil(until - self.clock()))
+
+    async def _grace(self, key: str) -> None:
+        """Keep the old id's data (its CSRF token too: the page the browser holds still
+        posts) for the grace period, marked so that using it cannot extend it."""
+        raw = await self.store.get(key)
+        if raw is None:
+            return
+        data = json.loads(raw)
+        until = self.clock() + self.policy.rotation_grace
+        data[GRACE_KEY] = min(until, data.get(GRACE_KEY, until))
+        await self.store.set(key, _dump(data), ttl=self._ttl(data))
 
     def _cookie(self, scope: Scope, value: str, *, expire: bool = False) -> str:
         secure = scope.get("scheme") == "https"
@@ -310,6 +332,10 @@ class SessionMiddleware:
             # The one exception: an explicit removal at logout/end of the vote.
             parts.append("Max-Age=0")
         return "; ".join(parts)
+
+
+def _dump(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
 
 
 def end_session(session: Session) -> None:
