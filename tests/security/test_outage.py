@@ -106,7 +106,6 @@ async def test_every_console_page_gets_the_outage_page_not_the_login_page(app, n
         assert (await browser.get(f"/e/{world.params['slug']}")).status_code == 200
 
 
-@pytest.mark.postgres_only
 async def test_logged_in_staff_and_a_resident_mid_vote_get_503_when_redis_stops(
     database_url,
     private_redis,  # noqa: F811

@@ -18,7 +18,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 
-from tests.conftest import BACKEND, make_settings
+from tests.conftest import make_settings
 from tests.factories.editions import edition_create
 from tests.factories.staff import csrf_of
 from tests.factories.voting import person, post_form, reach_choices, reach_code
@@ -195,18 +195,3 @@ async def test_an_active_staff_session_ends_at_the_absolute_lifetime(timed, cloc
         clock.advance(2 * ABSOLUTE - elapsed + 1)
         answer = await staff.get("/staff")
         assert answer.status_code == 303 and answer.headers["location"].startswith(LOGIN_PAGE)
-
-
-@pytest.mark.postgres_only
-async def test_on_redis_both_sessions_expire_after_their_idle_time(app):
-    assert BACKEND == "postgres"
-    store, settings = app.state.ctx.store, app.state.ctx.settings
-    async with await staff_login_client(app) as staff:
-        await staff.get("/staff")
-        staff_ttl = await store._redis.ttl(store.key("staff:" + staff.cookies.get("urna_staff")))
-    async with plain_client(app) as resident:
-        await resident.get("/my-data")
-        ttl = await store._redis.ttl(store.key("sess:" + resident.cookies.get("urna_sid")))
-    assert settings.session_idle_seconds - 5 < ttl <= settings.session_idle_seconds
-    idle = settings.staff_session_idle_seconds
-    assert idle - 5 < staff_ttl <= idle
