@@ -17,7 +17,7 @@ import httpx
 from sqlalchemy import func, select
 
 from tests.factories.editions import edition_create
-from tests.factories.staff import StaffClient, staff_client, staff_user_create
+from tests.factories.staff import StaffClient, staff_login, staff_user_create
 from tests.factories.voting import person, reach_identity, vote
 from urna.core import i18n
 from urna.editions.models import Pool
@@ -106,16 +106,12 @@ async def visitors(app, world: World, *, https: bool = False) -> dict[str, httpx
     resident = plain_client(app, https=https)
     edition = world.params["slug"]
     await reach_identity(resident, edition)
-    admin = await staff_client(app, "admin", enrolled=True)
-    if https:  # the same login, over https: its cookies are the Secure ones
-        await admin.aclose()
-        admin = await staff_login_client(app, https=True)
+    admin = await staff_login_client(app, https=https)  # over https: the Secure cookies
     return {"anonymous": plain_client(app, https=https), "resident": resident, "admin": admin}
 
 
-async def staff_login_client(app, *, https: bool = False, role: str = "admin"):
-    from tests.factories.staff import staff_login
-
+async def staff_login_client(app, *, https: bool = False, role: str = "admin") -> StaffClient:
+    """A client logged in through the real forms (password, TOTP) as a new account."""
     user, password, secret = await staff_user_create(app, role, enrolled=True)
     http = plain_client(app, https=https)
     response = await staff_login(http, user.email, password, secret)
