@@ -21,7 +21,7 @@ from urna.core.context import AppContext
 from urna.core.crypto import Crypto
 from urna.core.csrf import csrf_protect
 from urna.core.db import DATABASE_ERRORS, create_engine, session_factory
-from urna.core.errors import AppError, NotFound, ServiceUnavailable, error_summary
+from urna.core.errors import AppError, NotFound, ServiceUnavailable, error_summary, retry_after
 from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
 from urna.core.proxy import ProxyHeadersMiddleware
@@ -219,7 +219,7 @@ def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
         if is_htmx(request):
             response.headers["HX-Retarget"] = "#flash"
             response.headers["HX-Reswap"] = "innerHTML"
-        return response
+        return retry_after(response, error)  # 429 and 503 say when to come back
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, error: AppError):
@@ -262,7 +262,6 @@ def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
         log.warning("service unavailable: %s: %s", type(error).__name__, error)
         outage = ServiceUnavailable()
         response = await render_error(request, outage)
-        response.headers["Retry-After"] = str(outage.retry_after_seconds)
         request.state.error = error_summary(error)
         return response
 

@@ -60,6 +60,9 @@ def require_role(*roles: str):
         resolver = get_ctx(request).staff_resolver
         user = await resolver(request, db) if resolver is not None else None
         if user is None:
+            session = getattr(request.state, "session", None)
+            if session is not None:  # a store outage is a 503, not "log in again"
+                await session.available_ensure()
             path = request.url.path if request.method == "GET" else "/staff"
             raise LoginRequired(next_url=path)
         if user.role not in allowed:

@@ -27,5 +27,9 @@ async def csrf_protect(request: Request) -> None:
     if token is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
         token = (await request.form()).get("csrf_token")
     if session is None or not token or not hmac.compare_digest(str(token), session.csrf_token):
+        if session is not None:
+            # No stored session to match (no cookie, or an id the store does not know):
+            # during a store outage that is the outage's 503, not the visitor's 403.
+            await session.available_ensure()
         request.state.refusal = "csrf token missing or invalid"
         raise CsrfRejected()

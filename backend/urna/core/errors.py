@@ -46,6 +46,8 @@ class CsrfRejected(AppError):
 class TooManyRequests(AppError):
     status_code = 429
     message = N_("Too many attempts. Wait a few minutes and try again.")
+    # Sent as Retry-After; ``core.ratelimit.limit_hit`` sets it from the limit's window.
+    retry_after_seconds = 60
 
 
 class ServiceUnavailable(AppError):
@@ -57,6 +59,15 @@ class ServiceUnavailable(AppError):
         "lost. Try again in a minute."
     )
     retry_after_seconds = 30
+
+
+def retry_after(response: Any, error: BaseException) -> Any:
+    """Give ``response`` the Retry-After of ``error`` (a 429 or 503) if it has one: for
+    views that answer a refusal with their own page (a form with its message)."""
+    seconds = getattr(error, "retry_after_seconds", None)
+    if seconds is not None:
+        response.headers["Retry-After"] = str(int(seconds))
+    return response
 
 
 class FormInvalid(AppError):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -51,6 +52,9 @@ ROTATION_GRACE_SECONDS = 60
 UNRETURNED_SECONDS = 120
 # Set in a session stored before its cookie came back: its visit is counted on the return.
 VISIT_PENDING_KEY = "first_page"
+# Marks the old id's copy during that grace: when it ends (wall clock), however the old id
+# is used meanwhile (a request with it would otherwise renew it for the idle time).
+GRACE_KEY = "grace_until"
 log = logging.getLogger("urna.sessions")
 
 
@@ -72,6 +76,7 @@ class Session:
         is_new: bool,
         available: bool = True,
         unstored_csrf: str = "",
+        store: Store | None = None,
     ) -> None:
         self.id = sid
         self.data = data
@@ -87,6 +92,22 @@ class Session:
         # False while the store is down: reads find nothing, writes raise (503), and the
         # browser's cookie is left alone so its session is there again once the store is.
         self.available = available
+        self._store = store
+
+    async def available_ensure(self) -> None:
+        """Raise ``SessionUnavailable`` if the store is down. Called before a request is
+        refused for want of a session (a CSRF failure, a login page instead of the
+        console): a session read from the store proves it was up, but a new one (no cookie,
+        or an unknown id) never asked it, and during an outage the refusal would be wrong:
+        the visitor's form or login is fine, the store is not."""
+        if not self.available:
+            raise SessionUnavailable("the session store is unavailable")
+        if self.is_new and self._store is not None:
+            try:
+                await self._store.ping()
+            except STORE_ERRORS as error:
+                self.available = False
+                raise SessionUnavailable("the session store is unavailable") from error
 
     def _writable(self) -> None:
         if not self.available:
@@ -136,11 +157,12 @@ class Session:
             self.rotated_from = self.id
         self.id = _new_id()
         self.data["csrf"] = secrets.token_urlsafe(32)
+        self.data.pop(GRACE_KEY, None)  # the new id is a full session
         self.modified = True
 
 
-def new_session_data() -> dict[str, Any]:
-    return {"created": time.time()}
+def new_session_data(now: float | None = None) -> dict[str, Any]:
+    return {"created": time.time() if now is None else now}
 
 
 def session_trail(session: Session, hasher: Callable[[str], str]) -> str:
@@ -213,8 +235,12 @@ class SessionMiddleware:
         only_prefixes: tuple[str, ...] | None = None,
         trail: Callable[[str], str] | None = None,
         sign: Callable[[str], str] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
+        # Wall-clock seconds for the absolute timeout (tests move it forward; the idle
+        # timeout is the store's expiry, on the store's own clock).
+        self.clock = clock
         self.store = store
         self.idle = idle_seconds
         self.absolute = absolute_seconds
@@ -255,20 +281,24 @@ class SessionMiddleware:
             raw = await self.store.get(self.policy.key_prefix + sid)
             if raw is not None:
                 data = json.loads(raw)
-                if time.time() - data.get("created", 0) < self.absolute:
-                    return Session(sid, data, is_new=False)
+                now = self.clock()
+                alive = now < data.get(GRACE_KEY, now + 1)
+                if alive and now - data.get("created", 0) < self.absolute:
+                    return Session(sid, data, is_new=False, store=self.store)
                 await self.store.delete(self.policy.key_prefix + sid)
             elif token := self._issued(sid):
                 # the cookie of a form page opened without one came back: store it now
-                session = Session(sid, self._data(sid), is_new=False)
+                session = Session(sid, self._data(sid), is_new=False, store=self.store)
                 session.data["csrf"] = token
                 session.returned = session.modified = True
                 return session
         sid, token = self._signed_id()
-        return Session(sid, self._data(sid), is_new=True, unstored_csrf=token)
+        return Session(
+            sid, self._data(sid), is_new=True, unstored_csrf=token, store=self.store
+        )
 
     def _data(self, sid: str) -> dict[str, Any]:
-        data = new_session_data()
+        data = new_session_data(self.clock())
         if self.trail is not None:
             data[TRAIL_KEY] = self.trail(sid)
         return data
@@ -319,19 +349,17 @@ class SessionMiddleware:
                 (b"set-cookie", self._cookie(scope, "", expire=True).encode("latin-1"))
             )
             return
+        ttl = self._ttl(session.data)
         if session.modified:
-            ttl = self.idle
             if session.is_new:  # its cookie not seen back yet
                 ttl = min(ttl, UNRETURNED_SECONDS)
                 if self.policy.count_visits:
                     session.data[VISIT_PENDING_KEY] = True
-            payload = json.dumps(session.data, separators=(",", ":")).encode()
-            await self.store.set(prefix + session.id, payload, ttl=ttl)
+            await self.store.set(prefix + session.id, _dump(session.data), ttl=ttl)
         else:
-            await self.store.touch(prefix + session.id, ttl=self.idle)
+            await self.store.touch(prefix + session.id, ttl=ttl)
         if session.rotated_from and self.policy.rotation_grace:  # the new id is stored:
-            old, grace = prefix + session.rotated_from, self.policy.rotation_grace
-            await self.store.touch(old, ttl=grace)  # the old one only for a grace period
+            await self._grace(prefix + session.rotated_from)  # the old one only for a while
         elif session.rotated_from:
             await self.store.delete(prefix + session.rotated_from)
         if session.is_new or session.rotated_from:
@@ -341,6 +369,22 @@ class SessionMiddleware:
         message.setdefault("headers", []).append(
             (b"set-cookie", self._cookie(scope, session.id).encode("latin-1"))
         )
+
+    def _ttl(self, data: dict[str, Any]) -> int:
+        """The idle timeout, or what is left of the grace of an old id."""
+        until = data.get(GRACE_KEY)
+        return self.idle if until is None else max(1, math.ceil(until - self.clock()))
+
+    async def _grace(self, key: str) -> None:
+        """Keep the old id's data (its CSRF token too: the page the browser holds still
+        posts) for the grace period, marked so that using it cannot extend it."""
+        raw = await self.store.get(key)
+        if raw is None:
+            return
+        data = json.loads(raw)
+        until = self.clock() + self.policy.rotation_grace
+        data[GRACE_KEY] = min(until, data.get(GRACE_KEY, until))
+        await self.store.set(key, _dump(data), ttl=self._ttl(data))
 
     def _cookie(self, scope: Scope, value: str, *, expire: bool = False) -> str:
         secure = scope.get("scheme") == "https"
@@ -358,6 +402,10 @@ class SessionMiddleware:
             # The one exception: an explicit removal at logout/end of the vote.
             parts.append("Max-Age=0")
         return "; ".join(parts)
+
+
+def _dump(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
 
 
 def end_session(session: Session) -> None:

@@ -10,6 +10,7 @@ Every key Urna writes to Redis starts with one prefix (``URNA_REDIS_PREFIX``, de
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -81,14 +82,16 @@ class RedisStore:
 
 class MemoryStore:
     """In-process store with expiry; correct for a single process only (and so needs no
-    prefix: nothing else sees its keys)."""
+    prefix: nothing else sees its keys). ``clock`` measures expiry (tests move it
+    forward to pass an idle timeout without waiting)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._data: dict[str, tuple[bytes, float | None]] = {}
+        self.clock = clock
 
     def _live(self, key: str) -> tuple[bytes, float | None] | None:
         item = self._data.get(key)
-        if item is not None and item[1] is not None and item[1] < time.monotonic():
+        if item is not None and item[1] is not None and item[1] < self.clock():
             del self._data[key]
             return None
         return item
@@ -98,12 +101,12 @@ class MemoryStore:
         return item[0] if item else None
 
     async def set(self, key: str, value: bytes, *, ttl: int) -> None:
-        self._data[key] = (value, time.monotonic() + ttl)
+        self._data[key] = (value, self.clock() + ttl)
 
     async def touch(self, key: str, *, ttl: int) -> None:
         item = self._live(key)
         if item:
-            self._data[key] = (item[0], time.monotonic() + ttl)
+            self._data[key] = (item[0], self.clock() + ttl)
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)

@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from limits import parse as parse_limit
 
 from urna.core.context import DbSession, get_ctx
-from urna.core.errors import FormInvalid, NotFound, TooManyRequests
+from urna.core.errors import FormInvalid, NotFound
+from urna.core.ratelimit import limit_hit
 from urna.core.views import client_ip, form_values, render, see_other
 from urna.privacy import rights
 
@@ -38,10 +39,8 @@ async def rights_page(request: Request, db: DbSession):
 async def rights_start(request: Request, db: DbSession):
     ctx = get_ctx(request)
     form = await form_values(request)
-    if not await ctx.limiter.hit(
-        parse_limit(ctx.settings.receipt_check_per_ip), "receipt", client_ip(request)
-    ):
-        raise TooManyRequests()
+    limit = parse_limit(ctx.settings.receipt_check_per_ip)
+    await limit_hit(ctx.limiter, limit, "receipt", client_ip(request))
     try:
         state = await rights.rights_code_send(
             session=db, crypto=ctx.crypto, settings=ctx.settings, receipt=form.get("code", "")

@@ -101,7 +101,9 @@ async def _throttle_ensure(throttle: LoginThrottle, key: str, ip: str) -> None:
     wait = await throttle.wait_seconds(key, ip)
     if wait > 0:
         log.warning("staff login throttled: ip=%s account=%s wait=%.0fs", ip, key, wait)
-        raise LoginThrottled(params={"minutes": max(1, math.ceil(wait / 60))})
+        refusal = LoginThrottled(params={"minutes": max(1, math.ceil(wait / 60))})
+        refusal.retry_after_seconds = math.ceil(wait)  # sent as Retry-After
+        raise refusal
 
 
 async def _failure_record(

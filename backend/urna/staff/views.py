@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.access import LOGIN_PATH, AdminUser, AnyStaff
 from urna.core.context import AppContext, Ctx, DbSession, get_ctx
-from urna.core.errors import FormInvalid
+from urna.core.errors import FormInvalid, retry_after
 from urna.core.forms import form_parse
 from urna.core.i18n import LANGUAGES
 from urna.core.sessions import end_session
@@ -56,6 +56,7 @@ async def _login_form(request, *, values, errors=None, params=None, status_code=
 
 @router.get("/staff/login")
 async def login_page(request: Request, db: DbSession, next: str | None = None):
+    await request.state.session.available_ensure()  # no login form a store outage would void
     if await current_staff(request, db) is not None:
         return see_other(staff_next(next))
     return await _login_form(request, values={"next": staff_next(next)})
@@ -79,13 +80,14 @@ async def login_submit(request: Request, db: DbSession, ctx: Ctx):
         return await _login_form(request, values=values, errors=error.errors, status_code=400)
     except (login.LoginFailed, login.LoginThrottled) as error:
         # Answered, not raised: the unit of work commits the failure's audit event.
-        return await _login_form(
+        page = await _login_form(
             request,
             values=values,
             errors={"__all__": error.message},
             params=error.params,
             status_code=error.status_code,
         )
+        return retry_after(page, error)
     session = request.state.session
     session.pop(SESSION_KEY)  # a new login replaces whatever this browser had
     session[PENDING_KEY] = {"id": user.id, "at": time.time(), "next": values["next"]}
@@ -143,7 +145,7 @@ async def code_submit(request: Request, db: DbSession, ctx: Ctx):
         return await _code_form(request, db, pending["id"], errors=error.errors, status_code=400)
     except (login.CodeInvalid, login.LoginThrottled) as error:
         # Answered, not raised: the unit of work commits the failure's audit event.
-        return await _code_form(
+        page = await _code_form(
             request,
             db,
             pending["id"],
@@ -151,6 +153,7 @@ async def code_submit(request: Request, db: DbSession, ctx: Ctx):
             params=error.params,
             status_code=error.status_code,
         )
+        return retry_after(page, error)
     except login.LoginExpired:
         request.state.session.pop(PENDING_KEY)
         return see_other(LOGIN_PATH)

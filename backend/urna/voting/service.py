@@ -23,6 +23,7 @@ from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import AppError, FormInvalid, NotFound, TooManyRequests
 from urna.core.i18n import N_
+from urna.core.ratelimit import limit_hit, limit_wait
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
@@ -60,6 +61,17 @@ class ContactSlotsUsed(FormInvalid):
     def __init__(self, field: str, limit: int) -> None:
         super().__init__({field: CONTACT_USED}, params={"limit": limit})
         self.field = field
+
+
+class CodeTriesUsedUp(FormInvalid):
+    """The code sent has had all its tries: a rate limit (429), said on the code field;
+    Retry-After is when the contact may be sent a new code."""
+
+    status_code = 429
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__({"code": N_("Too many wrong codes. Send a new one.")})
+        self.retry_after_seconds = retry_after_seconds
 
 
 class ContactLimitReached(AppError):
@@ -167,12 +179,11 @@ async def code_send(
         raise FlowOutOfOrder()
     per_contact = parse_limit(settings.otp_resend_per_contact)
     per_ip = parse_limit(settings.otp_send_per_ip)
-    if not await limiter.hit(per_contact, "otp-contact", state.contact_key or "-"):
-        raise TooManyRequests(
-            N_("Too many codes were sent to this contact. Wait 10 minutes and try again.")
-        )
-    if not await limiter.hit(per_ip, "otp-ip", ip):
-        raise TooManyRequests()
+    contact_used_up = TooManyRequests(
+        N_("Too many codes were sent to this contact. Wait 10 minutes and try again.")
+    )
+    await limit_hit(limiter, per_contact, "otp-contact", _contact_key(state), error=contact_used_up)
+    await limit_hit(limiter, per_ip, "otp-ip", ip)
     code = f"{secrets.randbelow(1_000_000):06d}"
     state.otp_hash = crypto.keyed_hash(scope="otp:" + (state.identity_key or ""), value=code)
     state.otp_expires = time.time() + settings.otp_ttl_seconds
@@ -194,6 +205,19 @@ def _confirm(state: VoteState) -> VoteState:
     state.demo_code = None
     state.receipt = receipts.receipt_new()
     return state
+
+
+def _contact_key(state: VoteState) -> str:
+    return state.contact_key or "-"
+
+
+async def _tries_used_up(limiter: RateLimiter, settings: Settings, state: VoteState):
+    """The refusal once a code's tries are gone: wait until this contact may get a new code
+    (at once, if its resend window has room)."""
+    per_contact, key = parse_limit(settings.otp_resend_per_contact), _contact_key(state)
+    if await limiter.test(per_contact, "otp-contact", key):
+        return CodeTriesUsedUp(1)
+    return CodeTriesUsedUp(await limit_wait(limiter, per_contact, "otp-contact", key))
 
 
 def _code_tries(settings: Settings) -> RateLimitItem:
@@ -225,13 +249,13 @@ async def code_verify(
     tries = _code_tries(settings)
     if not await limiter.hit(tries, "otp-try", state.otp_hash):
         state.otp_hash = None
-        raise FormInvalid({"code": N_("Too many wrong codes. Send a new one.")})
+        raise await _tries_used_up(limiter, settings, state)
     expected = crypto.keyed_hash(scope="otp:" + (state.identity_key or ""), value=typed)
     if not hmac.compare_digest(expected, state.otp_hash):
         left = (await limiter.get_window_stats(tries, "otp-try", state.otp_hash)).remaining
         if left <= 0:
             state.otp_hash = None
-            raise FormInvalid({"code": N_("Too many wrong codes. Send a new one.")})
+            raise await _tries_used_up(limiter, settings, state)
         raise FormInvalid(
             {"code": N_("Wrong code. Attempts left: %(left)s.")}, params={"left": left}
         )

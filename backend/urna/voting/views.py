@@ -11,7 +11,8 @@ from limits import parse as parse_limit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import AppContext, DbSession, get_ctx
-from urna.core.errors import FormInvalid, NotFound, TooManyRequests
+from urna.core.errors import FormInvalid, NotFound, TooManyRequests, retry_after
+from urna.core.ratelimit import limit_hit
 from urna.core.sessions import Session, SessionUnavailable, session_trail
 from urna.core.templating import is_htmx
 from urna.core.views import client_ip, form_list, form_values, render, request_id, see_other
@@ -160,9 +161,10 @@ async def identity_submit(request: Request, slug: str, db: DbSession):
     except (FormInvalid, TooManyRequests) as error:
         values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
         errors = error.errors if isinstance(error, FormInvalid) else {"__all__": error.message}
-        return await _render_identity(
+        page = await _render_identity(
             request, db, edition, values=values, errors=errors, status_code=error.status_code
         )
+        return retry_after(page, error)
     _save(request, state)
     if state.confirmed:
         request.state.session.rotate()
@@ -216,9 +218,15 @@ async def code_submit(request: Request, slug: str, db: DbSession):
         )
     except FormInvalid as error:
         _save(request, state)  # a used-up or expired code is forgotten
-        return await _render_code(
-            request, edition, state, errors=error.errors, params=error.params, status_code=400
+        page = await _render_code(
+            request,
+            edition,
+            state,
+            errors=error.errors,
+            params=error.params,
+            status_code=error.status_code,
         )
+        return retry_after(page, error)  # a code's tries used up: 429
     _save(request, state)
     request.state.session.rotate()
     return see_other(f"/e/{slug}/vote/choices")
@@ -238,9 +246,10 @@ async def code_resend(request: Request, slug: str, db: DbSession):
             ip=client_ip(request),
         )
     except TooManyRequests as error:
-        return await _render_code(
+        page = await _render_code(
             request, edition, state, errors={"code": error.message}, status_code=429
         )
+        return retry_after(page, error)
     _save(request, state)
     return await _render_code(request, edition, state, notice="sent")
 
@@ -376,8 +385,7 @@ async def receipt_check(request: Request, db: DbSession):
     ctx = get_ctx(request)
     form = await form_values(request)
     ip = client_ip(request)
-    if not await ctx.limiter.hit(parse_limit(ctx.settings.receipt_check_per_ip), "receipt", ip):
-        raise TooManyRequests()
+    await limit_hit(ctx.limiter, parse_limit(ctx.settings.receipt_check_per_ip), "receipt", ip)
     code = form.get("code", "")
     ballot, errors = None, {}
     try:
