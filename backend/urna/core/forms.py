@@ -17,6 +17,10 @@ A field refused by a built-in constraint (type, length, choice) gets the message
 names for it in ``messages``, else a general one by the kind of problem; a validator that
 needs its own wording raises ``form_error(N_("..."), **params)`` — the parameters travel
 in ``FormInvalid.params``, never inside the message.
+
+The same models describe the forms in the OpenAPI document: a route declares its body
+with ``openapi_extra=form_openapi(Model, ...)`` (``query_openapi`` for a query string a
+handler reads itself), while the handler keeps parsing with ``form_parse``.
 """
 
 from __future__ import annotations
