@@ -17,17 +17,28 @@ A field refused by a built-in constraint (type, length, choice) gets the message
 names for it in ``messages``, else a general one by the kind of problem; a validator that
 needs its own wording raises ``form_error(N_("..."), **params)`` — the parameters travel
 in ``FormInvalid.params``, never inside the message.
+
+The same models describe the forms in the OpenAPI document: a route declares its body
+with ``openapi_extra=form_openapi(Model, ...)`` (``query_openapi`` for a query string a
+handler reads itself), while the handler keeps parsing with ``form_parse``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from urna.core.errors import FormInvalid
@@ -121,11 +132,18 @@ def _local_datetime(value: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)
 
 
+# The JSON schemas say what the form sends (the OpenAPI document, ``form_openapi``).
+_MONEY_TEXT = {"type": "string", "maxLength": 40, "examples": ["150 000", "2 499,99 zł"]}
+_PERCENT_TEXT = {"type": "string", "pattern": r"^-?[0-9]{1,6}([.,][0-9]{1,6})? ?%?$"}
+_DATETIME_TEXT = {"type": "string", "examples": ["31.05.2027 23:59", "2027-05-31T23:59"]}
+
 Line = Annotated[str, BeforeValidator(_line)]
 Text = Annotated[str, BeforeValidator(_text)]
-Money = Annotated[int, BeforeValidator(_money)]
-Percent = Annotated[Decimal, BeforeValidator(_percent)]
-LocalDateTime = Annotated[datetime, BeforeValidator(_local_datetime)]
+Money = Annotated[int, BeforeValidator(_money), WithJsonSchema(_MONEY_TEXT)]
+Percent = Annotated[Decimal, BeforeValidator(_percent), WithJsonSchema(_PERCENT_TEXT)]
+LocalDateTime = Annotated[
+    datetime, BeforeValidator(_local_datetime), WithJsonSchema(_DATETIME_TEXT)
+]
 
 
 def whole(low: int, high: int, message: str, *, too_large: str | None = None) -> Any:
@@ -148,7 +166,8 @@ def whole(low: int, high: int, message: str, *, too_large: str | None = None) ->
             raise form_error(too_large or message)
         return number
 
-    return Annotated[int, BeforeValidator(parse)]
+    schema = {"type": "integer", "minimum": low, "maximum": high}
+    return Annotated[int, BeforeValidator(parse), WithJsonSchema(schema)]
 
 
 class FormModel(BaseModel):
@@ -211,3 +230,76 @@ def form_parse(model: type[Form], values: Mapping[str, Any], *, context: Any = N
     if problems:
         raise FormInvalid(problems)
     return form
+
+
+# ---- the forms in the OpenAPI document ------------------------------------------------
+
+CSRF_TOKEN = {
+    "type": "string",
+    "description": "The session's CSRF token (or the X-CSRF-Token header).",
+}
+
+
+def form_openapi(
+    *models: type[BaseModel], files: Sequence[str] = (), **fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The ``openapi_extra`` of a route that reads a posted form: its body as the
+    ``models`` describe it (fields by the names the form sends), the ``fields`` a handler
+    reads without a model (each a JSON schema), the ``files`` uploaded, and the CSRF token
+    every form carries. Only the document: the handler still parses the form
+    (``form_parse``), so a refusal is the page with a message per field, never a 422."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for model in models:
+        schema = model.model_json_schema(by_alias=True, mode="validation")
+        schema = _inlined(schema, schema.pop("$defs", {}))
+        for name, value in schema.get("properties", {}).items():
+            properties[name] = _form_value(value)
+        required += [name for name in schema.get("required", ()) if name not in required]
+    properties.update({name: dict(value) for name, value in fields.items()})
+    properties.update({name: {"type": "string", "format": "binary"} for name in files})
+    properties["csrf_token"] = CSRF_TOKEN
+    body: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        body["required"] = required
+    media = "multipart/form-data" if files else "application/x-www-form-urlencoded"
+    return {"requestBody": {"required": True, "content": {media: {"schema": body}}}}
+
+
+def query_openapi(**params: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``openapi_extra`` of a page whose handler reads its query string itself: each
+    of ``params`` (a JSON schema), none required."""
+    return {
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "schema": dict(schema)}
+            for name, schema in params.items()
+        ]
+    }
+
+
+def _inlined(schema: Any, defs: Mapping[str, Any]) -> Any:
+    """``schema`` with its local references (``#/$defs/...``) replaced by what they name."""
+    if isinstance(schema, list):
+        return [_inlined(item, defs) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+    return {key: _inlined(value, defs) for key, value in schema.items()}
+
+
+def _form_value(schema: dict[str, Any]) -> dict[str, Any]:
+    """A field's schema as a form sends it: no title, and an optional value is one left
+    out (a form has no null)."""
+    schema = {key: value for key, value in schema.items() if key != "title"}
+    choices = schema.pop("anyOf", None)
+    if choices is not None:
+        kept = [choice for choice in choices if choice.get("type") != "null"]
+        if len(kept) == 1:
+            schema.update(kept[0])
+        else:
+            schema["anyOf"] = kept
+    if schema.get("default", ...) is None:
+        del schema["default"]
+    return schema

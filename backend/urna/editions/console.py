@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from urna.core.access import AdminUser
 from urna.core.context import DbSession
 from urna.core.errors import FormInvalid
-from urna.core.forms import form_parse
+from urna.core.forms import form_openapi, form_parse
 from urna.core.i18n import LOCAL_ZONE
 from urna.core.views import form_list, form_values, render, see_other
 from urna.editions import repository
@@ -127,7 +127,7 @@ async def edition_new(request: Request, user: AdminUser):
     return await _edition_new_page(request, values=values, required=required)
 
 
-@router.post("/staff/editions")
+@router.post("/staff/editions", openapi_extra=form_openapi(EditionNewForm))
 async def edition_create(request: Request, db: DbSession, user: AdminUser):
     required = await form_list(request, "required_fields")
 
@@ -187,7 +187,7 @@ async def edition_page(request: Request, slug: str, db: DbSession, user: AdminUs
     return await edition_page_render(request, db, slug)
 
 
-@router.post("/staff/editions/{slug}")
+@router.post("/staff/editions/{slug}", openapi_extra=form_openapi(EditionForm))
 async def edition_update(request: Request, slug: str, db: DbSession, user: AdminUser):
     required = await form_list(request, "required_fields")
 
@@ -245,7 +245,7 @@ async def _edition_form(request, db, slug, user, *, form, change, page, done, pr
     return await submitted(request, apply, partial(page, request, db, slug), done)
 
 
-@router.post("/staff/editions/{slug}/areas")
+@router.post("/staff/editions/{slug}/areas", openapi_extra=form_openapi(AreaForm))
 async def area_create(request: Request, slug: str, db: DbSession, user: AdminUser):
     return await _edition_form(
         request,
@@ -260,7 +260,7 @@ async def area_create(request: Request, slug: str, db: DbSession, user: AdminUse
     )
 
 
-@router.post("/staff/editions/{slug}/pools")
+@router.post("/staff/editions/{slug}/pools", openapi_extra=form_openapi(PoolForm))
 async def pool_create(request: Request, slug: str, db: DbSession, user: AdminUser):
     return await _edition_form(
         request,
@@ -304,7 +304,7 @@ async def pool_page(request: Request, slug: str, pool_id: int, db: DbSession, us
     return await _pool_page(request, db, slug, pool_id)
 
 
-@router.post("/staff/editions/{slug}/pools/{pool_id}")
+@router.post("/staff/editions/{slug}/pools/{pool_id}", openapi_extra=form_openapi(PoolRulesForm))
 async def pool_rules_update(
     request: Request, slug: str, pool_id: int, db: DbSession, user: AdminUser
 ):
@@ -348,7 +348,7 @@ async def projects_page(request: Request, slug: str, db: DbSession, user: AdminU
     return await _projects_page(request, db, slug)
 
 
-@router.post("/staff/editions/{slug}/projects")
+@router.post("/staff/editions/{slug}/projects", openapi_extra=form_openapi(ProjectForm))
 async def project_create(request: Request, slug: str, db: DbSession, user: AdminUser):
     return await _edition_form(
         request,

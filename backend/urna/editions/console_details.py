@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from urna.core.access import AdminUser
 from urna.core.context import DbSession
 from urna.core.errors import FormInvalid
-from urna.core.forms import form_parse
+from urna.core.forms import form_openapi, form_parse
 from urna.core.views import see_other
 from urna.editions import extensions, project_details
 from urna.editions import service as editions
@@ -58,7 +58,9 @@ def _project_url(slug: str, number: str) -> str:
     return f"/staff/editions/{slug}/projects/{number}?saved=1"
 
 
-@router.post("/staff/editions/{slug}/projects/{number}/location")
+@router.post(
+    "/staff/editions/{slug}/projects/{number}/location", openapi_extra=form_openapi(LocationForm)
+)
 async def project_location(
     request: Request, slug: str, number: str, db: DbSession, user: AdminUser
 ):
@@ -74,7 +76,10 @@ async def project_location(
     return await submitted(request, update, page, _project_url(slug, number))
 
 
-@router.post("/staff/editions/{slug}/projects/{number}/images")
+@router.post(
+    "/staff/editions/{slug}/projects/{number}/images",
+    openapi_extra=form_openapi(ImageForm, files=["image"]),
+)
 async def project_image_add(
     request: Request, slug: str, number: str, db: DbSession, user: AdminUser
 ) -> Response:
@@ -99,7 +104,10 @@ async def project_image_add(
     return await submitted(request, add, page, _project_url(slug, number))
 
 
-@router.post("/staff/editions/{slug}/projects/{number}/images/{image_id}/remove")
+@router.post(
+    "/staff/editions/{slug}/projects/{number}/images/{image_id}/remove",
+    openapi_extra=form_openapi(),
+)
 async def project_image_remove(
     request: Request, slug: str, number: str, image_id: int, db: DbSession, user: AdminUser
 ):
@@ -111,7 +119,7 @@ async def project_image_remove(
     return see_other(_project_url(slug, number))
 
 
-@router.post("/staff/editions/{slug}/extend")
+@router.post("/staff/editions/{slug}/extend", openapi_extra=form_openapi(ClosingExtensionForm))
 async def closing_extend(request: Request, slug: str, db: DbSession, user: AdminUser):
     async def extend(values: dict[str, str]) -> None:
         form = form_parse(ClosingExtensionForm, values)

@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 from urna.core.access import AdminUser
 from urna.core.context import DbSession
 from urna.core.errors import FormInvalid, NotFound
+from urna.core.forms import form_openapi
 from urna.core.i18n import N_
 from urna.core.views import see_other
 from urna.editions import imports
@@ -19,6 +20,8 @@ from urna.editions.snapshot import EditionsChanged
 
 # every change made here is announced to the snapshot caches of all processes
 router = APIRouter(dependencies=[EditionsChanged])
+# a CSV file, or its rows pasted
+CSV_FORM = form_openapi(files=["file"], text={"type": "string"})
 
 
 def _kind_ensure(kind: str) -> str:
@@ -55,7 +58,7 @@ async def import_page(request: Request, slug: str, kind: str, db: DbSession, use
     return await _import_page(request, db, slug, _kind_ensure(kind))
 
 
-@router.post("/staff/editions/{slug}/import/{kind}/preview")
+@router.post("/staff/editions/{slug}/import/{kind}/preview", openapi_extra=CSV_FORM)
 async def import_preview(request: Request, slug: str, kind: str, db: DbSession, user: AdminUser):
     kind = _kind_ensure(kind)
     try:
@@ -69,7 +72,7 @@ async def import_preview(request: Request, slug: str, kind: str, db: DbSession, 
     )
 
 
-@router.post("/staff/editions/{slug}/import/{kind}")
+@router.post("/staff/editions/{slug}/import/{kind}", openapi_extra=CSV_FORM)
 async def import_apply(request: Request, slug: str, kind: str, db: DbSession, user: AdminUser):
     kind = _kind_ensure(kind)
     text = ""

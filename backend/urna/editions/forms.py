@@ -53,7 +53,9 @@ def _coordinate(value: Any) -> Decimal:
 
 
 _COORDINATE = re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{1,6})?")
-Slug = Annotated[Line, AfterValidator(_slug)]
+Slug = Annotated[
+    Line, AfterValidator(_slug), Field(json_schema_extra={"pattern": f"^{_SLUG.pattern}$"})
+]
 Coordinate = Annotated[Decimal, BeforeValidator(_coordinate)]
 Code = Annotated[Line, Field(min_length=1, max_length=40)]
 Name = Annotated[Line, Field(min_length=1, max_length=200)]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from urna.core.context import Ctx, DbSession
+from urna.core.forms import query_openapi
 from urna.core.views import render
 from urna.editions import extensions, project_details, service
 from urna.editions.service import Snapshots
@@ -74,7 +75,9 @@ async def catalogue(
     )
 
 
-@router.get("/e/{slug}/projects/{number}")
+@router.get(
+    "/e/{slug}/projects/{number}", openapi_extra=query_openapi(**{"from": {"enum": ["ballot"]}})
+)
 async def project_page(
     request: Request,
     slug: str,

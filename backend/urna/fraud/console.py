@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from urna.core.access import VerifierUser
 from urna.core.context import DbSession
 from urna.core.errors import FormInvalid
+from urna.core.forms import form_openapi
 from urna.core.views import form_values, render, see_other
 from urna.fraud import service
 
@@ -30,7 +31,7 @@ async def allow_page(request: Request, db: DbSession, user: VerifierUser):
     return await _allow_page(request, db)
 
 
-@router.post(ALLOW)
+@router.post(ALLOW, openapi_extra=form_openapi(cidr={"type": "string"}, note={"type": "string"}))
 async def allow_add(request: Request, db: DbSession, user: VerifierUser):
     form = await form_values(request)
     try:
@@ -42,7 +43,7 @@ async def allow_add(request: Request, db: DbSession, user: VerifierUser):
     return see_other(ALLOW)
 
 
-@router.post(ALLOW + "/{allow_id}/remove")
+@router.post(ALLOW + "/{allow_id}/remove", openapi_extra=form_openapi())
 async def allow_remove(request: Request, allow_id: int, db: DbSession, user: VerifierUser):
     await service.allow_remove(session=db, allow_id=allow_id, actor_id=user.id)
     return see_other(ALLOW)

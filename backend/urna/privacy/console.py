@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from urna.core.access import AdminUser
 from urna.core.context import DbSession, get_ctx
 from urna.core.errors import FormInvalid
-from urna.core.forms import form_parse
+from urna.core.forms import form_openapi, form_parse
 from urna.core.views import form_values, render, see_other
 from urna.documents import service as documents
 from urna.editions import service as editions
@@ -25,7 +25,7 @@ from urna.privacy.models import REQUEST_STATES
 router = APIRouter()
 
 
-@router.post("/staff/editions/import")
+@router.post("/staff/editions/import", openapi_extra=form_openapi(files=["file"]))
 async def edition_import(request: Request, db: DbSession, user: AdminUser):
     upload = (await request.form()).get("file")
     raw = b""
@@ -66,7 +66,7 @@ async def clause_page(request: Request, slug: str, db: DbSession, user: AdminUse
     return await _clause_page(request, db, edition)
 
 
-@router.post("/staff/editions/{slug}/clause")
+@router.post("/staff/editions/{slug}/clause", openapi_extra=form_openapi(ClauseForm))
 async def clause_publish(request: Request, slug: str, db: DbSession, user: AdminUser):
     values = await form_values(request)
     edition = await editions.edition_get(session=db, slug=slug)
@@ -115,14 +115,19 @@ async def request_page(request: Request, request_id: int, db: DbSession, user: A
     return await _request_page(request, db, user, request_id)
 
 
-@router.post("/staff/privacy/requests/{request_id}/held")
+@router.post("/staff/privacy/requests/{request_id}/held", openapi_extra=form_openapi())
 async def request_held(request: Request, request_id: int, db: DbSession, user: AdminUser):
     """What is held about the request's ballot, opened on purpose (audited): the request's
     page itself shows no identity."""
     return await _request_page(request, db, user, request_id, held=True)
 
 
-@router.post("/staff/privacy/requests/{request_id}")
+@router.post(
+    "/staff/privacy/requests/{request_id}",
+    openapi_extra=form_openapi(
+        state={"enum": list(REQUEST_STATES)}, answer={"type": "string", "maxLength": 4000}
+    ),
+)
 async def request_answer(request: Request, request_id: int, db: DbSession, user: AdminUser):
     form = await form_values(request)
     try:
@@ -139,7 +144,7 @@ async def request_answer(request: Request, request_id: int, db: DbSession, user:
     return see_other(f"/staff/privacy/requests/{request_id}")
 
 
-@router.post("/staff/privacy/requests/{request_id}/erase")
+@router.post("/staff/privacy/requests/{request_id}/erase", openapi_extra=form_openapi())
 async def request_erase(request: Request, request_id: int, db: DbSession, user: AdminUser):
     await requests.request_erase(session=db, request_id=request_id, actor_id=user.id)
     return see_other(f"/staff/privacy/requests/{request_id}")

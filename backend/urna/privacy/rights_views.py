@@ -11,9 +11,11 @@ from limits import parse as parse_limit
 
 from urna.core.context import DbSession, get_ctx
 from urna.core.errors import FormInvalid, NotFound
+from urna.core.forms import form_openapi
 from urna.core.ratelimit import limit_hit
 from urna.core.views import client_ip, form_values, render, see_other
 from urna.privacy import rights
+from urna.privacy.models import REQUEST_KINDS
 
 router = APIRouter()
 KEY = "rights"
@@ -35,7 +37,7 @@ async def rights_page(request: Request, db: DbSession):
     return await render(request, "privacy/rights.html", context, personal=True)
 
 
-@router.post("/my-data")
+@router.post("/my-data", openapi_extra=form_openapi(code={"type": "string"}))
 async def rights_start(request: Request, db: DbSession):
     ctx = get_ctx(request)
     form = await form_values(request)
@@ -64,7 +66,7 @@ async def rights_code_page(request: Request):
     return await render(request, "privacy/rights_code.html", {"state": state, "errors": {}})
 
 
-@router.post("/my-data/code")
+@router.post("/my-data/code", openapi_extra=form_openapi(code={"type": "string"}))
 async def rights_code(request: Request):
     ctx = get_ctx(request)
     session = request.state.session
@@ -107,7 +109,10 @@ def vars_of(item: rights.RequestView) -> dict:
     return {name: getattr(item, name) for name in item.__slots__}
 
 
-@router.post("/my-data/request")
+@router.post(
+    "/my-data/request",
+    openapi_extra=form_openapi(kind={"enum": list(REQUEST_KINDS)}, text={"type": "string"}),
+)
 async def rights_request(request: Request, db: DbSession):
     ballot_id = _verified(request)
     if ballot_id is None:
@@ -134,7 +139,7 @@ async def rights_request(request: Request, db: DbSession):
     return see_other("/my-data")
 
 
-@router.post("/my-data/leave")
+@router.post("/my-data/leave", openapi_extra=form_openapi())
 async def rights_leave(request: Request):
     request.state.session.pop(KEY, None)
     return see_other("/")

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from urna.core.access import LogReader, Principal, require_role
 from urna.core.context import DbSession, ReplicaSession, get_ctx
 from urna.core.errors import FormInvalid
+from urna.core.forms import query_openapi
 from urna.core.views import render
 from urna.requestlog import service, stats
 
@@ -20,6 +21,9 @@ router = APIRouter()
 # administrator need them; the verification team reads logs, not statistics.
 StatsReader = Annotated[Principal, Depends(require_role("netadmin", "admin"))]
 TIME_INPUT = "%Y-%m-%d %H:%M"
+_TEXT = {"type": "string"}
+# the explorer's filters, read by ``service.filters_parse``
+FILTERS = query_openapi(**dict.fromkeys(service.FILTER_FIELDS, _TEXT))
 
 
 def _form_values(request: Request, filters) -> dict[str, str]:
@@ -29,7 +33,7 @@ def _form_values(request: Request, filters) -> dict[str, str]:
     return values
 
 
-@router.get("/staff/logs")
+@router.get("/staff/logs", openapi_extra=FILTERS)
 async def logs_explorer(
     request: Request,
     db: DbSession,
@@ -62,7 +66,7 @@ async def logs_explorer(
     return await render(request, "requestlog/explorer.html", context, block="results")
 
 
-@router.get("/staff/logs/export.csv")
+@router.get("/staff/logs/export.csv", openapi_extra=FILTERS)
 async def logs_export(
     request: Request,
     db: DbSession,
@@ -100,7 +104,7 @@ async def trail_page(request: Request, session_hash: str, db: DbSession, staff: 
     return await render(request, "requestlog/trail.html", context)
 
 
-@router.get("/staff/stats")
+@router.get("/staff/stats", openapi_extra=query_openapi(since=_TEXT, until=_TEXT))
 async def log_statistics(
     request: Request,
     db: ReplicaSession,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.access import AdminUser
 from urna.core.context import DbSession, ReplicaSession, get_ctx
 from urna.core.errors import NotFound
+from urna.core.forms import form_openapi
 from urna.core.i18n import N_
 from urna.core.views import form_values, render, see_other
 from urna.editions import repository as editions_repository
@@ -89,7 +90,7 @@ async def runs_page(request: Request, slug: str, db: ReplicaSession, user: Admin
     return await _runs_page(request, db, edition)
 
 
-@router.post("/staff/editions/{slug}/results")
+@router.post("/staff/editions/{slug}/results", openapi_extra=form_openapi())
 async def run_compute(request: Request, slug: str, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     try:
@@ -105,7 +106,10 @@ async def run_page(request: Request, slug: str, run_id: RunId, db: DbSession, us
     return await _run_page(request, db, edition, await _run_of(db, edition, run_id))
 
 
-@router.post("/staff/editions/{slug}/results/{run_id}/publish")
+@router.post(
+    "/staff/editions/{slug}/results/{run_id}/publish",
+    openapi_extra=form_openapi(confirm={"enum": ["yes"]}),
+)
 async def run_publish(request: Request, slug: str, run_id: RunId, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await _run_of(db, edition, run_id)
@@ -136,7 +140,15 @@ def _draw_input(values: dict[str, str]) -> tuple[int | None, list[str] | None]:
     return seed, order or None
 
 
-@router.post("/staff/editions/{slug}/results/{run_id}/draw")
+@router.post(
+    "/staff/editions/{slug}/results/{run_id}/draw",
+    openapi_extra=form_openapi(
+        pool={"type": "string"},
+        seed={"type": "integer", "minimum": 0},
+        order={"type": "string"},
+        note={"type": "string"},
+    ),
+)
 async def draw_record(request: Request, slug: str, run_id: RunId, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     run = await _run_of(db, edition, run_id)

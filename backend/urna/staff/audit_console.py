@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.audit import service as audit
 from urna.core.access import AdminUser
 from urna.core.context import Ctx, DbSession, ReplicaSession
+from urna.core.forms import form_openapi, query_openapi
 from urna.core.i18n import LOCAL_ZONE, N_
 from urna.core.views import render
 from urna.staff import service as staff
@@ -73,12 +74,22 @@ async def _log_page(request: Request, db: AsyncSession, query: dict[str, str], r
     )
 
 
-@router.get("/staff/audit")
+@router.get(
+    "/staff/audit",
+    openapi_extra=query_openapi(
+        actor={"type": "integer", "minimum": 1},
+        action={"type": "string"},
+        target={"type": "string"},
+        since={"type": "string", "format": "date"},
+        until={"type": "string", "format": "date"},
+        before={"type": "integer", "minimum": 1},
+    ),
+)
 async def audit_log(request: Request, db: ReplicaSession, user: AdminUser):
     return await _log_page(request, db, dict(request.query_params))
 
 
-@router.post("/staff/audit/verify")
+@router.post("/staff/audit/verify", openapi_extra=form_openapi())
 async def audit_verify(request: Request, db: DbSession, ctx: Ctx, user: AdminUser):
     report = await audit.audit_verify_recorded(factory=ctx.db, session=db, actor_id=user.id)
     return await _log_page(request, db, {}, report=report)

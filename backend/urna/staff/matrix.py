@@ -50,6 +50,7 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("GET", "/lang/{code}"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,  # outside production only (main.create_app)
     ("GET", "/"): PUBLIC,
     ("GET", "/e/{slug}"): PUBLIC,
     ("GET", "/e/{slug}/projects"): PUBLIC,

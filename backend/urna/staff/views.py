@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.access import LOGIN_PATH, AdminUser, AnyStaff
 from urna.core.context import AppContext, Ctx, DbSession, get_ctx
 from urna.core.errors import FormInvalid, retry_after
-from urna.core.forms import form_parse
+from urna.core.forms import form_openapi, form_parse
 from urna.core.i18n import LANGUAGES
 from urna.core.sessions import end_session
 from urna.core.views import client_ip, form_values, render, safe_next, see_other
@@ -62,7 +62,7 @@ async def login_page(request: Request, db: DbSession, next: str | None = None):
     return await _login_form(request, values={"next": staff_next(next)})
 
 
-@router.post("/staff/login")
+@router.post("/staff/login", openapi_extra=form_openapi(LoginIn, next={"type": "string"}))
 async def login_submit(request: Request, db: DbSession, ctx: Ctx):
     form = await form_values(request)
     values = {"email": form.get("email", "").strip(), "next": staff_next(form.get("next"))}
@@ -126,7 +126,7 @@ async def code_page(request: Request, db: DbSession):
     return await _code_form(request, db, pending["id"])
 
 
-@router.post("/staff/login/code")
+@router.post("/staff/login/code", openapi_extra=form_openapi(CodeIn))
 async def code_submit(request: Request, db: DbSession, ctx: Ctx):
     pending = _pending(request)
     if pending is None:
@@ -172,7 +172,7 @@ async def staff_language(request: Request, code: str, next: str | None = None):
     return see_other(staff_next(next))
 
 
-@router.post("/staff/logout")
+@router.post("/staff/logout", openapi_extra=form_openapi())
 async def logout(request: Request, db: DbSession, user: AnyStaff):
     await login.logout_record(session=db, user_id=user.id, ip=client_ip(request))
     end_session(request.state.session)
@@ -203,7 +203,7 @@ async def account_page(request: Request, user: AnyStaff, done: str | None = None
     return await _account_page(request, user, done=done)
 
 
-@router.post("/staff/account/password")
+@router.post("/staff/account/password", openapi_extra=form_openapi(PasswordChangeIn))
 async def password_change(request: Request, db: DbSession, user: AnyStaff):
     try:
         data = form_parse(PasswordChangeIn, await form_values(request))
@@ -240,7 +240,7 @@ async def users_page(request: Request, db: DbSession, user: AdminUser):
     return await _users_page(request, db)
 
 
-@router.post("/staff/users")
+@router.post("/staff/users", openapi_extra=form_openapi(StaffCreateIn))
 async def user_create(request: Request, db: DbSession, ctx: Ctx, user: AdminUser):
     form = await form_values(request)
     try:
@@ -289,7 +289,7 @@ async def _user_change(request: Request, db: AsyncSession, user_id: int, schema,
     return see_other(f"/staff/users/{user_id}")
 
 
-@router.post("/staff/users/{user_id}/role")
+@router.post("/staff/users/{user_id}/role", openapi_extra=form_openapi(RoleChangeIn))
 async def user_role(request: Request, user_id: int, db: DbSession, user: AdminUser):
     async def change(data: RoleChangeIn):
         await service.staff_role_set(
@@ -299,7 +299,10 @@ async def user_role(request: Request, user_id: int, db: DbSession, user: AdminUs
     return await _user_change(request, db, user_id, RoleChangeIn, change, "role")
 
 
-@router.post("/staff/users/{user_id}/active")
+@router.post(
+    "/staff/users/{user_id}/active",
+    openapi_extra=form_openapi(ActiveSetIn, active={"enum": ["0", "1"]}),
+)
 async def user_active(request: Request, user_id: int, db: DbSession, user: AdminUser):
     async def change(data: ActiveSetIn):
         await service.staff_active_set(
@@ -309,7 +312,7 @@ async def user_active(request: Request, user_id: int, db: DbSession, user: Admin
     return await _user_change(request, db, user_id, ActiveSetIn, change, "active")
 
 
-@router.post("/staff/users/{user_id}/totp-reset")
+@router.post("/staff/users/{user_id}/totp-reset", openapi_extra=form_openapi(ReasonIn))
 async def user_totp_reset(request: Request, user_id: int, db: DbSession, ctx: Ctx, user: AdminUser):
     async def change(data: ReasonIn):
         await service.staff_totp_reset(
@@ -319,7 +322,7 @@ async def user_totp_reset(request: Request, user_id: int, db: DbSession, ctx: Ct
     return await _user_change(request, db, user_id, ReasonIn, change, "totp")
 
 
-@router.post("/staff/users/{user_id}/password-reset")
+@router.post("/staff/users/{user_id}/password-reset", openapi_extra=form_openapi(ReasonIn))
 async def user_password_reset(request: Request, user_id: int, db: DbSession, user: AdminUser):
     try:
         data = form_parse(ReasonIn, await form_values(request))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.access import AdminUser, LogReader, Principal, VerifierUser
 from urna.core.context import Ctx, DbSession, ReplicaSession
 from urna.core.errors import FormInvalid
+from urna.core.forms import form_openapi
 from urna.core.i18n import N_
 from urna.core.text import inert
 from urna.core.views import form_list, form_values, render, safe_next, see_other
@@ -24,10 +25,18 @@ from urna.editions.models import Edition
 from urna.fraud import service as fraud
 from urna.fraud.models import CASE_STATUSES
 from urna.verification import repository, review, service
-from urna.verification.models import REASONS
+from urna.verification.models import REASONS, VERDICTS
 
 router = APIRouter()
 DECIDERS = ("verifier", "admin")
+_TEXT = {"type": "string"}
+_DECISION = {
+    "verdict": {"enum": list(VERDICTS)},
+    "reason": {"enum": list(REASONS)},
+    "note": {"type": "string", "maxLength": service.NOTE_MAX},
+}
+_BALLOTS = {"type": "array", "items": {"type": "integer", "minimum": 1}}
+_PERSON = {name: _TEXT for name in review.PERSON_FIELDS}
 
 
 def base(slug: str) -> str:
@@ -81,7 +90,10 @@ async def cases_page(request: Request, slug: str, db: ReplicaSession, user: LogR
     return await render(request, "verification/cases.html", context)
 
 
-@router.post("/staff/verify/{slug}/rules")
+@router.post(
+    "/staff/verify/{slug}/rules",
+    openapi_extra=form_openapi(second_verifier_required={"enum": ["0", "1"]}),
+)
 async def rules_save(request: Request, slug: str, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
     form = await form_values(request)
@@ -131,7 +143,10 @@ def _ballot_ids(values: list[str]) -> list[int]:
     return [int(value) for value in values]
 
 
-@router.post("/staff/verify/{slug}/cases/{case_id}/decide")
+@router.post(
+    "/staff/verify/{slug}/cases/{case_id}/decide",
+    openapi_extra=form_openapi(ballot=_BALLOTS, **_DECISION),
+)
 async def case_decide(request: Request, slug: str, case_id: int, ctx: Ctx, db: DbSession,
                       user: VerifierUser):  # fmt: skip
     edition = await editions.edition_get(session=db, slug=slug)
@@ -176,7 +191,9 @@ async def ballot_page(request: Request, slug: str, ballot_id: int, ctx: Ctx, db:
     return await _ballot_page(request, ctx, db, edition, ballot_id, user)
 
 
-@router.post("/staff/verify/{slug}/ballots/{ballot_id}/decide")
+@router.post(
+    "/staff/verify/{slug}/ballots/{ballot_id}/decide", openapi_extra=form_openapi(**_DECISION)
+)
 async def ballot_decide(request: Request, slug: str, ballot_id: int, ctx: Ctx, db: DbSession,
                         user: VerifierUser):  # fmt: skip
     edition = await editions.edition_get(session=db, slug=slug)
@@ -193,7 +210,9 @@ async def ballot_decide(request: Request, slug: str, ballot_id: int, ctx: Ctx, d
     return see_other(f"{base(slug)}/ballots/{ballot_id}")
 
 
-@router.post("/staff/verify/{slug}/ballots/{ballot_id}/unmask")
+@router.post(
+    "/staff/verify/{slug}/ballots/{ballot_id}/unmask", openapi_extra=form_openapi(reason=_TEXT)
+)
 async def ballot_unmask(request: Request, slug: str, ballot_id: int, ctx: Ctx, db: DbSession,
                         user: VerifierUser):  # fmt: skip
     """Shown once, in the answer to this POST: the identity never sits behind a GET."""
@@ -216,7 +235,9 @@ async def ballot_unmask(request: Request, slug: str, ballot_id: int, ctx: Ctx, d
 # ---- confirming and reversing a decision ----------------------------------------------
 
 
-@router.post("/staff/verify/{slug}/decisions/{decision_id}/confirm")
+@router.post(
+    "/staff/verify/{slug}/decisions/{decision_id}/confirm", openapi_extra=form_openapi(next=_TEXT)
+)
 async def decision_confirm(request: Request, slug: str, decision_id: int, db: DbSession,
                            user: VerifierUser):  # fmt: skip
     edition = await editions.edition_get(session=db, slug=slug)
@@ -227,7 +248,10 @@ async def decision_confirm(request: Request, slug: str, decision_id: int, db: Db
     return see_other(safe_next(form.get("next") or f"{base(slug)}/ballots/{decision.ballot_id}"))
 
 
-@router.post("/staff/verify/{slug}/decisions/{decision_id}/reverse")
+@router.post(
+    "/staff/verify/{slug}/decisions/{decision_id}/reverse",
+    openapi_extra=form_openapi(note=_TEXT, next=_TEXT),
+)
 async def decision_reverse(request: Request, slug: str, decision_id: int, ctx: Ctx,
                            db: DbSession, user: VerifierUser):  # fmt: skip
     edition = await editions.edition_get(session=db, slug=slug)
@@ -272,7 +296,10 @@ async def find_page(request: Request, slug: str, db: DbSession, user: VerifierUs
     return await _find_page(request, db, edition, user)
 
 
-@router.post("/staff/verify/{slug}/find")
+@router.post(
+    "/staff/verify/{slug}/find",
+    openapi_extra=form_openapi(by={"enum": ["receipt", "person"]}, code=_TEXT, **_PERSON),
+)
 async def find(request: Request, slug: str, ctx: Ctx, db: DbSession, user: VerifierUser):
     """By receipt code, or by name and address (posted: never in a URL or a log)."""
     edition = await editions.edition_get(session=db, slug=slug)

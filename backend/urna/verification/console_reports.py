@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from urna.core.access import VerifierUser
 from urna.core.context import Ctx, DbSession, ReplicaSession
 from urna.core.errors import FormInvalid
+from urna.core.forms import form_openapi, query_openapi
 from urna.core.views import form_values, render
 from urna.editions import service as editions
 from urna.verification import evidence, turnout
@@ -18,7 +19,7 @@ from urna.verification.console import page_context
 router = APIRouter()
 
 
-@router.get("/staff/verify/{slug}/export")
+@router.get("/staff/verify/{slug}/export", openapi_extra=query_openapi(case={"type": "integer"}))
 async def export_page(request: Request, slug: str, db: DbSession, user: VerifierUser):
     edition = await editions.edition_get(session=db, slug=slug)
     context = page_context(edition, user, "export")
@@ -31,7 +32,18 @@ async def export_page(request: Request, slug: str, db: DbSession, user: Verifier
     return await render(request, "verification/export.html", context)
 
 
-@router.post("/staff/verify/{slug}/export")
+@router.post(
+    "/staff/verify/{slug}/export",
+    openapi_extra=form_openapi(
+        category={"enum": list(evidence.LEGAL_BASES)},
+        basis={"type": "string", "minLength": evidence.BASIS_MIN},
+        scope={"enum": ["case", "network"]},
+        case_id={"type": "integer", "minimum": 1},
+        since={"type": "string"},
+        until={"type": "string"},
+        network={"type": "string"},
+    ),
+)
 async def export(request: Request, slug: str, ctx: Ctx, db: DbSession, user: VerifierUser):
     edition = await editions.edition_get(session=db, slug=slug)
     form = await form_values(request)

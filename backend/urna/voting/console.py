@@ -15,12 +15,13 @@ from urna.core.access import AdminUser, Principal
 from urna.core.context import DbSession, get_ctx
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, NotFound
+from urna.core.forms import form_openapi, query_openapi
 from urna.core.views import form_list, form_values, render, request_id, see_other
 from urna.editions import service as editions
 from urna.voting import paper, paper_sheets
 from urna.voting.choices import ballot_options_all
-from urna.voting.paper_ballot import local_date
-from urna.voting.schemas import project_id
+from urna.voting.paper_ballot import PaperHeaderForm, PaperResolveForm, local_date
+from urna.voting.schemas import PROJECT_BOXES, IdentityForm, project_id
 
 router = APIRouter()
 NOT_KEPT = {"csrf_token", "pesel"}
@@ -127,13 +128,18 @@ async def _entry_page(
     return await _render(request, "paper.html", context, status_code=code)
 
 
-@router.get("/staff/paper/{slug}")
+@router.get(
+    "/staff/paper/{slug}", openapi_extra=query_openapi(entered={"type": "integer", "minimum": 1})
+)
 async def paper_page(request: Request, slug: str, db: DbSession, user: AdminUser):
     snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
     return await _entry_page(request, db, snapshot)
 
 
-@router.post("/staff/paper/{slug}")
+@router.post(
+    "/staff/paper/{slug}",
+    openapi_extra=form_openapi(PaperHeaderForm, IdentityForm, project=PROJECT_BOXES),
+)
 async def paper_enter(request: Request, slug: str, db: DbSession, user: AdminUser):
     return await _entered(
         request,
@@ -200,7 +206,10 @@ async def second_page(request: Request, slug: str, entry_id: int, db: DbSession,
     return await _sheet_page(request, db, entry_id, "second", snapshot)
 
 
-@router.post("/staff/paper/{slug}/second/{entry_id}")
+@router.post(
+    "/staff/paper/{slug}/second/{entry_id}",
+    openapi_extra=form_openapi(IdentityForm, project=PROJECT_BOXES),
+)
 async def second_enter(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
     return await _sheet_entered(
         request, db, user, slug, entry_id, enter=paper.paper_second_enter, mode="second"
@@ -225,7 +234,10 @@ async def mismatch_page(request: Request, slug: str, entry_id: int, db: DbSessio
     return await _sheet_page(request, db, entry_id, "resolve", snapshot, mismatch=mismatch)
 
 
-@router.post("/staff/paper/{slug}/mismatches/{entry_id}")
+@router.post(
+    "/staff/paper/{slug}/mismatches/{entry_id}",
+    openapi_extra=form_openapi(PaperResolveForm, IdentityForm, project=PROJECT_BOXES),
+)
 async def mismatch_resolve(
     request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser
 ):

@@ -9,10 +9,12 @@ from urna.core.access import AdminUser
 from urna.core.context import DbSession, get_ctx
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid
+from urna.core.forms import form_openapi
 from urna.core.views import form_values, render, see_other
 from urna.editions import service as editions
 from urna.voting import paper_points, paper_sheets
 from urna.voting.paper_ballot import local_date
+from urna.voting.paper_points import CollectionPointForm, PaperInvalidForm
 
 router = APIRouter()
 
@@ -35,7 +37,7 @@ async def points_page(request: Request, slug: str, db: DbSession, user: AdminUse
     return await _page(request, db, slug, "points.html")
 
 
-@router.post("/staff/paper/{slug}/points")
+@router.post("/staff/paper/{slug}/points", openapi_extra=form_openapi(CollectionPointForm))
 async def point_add(request: Request, slug: str, db: DbSession, user: AdminUser):
     values = await form_values(request)
     edition = await editions.edition_get(session=db, slug=slug)
@@ -55,7 +57,7 @@ async def invalid_page(request: Request, slug: str, db: DbSession, user: AdminUs
     return await _page(request, db, slug, "paper_invalid.html")
 
 
-@router.post("/staff/paper/{slug}/invalid")
+@router.post("/staff/paper/{slug}/invalid", openapi_extra=form_openapi(PaperInvalidForm))
 async def invalid_record(request: Request, slug: str, db: DbSession, user: AdminUser):
     values = await form_values(request)
     snapshot = await editions.edition_snapshot(

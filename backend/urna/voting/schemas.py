@@ -305,6 +305,13 @@ class ChoicesForm(FormModel):
         return list(dict.fromkeys(ids))
 
 
+# The ticked boxes as a form sends them (``project``, repeated): the OpenAPI document's.
+PROJECT_BOXES = {
+    "type": "array",
+    "items": {"type": "integer", "minimum": 1, "maximum": MAX_PROJECT_ID},
+}
+
+
 def choices_parse(picked: Iterable[str]) -> list[int]:
     """The ticked projects' ids; ``FormInvalid`` (field ``choices``) on anything else."""
     return form_parse(ChoicesForm, {"choices": list(picked)}).choices

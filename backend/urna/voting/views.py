@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import AppContext, DbSession, get_ctx
 from urna.core.errors import FormInvalid, NotFound, TooManyRequests, retry_after
+from urna.core.forms import form_openapi, query_openapi
 from urna.core.ratelimit import limit_hit
 from urna.core.sessions import Session, SessionUnavailable, session_trail
 from urna.core.templating import is_htmx
@@ -22,7 +23,13 @@ from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
 from urna.voting import ballots, choices, receipts, service
-from urna.voting.schemas import choices_parse
+from urna.voting.schemas import (
+    PROJECT_BOXES,
+    CodeForm,
+    IdentityForm,
+    ReceiptForm,
+    choices_parse,
+)
 from urna.voting.state import VoteFinished, VoteState, receipt_of
 
 router = APIRouter()
@@ -98,7 +105,7 @@ async def _render_clause(request: Request, db: AsyncSession, edition: Edition, e
     )
 
 
-@router.post("/e/{slug}/vote")
+@router.post("/e/{slug}/vote", openapi_extra=form_openapi(acknowledge={"enum": ["yes"]}))
 async def clause_acknowledge(request: Request, slug: str, db: DbSession):
     snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
@@ -142,7 +149,7 @@ async def identity_page(request: Request, slug: str, db: DbSession):
     return await _render_identity(request, db, edition)
 
 
-@router.post("/e/{slug}/vote/identity")
+@router.post("/e/{slug}/vote/identity", openapi_extra=form_openapi(IdentityForm))
 async def identity_submit(request: Request, slug: str, db: DbSession):
     ctx = get_ctx(request)
     snapshot, edition, state = await _progress(request, db, slug, streets=True)
@@ -201,7 +208,7 @@ async def code_page(request: Request, slug: str, db: DbSession):
     return await _render_code(request, edition, state)
 
 
-@router.post("/e/{slug}/vote/code")
+@router.post("/e/{slug}/vote/code", openapi_extra=form_openapi(CodeForm))
 async def code_submit(request: Request, slug: str, db: DbSession):
     ctx = get_ctx(request)
     _, edition, state = await _progress(request, db, slug)
@@ -232,7 +239,7 @@ async def code_submit(request: Request, slug: str, db: DbSession):
     return see_other(f"/e/{slug}/vote/choices")
 
 
-@router.post("/e/{slug}/vote/code/resend")
+@router.post("/e/{slug}/vote/code/resend", openapi_extra=form_openapi())
 async def code_resend(request: Request, slug: str, db: DbSession):
     ctx = get_ctx(request)
     _, edition, state = await _progress(request, db, slug)
@@ -275,7 +282,11 @@ async def choices_page(request: Request, slug: str, db: DbSession):
     return await _render_choices(request, edition, options)
 
 
-@router.post("/e/{slug}/vote/choices")
+@router.post(
+    "/e/{slug}/vote/choices",
+    openapi_extra=form_openapi(project=PROJECT_BOXES)
+    | query_openapi(read={"type": "string"}, live={"type": "string"}, update={"type": "string"}),
+)
 async def choices_submit(request: Request, slug: str, db: DbSession):
     """No JS: save, go to review (?update=1: the ballot again; ?read=n: project n, which
     leads back). htmx (live): the summary only."""
@@ -315,7 +326,7 @@ async def review_page(request: Request, slug: str, db: DbSession):
     )
 
 
-@router.post("/e/{slug}/vote/cast")
+@router.post("/e/{slug}/vote/cast", openapi_extra=form_openapi())
 async def cast(request: Request, slug: str, db: DbSession):
     ctx = get_ctx(request)
     session: Session = request.state.session
@@ -380,7 +391,7 @@ async def receipt_check_page(request: Request):
     return await render(request, "voting/check.html", {"values": {}, "errors": {}, "ballot": None})
 
 
-@router.post("/receipt")
+@router.post("/receipt", openapi_extra=form_openapi(ReceiptForm))
 async def receipt_check(request: Request, db: DbSession):
     ctx = get_ctx(request)
     form = await form_values(request)
