@@ -139,3 +139,26 @@ async def test_a_session_stored_before_its_cookie_returns_lives_briefly(
     assert ttls[sessions_stored[-1]] == app.state.ctx.settings.session_idle_seconds
     await client.get("/privacy/logging")
     assert await _visits(app) == before + 1
+
+
+async def test_a_form_page_opened_while_the_store_is_down_works_once_it_is_back(
+    app, client, monkeypatch
+):
+    """The form page needs no store (its token comes from the signed id): while the store
+    is down the form answers 503, not a CSRF refusal, and it goes through once it is back."""
+    edition = await edition_create(app)
+    store = app.state.ctx.store
+
+    async def down(*args, **kwargs):
+        raise ConnectionError("store down")
+
+    with monkeypatch.context() as outage:
+        for name in ("get", "set", "touch", "incr"):
+            outage.setattr(store, name, down)
+        page = await client.get(f"/e/{edition.slug}/vote")
+        assert page.status_code == 200 and "set-cookie" in page.headers
+        form = {"acknowledge": "yes", "csrf_token": csrf_of(page.text)}
+        during = await client.post(f"/e/{edition.slug}/vote", data=form)
+        assert during.status_code == 503
+    after = await client.post(f"/e/{edition.slug}/vote", data=form)
+    assert after.status_code == 303 and after.headers["location"].endswith("/vote/identity")

@@ -10,12 +10,14 @@ counts as a visit (the visit counter in the footer). A cookie-less request that 
 something at once (a language, a login) stores its session for ``UNRETURNED_SECONDS``
 only, until the cookie comes back; its visit is counted then too.
 
-The cookie carries nothing but a random id (256 bits), has no Expires/Max-Age (it ends
-with the browser session), and is HttpOnly, SameSite and, over HTTPS, Secure with the
-``__Host-`` prefix. The server-side data hold only what the privacy policy names: whether
-this is the first page of the session, the login state (a resident's confirmed identity
-while voting, a staff login) and what that login needs (CSRF token, language, the
-unfinished ballot), and are removed at idle or absolute timeout.
+The cookie carries nothing but a random id (256 bits), signed by the site when it was
+issued for a session not stored yet (only such ids are taken back unstored); it has no
+Expires/Max-Age (it ends with the browser session), and is HttpOnly, SameSite and, over
+HTTPS, Secure with the ``__Host-`` prefix. The server-side data hold only what the
+privacy policy names: whether this is the first page of the session, the login state (a
+resident's confirmed identity while voting, a staff login) and what that login needs
+(CSRF token, language, the unfinished ballot), and are removed at idle or absolute
+timeout.
 """
 
 from __future__ import annotations
