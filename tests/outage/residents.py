@@ -195,3 +195,55 @@ def _step_of(location: str, prefix: str) -> str:
 
 def _lipowa() -> dict[str, str]:
     return person(street="ul. Lipowa")
+
+
+class Crowd:
+    """``count`` residents voting at once, each followed by a new one when done, until
+    ``stop()``; then ``finish()`` lets the unfinished go on from where they were."""
+
+    def __init__(self, base_url: str, slug: str, count: int, *, longest: float = 600) -> None:
+        self.base_url, self.slug = base_url, slug
+        self.residents: list[Resident] = []
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._longest = longest
+        self._threads = [threading.Thread(target=self._one_after_another) for _ in range(count)]
+        for thread in self._threads:
+            thread.start()
+
+    def _one_after_another(self) -> None:
+        while not self.stopping.is_set():
+            resident = Resident(self.base_url, self.slug)
+            with self._lock:
+                self.residents.append(resident)
+            resident.vote(time.monotonic() + self._longest, stop=self.stopping)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self._threads:
+            thread.join(60)
+        assert not any(thread.is_alive() for thread in self._threads), "a resident hung"
+
+    def finish(self, seconds: float) -> None:
+        """The residents shown no receipt yet go on, on a healthy app, for ``seconds``."""
+        deadline = time.monotonic() + seconds
+        threads = [
+            threading.Thread(target=r.vote, args=(deadline,))
+            for r in self.residents
+            if r.receipt is None
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(seconds + 60)
+        for resident in self.residents:
+            resident.close()
+
+    def answers(self) -> Counter:
+        return sum((r.answers for r in self.residents), Counter())
+
+    def failures(self) -> list[str]:
+        return [f for r in self.residents for f in r.failures]
+
+    def receipts_shown(self) -> int:
+        return sum(r.receipt is not None for r in self.residents)

@@ -50,14 +50,14 @@ def _port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _wait(predicate, what: str, seconds: float = START_SECONDS) -> float:
-    """Poll ``predicate`` until true; the seconds it took."""
+def wait_for(predicate, what: str, seconds: float = START_SECONDS) -> float:
+    """Poll ``predicate`` until true; the seconds it took (fails after ``seconds``)."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         if predicate():
             return time.monotonic() - started
         time.sleep(0.05)
-    raise RuntimeError(f"{what} did not happen within {seconds:.0f} s")
+    raise AssertionError(f"{what} did not happen within {seconds:.0f} s")
 
 
 def _group_kill(pid: int) -> None:
@@ -190,7 +190,7 @@ class PrivateRedis:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
-        _wait(lambda: _port_open(self.port), "redis-server answering")
+        wait_for(lambda: _port_open(self.port), "redis-server answering")
 
     def stop(self) -> None:
         if self.process is not None:
@@ -272,8 +272,8 @@ def app_start(
         process=process,
     )
     try:
-        _wait(lambda: _all_workers_answer(app), "urna serve answering /healthz", 120)
-        _wait(lambda: len(app.worker_pids()) == workers, f"{workers} workers running")
+        wait_for(lambda: _all_workers_answer(app), "urna serve answering /healthz", 120)
+        wait_for(lambda: len(app.worker_pids()) == workers, f"{workers} workers running")
     except BaseException:
         app_stop(app)
         raise
