@@ -49,6 +49,9 @@ class Chaos:
         self.seconds = seconds
         self.kills = 0
         self.last_kill = self.started
+        self.restart_seconds: list[float] = []  # from a kill to its replacement serving
+        self._unreplaced: list[float] = []
+        self._seen: set[int] = set(services.app.serving_workers(services.postgres.port))
         self.postgres_restart_seconds: float | None = None
         self.errors: list[BaseException] = []
 
@@ -57,10 +60,17 @@ class Chaos:
         the others have been starting for a while (a busy machine starts them slowly):
         then requests wait in the listening socket's queue until one has started."""
         serving = self.services.app.serving_workers(self.services.postgres.port)
-        overdue = time.monotonic() - self.last_kill > 4 * KILL_EVERY
+        self._restarts_note(serving)
+        overdue = time.monotonic() - self.last_kill > 6 * KILL_EVERY
         if len(serving) >= 2 or (serving and overdue):
             return random.choice(serving)  # noqa: S311
         return None
+
+    def _restarts_note(self, serving: list[int]) -> None:
+        for pid in set(serving) - self._seen:
+            self._seen.add(pid)
+            if self._unreplaced:
+                self.restart_seconds.append(time.monotonic() - self._unreplaced.pop(0))
 
     def _over(self) -> bool:
         """``seconds`` have passed with at least ``KILLS_MIN`` kills (on a busy machine
@@ -81,6 +91,7 @@ class Chaos:
                     os.kill(pid, signal.SIGKILL)  # a worker of the app this test started
                     self.kills += 1
                     self.last_kill = time.monotonic()
+                    self._unreplaced.append(self.last_kill)
                 time.sleep(KILL_EVERY * random.uniform(0.5, 1.5))  # noqa: S311
         except BaseException as error:  # noqa: BLE001 - reported by the test
             self.errors.append(error)
@@ -110,6 +121,7 @@ def test_killed_workers_and_a_postgres_crash_lose_no_ballot_double_none_split_no
         "concurrent_residents": RESIDENTS,
         "residents": len(residents),
         "worker_kills": chaos.kills,
+        "worker_restart_seconds": [round(t, 1) for t in chaos.restart_seconds],
         "postgres_restart_seconds": round(chaos.postgres_restart_seconds or -1, 2),
         "ballots_stored_during_chaos": during.ballots,
         "receipts_shown_during_chaos": shown_during,

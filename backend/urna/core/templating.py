@@ -24,12 +24,14 @@ class CsrfToken:
 
     def __init__(self, session: Any) -> None:
         self.session = session
+        self.printed = False
 
     def __str__(self) -> str:
         if self.session is None:
             return ""
         if not self.session.available:  # a form that could not be sent: the 503 page
             raise SessionUnavailable("no session to give the form its token")
+        self.printed = True
         return self.session.csrf_ensure()
 
     __html__ = __str__
@@ -68,6 +70,17 @@ class Templates:
         self.store = store
         self.default_language = default_language
 
+    async def _storable(self, session: Any) -> None:
+        """A new visitor's first form creates the session: unless the store takes it,
+        the form would come back refused (403). With the store down: the 503 page."""
+        try:
+            stored = await self.store.ping()
+        except STORE_ERRORS:
+            stored = False
+        if not stored:
+            session.available = False  # nothing to save, no cookie for an unsaved id
+            raise SessionUnavailable("a new session cannot be stored")
+
     async def render(
         self,
         request: Request,
@@ -88,10 +101,11 @@ class Templates:
             visits = await self.store.get(VISITS_KEY) or 0  # none counted yet: 0
         except STORE_ERRORS:  # the counter is not worth an error page (nor hides one)
             visits = None
+        csrf_token = CsrfToken(session)
         values: dict[str, Any] = {
             "request": request,
             "lang": lang,
-            "csrf_token": CsrfToken(session),
+            "csrf_token": csrf_token,
             "csrf_header": CSRF_PLACEHOLDER,
             "personal": personal,
             "visits": None if visits is None else int(visits),
@@ -102,6 +116,8 @@ class Templates:
             html = render_block(self.env, name, block, values)
         else:
             html = self.env.get_template(name).render(values)
+        if csrf_token.printed and session.is_new:
+            await self._storable(session)
         # The page's htmx header carries the token only if a form on it needed one.
         token = session.csrf_token if session is not None else ""
         return HTMLResponse(html.replace(CSRF_PLACEHOLDER, token, 1), status_code=status_code)
