@@ -65,7 +65,7 @@ def test_a_redis_outage_answers_503_keeps_sessionless_pages_and_every_receipt(
     }
     sessionless = {
         path: _get(app.url(path))
-        for path in ("/healthz", "/", f"/e/{slug}", f"/e/{slug}/projects", "/privacy")
+        for path in ("/healthz", "/", f"/e/{slug}", f"/e/{slug}/projects", f"/e/{slug}/clause")
     }
     time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
     services.redis.start()
