@@ -25,7 +25,7 @@ import httpx
 import psutil
 
 from tests.conftest import make_settings
-from tests.live import LiveServer, _free_port, settings_env
+from tests.live import LiveServer, _free_port, _server_start, _stop
 from urna.core import migrate
 
 PG_BIN = Path(os.environ.get("URNA_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -246,30 +246,12 @@ def app_start(
     settings = make_settings(
         database_url, redis_url=redis_url, redis_prefix="urna-outage:", **overrides
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URNA_")}
-    env.update(settings_env(settings))
-    env["URNA_VAR_DIR"] = str(tmp_dir)
-    env["PYTHONUNBUFFERED"] = "1"
-    port = _free_port()
-    log_path = tmp_dir / f"serve-{port}.log"
     urna = Path(sys.executable).with_name("urna")
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(urna), "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    app = App(
-        base_url=f"http://127.0.0.1:{port}",
-        database_url=database_url,
-        settings=settings,
-        workers=workers,
-        log_path=log_path,
-        process=process,
+    port = _free_port()
+    command = [str(urna), "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers)]  # fmt: skip
+    app = _server_start(
+        settings, database_url, tmp_dir, port=port, workers=workers, command=command, kind=App
     )
     try:
         wait_for(lambda: _all_workers_answer(app), "urna serve answering /healthz", 120)
@@ -292,6 +274,4 @@ def _all_workers_answer(app: App) -> bool:
 
 
 def app_stop(app: App) -> None:
-    from tests.live import _stop
-
     _stop(app.process)
