@@ -199,7 +199,8 @@ def _lipowa() -> dict[str, str]:
 
 class Crowd:
     """``count`` residents voting at once, each followed by a new one when done, until
-    ``stop()``; then ``finish()`` lets the unfinished go on from where they were."""
+    ``stop()`` (or the end of its ``with`` block); then ``finish()`` lets the unfinished
+    go on from where they were."""
 
     def __init__(self, base_url: str, slug: str, count: int, *, longest: float = 600) -> None:
         self.base_url, self.slug = base_url, slug
@@ -207,7 +208,9 @@ class Crowd:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._longest = longest
-        self._threads = [threading.Thread(target=self._one_after_another) for _ in range(count)]
+        self._threads = [
+            threading.Thread(target=self._one_after_another, daemon=True) for _ in range(count)
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -217,6 +220,12 @@ class Crowd:
             with self._lock:
                 self.residents.append(resident)
             resident.vote(time.monotonic() + self._longest, stop=self.stopping)
+
+    def __enter__(self) -> Crowd:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()  # also when the test failed half-way: no resident left running
 
     def stop(self) -> None:
         self.stopping.set()

@@ -105,15 +105,15 @@ def test_killed_workers_and_a_postgres_crash_lose_no_ballot_double_none_split_no
     app = services.app
     edition = app.edition_create()
     chaos = Chaos(services, SECONDS)
-    crowd = Crowd(app.base_url, edition.slug, RESIDENTS, longest=4 * SECONDS)
-    thread = threading.Thread(target=chaos.run)
-    thread.start()
-    thread.join(3 * SECONDS + 120)
-    crowd.stop()
-    assert not chaos.errors, chaos.errors
-    during = ledger(app, edition.id)  # the chaos is over: the unfinished go on
-    shown_during = crowd.receipts_shown()
-    crowd.finish(RECOVERY_SECONDS)
+    with Crowd(app.base_url, edition.slug, RESIDENTS, longest=4 * SECONDS) as crowd:
+        thread = threading.Thread(target=chaos.run)
+        thread.start()
+        thread.join(3 * SECONDS + 120)
+        crowd.stop()
+        assert not chaos.errors, chaos.errors
+        during = ledger(app, edition.id)  # the chaos is over: the unfinished go on
+        shown_during = crowd.receipts_shown()
+        crowd.finish(RECOVERY_SECONDS)
     residents = crowd.residents
     answers, failures = crowd.answers(), crowd.failures()
     report = {

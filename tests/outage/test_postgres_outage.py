@@ -55,26 +55,28 @@ def test_a_postgres_outage_answers_503_every_request_and_recovers_without_500(
     edition = app.edition_create()
     slug = edition.slug
     pages = ["/", f"/e/{slug}", f"/e/{slug}/projects", f"/e/{slug}/vote"]
-    crowd = Crowd(app.base_url, slug, RESIDENTS)
-    wait_for(lambda: crowd.receipts_shown() >= 2, "ballots before the outage", 120)
+    with Crowd(app.base_url, slug, RESIDENTS) as crowd:
+        wait_for(lambda: crowd.receipts_shown() >= 2, "ballots before the outage", 120)
 
-    english = httpx.Client(base_url=app.base_url, timeout=15)
-    assert english.get("/lang/en").status_code == 303  # the language is in the session
-    services.postgres.stop("fast")
-    stopped = time.monotonic()
-    during = {path: _get(app.url(path)) for path in pages}
-    in_english = english.get(f"/e/{slug}")
-    english.close()
-    live, ready_during = _get(app.url("/healthz")), _get(app.url("/readyz"))
-    time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
-    services.postgres.start()  # returns once it accepts connections
-    back = time.monotonic()
-    recovered_after, trace = _recovery(app, f"/e/{slug}", back)
-    # Every worker's pool held connections the stop cut: none may surface as a 500.
-    after = [_get(app.url(path)) for _ in range(8) for path in pages]
-    ready = _get(app.url("/readyz"))
-    crowd.stop()
-    crowd.finish(90)
+        english = httpx.Client(base_url=app.base_url, timeout=15)
+        assert english.get("/lang/en").status_code == 303  # the language is in the session
+        workers = sorted(app.worker_pids())
+        services.postgres.stop("fast")
+        stopped = time.monotonic()
+        during = {path: _get(app.url(path)) for path in pages}
+        in_english = english.get(f"/e/{slug}")
+        english.close()
+        live, ready_during = _get(app.url("/healthz")), _get(app.url("/readyz"))
+        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
+        services.postgres.start()  # returns once it accepts connections
+        back = time.monotonic()
+        recovered_after, trace = _recovery(app, f"/e/{slug}", back)
+        # Every worker's pool held connections the stop cut: none may surface as a 500.
+        after = [_get(app.url(path)) for _ in range(8) for path in pages]
+        ready = _get(app.url("/readyz"))
+        assert sorted(app.worker_pids()) == workers  # recovered by itself: no worker restarted
+        crowd.stop()
+        crowd.finish(90)
 
     answers = crowd.answers()
     report = {

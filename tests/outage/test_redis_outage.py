@@ -50,31 +50,33 @@ def test_a_redis_outage_answers_503_keeps_sessionless_pages_and_every_receipt(
     app = services.app
     edition = app.edition_create()
     slug = edition.slug
-    crowd = Crowd(app.base_url, slug, RESIDENTS)
-    wait_for(lambda: crowd.receipts_shown() >= 2, "ballots before the outage", 120)
+    with Crowd(app.base_url, slug, RESIDENTS) as crowd:
+        wait_for(lambda: crowd.receipts_shown() >= 2, "ballots before the outage", 120)
 
-    # A resident in the middle of the flow, whose next page needs the session.
-    waiting = Resident(app.base_url, slug)
-    waiting.clause()
-    services.redis.stop()
-    stopped = time.monotonic()
-    during = {
-        "identity": waiting.client.get(f"/e/{slug}/vote/identity"),
-        "new visitor": _get(app.url(f"/e/{slug}/vote")),  # a form no session could take
-        "readyz": _get(app.url("/readyz")),
-    }
-    sessionless = {
-        path: _get(app.url(path))
-        for path in ("/healthz", "/", f"/e/{slug}", f"/e/{slug}/projects", f"/e/{slug}/clause")
-    }
-    time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
-    services.redis.start()
-    back = time.monotonic()
-    wait_for(lambda: _session_works(app, slug), "sessions working again", 60)
-    recovered_after = time.monotonic() - back
-    ready = _get(app.url("/readyz"))
-    crowd.stop()
-    crowd.finish(90)
+        # A resident in the middle of the flow, whose next page needs the session.
+        waiting = Resident(app.base_url, slug)
+        waiting.clause()
+        workers = sorted(app.worker_pids())
+        services.redis.stop()
+        stopped = time.monotonic()
+        during = {
+            "identity": waiting.client.get(f"/e/{slug}/vote/identity"),
+            "new visitor": _get(app.url(f"/e/{slug}/vote")),  # a form no session could take
+            "readyz": _get(app.url("/readyz")),
+        }
+        sessionless = {
+            path: _get(app.url(path))
+            for path in ("/healthz", "/", f"/e/{slug}", f"/e/{slug}/projects", f"/e/{slug}/clause")
+        }
+        time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
+        services.redis.start()
+        back = time.monotonic()
+        wait_for(lambda: _session_works(app, slug), "sessions working again", 60)
+        recovered_after = time.monotonic() - back
+        ready = _get(app.url("/readyz"))
+        assert sorted(app.worker_pids()) == workers  # recovered by itself: no worker restarted
+        crowd.stop()
+        crowd.finish(90)
     waiting.close()
 
     outage = [r for r in crowd.residents if r.answers["GET 503"] + r.answers["POST 503"]]
