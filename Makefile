@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 AXE := var/npm/node_modules/axe-core/axe.min.js
 
-.PHONY: install demo test test-postgres test-embedded lint chromium axe wrk bench bench-cast bench-results loadtest clean
+.PHONY: install demo test test-postgres test-embedded lint chromium axe wrk bench bench-cast bench-results loadtest soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ test-postgres: install axe
 
 test-embedded: install axe
 	URNA_TEST_BACKEND=embedded $(BIN)/pytest -q -m flow $(PYTEST_ARGS)
+
+# The outage tests at length, on a private PostgreSQL and redis-server (never the shared
+# ones): residents vote while workers are SIGKILLed and PostgreSQL crashes once, then a
+# Redis and a PostgreSQL outage. make test runs the same for 40 s with 8 residents:
+#   make soak [SOAK_SECONDS=300] [SOAK_RESIDENTS=16] [SOAK_KILL_EVERY=3]
+soak: install
+	URNA_SOAK_SECONDS=$(or $(SOAK_SECONDS),300) URNA_SOAK_RESIDENTS=$(or $(SOAK_RESIDENTS),16) \
+	  URNA_SOAK_KILL_EVERY=$(or $(SOAK_KILL_EVERY),3) $(BIN)/pytest -q tests/outage $(PYTEST_ARGS)
 
 bench: bench-cast
 

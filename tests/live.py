@@ -242,15 +242,23 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def _server_start(
-    settings: Settings, database_url: str, tmp_dir: Path, *, port: int, workers: int
+    settings: Settings,
+    database_url: str,
+    tmp_dir: Path,
+    *,
+    port: int,
+    workers: int,
+    command: list[str] | None = None,
+    kind: type[LiveServer] = LiveServer,
 ) -> LiveServer:
-    """``uvicorn --factory`` on ``port`` with ``settings`` as ``URNA_*`` variables."""
+    """``uvicorn --factory`` (or ``command``) on ``port`` with ``settings`` as ``URNA_*``
+    variables, as a ``kind``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("URNA_")}
     env.update(settings_env(settings))
     env["URNA_VAR_DIR"] = str(tmp_dir)  # never touch the developer's var/
     env["PYTHONUNBUFFERED"] = "1"
     log_path = tmp_dir / f"uvicorn-{port}.log"
-    command = [
+    command = command or [
         sys.executable, "-m", "uvicorn", "urna.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--timeout-keep-alive", "60", "--timeout-graceful-shutdown", "5",
@@ -266,7 +274,7 @@ def _server_start(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return LiveServer(
+    return kind(
         base_url=f"http://127.0.0.1:{port}",
         database_url=database_url,
         settings=settings,

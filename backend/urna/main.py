@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from urna.core import i18n
@@ -20,7 +21,7 @@ from urna.core.config import Settings, get_settings
 from urna.core.context import AppContext
 from urna.core.crypto import Crypto
 from urna.core.csrf import csrf_protect
-from urna.core.db import DATABASE_ERRORS, create_engine, session_factory
+from urna.core.db import DATABASE_ERRORS, create_engine, is_database_outage, session_factory
 from urna.core.errors import AppError, NotFound, ServiceUnavailable, error_summary, retry_after
 from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
@@ -267,8 +268,16 @@ def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
         request.state.error = error_summary(error)
         return response
 
+    async def database_error(request: Request, error: DBAPIError):
+        """A restarting database (57P03) or a connection lost mid-query reaches us as a
+        bare DBAPIError: a 503 too. Any other one is a bug: on to the 500 page."""
+        if is_database_outage(error):
+            return await unavailable(request, error)
+        raise error
+
     for kind in (*DATABASE_ERRORS, *STORE_ERRORS):  # an outage is a 503, not a bug's 500
         app.add_exception_handler(kind, unavailable)
+    app.add_exception_handler(DBAPIError, database_error)
     app.state.render_unexpected = unexpected
 
 

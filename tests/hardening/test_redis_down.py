@@ -5,12 +5,7 @@ A private redis-server on a free port is stopped and started: never the shared o
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -19,57 +14,20 @@ from tests.conftest import make_settings
 from tests.factories.editions import edition_create
 from tests.factories.staff import asgi_client
 from tests.factories.voting import person, post_form, reach_identity
+from tests.outage.services import PrivateRedis
 from urna.main import create_app
 
 pytestmark = pytest.mark.postgres_only
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class PrivateRedis:
-    def __init__(self, directory: Path) -> None:
-        self.port = _free_port()
-        self.directory = directory
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
-             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()  # this test's own process, by its id
-            self.process.wait(10)
-            self.process = None
-
-
 @pytest.fixture
-def private_redis(tmp_path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
     server.start()
     try:
         yield server
     finally:
-        server.stop()
+        server.destroy()
 
 
 async def test_pages_answer_503_while_redis_is_down_and_recover_when_it_returns(

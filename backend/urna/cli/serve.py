@@ -52,6 +52,11 @@ def serve(
         # never reuses one uvicorn has just closed (a 502 on the last evening)
         timeout_keep_alive=75,
         timeout_graceful_shutdown=20,  # let casts in flight finish on a redeploy
+        # The supervisor kills a worker that does not answer its ping in time and starts
+        # another. uvicorn's 5 s is shorter than a worker's start on a busy machine (a
+        # fresh interpreter importing the app: 10 s at a load of 5 per core, 40 s at 8),
+        # so a crashed worker's replacement was itself killed again and again, for ever.
+        timeout_worker_healthcheck=60,
         proxy_headers=False,  # urna trusts X-Forwarded-For only from URNA_TRUSTED_PROXIES
         server_header=False,
         log_level="warning",

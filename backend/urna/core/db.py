@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,6 +34,22 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (
     TimeoutError,
     socket.gaierror,
 )
+# SQLSTATEs of an outage, not a bug, which asyncpg raises as a bare DBAPIError: 08 a
+# connection exception, 57P01-57P03 a server shutting down, crashed or not yet accepting
+# connections (the seconds of a restart and its crash recovery), 53300 too many clients.
+OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """The database cannot be reached or is restarting: a 503, never a 500."""
+    if isinstance(error, DATABASE_ERRORS):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:  # SQLAlchemy saw a disconnect
+            return True
+        return (getattr(error.orig, "sqlstate", None) or "").startswith(OUTAGE_SQLSTATES)
+    return False
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -123,7 +139,10 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
         except BaseException:
             try:
                 await session.rollback()
-            except DATABASE_ERRORS:  # the connection died: nothing to undo, say the first error
+            except Exception as error:  # noqa: BLE001
+                if not is_database_outage(error):
+                    raise
+                # the connection died: nothing to undo, say the first error
                 log.warning("rollback on a lost database connection")
             raise
         await session.commit()

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
 
 from urna.core import i18n
-from urna.core.sessions import VISITS_KEY
+from urna.core.sessions import VISITS_KEY, SessionUnavailable
 from urna.core.store import STORE_ERRORS, Store
 
 # Stands in base.html's htmx header for the CSRF token until the page is rendered.
@@ -26,7 +26,11 @@ class CsrfToken:
         self.session = session
 
     def __str__(self) -> str:
-        return self.session.csrf_ensure() if self.session is not None else ""
+        if self.session is None:
+            return ""
+        if not self.session.available:  # a form that could not be sent: the 503 page
+            raise SessionUnavailable("no session to give the form its token")
+        return self.session.csrf_ensure()
 
     __html__ = __str__
 
