@@ -27,10 +27,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, TypeVar
 
+from fastapi import Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from urna.core.errors import FormInvalid
+from urna.core.errors import AppError, FormInvalid, NotFound
 from urna.core.i18n import LOCAL_ZONE, N_
 from urna.core.money import MoneyInvalid, zloty_parse
 from urna.core.text import text_unsafe
@@ -60,6 +61,8 @@ _WHOLE = re.compile(r"-?[0-9]+")
 _PERCENT = re.compile(r"-?[0-9]{1,6}(?:[.,][0-9]{1,6})?")
 _DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y, %H:%M", "%d.%m.%Y")
 _YEARS = (2000, 2199)
+MAX_ID = 2**63 - 1  # a BIGINT primary key; a SERIAL one is smaller, and no row has more
+MAX_BODY_BYTES = 12 * 1024 * 1024  # the largest upload (a 10 MB picture) and its form
 
 
 def form_error(message: str, **params: Any) -> PydanticCustomError:
@@ -149,6 +152,43 @@ def whole(low: int, high: int, message: str, *, too_large: str | None = None) ->
         return number
 
     return Annotated[int, BeforeValidator(parse)]
+
+
+def whole_in(text: object, low: int = 1, high: int = MAX_ID) -> int | None:
+    """``text`` as a whole number from ``low`` to ``high`` (ASCII digits only: ``str.isdigit``
+    takes "²" and "①", which ``int()`` then refuses), or None."""
+    if not isinstance(text, str) or not _WHOLE.fullmatch(text.strip()) or len(text.strip()) > 20:
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
+async def path_params_check(request: Request) -> None:
+    """Every route's path parameters, before any query: an id (``*_id``) is a whole number
+    from 1 to ``MAX_ID`` in ASCII digits, and no parameter holds a control character or a
+    direction override. Anything else names no page: 404, never a database error."""
+    for name, value in request.path_params.items():
+        if not isinstance(value, str):
+            continue
+        if name.endswith("_id"):
+            if whole_in(value) is None:
+                raise NotFound()
+        elif text_unsafe(value):
+            raise NotFound()
+
+
+class BodyTooLarge(AppError):
+    status_code = 413
+    message = N_("The form is too large to send. Attach a smaller file.")
+
+
+async def body_size_check(request: Request) -> None:
+    """A body announced larger than ``MAX_BODY_BYTES`` is refused before it is read."""
+    length = request.headers.get("content-length", "")
+    if length and (not length.isascii() or not length.isdigit() or len(length) > 12):
+        raise BodyTooLarge(status_code=400)
+    if length and int(length) > MAX_BODY_BYTES:
+        raise BodyTooLarge()
 
 
 class FormModel(BaseModel):
