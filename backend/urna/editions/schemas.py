@@ -41,10 +41,8 @@ class PoolRulesIn(BaseModel):
     for the office) against the edition and its other pools."""
 
     rule: Literal["greedy", "greedy_stop", "equal_shares"] = "greedy"
-    min_votes: int | None = Field(default=None, ge=0, le=MAX_COUNT)
-    min_votes_percent: Decimal | None = Field(
-        default=None, ge=0, le=100, decimal_places=2, description="% of the pool's voters"
-    )
+    min_votes: int | None = None  # its range, with its message: pool_rules
+    min_votes_percent: Decimal | None = Field(default=None, description="% of the pool's voters")
     leftover_to: Code | None = Field(default=None, description="code of the receiving pool")
     # Equal shares' options (see urna.results.rules: MesCompletion, Add1Stop, Add1Start,
     # Comparison); stored for every pool, used when the rule is equal_shares.
