@@ -163,10 +163,15 @@ def whole_in(text: object, low: int = 1, high: int = MAX_ID) -> int | None:
     return number if low <= number <= high else None
 
 
+class AddressInvalid(AppError):
+    message = N_("The address or form contains an invalid value.")
+
+
 async def path_params_check(request: Request) -> None:
-    """Every route's path parameters, before any query: an id (``*_id``) is a whole number
-    from 1 to ``MAX_ID`` in ASCII digits, and no parameter holds a control character or a
-    direction override. Anything else names no page: 404, never a database error."""
+    """Every route's address, before any query: an id (``*_id``) in the path is a whole
+    number from 1 to ``MAX_ID`` in ASCII digits, and no path parameter holds a control
+    character or a direction override (else the address names no page: 404); no query
+    parameter (a filter) holds a control character either (400). Never a database error."""
     for name, value in request.path_params.items():
         if not isinstance(value, str):
             continue
@@ -175,6 +180,8 @@ async def path_params_check(request: Request) -> None:
                 raise NotFound()
         elif text_unsafe(value):
             raise NotFound()
+    if any(text_unsafe(value) for value in request.query_params.values()):
+        raise AddressInvalid()
 
 
 class BodyTooLarge(AppError):
