@@ -352,7 +352,8 @@ GROUPS = {
     "public site": lambda path: not path.startswith("/staff"),
     "edition setup": lambda path: path.startswith("/staff/editions") and "/results" not in path,
     "results, paper ballots, verification": lambda path: (
-        path.startswith(("/staff/paper", "/staff/verify", "/staff/fraud")) or "/results" in path
+        path.startswith(("/staff/paper", "/staff/verify", "/staff/fraud"))
+        or (path.startswith("/staff/editions") and "/results" in path)
     ),
     "staff accounts, logs, audit": lambda path: (
         path.startswith("/staff")
