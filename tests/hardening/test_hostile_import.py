@@ -235,3 +235,8 @@ async def test_a_csv_import_by_the_command_line_bumps_the_snapshot_generation(
     refused = urna(settings.database_url, tmp_path, "edition", "import", str(deep), **env)
     assert refused.returncode == 1 and "Traceback" not in refused.stdout + refused.stderr
     assert "nested too deeply" in refused.stdout
+    data = edition_data()
+    deep.write_text(json.dumps(data), encoding="utf-8")
+    imported = urna(settings.database_url, tmp_path, "edition", "import", str(deep), **env)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert f"edition {data['slug']} imported" in imported.stdout
