@@ -23,6 +23,7 @@ from urna.core.crypto import Crypto
 from urna.core.csrf import csrf_protect
 from urna.core.db import DATABASE_ERRORS, create_engine, is_database_outage, session_factory
 from urna.core.errors import AppError, NotFound, ServiceUnavailable, error_summary, retry_after
+from urna.core.forms import body_size_check, path_params_check
 from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
 from urna.core.proxy import ProxyHeadersMiddleware
@@ -125,7 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # does not describe its attack surface.
         openapi_url=None if settings.environment == "production" else "/openapi.json",
         lifespan=lifespan,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[
+            Depends(path_params_check),
+            Depends(body_size_check),
+            Depends(csrf_protect),
+        ],
     )
     app.state.ctx = ctx
     app.state.request_log = request_log

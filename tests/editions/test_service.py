@@ -86,9 +86,9 @@ async def test_upcoming_edition_can_change_and_the_clause_gets_a_new_version(app
     [
         (
             {"projects": [{"number": "X", "pool": "NOPE", "title": "t", "cost": 1}]},
-            "unknown pool NOPE",
+            "projects.0.pool Unknown pool code.",  # on its path, never with the file's value
         ),
-        ({"required_fields": ["first_name", "last_name", "shoe_size"]}, "unknown identity fields"),
+        ({"required_fields": ["first_name", "last_name", "shoe_size"]}, "required_fields Choose"),
         ({"confirmation_channel": "email"}, "needs the email field"),
         ({"slug": "Bad Slug!"}, "slug"),
     ],

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 from pathlib import Path
 
 import typer
 
-from urna.cli.common import console, fail, run
+from urna.cli.common import console, expected_failures, fail, run, settings
 
 edition_app = typer.Typer(help="Editions.", no_args_is_help=True)
 
@@ -25,11 +25,16 @@ def edition_import(
     as_json = file.suffix.lower() == ".json"
     if not as_json and (not slug or kind not in ("projects", "streets")):
         raise typer.BadParameter("a CSV import needs --slug and --kind projects|streets")
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-        data = json.loads(text) if as_json else None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        fail(f"{file.name}: {error}")
+    raw = file.read_bytes()
+    data, text = None, ""
+    if as_json:
+        with expected_failures():  # the console's checks: size, depth, repeated keys
+            data = editions.edition_json_read(raw)
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            fail(f"{file.name}: {error}")
 
     async def work(session):
         if as_json:
@@ -42,6 +47,26 @@ def edition_import(
         return f"{count} {kind} added to {slug}"
 
     console.print(run(work))
+    asyncio.run(editions_announce())
+
+
+async def editions_announce() -> None:
+    """Tell the running app's processes that an edition changed (after the commit), as
+    the console does: residents see the new projects or streets at once."""
+    from urna.core.store import STORE_ERRORS, create_store
+    from urna.editions.snapshot import generation_bump
+
+    config = settings()
+    store = create_store(config.redis_url, prefix=config.redis_prefix)
+    try:
+        await generation_bump(store)
+    except STORE_ERRORS:
+        console.print(
+            f"[yellow]the store is unreachable: the site shows the change within "
+            f"{config.edition_cache_seconds:g} s[/yellow]"
+        )
+    finally:
+        await store.close()
 
 
 @edition_app.command("import-pabulib")

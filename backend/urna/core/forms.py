@@ -31,6 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, TypeVar
 
+from fastapi import Request
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -41,7 +42,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from urna.core.errors import FormInvalid
+from urna.core.errors import AppError, FormInvalid, NotFound
 from urna.core.i18n import LOCAL_ZONE, N_
 from urna.core.money import MoneyInvalid, zloty_parse
 from urna.core.text import text_unsafe
@@ -71,6 +72,8 @@ _WHOLE = re.compile(r"-?[0-9]+")
 _PERCENT = re.compile(r"-?[0-9]{1,6}(?:[.,][0-9]{1,6})?")
 _DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y, %H:%M", "%d.%m.%Y")
 _YEARS = (2000, 2199)
+MAX_ID = 2**31 - 1  # the smallest id column (INTEGER, e.g. staff accounts); no row has more
+MAX_BODY_BYTES = 12 * 1024 * 1024  # the largest upload (a 10 MB picture) and its form
 
 
 def form_error(message: str, **params: Any) -> PydanticCustomError:
@@ -168,6 +171,50 @@ def whole(low: int, high: int, message: str, *, too_large: str | None = None) ->
 
     schema = {"type": "integer", "minimum": low, "maximum": high}
     return Annotated[int, BeforeValidator(parse), WithJsonSchema(schema)]
+
+
+def whole_in(text: object, low: int = 1, high: int = MAX_ID) -> int | None:
+    """``text`` as a whole number from ``low`` to ``high`` (ASCII digits only: ``str.isdigit``
+    takes "²" and "①", which ``int()`` then refuses), or None."""
+    if not isinstance(text, str) or not _WHOLE.fullmatch(text.strip()) or len(text.strip()) > 20:
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
+class AddressInvalid(AppError):
+    message = N_("The address or form contains an invalid value.")
+
+
+async def path_params_check(request: Request) -> None:
+    """Every route's address, before any query: an id (``*_id``) in the path is a whole
+    number from 1 to ``MAX_ID`` (2**31 - 1) in ASCII digits, and no path parameter holds a control
+    character or a direction override (else the address names no page: 404); no query
+    parameter (a filter) holds a control character either (400). Never a database error."""
+    for name, value in request.path_params.items():
+        if not isinstance(value, str):
+            continue
+        if name.endswith("_id"):
+            if whole_in(value) is None:
+                raise NotFound()
+        elif text_unsafe(value):
+            raise NotFound()
+    if any(text_unsafe(value) for value in request.query_params.values()):
+        raise AddressInvalid()
+
+
+class BodyTooLarge(AppError):
+    status_code = 413
+    message = N_("The form is too large to send. Attach a smaller file.")
+
+
+async def body_size_check(request: Request) -> None:
+    """A body announced larger than ``MAX_BODY_BYTES`` is refused before it is read."""
+    length = request.headers.get("content-length", "")
+    if length and (not length.isascii() or not length.isdigit() or len(length) > 12):
+        raise BodyTooLarge(status_code=400)
+    if length and int(length) > MAX_BODY_BYTES:
+        raise BodyTooLarge()
 
 
 class FormModel(BaseModel):

@@ -26,6 +26,7 @@ from urna.core.i18n import N_
 from urna.core.money import MAX_GROSZE
 from urna.editions.models import IDENTITY_FIELDS, VOTE_TYPES
 from urna.editions.schemas import (
+    MAX_COUNT,
     AreaIn,
     EditionIn,
     LocationIn,
@@ -35,7 +36,6 @@ from urna.editions.schemas import (
     StreetIn,
 )
 
-MAX_COUNT = 1_000_000_000  # votes, choices: below what an INTEGER column holds
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,79}")
 
 

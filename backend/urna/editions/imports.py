@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,32 +22,79 @@ from urna.editions import repository
 from urna.editions.forms import ProjectRow, StreetRow
 from urna.editions.models import Edition
 from urna.editions.phases import rules_ensure_editable
-from urna.editions.schemas import EditionIn
+from urna.editions.schemas import EditionIn, edition_reference_errors
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_JSON_DEPTH = 8  # the format nests 4 deep (edition > pools > pool > rule values)
 CSV_KINDS = ("projects", "streets")
 NOT_JSON = N_("The file is not valid JSON.")
+TOO_DEEP = N_("The file is not an edition: its values are nested too deeply.")
+KEY_REPEATS = N_("The file names the same field twice in one place.")
+_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')
+
+
+class _KeyRepeats(ValueError):
+    pass
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise _KeyRepeats()
+    return data
+
+
+def _json_depth(raw: bytes) -> int:
+    """How deep the arrays and objects of ``raw`` nest (strings skipped), counted before
+    parsing: the parser recurses once a level and a deep enough file exhausts it."""
+    depth = deepest = 0
+    for token in _NESTING.finditer(raw):
+        mark = token.group()
+        if mark in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif mark in (b"]", b"}"):
+            depth -= 1
+    return deepest
 
 
 def edition_json_read(raw: bytes) -> dict[str, Any]:
-    """The edition file's content (a JSON object), or ``FormInvalid`` on ``file``."""
+    """The edition file's content (a JSON object), or ``FormInvalid`` on ``file``: at most
+    ``MAX_UPLOAD_BYTES``, UTF-8, nested at most ``MAX_JSON_DEPTH`` deep, no key twice in
+    an object, numbers as JSON writes them (no NaN or Infinity)."""
     if len(raw) > MAX_UPLOAD_BYTES:
         raise FormInvalid({"file": N_("The file is too large.")})
+    if _json_depth(raw) > MAX_JSON_DEPTH:
+        raise FormInvalid({"file": TOO_DEEP})
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = json.loads(
+            raw.decode("utf-8-sig"),
+            object_pairs_hook=_no_repeated_keys,
+            parse_constant=_not_a_number,
+        )
+    except _KeyRepeats as error:
+        raise FormInvalid({"file": KEY_REPEATS}) from error
+    except ValueError as error:  # not UTF-8, not JSON, an integer of over 4300 digits
         raise FormInvalid({"file": NOT_JSON}) from error
     if not isinstance(data, dict):
         raise FormInvalid({"file": NOT_JSON})
     return data
 
 
+def _not_a_number(name: str) -> Any:
+    raise ValueError(name)
+
+
 def edition_parse(data: Any) -> EditionIn:
     """An edition file checked against the import format; mistakes by field path."""
     try:
-        return EditionIn.model_validate(data)
+        edition = EditionIn.model_validate(data)
     except ValidationError as error:
         raise FormInvalid(validation_messages(error)) from error
+    errors = edition_reference_errors(edition)
+    if errors:
+        raise FormInvalid(errors)
+    return edition
 
 
 def csv_rows_read(text: str) -> list[dict[str, str]]:

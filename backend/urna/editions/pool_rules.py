@@ -8,9 +8,10 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from urna.core.errors import FormInvalid
+from urna.core.forms import TOO_LARGE
 from urna.core.i18n import N_
 from urna.editions.models import Pool
-from urna.editions.schemas import PoolIn, PoolRulesIn
+from urna.editions.schemas import MAX_COUNT, PoolIn, PoolRulesIn
 
 EQUAL_SHARES_NEED_APPROVAL = N_(
     "The Method of Equal Shares works only with approval voting (one vote for each chosen "
@@ -47,6 +48,8 @@ def pool_rules_errors(
         errors: dict[str, str] = {}
         if pool.min_votes is not None and pool.min_votes < 0:
             errors["min_votes"] = N_("The minimum number of votes cannot be below 0.")
+        elif pool.min_votes is not None and pool.min_votes > MAX_COUNT:
+            errors["min_votes"] = TOO_LARGE
         if pool.min_votes_percent is not None and not _percent_valid(pool.min_votes_percent):
             errors["min_votes_percent"] = N_(
                 "Give the minimum share of the pool's voters as a number from 0 to 100, "

@@ -1,24 +1,39 @@
-"""The import format of an edition (JSON), also used by the demo seed."""
+"""The import format of an edition (JSON), also used by the demo seed.
+
+Every field is typed and bounded as the database holds it: texts without control
+characters or direction overrides (``core.forms.Line``/``Text``), numbers within their
+column, lists of a size an office could mean. Messages carry no value of the file: a
+mistake is reported on its path (``pools.2.area``), with a msgid."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from urna.core.forms import Line, Text, form_error
+from urna.core.i18n import N_
+from urna.core.money import MAX_GROSZE
 from urna.editions.models import DEFAULT_IDENTITY_FIELDS, IDENTITY_FIELDS, SLUG_PATTERN
+
+MAX_COUNT = 1_000_000_000  # votes, choices: below what an INTEGER column holds
+MAX_TEXT = 100_000  # a description, a clause: far more than any office writes
+Grosze = Annotated[int, Field(ge=0, le=MAX_GROSZE, description="grosze")]
+Code = Annotated[Line, Field(min_length=1, max_length=40)]
+Name = Annotated[Line, Field(min_length=1, max_length=200)]
+LongText = Annotated[Text, Field(max_length=MAX_TEXT)]
 
 
 class AreaIn(BaseModel):
-    code: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=200)
+    code: Code
+    name: Name
 
 
 class StreetIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    area: str
+    name: Name
+    area: Code
 
 
 class PoolRulesIn(BaseModel):
@@ -26,9 +41,9 @@ class PoolRulesIn(BaseModel):
     for the office) against the edition and its other pools."""
 
     rule: Literal["greedy", "greedy_stop", "equal_shares"] = "greedy"
-    min_votes: int | None = None
+    min_votes: int | None = None  # its range, with its message: pool_rules
     min_votes_percent: Decimal | None = Field(default=None, description="% of the pool's voters")
-    leftover_to: str | None = Field(default=None, description="code of the receiving pool")
+    leftover_to: Code | None = Field(default=None, description="code of the receiving pool")
     # Equal shares' options (see urna.results.rules: MesCompletion, Add1Stop, Add1Start,
     # Comparison); stored for every pool, used when the rule is equal_shares.
     mes_completion: Literal["add1_utilitarian", "add1", "utilitarian", "none"] = "add1_utilitarian"
@@ -38,28 +53,30 @@ class PoolRulesIn(BaseModel):
 
 
 class PoolIn(PoolRulesIn):
-    code: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=200)
+    code: Code
+    name: Name
     kind: Literal["citywide", "district"] = "citywide"
-    area: str | None = None
-    budget: int = Field(ge=0, description="grosze")
-    min_choices: int = Field(default=0, ge=0)
-    max_choices: int = Field(default=1, ge=1)
-    max_total_cost: int | None = Field(default=None, ge=0)
+    area: Code | None = None
+    budget: Grosze
+    min_choices: int = Field(default=0, ge=0, le=MAX_COUNT)
+    max_choices: int = Field(default=1, ge=1, le=MAX_COUNT)
+    max_total_cost: Grosze | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> PoolIn:
         if self.max_choices < self.min_choices:
-            raise ValueError("max_choices must be at least min_choices")
+            raise form_error(
+                N_("The most projects a resident may choose cannot be fewer than the fewest.")
+            )
         if self.kind == "district" and not self.area:
-            raise ValueError(f"district pool {self.code} needs an area")
+            raise form_error(N_("A district pool needs its area."))
         return self
 
 
 class LocationIn(BaseModel):
     """Where a project is: its address and, when known, its point on a map (WGS 84)."""
 
-    location: str = Field(default="", max_length=300)
+    location: Annotated[Line, Field(max_length=300)] = ""
     latitude: Decimal | None = Field(default=None, ge=-90, le=90, decimal_places=6)
     longitude: Decimal | None = Field(default=None, ge=-180, le=180, decimal_places=6)
 
@@ -71,27 +88,27 @@ class LocationIn(BaseModel):
 
 
 class ProjectIn(LocationIn):
-    number: str = Field(min_length=1, max_length=40)
-    pool: str
-    title: str = Field(min_length=1, max_length=300)
-    description: str = ""
-    cost: int = Field(ge=0, description="grosze")
-    area: str | None = None
-    category: str = Field(default="", max_length=80)
+    number: Code
+    pool: Code
+    title: Annotated[Line, Field(min_length=1, max_length=300)]
+    description: LongText = ""
+    cost: Grosze
+    area: Code | None = None
+    category: Annotated[Line, Field(max_length=80)] = ""
 
 
 class DocumentIn(BaseModel):
-    title: str
-    body: str
-    body_en: str = ""
+    title: Annotated[Line, Field(min_length=1, max_length=300)]
+    body: LongText
+    body_en: LongText = ""
 
 
 class EditionIn(BaseModel):
     slug: str = Field(pattern=SLUG_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
-    municipality: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    description_en: str = ""
+    name: Name
+    municipality: Name
+    description: LongText = ""
+    description_en: LongText = ""
     voting_opens_at: datetime
     voting_closes_at: datetime
     results_at: datetime
@@ -102,10 +119,10 @@ class EditionIn(BaseModel):
     district_limited_to_area: bool = True
     vote_type: Literal["approval", "ordinal", "cumulative", "scoring"] = "approval"
     publish_demographics: bool = False
-    areas: list[AreaIn] = Field(default_factory=list)
-    streets: list[StreetIn] = Field(default_factory=list)
-    pools: list[PoolIn] = Field(min_length=1)
-    projects: list[ProjectIn] = Field(default_factory=list)
+    areas: list[AreaIn] = Field(default_factory=list, max_length=1_000)
+    streets: list[StreetIn] = Field(default_factory=list, max_length=50_000)
+    pools: list[PoolIn] = Field(min_length=1, max_length=1_000)
+    projects: list[ProjectIn] = Field(default_factory=list, max_length=10_000)
     clause: DocumentIn | None = None
 
     @field_validator("voting_opens_at", "voting_closes_at", "results_at")
@@ -118,40 +135,53 @@ class EditionIn(BaseModel):
     @field_validator("required_fields")
     @classmethod
     def _known_fields(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - set(IDENTITY_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown identity fields: {', '.join(unknown)}")
+        if set(value) - set(IDENTITY_FIELDS):
+            raise form_error(N_("Choose one of the options."))
         if not {"first_name", "last_name"} <= set(value) and "pesel" not in value:
             raise ValueError("an edition needs at least first and last name, or PESEL")
         return value
 
     @model_validator(mode="after")
-    def _references(self) -> EditionIn:
+    def _consistent(self) -> EditionIn:
         if not self.voting_opens_at < self.voting_closes_at <= self.results_at:
             raise ValueError("voting must open before it closes, and close before results")
         if self.confirmation_channel == "sms" and "phone" not in self.required_fields:
             raise ValueError("confirmation by SMS needs the phone field")
         if self.confirmation_channel == "email" and "email" not in self.required_fields:
             raise ValueError("confirmation by e-mail needs the email field")
-        areas = {a.code for a in self.areas}
-        pools = {p.code for p in self.pools}
-        errors = [
-            f"street {s.name}: unknown area {s.area}" for s in self.streets if s.area not in areas
-        ]
-        errors += [
-            f"pool {p.code}: unknown area {p.area}"
-            for p in self.pools
-            if p.area and p.area not in areas
-        ]
-        for project in self.projects:
-            if project.pool not in pools:
-                errors.append(f"project {project.number}: unknown pool {project.pool}")
-            if project.area and project.area not in areas:
-                errors.append(f"project {project.number}: unknown area {project.area}")
-        if len(pools) != len(self.pools):
-            errors.append("pool codes repeat")
-        if len({p.number for p in self.projects}) != len(self.projects):
-            errors.append("project numbers repeat")
-        if errors:
-            raise ValueError("; ".join(errors))
         return self
+
+
+def edition_reference_errors(edition: EditionIn) -> dict[str, str]:
+    """What the file names but does not hold, and what it holds twice: a msgid on the path
+    of each such item (the first of a repeated one is kept)."""
+    errors: dict[str, str] = {}
+    areas: set[str] = set()
+    for i, area in enumerate(edition.areas):
+        if area.code in areas:
+            errors[f"areas.{i}.code"] = N_("This area code repeats in the file.")
+        areas.add(area.code)
+    streets: set[str] = set()
+    for i, street in enumerate(edition.streets):
+        if street.area not in areas:
+            errors[f"streets.{i}.area"] = N_("Unknown area code.")
+        if street.name.casefold() in streets:
+            errors[f"streets.{i}.name"] = N_("This street repeats in the file.")
+        streets.add(street.name.casefold())
+    pools: set[str] = set()
+    for i, pool in enumerate(edition.pools):
+        if pool.area and pool.area not in areas:
+            errors[f"pools.{i}.area"] = N_("Unknown area code.")
+        if pool.code in pools:
+            errors[f"pools.{i}.code"] = N_("This pool code repeats in the file.")
+        pools.add(pool.code)
+    numbers: set[str] = set()
+    for i, project in enumerate(edition.projects):
+        if project.pool not in pools:
+            errors[f"projects.{i}.pool"] = N_("Unknown pool code.")
+        if project.area and project.area not in areas:
+            errors[f"projects.{i}.area"] = N_("Unknown area code.")
+        if project.number in numbers:
+            errors[f"projects.{i}.number"] = N_("This project number repeats in the file.")
+        numbers.add(project.number)
+    return errors

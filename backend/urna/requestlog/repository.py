@@ -113,7 +113,7 @@ def ip_filter_check(value: str) -> None:
 def status_filter_valid(value: str) -> bool:
     value = value.strip().lower()
     return (len(value) == 3 and value[0] in "12345" and value[1:] == "xx") or (
-        value.isdigit() and 100 <= int(value) <= 599
+        len(value) == 3 and value.isascii() and value.isdigit() and 100 <= int(value) <= 599
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.access import AdminUser
 from urna.core.context import DbSession, ReplicaSession, get_ctx
 from urna.core.errors import NotFound
-from urna.core.forms import form_openapi
+from urna.core.forms import form_openapi, whole_in
 from urna.core.i18n import N_
 from urna.core.views import form_values, render, see_other
 from urna.editions import repository as editions_repository
@@ -132,10 +132,10 @@ def _draw_input(values: dict[str, str]) -> tuple[int | None, list[str] | None]:
     """The drawn number, or the drawn order as comma-separated project numbers."""
     seed_text = values.get("seed", "").strip().replace(" ", "")
     order = [part.strip() for part in values.get("order", "").split(",") if part.strip()]
-    if seed_text and not seed_text.isdigit():
+    if seed_text and not (seed_text.isascii() and seed_text.isdigit()):
         raise results.ResultsError(N_("The drawn number must be a whole number."))
-    seed = int(seed_text) if seed_text else None
-    if seed is not None and seed >= 2**63:
+    seed = whole_in(seed_text, 0, 2**63 - 1) if seed_text else None
+    if seed_text and seed is None:
         raise results.ResultsError(N_("The drawn number is too large."))
     return seed, order or None
 

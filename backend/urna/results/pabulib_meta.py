@@ -107,7 +107,7 @@ def rule_settings(meta: Mapping[str, str]) -> RuleSettings:
     if name != "greedy-threshold":
         return RuleSettings(rule=_GREEDY[name])
     threshold = meta.get("min_project_score_threshold", "").strip()
-    if not threshold.isdigit():
+    if not (threshold.isascii() and threshold.isdigit()):
         return RuleSettings(rule="greedy", notices=(Notice(NO_THRESHOLD, {"rule": name}),))
     return RuleSettings(rule="greedy", min_score=int(threshold))
 

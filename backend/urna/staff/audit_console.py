@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.audit import service as audit
 from urna.core.access import AdminUser
 from urna.core.context import Ctx, DbSession, ReplicaSession
-from urna.core.forms import form_openapi, query_openapi
+from urna.core.forms import form_openapi, query_openapi, whole_in
 from urna.core.i18n import LOCAL_ZONE, N_
 from urna.core.views import render
 from urna.staff import service as staff
@@ -41,12 +41,12 @@ def _filters(query: dict[str, str]) -> tuple[audit.AuditFilters, dict[str, str]]
     }
     actor, before = query.get("actor", ""), query.get("before", "")
     filters = audit.AuditFilters(
-        actor_id=int(actor) if actor.isdigit() else None,
+        actor_id=whole_in(actor),
         action=query.get("action") or None,
         target=query.get("target") or None,
         since=since,
         until=until + timedelta(days=1) if until else None,
-        before_id=int(before) if before.isdigit() else None,
+        before_id=whole_in(before),
     )
     return filters, errors
 

@@ -88,7 +88,7 @@ def totp_secret_of(crypto: Crypto, user: StaffUser) -> str:
 
 def totp_match_step(secret: str, code: str, *, at: float | None = None) -> int | None:
     """The time step a 6-digit code belongs to (now, one step back or ahead), or None."""
-    code = "".join(ch for ch in code if ch.isdigit())
+    code = "".join(ch for ch in code if ch in "0123456789")  # not "²": isdigit() takes it
     if len(code) != 6:
         return None
     totp = pyotp.TOTP(secret, interval=TOTP_INTERVAL)

@@ -8,8 +8,9 @@ from typing import Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, ValidationInfo, field_validator
 
-from urna.core.forms import FormModel, form_error
+from urna.core.forms import UNSAFE, FormModel, form_error
 from urna.core.i18n import N_
+from urna.core.text import text_unsafe
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 1024
@@ -28,7 +29,11 @@ def email_normalise(value: str) -> str:
 
 
 def _collapsed(value: object) -> str:
-    return " ".join(str(value or "").split())
+    """One line, runs of spaces as one; refused if it hides control characters."""
+    text = " ".join(str(value or "").split())
+    if text_unsafe(text):
+        raise form_error(UNSAFE)
+    return text
 
 
 class LoginIn(FormModel):
@@ -43,7 +48,7 @@ class LoginIn(FormModel):
     @field_validator("email", mode="before")
     @classmethod
     def _stripped(cls, value: object) -> object:
-        return value.strip() if isinstance(value, str) else value
+        return _collapsed(value) if isinstance(value, str) else value
 
 
 class CodeIn(FormModel):
@@ -56,7 +61,7 @@ class CodeIn(FormModel):
     @field_validator("code", mode="before")
     @classmethod
     def _digits(cls, value: object) -> str:
-        digits = "".join(ch for ch in str(value or "") if ch.isdigit())
+        digits = "".join(ch for ch in str(value or "") if ch in "0123456789")
         if len(digits) != 6:
             raise form_error(CODE_MALFORMED)
         return digits

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.access import AdminUser, LogReader, Principal, VerifierUser
 from urna.core.context import Ctx, DbSession, ReplicaSession
 from urna.core.errors import FormInvalid
-from urna.core.forms import form_openapi
+from urna.core.forms import form_openapi, whole_in
 from urna.core.i18n import N_
 from urna.core.text import inert
 from urna.core.views import form_list, form_values, render, safe_next, see_other
@@ -138,9 +138,10 @@ async def case_page(request: Request, slug: str, case_id: int, ctx: Ctx, db: DbS
 
 
 def _ballot_ids(values: list[str]) -> list[int]:
-    if not all(value.isdigit() for value in values):
+    ids = [whole_in(value) for value in values]
+    if None in ids:
         raise FormInvalid({"ballot": N_("Choose at least one ballot.")})
-    return [int(value) for value in values]
+    return ids  # type: ignore[return-value]
 
 
 @router.post(

@@ -23,6 +23,7 @@ from urna.core.audit import audit_append
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import AppError, FormInvalid
+from urna.core.forms import whole_in
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.fraud import service as fraud
@@ -101,11 +102,12 @@ def scope_parse(form: dict[str, str]) -> ExportScope:
             "State the legal basis: the authority, its reference number and the provision."
         )
     if values.get("scope") == "case":
-        if not values.get("case_id", "").isdigit():
+        case_id = whole_in(values.get("case_id", ""))
+        if case_id is None:
             errors["case_id"] = N_("Give the number of the case.")
         if errors:
             raise FormInvalid(errors)
-        return ExportScope(category, basis, case_id=int(values["case_id"]))
+        return ExportScope(category, basis, case_id=case_id)
     times: dict[str, datetime] = {}
     for key in ("since", "until"):
         try:
