@@ -237,12 +237,12 @@ class SessionMiddleware:
         only_prefixes: tuple[str, ...] | None = None,
         trail: Callable[[str], str] | None = None,
         sign: Callable[[str], str] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.app = app
         # Wall-clock seconds for the absolute timeout (tests move it forward; the idle
         # timeout is the store's expiry, on the store's own clock).
-        self.clock = clock
+        self.clock = clock or _wall_clock
         self.store = store
         self.idle = idle_seconds
         self.absolute = absolute_seconds
@@ -404,6 +404,10 @@ class SessionMiddleware:
             # The one exception: an explicit removal at logout/end of the vote.
             parts.append("Max-Age=0")
         return "; ".join(parts)
+
+
+def _wall_clock() -> float:
+    return time.time()  # looked up at each call: a test may move this module's clock
 
 
 def _dump(data: dict[str, Any]) -> bytes:
