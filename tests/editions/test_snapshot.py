@@ -118,3 +118,23 @@ async def test_without_the_store_nothing_is_reused(app, db):
     edition = await edition_create(app)
     first = await edition_snapshot(session=db, slug=edition.slug, cache=cache)
     assert await edition_snapshot(session=db, slug=edition.slug, cache=cache) is not first
+
+
+async def test_the_generation_is_read_at_most_once_per_check_period(app, db):
+    ctx = app.state.ctx
+    reads: list[str] = []
+
+    class Counting:
+        async def get(self, key):
+            reads.append(key)
+            return await ctx.store.get(key)
+
+    cache = SnapshotCache(seconds=60, store=Counting(), check_seconds=60)
+    edition = await edition_create(app)
+    first = await edition_snapshot(session=db, slug=edition.slug, cache=cache)
+    for _ in range(5):  # the cast path's snapshot reads: no round trip to the store
+        assert await edition_snapshot(session=db, slug=edition.slug, cache=cache) is first
+    assert reads == [snapshot.GENERATION_KEY]
+    cache.recheck()  # this process changed an edition: the next read asks the store
+    await edition_snapshot(session=db, slug=edition.slug, cache=cache)
+    assert reads == [snapshot.GENERATION_KEY] * 2

@@ -201,7 +201,9 @@ class SessionMiddleware:
     async def load(self, scope: Scope) -> Session:
         sid = _read_cookie(scope, self.policy)
         if sid and len(sid) < 100:
-            raw = await self.store.get(self.policy.key_prefix + sid)
+            # Read and kept alive for another idle period in one round trip: a request
+            # that changes nothing in the session writes nothing back.
+            raw = await self.store.get_touch(self.policy.key_prefix + sid, ttl=self.idle)
             if raw is not None:
                 data = json.loads(raw)
                 if time.time() - data.get("created", 0) < self.absolute:
@@ -256,8 +258,7 @@ class SessionMiddleware:
         if session.modified:
             payload = json.dumps(session.data, separators=(",", ":")).encode()
             await self.store.set(prefix + session.id, payload, ttl=self.idle)
-        else:
-            await self.store.touch(prefix + session.id, ttl=self.idle)
+        # unmodified: its idle expiry was pushed on when it was read (``load``)
         if session.rotated_from and self.policy.rotation_grace:  # the new id is stored:
             old, grace = prefix + session.rotated_from, self.policy.rotation_grace
             await self.store.touch(old, ttl=grace)  # the old one only for a grace period

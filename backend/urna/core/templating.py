@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,33 @@ def request_language(request: Request, default: str) -> str:
     return lang if lang in i18n.LANGUAGES else default
 
 
+class VisitCounter:
+    """The footer's visit count, read from the store at most once per ``seconds`` in this
+    process (0: at every page): a page costs no store round trip for it, and the number
+    shown may be that many seconds old. A store that fails shows no number, quietly."""
+
+    def __init__(self, store: Store, *, seconds: float = 0) -> None:
+        self.store = store
+        self.seconds = seconds
+        self._value: int | None = None
+        self._until = 0.0
+
+    async def read(self) -> int | None:
+        now = time.monotonic()
+        if now < self._until:
+            return self._value
+        try:
+            self._value = int(await self.store.get(VISITS_KEY) or 0)  # none counted yet: 0
+        except STORE_ERRORS:  # the counter is not worth an error page (nor hides one)
+            self._value = None
+        self._until = now + self.seconds
+        return self._value
+
+
 class Templates:
-    def __init__(self, directory: Path, *, store: Store, default_language: str) -> None:
+    def __init__(
+        self, directory: Path, *, store: Store, default_language: str, visits_seconds: float = 0
+    ) -> None:
         self.env = Environment(
             loader=FileSystemLoader(directory),
             autoescape=select_autoescape(default=True),
@@ -62,6 +88,7 @@ class Templates:
         self.env.filters["date"] = i18n.format_date
         self.env.globals["translate"] = i18n.translate
         self.store = store
+        self.visits = VisitCounter(store, seconds=visits_seconds)
         self.default_language = default_language
 
     async def render(
@@ -80,17 +107,14 @@ class Templates:
         i18n.set_language(lang)
         i18n.zone_show(request.url.path.startswith("/staff"))
         session = getattr(request.state, "session", None)
-        try:
-            visits = await self.store.get(VISITS_KEY) or 0  # none counted yet: 0
-        except STORE_ERRORS:  # the counter is not worth an error page (nor hides one)
-            visits = None
+        visits = await self.visits.read()
         values: dict[str, Any] = {
             "request": request,
             "lang": lang,
             "csrf_token": CsrfToken(session),
             "csrf_header": CSRF_PLACEHOLDER,
             "personal": personal,
-            "visits": None if visits is None else int(visits),
+            "visits": visits,
             "current_path": request.url.path,
         }
         values.update(context or {})
