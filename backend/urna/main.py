@@ -86,6 +86,7 @@ def build_context(settings: Settings) -> AppContext:
             store=store,
             default_language=settings.language,
             visits_seconds=settings.visits_cache_seconds,
+            auto_reload=settings.environment == "development",
         ),
         staff_resolver=current_staff,
         staff_emails=staff_repository.staff_emails,

@@ -54,5 +54,7 @@ def serve(
         timeout_graceful_shutdown=20,  # let casts in flight finish on a redeploy
         proxy_headers=False,  # urna trusts X-Forwarded-For only from URNA_TRUSTED_PROXIES
         server_header=False,
+        # Urna writes its own request log (requestlog/); uvicorn's would only cost time
+        access_log=False,
         log_level="warning",
     )

@@ -72,10 +72,18 @@ class VisitCounter:
 
 class Templates:
     def __init__(
-        self, directory: Path, *, store: Store, default_language: str, visits_seconds: float = 0
+        self,
+        directory: Path,
+        *,
+        store: Store,
+        default_language: str,
+        visits_seconds: float = 0,
+        auto_reload: bool = True,
     ) -> None:
         self.env = Environment(
             loader=FileSystemLoader(directory),
+            # development: an edited template shows at once; elsewhere no stat() per page
+            auto_reload=auto_reload,
             autoescape=select_autoescape(default=True),
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,

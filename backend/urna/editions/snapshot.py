@@ -8,8 +8,9 @@ session, and kept on the app (``ctx.caches``) while its rules are frozen.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Annotated, NamedTuple
@@ -91,6 +92,29 @@ class SnapshotCache:
         self.generation: bytes | None = None
         self._checked_until = 0.0
         self._items: dict[str, tuple[float, EditionSnapshot]] = {}
+        self._reading: dict[str, asyncio.Future[EditionSnapshot]] = {}
+
+    async def read_once(
+        self, slug: str, read: Callable[[], Awaitable[EditionSnapshot]]
+    ) -> EditionSnapshot:
+        """``read()``, shared by the requests that miss the same edition at the same time:
+        when a snapshot expires under load, one request reads it, not every one in flight."""
+        pending = self._reading.get(slug)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[EditionSnapshot] = asyncio.get_running_loop().create_future()
+        self._reading[slug] = future
+        try:
+            snapshot = await read()
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: no warning when nobody else was waiting
+            raise
+        else:
+            future.set_result(snapshot)
+            return snapshot
+        finally:
+            del self._reading[slug]
 
     def recheck(self) -> None:
         """Read the generation again at the next snapshot read (this process changed it)."""
@@ -143,7 +167,12 @@ def snapshot_cache(ctx: Ctx) -> SnapshotCache:
     return cache
 
 
-Snapshots = Annotated[SnapshotCache, Depends(snapshot_cache)]
+async def _snapshots(request: Request) -> SnapshotCache:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request
+    return snapshot_cache(get_ctx(request))
+
+
+Snapshots = Annotated[SnapshotCache, Depends(_snapshots)]
 
 
 async def edition_snapshot_cached(
@@ -186,7 +215,9 @@ async def edition_snapshot(
     generation = await cache.refresh() if cache is not None else None
     snapshot = cache.get(slug) if cache is not None else None
     fresh = snapshot is None
-    if snapshot is None:
+    if snapshot is None and cache is not None:
+        snapshot = await cache.read_once(slug, lambda: _snapshot_read(session, slug))
+    elif snapshot is None:
         snapshot = await _snapshot_read(session, slug)
     if streets and snapshot.streets is None:
         rows = await repository.street_register_of(session, snapshot.edition.id)
