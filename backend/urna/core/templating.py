@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ from urna.core import i18n
 from urna.core.sessions import VISITS_KEY
 from urna.core.store import STORE_ERRORS, Store
 
+# At most this many pages kept per owner of ``Templates.render(shared=...)``: searches
+# with any text must not grow it without bound.
+SHARED_PAGES = 64
 # Stands in base.html's htmx header for the CSRF token until the page is rendered.
 CSRF_PLACEHOLDER = "\x00csrf\x00"
 
@@ -108,9 +112,16 @@ class Templates:
         block: str | None = None,
         status_code: int = 200,
         personal: bool = False,
+        shared: dict[Hashable, str] | None = None,
     ) -> HTMLResponse:
         """Render a page, or only ``block`` for htmx. ``personal`` marks pages that show
-        personal data: no history snapshot in htmx (the response is no-store anyway)."""
+        personal data: no history snapshot in htmx (the response is no-store anyway).
+
+        ``shared``: a page that shows every visitor the same (the catalogue of an edition)
+        is kept there, owned by what it shows (the edition's snapshot, dropped with it),
+        by template, block, language, visit count and address, and served again without
+        rendering; only the CSRF header, the visitor's own, is filled in afterwards. The
+        caller promises that ``context`` follows from those and from ``shared``'s owner."""
         lang = request_language(request, self.default_language)
         i18n.set_language(lang)
         i18n.zone_show(request.url.path.startswith("/staff"))
@@ -126,10 +137,16 @@ class Templates:
             "current_path": request.url.path,
         }
         values.update(context or {})
-        if block and is_htmx(request):
-            html = render_block(self.env, name, block, values)
-        else:
-            html = self.env.get_template(name).render(values)
+        fragment = block if block and is_htmx(request) else None
+        key = (name, fragment, lang, visits, request.url.path, request.url.query)
+        html = shared.get(key) if shared is not None else None
+        if html is None:
+            if fragment:
+                html = render_block(self.env, name, fragment, values)
+            else:
+                html = self.env.get_template(name).render(values)
+            if shared is not None and len(shared) < SHARED_PAGES:
+                shared[key] = html
         # The page's htmx header carries the token only if a form on it needed one.
         token = session.csrf_token if session is not None else ""
         return HTMLResponse(html.replace(CSRF_PLACEHOLDER, token, 1), status_code=status_code)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Annotated, NamedTuple
 
@@ -46,6 +46,9 @@ class EditionSnapshot:
     # The register (by name), read only for ``edition_snapshot(streets=True)``: thousands
     # of rows the catalogue does not need.
     streets: tuple[RegisterStreet, ...] | None = None
+    # Pages that show this snapshot alike to everyone (``Templates.render(shared=...)``):
+    # they go when the snapshot does.
+    pages: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def categories(self) -> list[str]:
