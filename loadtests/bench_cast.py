@@ -1,13 +1,24 @@
-"""Cast throughput (votes/s, p95) of Urna next to the floor of ../shared/bench, one run.
+"""Urna's cast, catalogue and whole vote next to the floor of ../shared/bench, in one run.
 
-    python loadtests/bench_cast.py [--duration 10] [--connections 32] [--workers 2]
+    python loadtests/bench_cast.py [--runs cast,catalogue,journey] [--duration 10]
+                                   [--connections 32] [--workers 2]
 
 Starts, on this machine: the floor service (shared/bench/floor_app.py, 2 workers) and
-Urna (2 uvicorn workers) on PostgreSQL + Redis, each with a fresh database. Urna's cast
-needs a confirmed voting session: they are prepared directly in Redis (one per request,
-same format the app writes), so the figure is the cost of the cast request itself —
-session load, CSRF check, validation, the one-statement transaction, session save.
-Prints requests/s, p95 and the ratio to the floor; ``wrk`` must be installed.
+Urna as production runs it (`urna serve`, 2 workers: uvloop, httptools) on PostgreSQL +
+Redis, each with a fresh database (Urna with its own Redis prefix; all removed after),
+on free ports. Then wrk:
+
+- floor bare request and floor durable vote;
+- the catalogue page (one session cookie), ratio to the floor's bare request;
+- the cast: confirmed sessions prepared directly in Redis (one per request, the format the
+  app writes), so the figure is the cost of the cast request itself — session, CSRF,
+  validation, the one-statement insert, session save; ballots counted in the database,
+  ratio to the floor's durable vote;
+- a resident's whole journey (journey.lua: clause, identity, choices, review, cast,
+  receipt; a new person each time), journeys per second, ratio to the floor's vote.
+
+Each Urna worker's peak RSS is sampled during each run; the load average is printed.
+``wrk`` must be installed (`make wrk`).
 """
 
 from __future__ import annotations
