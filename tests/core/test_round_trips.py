@@ -4,6 +4,7 @@ editions' generation and the visit counter are not read at every request."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -121,3 +122,25 @@ async def test_each_step_of_the_vote_costs_at_most_its_round_trips(production_ap
     assert kinds["clause page (new session)"] == Counter(set=1, incr=1)
     assert kinds["receipt page"] == Counter(get_touch=1)
     assert len(everything) <= 20
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_get_touch_reads_and_pushes_the_expiry_in_one_call(kind, redis_run_keys):
+    from tests.conftest import BACKEND, REDIS_URL
+    from urna.core.store import MemoryStore, RedisStore
+
+    if kind == "redis" and BACKEND != "postgres":
+        store = MemoryStore()  # the embedded run has no Redis: the same contract in-process
+    else:
+        store = MemoryStore() if kind == "memory" else RedisStore(REDIS_URL, prefix=redis_run_keys)
+    try:
+        assert await store.get_touch("gt:none", ttl=60) is None
+        await store.set("gt:key", b"value", ttl=1)
+        assert await store.get_touch("gt:key", ttl=600) == b"value"
+        if isinstance(store, RedisStore):
+            assert 590 < await store._redis.ttl(store.key("gt:key")) <= 600
+        else:
+            assert store._data["gt:key"][1] - time.monotonic() > 590
+    finally:
+        await store.delete("gt:key")
+        await store.close()

@@ -103,8 +103,11 @@ class MemoryStore:
         return item[0] if item else None
 
     async def get_touch(self, key: str, *, ttl: int) -> bytes | None:
-        await self.touch(key, ttl=ttl)
-        return await self.get(key)
+        item = self._live(key)
+        if item is None:
+            return None
+        self._data[key] = (item[0], time.monotonic() + ttl)
+        return item[0]
 
     async def set(self, key: str, value: bytes, *, ttl: int) -> None:
         self._data[key] = (value, time.monotonic() + ttl)
