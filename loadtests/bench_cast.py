@@ -1,13 +1,24 @@
-"""Cast throughput (votes/s, p95) of Urna next to the floor of ../shared/bench, one run.
+"""Urna's cast, catalogue and whole vote next to the floor of ../shared/bench, in one run.
 
-    python loadtests/bench_cast.py [--duration 10] [--connections 32] [--workers 2]
+    python loadtests/bench_cast.py [--runs cast,catalogue,journey] [--duration 10]
+                                   [--connections 32] [--workers 2]
 
 Starts, on this machine: the floor service (shared/bench/floor_app.py, 2 workers) and
-Urna (2 uvicorn workers) on PostgreSQL + Redis, each with a fresh database. Urna's cast
-needs a confirmed voting session: they are prepared directly in Redis (one per request,
-same format the app writes), so the figure is the cost of the cast request itself —
-session load, CSRF check, validation, the one-statement transaction, session save.
-Prints requests/s, p95 and the ratio to the floor; ``wrk`` must be installed.
+Urna as production runs it (`urna serve`, 2 workers: uvloop, httptools) on PostgreSQL +
+Redis, each with a fresh database (Urna with its own Redis prefix; all removed after),
+on free ports. Then wrk:
+
+- floor bare request and floor durable vote;
+- the catalogue page (one session cookie), ratio to the floor's bare request;
+- the cast: confirmed sessions prepared directly in Redis (one per request, the format the
+  app writes), so the figure is the cost of the cast request itself — session, CSRF,
+  validation, the one-statement insert, session save; ballots counted in the database,
+  ratio to the floor's durable vote;
+- a resident's whole journey (journey.lua: clause, identity, choices, review, cast,
+  receipt; a new person each time), journeys per second, ratio to the floor's vote.
+
+Each Urna worker's peak RSS is sampled during each run; the load average is printed.
+``wrk`` must be installed (`make wrk`).
 """
 
 from __future__ import annotations
@@ -21,8 +32,10 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -77,7 +90,7 @@ def stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -91,16 +104,31 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer in {timeout}s")
 
 
-def wrk(url: str, *, duration: int, connections: int, script: Path, args: list[str] = ()) -> dict:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url]
+def wrk(
+    url: str,
+    *,
+    duration: int,
+    connections: int,
+    script: Path,
+    args: list[str] = (),
+    threads: int = 2,
+) -> dict:
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    cmd += ["-s", str(script), url]
     if args:
         cmd += ["--", *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    out = done.stdout
+    if done.stderr.strip():
+        print(done.stderr.strip()[-2000:], file=sys.stderr)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p95 = int(re.search(r"P95_US (\d+)", out).group(1)) / 1000
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
+    journeys = re.search(r"JOURNEYS (\d+)\nBROKEN (\d+)", out)
+    extra = {"journeys": int(journeys[1]), "broken": int(journeys[2])} if journeys else {}
     return {
+        **extra,
         "rps": rps,
         "p95_ms": p95,
         "non_2xx_3xx": int(bad.group(1)) if bad else 0,
@@ -115,13 +143,16 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
     from redis.asyncio import Redis
 
     from tests.factories.editions import edition_data
+    from urna.core import keys
     from urna.core.config import Settings
     from urna.core.crypto import Crypto
     from urna.core.db import create_engine, session_factory, utcnow
+    from urna.core.sessions import RESIDENT_COOKIE
     from urna.documents import service as documents
     from urna.editions import repository
     from urna.privacy import service as privacy
-    from urna.voting.ballots import IDENTITY_CONTEXT, receipt_new
+    from urna.voting.ballots import IDENTITY_CONTEXT
+    from urna.voting.receipts import receipt_new
     from urna.voting.state import VoteState
 
     settings = Settings()
@@ -140,6 +171,8 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
         clause = await documents.document_current(session=session, kind="clause", edition=edition)
         pools = {p.code: p.id for p in await repository.pools_of(session, edition.id)}
         projects = {p.number: p.id for p in await repository.projects_by_pool(session, edition.id)}
+        key_id = await keys.edition_key(session=session, crypto=crypto, edition_id=edition.id)
+        await session.commit()
     await engine.dispose()
     redis = Redis.from_url(REDIS)
     lines = []
@@ -150,9 +183,13 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
             edition=edition.slug,
             clause_id=clause.id,
             channel="none",
-            fields_enc=crypto.encrypt_text(
-                {"first_name": "Bench", "last_name": f"V{i}"}, context=IDENTITY_CONTEXT
-            ),
+            fields_enc=base64.urlsafe_b64encode(
+                crypto.encrypt(
+                    {"first_name": "Bench", "last_name": f"V{i}"},
+                    context=IDENTITY_CONTEXT,
+                    key_id=key_id,
+                )
+            ).decode(),
             identity_key=crypto.keyed_hash(scope=f"edition:{edition.id}", value=f"bench|{i}"),
             area_id=None,
             age_band="25-34",
@@ -161,7 +198,11 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
             choices={str(pools["CITY"]): [projects["C1"], projects["C3"]]},
         )
         data = {"created": time.time(), "csrf": csrf, "vote": state.dump()}
-        pipe.set("sess:" + sid, json.dumps(data, separators=(",", ":")), ex=900)
+        pipe.set(
+            settings.redis_prefix + RESIDENT_COOKIE.key_prefix + sid,
+            json.dumps(data, separators=(",", ":")),
+            ex=900,
+        )
         lines.append(f"{sid} {csrf}")
         if i % 2000 == 1999:
             await pipe.execute()
@@ -171,11 +212,84 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
     return edition.slug
 
 
+async def redis_forget(prefix: str) -> None:
+    """Delete this run's keys (sessions, counters) from the shared Redis."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS)
+    batch = []
+    async for name in redis.scan_iter(match=prefix + "*", count=5000):
+        batch.append(name)
+        if len(batch) >= 5000:
+            await redis.delete(*batch)
+            batch = []
+    if batch:
+        await redis.delete(*batch)
+    await redis.aclose()
+
+
+def preflight(url: str, sessions_file: Path) -> None:
+    """One cast with the last prepared session must reach its receipt (303): a bench
+    whose every request is refused measures nothing."""
+    sid, csrf = sessions_file.read_text().split("\n")[-2].split()
+    response = httpx.post(
+        url, data={"csrf_token": csrf}, cookies={"urna_sid": sid}, follow_redirects=False
+    )
+    if response.status_code != 303:
+        raise RuntimeError(
+            f"a prepared cast was refused: {response.status_code} {response.text[:800]}"
+        )
+
+
 async def count_ballots(db_url: str) -> int:
     conn = await asyncpg.connect(db_url.replace("+asyncpg", ""))
     value = await conn.fetchval("SELECT count(*) FROM ballot")
     await conn.close()
     return value
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RssPeak:
+    """The peak resident memory of each process of a server's process group (its
+    workers), sampled from /proc every 0.2 s while a run goes on."""
+
+    def __init__(self, group: int) -> None:
+        self.group = group
+        self.peak: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> RssPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            for status in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    fields = status.read_text().rsplit(")", 1)[1].split()
+                    if int(fields[2]) != self.group:  # pgrp
+                        continue
+                    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+                except (OSError, IndexError, ValueError):
+                    continue
+                pid = int(status.parent.name)
+                self.peak[pid] = max(self.peak.get(pid, 0), rss)
+            self._stop.wait(0.2)
+
+    def worker_peak_mb(self) -> float:
+        """The largest worker's peak (the group's leader, the supervisor, excluded)."""
+        workers = [rss for pid, rss in self.peak.items() if pid != self.group]
+        return round(max(workers or [0]) / 2**20, 1)
 
 
 def main() -> None:
@@ -184,7 +298,19 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sessions", type=int, default=60_000)
+    parser.add_argument(
+        "--runs",
+        default="cast,catalogue,journey",
+        help="which of Urna's runs (comma-separated): cast, catalogue, journey",
+    )
+    parser.add_argument(
+        "--journey-connections",
+        type=int,
+        default=16,
+        help="residents voting at once in the journey run (one wrk thread each)",
+    )
     options = parser.parse_args()
+    wanted = set(options.runs.split(","))
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: `make wrk` (Debian package wrk)")
     if not (SHARED_BENCH / "floor_app.py").exists():
@@ -195,6 +321,7 @@ def main() -> None:
         "URNA_ENVIRONMENT": "test",
         "URNA_DATABASE_URL": f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{urna_db}",
         "URNA_REDIS_URL": REDIS,
+        "URNA_REDIS_PREFIX": f"urna-bench-{tag}:",  # this run's keys only, deleted after
         "URNA_SECRET_KEY": key(),
         "URNA_DATA_KEY": key(),
         "URNA_HMAC_KEY": key(),
@@ -204,6 +331,10 @@ def main() -> None:
     sessions_file.parent.mkdir(exist_ok=True)
     procs: list[subprocess.Popen] = []
     results: dict[str, dict] = {}
+    load_before = os.getloadavg()
+    floor_port, urna_port = free_port(), free_port()
+    floor_url, urna_url = f"http://127.0.0.1:{floor_port}", f"http://127.0.0.1:{urna_port}"
+    rss: dict[str, float] = {}
     try:
         asyncio.run(
             create_db(
@@ -229,7 +360,7 @@ def main() -> None:
                 "--workers",
                 str(options.workers),
                 "--port",
-                "8099",
+                str(floor_port),
                 "--no-access-log",
                 "--log-level",
                 "warning",
@@ -238,72 +369,130 @@ def main() -> None:
             SHARED_BENCH,
         )
         procs.append(floor)
+        # Urna as production runs it: `urna serve` (uvloop, httptools, its pool sizes)
         urna = start(
             [
                 python,
                 "-m",
-                "uvicorn",
-                "urna.main:create_app",
-                "--factory",
+                "urna.cli",
+                "serve",
+                "--port",
+                str(urna_port),
                 "--workers",
                 str(options.workers),
-                "--port",
-                "8098",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--no-server-header",
             ],
             env,
             ROOT,
         )
         procs.append(urna)
-        wait_ready("http://127.0.0.1:8099/", floor)
-        wait_ready("http://127.0.0.1:8098/healthz", urna)
+        wait_ready(f"{floor_url}/", floor, timeout=120)
+        wait_ready(f"{urna_url}/healthz", urna, timeout=120)
         here = Path(__file__).parent
         run = dict(duration=options.duration, connections=options.connections)
-        results["floor_bare"] = wrk("http://127.0.0.1:8099/", script=here / "floor_p95.lua", **run)
-        floor_vote_script = here / "var-floor-vote.lua"
+        results["floor_bare"] = wrk(f"{floor_url}/", script=here / "floor_p95.lua", **run)
+        floor_vote_script = here / f"var-floor-vote-{tag}.lua"
         floor_vote_script.write_text(
             (SHARED_BENCH / "floor_vote.lua").read_text()
             + "\n"
             + (here / "floor_p95.lua").read_text()
         )
         try:
-            results["floor_vote"] = wrk(
-                "http://127.0.0.1:8099/vote", script=floor_vote_script, **run
-            )
+            results["floor_vote"] = wrk(f"{floor_url}/vote", script=floor_vote_script, **run)
         finally:
             floor_vote_script.unlink()
-        before = asyncio.run(count_ballots(env["URNA_DATABASE_URL"]))
-        results["urna_cast"] = wrk(
-            "http://127.0.0.1:8098/",
-            script=here / "cast.lua",
-            args=[str(sessions_file), "2", f"/e/{slug}/vote/cast"],
-            **run,
-        )
-        ballots = asyncio.run(count_ballots(env["URNA_DATABASE_URL"])) - before
-        results["urna_cast"]["ballots_written"] = ballots
-        results["urna_cast"]["ballots_per_s"] = round(ballots / options.duration, 1)
+        if "catalogue" in wanted:
+            sid = sessions_file.read_text().split()[0]
+            with RssPeak(urna.pid) as peak:
+                results["urna_catalogue"] = wrk(
+                    f"{urna_url}/",
+                    script=here / "catalogue.lua",
+                    args=[sid, f"/e/{slug}/projects"],
+                    **run,
+                )
+            rss["catalogue"] = peak.worker_peak_mb()
+        if "cast" in wanted:
+            preflight(f"{urna_url}/e/{slug}/vote/cast", sessions_file)
+            before = asyncio.run(count_ballots(env["URNA_DATABASE_URL"]))
+            with RssPeak(urna.pid) as peak:
+                results["urna_cast"] = wrk(
+                    f"{urna_url}/",
+                    script=here / "cast.lua",
+                    args=[str(sessions_file), "2", f"/e/{slug}/vote/cast"],
+                    **run,
+                )
+            rss["cast"] = peak.worker_peak_mb()
+            ballots = asyncio.run(count_ballots(env["URNA_DATABASE_URL"])) - before
+            results["urna_cast"]["ballots_written"] = ballots
+            results["urna_cast"]["ballots_per_s"] = round(ballots / options.duration, 1)
+        if "journey" in wanted:
+            before = asyncio.run(count_ballots(env["URNA_DATABASE_URL"]))
+            with RssPeak(urna.pid) as peak:
+                results["urna_journey"] = wrk(
+                    f"{urna_url}/",
+                    script=here / "journey.lua",
+                    args=[slug, str(int(tag, 16))],
+                    duration=options.duration,
+                    connections=options.journey_connections,
+                    threads=options.journey_connections,
+                )
+            rss["journey"] = peak.worker_peak_mb()
+            ballots = asyncio.run(count_ballots(env["URNA_DATABASE_URL"])) - before
+            journey = results["urna_journey"]
+            journey["ballots_written"] = ballots
+            journey["journeys_per_s"] = round(journey["journeys"] / options.duration, 1)
     finally:
         for proc in procs:
             stop(proc)
         sessions_file.unlink(missing_ok=True)
+        asyncio.run(redis_forget(env["URNA_REDIS_PREFIX"]))
         asyncio.run(drop_db(floor_db))
         asyncio.run(drop_db(urna_db))
-    ratio = results["urna_cast"]["ballots_per_s"] / results["floor_vote"]["rps"]
-    print(f"{'run':<14}{'req/s':>10}{'p95 ms':>10}{'errors':>8}")
+    load_after = os.getloadavg()
+    report(results, rss, load_before, load_after)
+
+
+def report(results: dict, rss: dict, load_before: tuple, load_after: tuple) -> None:
+    ratios: dict[str, float] = {}
+    floor_vote, floor_bare = results["floor_vote"]["rps"], results["floor_bare"]["rps"]
+    print(f"{'run':<16}{'req/s':>10}{'p95 ms':>10}{'errors':>8}")
     for name, r in results.items():
-        print(f"{name:<14}{r['rps']:>10.0f}{r['p95_ms']:>10.1f}{r['non_2xx_3xx']:>8}")
+        print(f"{name:<16}{r['rps']:>10.0f}{r['p95_ms']:>10.1f}{r['non_2xx_3xx']:>8}")
+    if "urna_cast" in results:
+        cast = results["urna_cast"]
+        ratios["cast"] = cast["ballots_per_s"] / floor_vote
+        print(
+            f"urna cast: {cast['ballots_written']} ballots committed = "
+            f"{cast['ballots_per_s']} votes/s; ratio to the floor's durable vote = "
+            f"{ratios['cast']:.2f} (goal >= 0.5)"
+        )
+    if "urna_journey" in results:
+        journey = results["urna_journey"]
+        ratios["journey"] = journey["journeys_per_s"] / floor_vote
+        print(
+            f"urna journey (clause → receipt, 9 requests): {journey['journeys']} journeys, "
+            f"{journey['ballots_written']} ballots, {journey['broken']} broken = "
+            f"{journey['journeys_per_s']} journeys/s; ratio to the floor's durable vote = "
+            f"{ratios['journey']:.2f} (goal >= 0.1)"
+        )
+    if "urna_catalogue" in results:
+        ratios["catalogue"] = results["urna_catalogue"]["rps"] / floor_bare
+        print(
+            f"urna catalogue page: ratio to the floor's bare request = "
+            f"{ratios['catalogue']:.2f} (goal >= 0.3)"
+        )
+    for name, mb in rss.items():
+        print(f"urna worker peak RSS during {name}: {mb} MB (goal < 200 MB)")
     print(
-        f"urna cast: {results['urna_cast']['ballots_written']} ballots committed "
-        f"= {results['urna_cast']['ballots_per_s']} votes/s"
+        "load average (1 min) before / after: "
+        f"{load_before[0]:.1f} / {load_after[0]:.1f} on {os.cpu_count()} cores"
     )
-    print(f"ratio urna cast / floor durable vote = {ratio:.2f} (target >= 0.5)")
     out = ROOT / "loadtests" / "results"
     out.mkdir(exist_ok=True)
     (out / f"cast-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
-        json.dumps({**results, "ratio": ratio}, indent=2)
+        json.dumps(
+            {**results, "ratios": ratios, "rss_mb": rss, "load": [load_before, load_after]},
+            indent=2,
+        )
     )
 
 

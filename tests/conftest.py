@@ -144,6 +144,7 @@ def make_settings(database_url: str, **overrides) -> Settings:
         otp_resend_per_contact="3/10 minutes",
         receipt_check_per_ip="1000/minute",
         edition_cache_seconds=0,
+        visits_cache_seconds=0,  # tests compare the footer's count with the store's
         municipality="Gmina Testowo",
         office_phone="+48 52 000 00 00",
         office_email="bo@testowo.invalid",

@@ -84,7 +84,11 @@ def build_context(settings: Settings) -> AppContext:
         limiter=MovingWindowRateLimiter(limits_storage),
         crypto=Crypto(settings),
         templates=Templates(
-            settings.frontend_dir / "templates", store=store, default_language=settings.language
+            settings.frontend_dir / "templates",
+            store=store,
+            default_language=settings.language,
+            visits_seconds=settings.visits_cache_seconds,
+            auto_reload=settings.environment == "development",
         ),
         staff_resolver=current_staff,
         staff_emails=staff_repository.staff_emails,

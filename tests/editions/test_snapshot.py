@@ -3,6 +3,7 @@ carrying the street register, folded once, for the identity step."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from tests.editions.test_console import _edition, _local, edition_create_upcomin
 from tests.factories.editions import edition_create
 from tests.factories.staff import csrf_of, staff_client
 from urna.core.db import utcnow
+from urna.core.errors import NotFound
 from urna.editions import repository, snapshot
 from urna.editions.models import Edition
 from urna.editions.snapshot import RegisterStreet, SnapshotCache, edition_snapshot
@@ -118,3 +120,54 @@ async def test_without_the_store_nothing_is_reused(app, db):
     edition = await edition_create(app)
     first = await edition_snapshot(session=db, slug=edition.slug, cache=cache)
     assert await edition_snapshot(session=db, slug=edition.slug, cache=cache) is not first
+
+
+async def test_the_generation_is_read_at_most_once_per_check_period(app, db):
+    ctx = app.state.ctx
+    reads: list[str] = []
+
+    class Counting:
+        async def get(self, key):
+            reads.append(key)
+            return await ctx.store.get(key)
+
+    cache = SnapshotCache(seconds=60, store=Counting(), check_seconds=60)
+    edition = await edition_create(app)
+    first = await edition_snapshot(session=db, slug=edition.slug, cache=cache)
+    for _ in range(5):  # the cast path's snapshot reads: no round trip to the store
+        assert await edition_snapshot(session=db, slug=edition.slug, cache=cache) is first
+    assert reads == [snapshot.GENERATION_KEY]
+    cache.recheck()  # this process changed an edition: the next read asks the store
+    await edition_snapshot(session=db, slug=edition.slug, cache=cache)
+    assert reads == [snapshot.GENERATION_KEY] * 2
+
+
+async def test_requests_missing_the_same_edition_at_once_share_one_read(app, monkeypatch):
+    ctx = app.state.ctx
+    edition = await edition_create(app)
+    reads: list[str] = []
+    original = snapshot._snapshot_read
+
+    async def counted(session, slug):
+        reads.append(slug)
+        await asyncio.sleep(0.05)  # a read under load: others arrive meanwhile
+        return await original(session, slug)
+
+    monkeypatch.setattr(snapshot, "_snapshot_read", counted)
+    cache = SnapshotCache(seconds=60, store=ctx.store)
+
+    async def one():
+        async with ctx.db() as session:
+            return await edition_snapshot(session=session, slug=edition.slug, cache=cache)
+
+    found = await asyncio.gather(*(one() for _ in range(8)))
+    assert reads == [edition.slug]  # one read served all eight
+    assert all(item is found[0] for item in found)
+    with pytest.raises(NotFound):  # a refusal reaches every waiter, and is not kept
+        await asyncio.gather(*(_missing(ctx, cache) for _ in range(3)))
+    assert cache._reading == {}
+
+
+async def _missing(ctx, cache):
+    async with ctx.db() as session:
+        return await edition_snapshot(session=session, slug="no-such-edition", cache=cache)

@@ -33,6 +33,7 @@ def test_with_redis_one_worker_per_core_on_uvloop_and_httptools(monkeypatch, lau
     assert (launched["loop"], launched["http"]) == ("uvloop", "httptools")
     assert launched["timeout_keep_alive"] > 60  # nginx keeps idle upstreams 60 s
     assert launched["factory"] is True and launched["proxy_headers"] is False
+    assert launched["access_log"] is False  # Urna's own request log records each request
 
 
 def test_without_redis_one_worker_and_an_explicit_count_wins(monkeypatch, launched):

@@ -257,12 +257,17 @@ async def test_publishing_is_refused_while_a_ballot_is_under_review(app, client)
     assert rows["C3"]["title"] == "'" + formula  # shown by a spreadsheet, never evaluated
     assert rows["C3"]["cost_pln"] == "10000.00" and rows["C3"]["funded"] == "1"
 
-    # a verifier's decision after publication: the ballot-level file refuses until the
-    # office publishes again (the frozen JSON/CSV stay what was published)
+    # a verifier's decision after publication: every file stays what was published (built
+    # at publication from the ballots of the tally); one not built yet refuses to read the
+    # ballots live until the office publishes again
+    published_pb = (await client.get(f"/e/{slug}/results.pb")).content
     async with app.state.ctx.db() as session:
         await session.execute(update(Ballot).where(Ballot.id == ids[1]).values(status="invalid"))
         await session.commit()
     response = await client.get(f"/e/{slug}/results.pb")
+    assert response.status_code == 200 and response.content == published_pb
+    assert (await client.get(f"/e/{slug}/results.csv")).status_code == 200
+    await _set_demographics(app, edition.id, True)  # a file the publication did not build
+    response = await client.get(f"/e/{slug}/results.pb")
     assert response.status_code == 409
     assert "opublikować je ponownie" in response.text
-    assert (await client.get(f"/e/{slug}/results.csv")).status_code == 200

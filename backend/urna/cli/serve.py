@@ -59,5 +59,7 @@ def serve(
         timeout_worker_healthcheck=60,
         proxy_headers=False,  # urna trusts X-Forwarded-For only from URNA_TRUSTED_PROXIES
         server_header=False,
+        # Urna writes its own request log (requestlog/); uvicorn's would only cost time
+        access_log=False,
         log_level="warning",
     )

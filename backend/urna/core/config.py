@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     # every write and every decision still goes to database_url. Unset: the primary.
     database_replica_url: str | None = None
     edition_cache_seconds: float = 5.0
+    # How often a process reads the editions' generation (snapshot.py): at most once per
+    # this many seconds, so a change made in another process reaches it within that time.
+    edition_generation_seconds: float = 1.0
+    # The footer's visit count is read from the store at most once per this many seconds
+    # per process (templating.VisitCounter): not one round trip per page.
+    visits_cache_seconds: float = 10.0
 
     # Request logs (requestlog/): written in batches from a bounded in-process buffer.
     request_log: bool = True

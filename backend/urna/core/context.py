@@ -77,6 +77,11 @@ async def get_replica_db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-Ctx = Annotated[AppContext, Depends(get_ctx)]
+async def _ctx(request: Request) -> AppContext:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request
+    return get_ctx(request)
+
+
+Ctx = Annotated[AppContext, Depends(_ctx)]
 DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
 ReplicaSession = Annotated[AsyncSession, Depends(get_replica_db, scope="function")]

@@ -9,12 +9,19 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -113,11 +120,40 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         return engine
     # Overflow connections are closed on return; a pool large enough for the steady
     # load avoids reconnecting (and re-introspecting types) under a burst.
-    # Pre-ping: a connection that died with a database restart is replaced on checkout,
-    # not handed to a request that would fail on it.
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=max(2, pool_size // 4), pool_pre_ping=True
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=max(2, pool_size // 4), pool_pre_ping=False
     )
+    _ping_after_idle(engine)
+    return engine
+
+
+# A connection back in the pool for longer than this is checked before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection on checkout, but only after it lay idle a while.
+
+    A connection that died with a database restart is replaced on checkout, not handed
+    to a request that would fail on it; a restart takes longer than a second, so every
+    connection that lived through one has been idle at least that long. SQLAlchemy's
+    ``pool_pre_ping`` does the same at *every* checkout, and on asyncpg its ping is three
+    round trips (BEGIN, a query, ROLLBACK): under load, more than the cast's own insert.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_since(_dbapi_connection, record):  # pragma: no cover - driver hook
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _alive(dbapi_connection, record, _proxy):  # pragma: no cover - driver hook
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # new, or back in the pool a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as error:  # noqa: BLE001 - any failure: the pool takes another
+            raise DisconnectionError() from error
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

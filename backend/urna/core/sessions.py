@@ -280,7 +280,9 @@ class SessionMiddleware:
     async def load(self, scope: Scope) -> Session:
         sid = _read_cookie(scope, self.policy)
         if sid and len(sid) < 100:
-            raw = await self.store.get(self.policy.key_prefix + sid)
+            # Read and kept alive for another idle period in one round trip: a request
+            # that changes nothing in the session writes nothing back.
+            raw = await self.store.get_touch(self.policy.key_prefix + sid, ttl=self.idle)
             if raw is not None:
                 data = json.loads(raw)
                 now = self.clock()
@@ -358,8 +360,9 @@ class SessionMiddleware:
                 if self.policy.count_visits:
                     session.data[VISIT_PENDING_KEY] = True
             await self.store.set(prefix + session.id, _dump(session.data), ttl=ttl)
-        else:
+        elif GRACE_KEY in session.data:  # ``load`` pushed it on; an old id keeps its grace
             await self.store.touch(prefix + session.id, ttl=ttl)
+        # otherwise unmodified: its idle expiry was pushed on when it was read (``load``)
         if session.rotated_from and self.policy.rotation_grace:  # the new id is stored:
             await self._grace(prefix + session.rotated_from)  # the old one only for a while
         elif session.rotated_from:

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 class Store(Protocol):
     async def get(self, key: str) -> bytes | None: ...
+    async def get_touch(self, key: str, *, ttl: int) -> bytes | None: ...
     async def set(self, key: str, value: bytes, *, ttl: int) -> None: ...
     async def touch(self, key: str, *, ttl: int) -> None: ...
     async def delete(self, key: str) -> None: ...
@@ -60,6 +61,10 @@ class RedisStore:
     async def get(self, key: str) -> bytes | None:
         return await self._redis.get(self.key(key))
 
+    async def get_touch(self, key: str, *, ttl: int) -> bytes | None:
+        """The value, its expiry pushed ``ttl`` seconds ahead: one round trip (GETEX)."""
+        return await self._redis.getex(self.key(key), ex=ttl)
+
     async def set(self, key: str, value: bytes, *, ttl: int) -> None:
         await self._redis.set(self.key(key), value, ex=ttl)
 
@@ -99,6 +104,13 @@ class MemoryStore:
     async def get(self, key: str) -> bytes | None:
         item = self._live(key)
         return item[0] if item else None
+
+    async def get_touch(self, key: str, *, ttl: int) -> bytes | None:
+        item = self._live(key)
+        if item is None:
+            return None
+        self._data[key] = (item[0], time.monotonic() + ttl)
+        return item[0]
 
     async def set(self, key: str, value: bytes, *, ttl: int) -> None:
         self._data[key] = (value, self.clock() + ttl)

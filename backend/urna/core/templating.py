@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,9 @@ from urna.core import i18n
 from urna.core.sessions import VISITS_KEY, SessionUnavailable
 from urna.core.store import STORE_ERRORS, Store
 
+# At most this many pages kept per owner of ``Templates.render(shared=...)``: searches
+# with any text must not grow it without bound.
+SHARED_PAGES = 64
 # Stands in base.html's htmx header for the CSRF token until the page is rendered.
 CSRF_PLACEHOLDER = "\x00csrf\x00"
 
@@ -50,10 +55,43 @@ def request_language(request: Request, default: str) -> str:
     return lang if lang in i18n.LANGUAGES else default
 
 
+class VisitCounter:
+    """The footer's visit count, read from the store at most once per ``seconds`` in this
+    process (0: at every page): a page costs no store round trip for it, and the number
+    shown may be that many seconds old. A store that fails shows no number, quietly."""
+
+    def __init__(self, store: Store, *, seconds: float = 0) -> None:
+        self.store = store
+        self.seconds = seconds
+        self._value: int | None = None
+        self._until = 0.0
+
+    async def read(self) -> int | None:
+        now = time.monotonic()
+        if now < self._until:
+            return self._value
+        try:
+            self._value = int(await self.store.get(VISITS_KEY) or 0)  # none counted yet: 0
+        except STORE_ERRORS:  # the counter is not worth an error page (nor hides one)
+            self._value = None
+        self._until = now + self.seconds
+        return self._value
+
+
 class Templates:
-    def __init__(self, directory: Path, *, store: Store, default_language: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        store: Store,
+        default_language: str,
+        visits_seconds: float = 0,
+        auto_reload: bool = True,
+    ) -> None:
         self.env = Environment(
             loader=FileSystemLoader(directory),
+            # development: an edited template shows at once; elsewhere no stat() per page
+            auto_reload=auto_reload,
             autoescape=select_autoescape(default=True),
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
@@ -66,6 +104,7 @@ class Templates:
         self.env.filters["date"] = i18n.format_date
         self.env.globals["translate"] = i18n.translate
         self.store = store
+        self.visits = VisitCounter(store, seconds=visits_seconds)
         self.default_language = default_language
 
     async def render(
@@ -77,31 +116,41 @@ class Templates:
         block: str | None = None,
         status_code: int = 200,
         personal: bool = False,
+        shared: dict[Hashable, str] | None = None,
     ) -> HTMLResponse:
         """Render a page, or only ``block`` for htmx. ``personal`` marks pages that show
-        personal data: no history snapshot in htmx (the response is no-store anyway)."""
+        personal data: no history snapshot in htmx (the response is no-store anyway).
+
+        ``shared``: a page that shows every visitor the same (the catalogue of an edition)
+        is kept there, owned by what it shows (the edition's snapshot, dropped with it),
+        by template, block, language, visit count and address, and served again without
+        rendering; only the CSRF header, the visitor's own, is filled in afterwards. The
+        caller promises that ``context`` follows from those and from ``shared``'s owner."""
         lang = request_language(request, self.default_language)
         i18n.set_language(lang)
         i18n.zone_show(request.url.path.startswith("/staff"))
         session = getattr(request.state, "session", None)
-        try:
-            visits = await self.store.get(VISITS_KEY) or 0  # none counted yet: 0
-        except STORE_ERRORS:  # the counter is not worth an error page (nor hides one)
-            visits = None
+        visits = await self.visits.read()
         values: dict[str, Any] = {
             "request": request,
             "lang": lang,
             "csrf_token": CsrfToken(session),
             "csrf_header": CSRF_PLACEHOLDER,
             "personal": personal,
-            "visits": None if visits is None else int(visits),
+            "visits": visits,
             "current_path": request.url.path,
         }
         values.update(context or {})
-        if block and is_htmx(request):
-            html = render_block(self.env, name, block, values)
-        else:
-            html = self.env.get_template(name).render(values)
+        fragment = block if block and is_htmx(request) else None
+        key = (name, fragment, lang, visits, request.url.path, request.url.query)
+        html = shared.get(key) if shared is not None else None
+        if html is None:
+            if fragment:
+                html = render_block(self.env, name, fragment, values)
+            else:
+                html = self.env.get_template(name).render(values)
+            if shared is not None and len(shared) < SHARED_PAGES:
+                shared[key] = html
         # The page's htmx header carries the token only if a form on it needed one.
         token = session.csrf_token if session is not None else ""
         return HTMLResponse(html.replace(CSRF_PLACEHOLDER, token, 1), status_code=status_code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,11 @@ from urna.editions.models import Edition
 _markdown = MarkdownIt("commonmark", {"html": False})
 
 
+@lru_cache(maxsize=256)
 def document_html(text: str) -> str:
+    """The HTML of a document's Markdown, rendered once per text (≈3 ms for a clause):
+    a version never changes, so every view of it after the first is a dictionary lookup.
+    Keyed by the text itself, not a row id, so databases (tests) can never mix."""
     return _markdown.render(text)
 
 

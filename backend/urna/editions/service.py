@@ -97,6 +97,12 @@ async def edition_get(*, session: AsyncSession, slug: str) -> Edition:
     return edition
 
 
+async def pool_first_code(*, session: AsyncSession, edition: Edition) -> str:
+    """The code of the edition's first pool (as its pages list them), "" without pools."""
+    pools = await repository.pools_of(session, edition.id)
+    return pools[0].code if pools else ""
+
+
 async def editions_list(*, session: AsyncSession) -> Sequence[Edition]:
     return await repository.editions_all(session)
 

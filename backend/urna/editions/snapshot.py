@@ -8,9 +8,10 @@ session, and kept on the app (``ctx.caches``) while its rules are frozen.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Annotated, NamedTuple
 
@@ -45,6 +46,9 @@ class EditionSnapshot:
     # The register (by name), read only for ``edition_snapshot(streets=True)``: thousands
     # of rows the catalogue does not need.
     streets: tuple[RegisterStreet, ...] | None = None
+    # Pages that show this snapshot alike to everyone (``Templates.render(shared=...)``):
+    # they go when the snapshot does.
+    pages: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def categories(self) -> list[str]:
@@ -75,27 +79,68 @@ class SnapshotCache:
     catalogue then cost no query for it, only a read of the generation: every change to
     an edition bumps it once committed (``editions_changed``), and each process drops its
     snapshots when it sees a new one, so a change reaches residents at once. An upcoming
-    edition is always read afresh; without the store (down) nothing is reused."""
+    edition is always read afresh; without the store (down) nothing is reused.
 
-    def __init__(self, *, seconds: float, store: Store | None = None) -> None:
+    The generation itself is read at most once per ``check_seconds`` (0: at every
+    snapshot read): under load that spares the store one round trip per request, and a
+    change made in another process reaches this one within that time (in this process,
+    at once: ``recheck``)."""
+
+    def __init__(
+        self, *, seconds: float, store: Store | None = None, check_seconds: float = 0
+    ) -> None:
         self.seconds = seconds
         self.store = store
+        self.check_seconds = check_seconds
         self.generation: bytes | None = None
+        self._checked_until = 0.0
         self._items: dict[str, tuple[float, EditionSnapshot]] = {}
+        self._reading: dict[str, asyncio.Future[EditionSnapshot]] = {}
+
+    async def read_once(
+        self, slug: str, read: Callable[[], Awaitable[EditionSnapshot]]
+    ) -> EditionSnapshot:
+        """``read()``, shared by the requests that miss the same edition at the same time:
+        when a snapshot expires under load, one request reads it, not every one in flight."""
+        pending = self._reading.get(slug)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[EditionSnapshot] = asyncio.get_running_loop().create_future()
+        self._reading[slug] = future
+        try:
+            snapshot = await read()
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: no warning when nobody else was waiting
+            raise
+        else:
+            future.set_result(snapshot)
+            return snapshot
+        finally:
+            del self._reading[slug]
+
+    def recheck(self) -> None:
+        """Read the generation again at the next snapshot read (this process changed it)."""
+        self._checked_until = 0.0
 
     async def refresh(self) -> bytes | None:
         """Read the store's generation; a new one empties the cache. Returns the
         generation snapshots read now belong to (None: do not keep them)."""
         if self.store is None:
             return b""
+        now = time.monotonic()
+        if self.generation is not None and now < self._checked_until:
+            return self.generation
         try:
             generation = await self.store.get(GENERATION_KEY) or b"0"
         except STORE_ERRORS:
             self._items.clear()
+            self._checked_until = 0.0
             return None
         if generation != self.generation:
             self._items.clear()
             self.generation = generation
+        self._checked_until = now + self.check_seconds
         return generation
 
     def get(self, slug: str) -> EditionSnapshot | None:
@@ -118,12 +163,19 @@ def snapshot_cache(ctx: Ctx) -> SnapshotCache:
     cache = ctx.caches.get(CACHE_KEY)
     if cache is None:
         cache = ctx.caches[CACHE_KEY] = SnapshotCache(
-            seconds=ctx.settings.edition_cache_seconds, store=ctx.store
+            seconds=ctx.settings.edition_cache_seconds,
+            store=ctx.store,
+            check_seconds=ctx.settings.edition_generation_seconds,
         )
     return cache
 
 
-Snapshots = Annotated[SnapshotCache, Depends(snapshot_cache)]
+async def _snapshots(request: Request) -> SnapshotCache:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request
+    return snapshot_cache(get_ctx(request))
+
+
+Snapshots = Annotated[SnapshotCache, Depends(_snapshots)]
 
 
 async def edition_snapshot_cached(
@@ -145,7 +197,9 @@ async def editions_changed(request: Request) -> AsyncIterator[None]:
     state-changing request bumps the generation. Refused forms bump it too: harmless."""
     yield
     if request.method not in ("GET", "HEAD"):
-        await generation_bump(get_ctx(request).store)
+        ctx = get_ctx(request)
+        await generation_bump(ctx.store)
+        snapshot_cache(ctx).recheck()
 
 
 EditionsChanged = Depends(editions_changed, scope="function")
@@ -164,7 +218,9 @@ async def edition_snapshot(
     generation = await cache.refresh() if cache is not None else None
     snapshot = cache.get(slug) if cache is not None else None
     fresh = snapshot is None
-    if snapshot is None:
+    if snapshot is None and cache is not None:
+        snapshot = await cache.read_once(slug, lambda: _snapshot_read(session, slug))
+    elif snapshot is None:
         snapshot = await _snapshot_read(session, slug)
     if streets and snapshot.streets is None:
         rows = await repository.street_register_of(session, snapshot.edition.id)

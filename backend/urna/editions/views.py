@@ -72,6 +72,8 @@ async def catalogue(
             },
         },
         block="results",
+        # the same page for everyone while the snapshot and its phase last
+        shared=snapshot.pages.setdefault(("catalogue", service.edition_phase(edition)), {}),
     )
 
 

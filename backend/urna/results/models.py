@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from urna.core.db import UTCDateTime, utcnow
@@ -71,3 +80,23 @@ class TieDraw(SQLModel, table=True):
     note: str = Field(default="", sa_type=Text)
     recorded_by: int | None = Field(default=None, foreign_key="staff_user.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ResultFile(SQLModel, table=True):
+    """One open-data file of a published run (JSON, CSV, a pool's `.pb`), built once when
+    the run is published and served by its SHA-256 (the ETag) at every download: no
+    ballot is read again. ``name`` is what the download is asked for (``results.json``,
+    ``results.csv``, ``<pool>.pb``, ``<pool>.demographics.pb`` while the edition publishes
+    demographics). The files of a run go with it when it is withdrawn."""
+
+    __tablename__ = "result_file"
+    __table_args__ = (UniqueConstraint("run_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="result_run.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=120)
+    media_type: str = Field(max_length=60)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    content: bytes = Field(sa_type=LargeBinary, repr=False)
+    built_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,13 @@ def results_csv(run: ResultRun) -> str:
     return document.text()
 
 
+def ballots_unchanged(statuses: dict[str, int], run: ResultRun) -> bool:
+    """Whether ballots by status (``repository.ballot_status_counts``) are those ``run``
+    was computed from."""
+    when_computed = ResultsPayload.model_validate(run.payload).ballots
+    return statuses == {status: count for status, count in when_computed.items() if count}
+
+
 def _pool_of(payload: ResultsPayload, code: str | None) -> PoolResult:
     if code is None:
         pool = payload.pools[0] if payload.pools else None
@@ -68,26 +76,57 @@ def _pool_of(payload: ResultsPayload, code: str | None) -> PoolResult:
 async def results_pabulib(
     *, session: AsyncSession, edition: Edition, run: ResultRun, pool_code: str | None
 ) -> tuple[str, str]:
-    """(pool code, text of the `.pb` file) for one pool of ``run`` (the first by default)."""
+    """(pool code, text of the `.pb` file) for one pool of ``run`` (the first by default),
+    read from the ballots now: what `opendata_build` stores once at publication."""
     payload = ResultsPayload.model_validate(run.payload)
     pool = _pool_of(payload, pool_code)
+    reader = await BallotReader.read(session, edition)
+    return pool.code, reader.pabulib_text(payload, pool, run, edition.publish_demographics)
+
+
+@dataclass
+class BallotReader:
+    """The counted ballots of an edition, read once, split by pool for its `.pb` files."""
+
+    pool_ids: dict[str, int]
+    numbers: dict[int, tuple[int, str]]  # project id -> (pool id, number)
+    rows: list[tuple[int, str, str, int, int]]
+
+    @classmethod
+    async def read(cls, session: AsyncSession, edition: Edition) -> BallotReader:
+        pools = await editions_repository.pools_of(session, edition.id)
+        projects = await editions_repository.projects_of(session, edition.id)
+        rows = await repository.counted_ballot_choices(session, edition.id)
+        return cls(
+            pool_ids={pool.code: pool.id for pool in pools},
+            numbers={project.id: (project.pool_id, project.number) for project in projects},
+            rows=rows,
+        )
+
+    def pabulib_text(
+        self, payload: ResultsPayload, pool: PoolResult, run: ResultRun, public_demographics: bool
+    ) -> str:
+        pool_id = self.pool_ids.get(pool.code)
+        ballots: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        demographics: dict[int, tuple[str, str]] = {}
+        for ballot_id, age_band, sex, project_id, points in self.rows:
+            found = self.numbers.get(project_id)
+            if found is not None and found[0] == pool_id:
+                ballots[ballot_id].append((found[1], points))
+                demographics[ballot_id] = (age_band, sex)
+        return _pabulib_dumps(payload, pool, run, ballots, demographics, public_demographics)
+
+
+def _pabulib_dumps(
+    payload: ResultsPayload,
+    pool: PoolResult,
+    run: ResultRun,
+    ballots: dict[int, list[tuple[str, int]]],
+    demographics: dict[int, tuple[str, str]],
+    public_demographics: bool,
+) -> str:
     vote_type = payload.edition.vote_type
-    pool_ids = {p.code: p.id for p in await editions_repository.pools_of(session, edition.id)}
-    numbers = {
-        project.id: project.number
-        for project in await editions_repository.projects_of(session, edition.id)
-        if project.pool_id == pool_ids.get(pool.code)
-    }
-    ballots: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    demographics: dict[int, tuple[str, str]] = {}
-    for ballot_id, age_band, sex, project_id, points in await repository.counted_ballot_choices(
-        session, edition.id
-    ):
-        if project_id in numbers:
-            ballots[ballot_id].append((numbers[project_id], points))
-            demographics[ballot_id] = (age_band, sex)
     with_points = vote_type != "approval"
-    public_demographics = edition.publish_demographics
     votes = []
     for index, ballot_id in enumerate(ballot_order(sorted(ballots), run), start=1):
         choices = ballots[ballot_id]
@@ -126,7 +165,7 @@ async def results_pabulib(
         project_columns=tuple(project_columns),
         vote_columns=tuple(vote_columns),
     )
-    return pool.code, pabulib_dumps(instance)
+    return pabulib_dumps(instance)
 
 
 def ballot_order(ballot_ids: list[int], run: ResultRun) -> list[int]:

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import is_postgres
-from urna.results.models import ResultRun, TieDraw
+from urna.results.models import ResultFile, ResultRun, TieDraw
 from urna.voting.models import Ballot, BallotChoice
 
 COUNTED = "counted"
@@ -178,6 +178,73 @@ async def runs_withdraw_published(session: AsyncSession, edition_id: int) -> Non
         .where(ResultRun.edition_id == edition_id, ResultRun.status == "published")
         .values(status="withdrawn")
     )
+
+
+async def runs_withdrawn_files_delete(session: AsyncSession, edition_id: int) -> None:
+    """The open-data files of the edition's withdrawn runs: no longer served, so not kept."""
+    withdrawn = select(ResultRun.id).where(
+        ResultRun.edition_id == edition_id, ResultRun.status == "withdrawn"
+    )
+    await session.execute(delete(ResultFile).where(ResultFile.run_id.in_(withdrawn)))
+
+
+# ---- open-data files of the published run ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """A stored file without its bytes: enough to answer a conditional request."""
+
+    id: int
+    name: str
+    media_type: str
+    sha256: str
+    size: int
+
+
+_FILE_INFO = (
+    ResultFile.id,
+    ResultFile.name,
+    ResultFile.media_type,
+    ResultFile.sha256,
+    ResultFile.size,
+)
+
+
+async def file_published(session: AsyncSession, edition_id: int, name: str) -> FileInfo | None:
+    """The file ``name`` of the edition's published run (one indexed query, no bytes)."""
+    result = await session.execute(
+        select(*_FILE_INFO)
+        .join(ResultRun, ResultRun.id == ResultFile.run_id)
+        .where(
+            ResultRun.edition_id == edition_id,
+            ResultRun.status == "published",
+            ResultFile.name == name,
+        )
+    )
+    row = result.first()
+    return FileInfo(*row) if row is not None else None
+
+
+async def file_by_sha256(session: AsyncSession, edition_id: int, sha256: str) -> FileInfo | None:
+    """A file of the edition's published run by its digest (the address that never changes)."""
+    result = await session.execute(
+        select(*_FILE_INFO)
+        .join(ResultRun, ResultRun.id == ResultFile.run_id)
+        .where(
+            ResultRun.edition_id == edition_id,
+            ResultRun.status == "published",
+            ResultFile.sha256 == sha256,
+        )
+        .limit(1)
+    )
+    row = result.first()
+    return FileInfo(*row) if row is not None else None
+
+
+async def file_content(session: AsyncSession, file_id: int) -> bytes:
+    result = await session.execute(select(ResultFile.content).where(ResultFile.id == file_id))
+    return result.scalar_one()
 
 
 # ---- tie draws ---------------------------------------------------------------------------

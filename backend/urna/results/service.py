@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
+import anyio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,13 +25,15 @@ from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition, Pool
 from urna.editions.models import Project as ProjectRow
-from urna.results import repository, tally
+from urna.results import files, opendata, repository, tally
 from urna.results.models import ResultRun, TieDraw
 from urna.results.rules import (
     MAX_ADD1_RUNS,
     Add1NotSettled,
     Allocation,
     TieDrawIncomplete,
+    Transfer,
+    TransferOutcome,
     transfers_apply,
 )
 from urna.results.schemas import EditionFacts, ResultsPayload, payload_digest
@@ -92,13 +95,12 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> Results
             draw=draws.get(pool.id),
             classes=classes,
         )
+    budgets = {pool.code: pool.budget for pool in pools}
+    transfers = tally.transfers_ordered(pools, codes)
     try:
-        first = {pool.code: allocators[pool.code](pool.budget) for pool in pools}
-        outcome = transfers_apply(
-            results=first,
-            transfers=tally.transfers_ordered(pools, codes),
-            recompute=allocators,
-        )
+        # The rules are pure CPU work (seconds for a city): a worker thread runs them, so
+        # the event loop goes on serving the other requests of this process meanwhile.
+        outcome = await anyio.to_thread.run_sync(allocate, allocators, budgets, transfers)
     except TieDrawIncomplete as error:
         raise ResultsError(
             N_("The recorded draw does not order every tied project: %(detail)s"),
@@ -145,6 +147,17 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> Results
         transfers=[step.to_dict() for step in outcome.steps],
         turnout=await tally.turnout_compute(session=session, edition=edition, areas=areas),
     )
+
+
+def allocate(
+    allocators: dict[str, Callable[[int], Allocation]],
+    budgets: dict[str, int],
+    transfers: list[Transfer],
+) -> TransferOutcome:
+    """Each pool's rule on its budget, then the leftover moved between pools as configured
+    (``results_compute`` calls it in a worker thread)."""
+    first = {code: allocators[code](budget) for code, budget in budgets.items()}
+    return transfers_apply(results=first, transfers=transfers, recompute=allocators)
 
 
 # ---- runs and publication --------------------------------------------------------------
@@ -208,11 +221,12 @@ async def run_publish(
     statuses = await repository.ballot_status_counts(session, edition.id)
     if statuses.get("under_review"):
         raise ReviewOpen()
-    if not _same_ballots(statuses, run):
+    if not opendata.ballots_unchanged(statuses, run):
         raise ResultsError(
             N_("Ballots have changed since this draft was computed. Compute the results again.")
         )
     await repository.runs_withdraw_published(session, edition.id)
+    await repository.runs_withdrawn_files_delete(session, edition.id)
     run.status = "published"
     run.published_at = now or utcnow()
     run.published_by = actor_id
@@ -221,25 +235,9 @@ async def run_publish(
         await session.flush()
     except IntegrityError as error:
         raise PublishedMeanwhile() from error
+    await files.files_build(session=session, edition=edition, run=run)
     await _run_audited(session=session, run=run, edition=edition, actor_id=actor_id)
     return run
-
-
-def _same_ballots(statuses: dict[str, int], run: ResultRun) -> bool:
-    when_computed = ResultsPayload.model_validate(run.payload).ballots
-    return statuses == {status: count for status, count in when_computed.items() if count}
-
-
-async def run_ensure_current(*, session: AsyncSession, edition: Edition, run: ResultRun) -> None:
-    """Refuse what would read ballots live when they no longer match the published run
-    (a verifier's decision after publication): the office must compute and publish again."""
-    if not _same_ballots(await repository.ballot_status_counts(session, edition.id), run):
-        raise ResultsError(
-            N_(
-                "Ballots have changed since the results were published; the office must "
-                "compute and publish them again."
-            )
-        )
 
 
 async def results_are_published(*, session: AsyncSession, edition: Edition) -> bool:

@@ -124,8 +124,11 @@ async def clause_acknowledge(request: Request, slug: str, db: DbSession):
 # ---- 2. identity --------------------------------------------------------------------
 
 
-async def _render_identity(request, db, edition, *, values=None, errors=None, status_code=200):
-    streets = await editions_repository.streets_of(db, edition.id)
+async def _render_identity(
+    request, snapshot: EditionSnapshot, *, values=None, errors=None, status_code=200
+):
+    edition = snapshot.edition
+    streets = snapshot.streets  # the register by name, kept with the cached edition
     return await render(
         request,
         "voting/identity.html",
@@ -145,8 +148,8 @@ async def _render_identity(request, db, edition, *, values=None, errors=None, st
 
 @router.get("/e/{slug}/vote/identity")
 async def identity_page(request: Request, slug: str, db: DbSession):
-    _, edition, _ = await _progress(request, db, slug)  # only once the vote has begun
-    return await _render_identity(request, db, edition)
+    snapshot, _, _ = await _progress(request, db, slug, streets=True)  # once the vote began
+    return await _render_identity(request, snapshot)
 
 
 @router.post("/e/{slug}/vote/identity", openapi_extra=form_openapi(IdentityForm))
@@ -169,7 +172,7 @@ async def identity_submit(request: Request, slug: str, db: DbSession):
         values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
         errors = error.errors if isinstance(error, FormInvalid) else {"__all__": error.message}
         page = await _render_identity(
-            request, db, edition, values=values, errors=errors, status_code=error.status_code
+            request, snapshot, values=values, errors=errors, status_code=error.status_code
         )
         return retry_after(page, error)
     _save(request, state)
