@@ -85,8 +85,10 @@ class Tour:
         self.routes.add(route)
         self.steps.append(step)
 
-    def visit(self, route: str, path: str, step: str, status: int = 200) -> None:
-        """Open ``path`` (an instance of ``route``); it must answer ``status`` itself."""
+    def visit(self, route: str, step: str, path: str = "", status: int = 200, **params) -> None:
+        """Open ``path``, by default ``route`` filled with ``params``; it must answer
+        ``status`` itself."""
+        path = path or route.format(**params)
         response = self.page.goto(self.base + path)
         assert response is not None and response.status == status, (
             path,
@@ -96,6 +98,16 @@ class Tour:
             path,
             self.page.url,
         )
+        self.seen(route, step)
+
+    def refused(self, route: str, step: str, button: str, field_id: str,
+                described_by: str | None = None, url: str = "") -> None:  # fmt: skip
+        """The form (at ``url``, or on the page shown) sent with button ``button`` is
+        refused: its summary leads to ``field_id``; the page is checked."""
+        if url:
+            self.page.goto(self.base + url)
+        self.page.get_by_role("button", name=button, exact=True).click()
+        self.summary_leads_to(field_id, described_by)
         self.seen(route, step)
 
     def summary_leads_to(self, field_id: str, described_by: str | None = None) -> None:
@@ -260,22 +272,22 @@ def _resident(tour: Tour, world: World) -> str:
     """The public pages, the vote step by step and /my-data with its errors; a request is
     filed. Returns the receipt code."""
     page, slug = tour.page, world.open_slug
-    for route, path, step in [
-        ("/", "/", "home"),
-        ("/e/{slug}", f"/e/{slug}", "edition-open"),
-        ("/e/{slug}", f"/e/{world.upcoming_slug}", "edition-upcoming"),
-        ("/e/{slug}", f"/e/{world.closed_slug}", "edition-closed"),
-        ("/e/{slug}/projects", f"/e/{slug}/projects", "catalogue"),
-        ("/e/{slug}/projects/{number}", f"/e/{slug}/projects/N1", "project"),
-        ("/e/{slug}/clause", f"/e/{slug}/clause", "clause"),
-        ("/e/{slug}/results", f"/e/{world.closed_slug}/results", "results-public"),
-        ("/privacy", "/privacy", "privacy"),
-        ("/privacy/logging", "/privacy/logging", "privacy-logging"),
-        ("/accessibility", "/accessibility", "accessibility"),
-        ("/receipt", "/receipt", "receipt-check"),
-        ("/e/{slug}/vote", f"/e/{slug}/vote", "vote-clause"),
+    for route, step, params in [
+        ("/", "home", {}),
+        ("/e/{slug}", "edition-open", {}),
+        ("/e/{slug}", "edition-upcoming", {"slug": world.upcoming_slug}),
+        ("/e/{slug}", "edition-closed", {"slug": world.closed_slug}),
+        ("/e/{slug}/projects", "catalogue", {}),
+        ("/e/{slug}/projects/{number}", "project", {"number": "N1"}),
+        ("/e/{slug}/clause", "clause", {}),
+        ("/e/{slug}/results", "results-public", {"slug": world.closed_slug}),
+        ("/privacy", "privacy", {}),
+        ("/privacy/logging", "privacy-logging", {}),
+        ("/accessibility", "accessibility", {}),
+        ("/receipt", "receipt-check", {}),
+        ("/e/{slug}/vote", "vote-clause", {}),
     ]:
-        tour.visit(route, path, step)
+        tour.visit(route, step, **({"slug": slug} | params))
 
     who = person(street="ul. Lipowa", birth_date="1985-03-14")
     start_vote(page, tour.base, slug)
@@ -296,24 +308,19 @@ def _resident(tour: Tour, world: World) -> str:
     tour.seen("/e/{slug}/vote/receipt", "vote-receipt")
 
     # /my-data: each form refused empty first
-    tour.visit("/my-data", "/my-data", "my-data")
-    page.get_by_role("button", name="Wyślij kod").click()
-    tour.summary_leads_to("f-code", "code-error")
-    tour.seen("/my-data", "my-data-error")
+    tour.visit("/my-data", "my-data")
+    tour.refused("/my-data", "my-data-error", "Wyślij kod", "f-code", "code-error")
     page.fill("#f-code", receipt)
     page.get_by_role("button", name="Wyślij kod").click()
     expect(page).to_have_url(f"{tour.base}/my-data/code")
     tour.seen("/my-data/code", "my-data-code")
-    page.get_by_role("button", name="Potwierdź").click()
-    tour.summary_leads_to("f-code", "code-error")
-    tour.seen("/my-data/code", "my-data-code-error")
+    tour.refused("/my-data/code", "my-data-code-error", "Potwierdź", "f-code", "code-error")
     page.fill("#f-code", world.live.latest_code(who["phone"]))
     page.get_by_role("button", name="Potwierdź").click()
     expect(page).to_have_url(f"{tour.base}/my-data")
     tour.seen("/my-data", "my-data-report")
-    page.get_by_role("button", name="Złóż wniosek").click()  # rectification, no details
-    tour.summary_leads_to("f-text", "text-error")
-    tour.seen("/my-data", "my-data-request-error")
+    # a rectification without its details
+    tour.refused("/my-data", "my-data-request-error", "Złóż wniosek", "f-text", "text-error")
     page.fill("#f-text", "Proszę poprawić numer domu na 12A.")
     page.get_by_role("button", name="Złóż wniosek").click()
     expect(page.locator("section.data-request")).to_have_count(1)
@@ -327,49 +334,48 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
     sheet = f"W{tour.width}-1"
     world.first_entries([sheet])
 
-    for route, path, step in [
-        ("/staff", "/staff", "start"),
-        ("/staff/account", "/staff/account", "account"),
-        ("/staff/users", "/staff/users", "users"),
-        ("/staff/audit", "/staff/audit", "audit"),
-        ("/staff/stats", "/staff/stats", "stats"),
-        ("/staff/editions", "/staff/editions", "editions"),
-        ("/staff/editions/new", "/staff/editions/new", "edition-new"),
-        ("/staff/editions/{slug}", f"/staff/editions/{slug}", "edition-open"),
-        ("/staff/editions/{slug}", f"/staff/editions/{new}", "edition-upcoming"),
-        ("/staff/editions/{slug}/pools", f"/staff/editions/{new}/pools", "pools"),
-        ("/staff/editions/{slug}/projects", f"/staff/editions/{new}/projects", "projects"),
-        ("/staff/editions/{slug}/projects/{number}", f"/staff/editions/{new}/projects/N1",
-         "project"),
-        ("/staff/editions/{slug}/streets", f"/staff/editions/{new}/streets", "streets"),
-        ("/staff/editions/{slug}/clause", f"/staff/editions/{new}/clause", "clause"),
-        ("/staff/editions/{slug}/import/{kind}", f"/staff/editions/{new}/import/projects",
-         "import-projects"),
-        ("/staff/editions/{slug}/import/{kind}", f"/staff/editions/{new}/import/streets",
-         "import-streets"),
-        ("/staff/editions/{slug}/results", f"/staff/editions/{closed}/results", "results"),
-        ("/staff/editions/{slug}/results/{run_id}",
-         f"/staff/editions/{closed}/results/{world.published_run}", "results-published"),
-        ("/staff/editions/{slug}/results/{run_id}",
-         f"/staff/editions/{closed}/results/{world.draft_run}", "results-draft"),
-        ("/staff/paper", "/staff/paper", "paper-editions"),
-        ("/staff/paper/{slug}", f"/staff/paper/{slug}", "paper"),
-        ("/staff/paper/{slug}/points", f"/staff/paper/{slug}/points", "paper-points"),
-        ("/staff/paper/{slug}/invalid", f"/staff/paper/{slug}/invalid", "paper-invalid"),
-        ("/staff/paper/{slug}/second", f"/staff/paper/{slug}/second", "paper-second"),
-        ("/staff/privacy/requests", "/staff/privacy/requests", "privacy-requests"),
-        ("/staff/verify", "/staff/verify", "verify"),
-        ("/staff/verify/{slug}", f"/staff/verify/{slug}", "verify-cases"),
-        ("/staff/verify/{slug}/find", f"/staff/verify/{slug}/find", "verify-find"),
-        ("/staff/verify/{slug}/turnout", f"/staff/verify/{slug}/turnout", "verify-turnout"),
-        ("/staff/verify/{slug}/export", f"/staff/verify/{slug}/export", "verify-export"),
-        ("/staff/verify/{slug}/cases/{case_id}", f"/staff/verify/{slug}/cases/{case_id}", "case"),
-        ("/staff/verify/{slug}/ballots/{ballot_id}", f"/staff/verify/{slug}/ballots/{ballot_id}",
-         "ballot"),
-        ("/staff/logs/ballot/{ballot_id}", f"/staff/logs/ballot/{ballot_id}", "logs-ballot"),
-        ("/staff/fraud/allow", "/staff/fraud/allow", "fraud-allow"),
+    ids = {"slug": slug, "case_id": case_id, "ballot_id": ballot_id, "number": "N1"}
+    for route, step, params in [
+        ("/staff", "start", {}),
+        ("/staff/account", "account", {}),
+        ("/staff/users", "users", {}),
+        ("/staff/audit", "audit", {}),
+        ("/staff/stats", "stats", {}),
+        ("/staff/editions", "editions", {}),
+        ("/staff/editions/new", "edition-new", {}),
+        ("/staff/editions/{slug}", "edition-open", {}),
+        ("/staff/editions/{slug}", "edition-upcoming", {"slug": new}),
+        ("/staff/editions/{slug}/pools", "pools", {"slug": new}),
+        ("/staff/editions/{slug}/projects", "projects", {"slug": new}),
+        ("/staff/editions/{slug}/projects/{number}", "project", {"slug": new}),
+        ("/staff/editions/{slug}/streets", "streets", {"slug": new}),
+        ("/staff/editions/{slug}/clause", "clause", {"slug": new}),
+        ("/staff/editions/{slug}/import/{kind}", "import-projects",
+         {"slug": new, "kind": "projects"}),
+        ("/staff/editions/{slug}/import/{kind}", "import-streets",
+         {"slug": new, "kind": "streets"}),
+        ("/staff/editions/{slug}/results", "results", {"slug": closed}),
+        ("/staff/editions/{slug}/results/{run_id}", "results-published",
+         {"slug": closed, "run_id": world.published_run}),
+        ("/staff/editions/{slug}/results/{run_id}", "results-draft",
+         {"slug": closed, "run_id": world.draft_run}),
+        ("/staff/paper", "paper-editions", {}),
+        ("/staff/paper/{slug}", "paper", {}),
+        ("/staff/paper/{slug}/points", "paper-points", {}),
+        ("/staff/paper/{slug}/invalid", "paper-invalid", {}),
+        ("/staff/paper/{slug}/second", "paper-second", {}),
+        ("/staff/privacy/requests", "privacy-requests", {}),
+        ("/staff/verify", "verify", {}),
+        ("/staff/verify/{slug}", "verify-cases", {}),
+        ("/staff/verify/{slug}/find", "verify-find", {}),
+        ("/staff/verify/{slug}/turnout", "verify-turnout", {}),
+        ("/staff/verify/{slug}/export", "verify-export", {}),
+        ("/staff/verify/{slug}/cases/{case_id}", "case", {}),
+        ("/staff/verify/{slug}/ballots/{ballot_id}", "ballot", {}),
+        ("/staff/logs/ballot/{ballot_id}", "logs-ballot", {}),
+        ("/staff/fraud/allow", "fraud-allow", {}),
     ]:  # fmt: skip
-        tour.visit(route, path, step)
+        tour.visit(route, step, **(ids | params))
 
     # detail pages reached through their lists' links
     for route, listing, link, step in [
@@ -381,7 +387,7 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
     ]:  # fmt: skip
         page.goto(base + listing)
         href = page.locator(link).last.get_attribute("href")
-        tour.visit(route, href, step)
+        tour.visit(route, step, href)
 
     # the request logs, until the resident's session has reached them (batched writer)
     for _ in range(20):
@@ -391,17 +397,16 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
             break
         page.wait_for_timeout(500)
     tour.seen("/staff/logs", "logs")
-    tour.visit("/staff/logs/session/{session_hash}", session_links.first.get_attribute("href"),
-               "logs-session")  # fmt: skip
+    tour.visit("/staff/logs/session/{session_hash}", "logs-session",
+               session_links.first.get_attribute("href"))  # fmt: skip
 
-    # paper: the second entry refused empty, typed differently (entries differ), resolved
+    # paper: the second entry refused empty, then typed differently (the entries differ);
+    # the resolution refused empty
     page.goto(f"{base}/staff/paper/{slug}/second")
     href = page.locator("#sheets tr", has_text=sheet).locator("a").get_attribute("href")
-    tour.visit("/staff/paper/{slug}/second/{entry_id}", href, "paper-second-entry")
-    page.get_by_role("button", name="Zapisz kartę").click()
-    page.wait_for_load_state("load")
-    tour.summary_leads_to("f-first_name", "first_name-error")
-    tour.seen("/staff/paper/{slug}/second/{entry_id}", "paper-second-entry-error")
+    tour.visit("/staff/paper/{slug}/second/{entry_id}", "paper-second-entry", href)
+    tour.refused("/staff/paper/{slug}/second/{entry_id}", "paper-second-entry-error",
+                 "Zapisz kartę", "f-first_name", "first_name-error")  # fmt: skip
     who = person(street="ul. Łąkowa", birth_date="1970-07-07")
     for name in ("first_name", "last_name", "street", "house_number", "birth_date"):
         page.fill(f"#f-{name}", who[name])
@@ -410,10 +415,9 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
     page.goto(f"{base}/staff/paper/{slug}/mismatches")
     tour.seen("/staff/paper/{slug}/mismatches", "paper-mismatches")
     href = page.locator("#sheets tr", has_text=sheet).locator("a").get_attribute("href")
-    tour.visit("/staff/paper/{slug}/mismatches/{entry_id}", href, "paper-mismatch")
-    page.get_by_role("button", name="Zapisz kartę").click()
-    tour.summary_leads_to("f-first_name", "first_name-error")
-    tour.seen("/staff/paper/{slug}/mismatches/{entry_id}", "paper-mismatch-error")
+    tour.visit("/staff/paper/{slug}/mismatches/{entry_id}", "paper-mismatch", href)
+    tour.refused("/staff/paper/{slug}/mismatches/{entry_id}", "paper-mismatch-error",
+                 "Zapisz kartę", "f-first_name", "first_name-error")  # fmt: skip
 
 
 def _console_errors(tour: Tour, world: World) -> None:
@@ -463,29 +467,23 @@ def _console_errors(tour: Tour, world: World) -> None:
     expect(page.locator(".error-summary")).to_be_focused()
     tour.seen("/staff/users", "users-error")
     page.goto(base + page.locator('table a[href^="/staff/users/"]').last.get_attribute("href"))
-    page.get_by_role("button", name="Zmień rolę").click()
-    tour.summary_leads_to("role-reason", "role-reason-error")
-    tour.seen("/staff/users/{user_id}", "user-error")
-    page.goto(f"{base}/staff/account")
-    page.get_by_role("button", name="Zmień hasło").click()
-    tour.summary_leads_to("f-current_password", "current_password-error")
-    tour.seen("/staff/account", "account-error")
+    tour.refused("/staff/users/{user_id}", "user-error", "Zmień rolę", "role-reason",
+                 "role-reason-error")  # fmt: skip
+    tour.refused("/staff/account", "account-error", "Zmień hasło", "f-current_password",
+                 "current_password-error", url="/staff/account")  # fmt: skip
 
     # filters: the audit log's and the request logs' dates, a network
-    tour.visit("/staff/audit", "/staff/audit?since=jutro", "audit-error")
+    tour.visit("/staff/audit", "audit-error", "/staff/audit?since=jutro")
     tour.summary_leads_to("f-since", "since-error")
-    tour.visit("/staff/logs", "/staff/logs?ip=nie-adres", "logs-error", status=400)
+    tour.visit("/staff/logs", "logs-error", "/staff/logs?ip=nie-adres", status=400)
     tour.summary_leads_to("f-ip")
-    page.goto(f"{base}/staff/fraud/allow")
-    page.get_by_role("button", name="Dodaj do listy").click()
-    tour.summary_leads_to("f-cidr", "cidr-error")
-    tour.seen("/staff/fraud/allow", "fraud-allow-error")
+    tour.refused("/staff/fraud/allow", "fraud-allow-error", "Dodaj do listy", "f-cidr",
+                 "cidr-error", url="/staff/fraud/allow")  # fmt: skip
 
     # results: publishing unconfirmed
-    page.goto(f"{base}/staff/editions/{world.closed_slug}/results/{world.draft_run}")
-    page.get_by_role("button", name="Opublikuj te wyniki").click()
-    tour.summary_leads_to("f-confirm", "confirm-error")
-    tour.seen("/staff/editions/{slug}/results/{run_id}", "results-publish-error")
+    tour.refused("/staff/editions/{slug}/results/{run_id}", "results-publish-error",
+                 "Opublikuj te wyniki", "f-confirm", "confirm-error",
+                 url=f"/staff/editions/{world.closed_slug}/results/{world.draft_run}")  # fmt: skip
 
 
 @pytest.mark.parametrize("width", [PHONE, DESK])
@@ -502,7 +500,7 @@ def test_every_page_at_both_widths(live_server, browser: Browser, world: World, 
     tour = Tour(new_page(browser, width), live_server.base_url, width, routes=resident.routes,
                 steps=resident.steps, problems=resident.problems)  # fmt: skip
     page = tour.page
-    tour.visit("/staff/login", "/staff/login", "login")
+    tour.visit("/staff/login", "login")
     page.get_by_label("Adres e-mail").fill(email)
     page.get_by_label("Hasło").fill(password)
     page.get_by_role("button", name="Zaloguj").click()
