@@ -56,7 +56,7 @@ from urna.voting.models import Ballot, BallotChoice, Voter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 2 if BACKEND == "postgres" else 1
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0  # a loaded 2-core machine imports the app slowly
 STOP_TIMEOUT = 15.0
 T = TypeVar("T")
 

@@ -228,8 +228,9 @@ async def ballot_unmask(request: Request, slug: str, ballot_id: int, ctx: Ctx, d
             reason=form.get("reason", ""),
             actor_id=user.id,
         )
-    except FormInvalid as error:
-        return await _ballot_page(request, ctx, db, edition, ballot_id, user, errors=error.errors)
+    except FormInvalid as error:  # its own key: the decision form has a "reason" too
+        errors = {"unmask": error.errors["reason"]}
+        return await _ballot_page(request, ctx, db, edition, ballot_id, user, errors=errors)
     return await _ballot_page(request, ctx, db, edition, ballot_id, user, identity=identity)
 
 
