@@ -153,7 +153,7 @@ async def test_a_form_page_opened_while_the_store_is_down_works_once_it_is_back(
         raise ConnectionError("store down")
 
     with monkeypatch.context() as outage:
-        for name in ("get", "set", "touch", "incr"):
+        for name in ("get", "get_touch", "set", "touch", "incr"):
             outage.setattr(store, name, down)
         page = await client.get(f"/e/{edition.slug}/vote")
         assert page.status_code == 200 and "set-cookie" in page.headers

@@ -21,7 +21,7 @@ HEADER = re.compile(r'hx-headers=\'\{"X-CSRF-Token": "([^"]*)"\}\'')
 
 @pytest.fixture
 async def cached_app(database_url) -> AsyncIterator:
-    app = create_app(make_settings(database_url, edition_cache_seconds=60))
+    app = create_app(make_settings(database_url, edition_cache_seconds=60, visits_cache_seconds=60))
     async with LifespanManager(app):
         yield app
 

@@ -40,6 +40,7 @@ from urna.editions.models import Edition, Pool
 from urna.notify.models import OutboxMessage
 from urna.privacy.models import DataRequest
 from urna.results import service as results
+from urna.results.models import ResultFile
 from urna.staff.matrix import app_routes
 from urna.voting import service as voting
 from urna.voting.models import Ballot, Voter
@@ -342,6 +343,11 @@ async def test_clear_identity_values_appear_nowhere_but_the_residents_own_data(a
         found = await session.get(Edition, edition.id)
         run = await results.run_create(session=session, edition=found, actor_id=None)
         await results.run_publish(session=session, edition=found, run_id=run.id, actor_id=None)
+    async with transaction(ctx.db) as session:  # the open-data files, served by their hash
+        files = (await session.execute(select(ResultFile.sha256, ResultFile.name).where(
+            ResultFile.run_id == run.id
+        ))).all()  # fmt: skip
+    assert files
 
     # 3. the evidence export, the one bulk path to identities: refused without a legal
     # basis, audited with one (and then it does hold the identity: the search can see it)
@@ -370,6 +376,7 @@ async def test_clear_identity_values_appear_nowhere_but_the_residents_own_data(a
         "request_id": request_id,
         "session_hash": ballot.session_hash,
         "kind": "projects",
+        "sha256": next(sha for sha, name in files if name.endswith(".pb")),
         "user_id": "{user_id}",  # each reader's own account, filled below
     }
     staff_urls = [fill(p, ids) for p in get_paths(app, staff=True) if p not in NOT_PAGES]

@@ -197,7 +197,7 @@ async def test_a_tie_draw_recorded_in_the_console_orders_the_next_computation(ap
         missing = await admin.post(draw_url, data={"pool": "XX", "seed": "7", "csrf_token": token})
         assert missing.status_code == 404
         beyond = await admin.get(f"/staff/editions/{slug}/results/3000000000")
-        assert beyond.status_code == 400  # past the column: a bad address, not a 500
+        assert beyond.status_code == 404  # past the column: no such page, not a 500
 
         response = await admin.post(
             draw_url,

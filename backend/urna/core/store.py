@@ -109,7 +109,7 @@ class MemoryStore:
         item = self._live(key)
         if item is None:
             return None
-        self._data[key] = (item[0], time.monotonic() + ttl)
+        self._data[key] = (item[0], self.clock() + ttl)
         return item[0]
 
     async def set(self, key: str, value: bytes, *, ttl: int) -> None:
