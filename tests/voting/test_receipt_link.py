@@ -42,7 +42,8 @@ async def test_the_receipt_link_shows_the_receipt_without_the_session(app, clien
             f"/e/{edition.slug}/vote/receipt",
         ):
             refused = await lost.get(url)
-            assert refused.status_code == 303 and "receipt-code" not in refused.text
+            # a NUL in the query is refused at the edge (400); the others lead back (303)
+            assert refused.status_code in (303, 400) and "receipt-code" not in refused.text
 
 
 def test_an_old_link_is_refused(app, monkeypatch):
