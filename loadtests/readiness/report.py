@@ -3,6 +3,7 @@ and errors over time (inline SVG, no script), and a table per stage."""
 
 from __future__ import annotations
 
+from collections import Counter
 from html import escape
 from pathlib import Path
 
@@ -55,6 +56,19 @@ def _stage_table(result: StageResult) -> str:
     )
 
 
+def _failures_table(failures: Counter) -> str:
+    if not failures:
+        return "<p>—</p>"
+    rows = "".join(
+        f"<tr><td>{escape(step)}</td><td>{escape(what)}</td><td>{times}</td></tr>"
+        for (step, what), times in failures.most_common(30)
+    )
+    return (
+        "<table><thead><tr><th>step</th><th>what went wrong</th><th>times</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
 def write(
     path: Path,
     *,
@@ -64,6 +78,7 @@ def write(
     bins: list[dict],
     results: list[StageResult],
     ceiling_rps: float | None,
+    failures: Counter | None = None,
 ) -> None:
     charts = "".join(
         (
@@ -90,5 +105,6 @@ td:first-child{{text-align:left}}svg{{max-width:100%;height:auto}}</style>
 <p>Load generator ceiling on this machine: {ceiling}.</p>
 <h2>Over time / w czasie</h2>{charts}
 <h2>Stages / etapy</h2>{"".join(_stage_table(r) for r in results)}
+<h2>Failures / błędy</h2>{_failures_table(failures or Counter())}
 </html>"""
     path.write_text(html, encoding="utf-8")

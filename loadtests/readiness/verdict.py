@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from loadtests.readiness.measure import Sample, percentile
@@ -16,11 +17,14 @@ STEP_LABELS = {
     "6": ("oddanie głosu", "cast"),
     "7": ("sprawdzenie potwierdzenia", "receipt check"),
 }
-LIMIT_LABELS = {
-    "database": ("baza danych", "the database"),
-    "app": ("procesy aplikacji", "the app processes"),
-    "Redis": ("Redis", "Redis"),
-    "load generator": ("generator obciążenia", "the load generator"),
+LIMIT_LABELS = {  # the busiest role on the machine, named with its verb
+    "database": ("ograniczeniem jest baza danych", "the database is the limit"),
+    "app": ("ograniczeniem są procesy aplikacji", "the app processes are the limit"),
+    "Redis": ("ograniczeniem jest Redis", "Redis is the limit"),
+    "load generator": (
+        "ograniczeniem jest generator obciążenia",
+        "the load generator is the limit",
+    ),
 }
 
 
@@ -110,6 +114,13 @@ def evaluate(stage: Stage, samples: list[Sample], cpu: dict, objectives: Objecti
     return result
 
 
+def agreement(equal: bool, pl: str, en: str) -> tuple[str, str]:
+    """A comparison's line, ending with whether the two sides agree."""
+    if equal:
+        return pl + " — zgodne.", en + " — equal."
+    return pl + " — NIEZGODNE.", en + " — NOT EQUAL."
+
+
 def limit_of(cpu: dict[str, float]) -> str | None:
     return max(cpu, key=cpu.get) if cpu else None
 
@@ -129,6 +140,7 @@ def verdict(
     counted_ok: bool,
     counted_line: tuple[str, str],
     generator_bound: bool,
+    more_lines: Sequence[tuple[str, str]] = (),
 ) -> Verdict:
     held = [r for r in results if r.holds]
     best = max((r.stage.multiple for r in held), default=None)
@@ -146,19 +158,20 @@ def verdict(
         limit = limit_of(failed.cpu)
         problem_pl, problem_en = failed.problems[0]
         if limit:
-            problem_pl += f"; ograniczeniem jest {LIMIT_LABELS[limit][0]}"
-            problem_en += f"; {LIMIT_LABELS[limit][1]} is the limit"
+            problem_pl += f"; {LIMIT_LABELS[limit][0]}"
+            problem_en += f"; {LIMIT_LABELS[limit][1]}"
         pl.append(f"Nie wytrzymuje {failed.stage.multiple:g}×: {problem_pl}.")
         en.append(f"Fails at {failed.stage.multiple:g}×: {problem_en}.")
-    pl.append(counted_line[0])
-    en.append(counted_line[1])
+    for line_pl, line_en in (counted_line, *more_lines):
+        pl.append(line_pl)
+        en.append(line_en)
     if generator_bound:
         pl.append(
-            "Uwaga: generator obciążenia zbliżył się do swojego limitu na tej maszynie — "
-            "to jego granica, nie aplikacji."
+            "Uwaga: generator obciążenia zbliżył się do swojego limitu na tej maszynie "
+            "(żądań na sekundę albo zajętości swojego rdzenia) — to jego granica, nie aplikacji."
         )
         en.append(
-            "Note: the load generator came close to its own ceiling on this machine — "
-            "that limit is the generator's, not the app's."
+            "Note: the load generator came close to its own ceiling on this machine (requests "
+            "per second, or its one core busy) — that limit is the generator's, not the app's."
         )
     return Verdict(best, peak_per_minute, {"pl": pl, "en": en}, best is not None and counted_ok)
