@@ -51,6 +51,8 @@ def parse(argv: list[str]) -> Options:
     p.add_argument("--replay", metavar="FILE.pb", help="cast the ballots of a pabulib file")
     p.add_argument("--limit", type=int, help="replay only the first K votes of the file")
     p.add_argument("--pacing-seconds", type=float, default=30.0, help="one vote per resident per")
+    p.add_argument("--readers-per-resident", type=float, default=2.0,
+                   help="readers who only browse, per voting resident")  # fmt: skip
     p.add_argument("--database-url", default=os.environ.get("URNA_DATABASE_URL"))
     p.add_argument("--report", default="var/readiness.html")
     p.add_argument("--p95-ms", type=float, default=1500.0)
@@ -85,6 +87,7 @@ def parse(argv: list[str]) -> Options:
         staff=staff if all(staff) else None,
         measure_ceiling=not a.no_ceiling,
         replay=replay_path,
+        readers_per_resident=a.readers_per_resident,
         replay_limit=a.limit,
     )
 
@@ -102,9 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generator ceiling on this machine: {outcome.ceiling_rps:.0f} req/s")
     for result in outcome.results:
         state = "holds" if result.holds else "fails"
+        began = result.reached_per_minute
         print(
             f"stage {result.stage.multiple:g}x ({result.stage.residents_per_minute:.0f} "
-            f"residents/min): {result.rps:.1f} req/s, {result.errors} errors — {state}"
+            f"residents/min, {began or 0:.0f} began): {result.rps:.1f} req/s, "
+            f"{result.errors} errors — {state}"
         )
     for (step, what), times in outcome.failures.most_common(5):
         print(f"  {times}× {step}: {what}")

@@ -50,7 +50,8 @@ def _stage_table(result: StageResult) -> str:
     state = "✔" if result.holds else "✘ " + escape("; ".join(en for _, en in result.problems))
     return (
         f"<h3>{result.stage.multiple:g}× ({result.stage.residents_per_minute:.0f} "
-        f"residents/min) {state}</h3><p>{result.rps:.1f} req/s · CPU: {escape(cpu) or '—'}</p>"
+        f"residents/min) {state}</h3><p>{result.rps:.1f} req/s · began: "
+        f"{result.reached_per_minute or 0:.0f} residents/min · CPU: {escape(cpu) or '—'}</p>"
         "<table><thead><tr><th>step</th><th>requests</th><th>p95 ms</th><th>p99 ms</th>"
         f"<th>errors</th></tr></thead><tbody>{rows}</tbody></table>"
     )

@@ -32,14 +32,12 @@ from loadtests.readiness.verdict import (
     Verdict,
     agreement,
     evaluate,
+    generator_bound,
     verdict,
 )
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-READERS_PER_RESIDENT = 2
 BOTS = 2
-GENERATOR_BOUND = 0.8  # of the ceiling
-GENERATOR_CPU_BOUND = 90.0  # % of the one core gevent runs on
 DRAIN_SECONDS = 120.0  # a stage's residents finish their flows within this
 UNTIL_DRAINED = 24 * 3600.0  # a replay stage without a duration: until the queue is empty
 
@@ -59,6 +57,7 @@ class Options:
     measure_ceiling: bool = True
     replay: Path | None = None  # a pabulib file whose votes the residents cast
     replay_limit: int | None = None  # only the first K votes of the file
+    readers_per_resident: float = 2.0
 
 
 @dataclass
@@ -86,7 +85,9 @@ class _Probe(HttpUser):
         self.client.get("/", name="probe")
 
 
-def _run_users(host: str, counts: dict[type, int], timeline: Timeline):
+def _run_users(host: str, counts: dict[type, int], timeline: Timeline, ramp_seconds: float = 2.0):
+    """Start the users, spread over ``ramp_seconds`` (residents arrive one after another,
+    not all at once)."""
     for cls, n in counts.items():
         cls.fixed_count = n
     env = Environment(user_classes=[c for c, n in counts.items() if n], host=host)
@@ -97,7 +98,7 @@ def _run_users(host: str, counts: dict[type, int], timeline: Timeline):
     )
     runner = env.create_local_runner()
     total = sum(counts.values())
-    runner.start(total, spawn_rate=max(total / 2, 1))
+    runner.start(total, spawn_rate=max(total / ramp_seconds, 1))
     return runner
 
 
@@ -211,7 +212,7 @@ def run(options: Options) -> Outcome:
             counted = count_in_subprocess(options.database_url, options.edition) - before
         counted_ok, line = _counted_line(acknowledged, counted)
         lines = [line]
-    bound = _generator_bound(results, ceiling)
+    bound = generator_bound(results, ceiling)
     final = verdict(
         results,
         peak_per_minute=options.profile.peak_per_minute,
@@ -243,14 +244,6 @@ def _replay_progress(the_plan: replay.Plan, cfg: scenarios.Config) -> list[tuple
     ]
 
 
-def _generator_bound(results: list[StageResult], ceiling: float | None) -> bool:
-    """The generator, not the app, set the pace: its requests came close to its ceiling
-    on this machine, or its one core was busy."""
-    near_ceiling = bool(ceiling) and any(r.rps >= GENERATOR_BOUND * ceiling for r in results)
-    busy = any(r.cpu.get("load generator", 0.0) >= GENERATOR_CPU_BOUND for r in results)
-    return near_ceiling or busy
-
-
 def _run_stage(
     options: Options, stage: Stage, index: int, timeline: Timeline, sampler: CpuSampler, local: bool
 ) -> StageResult:
@@ -260,13 +253,14 @@ def _run_stage(
     voters = stage.voters(options.pacing_seconds)
     counts: dict[type, int] = {
         scenarios.ReplayResident if options.replay else scenarios.Resident: voters,
-        scenarios.Reader: voters * READERS_PER_RESIDENT,
+        scenarios.Reader: round(voters * options.readers_per_resident),
         scenarios.Bot: BOTS,
         scenarios.Verifier: 1 if options.staff else 0,
     }
     cfg.stopping = False
     started = time.monotonic()
-    runner = _run_users(options.target, counts, timeline)
+    # the ramp: residents join over one pacing interval, so their flows start evenly
+    runner = _run_users(options.target, counts, timeline, ramp_seconds=options.pacing_seconds)
     end = started + stage.seconds
     while time.monotonic() < end:
         sampler.sample(index, others=local)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from loadtests.readiness.measure import Sample, percentile
 from loadtests.readiness.profile import Stage
 
+FIRST_STEP = "1 edition page"
+REACHED_SHARE = 0.8  # of the stage's residents per minute, or the stage fails
 STEP_LABELS = {
     "1": ("strona edycji", "edition page"),
     "2": ("klauzula", "clause"),
@@ -45,6 +47,7 @@ class StageResult:
     bots_let_through: int
     cpu: dict[str, float]
     problems: list[tuple[str, str]] = field(default_factory=list)  # (pl, en)
+    reached_per_minute: float | None = None  # residents who began the flow, per minute
 
     @property
     def holds(self) -> bool:
@@ -53,6 +56,16 @@ class StageResult:
 
 def _step_label(name: str, language: int) -> str:
     return STEP_LABELS.get(name[:1], (name, name))[language] if name[:1].isdigit() else name
+
+
+def reached(samples: list[Sample]) -> float | None:
+    """Residents per minute who began the flow (the edition page answered): the load the
+    generator offered. Closed-loop residents wait for each answer, so when answers are
+    slow fewer residents arrive than the stage asks for."""
+    starts = sorted(s.at for s in samples if s.name == FIRST_STEP)
+    if len(starts) < 3 or starts[-1] <= starts[0]:
+        return None
+    return (len(starts) - 1) / (starts[-1] - starts[0]) * 60
 
 
 def evaluate(stage: Stage, samples: list[Sample], cpu: dict, objectives: Objectives) -> StageResult:
@@ -78,6 +91,7 @@ def evaluate(stage: Stage, samples: list[Sample], cpu: dict, objectives: Objecti
         steps=steps,
         bots_let_through=sum(not s.ok for s in samples if s.name.startswith("bot:")),
         cpu=cpu,
+        reached_per_minute=reached(samples),
     )
     rate = errors / len(people) if people else 1.0
     per_min = stage.residents_per_minute
@@ -88,6 +102,14 @@ def evaluate(stage: Stage, samples: list[Sample], cpu: dict, objectives: Objecti
             (
                 f"błędy {rate:.1%} przy {per_min:.0f} głosujących/min".replace(".", ","),
                 f"errors {rate:.1%} at {per_min:.0f} residents/min",
+            )
+        )
+    got = result.reached_per_minute
+    if got is not None and got < REACHED_SHARE * per_min:
+        result.problems.append(
+            (
+                f"zaczęło tylko {got:.0f} z {per_min:.0f} głosujących/min (czekali na odpowiedzi)",
+                f"only {got:.0f} of {per_min:.0f} residents/min began (they waited on answers)",
             )
         )
     for name, step in steps.items():
@@ -119,6 +141,18 @@ def agreement(equal: bool, pl: str, en: str) -> tuple[str, str]:
     if equal:
         return pl + " — zgodne.", en + " — equal."
     return pl + " — NIEZGODNE.", en + " — NOT EQUAL."
+
+
+GENERATOR_BOUND = 0.8  # of the generator's ceiling in requests per second
+GENERATOR_CPU_BOUND = 90.0  # % of the one core gevent runs on
+
+
+def generator_bound(results: list[StageResult], ceiling: float | None) -> bool:
+    """The generator, not the app, set the pace: its requests came close to its ceiling
+    on this machine, or its one core was busy."""
+    near_ceiling = bool(ceiling) and any(r.rps >= GENERATOR_BOUND * ceiling for r in results)
+    busy = any(r.cpu.get("load generator", 0.0) >= GENERATOR_CPU_BOUND for r in results)
+    return near_ceiling or busy
 
 
 def limit_of(cpu: dict[str, float]) -> str | None:
