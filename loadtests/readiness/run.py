@@ -180,6 +180,12 @@ def run(options: Options) -> Outcome:
         cfg.replay = deque(the_plan.votes)
         cfg.streets = list(edition["streets"])
         before = edition["before"]
+        rate = options.profile.peak_per_minute * options.multiples[0]
+        print(
+            f"replay: {len(the_plan.votes)} votes at {rate:.0f} residents/min → about "
+            f"{len(the_plan.votes) / rate:.0f} min",
+            flush=True,
+        )
     ceiling = generator_ceiling() if options.measure_ceiling else None
     local = urlparse(options.target).hostname in LOCAL_HOSTS
     if options.database_url and not options.replay:
