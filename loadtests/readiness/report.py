@@ -47,7 +47,9 @@ def _stage_table(result: StageResult) -> str:
         for name, s in result.steps.items()
     )
     cpu = ", ".join(f"{role} {busy:.0f} %" for role, busy in sorted(result.cpu.items()))
-    state = "✔" if result.holds else "✘ " + escape("; ".join(en for _, en in result.problems))
+    problems = [en for _, en in result.problems]
+    more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+    state = "✔" if result.holds else "✘ " + escape("; ".join(problems[:3]) + more)
     return (
         f"<h3>{result.stage.multiple:g}× ({result.stage.residents_per_minute:.0f} "
         f"residents/min) {state}</h3><p>{result.rps:.1f} req/s · began: "

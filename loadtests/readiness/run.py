@@ -201,7 +201,7 @@ def run(options: Options) -> Outcome:
         results.append(_run_stage(options, stage, index, timeline, sampler, local))
         if not results[-1].holds or (options.replay and not cfg.replay):
             break
-    acknowledged = len(cfg.receipts)
+    acknowledged = cfg.acknowledged
     replay_lines: list[tuple[str, str]] = []
     counted: int | None = None
     if the_plan is not None:

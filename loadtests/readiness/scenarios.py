@@ -45,7 +45,8 @@ class Config:
     staff_password: str | None = None
     staff_totp_secret: str | None = None
     streets: list[str] = field(default_factory=list)
-    receipts: list[str] = field(default_factory=list)  # acknowledged casts
+    acknowledged: int = 0  # casts the server answered with the way to their receipt
+    receipts: list[str] = field(default_factory=list)  # receipt codes residents read
     replay: deque = field(default_factory=deque)  # pabulib votes still to cast
     replayed: list[Any] = field(default_factory=list)  # votes whose cast was acknowledged
     replay_failed: list[Any] = field(default_factory=list)  # votes whose flow failed
@@ -61,7 +62,7 @@ CONFIG = Config()
 def why(page: str) -> str:
     """The page's first error (field: message), to say why a form was refused."""
     found = ERROR.search(page)
-    return f": {found.group(1)}: {html.unescape(found.group(2))}" if found else ""
+    return f"; {found.group(1)}: {html.unescape(found.group(2))}" if found else ""
 
 
 def _token(text: str) -> str:
@@ -88,7 +89,7 @@ def ballot_of(page: str) -> dict[str, str]:
 def vote_through(user: HttpUser, person: Person, pick: Callable[[dict[str, str]], list[str]]):
     """One resident's whole flow: the edition's page, the clause, the identity, the code
     read from the outbox, the choices (``pick`` gets the ballot: number -> id), the cast,
-    the receipt checked. The receipt code once the cast is acknowledged, else None."""
+    the receipt page, the receipt checked. True once the cast is acknowledged."""
     slug = CONFIG.edition
     user.client.cookies.clear()
     xff = {"X-Forwarded-For": person.ip}
@@ -113,8 +114,9 @@ def vote_through(user: HttpUser, person: Person, pick: Callable[[dict[str, str]]
         catch_response=True,
     ) as response:
         if "/vote/code" not in response.url and "/vote/choices" not in response.url:
-            response.failure("the identity form was refused" + why(response.text))
-            return None
+            response.failure(f"the identity form was refused ({response.status_code}"
+                             f"{why(response.text)})")  # fmt: skip
+            return False
     if "/vote/code" in response.url:
         with get(
             "/_loadtest/code",
@@ -126,7 +128,7 @@ def vote_through(user: HttpUser, person: Person, pick: Callable[[dict[str, str]]
             found = CODE.search(sms.text)
             if not found:
                 sms.failure("no code in the outbox (is the target in load-test mode?)")
-                return None
+                return False
         with post(
             f"/e/{slug}/vote/code",
             data={"code": found.group(1), "csrf_token": _token(response.text)},
@@ -135,8 +137,9 @@ def vote_through(user: HttpUser, person: Person, pick: Callable[[dict[str, str]]
             catch_response=True,
         ) as response:
             if "/vote/choices" not in response.url:
-                response.failure("the code was refused" + why(response.text))
-                return None
+                response.failure(f"the code was refused ({response.status_code}"
+                                 f"{why(response.text)})")  # fmt: skip
+                return False
     ballot = ballot_of(response.text)
     with post(
         f"/e/{slug}/vote/choices",
@@ -146,20 +149,34 @@ def vote_through(user: HttpUser, person: Person, pick: Callable[[dict[str, str]]
         catch_response=True,
     ) as response:
         if "/vote/review" not in response.url:
-            response.failure("the choices were refused" + why(response.text))
-            return None
+            response.failure(f"the choices were refused ({response.status_code}"
+                             f"{why(response.text)})")  # fmt: skip
+            return False
     with post(
         f"/e/{slug}/vote/cast",
         data={"csrf_token": _token(response.text)},
         headers=xff,
         name="6 cast",
         catch_response=True,
+        allow_redirects=False,
     ) as cast:
-        receipt = RECEIPT.search(cast.text)
-        if not receipt:
-            cast.failure("no receipt after casting")
-            return None
-    code = receipt.group(1).strip()
+        # The answer to the cast is the acknowledgment: to the receipt page, the receipt
+        # (signed) in the address, whatever happens to that page afterwards.
+        if cast.status_code != 303 or "/vote/receipt" not in cast.headers.get("location", ""):
+            cast.failure(f"the cast was not acknowledged ({cast.status_code}{why(cast.text)})")
+            return False
+    with CONFIG.lock:
+        CONFIG.acknowledged += 1
+    code = None
+    for attempt in ("6 receipt page", "6 receipt page (reloaded)"):  # as a resident would
+        with get(cast.headers["location"], headers=xff, name=attempt, catch_response=True) as page:
+            found = RECEIPT.search(page.text)
+            if found:
+                code = found.group(1).strip()
+                break
+            page.failure(f"no receipt on the receipt page ({page.status_code})")
+    if code is None:
+        return True
     with CONFIG.lock:
         CONFIG.receipts.append(code)
     page = get("/receipt", headers=xff, name="7 receipt check").text
@@ -170,9 +187,11 @@ def vote_through(user: HttpUser, person: Person, pick: Callable[[dict[str, str]]
         name="7 receipt check (submit)",
         catch_response=True,
     ) as check:
-        if "status-counted" not in check.text:
+        if check.status_code != 200:
+            check.failure(f"the receipt check failed ({check.status_code})")
+        elif "status-counted" not in check.text:
             check.failure("an acknowledged ballot is not counted")
-    return code
+    return True
 
 
 class Resident(HttpUser):
@@ -216,9 +235,9 @@ class ReplayResident(HttpUser):
                 missing.extend(number for number in vote.vote if number not in ballot)
                 return [ballot[number] for number in vote.vote if number in ballot]
 
-            code = vote_through(self, person, exactly)
+            acknowledged = vote_through(self, person, exactly)
             with CONFIG.lock:
-                if code and not missing:
+                if acknowledged and not missing:
                     CONFIG.replayed.append(vote)
                 else:
                     CONFIG.replay_failed.append(vote)
@@ -288,7 +307,7 @@ class Bot(HttpUser):
 class Verifier(HttpUser):
     """A member of the verification team working the console while residents vote: the
     cases of the edition, its turnout, a ballot found by the receipt a resident brought
-    and opened, a case opened; the request logs and statistics."""
+    and opened, a case opened; the request logs."""
 
     weight = 1
     wait_time = between(3, 8)
@@ -346,4 +365,3 @@ class Verifier(HttpUser):
         if numbers:
             self.client.get(f"{console}/cases/{random.choice(numbers)}", name="verify: a case")
         self.client.get("/staff/logs", name="staff: request logs")
-        self.client.get("/staff/stats", name="staff: statistics")
