@@ -113,7 +113,9 @@ def vote_through(user: HttpUser, person: Person, pick: Callable[[dict[str, str]]
         name="3 identity (submit)",
         catch_response=True,
     ) as response:
-        if "/vote/code" not in response.url and "/vote/choices" not in response.url:
+        if response.status_code != 200 or not (
+            "/vote/code" in response.url or "/vote/choices" in response.url
+        ):
             response.failure(f"the identity form was refused ({response.status_code}"
                              f"{why(response.text)})")  # fmt: skip
             return False
@@ -136,7 +138,7 @@ def vote_through(user: HttpUser, person: Person, pick: Callable[[dict[str, str]]
             name="4 code (submit)",
             catch_response=True,
         ) as response:
-            if "/vote/choices" not in response.url:
+            if response.status_code != 200 or "/vote/choices" not in response.url:
                 response.failure(f"the code was refused ({response.status_code}"
                                  f"{why(response.text)})")  # fmt: skip
                 return False
@@ -148,7 +150,7 @@ def vote_through(user: HttpUser, person: Person, pick: Callable[[dict[str, str]]
         name="5 choices (submit)",
         catch_response=True,
     ) as response:
-        if "/vote/review" not in response.url:
+        if response.status_code != 200 or "/vote/review" not in response.url:
             response.failure(f"the choices were refused ({response.status_code}"
                              f"{why(response.text)})")  # fmt: skip
             return False
