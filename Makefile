@@ -71,9 +71,12 @@ bench-results: install
 
 # Readiness before an edition opens, against a staging copy in load-test mode:
 #   make loadtest TARGET=http://staging:8000 EDITION=slug POPULATION=250000 [DATABASE_URL=…]
+# The real ballots of a pabulib file through HTTP (a name in URNA_PABULIB_DIR or a path):
+#   make loadtest TARGET=… DATABASE_URL=… REPLAY=Poland_Lodz_2022_Andrzejow.pb [LIMIT=300]
 loadtest: install
-	$(BIN)/python -m loadtests.readiness --target $(TARGET) --edition $(EDITION) \
+	$(BIN)/python -m loadtests.readiness --target $(TARGET) $(if $(EDITION),--edition $(EDITION)) \
 	  --population $(or $(POPULATION),100000) $(if $(DATABASE_URL),--database-url $(DATABASE_URL)) \
+	  $(if $(REPLAY),--replay $(REPLAY)) $(if $(LIMIT),--limit $(LIMIT)) \
 	  --report var/readiness.html
 
 clean:

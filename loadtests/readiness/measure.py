@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import psutil
@@ -27,9 +27,12 @@ class Timeline:
     started: float = field(default_factory=time.monotonic)
     samples: list[Sample] = field(default_factory=list)
     stage: int = 0
+    failures: Counter = field(default_factory=Counter)  # (step, what went wrong) -> times
 
-    def record(self, name: str, ms: float, ok: bool) -> None:
+    def record(self, name: str, ms: float, ok: bool, error: object = None) -> None:
         self.samples.append(Sample(time.monotonic() - self.started, self.stage, name, ms, ok))
+        if not ok:
+            self.failures[(name, str(error)[:200])] += 1
 
     def of_stage(self, stage: int) -> list[Sample]:
         return [s for s in self.samples if s.stage == stage]
@@ -67,27 +70,55 @@ ROLES = {
 }
 
 
+def serving(port: int) -> set[int]:
+    """The processes listening on ``port`` (a uvicorn master and its workers) and their
+    children: the app under test, told apart from other apps on a shared machine."""
+    pids: set[int] = set()
+    try:
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
+                pids.add(conn.pid)
+    except psutil.AccessDenied:
+        return set()
+    for pid in list(pids):
+        try:
+            pids.update(child.pid for child in psutil.Process(pid).children(recursive=True))
+        except psutil.NoSuchProcess:
+            continue
+    return pids
+
+
 @dataclass
 class CpuSampler:
-    """CPU % (100 = one core) of the database, Redis, app processes and this generator."""
+    """CPU % (100 = one core) of the database, Redis, app processes and this generator.
+    The app is ``app_pids`` when known (``serving``), else every uvicorn/urna process."""
 
     by_stage: dict[int, dict[str, list[float]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list))
     )
     _procs: dict[int, psutil.Process] = field(default_factory=dict)
+    app_pids: set[int] = field(default_factory=set)
 
-    def sample(self, stage: int) -> None:
+    def sample(self, stage: int, *, others: bool = True) -> None:
+        """One reading; ``others=False`` (a remote target) reads this generator only, whose
+        one busy core means its own limit is reached, whatever the target's."""
         me = os.getpid()
         totals: dict[str, float] = defaultdict(float)
-        for proc in psutil.process_iter(["name", "cmdline"]):
+        procs = psutil.process_iter(["name", "cmdline"]) if others else [psutil.Process(me)]
+        for proc in procs:
             try:
                 known = self._procs.setdefault(proc.pid, proc)
                 busy = known.cpu_percent(None)
                 if proc.pid == me:
                     totals["load generator"] += busy
                     continue
+                if proc.pid in self.app_pids:
+                    totals["app"] += busy
+                    continue
                 cmd = " ".join(proc.info["cmdline"] or [])
                 for role, matches in ROLES.items():
+                    if role == "app" and self.app_pids:
+                        continue
                     if matches(proc.info["name"] or "", cmd):
                         totals[role] += busy
                         break

@@ -3,6 +3,7 @@ and errors over time (inline SVG, no script), and a table per stage."""
 
 from __future__ import annotations
 
+from collections import Counter
 from html import escape
 from pathlib import Path
 
@@ -46,12 +47,28 @@ def _stage_table(result: StageResult) -> str:
         for name, s in result.steps.items()
     )
     cpu = ", ".join(f"{role} {busy:.0f} %" for role, busy in sorted(result.cpu.items()))
-    state = "✔" if result.holds else "✘ " + escape("; ".join(en for _, en in result.problems))
+    problems = [en for _, en in result.problems]
+    more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+    state = "✔" if result.holds else "✘ " + escape("; ".join(problems[:3]) + more)
     return (
         f"<h3>{result.stage.multiple:g}× ({result.stage.residents_per_minute:.0f} "
-        f"residents/min) {state}</h3><p>{result.rps:.1f} req/s · CPU: {escape(cpu) or '—'}</p>"
+        f"residents/min) {state}</h3><p>{result.rps:.1f} req/s · began: "
+        f"{result.reached_per_minute or 0:.0f} residents/min · CPU: {escape(cpu) or '—'}</p>"
         "<table><thead><tr><th>step</th><th>requests</th><th>p95 ms</th><th>p99 ms</th>"
         f"<th>errors</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _failures_table(failures: Counter) -> str:
+    if not failures:
+        return "<p>—</p>"
+    rows = "".join(
+        f"<tr><td>{escape(step)}</td><td>{escape(what)}</td><td>{times}</td></tr>"
+        for (step, what), times in failures.most_common(30)
+    )
+    return (
+        "<table><thead><tr><th>step</th><th>what went wrong</th><th>times</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
     )
 
 
@@ -64,6 +81,7 @@ def write(
     bins: list[dict],
     results: list[StageResult],
     ceiling_rps: float | None,
+    failures: Counter | None = None,
 ) -> None:
     charts = "".join(
         (
@@ -90,5 +108,6 @@ td:first-child{{text-align:left}}svg{{max-width:100%;height:auto}}</style>
 <p>Load generator ceiling on this machine: {ceiling}.</p>
 <h2>Over time / w czasie</h2>{charts}
 <h2>Stages / etapy</h2>{"".join(_stage_table(r) for r in results)}
+<h2>Failures / błędy</h2>{_failures_table(failures or Counter())}
 </html>"""
     path.write_text(html, encoding="utf-8")

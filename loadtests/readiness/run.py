@@ -1,6 +1,11 @@
 """Run the readiness test: the generator's ceiling, then stages at multiples of the
 expected peak (stopping at the first that fails), then the count of ballots in the
-database against the casts the generator saw acknowledged."""
+database against the casts the generator saw acknowledged.
+
+With a pabulib file (``Options.replay``) the residents are the file's voters: the edition
+is prepared first (``replaydb prepare``), each stage casts votes from the queue until its
+time is up or the queue is empty, and the database is compared with the file at the end
+(``replay.compare``)."""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections import Counter, deque
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -16,16 +22,24 @@ import gevent
 from locust import HttpUser, constant, task
 from locust.env import Environment
 
-from loadtests.readiness import report, scenarios
+from loadtests.readiness import replay, replaydb, report, scenarios
 from loadtests.readiness.dbcount import count_in_subprocess
-from loadtests.readiness.measure import CpuSampler, Timeline
+from loadtests.readiness.measure import CpuSampler, Timeline, serving
 from loadtests.readiness.profile import Profile, Stage, stages
-from loadtests.readiness.verdict import Objectives, StageResult, Verdict, evaluate, verdict
+from loadtests.readiness.verdict import (
+    Objectives,
+    StageResult,
+    Verdict,
+    agreement,
+    evaluate,
+    generator_bound,
+    verdict,
+)
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-READERS_PER_RESIDENT = 2
 BOTS = 2
-GENERATOR_BOUND = 0.8  # of the ceiling
+DRAIN_SECONDS = 120.0  # a stage's residents finish their flows within this
+UNTIL_DRAINED = 24 * 3600.0  # a replay stage without a duration: until the queue is empty
 
 
 @dataclass
@@ -41,6 +55,9 @@ class Options:
     objectives: Objectives
     staff: tuple[str, str, str] | None = None
     measure_ceiling: bool = True
+    replay: Path | None = None  # a pabulib file whose votes the residents cast
+    replay_limit: int | None = None  # only the first K votes of the file
+    readers_per_resident: float = 2.0
 
 
 @dataclass
@@ -50,6 +67,8 @@ class Outcome:
     acknowledged: int
     counted: int | None
     ceiling_rps: float | None
+    replay_lines: list[tuple[str, str]] = field(default_factory=list)
+    failures: Counter = field(default_factory=Counter)  # (step, what went wrong) -> times
 
 
 def _free_port() -> int:
@@ -66,18 +85,20 @@ class _Probe(HttpUser):
         self.client.get("/", name="probe")
 
 
-def _run_users(host: str, counts: dict[type, int], timeline: Timeline):
+def _run_users(host: str, counts: dict[type, int], timeline: Timeline, ramp_seconds: float = 2.0):
+    """Start the users, spread over ``ramp_seconds`` (residents arrive one after another,
+    not all at once)."""
     for cls, n in counts.items():
         cls.fixed_count = n
     env = Environment(user_classes=[c for c, n in counts.items() if n], host=host)
     env.events.request.add_listener(
         lambda name, response_time, exception, **_: timeline.record(
-            name, response_time, exception is None
+            name, response_time, exception is None, exception
         )
     )
     runner = env.create_local_runner()
     total = sum(counts.values())
-    runner.start(total, spawn_rate=max(total / 2, 1))
+    runner.start(total, spawn_rate=max(total / ramp_seconds, 1))
     return runner
 
 
@@ -115,51 +136,95 @@ def generator_ceiling(seconds: float = 5.0, users: int = 20) -> float:
         server.wait(timeout=10)
 
 
+def _counted_line(acknowledged: int, counted: int | None) -> tuple[bool, tuple[str, str]]:
+    if counted is None:
+        return True, (
+            f"Potwierdzonych głosów: {acknowledged} (bez dostępu do bazy — nie porównano).",
+            f"Acknowledged casts: {acknowledged} (no database access — not compared).",
+        )
+    equal = counted == acknowledged
+    return equal, agreement(
+        equal,
+        f"Głosów w bazie: {counted}, potwierdzonych generatorowi: {acknowledged}",
+        f"Ballots in the database: {counted}, casts acknowledged to the generator: {acknowledged}",
+    )
+
+
+def replay_prepare(options: Options) -> tuple[replay.Plan, dict]:
+    """The edition of the file, open for voting (imported if missing), and the votes to
+    cast; ``replaydb.Refused`` with what to fix."""
+    if not options.database_url:
+        raise replaydb.Refused(
+            "Powtórka potrzebuje --database-url (import edycji i porównanie z plikiem).\n"
+            "A replay needs --database-url (to import the edition and compare with the file)."
+        )
+    if not options.replay.is_file():
+        raise replaydb.Refused(
+            f"Nie ma pliku {options.replay} (URNA_PABULIB_DIR: {replay.pabulib_dir()}).\n"
+            f"No file {options.replay} (URNA_PABULIB_DIR: {replay.pabulib_dir()})."
+        )
+    edition = replaydb.in_subprocess(
+        "prepare", options.database_url, str(options.replay), options.edition
+    )
+    return replay.plan(options.replay, edition, options.replay_limit), edition
+
+
 def run(options: Options) -> Outcome:
     cfg = scenarios.CONFIG
     cfg.edition, cfg.pacing_seconds = options.edition, options.pacing_seconds
     if options.staff:
         cfg.staff_email, cfg.staff_password, cfg.staff_totp_secret = options.staff
+    the_plan, before = None, None
+    if options.replay:
+        the_plan, edition = replay_prepare(options)
+        cfg.replay = deque(the_plan.votes)
+        cfg.streets = list(edition["streets"])
+        before = edition["before"]
+        rate = options.profile.peak_per_minute * options.multiples[0]
+        print(
+            f"replay: {len(the_plan.votes)} votes at {rate:.0f} residents/min → about "
+            f"{len(the_plan.votes) / rate:.0f} min",
+            flush=True,
+        )
     ceiling = generator_ceiling() if options.measure_ceiling else None
     local = urlparse(options.target).hostname in LOCAL_HOSTS
-    before = (
-        count_in_subprocess(options.database_url, options.edition) if options.database_url else None
-    )
+    if options.database_url and not options.replay:
+        before = count_in_subprocess(options.database_url, options.edition)
     timeline, sampler = Timeline(), CpuSampler()
+    if local:
+        sampler.app_pids = serving(urlparse(options.target).port or 80)
     results: list[StageResult] = []
     for index, stage in enumerate(
         stages(options.profile, options.multiples, options.stage_seconds)
     ):
         timeline.stage = index
         results.append(_run_stage(options, stage, index, timeline, sampler, local))
-        if not results[-1].holds:
+        if not results[-1].holds or (options.replay and not cfg.replay):
             break
-    acknowledged = len(cfg.receipts)
-    counted = (
-        count_in_subprocess(options.database_url, options.edition) - before
-        if options.database_url and before is not None
-        else None
-    )
-    if counted is None:
-        counted_ok = True
-        line = (
-            f"Potwierdzonych głosów: {acknowledged} (bez dostępu do bazy — nie porównano).",
-            f"Acknowledged casts: {acknowledged} (no database access — not compared).",
-        )
+    acknowledged = cfg.acknowledged
+    replay_lines: list[tuple[str, str]] = []
+    counted: int | None = None
+    if the_plan is not None:
+        after = replaydb.in_subprocess("tally", options.database_url, options.edition)
+        comparison = replay.compare(
+            the_plan, replayed=cfg.replayed, acknowledged=acknowledged, before=before,
+            after=after,
+        )  # fmt: skip
+        counted, counted_ok = comparison.counted, comparison.ok
+        replay_lines = the_plan.lines() + _replay_progress(the_plan, cfg)
+        lines = replay_lines + comparison.lines
     else:
-        counted_ok = counted == acknowledged
-        line = (
-            f"Głosów w bazie: {counted}, potwierdzonych generatorowi: {acknowledged}"
-            + (" — zgodne." if counted_ok else " — NIEZGODNE."),
-            f"Ballots in the database: {counted}, casts acknowledged to the generator: "
-            f"{acknowledged}" + (" — equal." if counted_ok else " — NOT EQUAL."),
-        )
-    bound = bool(ceiling) and any(r.rps >= GENERATOR_BOUND * ceiling for r in results)
+        if options.database_url and before is not None:
+            counted = count_in_subprocess(options.database_url, options.edition) - before
+        counted_ok, line = _counted_line(acknowledged, counted)
+        lines = [line]
+    bound = generator_bound(results, ceiling)
     final = verdict(
         results,
         peak_per_minute=options.profile.peak_per_minute,
         counted_ok=counted_ok,
-        counted_line=line,
+        counted_line=lines[0],
+        more_lines=lines[1:],
         generator_bound=bound,
     )
     report.write(
@@ -170,25 +235,51 @@ def run(options: Options) -> Outcome:
         bins=timeline.bins(),
         results=results,
         ceiling_rps=ceiling,
+        failures=timeline.failures,
     )
-    return Outcome(final, results, acknowledged, counted, ceiling)
+    return Outcome(final, results, acknowledged, counted, ceiling, replay_lines, timeline.failures)
+
+
+def _replay_progress(the_plan: replay.Plan, cfg: scenarios.Config) -> list[tuple[str, str]]:
+    cast, failed, left = len(cfg.replayed), len(cfg.replay_failed), len(cfg.replay)
+    return [
+        (
+            f"Oddano {cast} z {len(the_plan.votes)}; nieudanych {failed}; nie rozpoczętych {left}.",
+            f"Cast {cast} of {len(the_plan.votes)}; failed {failed}; not started {left}.",
+        )
+    ]
 
 
 def _run_stage(
     options: Options, stage: Stage, index: int, timeline: Timeline, sampler: CpuSampler, local: bool
 ) -> StageResult:
+    """One stage; at its end no resident starts a new flow and those under way finish
+    (a cast cut off after the server stored it would be a ballot never acknowledged)."""
+    cfg = scenarios.CONFIG
     voters = stage.voters(options.pacing_seconds)
     counts: dict[type, int] = {
-        scenarios.Resident: voters,
-        scenarios.Reader: voters * READERS_PER_RESIDENT,
+        scenarios.ReplayResident if options.replay else scenarios.Resident: voters,
+        scenarios.Reader: round(voters * options.readers_per_resident),
         scenarios.Bot: BOTS,
         scenarios.Verifier: 1 if options.staff else 0,
     }
-    runner = _run_users(options.target, counts, timeline)
-    end = time.monotonic() + stage.seconds
+    cfg.stopping = False
+    started = time.monotonic()
+    # the ramp: residents join over one pacing interval, so their flows start evenly
+    runner = _run_users(options.target, counts, timeline, ramp_seconds=options.pacing_seconds)
+    end = started + stage.seconds
     while time.monotonic() < end:
-        if local:
-            sampler.sample(index)
+        sampler.sample(index, others=local)
         gevent.sleep(1.0)
+        if options.replay and not cfg.replay and not cfg.in_flight:
+            break
+    cfg.stopping = True
+    drain = time.monotonic() + DRAIN_SECONDS
+    while cfg.in_flight and time.monotonic() < drain:
+        gevent.sleep(0.2)
     runner.quit()
-    return evaluate(stage, timeline.of_stage(index), sampler.averages(index), options.objectives)
+    elapsed = time.monotonic() - started
+    return evaluate(
+        replace(stage, seconds=elapsed), timeline.of_stage(index), sampler.averages(index),
+        options.objectives,
+    )  # fmt: skip

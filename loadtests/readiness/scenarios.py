@@ -1,6 +1,7 @@
 """People as they behave, as locust users: residents who browse then vote through the whole
-flow, readers who only browse, bots that hammer the cast or replay forms from a few
-addresses, verifiers working the console. ``CONFIG`` is set by the runner before it starts.
+flow, replayed voters of a pabulib file, readers who only browse, bots that hammer the cast
+or replay forms from a few addresses, verifiers working the console. ``CONFIG`` is set by
+the runner before it starts.
 
 Every request of a resident carries the resident's own address in X-Forwarded-For (the
 generator is a trusted proxy of the staging copy), so per-address limits and the fraud
@@ -8,21 +9,31 @@ signals see many residents, as they would in town."""
 
 from __future__ import annotations
 
+import html
 import random
 import re
 import threading
+from collections import deque
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyotp
 from locust import HttpUser, between, constant_pacing, task
 
+from loadtests.readiness.people import Resident as Person
 from loadtests.readiness.people import resident
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-PROJECT = re.compile(r'name="project" value="(\d+)"')
+CHOICE = re.compile(
+    r'<input type="checkbox" name="project" value="(\d+)"[^>]*>\s*<span class="choice">'
+    r'<label for="[^"]*"><span class="number">([^<]*)</span>'
+)
 STREET = re.compile(r'<option value="([^"]+)">')
 CODE = re.compile(r"\b(\d{6})\b")
 RECEIPT = re.compile(r'id="receipt-code">([^<]+)<')
+ERROR = re.compile(r'<p class="error" id="([^"]+)-error">([^<]+)<')
 BOT_ADDRESSES = ["198.51.100.7", "198.51.100.8", "198.51.100.9"]  # TEST-NET-2
 
 
@@ -34,7 +45,13 @@ class Config:
     staff_password: str | None = None
     staff_totp_secret: str | None = None
     streets: list[str] = field(default_factory=list)
-    receipts: list[str] = field(default_factory=list)  # acknowledged casts
+    acknowledged: int = 0  # casts the server answered with the way to their receipt
+    receipts: list[str] = field(default_factory=list)  # receipt codes residents read
+    replay: deque = field(default_factory=deque)  # pabulib votes still to cast
+    replayed: list[Any] = field(default_factory=list)  # votes whose cast was acknowledged
+    replay_failed: list[Any] = field(default_factory=list)  # votes whose flow failed
+    stopping: bool = False  # no resident starts a new flow
+    in_flight: int = 0  # residents between the clause and the receipt
     lock: threading.Lock = field(default_factory=threading.Lock)
     rng: random.Random = field(default_factory=lambda: random.Random(2027))
 
@@ -42,13 +59,146 @@ class Config:
 CONFIG = Config()
 
 
+def why(page: str) -> str:
+    """The page's first error (field: message), to say why a form was refused."""
+    found = ERROR.search(page)
+    return f"; {found.group(1)}: {html.unescape(found.group(2))}" if found else ""
+
+
 def _token(text: str) -> str:
     match = CSRF.search(text)
     return match.group(1) if match else ""
 
 
+@contextmanager
+def _in_flight():
+    """A resident between the clause and the receipt: the runner waits for these to finish
+    before it stops a stage, so no cast is cut off between the server and the generator."""
+    CONFIG.in_flight += 1
+    try:
+        yield
+    finally:
+        CONFIG.in_flight -= 1
+
+
+def ballot_of(page: str) -> dict[str, str]:
+    """Project number -> the id its box sends, as the choices page lists them."""
+    return {html.unescape(number): pid for pid, number in CHOICE.findall(page)}
+
+
+def vote_through(user: HttpUser, person: Person, pick: Callable[[dict[str, str]], list[str]]):
+    """One resident's whole flow: the edition's page, the clause, the identity, the code
+    read from the outbox, the choices (``pick`` gets the ballot: number -> id), the cast,
+    the receipt page, the receipt checked. True once the cast is acknowledged."""
+    slug = CONFIG.edition
+    user.client.cookies.clear()
+    xff = {"X-Forwarded-For": person.ip}
+    get, post = user.client.get, user.client.post
+    get(f"/e/{slug}", headers=xff, name="1 edition page")
+    page = get(f"/e/{slug}/vote", headers=xff, name="2 clause").text
+    post(
+        f"/e/{slug}/vote",
+        data={"acknowledge": "yes", "csrf_token": _token(page)},
+        headers=xff,
+        name="2 clause (acknowledge)",
+    )
+    page = get(f"/e/{slug}/vote/identity", headers=xff, name="3 identity").text
+    form = person.form() | {"csrf_token": _token(page)}
+    if not CONFIG.streets and (streets := STREET.findall(page)):
+        form["street"] = random.choice(streets)
+    with post(
+        f"/e/{slug}/vote/identity",
+        data=form,
+        headers=xff,
+        name="3 identity (submit)",
+        catch_response=True,
+    ) as response:
+        if response.status_code != 200 or not (
+            "/vote/code" in response.url or "/vote/choices" in response.url
+        ):
+            response.failure(f"the identity form was refused ({response.status_code}"
+                             f"{why(response.text)})")  # fmt: skip
+            return False
+    if "/vote/code" in response.url:
+        with get(
+            "/_loadtest/code",
+            params={"to": person.phone},
+            headers=xff,
+            name="4 code (read SMS)",
+            catch_response=True,
+        ) as sms:
+            found = CODE.search(sms.text)
+            if not found:
+                sms.failure("no code in the outbox (is the target in load-test mode?)")
+                return False
+        with post(
+            f"/e/{slug}/vote/code",
+            data={"code": found.group(1), "csrf_token": _token(response.text)},
+            headers=xff,
+            name="4 code (submit)",
+            catch_response=True,
+        ) as response:
+            if response.status_code != 200 or "/vote/choices" not in response.url:
+                response.failure(f"the code was refused ({response.status_code}"
+                                 f"{why(response.text)})")  # fmt: skip
+                return False
+    ballot = ballot_of(response.text)
+    with post(
+        f"/e/{slug}/vote/choices",
+        data={"project": pick(ballot), "csrf_token": _token(response.text)},
+        headers=xff,
+        name="5 choices (submit)",
+        catch_response=True,
+    ) as response:
+        if response.status_code != 200 or "/vote/review" not in response.url:
+            response.failure(f"the choices were refused ({response.status_code}"
+                             f"{why(response.text)})")  # fmt: skip
+            return False
+    with post(
+        f"/e/{slug}/vote/cast",
+        data={"csrf_token": _token(response.text)},
+        headers=xff,
+        name="6 cast",
+        catch_response=True,
+        allow_redirects=False,
+    ) as cast:
+        # The answer to the cast is the acknowledgment: to the receipt page, the receipt
+        # (signed) in the address, whatever happens to that page afterwards.
+        if cast.status_code != 303 or "/vote/receipt" not in cast.headers.get("location", ""):
+            cast.failure(f"the cast was not acknowledged ({cast.status_code}{why(cast.text)})")
+            return False
+    with CONFIG.lock:
+        CONFIG.acknowledged += 1
+    code = None
+    for attempt in ("6 receipt page", "6 receipt page (reloaded)"):  # as a resident would
+        with get(cast.headers["location"], headers=xff, name=attempt, catch_response=True) as page:
+            found = RECEIPT.search(page.text)
+            if found:
+                code = found.group(1).strip()
+                break
+            page.failure(f"no receipt on the receipt page ({page.status_code})")
+    if code is None:
+        return True
+    with CONFIG.lock:
+        CONFIG.receipts.append(code)
+    page = get("/receipt", headers=xff, name="7 receipt check").text
+    with post(
+        "/receipt",
+        data={"code": code, "csrf_token": _token(page)},
+        headers=xff,
+        name="7 receipt check (submit)",
+        catch_response=True,
+    ) as check:
+        if check.status_code != 200:
+            check.failure(f"the receipt check failed ({check.status_code})")
+        elif "status-counted" not in check.text:
+            check.failure("an acknowledged ballot is not counted")
+    return True
+
+
 class Resident(HttpUser):
-    """Browses the edition, then votes once per pacing interval as a new resident."""
+    """Browses the edition, then votes once per pacing interval as a new resident for
+    one project of the ballot."""
 
     weight = 1
 
@@ -57,82 +207,42 @@ class Resident(HttpUser):
 
     @task
     def vote(self) -> None:
-        person = resident(CONFIG.streets, CONFIG.rng)
-        slug = CONFIG.edition
-        self.client.cookies.clear()
-        xff = {"X-Forwarded-For": person.ip}
-        get, post = self.client.get, self.client.post
-        get(f"/e/{slug}", headers=xff, name="1 edition page")
-        page = get(f"/e/{slug}/vote", headers=xff, name="2 clause").text
-        post(
-            f"/e/{slug}/vote",
-            data={"acknowledge": "yes", "csrf_token": _token(page)},
-            headers=xff,
-            name="2 clause (acknowledge)",
-        )
-        page = get(f"/e/{slug}/vote/identity", headers=xff, name="3 identity").text
-        form = person.form() | {"csrf_token": _token(page)}
-        if not CONFIG.streets and (streets := STREET.findall(page)):
-            form["street"] = random.choice(streets)
-        with post(
-            f"/e/{slug}/vote/identity",
-            data=form,
-            headers=xff,
-            name="3 identity (submit)",
-            catch_response=True,
-        ) as response:
-            if "/vote/code" not in response.url and "/vote/choices" not in response.url:
-                response.failure("the identity form was refused")
-                return
-        if "/vote/code" in response.url:
-            sms = get(
-                "/_loadtest/code",
-                params={"to": person.phone},
-                headers=xff,
-                name="4 code (read SMS)",
-            )
-            found = CODE.search(sms.text)
-            if not found:
-                return
-            response = post(
-                f"/e/{slug}/vote/code",
-                data={"code": found.group(1), "csrf_token": _token(response.text)},
-                headers=xff,
-                name="4 code (submit)",
-            )
-        projects = PROJECT.findall(response.text)
-        if not projects:
+        if CONFIG.stopping:
             return
-        response = post(
-            f"/e/{slug}/vote/choices",
-            data={"project": [random.choice(projects)], "csrf_token": _token(response.text)},
-            headers=xff,
-            name="5 choices (submit)",
-        )
-        with post(
-            f"/e/{slug}/vote/cast",
-            data={"csrf_token": _token(response.text)},
-            headers=xff,
-            name="6 cast",
-            catch_response=True,
-        ) as cast:
-            receipt = RECEIPT.search(cast.text)
-            if not receipt:
-                cast.failure("no receipt after casting")
-                return
-        code = receipt.group(1).strip()
-        with CONFIG.lock:
-            CONFIG.receipts.append(code)
-        page = get("/receipt", headers=xff, name="7 receipt check").text
-        with post(
-            "/receipt",
-            data={"code": code, "csrf_token": _token(page)},
-            headers=xff,
-            name="7 receipt check (submit)",
-            catch_response=True,
-        ) as check:
-            if "status-counted" not in check.text:
-                check.failure("an acknowledged ballot is not counted")
+        with _in_flight():
+            person = resident(CONFIG.streets, CONFIG.rng)
+            vote_through(self, person, lambda ballot: [random.choice(list(ballot.values()))])
+
+
+class ReplayResident(HttpUser):
+    """One voter of a pabulib file per pacing interval: a new resident with the voter's age
+    (and sex) who ticks exactly the voter's projects (``CONFIG.replay``, a queue filled
+    by the runner)."""
+
+    weight = 1
+
+    def wait_time(self):  # noqa: D401 - locust's hook
+        return constant_pacing(CONFIG.pacing_seconds)(self)
+
+    @task
+    def vote(self) -> None:
+        if CONFIG.stopping or not CONFIG.replay:
+            return
+        vote = CONFIG.replay.popleft()
+        with _in_flight():
+            person = resident(CONFIG.streets, CONFIG.rng, age=vote.age, sex=vote.sex)
+            missing: list[str] = []
+
+            def exactly(ballot: dict[str, str]) -> list[str]:
+                missing.extend(number for number in vote.vote if number not in ballot)
+                return [ballot[number] for number in vote.vote if number in ballot]
+
+            acknowledged = vote_through(self, person, exactly)
+            with CONFIG.lock:
+                if acknowledged and not missing:
+                    CONFIG.replayed.append(vote)
+                else:
+                    CONFIG.replay_failed.append(vote)
 
 
 class Reader(HttpUser):
@@ -197,7 +307,9 @@ class Bot(HttpUser):
 
 
 class Verifier(HttpUser):
-    """A member of the verification team reading the console while residents vote."""
+    """A member of the verification team working the console while residents vote: the
+    cases of the edition, its turnout, a ballot found by the receipt a resident brought
+    and opened, a case opened; the request logs."""
 
     weight = 1
     wait_time = between(3, 8)
@@ -216,23 +328,42 @@ class Verifier(HttpUser):
             },
             name="staff: login (submit)",
         ).text
-        response = self.client.post(
+        with self.client.post(
             "/staff/login/code",
             data={
                 "code": pyotp.TOTP(CONFIG.staff_totp_secret).now(),
                 "csrf_token": _token(page),
             },
             name="staff: second factor",
-        )
-        self.logged_in = "/staff/login" not in response.url
+            catch_response=True,
+        ) as response:
+            self.logged_in = "/staff/login" not in response.url
+            if not self.logged_in:
+                response.failure("the verifier could not log in")
 
     @task
     def work(self) -> None:
         if not self.logged_in:
             return
-        for path, name in (
-            ("/staff", "staff: console home"),
-            ("/staff/logs", "staff: request logs"),
-            ("/staff/stats", "staff: statistics"),
-        ):
-            self.client.get(path, name=name)
+        console = f"/staff/verify/{CONFIG.edition}"
+        cases = self.client.get(console, name="verify: cases").text
+        self.client.get(f"{console}/turnout", name="verify: turnout")
+        with CONFIG.lock:
+            receipt = random.choice(CONFIG.receipts) if CONFIG.receipts else None
+        if receipt:
+            page = self.client.get(f"{console}/find", name="verify: find").text
+            with self.client.post(
+                f"{console}/find",
+                data={"by": "receipt", "code": receipt, "csrf_token": _token(page)},
+                name="verify: find by receipt (submit)",
+                catch_response=True,
+            ) as found:
+                ballots = re.findall(rf'href="{re.escape(console)}/ballots/(\d+)"', found.text)
+                if not ballots:
+                    found.failure("the ballot of an acknowledged receipt was not found")
+            if ballots:
+                self.client.get(f"{console}/ballots/{ballots[0]}", name="verify: a ballot")
+        numbers = re.findall(rf'href="{re.escape(console)}/cases/(\d+)"', cases)
+        if numbers:
+            self.client.get(f"{console}/cases/{random.choice(numbers)}", name="verify: a case")
+        self.client.get("/staff/logs", name="staff: request logs")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from loadtests.readiness.measure import Sample, percentile
 from loadtests.readiness.profile import Stage
 
+FIRST_STEP = "1 edition page"
+REACHED_SHARE = 0.8  # of the stage's residents per minute, or the stage fails
 STEP_LABELS = {
     "1": ("strona edycji", "edition page"),
     "2": ("klauzula", "clause"),
@@ -16,11 +19,14 @@ STEP_LABELS = {
     "6": ("oddanie głosu", "cast"),
     "7": ("sprawdzenie potwierdzenia", "receipt check"),
 }
-LIMIT_LABELS = {
-    "database": ("baza danych", "the database"),
-    "app": ("procesy aplikacji", "the app processes"),
-    "Redis": ("Redis", "Redis"),
-    "load generator": ("generator obciążenia", "the load generator"),
+LIMIT_LABELS = {  # the busiest role on the machine, named with its verb
+    "database": ("ograniczeniem jest baza danych", "the database is the limit"),
+    "app": ("ograniczeniem są procesy aplikacji", "the app processes are the limit"),
+    "Redis": ("ograniczeniem jest Redis", "Redis is the limit"),
+    "load generator": (
+        "ograniczeniem jest generator obciążenia",
+        "the load generator is the limit",
+    ),
 }
 
 
@@ -41,6 +47,7 @@ class StageResult:
     bots_let_through: int
     cpu: dict[str, float]
     problems: list[tuple[str, str]] = field(default_factory=list)  # (pl, en)
+    reached_per_minute: float | None = None  # residents who began the flow, per minute
 
     @property
     def holds(self) -> bool:
@@ -49,6 +56,16 @@ class StageResult:
 
 def _step_label(name: str, language: int) -> str:
     return STEP_LABELS.get(name[:1], (name, name))[language] if name[:1].isdigit() else name
+
+
+def reached(samples: list[Sample]) -> float | None:
+    """Residents per minute who began the flow (the edition page answered): the load the
+    generator offered. Closed-loop residents wait for each answer, so when answers are
+    slow fewer residents arrive than the stage asks for."""
+    starts = sorted(s.at for s in samples if s.name == FIRST_STEP)
+    if len(starts) < 3 or starts[-1] <= starts[0]:
+        return None
+    return (len(starts) - 1) / (starts[-1] - starts[0]) * 60
 
 
 def evaluate(stage: Stage, samples: list[Sample], cpu: dict, objectives: Objectives) -> StageResult:
@@ -74,6 +91,7 @@ def evaluate(stage: Stage, samples: list[Sample], cpu: dict, objectives: Objecti
         steps=steps,
         bots_let_through=sum(not s.ok for s in samples if s.name.startswith("bot:")),
         cpu=cpu,
+        reached_per_minute=reached(samples),
     )
     rate = errors / len(people) if people else 1.0
     per_min = stage.residents_per_minute
@@ -84,6 +102,14 @@ def evaluate(stage: Stage, samples: list[Sample], cpu: dict, objectives: Objecti
             (
                 f"błędy {rate:.1%} przy {per_min:.0f} głosujących/min".replace(".", ","),
                 f"errors {rate:.1%} at {per_min:.0f} residents/min",
+            )
+        )
+    got = result.reached_per_minute
+    if got is not None and got < REACHED_SHARE * per_min:
+        result.problems.append(
+            (
+                f"zaczęło tylko {got:.0f} z {per_min:.0f} głosujących/min (czekali na odpowiedzi)",
+                f"only {got:.0f} of {per_min:.0f} residents/min began (they waited on answers)",
             )
         )
     for name, step in steps.items():
@@ -110,6 +136,25 @@ def evaluate(stage: Stage, samples: list[Sample], cpu: dict, objectives: Objecti
     return result
 
 
+def agreement(equal: bool, pl: str, en: str) -> tuple[str, str]:
+    """A comparison's line, ending with whether the two sides agree."""
+    if equal:
+        return pl + " — zgodne.", en + " — equal."
+    return pl + " — NIEZGODNE.", en + " — NOT EQUAL."
+
+
+GENERATOR_BOUND = 0.8  # of the generator's ceiling in requests per second
+GENERATOR_CPU_BOUND = 90.0  # % of the one core gevent runs on
+
+
+def generator_bound(results: list[StageResult], ceiling: float | None) -> bool:
+    """The generator, not the app, set the pace: its requests came close to its ceiling
+    on this machine, or its one core was busy."""
+    near_ceiling = bool(ceiling) and any(r.rps >= GENERATOR_BOUND * ceiling for r in results)
+    busy = any(r.cpu.get("load generator", 0.0) >= GENERATOR_CPU_BOUND for r in results)
+    return near_ceiling or busy
+
+
 def limit_of(cpu: dict[str, float]) -> str | None:
     return max(cpu, key=cpu.get) if cpu else None
 
@@ -129,6 +174,7 @@ def verdict(
     counted_ok: bool,
     counted_line: tuple[str, str],
     generator_bound: bool,
+    more_lines: Sequence[tuple[str, str]] = (),
 ) -> Verdict:
     held = [r for r in results if r.holds]
     best = max((r.stage.multiple for r in held), default=None)
@@ -146,19 +192,20 @@ def verdict(
         limit = limit_of(failed.cpu)
         problem_pl, problem_en = failed.problems[0]
         if limit:
-            problem_pl += f"; ograniczeniem jest {LIMIT_LABELS[limit][0]}"
-            problem_en += f"; {LIMIT_LABELS[limit][1]} is the limit"
+            problem_pl += f"; {LIMIT_LABELS[limit][0]}"
+            problem_en += f"; {LIMIT_LABELS[limit][1]}"
         pl.append(f"Nie wytrzymuje {failed.stage.multiple:g}×: {problem_pl}.")
         en.append(f"Fails at {failed.stage.multiple:g}×: {problem_en}.")
-    pl.append(counted_line[0])
-    en.append(counted_line[1])
+    for line_pl, line_en in (counted_line, *more_lines):
+        pl.append(line_pl)
+        en.append(line_en)
     if generator_bound:
         pl.append(
-            "Uwaga: generator obciążenia zbliżył się do swojego limitu na tej maszynie — "
-            "to jego granica, nie aplikacji."
+            "Uwaga: generator obciążenia zbliżył się do swojego limitu na tej maszynie "
+            "(żądań na sekundę albo zajętości swojego rdzenia) — to jego granica, nie aplikacji."
         )
         en.append(
-            "Note: the load generator came close to its own ceiling on this machine — "
-            "that limit is the generator's, not the app's."
+            "Note: the load generator came close to its own ceiling on this machine (requests "
+            "per second, or its one core busy) — that limit is the generator's, not the app's."
         )
     return Verdict(best, peak_per_minute, {"pl": pl, "en": en}, best is not None and counted_ok)

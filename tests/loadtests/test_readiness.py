@@ -14,7 +14,7 @@ import pytest
 
 from loadtests.readiness.measure import Sample
 from loadtests.readiness.profile import Profile, Stage, stages
-from loadtests.readiness.verdict import Objectives, evaluate, verdict
+from loadtests.readiness.verdict import Objectives, evaluate, generator_bound, verdict
 from tests.conftest import make_settings
 from tests.live import live_server_running
 
@@ -127,3 +127,22 @@ def test_a_short_run_holds_and_every_acknowledged_cast_is_a_ballot(tmp_path):
         assert html.count("<svg") == 3
         assert "bot: cast without a session" in html and "not refused" not in html
         assert httpx.get(server.url("/_loadtest/code"), params={"to": "x"}).status_code == 404
+
+
+def test_a_stage_whose_residents_could_not_arrive_at_its_rate_fails():
+    """Closed-loop residents wait for each answer: 10 began in a minute of a 60/min stage."""
+    began = [Sample(float(6 * i), 0, "1 edition page", 50, True) for i in range(11)]
+    result = evaluate(Stage(1, 60, 60), began, {}, Objectives())
+    assert result.reached_per_minute == pytest.approx(10.0)
+    assert "only 10 of 60 residents/min began (they waited on answers)" in [
+        en for _, en in result.problems
+    ]
+    fast = [Sample(float(i), 0, "1 edition page", 50, True) for i in range(61)]
+    assert evaluate(Stage(1, 60, 60), fast, {}, Objectives()).holds
+
+
+def test_a_busy_generator_core_is_reported_as_the_generators_limit():
+    result = evaluate(Stage(1, 60, 60), _samples("6 cast", 50, 10), {}, Objectives())
+    assert not generator_bound([result], ceiling=1000.0)
+    result.cpu = {"load generator": 97.0, "app": 40.0}
+    assert generator_bound([result], ceiling=None)

@@ -10,6 +10,7 @@ from urna.cli.db import db_app
 from urna.cli.demo import demo
 from urna.cli.edition import edition_app
 from urna.cli.keys import keys_app
+from urna.cli.readiness import readiness
 from urna.cli.results import results_app
 from urna.cli.retention import logs_app, retention_purge
 from urna.cli.serve import secrets_app, serve
@@ -29,6 +30,13 @@ app.add_typer(fraud_app, name="fraud")
 app.command("purge")(retention_purge)
 app.command()(serve)
 app.command()(demo)
+app.command(
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "help_option_names": [],  # --help is the load test's own
+    }
+)(readiness)
 
 
 @app.command()

@@ -103,13 +103,7 @@ async def edition_import_pabulib(
     commits it)."""
     report = progress or (lambda stage, done, total: None)
     report("read", 0, 1)
-    try:
-        instance = pabulib.pabulib_read(path)
-        data, notices = _edition_of(instance, path, slug or slug_of(path))
-    except (pabulib.PabulibError, UnicodeDecodeError) as error:
-        raise ImportRefused(
-            N_("The file cannot be imported: %(problem)s"), params={"problem": str(error)}
-        ) from None
+    instance, data, notices = edition_described(path, slug)
     report("read", 1, 1)
     edition = await _edition_create(session, data)
     areas = await editions_repository.areas_of(session, edition.id)
@@ -125,6 +119,22 @@ async def edition_import_pabulib(
     await ballots_insert_bulk(session, edition_id=edition.id, ballots=ballots)
     report("write", len(ballots) + choices, len(ballots) + choices)
     return ImportSummary(edition, len(project_ids), len(ballots), choices, notices)
+
+
+def edition_described(
+    path: str | Path, slug: str | None = None
+) -> tuple[pabulib.PbInstance, EditionIn, tuple[str, ...]]:
+    """The file read, the edition it describes (without its ballots) and the notices for
+    the office. The readiness replay (``loadtests/readiness``) creates this edition open
+    for voting and casts the file's ballots through HTTP instead of writing them."""
+    try:
+        instance = pabulib.pabulib_read(path)
+        data, notices = _edition_of(instance, path, slug or slug_of(path))
+    except (pabulib.PabulibError, UnicodeDecodeError) as error:
+        raise ImportRefused(
+            N_("The file cannot be imported: %(problem)s"), params={"problem": str(error)}
+        ) from None
+    return instance, data, notices
 
 
 async def _edition_create(session: AsyncSession, data: EditionIn) -> Edition:
