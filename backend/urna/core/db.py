@@ -22,6 +22,7 @@ from sqlalchemy.exc import (
     InterfaceError,
     OperationalError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -36,6 +37,7 @@ log = logging.getLogger("urna.db")
 # shutting down or starting up (asyncpg's errors reach us wrapped as OperationalError).
 DATABASE_ERRORS: tuple[type[Exception], ...] = (
     OperationalError,
+    PoolTimeout,  # every pooled connection busy for pool_timeout: overload, try again
     InterfaceError,
     ConnectionError,
     TimeoutError,
