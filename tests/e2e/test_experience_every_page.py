@@ -52,6 +52,8 @@ EXCLUDED = {
     "/e/{slug}/results.csv": "a download (CSV)",
     "/e/{slug}/results.json": "a download (JSON)",
     "/e/{slug}/results.pb": "a download (Pabulib open data)",
+    "/e/{slug}/results/files/{sha256}": "a download (an open-data file by its hash)",
+    "/openapi.json": "a JSON document for tools (absent in production)",
     "/my-data.json": "a download (the resident's data as JSON)",
     "/staff/logs/export.csv": "a download (CSV)",
 }
