@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -211,35 +212,28 @@ _FILE_INFO = (
 )
 
 
-async def file_published(session: AsyncSession, edition_id: int, name: str) -> FileInfo | None:
-    """The file ``name`` of the edition's published run (one indexed query, no bytes)."""
+async def _file_of_published_run(
+    session: AsyncSession, edition_id: int, *where: Any
+) -> FileInfo | None:
+    """A file of the edition's published run that matches ``where`` (no bytes read)."""
     result = await session.execute(
         select(*_FILE_INFO)
         .join(ResultRun, ResultRun.id == ResultFile.run_id)
-        .where(
-            ResultRun.edition_id == edition_id,
-            ResultRun.status == "published",
-            ResultFile.name == name,
-        )
-    )
-    row = result.first()
-    return FileInfo(*row) if row is not None else None
-
-
-async def file_by_sha256(session: AsyncSession, edition_id: int, sha256: str) -> FileInfo | None:
-    """A file of the edition's published run by its digest (the address that never changes)."""
-    result = await session.execute(
-        select(*_FILE_INFO)
-        .join(ResultRun, ResultRun.id == ResultFile.run_id)
-        .where(
-            ResultRun.edition_id == edition_id,
-            ResultRun.status == "published",
-            ResultFile.sha256 == sha256,
-        )
+        .where(ResultRun.edition_id == edition_id, ResultRun.status == "published", *where)
         .limit(1)
     )
     row = result.first()
     return FileInfo(*row) if row is not None else None
+
+
+async def file_published(session: AsyncSession, edition_id: int, name: str) -> FileInfo | None:
+    """The file ``name`` of the edition's published run (one indexed query, no bytes)."""
+    return await _file_of_published_run(session, edition_id, ResultFile.name == name)
+
+
+async def file_by_sha256(session: AsyncSession, edition_id: int, sha256: str) -> FileInfo | None:
+    """A file of the edition's published run by its digest (the address that never changes)."""
+    return await _file_of_published_run(session, edition_id, ResultFile.sha256 == sha256)
 
 
 async def file_content(session: AsyncSession, file_id: int) -> bytes:
