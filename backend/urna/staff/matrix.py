@@ -86,6 +86,7 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("GET", "/e/{slug}/results.json"): PUBLIC,
     ("GET", "/e/{slug}/results.csv"): PUBLIC,
     ("GET", "/e/{slug}/results.pb"): PUBLIC,
+    ("GET", "/e/{slug}/results/files/{sha256}"): PUBLIC,  # open data by its digest
     ("GET", "/static"): PUBLIC,
     # ---- staff login (before any role is known) -------------------------------------
     ("GET", "/staff/login"): PUBLIC,
