@@ -131,7 +131,7 @@ async def _world(app) -> World:
         "code": "pl", "kind": "projects", "number": "C1", "pool_id": "", "image_id": "1",
         "user_id": str(other.id), "request_id": str(request_id), "case_id": str(case_id),
         "ballot_id": str(ballot.ballot_id), "allow_id": str(allow_id), "run_id": "",
-        "entry_id": "", "decision_id": "", "session_hash": "0" * 64,
+        "entry_id": "", "decision_id": "", "session_hash": "0" * 64, "sha256": "0" * 64,
     }  # fmt: skip
     return World(upcoming, opened.slug, closed.slug, values)
 
