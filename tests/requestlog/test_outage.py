@@ -36,8 +36,8 @@ async def test_a_real_database_outage_while_serving(tmp_path):
                     response = await http.get("/static/css/urna.css")
                     assert response.status_code == 200
                     during.append(response.headers["x-request-id"])
-                page = await http.get("/")  # needs the database: an error page, logged too
-                assert page.status_code == 500
+                page = await http.get("/")  # needs the database: the 503 page, logged too
+                assert page.status_code == 503
                 during.append(page.headers["x-request-id"])
                 # (``pending`` is no measure here: a retry in flight holds its batch)
                 await wait_until(lambda: writer.failures, what="a write failing in the outage")
@@ -48,7 +48,7 @@ async def test_a_real_database_outage_while_serving(tmp_path):
                 assert writer.dropped == 0 and writer.pending == 0
             rows = {row.request_id: row for row in await all_rows(application)}
             assert set(during) <= set(rows)
-            assert rows[during[-1]].status == 500
+            assert rows[during[-1]].status == 503
     finally:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await admin.close()

@@ -32,9 +32,13 @@ async def test_32_concurrent_wrong_codes_are_evaluated_at_most_5_times(app, clie
     answers = await asyncio.gather(
         *(post_form(client, url, {"code": wrong}, page) for _ in range(32))
     )
-    # four wrong codes are told how many tries are left (400); then the tries are used
-    # up, a rate limit (429)
-    assert Counter(answer.status_code for answer in answers) == {400: 4, 429: 28}
+    # a wrong code is told how many tries are left (400) unless the others used them up
+    # meanwhile (how many see a try left depends on the interleaving); every request past
+    # the fifth is refused before its code is compared, a rate limit (429)
+    statuses = Counter(answer.status_code for answer in answers)
+    assert set(statuses) <= {400, 429} and sum(statuses.values()) == 32, statuses
+    max_tries = app.state.ctx.settings.otp_max_attempts
+    assert statuses[400] <= max_tries - 1 and statuses[429] >= 32 - max_tries + 1, statuses
     assert evaluated == app.state.ctx.settings.otp_max_attempts
     # the right code is refused too once the tries are used up
     response = await post_form(client, url, {"code": code}, page)

@@ -140,7 +140,12 @@ async def test_two_processes_racing_send_each_message_once(job_ctx, gateway, tmp
     assert sum(counts) == 120 and min(counts) > 0, counts  # both took part
     assert Counter(gateway.recipients()) == Counter(recipients)  # each exactly once
     rows = await outbox_rows(job_ctx)
-    assert all(row.sent_at is not None and row.attempts == 1 for row in rows)
+    assert all(row.sent_at is not None for row in rows)
+    # a second attempt only after a recorded failure (a gateway call that timed out on a
+    # loaded machine), never because both processes held the message
+    assert all(row.attempts == 1 or row.last_error for row in rows), [
+        (row.attempts, row.last_error) for row in rows if row.attempts != 1
+    ]
 
 
 @pytest.mark.postgres_only
