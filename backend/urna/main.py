@@ -19,6 +19,7 @@ from urna.core import i18n
 from urna.core.access import LoginRequired, login_required_handler
 from urna.core.config import Settings, get_settings
 from urna.core.context import AppContext
+from urna.core.cookies import STAFF_COOKIE
 from urna.core.crypto import Crypto
 from urna.core.csrf import csrf_protect
 from urna.core.db import DATABASE_ERRORS, create_engine, is_database_outage, session_factory
@@ -28,7 +29,7 @@ from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
 from urna.core.proxy import ProxyHeadersMiddleware
 from urna.core.security import SecurityHeadersMiddleware
-from urna.core.sessions import STAFF_COOKIE, SessionMiddleware
+from urna.core.sessions import SessionMiddleware
 from urna.core.store import STORE_ERRORS, create_limits_storage, create_store
 from urna.core.templating import Templates, is_htmx
 from urna.core.views import router as core_router

@@ -7,7 +7,8 @@ from httpx import ASGITransport, AsyncClient
 
 from tests.factories.editions import edition_create
 from tests.factories.voting import csrf_of, person, reach_choices, reach_identity
-from urna.core.sessions import ROTATION_GRACE_SECONDS, VISITS_KEY
+from urna.core.cookies import ROTATION_GRACE_SECONDS
+from urna.core.sessions import VISITS_KEY
 
 pytestmark = pytest.mark.flow
 

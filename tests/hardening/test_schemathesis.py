@@ -26,7 +26,7 @@ from schemathesis.python import asgi as schemathesis_asgi
 from tests.conftest import fresh_database, make_settings
 from tests.factories.editions import edition_create, unique_slug
 from tests.factories.staff import asgi_client, csrf_of, staff_client, staff_user_create
-from urna.core.sessions import COOKIE_NAME, STAFF_COOKIE
+from urna.core.cookies import COOKIE_NAME, STAFF_COOKIE
 from urna.main import create_app
 
 # Per operation and mode: ~120 operations must fit in `make test` (about 100 s at 2);

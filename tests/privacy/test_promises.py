@@ -11,8 +11,9 @@ import pytest
 
 from tests.factories.voting import csrf_of
 from urna.core.access import LOG_READER_ROLES
+from urna.core.cookies import RESIDENT_COOKIE, STAFF_COOKIE
 from urna.core.errors import FormInvalid
-from urna.core.sessions import RESIDENT_COOKIE, STAFF_COOKIE, VISITS_KEY
+from urna.core.sessions import VISITS_KEY
 from urna.editions.models import Edition
 from urna.requestlog.models import COLUMNS
 from urna.staff.matrix import ROUTE_ROLES

@@ -30,25 +30,23 @@ import secrets
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from urna.core.cookies import (
+    RESIDENT_COOKIE,
+    CookiePolicy,
+    read_cookie,
+)
 from urna.core.store import STORE_ERRORS, Store
 
-COOKIE_NAME = "urna_sid"
-SECURE_COOKIE_NAME = "__Host-urna_sid"
 VISITS_KEY = "visits"
 # The salted hash of a session's *first* id: it names the session in request logs and on
 # its ballot, and survives rotate(), so a trail connects requests before and after it.
 TRAIL_KEY = "trail"
 
 
-# After a resident's rotation the old id stays valid this long: a worker killed between
-# storing the new id and the browser receiving its cookie does not lose the session.
-ROTATION_GRACE_SECONDS = 60
 # A session stored by a request that came without a cookie lives this long unless the
 # browser sends the cookie back (a redirect followed, a page opened): then the idle timeout.
 UNRETURNED_SECONDS = 120
@@ -173,50 +171,12 @@ def session_trail(session: Session, hasher: Callable[[str], str]) -> str:
     return session.data.get(TRAIL_KEY) or hasher(session.rotated_from or session.id)
 
 
-def _read_cookie(scope: Scope, policy: CookiePolicy) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"cookie":
-            cookie = SimpleCookie()
-            try:
-                cookie.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie header is no session
-                return None
-            for key in (policy.secure_name, policy.name):
-                if key in cookie:
-                    return cookie[key].value
-    return None
-
-
 def _counts_a_visit(session: Session) -> bool:
     """A visit: the first request that brings back a session's cookie, i.e. the session's
     first page as seen by a browser that keeps it (a bot without cookies never does)."""
     return session.returned or (
         not session.is_new and session.data.get(VISIT_PENDING_KEY) is True
     )
-
-
-@dataclass(frozen=True)
-class CookiePolicy:
-    """One kind of session: residents' (whole site, Lax) or staff's (/staff, Strict)."""
-
-    name: str
-    secure_name: str
-    path: str
-    same_site: str
-    key_prefix: str
-    count_visits: bool
-    # Seconds the old id lives on after rotate(); 0: deleted at once (staff: a login's
-    # pre-login session must not outlive it).
-    rotation_grace: int = 0
-
-
-RESIDENT_COOKIE = CookiePolicy(
-    COOKIE_NAME, SECURE_COOKIE_NAME, "/", "Lax", "sess:", True, ROTATION_GRACE_SECONDS
-)
-# Staff: scoped to /staff, so ``__Secure-`` (``__Host-`` requires Path=/); Strict.
-STAFF_COOKIE = CookiePolicy(
-    "urna_staff", "__Secure-urna_staff", "/staff", "Strict", "staff:", False
-)
 
 
 class SessionMiddleware:
@@ -278,7 +238,7 @@ class SessionMiddleware:
         return self.only_prefixes is None or path.startswith(self.only_prefixes)
 
     async def load(self, scope: Scope) -> Session:
-        sid = _read_cookie(scope, self.policy)
+        sid = read_cookie(scope, self.policy)
         if sid and len(sid) < 100:
             # Read and kept alive for another idle period in one round trip: a request
             # that changes nothing in the session writes nothing back.

@@ -21,8 +21,9 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from urna.core.cookies import RESIDENT_COOKIE, read_cookie
 from urna.core.errors import error_summary
-from urna.core.sessions import RESIDENT_COOKIE, TRAIL_KEY, _read_cookie, session_trail
+from urna.core.sessions import TRAIL_KEY, session_trail
 from urna.core.store import Store
 from urna.core.text import inert
 from urna.requestlog import redact
@@ -194,7 +195,7 @@ class RequestLogMiddleware:
     async def _trail_from_cookie(self, scope: Scope) -> str | None:
         """Requests the session middleware does not serve (static files) are still tied
         to the visitor's session, by the trail stored with it."""
-        sid = _read_cookie(scope, RESIDENT_COOKIE)
+        sid = read_cookie(scope, RESIDENT_COOKIE)
         if not sid or len(sid) >= 100:
             return None
         if self.store is not None:
