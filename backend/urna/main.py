@@ -61,6 +61,7 @@ from urna.verification.console import router as verification_router
 from urna.verification.console_reports import router as verification_reports_router
 from urna.voting.console import router as voting_console_router
 from urna.voting.console_points import router as voting_points_router
+from urna.voting.receipt_check import router as receipt_check_router
 from urna.voting.state import VoteFinished, vote_finished_handler
 from urna.voting.trail import router as ballot_trail_router
 from urna.voting.views import router as voting_router
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
         editions_router,
         voting_router,
+        receipt_check_router,
         privacy_router,
         rights_router,
         results_router,

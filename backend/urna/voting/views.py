@@ -7,18 +7,15 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from limits import parse as parse_limit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import AppContext, DbSession, get_ctx
-from urna.core.errors import FormInvalid, NotFound, TooManyRequests, retry_after
+from urna.core.errors import FormInvalid, TooManyRequests, retry_after
 from urna.core.forms import form_openapi, query_openapi
-from urna.core.ratelimit import limit_hit
 from urna.core.sessions import Session, SessionUnavailable, session_trail
 from urna.core.templating import is_htmx
 from urna.core.views import client_ip, form_list, form_values, render, request_id, see_other
 from urna.documents import service as documents
-from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
@@ -27,7 +24,6 @@ from urna.voting.schemas import (
     PROJECT_BOXES,
     CodeForm,
     IdentityForm,
-    ReceiptForm,
     choices_parse,
 )
 from urna.voting.state import VoteFinished, VoteState, receipt_of
@@ -383,35 +379,4 @@ async def receipt_page(request: Request, slug: str, db: DbSession, receipt: str 
         "voting/receipt.html",
         {"edition": edition, "receipt": receipts.receipt_format(code)},
         personal=True,
-    )
-
-
-# ---- receipt check ------------------------------------------------------------------
-
-
-@router.get("/receipt")
-async def receipt_check_page(request: Request):
-    return await render(request, "voting/check.html", {"values": {}, "errors": {}, "ballot": None})
-
-
-@router.post("/receipt", openapi_extra=form_openapi(ReceiptForm))
-async def receipt_check(request: Request, db: DbSession):
-    ctx = get_ctx(request)
-    form = await form_values(request)
-    ip = client_ip(request)
-    await limit_hit(ctx.limiter, parse_limit(ctx.settings.receipt_check_per_ip), "receipt", ip)
-    code = form.get("code", "")
-    ballot, errors = None, {}
-    try:
-        ballot = await service.receipt_check(session=db, crypto=ctx.crypto, code=code)
-    except FormInvalid as error:
-        errors = error.errors
-    except NotFound as error:
-        errors = {"code": error.message}
-    edition = await editions_repository.edition_by_id(db, ballot.edition_id) if ballot else None
-    return await render(
-        request,
-        "voting/check.html",
-        {"values": {"code": code}, "errors": errors, "ballot": ballot, "edition": edition},
-        status_code=400 if errors else 200,
     )
