@@ -27,11 +27,12 @@ from urna.core.errors import AppError, NotFound, ServiceUnavailable, error_summa
 from urna.core.forms import body_size_check, path_params_check
 from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
+from urna.core.pagecache import PageCacheMiddleware
 from urna.core.proxy import ProxyHeadersMiddleware
 from urna.core.security import SecurityHeadersMiddleware
 from urna.core.sessions import SessionMiddleware
 from urna.core.store import STORE_ERRORS, create_limits_storage, create_store
-from urna.core.templating import Templates, is_htmx
+from urna.core.templating import Templates, is_htmx, session_language
 from urna.core.views import router as core_router
 from urna.core.views import site_identity
 from urna.editions.console import router as editions_console_router
@@ -177,6 +178,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: metrics → proxy → request log (and id) → security headers → session
     # → errors → app. The log sees every request, static files and errors too, and the real IP.
     app.add_middleware(UnhandledErrorMiddleware, owner=app)
+    # inside the session (the key needs its language), outside routing and dependencies
+    app.add_middleware(
+        PageCacheMiddleware,
+        cache=ctx.templates.pages,
+        language=partial(session_language, default=settings.language),
+        visits=ctx.templates.visits.read,
+    )
 
     def session_id_sign(value: str) -> str:
         return ctx.crypto.keyed_hash(scope="session-id", value=value)

@@ -64,3 +64,72 @@ async def test_the_catalogue_is_rendered_once_and_served_to_everyone(cached_app,
         assert (await second.get("/lang/en")).status_code == 303
         await second.get(url)
         assert len(rendered) == 3  # another language: rendered on its own
+
+
+async def test_a_fresh_catalogue_is_answered_before_the_router(cached_app, monkeypatch):
+    """Once rendered, the page is answered by the page cache (no view, no snapshot read,
+    no database) — and still logged, kept in the visitor's session, with the security
+    headers, the visitor's own token and its route in the metrics. A change to the
+    edition, the generation moving on or the phase changing sends the request the normal
+    way again."""
+    from sqlalchemy import select
+
+    from urna.core.metrics import REQUESTS
+    from urna.editions import service
+    from urna.editions.snapshot import snapshot_cache
+    from urna.requestlog.models import RequestLog
+
+    app = cached_app
+    edition = await edition_create(app)
+    url = f"/e/{edition.slug}/projects"
+    reads: list[str] = []
+    snapshot_read = service.edition_snapshot
+
+    async def counted(**kwargs):
+        reads.append(kwargs["slug"])
+        return await snapshot_read(**kwargs)
+
+    monkeypatch.setattr(service, "edition_snapshot", counted)
+    route = ("GET", "/e/{slug}/projects", "200")
+    async with _client(app) as visitor:
+        await visitor.get(f"/e/{edition.slug}/vote")  # a session with a form token
+        first = await visitor.get(url)
+        assert reads == [edition.slug]
+        counted_before = REQUESTS.labels(*route)._value.get()
+        answers = [await visitor.get(url) for _ in range(3)]
+        assert reads == [edition.slug]  # the view did not run again
+        assert REQUESTS.labels(*route)._value.get() == counted_before + 3
+        token = HEADER.search(first.text).group(1)
+        for answer in answers:
+            assert answer.status_code == 200 and answer.text == first.text
+            assert HEADER.search(answer.text).group(1) == token  # the visitor's own
+            assert answer.headers["content-security-policy"].startswith("default-src")
+            assert answer.headers["cache-control"] == "no-store"
+            assert answer.headers["content-type"] == "text/html; charset=utf-8"
+        ids = [answer.headers["x-request-id"] for answer in answers]
+        await app.state.request_log.flush()
+        async with app.state.ctx.db() as session:
+            rows = (
+                await session.execute(select(RequestLog).where(RequestLog.request_id.in_(ids)))
+            ).scalars()
+            rows = list(rows)
+        assert len(rows) == 3 and {row.status for row in rows} == {200}
+        assert {row.url for row in rows} == {url}
+        assert len({row.session_hash for row in rows}) == 1 and rows[0].session_hash
+
+        # another process changed an edition: once this one reads the generation again
+        await app.state.ctx.store.incr("editions:generation")
+        snapshot_cache(app.state.ctx).recheck()  # the check interval has passed
+        await visitor.get(url)
+        assert reads == [edition.slug, edition.slug]  # read afresh, kept again
+        await visitor.get(url)
+        assert len(reads) == 2
+
+        # the phase changes (voting closes) while the snapshot lasts: the normal way
+        monkeypatch.setattr(service, "edition_phase", lambda edition, now=None: "closed")
+        await visitor.get(url)
+        assert len(reads) == 3
+        # an htmx fragment and another query are other pages
+        await visitor.get(url, headers={"HX-Request": "true"})
+        await visitor.get(url, params={"q": "x"})
+        assert len(reads) == 5

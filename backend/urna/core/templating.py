@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +14,20 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
 
 from urna.core import i18n
+from urna.core.pagecache import (
+    CSRF_PLACEHOLDER,
+    CachedPage,
+    PageCache,
+    htmx_fragment,
+    page_key,
+    with_token,
+)
 from urna.core.sessions import VISITS_KEY, SessionUnavailable
 from urna.core.store import STORE_ERRORS, Store
 
 # At most this many pages kept per owner of ``Templates.render(shared=...)``: searches
 # with any text must not grow it without bound.
 SHARED_PAGES = 64
-# Stands in base.html's htmx header for the CSRF token until the page is rendered.
-CSRF_PLACEHOLDER = "\x00csrf\x00"
 
 
 class CsrfToken:
@@ -41,16 +47,14 @@ class CsrfToken:
 
 
 def is_htmx(request: Request) -> bool:
-    # A history restore (Back button) wants the whole page, not a fragment.
-    return (
-        request.headers.get("hx-request") == "true"
-        and not request.headers.get("hx-boosted")
-        and not request.headers.get("hx-history-restore-request")
-    )
+    return htmx_fragment(request.headers)
 
 
 def request_language(request: Request, default: str) -> str:
-    session = getattr(request.state, "session", None)
+    return session_language(getattr(request.state, "session", None), default)
+
+
+def session_language(session: Any, default: str) -> str:
     lang = session.get("lang") if session is not None else None
     return lang if lang in i18n.LANGUAGES else default
 
@@ -106,6 +110,8 @@ class Templates:
         self.store = store
         self.visits = VisitCounter(store, seconds=visits_seconds)
         self.default_language = default_language
+        # Shared pages a view says how long stay fresh, answered before the router.
+        self.pages = PageCache()
 
     async def render(
         self,
@@ -117,6 +123,7 @@ class Templates:
         status_code: int = 200,
         personal: bool = False,
         shared: dict[Hashable, str] | None = None,
+        fresh: Callable[[], bool] | None = None,
     ) -> HTMLResponse:
         """Render a page, or only ``block`` for htmx. ``personal`` marks pages that show
         personal data: no history snapshot in htmx (the response is no-store anyway).
@@ -125,7 +132,9 @@ class Templates:
         is kept there, owned by what it shows (the edition's snapshot, dropped with it),
         by template, block, language, visit count and address, and served again without
         rendering; only the CSRF header, the visitor's own, is filled in afterwards. The
-        caller promises that ``context`` follows from those and from ``shared``'s owner."""
+        caller promises that ``context`` follows from those and from ``shared``'s owner.
+        With ``fresh`` (true while ``shared``'s owner is current) the page is also
+        answered before the router (``core.pagecache``) while ``fresh()`` holds."""
         lang = request_language(request, self.default_language)
         i18n.set_language(lang)
         i18n.zone_show(request.url.path.startswith("/staff"))
@@ -151,6 +160,8 @@ class Templates:
                 html = self.env.get_template(name).render(values)
             if shared is not None and len(shared) < SHARED_PAGES:
                 shared[key] = html
+        if shared is not None and fresh is not None and status_code == 200:
+            quick = page_key(request.scope, lang=lang, fragment=bool(fragment), visits=visits)
+            self.pages.put(quick, CachedPage(html, request.scope.get("route"), fresh))
         # The page's htmx header carries the token only if a form on it needed one.
-        token = session.csrf_token if session is not None else ""
-        return HTMLResponse(html.replace(CSRF_PLACEHOLDER, token, 1), status_code=status_code)
+        return HTMLResponse(with_token(html, session), status_code=status_code)

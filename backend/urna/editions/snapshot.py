@@ -147,6 +147,16 @@ class SnapshotCache:
         found = self._items.get(slug)
         return found[1] if found is not None and found[0] > time.monotonic() else None
 
+    def current(self, snapshot: EditionSnapshot) -> bool:
+        """``snapshot`` is the one this cache serves now and the store's generation was
+        read within ``check_seconds``: what was built from it may be served without a
+        store read (``core.pagecache``). Otherwise the next snapshot read checks first."""
+        now = time.monotonic()
+        found = self._items.get(snapshot.edition.slug)
+        if found is None or found[1] is not snapshot or found[0] <= now:
+            return False
+        return self.store is None or now < self._checked_until
+
     def put(self, snapshot: EditionSnapshot, *, generation: bytes | None = b"") -> None:
         """Keep ``snapshot``, read under ``generation``, unless the cache has moved on."""
         if generation is None or (self.store is not None and generation != self.generation):

@@ -53,6 +53,7 @@ async def catalogue(
 ):
     snapshot = await service.edition_snapshot(session=db, slug=slug, cache=snapshots)
     edition = snapshot.edition
+    phase = service.edition_phase(edition)
     result = service.catalogue_search(
         snapshot=snapshot, pool_code=pool, area_code=area, category=category, text=q
     )
@@ -61,7 +62,7 @@ async def catalogue(
         "editions/catalogue.html",
         {
             "edition": edition,
-            "phase": service.edition_phase(edition),
+            "phase": phase,
             "catalogue": result,
             "pool_names": {pool.id: pool.name for pool in result.pools},
             "filters": {
@@ -73,7 +74,9 @@ async def catalogue(
         },
         block="results",
         # the same page for everyone while the snapshot and its phase last
-        shared=snapshot.pages.setdefault(("catalogue", service.edition_phase(edition)), {}),
+        shared=snapshot.pages.setdefault(("catalogue", phase), {}),
+        # answered before the router while the snapshot is current and the phase holds
+        fresh=lambda: snapshots.current(snapshot) and service.edition_phase(edition) == phase,
     )
 
 
