@@ -158,7 +158,9 @@ def main() -> None:
         uvloop.run(redis_forget(env["URNA_REDIS_PREFIX"]))
         uvloop.run(drop_db(name))
     if options.profile:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats("cumulative").print_stats("urna/", 60)
     for name, seconds in steps.items():
         print(f"{name:14} {seconds * 1000:6.2f} ms CPU per request")
     print(f"whole journey  {sum(steps.values()) * 1000:6.2f} ms CPU "

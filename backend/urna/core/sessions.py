@@ -23,7 +23,6 @@ timeout.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import math
 import secrets
@@ -32,6 +31,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from urna.core.cookies import (
@@ -174,9 +174,7 @@ def session_trail(session: Session, hasher: Callable[[str], str]) -> str:
 def _counts_a_visit(session: Session) -> bool:
     """A visit: the first request that brings back a session's cookie, i.e. the session's
     first page as seen by a browser that keeps it (a bot without cookies never does)."""
-    return session.returned or (
-        not session.is_new and session.data.get(VISIT_PENDING_KEY) is True
-    )
+    return session.returned or (not session.is_new and session.data.get(VISIT_PENDING_KEY) is True)
 
 
 class SessionMiddleware:
@@ -244,7 +242,7 @@ class SessionMiddleware:
             # that changes nothing in the session writes nothing back.
             raw = await self.store.get_touch(self.policy.key_prefix + sid, ttl=self.idle)
             if raw is not None:
-                data = json.loads(raw)
+                data = orjson.loads(raw)
                 now = self.clock()
                 alive = now < data.get(GRACE_KEY, now + 1)
                 if alive and now - data.get("created", 0) < self.absolute:
@@ -257,9 +255,7 @@ class SessionMiddleware:
                 session.returned = session.modified = True
                 return session
         sid, token = self._signed_id()
-        return Session(
-            sid, self._data(sid), is_new=True, unstored_csrf=token, store=self.store
-        )
+        return Session(sid, self._data(sid), is_new=True, unstored_csrf=token, store=self.store)
 
     def _data(self, sid: str) -> dict[str, Any]:
         data = new_session_data(self.clock())
@@ -346,7 +342,7 @@ class SessionMiddleware:
         raw = await self.store.get(key)
         if raw is None:
             return
-        data = json.loads(raw)
+        data = orjson.loads(raw)
         until = self.clock() + self.policy.rotation_grace
         data[GRACE_KEY] = min(until, data.get(GRACE_KEY, until))
         await self.store.set(key, _dump(data), ttl=self._ttl(data))
@@ -374,7 +370,9 @@ def _wall_clock() -> float:
 
 
 def _dump(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode()
+    # orjson: a session is read and (often) written on every request; int keys become
+    # strings, as json.dumps made them
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
 
 
 def end_session(session: Session) -> None:

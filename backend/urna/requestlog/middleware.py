@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from functools import lru_cache
 from http import HTTPStatus
 from time import perf_counter
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from urna.core.cookies import RESIDENT_COOKIE, read_cookie
@@ -204,7 +204,7 @@ class RequestLogMiddleware:
             except Exception:  # noqa: BLE001 - the log must not fail the request
                 raw = None
             if raw is not None:
-                trail = json.loads(raw).get(TRAIL_KEY)
+                trail = orjson.loads(raw).get(TRAIL_KEY)
                 if trail:
                     return trail
         return self.hasher(sid)
