@@ -113,7 +113,12 @@ async def urna_cost(kind: str, count: int, env: dict[str, str], db_url: str, tag
     lines = [line.split() for line in sessions.read_text().splitlines()]
     sessions.unlink()
     app = create_app(Settings())
-    paths = {"catalogue": f"/e/{slug}/projects", "clause": f"/e/{slug}/vote"}
+    paths = {
+        "catalogue": f"/e/{slug}/projects",
+        "clause": f"/e/{slug}/vote",
+        "review": f"/e/{slug}/vote/review",
+        "healthz": "/healthz",
+    }
 
     def one(sid: str, csrf: str):
         if kind == "cast":
@@ -128,7 +133,7 @@ async def urna_cost(kind: str, count: int, env: dict[str, str], db_url: str, tag
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", default="catalogue", choices=["catalogue", "cast", "clause"])
+    parser.add_argument("--kind", default="catalogue", choices=["catalogue", "cast", "clause", "review", "healthz"])
     parser.add_argument("--requests", type=int, default=3000)
     options = parser.parse_args()
     tag = uuid.uuid4().hex[:8]
