@@ -93,6 +93,8 @@ class Session:
         # browser's cookie is left alone so its session is there again once the store is.
         self.available = available
         self._store = store
+        # The data as read from the store (bytes), for the old id's copy after rotate().
+        self.stored: bytes | None = None
 
     async def available_ensure(self) -> None:
         """Raise ``SessionUnavailable`` if the store is down. Called before a request is
@@ -246,7 +248,9 @@ class SessionMiddleware:
                 now = self.clock()
                 alive = now < data.get(GRACE_KEY, now + 1)
                 if alive and now - data.get("created", 0) < self.absolute:
-                    return Session(sid, data, is_new=False, store=self.store)
+                    session = Session(sid, data, is_new=False, store=self.store)
+                    session.stored = raw
+                    return session
                 await self.store.delete(self.policy.key_prefix + sid)
             elif token := self._issued(sid):
                 # the cookie of a form page opened without one came back: store it now
@@ -320,7 +324,8 @@ class SessionMiddleware:
             await self.store.touch(prefix + session.id, ttl=ttl)
         # otherwise unmodified: its idle expiry was pushed on when it was read (``load``)
         if session.rotated_from and self.policy.rotation_grace:  # the new id is stored:
-            await self._grace(prefix + session.rotated_from)  # the old one only for a while
+            # the old one only for a while
+            await self._grace(prefix + session.rotated_from, session.stored)
         elif session.rotated_from:
             await self.store.delete(prefix + session.rotated_from)
         if session.is_new or session.rotated_from:
@@ -336,10 +341,10 @@ class SessionMiddleware:
         until = data.get(GRACE_KEY)
         return self.idle if until is None else max(1, math.ceil(until - self.clock()))
 
-    async def _grace(self, key: str) -> None:
-        """Keep the old id's data (its CSRF token too: the page the browser holds still
-        posts) for the grace period, marked so that using it cannot extend it."""
-        raw = await self.store.get(key)
+    async def _grace(self, key: str, raw: bytes | None) -> None:
+        """Keep the old id's data as this request read it (its CSRF token too: the page
+        the browser holds still posts) for the grace period, marked so that using it
+        cannot extend it. One round trip: the data read by ``load`` are written back."""
         if raw is None:
             return
         data = orjson.loads(raw)
