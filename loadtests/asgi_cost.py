@@ -133,7 +133,8 @@ async def urna_cost(kind: str, count: int, env: dict[str, str], db_url: str, tag
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", default="catalogue", choices=["catalogue", "cast", "clause", "review", "healthz"])
+    kinds = ["catalogue", "cast", "clause", "review", "healthz"]
+    parser.add_argument("--kind", default="catalogue", choices=kinds)
     parser.add_argument("--requests", type=int, default=3000)
     options = parser.parse_args()
     tag = uuid.uuid4().hex[:8]

@@ -35,7 +35,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -49,6 +48,8 @@ SHARED_BENCH = Path(os.environ.get("URNA_FLOOR_DIR", ROOT.parent / "shared" / "b
 PG = os.environ.get("URNA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("URNA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 sys.path.insert(0, str(ROOT))
+
+from loadtests.procstat import GroupSample  # noqa: E402
 
 
 def key() -> str:
@@ -254,44 +255,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class RssPeak:
-    """The peak resident memory of each process of a server's process group (its
-    workers), sampled from /proc every 0.2 s while a run goes on."""
-
-    def __init__(self, group: int) -> None:
-        self.group = group
-        self.peak: dict[int, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self) -> RssPeak:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            for status in Path("/proc").glob("[0-9]*/stat"):
-                try:
-                    fields = status.read_text().rsplit(")", 1)[1].split()
-                    if int(fields[2]) != self.group:  # pgrp
-                        continue
-                    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-                except (OSError, IndexError, ValueError):
-                    continue
-                pid = int(status.parent.name)
-                self.peak[pid] = max(self.peak.get(pid, 0), rss)
-            self._stop.wait(0.2)
-
-    def worker_peak_mb(self) -> float:
-        """The largest worker's peak (the group's leader, the supervisor, excluded)."""
-        workers = [rss for pid, rss in self.peak.items() if pid != self.group]
-        return round(max(workers or [0]) / 2**20, 1)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
@@ -389,7 +352,9 @@ def main() -> None:
         wait_ready(f"{urna_url}/healthz", urna, timeout=120)
         here = Path(__file__).parent
         run = dict(duration=options.duration, connections=options.connections)
-        results["floor_bare"] = wrk(f"{floor_url}/", script=here / "floor_p95.lua", **run)
+        with GroupSample(floor.pid) as sample:
+            results["floor_bare"] = wrk(f"{floor_url}/", script=here / "floor_p95.lua", **run)
+        cpu_per(results["floor_bare"], sample, options.duration)
         floor_vote_script = here / f"var-floor-vote-{tag}.lua"
         floor_vote_script.write_text(
             (SHARED_BENCH / "floor_vote.lua").read_text()
@@ -397,12 +362,14 @@ def main() -> None:
             + (here / "floor_p95.lua").read_text()
         )
         try:
-            results["floor_vote"] = wrk(f"{floor_url}/vote", script=floor_vote_script, **run)
+            with GroupSample(floor.pid) as sample:
+                results["floor_vote"] = wrk(f"{floor_url}/vote", script=floor_vote_script, **run)
+            cpu_per(results["floor_vote"], sample, options.duration)
         finally:
             floor_vote_script.unlink()
         if "catalogue" in wanted:
             sid = sessions_file.read_text().split()[0]
-            with RssPeak(urna.pid) as peak:
+            with GroupSample(urna.pid) as peak:
                 results["urna_catalogue"] = wrk(
                     f"{urna_url}/",
                     script=here / "catalogue.lua",
@@ -410,10 +377,11 @@ def main() -> None:
                     **run,
                 )
             rss["catalogue"] = peak.worker_peak_mb()
+            cpu_per(results["urna_catalogue"], peak, options.duration)
         if "cast" in wanted:
             preflight(f"{urna_url}/e/{slug}/vote/cast", sessions_file)
             before = asyncio.run(count_ballots(env["URNA_DATABASE_URL"]))
-            with RssPeak(urna.pid) as peak:
+            with GroupSample(urna.pid) as peak:
                 results["urna_cast"] = wrk(
                     f"{urna_url}/",
                     script=here / "cast.lua",
@@ -421,12 +389,13 @@ def main() -> None:
                     **run,
                 )
             rss["cast"] = peak.worker_peak_mb()
+            cpu_per(results["urna_cast"], peak, options.duration)
             ballots = asyncio.run(count_ballots(env["URNA_DATABASE_URL"])) - before
             results["urna_cast"]["ballots_written"] = ballots
             results["urna_cast"]["ballots_per_s"] = round(ballots / options.duration, 1)
         if "journey" in wanted:
             before = asyncio.run(count_ballots(env["URNA_DATABASE_URL"]))
-            with RssPeak(urna.pid) as peak:
+            with GroupSample(urna.pid) as peak:
                 results["urna_journey"] = wrk(
                     f"{urna_url}/",
                     script=here / "journey.lua",
@@ -436,6 +405,7 @@ def main() -> None:
                     threads=options.journey_connections,
                 )
             rss["journey"] = peak.worker_peak_mb()
+            cpu_per(results["urna_journey"], peak, options.duration)
             ballots = asyncio.run(count_ballots(env["URNA_DATABASE_URL"])) - before
             journey = results["urna_journey"]
             journey["ballots_written"] = ballots
@@ -451,19 +421,31 @@ def main() -> None:
     report(results, rss, load_before, load_after)
 
 
+def cpu_per(result: dict, sample: GroupSample, duration: int) -> None:
+    """The server's own CPU (its processes, user + system) per request of a run: what the
+    app costs, whatever else the machine runs (wrk, PostgreSQL, other work)."""
+    result["server_cpu_s"] = round(sample.cpu_seconds, 2)
+    result["cpu_us_per_request"] = round(sample.cpu_seconds / (result["rps"] * duration) * 1e6)
+
+
 def report(results: dict, rss: dict, load_before: tuple, load_after: tuple) -> None:
     ratios: dict[str, float] = {}
     floor_vote, floor_bare = results["floor_vote"]["rps"], results["floor_bare"]["rps"]
-    print(f"{'run':<16}{'req/s':>10}{'p95 ms':>10}{'errors':>8}")
+    print(f"{'run':<16}{'req/s':>10}{'p95 ms':>10}{'errors':>8}{'server CPU µs/req':>19}")
     for name, r in results.items():
-        print(f"{name:<16}{r['rps']:>10.0f}{r['p95_ms']:>10.1f}{r['non_2xx_3xx']:>8}")
+        print(
+            f"{name:<16}{r['rps']:>10.0f}{r['p95_ms']:>10.1f}{r['non_2xx_3xx']:>8}"
+            f"{r['cpu_us_per_request']:>19}"
+        )
     if "urna_cast" in results:
         cast = results["urna_cast"]
         ratios["cast"] = cast["ballots_per_s"] / floor_vote
         print(
             f"urna cast: {cast['ballots_written']} ballots committed = "
             f"{cast['ballots_per_s']} votes/s; ratio to the floor's durable vote = "
-            f"{ratios['cast']:.2f} (goal >= 0.5)"
+            f"{ratios['cast']:.2f} (goal >= 0.5); server CPU per ballot "
+            f"{cast['server_cpu_s'] / max(1, cast['ballots_written']) * 1e6:.0f} µs "
+            f"(floor {results['floor_vote']['cpu_us_per_request']} µs per vote)"
         )
     if "urna_journey" in results:
         journey = results["urna_journey"]
@@ -472,13 +454,19 @@ def report(results: dict, rss: dict, load_before: tuple, load_after: tuple) -> N
             f"urna journey (clause → receipt, 9 requests): {journey['journeys']} journeys, "
             f"{journey['ballots_written']} ballots, {journey['broken']} broken = "
             f"{journey['journeys_per_s']} journeys/s; ratio to the floor's durable vote = "
-            f"{ratios['journey']:.2f} (goal >= 0.1)"
+            f"{ratios['journey']:.2f} (goal >= 0.1); server CPU per journey "
+            f"{journey['server_cpu_s'] / max(1, journey['journeys']) * 1e3:.1f} ms"
         )
     if "urna_catalogue" in results:
         ratios["catalogue"] = results["urna_catalogue"]["rps"] / floor_bare
+        by_cpu = (
+            results["floor_bare"]["cpu_us_per_request"]
+            / results["urna_catalogue"]["cpu_us_per_request"]
+        )
         print(
             f"urna catalogue page: ratio to the floor's bare request = "
-            f"{ratios['catalogue']:.2f} (goal >= 0.3)"
+            f"{ratios['catalogue']:.2f} (goal >= 0.3); by the servers' CPU per request = "
+            f"{by_cpu:.2f}"
         )
     for name, mb in rss.items():
         print(f"urna worker peak RSS during {name}: {mb} MB (goal < 200 MB)")

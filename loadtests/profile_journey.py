@@ -151,9 +151,7 @@ def main() -> None:
         from urna.core import migrate
 
         migrate.upgrade(db_url)
-        steps, profiler = uvloop.run(
-            journeys(options.journeys, env, db_url, tag, options.profile)
-        )
+        steps, profiler = uvloop.run(journeys(options.journeys, env, db_url, tag, options.profile))
     finally:
         uvloop.run(redis_forget(env["URNA_REDIS_PREFIX"]))
         uvloop.run(drop_db(name))
