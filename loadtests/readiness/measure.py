@@ -98,11 +98,17 @@ class CpuSampler:
     )
     _procs: dict[int, psutil.Process] = field(default_factory=dict)
     app_pids: set[int] = field(default_factory=set)
+    machine: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def __post_init__(self) -> None:
+        psutil.cpu_percent(None)  # the first reading of the whole machine sets its start
 
     def sample(self, stage: int, *, others: bool = True) -> None:
         """One reading; ``others=False`` (a remote target) reads this generator only, whose
         one busy core means its own limit is reached, whatever the target's."""
         me = os.getpid()
+        if others:  # % of every core: whether the machine had CPU to spare at all
+            self.machine[stage].append(psutil.cpu_percent(None))
         totals: dict[str, float] = defaultdict(float)
         procs = psutil.process_iter(["name", "cmdline"]) if others else [psutil.Process(me)]
         for proc in procs:
@@ -133,3 +139,7 @@ class CpuSampler:
             for role, values in self.by_stage.get(stage, {}).items()
             if values
         }
+
+    def machine_average(self, stage: int) -> float | None:
+        values = self.machine.get(stage)
+        return sum(values) / len(values) if values else None
