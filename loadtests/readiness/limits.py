@@ -156,3 +156,23 @@ def signals_line(app: AppSignals | None) -> tuple[str, str] | None:
     waits_pl, waits_en = pool_text(app)
     loop_pl, loop_en = loop_text(app)
     return f"Aplikacja: {waits_pl}; {loop_pl}.", f"The app: {waits_en}; {loop_en}."
+
+
+OTHERS_BUSY = 50.0  # % of every core taken by processes outside the run
+
+
+def others_line(cpu: dict[str, float], machine_cpu: float | None) -> tuple[str, str] | None:
+    """A shared machine: processes outside the run took CPU the run's processes lacked."""
+    if machine_cpu is None:
+        return None
+    own = sum(cpu.values()) / CORES  # % of every core
+    if machine_cpu - own < OTHERS_BUSY:
+        return None
+    return (
+        f"Uwaga: tę maszynę zajmowały też inne procesy (CPU maszyny {machine_cpu:.0f} %, w "
+        f"tym procesy tego testu {own:.0f} %): wyniki są niższe niż na maszynie tylko dla "
+        "testu.",
+        f"Note: other processes kept this machine busy too (machine CPU {machine_cpu:.0f} %, "
+        f"of which this run's processes {own:.0f} %): the figures are lower than on a machine "
+        "of the run's own.",
+    )

@@ -203,6 +203,8 @@ def run(options: Options) -> Outcome:
     timeline, sampler, app_metrics = Timeline(), CpuSampler(), AppMetrics(options.target)
     if local:
         sampler.app_pids = serving(urlparse(options.target).port or 80)
+        if options.database_url and not options.database_url.startswith("sqlite"):
+            sampler.database = urlparse(options.database_url).path.lstrip("/") or None
     app_metrics.read(-1, now=True)  # before: each worker's counters since its start
     results: list[StageResult] = []
     for index, stage in enumerate(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from loadtests.readiness.appmetrics import AppSignals
-from loadtests.readiness.limits import Seen, limit_of, signals_line, unseen_lines
+from loadtests.readiness.limits import Seen, limit_of, others_line, signals_line, unseen_lines
 from loadtests.readiness.measure import Sample, percentile
 from loadtests.readiness.profile import Stage
 
@@ -199,9 +199,12 @@ def verdict(
         pl.append(f"Nie wytrzymuje {failed.stage.multiple:g}×: {problem_pl}.")
         en.append(f"Fails at {failed.stage.multiple:g}×: {problem_en}.")
     last = failed or (results[-1] if results else None)
-    signals = signals_line(last.app) if last is not None else None
-    unseen = unseen_lines(seen, failed=failed is not None)
-    for line_pl, line_en in (*([signals] if signals else []), *unseen, counted_line, *more_lines):
+    notes = [
+        signals_line(last.app) if last is not None else None,
+        *unseen_lines(seen, failed=failed is not None),
+        others_line(last.cpu, last.machine_cpu) if last is not None else None,
+    ]
+    for line_pl, line_en in (*filter(None, notes), counted_line, *more_lines):
         pl.append(line_pl)
         en.append(line_en)
     if generator_bound:

@@ -242,3 +242,19 @@ def test_a_starved_pool_is_named_as_the_limit(tmp_path, monkeypatch):
     assert "requests waited > 1 s for a connection (pool 1 + 2 per worker, 2 workers)" in fails
     assert "ograniczeniem jest pula połączeń z bazą danych" in out
     assert "— equal." in out  # every acknowledged cast is still a ballot
+
+
+def test_only_the_targets_database_counts_and_a_machine_busy_with_others_is_said():
+    from loadtests.readiness import limits
+    from loadtests.readiness.measure import postgres_database
+
+    title = "postgres: 15/main: postgres urna_test_1 127.0.0.1(56014) idle"
+    assert postgres_database(title) == "urna_test_1"
+    assert postgres_database("postgres: 15/main: checkpointer") is None  # the server's own
+    assert postgres_database("postgres: postgres other [local] SELECT") == "other"
+    cores = limits.CORES
+    quiet = limits.others_line({"app": 40.0 * cores}, machine_cpu=50.0)
+    assert quiet is None
+    pl, en = limits.others_line({"app": 20.0 * cores, "database": 10.0 * cores}, 95.0)
+    assert "machine CPU 95 %, of which this run's processes 30 %" in en
+    assert "CPU maszyny 95 %" in pl
