@@ -13,12 +13,17 @@ run could not start (what to fix is printed)."""
 
 from __future__ import annotations
 
+import os
+
+# The generator imports the app's modules (and so its metrics): on a machine whose app
+# workers share a PROMETHEUS_MULTIPROC_DIR, they must not write into the app's figures.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
 import argparse  # noqa: E402
-import os  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import locust  # noqa: F401 - gevent's monkey patching must come first
+import locust  # noqa: E402, F401 - gevent's monkey patching must come first
 
 from loadtests.readiness.profile import Profile  # noqa: E402
 from loadtests.readiness.replay import pabulib_file  # noqa: E402

@@ -63,6 +63,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def postgres_database(cmd: str) -> str | None:
+    """The database a PostgreSQL backend serves, from its title ("postgres: 15/main: USER
+    DB 127.0.0.1(port) idle"); None for the server's own processes (checkpointer, …)."""
+    words = cmd.split()
+    for index, word in enumerate(words[2:], start=2):
+        if word == "[local]" or (word.endswith(")") and "(" in word):
+            return words[index - 1]
+    return None
+
+
 ROLES = {
     "database": lambda name, cmd: name.startswith("postgres"),
     "Redis": lambda name, cmd: name.startswith("redis-server"),
@@ -98,11 +108,20 @@ class CpuSampler:
     )
     _procs: dict[int, psutil.Process] = field(default_factory=dict)
     app_pids: set[int] = field(default_factory=set)
+    # The target's database: backends of other databases (other runs on a shared server)
+    # are not its load. None: every PostgreSQL process.
+    database: str | None = None
+    machine: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def __post_init__(self) -> None:
+        psutil.cpu_percent(None)  # the first reading of the whole machine sets its start
 
     def sample(self, stage: int, *, others: bool = True) -> None:
         """One reading; ``others=False`` (a remote target) reads this generator only, whose
         one busy core means its own limit is reached, whatever the target's."""
         me = os.getpid()
+        if others:  # % of every core: whether the machine had CPU to spare at all
+            self.machine[stage].append(psutil.cpu_percent(None))
         totals: dict[str, float] = defaultdict(float)
         procs = psutil.process_iter(["name", "cmdline"]) if others else [psutil.Process(me)]
         for proc in procs:
@@ -116,6 +135,9 @@ class CpuSampler:
                     totals["app"] += busy
                     continue
                 cmd = " ".join(proc.info["cmdline"] or [])
+                serves = postgres_database(cmd) if self.database else None
+                if serves is not None and serves != self.database:
+                    continue
                 for role, matches in ROLES.items():
                     if role == "app" and self.app_pids:
                         continue
@@ -133,3 +155,7 @@ class CpuSampler:
             for role, values in self.by_stage.get(stage, {}).items()
             if values
         }
+
+    def machine_average(self, stage: int) -> float | None:
+        values = self.machine.get(stage)
+        return sum(values) / len(values) if values else None

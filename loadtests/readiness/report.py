@@ -7,6 +7,7 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
+from loadtests.readiness.limits import loop_text, pool_text
 from loadtests.readiness.profile import Profile
 from loadtests.readiness.verdict import StageResult, Verdict
 
@@ -50,13 +51,19 @@ def _stage_table(result: StageResult) -> str:
     problems = [en for _, en in result.problems]
     more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
     state = "✔" if result.holds else "✘ " + escape("; ".join(problems[:3]) + more)
+    app = " · ".join(pool_text(result.app)[1:] + loop_text(result.app)[1:]) if result.app else "—"
     return (
         f"<h3>{result.stage.multiple:g}× ({result.stage.residents_per_minute:.0f} "
         f"residents/min) {state}</h3><p>{result.rps:.1f} req/s · began: "
-        f"{result.reached_per_minute or 0:.0f} residents/min · CPU: {escape(cpu) or '—'}</p>"
+        f"{result.reached_per_minute or 0:.0f} residents/min · CPU: {escape(cpu) or '—'}"
+        f" · machine: {_percent(result.machine_cpu)}</p><p>app metrics: {escape(app)}</p>"
         "<table><thead><tr><th>step</th><th>requests</th><th>p95 ms</th><th>p99 ms</th>"
         f"<th>errors</th></tr></thead><tbody>{rows}</tbody></table>"
     )
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} %"
 
 
 def _failures_table(failures: Counter) -> str:

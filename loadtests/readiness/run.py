@@ -23,8 +23,11 @@ from locust import HttpUser, constant, task
 from locust.env import Environment
 
 from loadtests.readiness import replay, replaydb, report, scenarios
+from loadtests.readiness.appmetrics import AppMetrics
 from loadtests.readiness.dbcount import count_in_subprocess
+from loadtests.readiness.limits import Seen
 from loadtests.readiness.measure import CpuSampler, Timeline, serving
+from loadtests.readiness.preflight import preflight
 from loadtests.readiness.profile import Profile, Stage, stages
 from loadtests.readiness.verdict import (
     Objectives,
@@ -150,9 +153,8 @@ def _counted_line(acknowledged: int, counted: int | None) -> tuple[bool, tuple[s
     )
 
 
-def replay_prepare(options: Options) -> tuple[replay.Plan, dict]:
-    """The edition of the file, open for voting (imported if missing), and the votes to
-    cast; ``replaydb.Refused`` with what to fix."""
+def replay_check(options: Options) -> None:
+    """What a replay needs on this side; ``replaydb.Refused`` with what to fix."""
     if not options.database_url:
         raise replaydb.Refused(
             "Powtórka potrzebuje --database-url (import edycji i porównanie z plikiem).\n"
@@ -163,6 +165,11 @@ def replay_prepare(options: Options) -> tuple[replay.Plan, dict]:
             f"Nie ma pliku {options.replay} (URNA_PABULIB_DIR: {replay.pabulib_dir()}).\n"
             f"No file {options.replay} (URNA_PABULIB_DIR: {replay.pabulib_dir()})."
         )
+
+
+def replay_prepare(options: Options) -> tuple[replay.Plan, dict]:
+    """The edition of the file, open for voting (imported if missing), and the votes to
+    cast; ``replaydb.Refused`` with what to fix."""
     edition = replaydb.in_subprocess(
         "prepare", options.database_url, str(options.replay), options.edition
     )
@@ -175,6 +182,9 @@ def run(options: Options) -> Outcome:
     if options.staff:
         cfg.staff_email, cfg.staff_password, cfg.staff_totp_secret = options.staff
     the_plan, before = None, None
+    if options.replay:
+        replay_check(options)
+    preflight(options.target)  # before any load, and before a replay's edition is made
     if options.replay:
         the_plan, edition = replay_prepare(options)
         cfg.replay = deque(the_plan.votes)
@@ -190,15 +200,18 @@ def run(options: Options) -> Outcome:
     local = urlparse(options.target).hostname in LOCAL_HOSTS
     if options.database_url and not options.replay:
         before = count_in_subprocess(options.database_url, options.edition)
-    timeline, sampler = Timeline(), CpuSampler()
+    timeline, sampler, app_metrics = Timeline(), CpuSampler(), AppMetrics(options.target)
     if local:
         sampler.app_pids = serving(urlparse(options.target).port or 80)
+        if options.database_url and not options.database_url.startswith("sqlite"):
+            sampler.database = urlparse(options.database_url).path.lstrip("/") or None
+    app_metrics.read(-1, now=True)  # before: each worker's counters since its start
     results: list[StageResult] = []
     for index, stage in enumerate(
         stages(options.profile, options.multiples, options.stage_seconds)
     ):
         timeline.stage = index
-        results.append(_run_stage(options, stage, index, timeline, sampler, local))
+        results.append(_run_stage(options, stage, index, timeline, (sampler, app_metrics), local))
         if not results[-1].holds or (options.replay and not cfg.replay):
             break
     acknowledged = cfg.acknowledged
@@ -226,6 +239,7 @@ def run(options: Options) -> Outcome:
         counted_line=lines[0],
         more_lines=lines[1:],
         generator_bound=bound,
+        seen=Seen(local=local, metrics_problem=app_metrics.problem),
     )
     report.write(
         options.report_path,
@@ -251,11 +265,18 @@ def _replay_progress(the_plan: replay.Plan, cfg: scenarios.Config) -> list[tuple
 
 
 def _run_stage(
-    options: Options, stage: Stage, index: int, timeline: Timeline, sampler: CpuSampler, local: bool
+    options: Options,
+    stage: Stage,
+    index: int,
+    timeline: Timeline,
+    samplers: tuple[CpuSampler, AppMetrics],
+    local: bool,
 ) -> StageResult:
     """One stage; at its end no resident starts a new flow and those under way finish
-    (a cast cut off after the server stored it would be a ballot never acknowledged)."""
+    (a cast cut off after the server stored it would be a ballot never acknowledged).
+    Every second: the CPU by role, and the app's own metrics (waits for the pool)."""
     cfg = scenarios.CONFIG
+    sampler, app_metrics = samplers
     voters = stage.voters(options.pacing_seconds)
     counts: dict[type, int] = {
         scenarios.ReplayResident if options.replay else scenarios.Resident: voters,
@@ -270,6 +291,7 @@ def _run_stage(
     end = started + stage.seconds
     while time.monotonic() < end:
         sampler.sample(index, others=local)
+        app_metrics.read(index)
         gevent.sleep(1.0)
         if options.replay and not cfg.replay and not cfg.in_flight:
             break
@@ -279,7 +301,9 @@ def _run_stage(
         gevent.sleep(0.2)
     runner.quit()
     elapsed = time.monotonic() - started
+    app_metrics.read(index, now=True)  # after: the waits of the flows that drained
     return evaluate(
         replace(stage, seconds=elapsed), timeline.of_stage(index), sampler.averages(index),
-        options.objectives,
+        options.objectives, app=app_metrics.of_stage(index),
+        machine_cpu=sampler.machine_average(index) if local else None,
     )  # fmt: skip

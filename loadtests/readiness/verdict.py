@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from loadtests.readiness.appmetrics import AppSignals
+from loadtests.readiness.limits import Seen, limit_of, others_line, signals_line, unseen_lines
 from loadtests.readiness.measure import Sample, percentile
 from loadtests.readiness.profile import Stage
 
@@ -18,15 +20,6 @@ STEP_LABELS = {
     "5": ("wybór", "choices"),
     "6": ("oddanie głosu", "cast"),
     "7": ("sprawdzenie potwierdzenia", "receipt check"),
-}
-LIMIT_LABELS = {  # the busiest role on the machine, named with its verb
-    "database": ("ograniczeniem jest baza danych", "the database is the limit"),
-    "app": ("ograniczeniem są procesy aplikacji", "the app processes are the limit"),
-    "Redis": ("ograniczeniem jest Redis", "Redis is the limit"),
-    "load generator": (
-        "ograniczeniem jest generator obciążenia",
-        "the load generator is the limit",
-    ),
 }
 
 
@@ -48,6 +41,8 @@ class StageResult:
     cpu: dict[str, float]
     problems: list[tuple[str, str]] = field(default_factory=list)  # (pl, en)
     reached_per_minute: float | None = None  # residents who began the flow, per minute
+    app: AppSignals | None = None  # what the app waited for (its /metrics), when read
+    machine_cpu: float | None = None  # % of every core of this machine
 
     @property
     def holds(self) -> bool:
@@ -68,7 +63,15 @@ def reached(samples: list[Sample]) -> float | None:
     return (len(starts) - 1) / (starts[-1] - starts[0]) * 60
 
 
-def evaluate(stage: Stage, samples: list[Sample], cpu: dict, objectives: Objectives) -> StageResult:
+def evaluate(
+    stage: Stage,
+    samples: list[Sample],
+    cpu: dict,
+    objectives: Objectives,
+    *,
+    app: AppSignals | None = None,
+    machine_cpu: float | None = None,
+) -> StageResult:
     by_name: dict[str, list[Sample]] = {}
     for sample in samples:
         by_name.setdefault(sample.name, []).append(sample)
@@ -92,6 +95,8 @@ def evaluate(stage: Stage, samples: list[Sample], cpu: dict, objectives: Objecti
         bots_let_through=sum(not s.ok for s in samples if s.name.startswith("bot:")),
         cpu=cpu,
         reached_per_minute=reached(samples),
+        app=app,
+        machine_cpu=machine_cpu,
     )
     rate = errors / len(people) if people else 1.0
     per_min = stage.residents_per_minute
@@ -155,10 +160,6 @@ def generator_bound(results: list[StageResult], ceiling: float | None) -> bool:
     return near_ceiling or busy
 
 
-def limit_of(cpu: dict[str, float]) -> str | None:
-    return max(cpu, key=cpu.get) if cpu else None
-
-
 @dataclass
 class Verdict:
     holds_multiple: float | None
@@ -175,6 +176,7 @@ def verdict(
     counted_line: tuple[str, str],
     generator_bound: bool,
     more_lines: Sequence[tuple[str, str]] = (),
+    seen: Seen = Seen(),  # noqa: B008 - frozen
 ) -> Verdict:
     held = [r for r in results if r.holds]
     best = max((r.stage.multiple for r in held), default=None)
@@ -189,14 +191,20 @@ def verdict(
         pl.append("Nie wytrzymuje oczekiwanego szczytu.")
         en.append("Does not hold the expected peak.")
     if failed is not None:
-        limit = limit_of(failed.cpu)
+        limit = limit_of(failed.cpu, failed.app, seen)
         problem_pl, problem_en = failed.problems[0]
         if limit:
-            problem_pl += f"; {LIMIT_LABELS[limit][0]}"
-            problem_en += f"; {LIMIT_LABELS[limit][1]}"
+            problem_pl += f"; {limit[1]}"
+            problem_en += f"; {limit[2]}"
         pl.append(f"Nie wytrzymuje {failed.stage.multiple:g}×: {problem_pl}.")
         en.append(f"Fails at {failed.stage.multiple:g}×: {problem_en}.")
-    for line_pl, line_en in (counted_line, *more_lines):
+    last = failed or (results[-1] if results else None)
+    notes = [
+        signals_line(last.app) if last is not None else None,
+        *unseen_lines(seen, failed=failed is not None),
+        others_line(last.cpu, last.machine_cpu) if last is not None else None,
+    ]
+    for line_pl, line_en in (*filter(None, notes), counted_line, *more_lines):
         pl.append(line_pl)
         en.append(line_en)
     if generator_bound:

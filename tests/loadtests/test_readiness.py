@@ -57,7 +57,7 @@ def test_a_slow_step_fails_the_stage_and_names_the_step_and_the_limit():
     assert "Holds 1× the expected peak (90 residents/min)." in final.lines["en"]
     failing = next(line for line in final.lines["en"] if line.startswith("Fails"))
     assert "p95 of the code step 4.2 s at 180 residents/min" in failing
-    assert "the database is the limit" in failing
+    assert "the database server is the limit (180 % CPU)" in failing
     assert any("p95 kroku „kod” 4,2 s" in line for line in final.lines["pl"])
 
 

@@ -19,18 +19,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 from stdnum.pl import pesel as stdnum_pesel
 
-from loadtests.readiness import replay
+from loadtests.readiness import replay, replaydb
 from loadtests.readiness.people import resident
 from tests.live import LiveServer, live_server_running, run_sync
-from urna.editions.models import Edition, Project
 from urna.results.pabulib import pabulib_read
 from urna.staff import service as staff_service
 from urna.staff.schemas import StaffCreateIn
 from urna.voting.identity import age_band, age_on
-from urna.voting.models import Ballot, BallotChoice
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_FILE = "Poland_Warszawa_2020_Wesola.pb"  # approval, 21 projects, 1 to 15 choices
@@ -103,27 +100,11 @@ def _verifier(server: LiveServer) -> tuple[str, str, str]:
     return run_sync(server._with_db, work)
 
 
-def _db_votes(server: LiveServer, slug: str) -> tuple[int, Counter, Counter]:
-    """Online ballots of the edition, choices per project number, age bands."""
-
-    async def work(session):
-        edition_id = await session.scalar(select(Edition.id).where(Edition.slug == slug))
-        online = (Ballot.edition_id == edition_id) & (Ballot.channel == "online")
-        ballots = await session.scalar(select(func.count()).select_from(Ballot).where(online))
-        rows = await session.execute(
-            select(Project.number, func.count())
-            .select_from(BallotChoice)
-            .join(Ballot, Ballot.id == BallotChoice.ballot_id)
-            .join(Project, Project.id == BallotChoice.project_id)
-            .where(online)
-            .group_by(Project.number)
-        )
-        bands = await session.execute(
-            select(Ballot.age_band, func.count()).where(online).group_by(Ballot.age_band)
-        )
-        return ballots, Counter(dict(rows.all())), Counter(dict(bands.all()))
-
-    return run_sync(server._with_db, work)
+def _db_votes(server: LiveServer, slug: str) -> dict:
+    """What the database holds for the edition's online ballots (how many, choices per
+    project number, age bands, the projects its results fund), read here by the replay's
+    own query (``replaydb.tally``), not taken from what the tool prints."""
+    return run_sync(replaydb.tally, server.database_url, slug)
 
 
 def _replay(server: LiveServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -160,12 +141,13 @@ def test_the_first_votes_of_a_real_file_arrive_exactly_as_the_file_has_them(tmp_
             "--staff-password", password, "--staff-totp-secret", secret,
         )  # fmt: skip
         assert run.returncode == 0, run.stdout + run.stderr
-        ballots, per_project, bands = _db_votes(server, "wesola-replay")
+        tally = _db_votes(server, "wesola-replay")
+    ballots, per_project, bands = tally["ballots"], tally["projects"], tally["age_bands"]
 
     wanted = Counter(number for vote in first for number in vote.vote)
     assert ballots == FIRST_K  # every one of the K votes fits the edition's limits
-    assert per_project == wanted
-    assert bands == Counter(age_band(vote.age) for vote in first)
+    assert Counter(per_project) == wanted
+    assert Counter(bands) == Counter(age_band(vote.age) for vote in first)
     out = run.stdout
     assert f"Replay of {REAL_FILE}: {FIRST_K} of {len(instance.votes)} votes" in out
     assert f"Ballots in the database: {FIRST_K}, casts acknowledged to the generator: " in out
@@ -189,26 +171,19 @@ def test_a_whole_file_replayed_funds_the_files_selected_projects(tmp_path):
     with live_server_running(tmp_path, **LIVE) as server:
         run = _replay(server, tmp_path, "--replay", str(path))
         assert run.returncode == 0, run.stdout + run.stderr
-        ballots, per_project, _ = _db_votes(server, "poland-testowo-2027-replay")
-        funded = run_sync(_funded, server, "poland-testowo-2027-replay")
+        tally = _db_votes(server, "poland-testowo-2027-replay")
 
-    assert ballots == len(instance.votes) == 12
-    assert per_project == Counter(number for vote in instance.votes for number in vote.vote)
-    assert funded == {"1", "3", "4"} == {p.project_id for p in instance.projects if p.selected}
+    assert tally["ballots"] == len(instance.votes) == 12
+    wanted = Counter(number for vote in instance.votes for number in vote.vote)
+    assert Counter(tally["projects"]) == wanted
+    assert (
+        set(tally["funded"])
+        == {"1", "3", "4"}
+        == {p.project_id for p in instance.projects if p.selected}
+    )
     assert "results computed from the database fund (3) = the file's selected (3) — equal." in (
         run.stdout
     )
-
-
-async def _funded(server: LiveServer, slug: str) -> set[str]:
-    from urna.results.service import results_compute
-
-    async def work(session):
-        edition = await session.scalar(select(Edition).where(Edition.slug == slug))
-        payload = await results_compute(session=session, edition=edition)
-        return {number for pool in payload.pools for number in pool.funded}
-
-    return await server._with_db(work)
 
 
 def test_votes_the_editions_limits_refuse_are_set_aside_with_the_reason(tmp_path):

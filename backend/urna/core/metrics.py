@@ -1,13 +1,16 @@
 """Prometheus metrics: requests and latency per route, ballots cast, the request log's
-buffer, the outbox backlog. Never public: ``/metrics`` answers only a direct peer in
-``URNA_METRICS_ALLOW`` (the scraper on the internal network) that came through no proxy,
-so the same request relayed by nginx or the ingress (with X-Forwarded-For) is refused.
+buffer, the outbox backlog, and what a request waits for besides its own work: a free
+database connection (``core.db`` times the pool) and the event loop. Never public:
+``/metrics`` answers only a direct peer in ``URNA_METRICS_ALLOW`` (the scraper on the
+internal network, or the load test's generator) that came through no proxy, so the same
+request relayed by nginx or the ingress (with X-Forwarded-For) is refused.
 
 With several worker processes set ``PROMETHEUS_MULTIPROC_DIR`` (an empty directory per
 start): counters and histograms of every worker are then summed in one answer."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
 import time
@@ -49,6 +52,26 @@ LOG_DROPPED = Gauge(
 OUTBOX_BACKLOG = Gauge(
     "urna_outbox_backlog", "Messages in the outbox not yet sent", multiprocess_mode="max"
 )
+# The limits a load test must tell apart from CPU (loadtests/readiness reads them): how long
+# a request waited for a pooled connection, and how late the event loop ran a callback.
+WAIT_BUCKETS = (0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+POOL_WAIT = Histogram(
+    "urna_db_pool_wait_seconds", "Time to get a connection from the database pool",
+    buckets=WAIT_BUCKETS,
+)  # fmt: skip
+POOL_TIMEOUTS = Counter(
+    "urna_db_pool_timeouts_total", "Requests refused: no pooled connection within the timeout"
+)
+POOL_CONNECTIONS = Gauge(
+    "urna_db_pool_connections", "Connections a worker's pool keeps (size) and may add (overflow)",
+    ["kind"], multiprocess_mode="max",
+)  # fmt: skip
+WORKERS = Gauge("urna_workers", "Live app worker processes", multiprocess_mode="livesum")
+LOOP_LAG = Histogram(
+    "urna_event_loop_lag_seconds", "Delay before the event loop runs a callback queued now",
+    buckets=WAIT_BUCKETS,
+)  # fmt: skip
+LOOP_PROBE_SECONDS = 0.1  # at most one lag probe per process this often
 
 
 def _registry():
@@ -84,6 +107,17 @@ class MetricsMiddleware:
         self.allow = list(allow)
         self.log_writer = log_writer
         self.outbox_backlog = outbox_backlog
+        self._probed = 0.0
+        WORKERS.set(1)
+
+    def _probe_loop_lag(self) -> None:
+        """Queue a callback and record how late it runs: a worker's CPU as its requests
+        feel it, visible from outside the machine (a remote target's CPU is not)."""
+        now = time.perf_counter()
+        if now - self._probed < LOOP_PROBE_SECONDS:
+            return
+        self._probed = now
+        asyncio.get_running_loop().call_soon(lambda: LOOP_LAG.observe(time.perf_counter() - now))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,6 +128,7 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        self._probe_loop_lag()
 
         async def send_timed(message: Message) -> None:
             nonlocal status

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select
 
 from urna.core.context import DbSession, get_ctx
@@ -40,3 +40,14 @@ async def loadtest_code(request: Request, db: DbSession, to: str) -> PlainTextRe
         if payload["to"] == to:
             return PlainTextResponse(payload["text"], headers={"Cache-Control": "no-store"})
     raise NotFound()
+
+
+@router.get("/_loadtest/mode", include_in_schema=False)
+async def loadtest_mode(request: Request) -> JSONResponse:
+    """The generator's preflight: the mode is on (this route exists only then), and the
+    address the app took for the caller — the generator's X-Forwarded-For when it is a
+    trusted proxy, else its own."""
+    client = request.client.host if request.client else None
+    return JSONResponse(
+        {"loadtest_mode": True, "client": client}, headers={"Cache-Control": "no-store"}
+    )

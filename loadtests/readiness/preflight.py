@@ -1,0 +1,59 @@
+"""Before any load: the target answers, is in load-test mode (codes read from its outbox
+at ``/_loadtest/code``; the mode is refused in production) and takes this generator's
+X-Forwarded-For as the client's address (each resident's own). A target that fails any of
+these would turn the whole run into errors or rate-limit refusals that say nothing about
+its capacity, so the run stops here, with what to fix, in Polish and English."""
+
+from __future__ import annotations
+
+import requests
+
+from loadtests.readiness.replaydb import Refused
+
+MODE_PATH = "/_loadtest/mode"
+PROBE_ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737): never a real resident's
+TIMEOUT_SECONDS = 10.0
+
+
+def preflight(target: str) -> None:
+    """Return when the target is ready for a load test; ``Refused`` with what to fix."""
+    url = target.rstrip("/") + MODE_PATH
+    try:
+        response = requests.get(
+            url, headers={"X-Forwarded-For": PROBE_ADDRESS}, timeout=TIMEOUT_SECONDS
+        )
+    except requests.RequestException as error:
+        raise Refused(
+            f"Cel {target} nie odpowiada ({type(error).__name__}). Sprawdź --target.\n"
+            f"The target {target} does not answer ({type(error).__name__}). Check --target."
+        ) from error
+    if response.status_code == 404:
+        raise Refused(
+            f"Cel {target} nie jest w trybie testu obciążenia ({MODE_PATH}: 404). Uruchom kopię "
+            "testową z URNA_LOADTEST_MODE=true (kody zostają w skrzynce nadawczej; tryb jest "
+            "odrzucany w produkcji). Nie wygenerowano żadnego obciążenia.\n"
+            f"The target {target} is not in load-test mode ({MODE_PATH}: 404). Start the staging "
+            "copy with URNA_LOADTEST_MODE=true (codes stay in its outbox; the mode is refused "
+            "in production). No load was generated."
+        )
+    try:
+        answer = response.json() if response.status_code == 200 else {}
+    except ValueError:
+        answer = {}
+    if not answer.get("loadtest_mode"):
+        raise Refused(
+            f"Cel {target} odpowiada na {MODE_PATH} kodem {response.status_code}, nie trybem "
+            "testu obciążenia. Nie wygenerowano żadnego obciążenia.\n"
+            f"The target {target} answers {MODE_PATH} with {response.status_code}, not with "
+            "load-test mode. No load was generated."
+        )
+    client = answer.get("client")
+    if client != PROBE_ADDRESS:
+        raise Refused(
+            f"Cel nie ufa nagłówkowi X-Forwarded-For od generatora (widzi adres {client}): "
+            f"dodaj adres generatora do URNA_TRUSTED_PROXIES celu, inaczej wszyscy głosujący "
+            "mają jeden adres i trafiają w limity. Nie wygenerowano żadnego obciążenia.\n"
+            f"The target does not trust the generator's X-Forwarded-For (it sees {client}): "
+            "add the generator's address to the target's URNA_TRUSTED_PROXIES, or every "
+            "resident shares one address and meets the rate limits. No load was generated."
+        )
