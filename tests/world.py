@@ -85,6 +85,18 @@ def phase_dates(phase: str, now: datetime | None = None) -> dict[str, str]:
     }
 
 
+def edition_for(template: str, *, upcoming: str, opened: str, closed: str) -> str:
+    """Which edition a route is called on: results on the closed edition; the vote, paper
+    ballots, verification, request logs and an extension on the open one; the setup on
+    the one being set up (the live server's world too)."""
+    if "/results" in template:
+        return closed
+    voting = ("/e/", "/staff/verify", "/staff/paper", "/staff/logs")
+    if template.startswith(voting) or template.endswith("/extend"):
+        return opened
+    return upcoming
+
+
 # ---- the in-process world ------------------------------------------------------------------
 
 OPEN_IP, CLOSED_IP = "198.51.100.71", "198.51.100.72"  # where the world's ballots came from
@@ -99,30 +111,22 @@ class World:
     open: str
     closed: str
     ballot: Cast  # the open edition's: the fraud case and the data request hold it
-    values: dict[str, str] = field(default_factory=dict)  # the same on every edition
+    values: dict[str, str] = field(default_factory=dict)  # all but the slug and pool
     pools: dict[str, str] = field(default_factory=dict)  # slug -> its first pool's id
 
     def slug_for(self, template: str) -> str:
-        """The edition a route is called on: results on the closed edition; the vote,
-        paper ballots, verification, request logs and an extension on the open one;
-        the setup on the one being set up."""
-        if "/results" in template:
-            return self.closed
-        voting = ("/e/", "/staff/verify", "/staff/paper", "/staff/logs")
-        if template.startswith(voting) or template.endswith("/extend"):
-            return self.open
-        return self.upcoming
+        return edition_for(template, upcoming=self.upcoming, opened=self.open, closed=self.closed)
 
     def values_for(self, template: str) -> dict[str, str]:
         slug = self.slug_for(template)
         return {**self.values, "slug": slug, "pool_id": self.pools[slug]}
 
-    def url(self, template: str, *, missing: str | None = NOWHERE) -> str:
+    def url(self, template: str) -> str:
         """``template`` filled with things of the world; a parameter the world has not
         seeded gets :data:`NOWHERE` (the route answers 404, checked like any answer)."""
         if template == STATIC:
             return STATIC_FILE
-        return fill(template, self.values_for(template), missing=missing)
+        return fill(template, self.values_for(template), missing=NOWHERE)
 
     async def refresh(self, app, *, latest: bool = True) -> None:
         """Each edition's first pool and (``latest``) the latest result run, paper entry
