@@ -16,26 +16,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
 
 from tests.e2e.experience import DESK, PHONE, browser, check, new_page, unique_name
 from tests.e2e.test_browser import confirm_code, fill_identity, project_box, start_vote
-from tests.factories.voting import person
+from tests.factories.fraud import fraud_case_add
+from tests.factories.results import result_run_add
+from tests.factories.voting import ballot_of_receipt, person
 from tests.live import LiveServer, run_sync
 from tests.staff.test_browser_login import log_in_with_password, staff_account
+from tests.world import edition_for, fill, phase_dates, routes
 from urna.core.db import utcnow
 from urna.core.i18n import LOCAL_ZONE
 from urna.demo.seed import site_documents_ensure
-from urna.fraud.models import FraudCase, FraudCaseBallot, FraudSignal, FraudSignalBallot
 from urna.main import create_app
-from urna.staff.matrix import app_routes
-from urna.voting import service as voting
-from urna.voting.models import Ballot
 
 pytestmark = pytest.mark.flow
 __all__ = ["browser"]
@@ -63,7 +60,7 @@ MIN_PAGES = 65  # distinct pages (route × state) visited per width
 
 def get_routes() -> set[str]:
     """The path templates of the app's GET routes."""
-    return {path for method, path in app_routes(create_app()) if method == "GET"}
+    return {path for _, path in routes(create_app(), {"GET"})}
 
 
 @dataclass
@@ -90,7 +87,7 @@ class Tour:
     def visit(self, route: str, step: str, path: str = "", status: int = 200, **params) -> None:
         """Open ``path``, by default ``route`` filled with ``params``; it must answer
         ``status`` itself."""
-        path = path or route.format(**params)
+        path = path or fill(route, params)
         response = self.page.goto(self.base + path)
         assert response is not None and response.status == status, (
             path,
@@ -147,6 +144,12 @@ class World:
     published_run: int
     operator: Page  # the other admin's page (logged in)
 
+    def slug_for(self, route: str) -> str:
+        """The edition ``route`` is shown on unless a step names another."""
+        return edition_for(
+            route, upcoming=self.upcoming_slug, opened=self.open_slug, closed=self.closed_slug
+        )
+
     def first_entries(self, sheets: list[str]) -> None:
         """The other admin types ``sheets`` once, with double entry (waiting for a second)."""
         page = self.operator
@@ -201,68 +204,42 @@ async def _site_documents(live: LiveServer) -> None:
 @pytest.fixture(scope="module")
 def world(live_server: LiveServer, browser: Browser):
     run_sync(_site_documents, live_server)
-    now = utcnow()
     opened = live_server.edition_create(name=unique_name())
-    upcoming = live_server.edition_create(
-        name=unique_name(),
-        voting_opens_at=(now + timedelta(days=5)).isoformat(),
-        voting_closes_at=(now + timedelta(days=10)).isoformat(),
-        results_at=(now + timedelta(days=20)).isoformat(),
-    )
-    closed = live_server.edition_create(
-        name=unique_name(),
-        voting_opens_at=(now - timedelta(days=10)).isoformat(),
-        voting_closes_at=(now - timedelta(hours=1)).isoformat(),
-        results_at=(now + timedelta(days=5)).isoformat(),
-    )
+    upcoming = live_server.edition_create(name=unique_name(), **phase_dates("upcoming"))
+    closed = live_server.edition_create(name=unique_name(), **phase_dates("closed"))
+    published, draft = run_sync(_results, live_server, closed.id)
     page, _ = _log_in(browser, live_server, DESK)
-    base = live_server.base_url
-    # the office's collection point, then results: one published, one draft after it
-    page.goto(f"{base}/staff/paper/{opened.slug}/points")
+    # the office's collection point
+    page.goto(f"{live_server.base_url}/staff/paper/{opened.slug}/points")
     page.fill("#f-name", POINT)
     page.get_by_role("button", name="Dodaj punkt").click()
     expect(page.locator("#points")).to_contain_text(POINT)
-    runs = []
-    for publish in (True, False):
-        page.goto(f"{base}/staff/editions/{closed.slug}/results")
-        page.get_by_role("button", name="Oblicz wyniki").click()
-        expect(page).to_have_url(re.compile(r"/results/\d+$"))
-        runs.append(int(page.url.rsplit("/", 1)[1]))
-        if publish:
-            page.locator("#f-confirm").check()
-            page.get_by_role("button", name="Opublikuj te wyniki").click()
-            expect(page.locator("form.draw")).to_have_count(0)
-    yield World(live_server, opened.slug, upcoming.slug, closed.slug, runs[1], runs[0], page)
+    yield World(live_server, opened.slug, upcoming.slug, closed.slug, draft, published, page)
     page.context.close()
 
 
-async def _ballot_and_case(live: LiveServer, edition_slug: str, receipt: str) -> tuple[int, int]:
+async def _results(live: LiveServer, edition_id: int) -> tuple[int, int]:
+    """The results of ``edition_id``: a published run and a draft computed after it."""
+
+    async def work(session) -> tuple[int, int]:
+        published = await result_run_add(session, edition_id, publish=True)
+        draft = await result_run_add(session, edition_id, publish=False)
+        await session.commit()
+        return published, draft
+
+    return await live._with_db(work)
+
+
+async def _ballot_and_case(live: LiveServer, receipt: str) -> tuple[int, int]:
     """The ballot behind ``receipt`` and a fraud case holding it, as the scan stores one."""
 
     async def work(session) -> tuple[int, int]:
-        ballot = (
-            await session.execute(
-                select(Ballot).where(
-                    Ballot.receipt_hash == voting.receipt_hash(live.crypto, receipt)
-                )
-            )
-        ).scalar_one()
-        now, key = utcnow(), f"ip:192.0.2.1:{receipt}"
-        case = FraudCase(edition_id=ballot.edition_id, key=key, score=7.5)
-        session.add(case)
-        await session.flush()
-        signal = FraudSignal(
-            edition_id=ballot.edition_id, case_id=case.id, kind="ip", key=key, score=7.5,
-            evidence={"message": "%(count)s ballots from %(ip)s",
-                      "params": {"count": 1, "ip": "192.0.2.1"}},
-            first_at=now, last_at=now,
-        )  # fmt: skip
-        session.add(signal)
-        await session.flush()
-        session.add(FraudCaseBallot(case_id=case.id, ballot_id=ballot.id))
-        session.add(FraudSignalBallot(signal_id=signal.id, ballot_id=ballot.id))
+        ballot = await ballot_of_receipt(session, live.crypto, receipt)
+        case_id = await fraud_case_add(
+            session, edition_id=ballot.edition_id, ballot_ids=[ballot.id], ip="192.0.2.1"
+        )
         await session.commit()
-        return ballot.id, case.id
+        return ballot.id, case_id
 
     return await live._with_db(work)
 
@@ -282,14 +259,14 @@ def _resident(tour: Tour, world: World) -> str:
         ("/e/{slug}/projects", "catalogue", {}),
         ("/e/{slug}/projects/{number}", "project", {"number": "N1"}),
         ("/e/{slug}/clause", "clause", {}),
-        ("/e/{slug}/results", "results-public", {"slug": world.closed_slug}),
+        ("/e/{slug}/results", "results-public", {}),
         ("/privacy", "privacy", {}),
         ("/privacy/logging", "privacy-logging", {}),
         ("/accessibility", "accessibility", {}),
         ("/receipt", "receipt-check", {}),
         ("/e/{slug}/vote", "vote-clause", {}),
     ]:
-        tour.visit(route, step, **({"slug": slug} | params))
+        tour.visit(route, step, **({"slug": world.slug_for(route)} | params))
 
     who = person(street="ul. Lipowa", birth_date="1985-03-14")
     start_vote(page, tour.base, slug)
@@ -331,12 +308,12 @@ def _resident(tour: Tour, world: World) -> str:
 
 def _console(tour: Tour, world: World, receipt: str) -> None:
     page, base = tour.page, tour.base
-    slug, new, closed = world.open_slug, world.upcoming_slug, world.closed_slug
-    ballot_id, case_id = run_sync(_ballot_and_case, world.live, slug, receipt)
+    slug, new = world.open_slug, world.upcoming_slug
+    ballot_id, case_id = run_sync(_ballot_and_case, world.live, receipt)
     sheet = f"W{tour.width}-1"
     world.first_entries([sheet])
 
-    ids = {"slug": slug, "case_id": case_id, "ballot_id": ballot_id, "number": "N1"}
+    ids = {"case_id": case_id, "ballot_id": ballot_id, "number": "N1"}
     for route, step, params in [
         ("/staff", "start", {}),
         ("/staff/account", "account", {}),
@@ -345,22 +322,20 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
         ("/staff/stats", "stats", {}),
         ("/staff/editions", "editions", {}),
         ("/staff/editions/new", "edition-new", {}),
-        ("/staff/editions/{slug}", "edition-open", {}),
-        ("/staff/editions/{slug}", "edition-upcoming", {"slug": new}),
-        ("/staff/editions/{slug}/pools", "pools", {"slug": new}),
-        ("/staff/editions/{slug}/projects", "projects", {"slug": new}),
-        ("/staff/editions/{slug}/projects/{number}", "project", {"slug": new}),
-        ("/staff/editions/{slug}/streets", "streets", {"slug": new}),
-        ("/staff/editions/{slug}/clause", "clause", {"slug": new}),
-        ("/staff/editions/{slug}/import/{kind}", "import-projects",
-         {"slug": new, "kind": "projects"}),
-        ("/staff/editions/{slug}/import/{kind}", "import-streets",
-         {"slug": new, "kind": "streets"}),
-        ("/staff/editions/{slug}/results", "results", {"slug": closed}),
+        ("/staff/editions/{slug}", "edition-open", {"slug": slug}),
+        ("/staff/editions/{slug}", "edition-upcoming", {}),
+        ("/staff/editions/{slug}/pools", "pools", {}),
+        ("/staff/editions/{slug}/projects", "projects", {}),
+        ("/staff/editions/{slug}/projects/{number}", "project", {}),
+        ("/staff/editions/{slug}/streets", "streets", {}),
+        ("/staff/editions/{slug}/clause", "clause", {}),
+        ("/staff/editions/{slug}/import/{kind}", "import-projects", {"kind": "projects"}),
+        ("/staff/editions/{slug}/import/{kind}", "import-streets", {"kind": "streets"}),
+        ("/staff/editions/{slug}/results", "results", {}),
         ("/staff/editions/{slug}/results/{run_id}", "results-published",
-         {"slug": closed, "run_id": world.published_run}),
+         {"run_id": world.published_run}),
         ("/staff/editions/{slug}/results/{run_id}", "results-draft",
-         {"slug": closed, "run_id": world.draft_run}),
+         {"run_id": world.draft_run}),
         ("/staff/paper", "paper-editions", {}),
         ("/staff/paper/{slug}", "paper", {}),
         ("/staff/paper/{slug}/points", "paper-points", {}),
@@ -377,7 +352,7 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
         ("/staff/logs/ballot/{ballot_id}", "logs-ballot", {}),
         ("/staff/fraud/allow", "fraud-allow", {}),
     ]:  # fmt: skip
-        tour.visit(route, step, **(ids | params))
+        tour.visit(route, step, **(ids | {"slug": world.slug_for(route)} | params))
 
     # detail pages reached through their lists' links
     for route, listing, link, step in [

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from urna.notify import service as notify
 from urna.notify.models import OutboxMessage
+from urna.voting import service as voting
+from urna.voting.models import Ballot
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PROJECT = re.compile(
@@ -55,6 +57,14 @@ async def latest_code(app, phone_e164: str) -> str:
             if payload["to"] == phone_e164:
                 return re.search(r"\b(\d{6})\b", payload["text"]).group(1)
     raise AssertionError(f"no code was sent to {phone_e164}")
+
+
+async def ballot_of_receipt(session, crypto, receipt: str) -> Ballot:
+    """The ballot a receipt code stands for (``session``: the app's or a live server's)."""
+    found = await session.execute(
+        select(Ballot).where(Ballot.receipt_hash == voting.receipt_hash(crypto, receipt))
+    )
+    return found.scalar_one()
 
 
 def e164(phone: str) -> str:

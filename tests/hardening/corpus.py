@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from sqlalchemy import text
 
-from urna.staff.matrix import app_routes
+from tests.world import PARAM, fill, params_of, routes
 
 HOSTILE: dict[str, str] = {
     "over-long": "x" * 100_000,
@@ -67,8 +67,6 @@ HOSTILE_PATH: dict[str, str] = {
 INVALID_UTF8_BODY = b"name=%FF%FE%C0%AF&title=\xff\xfe\xc0\xaf&number=\xed\xa0\x80"
 TOO_LARGE_BYTES = 13 * 1024 * 1024  # above core.forms.MAX_BODY_BYTES
 
-PARAM = re.compile(r"\{(\w+)\}")
-
 
 @dataclass(frozen=True)
 class Route:
@@ -77,7 +75,7 @@ class Route:
 
     @property
     def params(self) -> list[str]:
-        return PARAM.findall(self.path)
+        return params_of(self.path)
 
     def pattern(self) -> re.Pattern[str]:
         return re.compile(
@@ -87,16 +85,13 @@ class Route:
         )
 
     def url(self, values: dict[str, str], **override: str) -> str:
-        def fill(match: re.Match[str]) -> str:
-            name = match.group(1)
-            return override[name] if name in override else quote(values[name], safe="")
-
-        return PARAM.sub(fill, self.path)
+        """Filled with ``values`` (percent-encoded) and ``override`` (sent as it is)."""
+        return fill(self.path, {n: quote(v, safe="") for n, v in values.items()} | override)
 
 
 def routes_of(app) -> list[Route]:
     """Every route of the app but the static files, GETs first (they render the forms)."""
-    found = [Route(m, p) for m, p in app_routes(app) if p != "/static"]
+    found = [Route(m, p) for m, p in routes(app, static=False)]
     return sorted(found, key=lambda r: (r.method != "GET", r.path))
 
 

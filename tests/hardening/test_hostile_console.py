@@ -16,11 +16,8 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
-from tests.editions.test_console import edition_create_upcoming
-from tests.factories.editions import edition_create, voting_close
-from tests.factories.staff import asgi_client, csrf_of, random_ip, staff_client, staff_user_create
+from tests.factories.staff import asgi_client, csrf_of, random_ip, staff_client
 from tests.hardening.corpus import (
     HOSTILE,
     HOSTILE_PATH,
@@ -33,14 +30,8 @@ from tests.hardening.corpus import (
     routes_of,
     state_digest,
 )
-from tests.verification.conftest import case_make, cast
-from urna.core.db import transaction
-from urna.fraud.models import FraudAllow
-from urna.privacy.models import DataRequest
-from urna.results.models import ResultRun
+from tests.world import World, world_seed
 from urna.staff.matrix import PUBLIC, roles_for
-from urna.verification.models import Decision
-from urna.voting.models import PaperEntry
 
 MAX_QUERY = 8_000  # what servers and proxies accept in an address (nginx: 8 kB lines)
 # Routes whose call ends the admin's session: sent last, from a client of their own.
@@ -85,80 +76,11 @@ class Tally:
     failures: list[str] = field(default_factory=list)
 
 
-@dataclass
-class World:
-    upcoming: str
-    open: str
-    closed: str
-    values: dict[str, str]
-
-
-async def _latest(app, model, **where) -> str:
-    async with app.state.ctx.db() as session:
-        query = select(func.max(model.id))
-        for name, value in where.items():
-            query = query.where(getattr(model, name) == value)
-        found = await session.scalar(query)
-    return str(found or 1)
-
-
-async def _world(app) -> World:
-    """An edition being set up, one open with a ballot and a fraud case, one closed with
-    a results run; another staff account; a data-subject request; an allow-list entry."""
-    upcoming = await edition_create_upcoming(app)
-    opened = await edition_create(app)
-    ballot = await cast(app, opened.slug, ["C1"], ip="198.51.100.71")
-    case_id = await case_make(app, opened.id, [ballot.ballot_id], ip="198.51.100.71")
-    closed = await edition_create(app)
-    await cast(app, closed.slug, ["C1"], ip="198.51.100.72")
-    await voting_close(app, closed.id)
-    other, _, _ = await staff_user_create(app, "verifier")
-    async with transaction(app.state.ctx.db) as session:
-        from datetime import timedelta
-
-        from urna.core.db import utcnow
-
-        request = DataRequest(
-            edition_id=opened.id, ballot_id=ballot.ballot_id, kind="erasure",
-            due_at=utcnow() + timedelta(days=30),
-        )  # fmt: skip
-        session.add(request)
-        allow = FraudAllow(cidr=f"203.0.113.{opened.id % 250}/32", note="biblioteka")
-        session.add(allow)
-        await session.flush()
-        request_id, allow_id = request.id, allow.id
-    values = {
-        "code": "pl", "kind": "projects", "number": "C1", "pool_id": "", "image_id": "1",
-        "user_id": str(other.id), "request_id": str(request_id), "case_id": str(case_id),
-        "ballot_id": str(ballot.ballot_id), "allow_id": str(allow_id), "run_id": "",
-        "entry_id": "", "decision_id": "", "session_hash": "0" * 64, "sha256": "0" * 64,
-    }  # fmt: skip
-    return World(upcoming, opened.slug, closed.slug, values)
-
-
 async def _values(app, world: World, route: Route) -> dict[str, str]:
-    """The path parameters of ``route``: real objects of the world's editions."""
-    path = route.path
-    if "/results" in path:
-        slug = world.closed
-    elif path.startswith(("/staff/verify", "/staff/paper", "/e/", "/staff/logs")) or path.endswith(
-        "/extend"
-    ):
-        slug = world.open
-    else:
-        slug = world.upcoming
-    values = dict(world.values, slug=slug)
-    async with app.state.ctx.db() as session:
-        from urna.editions.models import Edition, Pool
-
-        edition_id = await session.scalar(select(Edition.id).where(Edition.slug == slug))
-        values["pool_id"] = str(
-            await session.scalar(select(func.min(Pool.id)).where(Pool.edition_id == edition_id))
-        )
-    values["run_id"] = await _latest(app, ResultRun)
-    values["entry_id"] = await _latest(app, PaperEntry)
-    values["decision_id"] = await _latest(app, Decision)
-    return values
+    """The path parameters of ``route``: real objects of the world's editions, the latest
+    result run, paper entry and decision among them (the corpus adds some as it goes)."""
+    await world.refresh(app)
+    return world.values_for(route.path)
 
 
 def _matching(forms: dict[str, tuple[Form, str]], route: Route, url: str) -> Form | None:
@@ -410,7 +332,7 @@ async def _crawl(corpus: Corpus, world: World, routes: list[Route]):
 
 @pytest.mark.parametrize("group", list(GROUPS))
 async def test_hostile_input_answers_below_500_and_a_refusal_stores_nothing(app, group):
-    world = await _world(app)
+    world = await world_seed(app, results=False)  # the corpus computes its own
     tally = Tally()
     every = routes_of(app)
     assert all(_group_of(route.path) for route in every)  # each route in one group

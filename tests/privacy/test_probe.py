@@ -24,7 +24,6 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import httpx
 from redis.asyncio import Redis
@@ -32,18 +31,16 @@ from sqlalchemy import delete, select, text
 
 from tests.conftest import REDIS_URL, RUN_REDIS_PREFIX
 from tests.factories.editions import edition_create, voting_close
+from tests.factories.results import result_files, result_run_add
 from tests.factories.staff import asgi_client, csrf_of, staff_client
-from tests.factories.voting import latest_code, receipt_of, vote
+from tests.factories.voting import ballot_of_receipt, latest_code, receipt_of, vote
 from tests.verification.conftest import audit_events, case_make
+from tests.world import fill, routes
 from urna.core.db import transaction
-from urna.editions.models import Edition, Pool
+from urna.editions.models import Pool
 from urna.notify.models import OutboxMessage
 from urna.privacy.models import DataRequest
-from urna.results import service as results
-from urna.results.models import ResultFile
-from urna.staff.matrix import app_routes
-from urna.voting import service as voting
-from urna.voting.models import Ballot, Voter
+from urna.voting.models import Voter
 
 # ---- the probe's person --------------------------------------------------------------
 
@@ -207,19 +204,9 @@ OWN_DATA = {"/my-data.json"}
 
 
 def get_paths(app, *, staff: bool) -> list[str]:
-    """The app's GET routes (included routers walked, the static mount left out)."""
-    return sorted(
-        path
-        for method, path in app_routes(app)
-        if method == "GET" and path.startswith("/staff") == staff and path != "/static"
-    )
-
-
-def fill(path: str, ids: dict[str, Any]) -> str:
-    params = re.findall(r"{(\w+)(?::\w+)?}", path)
-    missing = [p for p in params if p not in ids]
-    assert not missing, f"no value for {missing} in {path}: add it to the probe's ids"
-    return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(ids[m.group(1)]), path)
+    """The app's GET routes of the console or of the public site, the static mount left out."""
+    return [path for _, path in routes(app, {"GET"}, static=False)
+            if path.startswith("/staff") == staff]  # fmt: skip
 
 
 async def pages_hits(http: httpx.AsyncClient, urls: list[str], needles, who: str):
@@ -316,13 +303,7 @@ async def test_clear_identity_values_appear_nowhere_but_the_residents_own_data(a
 
     ctx = app.state.ctx
     async with ctx.db() as session:
-        ballot = (
-            await session.execute(
-                select(Ballot).where(
-                    Ballot.receipt_hash == voting.receipt_hash(ctx.crypto, receipt)
-                )
-            )
-        ).scalar_one()
+        ballot = await ballot_of_receipt(session, ctx.crypto, receipt)
         voter = await session.get(Voter, ballot.voter_id)
         pool = (await session.execute(select(Pool).where(Pool.edition_id == edition.id))).scalars()
         pool_id = next(iter(pool)).id
@@ -339,14 +320,9 @@ async def test_clear_identity_values_appear_nowhere_but_the_residents_own_data(a
     # export has something to show
     case_id = await case_make(app, edition.id, [ballot.id], ip="198.51.100.77")
     await voting_close(app, edition.id)
-    async with transaction(ctx.db) as session:
-        found = await session.get(Edition, edition.id)
-        run = await results.run_create(session=session, edition=found, actor_id=None)
-        await results.run_publish(session=session, edition=found, run_id=run.id, actor_id=None)
     async with transaction(ctx.db) as session:  # the open-data files, served by their hash
-        files = (await session.execute(select(ResultFile.sha256).where(
-            ResultFile.run_id == run.id
-        ))).all()  # fmt: skip
+        run_id = await result_run_add(session, edition.id, publish=True)
+        files = await result_files(session, run_id)
     assert files
 
     # 3. the evidence export, the one bulk path to identities: refused without a legal
@@ -369,14 +345,14 @@ async def test_clear_identity_values_appear_nowhere_but_the_residents_own_data(a
         "slug": edition.slug,
         "ballot_id": ballot.id,
         "case_id": case_id,
-        "run_id": run.id,
+        "run_id": run_id,
         "pool_id": pool_id,
         "number": "C1",
         "entry_id": 1,
         "request_id": request_id,
         "session_hash": ballot.session_hash,
         "kind": "projects",
-        "sha256": files[0][0],
+        "sha256": files[0],
         "user_id": "{user_id}",  # each reader's own account, filled below
     }
     staff_urls = [fill(p, ids) for p in get_paths(app, staff=True) if p not in NOT_PAGES]
@@ -430,6 +406,11 @@ async def test_clear_identity_values_appear_nowhere_but_the_residents_own_data(a
     hits += hits_in("stdout", out, needles) + hits_in("stderr", err, needles)
 
     assert hits == [], "\n".join(f"{h.what} in {h.where}" for h in hits)
+    with capfd.disabled():
+        print(f"\nprobe: {len(staff_urls)} console URLs (200 for "
+              + ", ".join(f"{role} {len(urls)}" for role, urls in shown.items())
+              + f"), {len(public)} public URLs ({len(public_shown)} answered 200), "
+              f"{columns} columns, {keys} Redis keys")  # fmt: skip
 
 
 def _unzipped(content: bytes) -> bytes:

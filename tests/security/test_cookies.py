@@ -12,17 +12,15 @@ import pytest
 
 from tests.factories.staff import staff_login, staff_user_create
 from tests.factories.voting import person, vote
-from tests.security.world import (
+from tests.security.checklist import (
     Recorder,
     SetCookie,
     plain_client,
-    routes,
     set_cookies,
-    staff_login_client,
     visitors,
     visitors_close,
-    world_seed,
 )
+from tests.world import routes, world_seed
 
 pytestmark = pytest.mark.flow
 
@@ -66,7 +64,7 @@ async def _everything(app, world, recorder: Recorder, *, https: bool) -> None:
                 await http.get(world.url(path))
         # the whole vote, every POST of it, in a browser that starts with no cookie
         async with recorder.attach(plain_client(app, https=https)) as resident:
-            cast = await vote(resident, app, world.params["slug"], person(), ["C2"])
+            cast = await vote(resident, app, world.open, person(), ["C2"])
             assert cast.status_code == 303
             await resident.get(cast.headers["location"])
         # the staff login (password, then the TOTP code with enrolment) and logout
@@ -83,9 +81,7 @@ async def _everything(app, world, recorder: Recorder, *, https: bool) -> None:
 
 @pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
 async def test_every_set_cookie_is_a_httponly_samesite_session_cookie(app, https):
-    admin = await staff_login_client(app)
-    world = await world_seed(app, admin)
-    await admin.aclose()
+    world = await world_seed(app)
     recorder = Recorder()
     await _everything(app, world, recorder, https=https)
 

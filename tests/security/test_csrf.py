@@ -10,17 +10,16 @@ import pytest
 
 from tests.factories.staff import csrf_of
 from tests.factories.voting import reach_identity
-from tests.security.world import (
+from tests.security.checklist import (
     STATE_CHANGING,
     plain_client,
-    routes,
     row_counts,
     staff_login_client,
     text_of,
     visitors,
     visitors_close,
-    world_seed,
 )
+from tests.world import routes, world_seed
 from urna.core.errors import CsrfRejected
 
 pytestmark = pytest.mark.flow
@@ -35,10 +34,9 @@ async def _token(http, path: str) -> str:
 async def test_every_state_changing_route_refuses_a_missing_wrong_foreign_or_cross_site_token(
     app,
 ):
-    admin = await staff_login_client(app)
-    world = await world_seed(app, admin)
+    world = await world_seed(app)
     clients = await visitors(app, world)
-    slug = world.params["slug"]
+    slug = world.open
     other_resident, other_admin = plain_client(app), await staff_login_client(app)
     clients.update({"other_resident": other_resident, "other_admin": other_admin})
     try:

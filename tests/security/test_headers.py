@@ -10,15 +10,13 @@ from __future__ import annotations
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from tests.security.world import (
+from tests.security.checklist import (
     header_faults,
     plain_client,
-    routes,
-    staff_login_client,
     visitors,
     visitors_close,
-    world_seed,
 )
+from tests.world import routes, world_seed
 
 pytestmark = pytest.mark.flow
 
@@ -42,9 +40,7 @@ async def _crawl(app, world, *, https: bool) -> tuple[list, int, dict[int, int]]
 
 
 async def test_every_get_route_carries_the_headers_over_http_and_https(app):
-    admin = await staff_login_client(app)
-    world = await world_seed(app, admin)
-    await admin.aclose()
+    world = await world_seed(app)
     for https in (False, True):
         faults, seen, statuses = await _crawl(app, world, https=https)
         print(f"headers, https={https}: {seen} responses, by status {sorted(statuses.items())}")

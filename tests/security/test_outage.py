@@ -18,16 +18,15 @@ from tests.conftest import make_settings
 from tests.factories.editions import edition_create
 from tests.factories.voting import person, post_form, reach_identity
 from tests.hardening.test_redis_down import private_redis as private_redis  # noqa: F401
-from tests.security.world import (
+from tests.security.checklist import (
     STATE_CHANGING,
     header_faults,
     plain_client,
-    routes,
     row_counts,
     staff_login_client,
     text_of,
-    world_seed,
 )
+from tests.world import routes, world_seed
 from urna.core.errors import ServiceUnavailable
 from urna.main import create_app
 from urna.staff.matrix import PUBLIC, ROUTE_ROLES
@@ -58,9 +57,7 @@ async def no_redis(database_url):
 
 
 async def test_every_cookieless_post_gets_the_outage_page_not_a_csrf_refusal(app, no_redis):
-    admin = await staff_login_client(app)  # the world is seeded through the working app
-    world = await world_seed(app, admin)
-    await admin.aclose()
+    world = await world_seed(app)  # seeded through the working app
     targets = routes(no_redis, STATE_CHANGING)
     before = await row_counts(no_redis)
     wrong = []
@@ -79,9 +76,7 @@ async def test_every_cookieless_post_gets_the_outage_page_not_a_csrf_refusal(app
 
 
 async def test_every_console_page_gets_the_outage_page_not_the_login_page(app, no_redis):
-    admin = await staff_login_client(app)
-    world = await world_seed(app, admin)
-    await admin.aclose()
+    world = await world_seed(app)
     guarded = [
         path
         for method, path in routes(no_redis, frozenset({"GET"}))
@@ -103,7 +98,7 @@ async def test_every_console_page_gets_the_outage_page_not_the_login_page(app, n
     # what needs no session still answers
     async with plain_client(no_redis) as browser:
         assert (await browser.get("/healthz")).status_code == 200
-        assert (await browser.get(f"/e/{world.params['slug']}")).status_code == 200
+        assert (await browser.get(f"/e/{world.open}")).status_code == 200
 
 
 async def test_logged_in_staff_and_a_resident_mid_vote_get_503_when_redis_stops(

@@ -8,7 +8,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from tests.conftest import BACKEND, make_settings, random_key
-from tests.security.world import header_faults, plain_client, staff_login_client
+from tests.security.checklist import header_faults, plain_client, staff_login_client
 from urna.main import create_app
 
 pytestmark = pytest.mark.postgres_only

@@ -27,7 +27,7 @@ from tests.factories.voting import (
     receipt_of,
     vote,
 )
-from tests.security.world import header_faults, plain_client, text_of
+from tests.security.checklist import header_faults, plain_client, text_of
 from urna.core.errors import TooManyRequests
 from urna.main import create_app
 from urna.staff.login import LoginThrottled

@@ -22,7 +22,13 @@ from tests.conftest import make_settings
 from tests.factories.editions import edition_create
 from tests.factories.staff import csrf_of
 from tests.factories.voting import person, post_form, reach_choices, reach_code
-from tests.security.world import FakeClock, clock_install, plain_client, staff_login_client, text_of
+from tests.security.checklist import (
+    FakeClock,
+    clock_install,
+    plain_client,
+    staff_login_client,
+    text_of,
+)
 from urna.core.cookies import ROTATION_GRACE_SECONDS
 from urna.core.errors import CsrfRejected
 from urna.main import create_app

@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories.editions import edition_create
+from tests.factories.fraud import fraud_case_add
 from tests.factories.staff import asgi_client, csrf_of
-from tests.factories.voting import person, receipt_of, vote
+from tests.factories.voting import ballot_of_receipt, person, receipt_of, vote
 from urna.core.audit import AuditEvent
-from urna.core.db import utcnow
-from urna.fraud.models import FraudCase, FraudCaseBallot, FraudSignal, FraudSignalBallot
-from urna.voting import service as voting
+from urna.fraud.models import FraudCase
 from urna.voting.models import Ballot
 
 
@@ -33,46 +32,18 @@ async def cast(app, slug: str, numbers: list[str], *, ip: str = "198.51.100.7", 
         response = await vote(http, app, slug, resident, numbers)
         assert response.status_code == 303, response.text
         receipt = await receipt_of(http, slug)
-    ctx = app.state.ctx
-    async with ctx.db() as session:
-        ballot = (
-            await session.execute(
-                select(Ballot).where(
-                    Ballot.receipt_hash == voting.receipt_hash(ctx.crypto, receipt)
-                )
-            )
-        ).scalar_one()
+    async with app.state.ctx.db() as session:
+        ballot = await ballot_of_receipt(session, app.state.ctx.crypto, receipt)
     await app.state.request_log.flush()
     return Cast(ballot.id, receipt, resident, ip)
 
 
 async def case_make(app, edition_id: int, ballot_ids: list[int], *, ip: str = "198.51.100.7"):
     """A case holding ``ballot_ids`` with one signal, as the scan would store it."""
-    now = utcnow()
     async with app.state.ctx.db() as session:
-        case = FraudCase(edition_id=edition_id, key=f"ip:{ip}:{now.timestamp()}", score=7.5)
-        session.add(case)
-        await session.flush()
-        signal = FraudSignal(
-            edition_id=edition_id,
-            case_id=case.id,
-            kind="ip",
-            key=f"ip:{ip}:{now.timestamp()}",
-            score=7.5,
-            evidence={
-                "message": "%(count)s ballots from %(ip)s",
-                "params": {"count": len(ballot_ids), "ip": ip},
-            },
-            first_at=now,
-            last_at=now,
-        )
-        session.add(signal)
-        await session.flush()
-        for ballot_id in ballot_ids:
-            session.add(FraudCaseBallot(case_id=case.id, ballot_id=ballot_id))
-            session.add(FraudSignalBallot(signal_id=signal.id, ballot_id=ballot_id))
+        case_id = await fraud_case_add(session, edition_id=edition_id, ballot_ids=ballot_ids, ip=ip)
         await session.commit()
-        return case.id
+        return case_id
 
 
 async def ballot_get(app, ballot_id: int) -> Ballot:

@@ -1,40 +1,28 @@
-"""What the security checklist enumerates: every route of the app (``app_routes``, the
-same walk the role matrix uses), a seeded world to fill their path parameters with things
-that exist, the visitors who crawl them, a fake clock, and a cookie parser.
+"""What the security checklist needs besides the seeded world (``tests/world.py``: every
+route of the app and its parameters filled with things that exist): the visitors who crawl
+the routes, a cookie parser, row counts, a fake clock and the security headers' rules.
 
-Each check iterates over ``app_routes(app)``, so a route added tomorrow is checked
-tomorrow without touching these tests."""
+Each check iterates over ``routes(app)``, so a route added tomorrow is checked tomorrow
+without touching these tests."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 
 import httpx
 from sqlalchemy import func, select
 
-from tests.factories.editions import edition_create
 from tests.factories.staff import StaffClient, staff_login, staff_user_create
-from tests.factories.voting import person, reach_identity, vote
+from tests.factories.voting import reach_identity
+from tests.world import World
 from urna.core import i18n
-from urna.editions.models import Pool
 from urna.models import metadata
 from urna.requestlog.models import RequestLog
-from urna.staff.matrix import app_routes
-from urna.voting.models import Ballot
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-NOWHERE = "999999999"  # an id, slug or code that names nothing
-PARAM = re.compile(r"\{([^}:]+)(:[^}]+)?\}")
-
-
-def routes(app, methods: frozenset[str] | None = None) -> list[tuple[str, str]]:
-    """Every (method, path template) of the app, sorted; only ``methods`` if given."""
-    found = app_routes(app)
-    return sorted(key for key in found if methods is None or key[0] in methods)
 
 
 def text_of(msgid: str, lang: str = "pl") -> str:
@@ -44,51 +32,6 @@ def text_of(msgid: str, lang: str = "pl") -> str:
         return i18n.gettext(msgid)
     finally:
         i18n.set_language("pl")
-
-
-@dataclass
-class World:
-    """Things that exist, by the path parameter that names them."""
-
-    params: dict[str, str] = field(default_factory=dict)
-
-    def url(self, path: str) -> str:
-        if path == "/static":
-            return "/static/css/urna.css"
-        return PARAM.sub(lambda m: self.params.get(m.group(1), NOWHERE), path)
-
-    def filled(self, path: str) -> bool:
-        """Whether every parameter of ``path`` names something that exists."""
-        return all(name in self.params for name, _ in PARAM.findall(path))
-
-
-async def world_seed(app, admin: httpx.AsyncClient) -> World:
-    """An edition with a cast ballot, its pool, a staff account: the ids routes take.
-    Parameters not seeded (result runs, cases, paper entries…) get ``NOWHERE``: their
-    routes still answer (404), and the answer is checked like any other."""
-    edition = await edition_create(app)
-    voter = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50001)),
-        base_url="http://testserver",
-    )
-    async with voter:
-        cast = await vote(voter, app, edition.slug, person(), ["C1"])
-        assert cast.status_code == 303, cast.text[:300]
-    async with app.state.ctx.db() as session:
-        ballot = await session.scalar(select(Ballot).where(Ballot.edition_id == edition.id))
-        pool_id = await session.scalar(select(Pool.id).where(Pool.edition_id == edition.id))
-    return World(
-        params={
-            "slug": edition.slug,
-            "number": "C1",
-            "pool_id": str(pool_id),
-            "kind": "streets",
-            "code": "pl",
-            "user_id": str(admin.staff_user.id),
-            "ballot_id": str(ballot.id),
-            "session_hash": ballot.session_hash or NOWHERE,
-        }
-    )
 
 
 def plain_client(app, *, https: bool = False, ip: str = "127.0.0.1") -> httpx.AsyncClient:
@@ -104,8 +47,7 @@ async def visitors(app, world: World, *, https: bool = False) -> dict[str, httpx
     """Anonymous, a resident half-way through the vote, and a logged-in admin (who may open
     every console page); the caller closes them (``visitors_close``)."""
     resident = plain_client(app, https=https)
-    edition = world.params["slug"]
-    await reach_identity(resident, edition)
+    await reach_identity(resident, world.open)
     admin = await staff_login_client(app, https=https)  # over https: the Secure cookies
     return {"anonymous": plain_client(app, https=https), "resident": resident, "admin": admin}
 
@@ -238,7 +180,10 @@ def clock_install(app, clock: FakeClock) -> None:
 # ---- security headers ---------------------------------------------------------------
 
 # Public resources a browser may keep (no personal data): everything else is no-store.
-PUBLIC_CACHE = ("/static", "/favicon.ico", "/e/{slug}/projects/{number}/images/")
+# The published results' open data is public by law (``results/views.py``: the current
+# file for a minute, a file by its digest for good).
+PUBLIC_CACHE = ("/static", "/favicon.ico", "/e/{slug}/projects/{number}/images/",
+                "/e/{slug}/results.", "/e/{slug}/results/files/")  # fmt: skip
 REFERRER_POLICIES = {"same-origin", "no-referrer", "strict-origin-when-cross-origin"}
 
 
