@@ -19,6 +19,11 @@ Wall-clock seconds, the database's work included. Exits 1 when a goal is missed.
 Heavy: run it once, on a quiet machine. ``--scale 0.1`` runs a tenth of the size.
 
     PYTHONPATH=backend .venv/bin/python loadtests/bench_fraud.py [--scale 1.0]
+        [--keep] [--reuse DATABASE] [--statements]
+
+``--keep`` leaves the database (its name is printed); ``--reuse DATABASE`` skips the load and
+the full scan of a kept one and runs step 3 again (1,000 more ballots each time);
+``--statements`` prints the slowest SQL statements of the incremental scan.
 """
 
 from __future__ import annotations
@@ -35,14 +40,16 @@ import uuid
 from datetime import timedelta
 
 import asyncpg
-from sqlalchemy import text
+from pydantic import SecretStr
+from sqlalchemy import event, select, text
 
 from urna.core import migrate
 from urna.core.config import Settings
 from urna.core.crypto import Crypto
 from urna.core.db import create_engine, session_factory, utcnow
+from urna.editions.models import Edition
 from urna.fraud import service
-from urna.seeding import edition_import
+from urna.privacy.service import edition_import
 from urna.voting.fraud_keys import birth_order_offset
 
 PG = os.environ.get("URNA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -248,6 +255,31 @@ def settings_for(url: str) -> Settings:
     )
 
 
+class StatementTimes:
+    """The time of each SQL statement the engine runs, while ``on``."""
+
+    def __init__(self, engine) -> None:
+        self.on = False
+        self.times: list[tuple[float, str]] = []
+        sync = engine.sync_engine
+        event.listen(sync, "before_cursor_execute", self._before)
+        event.listen(sync, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        conn.info["bench_began"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if self.on:
+            seconds = time.perf_counter() - conn.info.pop("bench_began")
+            self.times.append((seconds, " ".join(statement.split())[:150]))
+
+    def print_slowest(self, count: int = 15) -> None:
+        total = sum(seconds for seconds, _ in self.times)
+        print(f"  {len(self.times)} statements, {total:.3f} s in the database and round trips")
+        for seconds, statement in sorted(self.times, reverse=True)[:count]:
+            print(f"    {seconds:7.3f} s  {statement}")
+
+
 async def timed_scan(factory, scan, crypto, settings, edition):
     """(seconds, result) of one scan in its own unit of work, the commit included."""
     async with factory() as session:
@@ -264,13 +296,67 @@ def summary(result) -> str:
     )
 
 
-async def bench(url: str, scale: float) -> bool:
+async def bench(url: str, scale: float, *, reuse: bool, statements: bool) -> bool:
     settings = settings_for(url)
     crypto = Crypto(settings)
-    ballots = max(int(BALLOTS * scale), 4000)
     engine = create_engine(url, pool_size=2)
     factory = session_factory(engine)
+    times = StatementTimes(engine)
     now = utcnow()
+    if reuse:
+        full = 0.0
+        async with factory() as session:
+            edition = await session.scalar(select(Edition).where(Edition.slug == "bench-fraud"))
+        raw = await asyncpg.connect(url.replace("+asyncpg", ""))
+        clause_id = await raw.fetchval("SELECT id FROM policy_document WHERE kind = 'clause'")
+        first = await raw.fetchval("SELECT max(id) + 1 FROM ballot")
+        # the hmac key the kept database's birth orders were made with
+        settings = settings.model_copy(
+            update={"hmac_key": SecretStr(await raw.fetchval("SELECT key FROM bench_key"))}
+        )
+        crypto = Crypto(settings)
+        offset = birth_order_offset(crypto, edition.id)
+    else:
+        full, edition, raw, clause_id, offset = await populate(
+            factory, url, crypto, settings, scale, now
+        )
+        first = max(int(BALLOTS * scale), 4000) + 1
+    await load(
+        raw,
+        edition_id=edition.id,
+        clause_id=clause_id,
+        first=first,
+        count=NEW_BALLOTS,
+        start=now - timedelta(minutes=20),
+        offset=offset,
+        spacing=1.0,
+    )
+    await raw.close()
+    times.on = statements
+    incremental, result = await timed_scan(
+        factory, service.scan_incremental, crypto, settings, edition
+    )
+    times.on = False
+    print(
+        f"  incremental scan after {NEW_BALLOTS:,} new ballots: {incremental:.3f} s "
+        f"({summary(result)})"
+    )
+    if statements:
+        times.print_slowest()
+    await engine.dispose()
+    ok = full < GOAL_FULL_SECONDS and incremental < GOAL_INCREMENTAL_SECONDS
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"goals (full < {GOAL_FULL_SECONDS:.0f} s, incremental < "
+        f"{GOAL_INCREMENTAL_SECONDS:.0f} s): {'met' if ok else 'MISSED'}"
+    )
+    return ok
+
+
+async def populate(factory, url: str, crypto, settings, scale: float, now):
+    """The edition, its generated ballots and logs, and the full scan: (seconds of the full
+    scan, edition, a raw connection, the clause's id, the birth-order offset)."""
+    ballots = max(int(BALLOTS * scale), 4000)
     async with factory() as session:
         edition = await edition_import(session=session, data=edition_data(now))
         clause_id = (
@@ -309,46 +395,32 @@ async def bench(url: str, scale: float) -> bool:
     print(f"  full scan: {full:.2f} s ({summary(result)})")
     kinds = await raw.fetch("SELECT kind, count(*) FROM fraud_signal GROUP BY kind ORDER BY 1")
     print("  signals by kind: " + ", ".join(f"{kind} {n}" for kind, n in kinds))
-
-    await load(
-        raw,
-        edition_id=edition.id,
-        clause_id=clause_id,
-        first=ballots + 1,
-        count=NEW_BALLOTS,
-        start=now - timedelta(minutes=20),
-        offset=offset,
-        spacing=1.0,
-    )
-    await raw.close()
-    incremental, result = await timed_scan(
-        factory, service.scan_incremental, crypto, settings, edition
-    )
-    print(
-        f"  incremental scan after {NEW_BALLOTS:,} new ballots: {incremental:.3f} s "
-        f"({summary(result)})"
-    )
-    await engine.dispose()
-    ok = full < GOAL_FULL_SECONDS and incremental < GOAL_INCREMENTAL_SECONDS
-    print(
-        f"goals (full < {GOAL_FULL_SECONDS:.0f} s, incremental < "
-        f"{GOAL_INCREMENTAL_SECONDS:.0f} s): {'met' if ok else 'MISSED'}"
-    )
-    return ok
+    hmac = settings.hmac_key.get_secret_value()
+    await raw.execute("CREATE TABLE bench_key AS SELECT CAST($1 AS text) AS key", hmac)
+    return full, edition, raw, clause_id, offset
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="Fraction of the size.")
+    parser.add_argument("--keep", action="store_true", help="Leave the database.")
+    parser.add_argument("--reuse", metavar="DATABASE", help="A kept database: step 3 only.")
+    parser.add_argument("--statements", action="store_true", help="The slowest statements.")
     args = parser.parse_args()
-    name = "urna_bench_fraud_" + uuid.uuid4().hex[:8]
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    name = args.reuse or "urna_bench_fraud_" + uuid.uuid4().hex[:8]
     url = PG.replace("postgresql://", "postgresql+asyncpg://") + "/" + name
+    if not args.reuse:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
-        migrate.upgrade(url)
-        ok = asyncio.run(bench(url, args.scale))
+        if not args.reuse:
+            migrate.upgrade(url)
+        ok = asyncio.run(bench(url, args.scale, reuse=bool(args.reuse), statements=args.statements))
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if args.keep or args.reuse:
+            print(f"database kept: {name}")
+        else:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     return 0 if ok else 1
 
 
