@@ -19,10 +19,11 @@ Wall-clock seconds, the database's work included. Exits 1 when a goal is missed.
 Heavy: run it once, on a quiet machine. ``--scale 0.1`` runs a tenth of the size.
 
     PYTHONPATH=backend .venv/bin/python loadtests/bench_fraud.py [--scale 1.0]
-        [--keep] [--reuse DATABASE] [--statements]
+        [--keep] [--reuse DATABASE [--full-again]] [--statements]
 
 ``--keep`` leaves the database (its name is printed); ``--reuse DATABASE`` skips the load and
-the full scan of a kept one and runs step 3 again (1,000 more ballots each time);
+the full scan of a kept one and runs step 3 again (1,000 more ballots each time; with
+``--full-again`` step 2 first);
 ``--statements`` prints the slowest SQL statements of the incremental scan.
 """
 
@@ -296,7 +297,9 @@ def summary(result) -> str:
     )
 
 
-async def bench(url: str, scale: float, *, reuse: bool, statements: bool) -> bool:
+async def bench(
+    url: str, scale: float, *, reuse: bool, statements: bool, full_again: bool = False
+) -> bool:
     settings = settings_for(url)
     crypto = Crypto(settings)
     engine = create_engine(url, pool_size=2)
@@ -316,6 +319,9 @@ async def bench(url: str, scale: float, *, reuse: bool, statements: bool) -> boo
         )
         crypto = Crypto(settings)
         offset = birth_order_offset(crypto, edition.id)
+        if full_again:
+            full, result = await timed_scan(factory, service.scan_full, crypto, settings, edition)
+            print(f"  full scan again: {full:.2f} s ({summary(result)})")
     else:
         full, edition, raw, clause_id, offset = await populate(
             factory, url, crypto, settings, scale, now
@@ -406,6 +412,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="Leave the database.")
     parser.add_argument("--reuse", metavar="DATABASE", help="A kept database: step 3 only.")
     parser.add_argument("--statements", action="store_true", help="The slowest statements.")
+    parser.add_argument("--full-again", action="store_true", help="With --reuse: step 2 too.")
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     name = args.reuse or "urna_bench_fraud_" + uuid.uuid4().hex[:8]
@@ -415,7 +422,15 @@ def main() -> int:
     try:
         if not args.reuse:
             migrate.upgrade(url)
-        ok = asyncio.run(bench(url, args.scale, reuse=bool(args.reuse), statements=args.statements))
+        ok = asyncio.run(
+            bench(
+                url,
+                args.scale,
+                reuse=bool(args.reuse),
+                statements=args.statements,
+                full_again=args.full_again,
+            )
+        )
     finally:
         if args.keep or args.reuse:
             print(f"database kept: {name}")

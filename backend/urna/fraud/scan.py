@@ -68,7 +68,8 @@ async def _group_signals(
     session: AsyncSession, d: Dialect, params: dict, numbers: dict[int, str], edition_id: int
 ) -> list[Fired]:
     fired: list[Fired] = []
-    found = [(kinds.kind_of(row["key"]), row) for row in await groups.kinds_groups(session, params)]
+    rows = await groups.kinds_groups(session, d, params)
+    found = [(kinds.kind_of(row["key"]), row) for row in rows]
     peaks = {float(row["peak_ts"]) for kind, row in found if kind.traffic}
     traffic = await repository.edition_traffic(session, edition_id, peaks, kinds.HOUR)
     for kind, row in found:
