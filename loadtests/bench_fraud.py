@@ -19,6 +19,12 @@ Wall-clock seconds, the database's work included. Exits 1 when a goal is missed.
 Heavy: run it once, on a quiet machine. ``--scale 0.1`` runs a tenth of the size.
 
     PYTHONPATH=backend .venv/bin/python loadtests/bench_fraud.py [--scale 1.0]
+        [--keep] [--reuse DATABASE [--full-again]] [--statements]
+
+``--keep`` leaves the database (its name is printed); ``--reuse DATABASE`` skips the load and
+the full scan of a kept one and runs step 3 again (1,000 more ballots each time; with
+``--full-again`` step 2 first);
+``--statements`` prints the slowest SQL statements of the incremental scan.
 """
 
 from __future__ import annotations
@@ -35,14 +41,17 @@ import uuid
 from datetime import timedelta
 
 import asyncpg
-from sqlalchemy import text
+from fraud_town import edition_data, load  # beside this script
+from pydantic import SecretStr
+from sqlalchemy import event, select, text
 
 from urna.core import migrate
 from urna.core.config import Settings
 from urna.core.crypto import Crypto
 from urna.core.db import create_engine, session_factory, utcnow
+from urna.editions.models import Edition
 from urna.fraud import service
-from urna.seeding import edition_import
+from urna.privacy.service import edition_import
 from urna.voting.fraud_keys import birth_order_offset
 
 PG = os.environ.get("URNA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -54,176 +63,6 @@ LOG_INDEXES = {
     "ix_request_log_ip": "(ip)",
     "ix_request_log_session_hash": "(session_hash)",
 }
-
-
-def edition_data(now) -> dict:
-    pools = [
-        {
-            "code": "CITY",
-            "name": "Ogólnomiejska",
-            "kind": "citywide",
-            "budget": 10**9,
-            "max_choices": 3,
-        },
-        {
-            "code": "N",
-            "name": "Północ",
-            "kind": "district",
-            "area": "N",
-            "budget": 10**8,
-            "max_choices": 2,
-        },
-        {
-            "code": "S",
-            "name": "Południe",
-            "kind": "district",
-            "area": "S",
-            "budget": 10**8,
-            "max_choices": 2,
-        },
-    ]
-    projects = [
-        {
-            "number": f"{pool['code'][0]}{i}",
-            "pool": pool["code"],
-            "title": f"Projekt {i}",
-            "cost": 1_000_00 * i,
-            **({"area": pool["area"]} if "area" in pool else {}),
-        }
-        for pool in pools
-        for i in range(1, 11)
-    ]
-    return {
-        "slug": "bench-fraud",
-        "name": "Budżet obywatelski (benchmark)",
-        "municipality": "Gmina Testowo",
-        "voting_opens_at": (now - timedelta(days=15)).isoformat(),
-        "voting_closes_at": (now + timedelta(days=5)).isoformat(),
-        "results_at": (now + timedelta(days=20)).isoformat(),
-        "max_ballots_per_contact": 5,
-        "areas": [{"code": "N", "name": "Północ"}, {"code": "S", "name": "Południe"}],
-        "streets": [{"name": "ul. Lipowa", "area": "N"}, {"name": "ul. Słoneczna", "area": "S"}],
-        "pools": pools,
-        "projects": projects,
-        "clause": {"title": "Klauzula", "body": "Administrator: Burmistrz.", "body_en": "Mayor."},
-    }
-
-
-def h(value: str, salt: int) -> str:
-    """A deterministic pseudo-random non-negative number from ``value`` (SQL)."""
-    return f"(hashint8(({value}) * 31 + {salt})::bigint + 2147483648)"
-
-
-WROCLAW = "i BETWEEN :first + 1000 AND :first + 1319"
-LUBLIN = "i BETWEEN :first + 2000 AND :first + 2039"
-SCRIPT = "i BETWEEN :first + 3000 AND :first + 3049"
-# The i-th ballot of the generated town (ids :first to :last), cast :spacing seconds after
-# the one before. Households of about 2.5 people share an address and a home IP; one
-# ballot in 20 comes from a mobile operator's 64 /24s (many addresses, a few ballots each).
-BALLOT_COLUMNS = f"""
-    i AS id,
-    CAST(:start AS timestamptz)
-      + make_interval(secs => (i - :first) * :spacing + {h("i", 1)} % 600) AS at,
-    CASE WHEN {WROCLAW} THEN '185.40.5.17'
-         WHEN {LUBLIN} THEN '91.204.3.9'
-         WHEN {SCRIPT} THEN '51.68.10.' || (i % 200 + 10)
-         WHEN {h("i", 2)} % 20 = 0
-         THEN '37.47.' || ({h("i", 3)} % 64) || '.' || ({h("i", 10)} % 254 + 1)
-         ELSE (83 + i * 2 / 5 / 65536) || '.' || (i * 2 / 5 / 256 % 256) || '.'
-              || (i * 2 / 5 % 256) || '.' || (1 + i * 2 / 5 * 7 % 250)
-    END AS ip,
-    CASE WHEN {SCRIPT} THEN 'python-requests/2.31'
-         ELSE 'Mozilla/5.0 (bench ' || ({h("i", 4)} % 40) || ')' END AS ua,
-    CASE WHEN {WROCLAW} THEN :offset + 2500 + {h("i", 5)} % 9000
-         ELSE :offset + 14600 + {h("i", 5)} % 25000 END AS birth_order,
-    CASE WHEN {WROCLAW} THEN md5('wroclaw' || (i / 5)) ELSE md5('contact' || i) END AS contact,
-    CASE WHEN {WROCLAW} THEN i % 5 ELSE 0 END AS slot,
-    CASE WHEN {SCRIPT} THEN 1 ELSE 0 END AS script
-"""
-
-
-def _numbered(statement: str, params: dict) -> tuple[str, list]:
-    """``:name`` parameters as asyncpg's ``$n``, with only the values the statement uses."""
-    used = sorted((n for n in params if f":{n}" in statement), key=len, reverse=True)
-    values = []
-    for index, name in enumerate(used, 1):
-        statement = statement.replace(f":{name}", f"${index}")
-        values.append(params[name])
-    return statement, values
-
-
-async def load(
-    conn: asyncpg.Connection,
-    *,
-    edition_id: int,
-    clause_id: int,
-    first: int,
-    count: int,
-    start,
-    offset: int,
-    spacing: float,
-) -> None:
-    """Write ``count`` ballots (ids from ``first``), their voters, choices and logs."""
-    params = {
-        "first": first,
-        "last": first + count - 1,
-        "start": start,
-        "offset": offset,
-        "spacing": spacing,
-        "edition_id": edition_id,
-        "clause_id": clause_id,
-    }
-
-    async def run(statement: str) -> None:
-        sql, values = _numbered(statement, params)
-        await conn.execute(sql, *values)
-
-    await run(f"""CREATE TEMP TABLE gen AS SELECT {BALLOT_COLUMNS}
-        FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS i""")
-    await run("""
-        INSERT INTO voter (id, edition_id, identity_key, contact_key, contact_slot, clause_id,
-                           created_at, address_key, lookup_key, birth_order)
-        SELECT id, :edition_id, md5('identity' || id), contact, slot, :clause_id, at,
-               md5('address' || (id * 2 / 5)), md5('lookup' || id), birth_order FROM gen
-       """)
-    await run("""
-        INSERT INTO ballot (id, edition_id, voter_id, channel, status, receipt_hash,
-                            submitted_at, request_id, ip, user_agent, session_hash, age_band)
-        SELECT id, :edition_id, id, 'online', 'counted', md5('receipt' || id), at,
-               substr(md5('request' || id), 1, 32), ip, ua, substr(md5('session' || id), 1, 32),
-               '35-44' FROM gen""")
-    await run(f"""
-        INSERT INTO ballot_choice (ballot_id, project_id, pool_id)
-        SELECT g.id, p.id, p.pool_id FROM gen g CROSS JOIN LATERAL (
-          SELECT id, pool_id FROM project WHERE edition_id = :edition_id
-          ORDER BY CASE WHEN g.{LUBLIN.replace("i BETWEEN", "id BETWEEN")} THEN id
-                        ELSE {h("g.id", "id")} END
-          LIMIT 1 + {h("g.id", 8)} % 3) AS p""")
-    posts = "(11, 14, 17, 20, 25)"
-    # Each request comes 1-40 s (a script: 50 ms) after the one before it in its session.
-    gap = f"CASE WHEN g.script = 1 THEN 0.05 ELSE 1 + {h('g.id * 32 + k', 9)} % 40 END"
-    await run(f"""
-        INSERT INTO request_log (request_id, arrived_at, responded_at, duration_us, ip,
-                                 method, url, status, user_agent, session_hash)
-        SELECT CASE WHEN k = 25 THEN substr(md5('request' || id), 1, 32)
-                    ELSE substr(md5(id || '-' || k), 1, 32) END,
-               at - make_interval(secs => before + 0.01), at - make_interval(secs => before),
-               20000, ip, CASE WHEN k IN {posts} THEN 'POST' ELSE 'GET' END,
-               CASE WHEN script = 1 AND k < 10 THEN '/e/bench-fraud/vote/identity'
-                    WHEN k < 9 THEN '/static/img/' || k || '.png'
-                    WHEN k = 9 THEN '/e/bench-fraud'
-                    WHEN k < 13 THEN '/e/bench-fraud/vote'
-                    WHEN k < 16 THEN '/e/bench-fraud/vote/identity'
-                    WHEN k < 19 THEN '/e/bench-fraud/vote/code'
-                    WHEN k < 22 THEN '/e/bench-fraud/vote/choices'
-                    WHEN k < 25 THEN '/static/css/urna.css'
-                    ELSE '/e/bench-fraud/vote/cast' END,
-               CASE WHEN k IN {posts} THEN 303 ELSE 200 END,
-               ua, substr(md5('session' || id), 1, 32)
-        FROM (SELECT g.*, k, coalesce(sum({gap}) OVER (PARTITION BY g.id ORDER BY k DESC
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-              FROM gen g CROSS JOIN generate_series(1, 25) AS k) AS steps""")
-    await conn.execute("DROP TABLE gen")
 
 
 async def admin(sql: str) -> None:
@@ -248,6 +87,31 @@ def settings_for(url: str) -> Settings:
     )
 
 
+class StatementTimes:
+    """The time of each SQL statement the engine runs, while ``on``."""
+
+    def __init__(self, engine) -> None:
+        self.on = False
+        self.times: list[tuple[float, str]] = []
+        sync = engine.sync_engine
+        event.listen(sync, "before_cursor_execute", self._before)
+        event.listen(sync, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        conn.info["bench_began"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if self.on:
+            seconds = time.perf_counter() - conn.info.pop("bench_began")
+            self.times.append((seconds, " ".join(statement.split())[:150]))
+
+    def print_slowest(self, count: int = 15) -> None:
+        total = sum(seconds for seconds, _ in self.times)
+        print(f"  {len(self.times)} statements, {total:.3f} s in the database and round trips")
+        for seconds, statement in sorted(self.times, reverse=True)[:count]:
+            print(f"    {seconds:7.3f} s  {statement}")
+
+
 async def timed_scan(factory, scan, crypto, settings, edition):
     """(seconds, result) of one scan in its own unit of work, the commit included."""
     async with factory() as session:
@@ -264,13 +128,72 @@ def summary(result) -> str:
     )
 
 
-async def bench(url: str, scale: float) -> bool:
+async def bench(
+    url: str, scale: float, *, reuse: bool, statements: bool, full_again: bool = False
+) -> bool:
     settings = settings_for(url)
     crypto = Crypto(settings)
-    ballots = max(int(BALLOTS * scale), 4000)
     engine = create_engine(url, pool_size=2)
     factory = session_factory(engine)
+    times = StatementTimes(engine)
     now = utcnow()
+    if reuse:
+        full = 0.0
+        async with factory() as session:
+            edition = await session.scalar(select(Edition).where(Edition.slug == "bench-fraud"))
+        raw = await asyncpg.connect(url.replace("+asyncpg", ""))
+        clause_id = await raw.fetchval("SELECT id FROM policy_document WHERE kind = 'clause'")
+        first = await raw.fetchval("SELECT max(id) + 1 FROM ballot")
+        # the hmac key the kept database's birth orders were made with
+        settings = settings.model_copy(
+            update={"hmac_key": SecretStr(await raw.fetchval("SELECT key FROM bench_key"))}
+        )
+        crypto = Crypto(settings)
+        offset = birth_order_offset(crypto, edition.id)
+        if full_again:
+            full, result = await timed_scan(factory, service.scan_full, crypto, settings, edition)
+            print(f"  full scan again: {full:.2f} s ({summary(result)})")
+    else:
+        full, edition, raw, clause_id, offset = await populate(
+            factory, url, crypto, settings, scale, now
+        )
+        first = max(int(BALLOTS * scale), 4000) + 1
+    await load(
+        raw,
+        edition_id=edition.id,
+        clause_id=clause_id,
+        first=first,
+        count=NEW_BALLOTS,
+        start=now - timedelta(minutes=20),
+        offset=offset,
+        spacing=1.0,
+    )
+    await raw.close()
+    times.on = statements
+    incremental, result = await timed_scan(
+        factory, service.scan_incremental, crypto, settings, edition
+    )
+    times.on = False
+    print(
+        f"  incremental scan after {NEW_BALLOTS:,} new ballots: {incremental:.3f} s "
+        f"({summary(result)})"
+    )
+    if statements:
+        times.print_slowest()
+    await engine.dispose()
+    ok = full < GOAL_FULL_SECONDS and incremental < GOAL_INCREMENTAL_SECONDS
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"goals (full < {GOAL_FULL_SECONDS:.0f} s, incremental < "
+        f"{GOAL_INCREMENTAL_SECONDS:.0f} s): {'met' if ok else 'MISSED'}"
+    )
+    return ok
+
+
+async def populate(factory, url: str, crypto, settings, scale: float, now):
+    """The edition, its generated ballots and logs, and the full scan: (seconds of the full
+    scan, edition, a raw connection, the clause's id, the birth-order offset)."""
+    ballots = max(int(BALLOTS * scale), 4000)
     async with factory() as session:
         edition = await edition_import(session=session, data=edition_data(now))
         clause_id = (
@@ -309,46 +232,41 @@ async def bench(url: str, scale: float) -> bool:
     print(f"  full scan: {full:.2f} s ({summary(result)})")
     kinds = await raw.fetch("SELECT kind, count(*) FROM fraud_signal GROUP BY kind ORDER BY 1")
     print("  signals by kind: " + ", ".join(f"{kind} {n}" for kind, n in kinds))
-
-    await load(
-        raw,
-        edition_id=edition.id,
-        clause_id=clause_id,
-        first=ballots + 1,
-        count=NEW_BALLOTS,
-        start=now - timedelta(minutes=20),
-        offset=offset,
-        spacing=1.0,
-    )
-    await raw.close()
-    incremental, result = await timed_scan(
-        factory, service.scan_incremental, crypto, settings, edition
-    )
-    print(
-        f"  incremental scan after {NEW_BALLOTS:,} new ballots: {incremental:.3f} s "
-        f"({summary(result)})"
-    )
-    await engine.dispose()
-    ok = full < GOAL_FULL_SECONDS and incremental < GOAL_INCREMENTAL_SECONDS
-    print(
-        f"goals (full < {GOAL_FULL_SECONDS:.0f} s, incremental < "
-        f"{GOAL_INCREMENTAL_SECONDS:.0f} s): {'met' if ok else 'MISSED'}"
-    )
-    return ok
+    hmac = settings.hmac_key.get_secret_value()
+    await raw.execute("CREATE TABLE bench_key AS SELECT CAST($1 AS text) AS key", hmac)
+    return full, edition, raw, clause_id, offset
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="Fraction of the size.")
+    parser.add_argument("--keep", action="store_true", help="Leave the database.")
+    parser.add_argument("--reuse", metavar="DATABASE", help="A kept database: step 3 only.")
+    parser.add_argument("--statements", action="store_true", help="The slowest statements.")
+    parser.add_argument("--full-again", action="store_true", help="With --reuse: step 2 too.")
     args = parser.parse_args()
-    name = "urna_bench_fraud_" + uuid.uuid4().hex[:8]
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    name = args.reuse or "urna_bench_fraud_" + uuid.uuid4().hex[:8]
     url = PG.replace("postgresql://", "postgresql+asyncpg://") + "/" + name
+    if not args.reuse:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
-        migrate.upgrade(url)
-        ok = asyncio.run(bench(url, args.scale))
+        if not args.reuse:
+            migrate.upgrade(url)
+        ok = asyncio.run(
+            bench(
+                url,
+                args.scale,
+                reuse=bool(args.reuse),
+                statements=args.statements,
+                full_again=args.full_again,
+            )
+        )
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if args.keep or args.reuse:
+            print(f"database kept: {name}")
+        else:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     return 0 if ok else 1
 
 

@@ -3,10 +3,14 @@
 from dataclasses import replace
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from tests.fraud.conftest import scan, scenario_cast, town_edition
 from tests.fraud.scenario import Scenario, scenario_build
 from urna.core.db import utcnow
+from urna.editions.models import Edition
 from urna.fraud import service
+from urna.fraud.models import FraudProjectDay
 
 
 async def snapshot(session, edition_id):
@@ -19,6 +23,15 @@ async def snapshot(session, edition_id):
         )
         cases[case.id] = (frozenset(detail.ballot_ids), case.score, signals)
     return cases
+
+
+async def project_days(session, edition_id):
+    rows = await session.execute(
+        select(FraudProjectDay.project_id, FraudProjectDay.day, FraudProjectDay.ballots).where(
+            FraudProjectDay.edition_id == edition_id
+        )
+    )
+    return sorted(rows.all())
 
 
 async def test_incremental_in_batches_equals_the_full_scan(app, fraud_settings):
@@ -46,9 +59,23 @@ async def test_incremental_in_batches_equals_the_full_scan(app, fraud_settings):
         assert result.ballots_scanned == len(batch)
     async with ctx.db() as session:
         incremental = await snapshot(session, edition.id)
+        counted = await project_days(session, edition.id)
+        # a rescan of ballots already counted (from an earlier mark) changes no counter
+        result = await service.scan_incremental(
+            session=session,
+            crypto=ctx.crypto,
+            settings=fraud_settings,
+            edition=await session.get(Edition, edition.id),
+            since_ballot_id=0,
+        )
+        assert result.ballots_scanned == len(order)
+        assert await project_days(session, edition.id) == counted
+        await session.rollback()
     await scan(app, fraud_settings, edition)
     async with ctx.db() as session:
         full = await snapshot(session, edition.id)
+        # the counters the incremental scans changed ballot by ballot are the full recount's
+        assert await project_days(session, edition.id) == counted
     assert len(full) >= 6
     assert any(
         kind == "ip" and key == "ip:81.190.7.7"

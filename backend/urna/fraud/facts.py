@@ -8,6 +8,7 @@ fact of the edition."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from sqlalchemy import text
@@ -112,34 +113,58 @@ _RECOUNT = f"""
     INSERT INTO fraud_project_day (edition_id, project_id, day, ballots)
     SELECT :edition_id, bc.project_id, {_DAY_OF}, count(*)
     FROM fraud_ballot_fact f JOIN ballot_choice bc ON bc.ballot_id = f.ballot_id
-    WHERE f.edition_id = :edition_id AND f.ts >= :low AND f.ts < :high
+    WHERE f.edition_id = :edition_id
     GROUP BY bc.project_id, {_DAY_OF}"""
+_COUNT_AFTER = f"""
+    SELECT bc.project_id, {_DAY_OF}, count(*)
+    FROM fraud_ballot_fact f JOIN ballot_choice bc ON bc.ballot_id = f.ballot_id
+    WHERE f.edition_id = :edition_id AND f.ballot_id > :since
+    GROUP BY bc.project_id, {_DAY_OF}"""
+_ADD = """
+    INSERT INTO fraud_project_day (edition_id, project_id, day, ballots)
+    VALUES (:edition_id, :project_id, :day, :ballots)
+    ON CONFLICT (edition_id, project_id, day)
+    DO UPDATE SET ballots = fraud_project_day.ballots + excluded.ballots"""
+
+ProjectDays = Counter[tuple[int, int]]  # (project id, day) -> ballots
 
 
-async def project_days_count(session: AsyncSession, *, edition_id: int, since: int | None) -> None:
-    """Recount ballots per project per day (the counters bursts are measured against):
-    every day for the full scan (``since`` None), else the days of the ballots after
-    ``since`` only."""
+async def project_days_after(session: AsyncSession, *, edition_id: int, since: int) -> ProjectDays:
+    """Ballots per project per day among the facts of the ballots after ``since``: read
+    before and after ``facts_compute`` replaces them, the difference is what the counters
+    must change by. Through the primary keys: a thousand ballots read a thousand facts."""
+    rows = await session.execute(text(_COUNT_AFTER), {"edition_id": edition_id, "since": since})
+    return Counter({(project_id, day): n for project_id, day, n in rows})
+
+
+async def project_days_count(session: AsyncSession, *, edition_id: int) -> None:
+    """Recount ballots per project per day (the counters bursts are measured against)
+    from every fact of the edition: the full scan."""
     params = {"edition_id": edition_id}
-    if since is None:
-        spans = [(None, None)]
-    else:
-        days = await session.execute(
-            text(
-                f"SELECT DISTINCT {_DAY_OF} FROM fraud_ballot_fact f "
-                "WHERE f.edition_id = :edition_id AND f.ballot_id > :since"
-            ),
-            params | {"since": since},
+    await session.execute(
+        text("DELETE FROM fraud_project_day WHERE edition_id = :edition_id"), params
+    )
+    await session.execute(text(_RECOUNT), params)
+
+
+async def project_days_change(
+    session: AsyncSession, *, edition_id: int, before: ProjectDays, after: ProjectDays
+) -> None:
+    """Bring the counters from ``before`` to ``after`` (the incremental scan): what the
+    full scan's recount gives, without reading a whole day's ballots and their choices
+    (at 200,000 ballots a day holds 14,000 of them, and its recount read every choice of
+    the edition: 0.2-0.7 s)."""
+    changes = [
+        {"edition_id": edition_id, "project_id": project_id, "day": day, "ballots": n}
+        for (project_id, day), n in sorted(
+            (key, after[key] - before[key]) for key in after.keys() | before.keys()
         )
-        spans = [(day, day + 1) for (day,) in days]
-    for first, last in spans:
-        where = "" if first is None else " AND day >= :first AND day < :last"
-        window = {"first": first, "last": last}
-        await session.execute(
-            text(f"DELETE FROM fraud_project_day WHERE edition_id = :edition_id{where}"),
-            params | window,
-        )
-        bounds = {"low": float("-inf"), "high": float("inf")}
-        if first is not None:
-            bounds = {"low": first * DAY, "high": last * DAY}
-        await session.execute(text(_RECOUNT), params | bounds)
+        if n
+    ]
+    if not changes:
+        return
+    await session.execute(text(_ADD), changes)
+    await session.execute(
+        text("DELETE FROM fraud_project_day WHERE edition_id = :edition_id AND ballots <= 0"),
+        {"edition_id": edition_id},
+    )

@@ -162,8 +162,8 @@ Index(
 
 class FraudProjectDay(SQLModel, table=True):
     """Ballots per project per day (UTC): the counters a burst is measured against. The
-    full scan recounts them; the incremental scan recounts only the days new ballots fell
-    on, so finding a burst never reads the whole edition."""
+    full scan recounts them; the incremental scan changes them by the new ballots' own
+    counts, so finding a burst never reads the whole edition, nor a whole day."""
 
     __tablename__ = "fraud_project_day"
 

@@ -68,7 +68,8 @@ async def _group_signals(
     session: AsyncSession, d: Dialect, params: dict, numbers: dict[int, str], edition_id: int
 ) -> list[Fired]:
     fired: list[Fired] = []
-    found = [(kinds.kind_of(row["key"]), row) for row in await groups.kinds_groups(session, params)]
+    rows = await groups.kinds_groups(session, d, params)
+    found = [(kinds.kind_of(row["key"]), row) for row in rows]
     peaks = {float(row["peak_ts"]) for kind, row in found if kind.traffic}
     traffic = await repository.edition_traffic(session, edition_id, peaks, kinds.HOUR)
     for kind, row in found:
@@ -123,7 +124,7 @@ async def scan_run(
 ) -> ScanResult:
     now = utcnow()
     d = await dialect_for(session)
-    await scope.scan_prepare(session, d, edition.id)
+    await scope.scan_prepare(session, d, edition.id, incremental=incremental)
     mark = await session.get(FraudScanMark, edition.id)
     if mark is None:
         mark = FraudScanMark(edition_id=edition.id, last_ballot_id=0)
@@ -132,6 +133,11 @@ async def scan_run(
     last = (
         await session.execute(select(func.max(Ballot.id)).where(Ballot.edition_id == edition.id))
     ).scalar_one() or 0
+    before = (
+        await facts.project_days_after(session, edition_id=edition.id, since=start)
+        if incremental
+        else None
+    )
     scanned = await facts.facts_compute(
         session,
         d,
@@ -142,9 +148,11 @@ async def scan_run(
     )
     if not incremental:
         await scope.table_analyze(session, d, "fraud_ballot_fact")
-    await facts.project_days_count(
-        session, edition_id=edition.id, since=start if incremental else None
-    )
+    if before is None:
+        await facts.project_days_count(session, edition_id=edition.id)
+    else:
+        after = await facts.project_days_after(session, edition_id=edition.id, since=start)
+        await facts.project_days_change(session, edition_id=edition.id, before=before, after=after)
     allowed = [row.cidr for row in await repository.allow_rows(session)]
     await scope.scope_build(
         session, d, edition_id=edition.id, since=start if incremental else None, allowed=allowed
