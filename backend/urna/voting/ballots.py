@@ -148,9 +148,8 @@ async def ballot_place(
     slots = edition.max_ballots_per_contact if voter.keys.contact_key else 1
     for slot in range(slots):
         try:
-            ballot_id = await repository.ballot_insert(
-                session, replace(row, contact_slot=slot), autocommit=autocommit
-            )
+            attempt = replace(row, contact_slot=slot) if slot else row
+            ballot_id = await repository.ballot_insert(session, attempt, autocommit=autocommit)
         except IntegrityError as error:
             constraint = violated_constraint(error)
             if "contact_key" not in constraint:
