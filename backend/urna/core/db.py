@@ -10,10 +10,13 @@ import logging
 import re
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import asyncpg
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.exc import (
     DBAPIError,
@@ -209,11 +212,77 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
                 # the connection died: nothing to undo, say the first error
                 log.warning("rollback on a lost database connection")
             raise
-        await session.commit()
+        if session.in_transaction():  # a unit that began nothing has nothing to commit
+            await session.commit()
 
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.bind.dialect.name == "postgresql"
+
+
+# ---- one statement on the driver (PostgreSQL) -----------------------------------------
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    """A statement written with ``:name`` parameters (as ``text()`` takes it), numbered
+    ``$1``, ``$2``… for asyncpg; a name used twice is one parameter."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, sql: str) -> DriverStatement:
+        numbers: dict[str, int] = {}
+
+        def number(match: re.Match[str]) -> str:
+            return f"${numbers.setdefault(match.group(1), len(numbers) + 1)}"
+
+        return cls(_NAMED_PARAMETER.sub(number, sql), tuple(numbers))
+
+
+async def driver_fetchval(
+    session: AsyncSession, statement: DriverStatement, values: Mapping[str, Any]
+) -> Any:
+    """Run one statement on the asyncpg connection of the session's unit of work, in one
+    round trip, and return the first column of its first row. PostgreSQL only.
+
+    SQLAlchemy begins the unit's transaction lazily, at its first statement: when the
+    unit has run none, this statement is a transaction of its own, committed when it
+    returns (no BEGIN, no COMMIT: one round trip); when it has, the statement runs in a
+    SAVEPOINT of it, committed with the unit. Either way a refusal leaves the unit as it
+    was. Errors come out as SQLAlchemy's: ``IntegrityError`` for a constraint (its
+    ``orig`` names it, see ``violated_constraint``), ``DBAPIError`` for the rest, the
+    connection invalidated when it was lost (``is_database_outage``)."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    args = [values[name] for name in statement.names]
+    try:
+        if driver.is_in_transaction():
+            async with driver.transaction():  # nested in the unit's: a SAVEPOINT
+                return await driver.fetchval(statement.sql, *args)
+        return await driver.fetchval(statement.sql, *args)
+    except asyncpg.IntegrityConstraintViolationError as error:
+        raise IntegrityError(statement.sql, None, error, hide_parameters=True) from error
+    except (
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,  # a protocol left mid-operation by a lost connection
+        OSError,
+        TimeoutError,
+    ) as error:
+        # the connection is kept only after a plain SQL error on a connection still open
+        lost = driver.is_closed() or not (
+            isinstance(error, asyncpg.PostgresError)
+            and not (error.sqlstate or "").startswith(OUTAGE_SQLSTATES)
+        )
+        if lost:
+            await connection.invalidate()  # the pool replaces it, never hands it out again
+        raise DBAPIError(
+            statement.sql, None, error, hide_parameters=True, connection_invalidated=lost
+        ) from error
 
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")

@@ -120,8 +120,9 @@ async def ballot_place(
     """Insert voter, ballot and choices in the first free contact slot.
 
     Each attempt is a SAVEPOINT of the caller's unit of work, so a clash leaves the rest
-    of it as it was; ``autocommit`` (the online cast) runs the attempt on PostgreSQL as
-    one statement of its own, durable when it returns (see ``repository.ballot_insert``).
+    of it as it was; ``autocommit`` (the online cast) sends the attempt on PostgreSQL
+    straight to the driver, one round trip, durable when it returns unless the unit had
+    begun a transaction (then at the caller's commit; see ``repository.ballot_insert``).
     """
     row = repository.BallotRow(
         edition_id=edition.id,
@@ -147,9 +148,8 @@ async def ballot_place(
     slots = edition.max_ballots_per_contact if voter.keys.contact_key else 1
     for slot in range(slots):
         try:
-            ballot_id = await repository.ballot_insert(
-                session, replace(row, contact_slot=slot), autocommit=autocommit
-            )
+            attempt = replace(row, contact_slot=slot) if slot else row
+            ballot_id = await repository.ballot_insert(session, attempt, autocommit=autocommit)
         except IntegrityError as error:
             constraint = violated_constraint(error)
             if "contact_key" not in constraint:

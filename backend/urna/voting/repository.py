@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.db import is_postgres
+from urna.core.db import DriverStatement, driver_fetchval, is_postgres
 from urna.editions.models import Project
 from urna.voting.models import Ballot, BallotChoice, CollectionPoint, PaperEntry, Voter
 
@@ -44,8 +44,7 @@ class BallotRow:
     birth_order: int | None = None
 
 
-_CAST_PG = text(
-    """
+_CAST_SQL = """
     WITH v AS (
       INSERT INTO voter (edition_id, identity_key, contact_key, contact_slot, pesel_key,
                          identity_enc, guardian_role, clause_id, created_at,
@@ -69,31 +68,29 @@ _CAST_PG = text(
     )
     SELECT id FROM b
     """
-)
+_CAST_PG = text(_CAST_SQL)
+_CAST_DRIVER = DriverStatement.of(_CAST_SQL)  # the online cast's, on asyncpg
 
 
 async def ballot_insert(session: AsyncSession, row: BallotRow, *, autocommit: bool) -> int:
     """Insert voter, ballot and choices; IntegrityError on any UNIQUE conflict, with the
     caller's unit of work left as it was.
 
-    The insert runs in a SAVEPOINT of the session's transaction. ``autocommit`` (the online
-    cast) runs it on PostgreSQL instead as one statement on a connection of its own: one
-    round trip (no BEGIN/COMMIT), atomic by itself and durable when this call returns.
+    On PostgreSQL one statement; otherwise three in a SAVEPOINT. The statement runs in a
+    SAVEPOINT of the session's transaction too, except with ``autocommit`` (the online
+    cast): then it goes straight to asyncpg on the session's connection, one round trip,
+    a transaction of its own when the unit has begun none (``core.db.driver_fetchval``)
+    — so it is durable when this call returns, or at the caller's commit.
     """
-    values = {k: getattr(row, k) for k in row.__dataclass_fields__ if k != "choices"}
+    values = dict(vars(row))
+    del values["choices"]
     if is_postgres(session):
         values["project_ids"] = [project for project, _ in row.choices]
         values["pool_ids"] = [pool for _, pool in row.choices]
-        if not autocommit:
-            async with session.begin_nested():
-                return (await session.execute(_CAST_PG, values)).scalar_one()
-        # Give the session's connection back first (it may hold one from reading the
-        # edition): a request holding one connection while waiting for a second would
-        # deadlock the pool under a burst of casts.
-        await session.close()
-        async with session.bind.connect() as connection:
-            autocommit_connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            return (await autocommit_connection.execute(_CAST_PG, values)).scalar_one()
+        if autocommit:
+            return await driver_fetchval(session, _CAST_DRIVER, values)
+        async with session.begin_nested():
+            return (await session.execute(_CAST_PG, values)).scalar_one()
     async with session.begin_nested():
         voter_fields = {k: values[k] for k in Voter.model_fields if k in values}
         voter_fields["created_at"] = row.submitted_at

@@ -1,0 +1,110 @@
+"""One statement straight to asyncpg on the unit of work's connection (the online cast's
+insert): one round trip when the unit has begun nothing, a SAVEPOINT of the unit's
+transaction when it has; a refusal leaves the unit usable and comes out as SQLAlchemy's
+IntegrityError naming its constraint; a lost connection as an outage (503), invalidated."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from urna.core.db import (
+    DriverStatement,
+    create_engine,
+    driver_fetchval,
+    is_database_outage,
+    session_factory,
+    transaction,
+    violated_constraint,
+)
+
+pytestmark = pytest.mark.postgres_only
+
+INSERT = DriverStatement.of("INSERT INTO driver_probe (k, n) VALUES (:k, :n) RETURNING n + :n")
+
+
+def test_named_parameters_are_numbered_once_each_and_casts_stay():
+    statement = DriverStatement.of("SELECT :a, CAST(:b AS int[]), :a, x::text FROM t")
+    assert statement.sql == "SELECT $1, CAST($2 AS int[]), $1, x::text FROM t"
+    assert statement.names == ("a", "b")
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = create_engine(database_url, pool_size=2)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE IF EXISTS driver_probe"))
+        await conn.execute(
+            text("CREATE TABLE driver_probe (k text CONSTRAINT uq_driver_probe_k UNIQUE, n int)")
+        )
+    yield engine
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE driver_probe"))
+    await engine.dispose()
+
+
+async def _count(engine) -> int:
+    async with engine.connect() as conn:
+        return await conn.scalar(text("SELECT count(*) FROM driver_probe"))
+
+
+async def test_a_unit_that_began_nothing_commits_the_statement_in_one_round_trip(engine):
+    statements: list[str] = []
+    factory = session_factory(engine)
+    async with transaction(factory) as session:
+        assert await driver_fetchval(session, INSERT, {"k": "a", "n": 2}) == 4
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        assert not driver.is_in_transaction()  # no BEGIN was sent: durable already
+
+        def logged(record) -> None:
+            statements.append(record.query)
+
+        driver.add_query_logger(logged)
+        with pytest.raises(IntegrityError) as refused:
+            await driver_fetchval(session, INSERT, {"k": "a", "n": 3})
+        driver.remove_query_logger(logged)
+        assert violated_constraint(refused.value) == "uq_driver_probe_k"
+        assert "'a'" not in str(refused.value)  # parameters are never in the message
+        assert await session.scalar(text("SELECT count(*) FROM driver_probe")) == 1
+    assert statements == [INSERT.sql]  # the refused one too: one statement, no BEGIN
+    assert await _count(engine) == 1
+
+
+async def test_inside_a_begun_unit_a_savepoint_and_the_units_commit(engine):
+    factory = session_factory(engine)
+    with pytest.raises(RuntimeError):
+        async with transaction(factory) as session:
+            await session.execute(text("SELECT 1"))  # the unit has begun a transaction
+            await driver_fetchval(session, INSERT, {"k": "b", "n": 1})
+            with pytest.raises(IntegrityError):
+                await driver_fetchval(session, INSERT, {"k": "b", "n": 1})
+            # the refusal rolled back to its savepoint: the unit goes on
+            assert await session.scalar(text("SELECT count(*) FROM driver_probe")) == 1
+            raise RuntimeError("the unit fails after the statement")
+    assert await _count(engine) == 0  # rolled back with the unit
+    async with transaction(factory) as session:
+        await session.execute(text("SELECT 1"))
+        await driver_fetchval(session, INSERT, {"k": "c", "n": 1})
+    assert await _count(engine) == 1
+
+
+async def test_a_connection_lost_mid_unit_is_an_outage_and_is_replaced(engine, database_url):
+    factory = session_factory(engine)
+    async with transaction(factory) as session:
+        pid = await session.scalar(text("SELECT pg_backend_pid()"))
+        await session.commit()
+    admin = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        with pytest.raises(Exception) as lost:
+            async with transaction(factory) as session:
+                assert await session.scalar(text("SELECT pg_backend_pid()")) == pid
+                await admin.execute("SELECT pg_terminate_backend($1)", pid)
+                await driver_fetchval(session, INSERT, {"k": "d", "n": 1})
+        assert is_database_outage(lost.value)
+    finally:
+        await admin.close()
+    async with transaction(factory) as session:  # a new connection, not the dead one
+        assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
+        assert await driver_fetchval(session, INSERT, {"k": "e", "n": 1}) == 2
