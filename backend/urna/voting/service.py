@@ -306,7 +306,10 @@ async def ballot_cast(
         autocommit=True,
     )
     if placed.ballot_id is not None:
-        await session.commit()  # durable before the receipt is shown (the one explicit commit)
+        # durable before the receipt is shown (the one explicit commit); the insert alone,
+        # straight to the driver, was its own transaction and is durable already
+        if session.in_transaction():
+            await session.commit()
         return state.receipt
     if await repository.ballot_by_receipt(session, receipt) is not None:
         return state.receipt  # resubmitted: the first submission was cast
