@@ -41,7 +41,6 @@ STAFF_COOKIE = CookiePolicy(
 )
 
 
-
 def read_cookie(scope: Scope, policy: CookiePolicy) -> str | None:
     """The id in the request's cookie of this kind (the HTTPS name first), or None."""
     for name, value in scope.get("headers", ()):

@@ -17,6 +17,7 @@ from urna.voting.schemas import ReceiptForm
 
 router = APIRouter()
 
+
 @router.get("/receipt")
 async def receipt_check_page(request: Request):
     return await render(request, "voting/check.html", {"values": {}, "errors": {}, "ballot": None})
