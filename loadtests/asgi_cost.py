@@ -18,24 +18,13 @@ import importlib.util
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from loadtests.bench_cast import (  # noqa: E402
-    PG,
-    REDIS,
-    ROOT,
-    SHARED_BENCH,
-    create_db,
-    drop_db,
-    key,
-    prepare_urna,
-    redis_forget,
-)
+from loadtests.bench_cast import ROOT, SHARED_BENCH, prepare_urna, scratch_urna  # noqa: E402
 
 
 async def call(app, method: str, path: str, cookie: str = "", body: bytes = b"") -> int:
@@ -137,31 +126,10 @@ def main() -> None:
     parser.add_argument("--kind", default="catalogue", choices=kinds)
     parser.add_argument("--requests", type=int, default=3000)
     options = parser.parse_args()
-    tag = uuid.uuid4().hex[:8]
-    name = f"urna_asgi_{tag}"
-    db_url = f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    env = {
-        "URNA_ENVIRONMENT": "test",
-        "URNA_DATABASE_URL": db_url,
-        "URNA_REDIS_URL": REDIS,
-        "URNA_REDIS_PREFIX": f"urna-asgi-{tag}:",
-        "URNA_SECRET_KEY": key(),
-        "URNA_DATA_KEY": key(),
-        "URNA_HMAC_KEY": key(),
-        "URNA_NOTIFY_PROVIDER": "outbox",
-    }
-    os.environ.update(env)
-    asyncio.run(create_db(name))
-    try:
-        from urna.core import migrate
-
-        migrate.upgrade(db_url)
+    with scratch_urna("asgi") as (env, db_url, tag):
         # uvloop, as `urna serve` runs the app
         floor = uvloop.run(floor_cost(options.requests))
         cost, statuses = uvloop.run(urna_cost(options.kind, options.requests, env, db_url, tag))
-    finally:
-        asyncio.run(redis_forget(env["URNA_REDIS_PREFIX"]))
-        asyncio.run(drop_db(name))
     print(f"floor bare GET /: {floor * 1e6:.0f} µs CPU per request (app only)")
     print(f"urna {options.kind}: {cost * 1e6:.0f} µs CPU per request (app only), "
           f"statuses {sorted(statuses)}; floor / urna = {floor / cost:.3f}")  # fmt: skip

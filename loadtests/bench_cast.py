@@ -37,6 +37,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -211,6 +213,36 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
     await redis.aclose()
     await asyncio.to_thread(path.write_text, "\n".join(lines) + "\n")
     return edition.slug
+
+
+@contextmanager
+def scratch_urna(kind: str) -> Iterator[tuple[dict[str, str], str, str]]:
+    """A fresh, migrated database and a Redis prefix of their own for an in-process run
+    (``kind`` names them), the app's settings in ``os.environ``; all removed after.
+    Yields (environment, database URL, tag)."""
+    tag = uuid.uuid4().hex[:8]
+    name = f"urna_{kind}_{tag}"
+    db_url = f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    env = {
+        "URNA_ENVIRONMENT": "test",
+        "URNA_DATABASE_URL": db_url,
+        "URNA_REDIS_URL": REDIS,
+        "URNA_REDIS_PREFIX": f"urna-{kind}-{tag}:",
+        "URNA_SECRET_KEY": key(),
+        "URNA_DATA_KEY": key(),
+        "URNA_HMAC_KEY": key(),
+        "URNA_NOTIFY_PROVIDER": "outbox",
+    }
+    os.environ.update(env)
+    asyncio.run(create_db(name))
+    try:
+        from urna.core import migrate
+
+        migrate.upgrade(db_url)
+        yield env, db_url, tag
+    finally:
+        asyncio.run(redis_forget(env["URNA_REDIS_PREFIX"]))
+        asyncio.run(drop_db(name))
 
 
 async def redis_forget(prefix: str) -> None:

@@ -18,7 +18,6 @@ import pstats
 import re
 import sys
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
@@ -27,16 +26,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from loadtests.bench_cast import (  # noqa: E402
-    PG,
-    REDIS,
-    ROOT,
-    create_db,
-    drop_db,
-    key,
-    prepare_urna,
-    redis_forget,
-)
+from loadtests.bench_cast import ROOT, prepare_urna, scratch_urna  # noqa: E402
 
 STEPS = (
     "clause",
@@ -132,29 +122,8 @@ def main() -> None:
     parser.add_argument("--journeys", type=int, default=150)
     parser.add_argument("--profile", action="store_true")
     options = parser.parse_args()
-    tag = uuid.uuid4().hex[:8]
-    name = f"urna_journey_{tag}"
-    db_url = f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    env = {
-        "URNA_ENVIRONMENT": "test",
-        "URNA_DATABASE_URL": db_url,
-        "URNA_REDIS_URL": REDIS,
-        "URNA_REDIS_PREFIX": f"urna-journey-{tag}:",
-        "URNA_SECRET_KEY": key(),
-        "URNA_DATA_KEY": key(),
-        "URNA_HMAC_KEY": key(),
-        "URNA_NOTIFY_PROVIDER": "outbox",
-    }
-    os.environ.update(env)
-    uvloop.run(create_db(name))
-    try:
-        from urna.core import migrate
-
-        migrate.upgrade(db_url)
+    with scratch_urna("journey") as (env, db_url, tag):
         steps, profiler = uvloop.run(journeys(options.journeys, env, db_url, tag, options.profile))
-    finally:
-        uvloop.run(redis_forget(env["URNA_REDIS_PREFIX"]))
-        uvloop.run(drop_db(name))
     if options.profile:
         stats = pstats.Stats(profiler)
         stats.sort_stats("tottime").print_stats(30)

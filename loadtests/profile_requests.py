@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
 import pstats
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -26,7 +24,7 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from loadtests.bench_cast import PG, REDIS, ROOT, create_db, drop_db, key, prepare_urna  # noqa: E402
+from loadtests.bench_cast import ROOT, prepare_urna, scratch_urna  # noqa: E402
 
 
 async def profile(kind: str, count: int, env: dict[str, str], db_url: str, tag: str) -> None:
@@ -91,31 +89,8 @@ def main() -> None:
     parser.add_argument("--kind", default="cast", choices=["cast", "catalogue", "clause"])
     parser.add_argument("--requests", type=int, default=500)
     options = parser.parse_args()
-    tag = uuid.uuid4().hex[:8]
-    name = f"urna_profile_{tag}"
-    db_url = f"{PG.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    env = {
-        "URNA_ENVIRONMENT": "test",
-        "URNA_DATABASE_URL": db_url,
-        "URNA_REDIS_URL": REDIS,
-        "URNA_REDIS_PREFIX": f"urna-profile-{tag}:",
-        "URNA_SECRET_KEY": key(),
-        "URNA_DATA_KEY": key(),
-        "URNA_HMAC_KEY": key(),
-        "URNA_NOTIFY_PROVIDER": "outbox",
-    }
-    os.environ.update(env)
-    asyncio.run(create_db(name))
-    try:
-        from urna.core import migrate
-
-        migrate.upgrade(db_url)
+    with scratch_urna("profile") as (env, db_url, tag):
         asyncio.run(profile(options.kind, options.requests, env, db_url, tag))
-    finally:
-        from loadtests.bench_cast import redis_forget
-
-        asyncio.run(redis_forget(env["URNA_REDIS_PREFIX"]))
-        asyncio.run(drop_db(name))
 
 
 if __name__ == "__main__":
