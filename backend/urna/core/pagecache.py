@@ -59,15 +59,22 @@ def with_token(html: str, session: Any) -> bytes:
 
 class PageCache:
     """Pages by ``page_key``; at most ``capacity`` (then emptied: searches with any text
-    must not grow it without bound, and the next requests fill it again)."""
+    must not grow it without bound, and the next requests fill it again). A catalogue
+    page is tens of kilobytes: 128 of them stay well inside a worker's memory budget."""
 
-    def __init__(self, capacity: int = 512) -> None:
+    def __init__(self, capacity: int = 128) -> None:
         self.capacity = capacity
         self._pages: dict[Hashable, CachedPage] = {}
         self.paths: set[str] = set()  # what other requests need not look further for
 
     def get(self, key: Hashable) -> CachedPage | None:
-        return self._pages.get(key)
+        """The page if it is still fresh; a stale one is dropped (the request that finds
+        it renders, and keeps, the page again)."""
+        page = self._pages.get(key)
+        if page is not None and not page.fresh():
+            del self._pages[key]
+            return None
+        return page
 
     def put(self, key: Hashable, page: CachedPage) -> None:
         if len(self._pages) >= self.capacity:
@@ -114,7 +121,7 @@ class PageCacheMiddleware:
             visits=await self.visits(),
         )
         page = self.cache.get(key)
-        if page is None or not page.fresh():
+        if page is None:
             await self.app(scope, receive, send)
             return
         scope["route"] = page.route
