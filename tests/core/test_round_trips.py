@@ -54,7 +54,10 @@ async def production_app(database_url) -> AsyncIterator:
         visits_cache_seconds=60,
     )
     app = create_app(settings)
-    async with LifespanManager(app):
+    # Twice, in whole embedded runs after the PostgreSQL suite, this app's shutdown did not
+    # finish within asgi-lifespan's default 5 s (never alone, never with -s; cause not
+    # found): it writes the request log's last records before the engine goes.
+    async with LifespanManager(app, shutdown_timeout=30):
         yield app
 
 
