@@ -172,7 +172,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(VoteFinished, vote_finished_handler)
 
     # Outermost last: metrics → proxy → request log (and id) → security headers → session
-    # → errors → app. The log sees every request, static files and errors too, and the real IP.
+    # → page cache → errors → app. The log sees every request, static files, errors and
+    # pages answered from the cache too, and the real IP.
     app.add_middleware(UnhandledErrorMiddleware, owner=app)
     # inside the session (the key needs its language), outside routing and dependencies
     app.add_middleware(
