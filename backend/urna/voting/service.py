@@ -306,10 +306,7 @@ async def ballot_cast(
         autocommit=True,
     )
     if placed.ballot_id is not None:
-        # durable before the receipt is shown (the one explicit commit); the insert alone,
-        # straight to the driver, was its own transaction and is durable already
-        if session.in_transaction():
-            await session.commit()
+        await session.commit()  # durable before the receipt is shown (the one explicit commit)
         return state.receipt
     if await repository.ballot_by_receipt(session, receipt) is not None:
         return state.receipt  # resubmitted: the first submission was cast
