@@ -1,14 +1,21 @@
-"""The schema is built by the migrations: upgrade from empty, downgrade, upgrade again."""
+"""The schema is built by the migrations: upgrade from empty, downgrade, upgrade again; the
+keys it declares hold."""
 
 import asyncio
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import fresh_database
+from tests.factories.editions import edition_create
 from urna.core import migrate
-from urna.core.db import create_engine
+from urna.core.db import create_engine, transaction, utcnow
+from urna.editions.repository import projects_of
 from urna.models import metadata
+from urna.voting.models import Ballot, BallotChoice
+from urna.voting.receipts import receipt_hashes_unheld
+from urna.voting.repository import BulkBallot, ballots_insert_bulk
 
 pytestmark = pytest.mark.flow
 
@@ -51,3 +58,48 @@ async def test_models_and_migrations_agree(tmp_path):
     finally:
         await engine.dispose()
         await drop()
+
+
+async def test_a_choice_names_an_existing_ballot_and_a_project_in_its_pool(app):
+    """The database keeps each choice to an existing ballot and to its project's own pool
+    (one key to ``project (id, pool_id)``), on both backends."""
+    edition = await edition_create(app)
+    async with transaction(app.state.ctx.db) as session:
+        projects = {p.number: p for p in await projects_of(session, edition.id)}
+        await ballots_insert_bulk(session, edition_id=edition.id, ballots=[unheld_ballot()])
+        ballot = await session.scalar(select(Ballot.id).where(Ballot.edition_id == edition.id))
+    city, north = projects["C1"], projects["N1"]
+    assert city.pool_id != north.pool_id
+    refused = [
+        {"ballot_id": ballot, "project_id": city.id, "pool_id": north.pool_id},
+        {"ballot_id": ballot + 1_000_000, "project_id": city.id, "pool_id": city.pool_id},
+        {"ballot_id": ballot, "project_id": 1_000_000, "pool_id": city.pool_id},
+    ]
+    for row in refused:
+        with pytest.raises(IntegrityError):
+            async with transaction(app.state.ctx.db) as session:
+                await session.execute(insert(BallotChoice).values(**row))
+    async with transaction(app.state.ctx.db) as session:
+        await session.execute(
+            insert(BallotChoice).values(ballot_id=ballot, project_id=city.id, pool_id=city.pool_id)
+        )
+    async with app.state.ctx.db() as session:
+        choices = await session.execute(
+            select(BallotChoice.project_id, BallotChoice.pool_id).where(
+                BallotChoice.ballot_id == ballot
+            )
+        )
+        assert [tuple(row) for row in choices] == [(city.id, city.pool_id)]
+
+
+def unheld_ballot() -> BulkBallot:
+    return BulkBallot(
+        receipt_hash=receipt_hashes_unheld(1)[0],
+        channel="online",
+        submitted_at=utcnow(),
+        status="counted",
+        area_id=None,
+        age_band="",
+        sex="",
+        choices=[],
+    )

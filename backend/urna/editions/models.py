@@ -169,6 +169,9 @@ class Project(SQLModel, table=True):
     __tablename__ = "project"
     __table_args__ = (
         UniqueConstraint("edition_id", "number"),
+        # What a ballot's choice refers to (voting's ``ballot_choice``): the project in
+        # its pool, so a choice cannot name a pool that is not its project's.
+        UniqueConstraint("id", "pool_id"),
         CheckConstraint("cost >= 0", name="cost"),
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     LargeBinary,
     Text,
     UniqueConstraint,
@@ -93,13 +94,20 @@ class Ballot(SQLModel, table=True):
 
 
 class BallotChoice(SQLModel, table=True):
+    """One project a ballot chose. Its pool is its project's pool, which one key to
+    ``project (id, pool_id)`` guarantees: a bulk import checks each row's keys one by one,
+    so one key for project and pool instead of two is a third less of that work."""
+
     __tablename__ = "ballot_choice"
+    __table_args__ = (
+        ForeignKeyConstraint(["project_id", "pool_id"], ["project.id", "project.pool_id"]),
+    )
 
     ballot_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("ballot.id", ondelete="CASCADE"), primary_key=True)
     )
-    project_id: int = Field(foreign_key="project.id", primary_key=True, index=True)
-    pool_id: int = Field(foreign_key="pool.id")
+    project_id: int = Field(primary_key=True, index=True)
+    pool_id: int
     # 1 for approval ballots; the rank's or the resident's points otherwise.
     points: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 

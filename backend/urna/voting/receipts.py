@@ -54,3 +54,15 @@ def receipt_link_open(crypto: Crypto, token: str, *, slug: str) -> str | None:
     if sealed.get("edition") != slug or not time.time() < float(sealed.get("until", 0)):
         return None
     return str(sealed.get("code"))
+
+
+_HASH_BYTES = 32  # receipt_hash is an HMAC-SHA-256 (``Crypto.keyed_hash``)
+
+
+def receipt_hashes_unheld(count: int) -> list[str]:
+    """``count`` stored receipts, in ``receipt_hash``'s form (64 hex digits), for ballots
+    whose receipt nobody holds (an import's): random, as a hash of a random code is, but
+    from one read of the system's random source instead of a code and a keyed hash each."""
+    digits = secrets.token_bytes(_HASH_BYTES * count).hex()
+    step = 2 * _HASH_BYTES
+    return [digits[start : start + step] for start in range(0, len(digits), step)]
