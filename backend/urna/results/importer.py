@@ -13,7 +13,6 @@ projects with the checks every edition passes; voting's bulk insert writes the b
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -33,11 +32,11 @@ from urna.editions.models import Edition
 from urna.editions.schemas import EditionIn
 from urna.results import pabulib
 from urna.voting.identity import age_band
+from urna.voting.receipts import receipt_hashes_unheld
 from urna.voting.service import BulkBallot, ballots_insert_bulk
 
 _VOTE_TYPES = {"approval": "approval", "choose-1": "approval", "ordinal": "ordinal"}
 _SEX = {"m": "M", "f": "F", "k": "F"}
-RECEIPT_BYTES = 32
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -230,15 +229,12 @@ def _ballots(
     cast_at: datetime,
     area_id: int | None,
 ) -> list[BulkBallot]:
-    """Every vote of the file as a counted ballot with its points. The receipts come from
-    one read of the system's random source (32 bytes each, as ``secrets.token_hex(32)``),
-    not one read per ballot; the age bands are worked out once per age."""
+    """Every vote of the file as a counted ballot with its points and a receipt nobody
+    holds."""
     points_of = pabulib.points_function(instance)
-    receipts = os.urandom(RECEIPT_BYTES * len(instance.votes)).hex()
-    step = 2 * RECEIPT_BYTES
-    bands: dict[int, str] = {}
+    receipts = receipt_hashes_unheld(len(instance.votes))
     ballots: list[BulkBallot] = []
-    for index, vote in enumerate(instance.votes):
+    for receipt, vote in zip(receipts, instance.votes, strict=True):
         try:
             choices = [
                 (project_ids[number], points)
@@ -254,19 +250,14 @@ def _ballots(
                 N_("Voter %(voter)s: the points do not match the vote."),
                 params={"voter": vote.voter_id},
             ) from None
-        band = ""
-        if vote.age is not None:
-            if vote.age not in bands:
-                bands[vote.age] = age_band(vote.age)
-            band = bands[vote.age]
         ballots.append(
             BulkBallot(
-                receipt_hash=receipts[index * step : (index + 1) * step],
+                receipt_hash=receipt,
                 channel="paper" if "paper" in (vote.voting_method or "").lower() else "online",
                 submitted_at=cast_at,
                 status="counted",
                 area_id=area_id,
-                age_band=band,
+                age_band=age_band(vote.age) if vote.age is not None else "",
                 sex=_SEX.get((vote.sex or "").strip().lower(), ""),
                 choices=choices,
             )

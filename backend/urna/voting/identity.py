@@ -6,6 +6,7 @@ Keys for uniqueness are computed from normalised values so that "Łukasz  Nowak"
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -34,6 +35,7 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+@functools.lru_cache(maxsize=256)  # an import asks for 90,000 ballots; ages are few
 def age_band(age: int) -> str:
     for low, high in AGE_BANDS:
         if low <= age <= high:
