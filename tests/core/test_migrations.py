@@ -2,16 +2,19 @@
 keys it declares hold."""
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import fresh_database
+from tests.conftest import fresh_database, make_settings
 from tests.factories.editions import edition_create
 from urna.core import migrate
 from urna.core.db import create_engine, transaction, utcnow
 from urna.editions.repository import projects_of
+from urna.main import create_app
 from urna.models import metadata
 from urna.voting.models import Ballot, BallotChoice
 from urna.voting.receipts import receipt_hashes_unheld
@@ -92,7 +95,37 @@ async def test_a_choice_names_an_existing_ballot_and_a_project_in_its_pool(app):
         assert [tuple(row) for row in choices] == [(city.id, city.pool_id)]
 
 
-def unheld_ballot() -> BulkBallot:
+async def test_the_choice_key_revision_keeps_the_choices(tmp_path):
+    """Down to the revision before one key to ``project (id, pool_id)`` and up again (on
+    SQLite both rebuild the tables): every choice is still there."""
+    url, drop = await fresh_database(tmp_path)
+    try:
+        application = create_app(make_settings(url))
+        async with LifespanManager(application):
+            edition = await edition_create(application)
+            async with transaction(application.state.ctx.db) as session:
+                projects = await projects_of(session, edition.id)
+                ballot = unheld_ballot([project.id for project in projects])
+                await ballots_insert_bulk(session, edition_id=edition.id, ballots=[ballot])
+        expected = {(project.id, project.pool_id) for project in projects}
+        await asyncio.to_thread(migrate.downgrade, url, "0012_result_files")
+        assert await choices(url) == expected
+        await asyncio.to_thread(migrate.upgrade, url)
+        assert await choices(url) == expected
+    finally:
+        await drop()
+
+
+async def choices(url: str) -> set[tuple[int, int]]:
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(BallotChoice.project_id, BallotChoice.pool_id))
+        found = {tuple(row) for row in rows}
+    await engine.dispose()
+    return found
+
+
+def unheld_ballot(project_ids: Sequence[int] = ()) -> BulkBallot:
     return BulkBallot(
         receipt_hash=receipt_hashes_unheld(1)[0],
         channel="online",
@@ -101,5 +134,5 @@ def unheld_ballot() -> BulkBallot:
         area_id=None,
         age_band="",
         sex="",
-        choices=[],
+        choices=[(project_id, 1) for project_id in project_ids],
     )
