@@ -4,6 +4,7 @@ refused file leaves nothing behind."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -79,13 +80,18 @@ async def test_an_import_creates_the_edition_through_the_editions_service(app, t
         [pool] = await editions_repository.pools_of(session, summary.edition.id)
         [area] = await editions_repository.areas_of(session, summary.edition.id)
         ballots = (
-            await session.execute(select(Ballot).where(Ballot.edition_id == summary.edition.id))
-        ).scalars()
+            (await session.execute(select(Ballot).where(Ballot.edition_id == summary.edition.id)))
+            .scalars()
+            .all()
+        )
         channels = sorted(ballot.channel for ballot in ballots)
     assert (pool.code, pool.kind, pool.area_id) == ("main", "district", area.id)
     assert pool.budget == 100 * 100
     assert (area.code, area.name) == ("srodmiescie", "Śródmieście")
     assert channels == ["online", "paper"]
+    # receipts nobody holds, stored as a cast's are (a keyed hash: 64 hex digits), each its own
+    receipts = {ballot.receipt_hash for ballot in ballots}
+    assert len(receipts) == 2 and all(re.fullmatch("[0-9a-f]{64}", r) for r in receipts)
 
     with pytest.raises(AppError) as taken:  # the editions service's own check
         await _import(app, written(tmp_path, election()), slug)
