@@ -28,6 +28,7 @@ TEMPORARY = (
     "fraud_member",
     "fraud_fired",
     "fraud_burst",
+    "fraud_burst_day",
 )
 SCAN_LOCK = 0x46524155  # "FRAU": the advisory lock class of the scans, one per edition
 CHUNK = 5000  # values per IN list
