@@ -6,11 +6,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from tests.fraud.conftest import scan, scenario_cast, town_edition
 from tests.fraud.scenario import Scenario, scenario_build
 from tests.fraud.test_incremental import snapshot
 from urna.core.db import utcnow
+from urna.fraud import service
+from urna.voting.models import Ballot
 
 pytestmark = pytest.mark.flow  # the embedded default (SQLite) runs the scan too
 
@@ -71,3 +74,45 @@ async def test_network_groups_as_the_full_scan_finds_them(app, fraud_settings):
         full = await snapshot(session, edition.id)
     assert _network_keys(full) == {f"net:{CROWDED}.0/24"}
     assert incremental == full
+
+
+def _signal_ballots(cases, key: str) -> frozenset[int]:
+    [ballots] = [
+        ballots
+        for *_, signals in cases.values()
+        for _k, s_key, _s, ballots in signals
+        if s_key == key
+    ]
+    return ballots
+
+
+async def test_a_signal_that_loses_ballots_keeps_only_its_members(app, fraud_settings):
+    """An address of a fired network is allowed: the network's signal stays, its ballots
+    from that address leave it (a rescan rewrites only the links that changed)."""
+    edition = await town_edition(app)
+    singles = [r for r in scenario_build(utcnow()).residents if r.group == "honest:single"]
+    plan = [(f"{CROWDED}.{1 + i % 4}", 3 + i / 10) for i in range(16)]
+    groups = await scenario_cast(
+        app, edition, Scenario(residents=_ballots(singles[:16], plan), http=set())
+    )
+    key = f"net:{CROWDED}.0/24"
+    ctx = app.state.ctx
+    await scan(app, fraud_settings, edition)
+    async with ctx.db() as session:
+        assert _signal_ballots(await snapshot(session, edition.id), key) == set(groups)
+        entry = await service.allow_add(
+            session=session, cidr=f"{CROWDED}.4", note="Biblioteka", actor_id=None
+        )
+        await session.commit()
+    try:
+        for full in (False, True):
+            await scan(app, fraud_settings, edition, full=full)
+            async with ctx.db() as session:
+                kept = _signal_ballots(await snapshot(session, edition.id), key)
+                ips = dict((await session.execute(select(Ballot.id, Ballot.ip))).all())
+            assert kept == {b for b in groups if ips[b] != f"{CROWDED}.4"}
+            assert len(kept) == 12
+    finally:
+        async with ctx.db() as session:
+            await service.allow_remove(session=session, allow_id=entry.id, actor_id=None)
+            await session.commit()
