@@ -15,7 +15,9 @@ Not a test. In one run, on a fresh PostgreSQL database created and dropped here:
    (``scan_incremental``: the facts of the new ballots and the groups they touch). Goal:
    under 1 s.
 
-Wall-clock seconds, the database's work included. Exits 1 when a goal is missed.
+Wall-clock seconds, the database's work included, and the CPU seconds of the scan's
+PostgreSQL backend (from /proc, when the server runs on this machine) and of this
+process. Exits 1 when a goal is missed.
 Heavy: run it once, on a quiet machine. ``--scale 0.1`` runs a tenth of the size.
 
     PYTHONPATH=backend .venv/bin/python loadtests/bench_fraud.py [--scale 1.0]
@@ -112,13 +114,36 @@ class StatementTimes:
             print(f"    {seconds:7.3f} s  {statement}")
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a PostgreSQL backend on this machine, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:  # the server runs elsewhere
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+CPU = {"server": 0.0, "client": 0.0}  # of the last timed scan
+
+
 async def timed_scan(factory, scan, crypto, settings, edition):
-    """(seconds, result) of one scan in its own unit of work, the commit included."""
+    """(seconds, result) of one scan in its own unit of work, the commit included; its
+    CPU seconds in the server's backend and in this process go to ``CPU``."""
     async with factory() as session:
+        pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        await session.commit()
+        server, client = server_cpu(pid), time.process_time()
         began = time.perf_counter()
         result = await scan(session=session, crypto=crypto, settings=settings, edition=edition)
         await session.commit()
-        return time.perf_counter() - began, result
+        seconds = time.perf_counter() - began
+        CPU.update(server=server_cpu(pid) - server, client=time.process_time() - client)
+        return seconds, result
+
+
+def cpu() -> str:
+    return f"CPU: server {CPU['server']:.2f} s, this process {CPU['client']:.2f} s"
 
 
 def summary(result) -> str:
@@ -152,7 +177,7 @@ async def bench(
         offset = birth_order_offset(crypto, edition.id)
         if full_again:
             full, result = await timed_scan(factory, service.scan_full, crypto, settings, edition)
-            print(f"  full scan again: {full:.2f} s ({summary(result)})")
+            print(f"  full scan again: {full:.2f} s ({summary(result)}; {cpu()})")
     else:
         full, edition, raw, clause_id, offset = await populate(
             factory, url, crypto, settings, scale, now
@@ -176,7 +201,7 @@ async def bench(
     times.on = False
     print(
         f"  incremental scan after {NEW_BALLOTS:,} new ballots: {incremental:.3f} s "
-        f"({summary(result)})"
+        f"({summary(result)}; {cpu()})"
     )
     if statements:
         times.print_slowest()
@@ -229,7 +254,7 @@ async def populate(factory, url: str, crypto, settings, scale: float, now):
     print(f"  loaded in {time.perf_counter() - began:.1f} s")
 
     full, result = await timed_scan(factory, service.scan_full, crypto, settings, edition)
-    print(f"  full scan: {full:.2f} s ({summary(result)})")
+    print(f"  full scan: {full:.2f} s ({summary(result)}; {cpu()})")
     kinds = await raw.fetch("SELECT kind, count(*) FROM fraud_signal GROUP BY kind ORDER BY 1")
     print("  signals by kind: " + ", ".join(f"{kind} {n}" for kind, n in kinds))
     hmac = settings.hmac_key.get_secret_value()

@@ -82,10 +82,16 @@ async def signals_store(
         )
     if new:
         await session.execute(_SIGNAL.insert(), new)
+    # only the links that changed: a rescan keeps most of them, and each row rewritten
+    # costs its two foreign-key checks and index entries
     await session.execute(
         text(
             "DELETE FROM fraud_signal_ballot WHERE signal_id IN (SELECT id FROM fraud_signal "
-            f"WHERE edition_id = :edition_id AND id NOT IN ({_DECIDED_SIGNALS}))"
+            f"WHERE edition_id = :edition_id AND id NOT IN ({_DECIDED_SIGNALS})) "
+            "AND NOT EXISTS (SELECT 1 FROM fraud_member m JOIN fraud_signal g "
+            "ON g.edition_id = :edition_id AND g.key = m.key "
+            "WHERE g.id = fraud_signal_ballot.signal_id "
+            "AND m.ballot_id = fraud_signal_ballot.ballot_id)"
         ),
         params,
     )

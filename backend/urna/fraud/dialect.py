@@ -77,6 +77,12 @@ class Dialect:
             )
         return f"fraud_match({ip}, :{param})"
 
+    def address_of(self, ipua: str) -> str:
+        """The IP address of an ``ipua`` (``ip|browser hash``)."""
+        if self.postgres:
+            return f"split_part({ipua}, '|', 1)"
+        return f"substr({ipua}, 1, instr({ipua}, '|') - 1)"
+
     def networks_param(self, networks: Sequence[str]) -> list[str] | str:
         return list(networks) if self.postgres else ",".join(networks)
 

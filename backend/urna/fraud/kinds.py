@@ -84,7 +84,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "network",
         "'net:' || s.net",
-        NETWORK,
+        f"{NETWORK} AND s.whole_net = 1",  # all the network's ballots are in the scope
         floor=12,
         traffic=True,
         weight=0.8,

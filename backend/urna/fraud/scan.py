@@ -169,7 +169,7 @@ async def scan_run(
     await scope.table_analyze(session, d, "fraud_member")
     await casework.signals_store(session, edition_id=edition.id, fired=fired, now=now)
     reopened = await casework.cases_assemble(session, edition_id=edition.id, now=now)
-    await scope.scope_drop(session)
+    await scope.scope_drop(session, d)
     mark.last_ballot_id = max(mark.last_ballot_id, last)
     if incremental:
         mark.incremental_at = now

@@ -3,17 +3,20 @@ its facts and its voter's keyed hashes (never a clear identity).
 
 The full scan's scope is every ballot of the edition. The incremental scan's scope is
 its seeds (the new ballots and those of the signals already found) and every ballot that
-shares a network, a timing pattern, a listed CIDR, an address, a guardian or a contact
-with a seed: every group a seed belongs to is then whole in the scope, and only groups
-that hold a seed are evaluated (``is_seed``), so both scans find the same groups. The
-shared ballots are found key by key through the indexes, so the incremental scan costs
-what the new ballots touch, not what the edition holds."""
+shares a group with a seed: its IP address, its network's groups (fast or page-less
+sessions, its choice set; the whole network only where the network kind can fire,
+``whole_net``), a timing pattern, a listed CIDR, an address, a guardian or a contact.
+Every group a seed belongs to is then whole in the scope, and only groups that hold a
+seed are evaluated (``is_seed``), so both scans find the same groups. The shared ballots
+are found key by key through the indexes, so the incremental scan costs what the new
+ballots touch, not what the edition holds."""
 
 from __future__ import annotations
 
 from sqlalchemy import ARRAY, String, any_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.fraud import kinds
 from urna.fraud.dialect import Dialect
 from urna.fraud.models import FraudBallotFact
 from urna.voting.models import Ballot, Voter
@@ -25,6 +28,7 @@ TEMPORARY = (
     "fraud_member",
     "fraud_fired",
     "fraud_burst",
+    "fraud_burst_day",
 )
 SCAN_LOCK = 0x46524155  # "FRAU": the advisory lock class of the scans, one per edition
 CHUNK = 5000  # values per IN list
@@ -33,7 +37,7 @@ FACT, BALLOT, VOTER = FraudBallotFact.__table__, Ballot.__table__, Voter.__table
 _COLUMNS = """
     b.id, f.ts, b.ip, f.net, f.ipua, f.datacenter, {allowed} AS allowed, f.choice_set,
     f.pace, f.views, f.timing, v.address_key, v.guardian_key, v.contact_key,
-    v.birth_order, v.guardian_role, b.age_band"""
+    v.birth_order, v.guardian_role, b.age_band, {whole} AS whole_net"""
 _SEEDS = """
     CREATE TEMP TABLE fraud_seed AS
     SELECT ballot_id AS id FROM fraud_ballot_fact
@@ -42,10 +46,43 @@ _SEEDS = """
     SELECT sb.ballot_id FROM fraud_signal_ballot sb
     JOIN fraud_signal g ON g.id = sb.signal_id WHERE g.edition_id = :edition_id"""
 _SEED_KEYS = """
-    SELECT DISTINCT f.net, f.timing, f.datacenter, v.address_key, v.guardian_key, v.contact_key
+    SELECT DISTINCT f.timing, f.datacenter, v.address_key, v.guardian_key, v.contact_key
     FROM fraud_seed s JOIN fraud_ballot_fact f ON f.ballot_id = s.id
     JOIN ballot b ON b.id = s.id LEFT JOIN voter v ON v.id = b.voter_id"""
-_FACT_KEYS = ("net", "timing", "datacenter")
+_FACT_KEYS = ("timing", "datacenter")
+_NETWORK = next(kind for kind in kinds.KINDS if kind.name == "network")
+# The ballots of the seeds' networks (IPv4 /24s) the groups holding a seed need: those of
+# the seeds' IP addresses (the kinds by IP, IP and browser, births by IP), of the seeds'
+# choice sets, of their fast or page-less sessions, and whole networks only where the
+# network kind can fire (counted here over the whole network). A mobile operator's /24
+# holds hundreds of ballots of which a new one shares a group with a few: read in the
+# index, they no longer go to the scope with all their columns, nor through its 16 kinds.
+# The address is the one the facts were computed from (``ipua``), not the ballot's: the
+# same, as a ballot's address never changes, except after the retention purge, which
+# empties every address of the edition at once (the facts' then only add to the scope,
+# and no network group fires without addresses); a ballot per row less to read.
+_NETWORKS = f"""
+    WITH s AS (
+      SELECT f.net, {{ip}} AS ip, f.pace, f.views, f.choice_set FROM fraud_seed x
+      JOIN fraud_ballot_fact f ON f.ballot_id = x.id WHERE f.net IS NOT NULL
+    ),
+    a AS (
+      SELECT f.ballot_id AS id, f.net, {{ip}} AS ip, f.pace, f.views, f.choice_set
+      FROM fraud_ballot_fact f
+      WHERE f.edition_id = :edition_id AND f.net IN (SELECT net FROM s)
+    ),
+    c AS (SELECT a.*, {{allowed}} AS allowed FROM a),
+    whole AS (
+      SELECT s.net FROM c AS s WHERE {kinds.NETWORK} GROUP BY s.net
+      HAVING count(*) >= {_NETWORK.floor} AND ({_NETWORK.having})
+    )
+    SELECT c.id, CASE WHEN c.net IN (SELECT net FROM whole) THEN 1 ELSE 0 END AS whole
+    FROM c
+    WHERE c.net IN (SELECT net FROM whole) OR c.ip IN (SELECT ip FROM s)
+       OR (c.pace < {kinds.PACE_FAST} AND c.net IN (SELECT net FROM s
+                                                    WHERE pace < {kinds.PACE_FAST}))
+       OR (c.views = 0 AND c.net IN (SELECT net FROM s WHERE views = 0))
+       OR EXISTS (SELECT 1 FROM s WHERE s.net = c.net AND s.choice_set = c.choice_set)"""
 _VOTER_KEYS = ("address_key", "guardian_key", "contact_key")
 
 
@@ -62,16 +99,21 @@ async def scan_prepare(
     random reads from disk (PostgreSQL's default 4), each lookup made the planner read a
     whole table instead of its index (EXPLAIN ANALYZE at 200,000 ballots: the facts, the
     voters and the choices read whole, about a second of the scan). Parallel workers
-    only add their start-up to such small reads."""
-    if d.postgres:
+    only add their start-up to such small reads, and compiling a statement (JIT, which
+    PostgreSQL starts above a cost the planner reaches with a few thousand rows
+    estimated) took 80 ms of a 190 ms lookup (EXPLAIN ANALYZE) to save less."""
+    if d.postgres:  # one statement: each is a round trip, and the server is busy
+        settings = {"work_mem": "64MB"}
+        if incremental:
+            settings |= {"random_page_cost": "1.1", "max_parallel_workers_per_gather": "0"}
+            settings |= {"jit": "off"}
+        values = ", ".join(
+            f"set_config('{name}', '{value}', true)" for name, value in settings.items()
+        )
         await session.execute(
-            text("SELECT pg_advisory_xact_lock(:kind, :edition_id)"),
+            text(f"SELECT pg_advisory_xact_lock(:kind, :edition_id), {values}"),
             {"kind": SCAN_LOCK, "edition_id": edition_id},
         )
-        await session.execute(text("SET LOCAL work_mem = '64MB'"))
-        if incremental:
-            await session.execute(text("SET LOCAL random_page_cost = 1.1"))
-            await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
 async def table_analyze(session: AsyncSession, d: Dialect, table: str) -> None:
@@ -81,22 +123,31 @@ async def table_analyze(session: AsyncSession, d: Dialect, table: str) -> None:
         await session.execute(text(f"ANALYZE {table}"))
 
 
-async def scope_drop(session: AsyncSession) -> None:
+async def scope_drop(session: AsyncSession, d: Dialect) -> None:
+    if d.postgres:  # one statement, not six round trips
+        await session.execute(text(f"DROP TABLE IF EXISTS {', '.join(TEMPORARY)}"))
+        return
     for table in TEMPORARY:
         await session.execute(text(f"DROP TABLE IF EXISTS {table}"))
 
 
-async def _related(session: AsyncSession, d: Dialect, edition_id: int) -> set[int]:
-    """The seeds and every ballot sharing one of their keys, looked up key by key (on
-    PostgreSQL each kind of key as one array: no statement with thousands of
-    parameters to build)."""
-    seeds = {row[0] for row in await session.execute(text("SELECT id FROM fraud_seed"))}
+async def _related(
+    session: AsyncSession, d: Dialect, edition_id: int, allowed: list[str]
+) -> dict[int, int]:
+    """The seeds and every ballot sharing one of their groups → 1 if its whole network
+    is in the scope (the network kind may group it), else 0. Looked up key by key (on
+    PostgreSQL each kind of key as one array: no statement with thousands of parameters
+    to build)."""
+    found = {row[0]: 0 for row in await session.execute(text("SELECT id FROM fraud_seed"))}
+    networks = text(_NETWORKS.format(ip=d.address_of("f.ipua"), allowed=d.match("a.ip", "allowed")))
+    params = {"edition_id": edition_id, "allowed": d.networks_param(allowed)}
+    for ballot_id, whole in await session.execute(networks, params):
+        found[ballot_id] = whole
     keys: dict[str, set[str]] = {name: set() for name in _FACT_KEYS + _VOTER_KEYS}
     for row in await session.execute(text(_SEED_KEYS)):
         for name, value in row._mapping.items():
             if value is not None:
                 keys[name].add(value)
-    found = set(seeds)
     for name, values in keys.items():
         ordered = sorted(values)
         size = max(len(ordered), 1) if d.postgres else CHUNK
@@ -116,23 +167,28 @@ async def _related(session: AsyncSession, d: Dialect, edition_id: int) -> set[in
                     .join(VOTER, VOTER.c.id == BALLOT.c.voter_id)
                     .where(VOTER.c.edition_id == edition_id, match)
                 )
-            found.update(row[0] for row in await session.execute(query))
+            for (ballot_id,) in await session.execute(query):
+                found.setdefault(ballot_id, 0)
     return found
 
 
-async def _related_store(session: AsyncSession, d: Dialect, related: set[int]) -> None:
-    await session.execute(text("CREATE TEMP TABLE fraud_related (id BIGINT)"))
+async def _related_store(session: AsyncSession, d: Dialect, related: dict[int, int]) -> None:
+    await session.execute(text("CREATE TEMP TABLE fraud_related (id BIGINT, whole INTEGER)"))
     if not related:
         return
     ids = sorted(related)
-    if d.postgres:  # one array, not thousands of parameter sets
+    if d.postgres:  # arrays, not thousands of parameter sets
         await session.execute(
-            text("INSERT INTO fraud_related (id) SELECT unnest(CAST(:ids AS bigint[]))"),
-            {"ids": ids},
+            text(
+                "INSERT INTO fraud_related (id, whole) "
+                "SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:whole AS integer[]))"
+            ),
+            {"ids": ids, "whole": [related[i] for i in ids]},
         )
     else:
         await session.execute(
-            text("INSERT INTO fraud_related (id) VALUES (:id)"), [{"id": i} for i in ids]
+            text("INSERT INTO fraud_related (id, whole) VALUES (:id, :whole)"),
+            [{"id": i, "whole": related[i]} for i in ids],
         )
 
 
@@ -140,18 +196,20 @@ async def scope_build(
     session: AsyncSession, d: Dialect, *, edition_id: int, since: int | None, allowed: list[str]
 ) -> None:
     """Fill the temporary ``fraud_scope`` (``since`` None: the full scan)."""
-    await scope_drop(session)
-    columns = _COLUMNS.format(allowed=d.match("b.ip", "allowed"))
+    await scope_drop(session, d)
+    allowed_sql = d.match("b.ip", "allowed")
     params = {"edition_id": edition_id, "since": since or 0, "allowed": d.networks_param(allowed)}
     if since is None:
+        columns = _COLUMNS.format(allowed=allowed_sql, whole="1")
         sql = f"""CREATE TEMP TABLE fraud_scope AS SELECT {columns}, 1 AS is_seed
             FROM ballot b JOIN fraud_ballot_fact f ON f.ballot_id = b.id
             LEFT JOIN voter v ON v.id = b.voter_id WHERE b.edition_id = :edition_id"""
     else:
         await session.execute(text(_SEEDS), params)
         await table_analyze(session, d, "fraud_seed")
-        await _related_store(session, d, await _related(session, d, edition_id))
+        await _related_store(session, d, await _related(session, d, edition_id, allowed))
         await table_analyze(session, d, "fraud_related")
+        columns = _COLUMNS.format(allowed=allowed_sql, whole="r.whole")
         sql = f"""CREATE TEMP TABLE fraud_scope AS
             SELECT {columns},
                    CASE WHEN b.id IN (SELECT id FROM fraud_seed) THEN 1 ELSE 0 END AS is_seed
