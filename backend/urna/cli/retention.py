@@ -52,14 +52,16 @@ def retention_purge() -> None:
     """Delete the identity data of editions whose retention period has ended (idempotent;
     run it daily, e.g. from the systemd timer in infra/)."""
     from urna.core.crypto import Crypto
-    from urna.privacy import service
+    from urna.jobs.scheduled import purge
 
     crypto = Crypto(settings())
-    reports = run(lambda session: service.retention_purge(session=session, crypto=crypto))
+    reports, traces = run(lambda session: purge(session=session, crypto=crypto))
     for report in reports:
         console.print(
             f"{report.edition_slug}: {report.voters} identities, "
             f"{report.paper_entries} paper entries, {report.ballots} ballot traces purged"
         )
-    if not reports:
+    for slug, rows in traces.items():
+        console.print(f"{slug}: {rows} fraud-scan traces anonymised")
+    if not (reports or traces):
         console.print("nothing to purge")

@@ -18,10 +18,14 @@ import signal
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from urna.core.config import Settings
 from urna.core.context import AppContext
+from urna.core.crypto import Crypto
 from urna.core.db import create_engine, transaction
 from urna.editions import service as editions
+from urna.fraud import retention as fraud_retention
 from urna.fraud import service as fraud
 from urna.jobs.runner import Job, JobContext, job_context, jobs_run
 from urna.notify import service as notify
@@ -60,9 +64,20 @@ async def hosts_resolve(ctx: JobContext) -> None:
         log.info("hosts: names of %d addresses looked up", looked_up)
 
 
+async def purge(
+    *, session: AsyncSession, crypto: Crypto
+) -> tuple[list[privacy.PurgeReport], dict[str, int]]:
+    """The retention purge (``urna purge`` and the worker's job): the editions' identities
+    and keys (``privacy``), then the fraud scan's copies of addresses and keyed hashes."""
+    reports = await privacy.retention_purge(session=session, crypto=crypto)
+    return reports, await fraud_retention.retention_traces_purge(session=session)
+
+
 async def retention_purge(ctx: JobContext) -> None:
     async with transaction(ctx.db) as session:
-        reports = await privacy.retention_purge(session=session, crypto=ctx.crypto)
+        reports, traces = await purge(session=session, crypto=ctx.crypto)
+    for slug, rows in traces.items():
+        log.info("retention: %s: %d fraud-scan traces anonymised", slug, rows)
     for report in reports:
         log.info(
             "retention: %s: %d identities, %d paper entries, %d ballot traces purged",

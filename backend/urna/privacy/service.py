@@ -96,6 +96,18 @@ def retention_ends_at(edition: Edition) -> datetime:
     return months_after(edition.results_at, edition.retention_months)
 
 
+async def editions_past_retention(
+    *, session: AsyncSession, now: datetime | None = None
+) -> list[Edition]:
+    """The editions whose retention period has ended by ``now`` (default: the clock)."""
+    now = now or utcnow()
+    return [
+        edition
+        for edition in await editions.editions_list(session=session)
+        if retention_ends_at(edition) <= now
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class PurgeReport:
     edition_slug: str
@@ -119,9 +131,7 @@ async def retention_purge(
     now = now or utcnow()
     await notify.payloads_expire(session=session, now=now)
     reports = []
-    for edition in await editions.editions_list(session=session):
-        if retention_ends_at(edition) > now:
-            continue
+    for edition in await editions_past_retention(session=session, now=now):
         purged = await voting.identities_purge(session=session, edition_id=edition.id, now=now)
         shredded = await keys.edition_keys_shred(
             session=session, crypto=crypto, edition_id=edition.id, now=now
