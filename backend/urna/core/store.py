@@ -9,6 +9,7 @@ Every key Urna writes to Redis starts with one prefix (``URNA_REDIS_PREFIX``, de
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -68,24 +69,35 @@ class RedisStore:
         self.prefix = prefix
         self._redis = Redis.from_url(url, **redis_options())
         self._idle: list[Any] = []  # connections between commands, last used first
+        self._timeout = redis_options()["socket_timeout"]
 
     def key(self, key: str) -> str:
         """The key as stored in Redis."""
         return self.prefix + key
 
+    def _connection(self) -> Any:
+        """An idle connection, or a new one. Its socket timeout is applied here, once per
+        command (``asyncio.timeout``), not by redis-py around the write (a task per
+        ``wait_for``) and again around the read."""
+        if self._idle:
+            return self._idle.pop()
+        pool = self._redis.connection_pool
+        return pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
+
     async def _command(self, *args: Any) -> Any:
         for attempt in (1, 2):
             reused = bool(self._idle)
-            conn = self._idle.pop() if reused else self._redis.connection_pool.make_connection()
+            conn = self._connection()
             try:
                 if not conn.is_connected:
                     await conn.connect()
-                await conn.send_command(*args)
-                reply = await conn.read_response()
-            except RETRIED_ERRORS:
+                async with asyncio.timeout(self._timeout):
+                    await conn.send_command(*args)
+                    reply = await conn.read_response()
+            except (*RETRIED_ERRORS, TimeoutError) as error:
                 await conn.disconnect(nowait=True)
                 if attempt == 2 or not reused:  # a new connection failed: Redis is down
-                    raise
+                    raise _store_error(error) from error
                 continue
             except BaseException:
                 await conn.disconnect(nowait=True)
@@ -189,6 +201,13 @@ def create_limits_storage(redis_url: str | None, *, prefix: str) -> Storage:
             **redis_options(),
         )
     return MemoryStorage()
+
+
+def _store_error(error: BaseException) -> BaseException:
+    """A timeout as redis-py names it (a ``RedisError``, like its other failures)."""
+    if isinstance(error, TimeoutError) and not isinstance(error, RedisError):
+        return RedisTimeoutError("Timeout talking to Redis")
+    return error
 
 
 # A kept connection that meets these is replaced once (``redis_options``'s retry).
