@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 AXE := var/npm/node_modules/axe-core/axe.min.js
 
-.PHONY: install demo test test-postgres test-embedded lint chromium axe wrk bench bench-cast bench-results loadtest soak clean
+.PHONY: install demo test test-postgres test-embedded lint chromium axe wrk bench bench-cast bench-asgi bench-results loadtest soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ soak: install
 	  URNA_SOAK_KILL_EVERY=$(or $(SOAK_KILL_EVERY),3) $(BIN)/pytest -q tests/outage $(PYTEST_ARGS)
 
 bench: bench-cast
+
+# app CPU per request in-process, next to the floor's app (ASGI_ARGS: --kind, --profile, ...)
+bench-asgi: install
+	PYTHONPATH=backend $(BIN)/python loadtests/asgi_cost.py $(ASGI_ARGS)
 
 bench-cast: install wrk
 	$(BIN)/python loadtests/bench_cast.py

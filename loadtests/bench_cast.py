@@ -200,7 +200,13 @@ async def prepare_urna(db_url: str, settings_env: dict[str, str], count: int, pa
             receipt=receipt_new(),
             choices={str(pools["CITY"]): [projects["C1"], projects["C3"]]},
         )
-        data = {"created": time.time(), "csrf": csrf, "vote": state.dump()}
+        # as SessionMiddleware stores a session: with its trail (the request log's name)
+        data = {
+            "created": time.time(),
+            "csrf": csrf,
+            "trail": crypto.session_hash(sid),
+            "vote": state.dump(),
+        }
         pipe.set(
             settings.redis_prefix + RESIDENT_COOKIE.key_prefix + sid,
             json.dumps(data, separators=(",", ":")),

@@ -134,6 +134,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None if settings.environment == "production" else "/openapi.json",
         lifespan=lifespan,
         dependencies=[Depends(request_checks)],
+        # Urna's metrics are its own (core.metrics); FastAPI's OpenTelemetry check of
+        # the providers on every request costs more than a middleware layer.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.ctx = ctx
     app.state.request_log = request_log

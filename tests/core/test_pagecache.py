@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urna.core.pagecache import CachedPage, PageCache, page_key
+from urna.core.pagecache import CSRF_PLACEHOLDER, CachedPage, PageCache, page_key, with_token
 
 
 def _key(path: str, query: bytes = b"") -> tuple:
@@ -28,3 +28,19 @@ def test_a_stale_page_is_dropped_not_served():
     assert cache.get(_key("/e/x/projects")) is None
     fresh["value"] = True  # even if its owner came back, the page is gone
     assert cache.get(_key("/e/x/projects")) is None
+
+
+def test_a_cached_page_gets_each_visitors_own_token_and_nothing_else_changes():
+    class Visitor:
+        def __init__(self, token: str) -> None:
+            self.csrf_token = token
+
+    html = (
+        f'<body hx-headers=\'{{"X-CSRF-Token": "{CSRF_PLACEHOLDER}"}}\'>zażółć {CSRF_PLACEHOLDER}'
+    )
+    page = CachedPage(html, None, lambda: True)
+    for session in (Visitor("tok-A"), Visitor("tok-B"), Visitor(""), None):
+        assert page.body(session) == with_token(html, session)
+    assert b"tok-A" in page.body(Visitor("tok-A")) and b"tok-B" not in page.body(Visitor("tok-A"))
+    plain = CachedPage("<p>żaden formularz</p>", None, lambda: True)
+    assert plain.body(Visitor("tok-A")) == "<p>żaden formularz</p>".encode()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -11,6 +12,7 @@ from redis.asyncio import Redis
 
 from tests.conftest import REDIS_URL, make_settings, redis_keys_delete
 from tests.factories.staff import asgi_client, csrf_of, random_ip, unique_email
+from urna.core.store import RedisStore
 from urna.main import create_app
 
 pytestmark = pytest.mark.postgres_only  # the embedded store is in the process: no prefix
@@ -44,3 +46,31 @@ async def test_sessions_counters_and_limits_live_under_the_prefix(database_url, 
     finally:
         await redis.aclose()
     assert await redis_keys_delete(REDIS_URL, prefix) == len(keys)
+
+
+async def test_a_connection_redis_dropped_is_replaced_and_a_broken_one_never_kept(redis_run_keys):
+    """The store keeps its own connections: one Redis closed meanwhile (a restart, an idle
+    timeout) costs the command a retry on a new one, not an error; a command cancelled
+    between its request and the reply leaves no connection with a reply still unread."""
+    store = RedisStore(REDIS_URL, prefix=f"{redis_run_keys}conn-{uuid.uuid4().hex[:8]}:")
+    try:
+        await store.set("k", b"v", ttl=60)
+        (kept,) = store._idle
+        kept._writer.transport.abort()  # the server side is gone
+        assert await store.get_touch("k", ttl=60) == b"v"
+        assert kept not in store._idle or kept.is_connected
+
+        async def slow_reply(*_args, **_kwargs):
+            await asyncio.sleep(3600)
+
+        (conn,) = store._idle
+        conn.read_response = slow_reply
+        task = asyncio.create_task(store.get("k"))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert store._idle == [] and not conn.is_connected
+        assert await store.incr("n") == 1 and await store.get("k") == b"v"
+    finally:
+        await store.close()

@@ -71,6 +71,26 @@ async def test_a_full_buffer_keeps_the_newest_records_and_counts_the_rest(app):
     assert kept == {f"/n/{n}" for n in range(16, 25)}
 
 
+async def test_records_that_arrive_during_a_write_wait_for_the_next_round(app):
+    """A busy worker's requests keep arriving while a batch is written: the flush writes
+    what was pending when it began, not one small batch after every request."""
+    writer = LogWriter(engine=app.state.ctx.engine)
+    batches: list[int] = []
+
+    async def write_while_requests_arrive(batch) -> None:
+        batches.append(len(batch))
+        writer.submit(record(100 + len(batches)))  # a request answered meanwhile
+
+    writer._write = write_while_requests_arrive
+    for n in range(3):
+        writer.submit(record(n))
+    assert await writer.flush() is True
+    assert batches == [3] and writer.pending == 1 and writer.written == 3
+    del writer._write
+    await writer.stop()  # at shutdown everything is written, however it arrived
+    assert writer.pending == 0 and writer.written == 4
+
+
 async def test_requests_are_served_while_the_database_refuses_the_logs(log_app):
     writer = log_app.state.request_log
     assert await writer.flush()  # what earlier tests left is written

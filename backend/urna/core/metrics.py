@@ -15,6 +15,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import lru_cache
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -143,8 +144,8 @@ class MetricsMiddleware:
             template = getattr(route, "path", None) or (
                 "/static" if scope["path"].startswith("/static/") else "unmatched"
             )
-            REQUESTS.labels(scope["method"], template, str(status)).inc()
-            LATENCY.labels(template).observe(time.perf_counter() - started)
+            _counted(scope["method"], template, status).inc()
+            _timed(template).observe(time.perf_counter() - started)
 
     async def _answer(self, scope: Scope, send: Send) -> None:
         peer = (scope.get("client") or ("", 0))[0]
@@ -160,6 +161,18 @@ class MetricsMiddleware:
             except Exception:  # noqa: BLE001 - metrics must answer while the database is down
                 OUTBOX_BACKLOG.set(-1)
         await _plain(send, 200, generate_latest(_registry()), CONTENT_TYPE_LATEST)
+
+
+# Each request's series found once (``labels`` locks and builds a key per call); the
+# labels are route templates, methods and statuses: a bounded set.
+@lru_cache(maxsize=4096)
+def _counted(method: str, template: str, status: int):
+    return REQUESTS.labels(method, template, str(status))
+
+
+@lru_cache(maxsize=1024)
+def _timed(template: str):
+    return LATENCY.labels(template)
 
 
 async def _plain(send: Send, status: int, body: bytes, content_type: str = "text/plain") -> None:

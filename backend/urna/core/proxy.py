@@ -37,13 +37,25 @@ class ProxyHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, trusted: Sequence[Network]) -> None:
         self.app = app
         self.trusted = list(trusted)
+        # Whether a peer address is a trusted proxy, remembered per address: a request
+        # from anywhere else costs a dictionary lookup, not an address parse.
+        self._peers: dict[str, bool] = {}
+
+    def _from_proxy(self, scope: Scope) -> bool:
+        peer = scope["client"][0]
+        trusted = self._peers.get(peer)
+        if trusted is None:
+            if len(self._peers) >= 4096:
+                self._peers.clear()
+            trusted = self._peers[peer] = _trusted(peer, self.trusted)
+        return trusted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("client"):
+        if scope["type"] == "http" and scope.get("client") and self._from_proxy(scope):
             peer, port = scope["client"]
             headers = dict(scope["headers"])
             forwarded = headers.get(b"x-forwarded-for")
-            if forwarded is not None and _trusted(peer, self.trusted):
+            if forwarded is not None:
                 ip = client_address(peer, forwarded.decode("latin-1"), self.trusted)
                 scope["client"] = (ip, port)
                 proto = headers.get(b"x-forwarded-proto", b"").decode("latin-1").strip()

@@ -18,6 +18,15 @@ BASE_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+# Precomputed per kind of response: dynamic ones are never stored by a cache and vary
+# with htmx and the cookie (added even when a view set its own Vary); files for a day.
+PAGE_HEADERS = [
+    *BASE_HEADERS,
+    (b"cache-control", b"no-store"),
+    (b"vary", b"HX-Request, HX-History-Restore-Request, Cookie"),
+]
+STATIC_HEADERS = [*BASE_HEADERS, (b"cache-control", b"public, max-age=86400")]
+SET_ONCE = frozenset(name for name, _ in STATIC_HEADERS)  # a view's own value wins
 
 
 class SecurityHeadersMiddleware:
@@ -31,20 +40,19 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = scope["path"].startswith("/static/")
+        extra = STATIC_HEADERS if scope["path"].startswith("/static/") else PAGE_HEADERS
+        https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
                 present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in BASE_HEADERS if h[0] not in present)
-                if scope.get("scheme") == "https":
+                if present.isdisjoint(SET_ONCE):  # nearly every response: all at once
+                    headers.extend(extra)
+                else:  # what a view set itself stays (a file's cache-control)
+                    headers.extend(h for h in extra if h[0] not in present or h[0] == b"vary")
+                if https:
                     headers.append(HSTS)
-                if b"cache-control" not in present:
-                    value = b"public, max-age=86400" if static else b"no-store"
-                    headers.append((b"cache-control", value))
-                if not static:
-                    headers.append((b"vary", b"HX-Request, HX-History-Restore-Request, Cookie"))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

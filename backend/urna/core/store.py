@@ -9,12 +9,15 @@ Every key Urna writes to Redis starts with one prefix (``URNA_REDIS_PREFIX``, de
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
 class Store(Protocol):
@@ -48,40 +51,88 @@ def redis_options() -> dict[str, Any]:
 
 
 class RedisStore:
+    """Sessions' and counters' commands on redis-py connections kept by the store itself.
+
+    Every request runs one of these (the session's ``GETEX``); the client's
+    ``execute_command`` wraps each in its pool's lock, a retry object, observability
+    hooks and a readiness probe of the socket, about a third of the command's CPU. Here a
+    command takes an idle connection (redis-py's ``Connection``: its packing, hiredis
+    parser, socket timeouts and periodic health check), sends, reads and puts it back;
+    as ``redis_options`` promises, a command that meets a connection Redis dropped is
+    retried once on a new one, and a connection is kept only after a complete command
+    and reply (any failure or cancellation in between closes it). ``ping`` and the rate
+    limits use the client."""
+
     def __init__(self, url: str, *, prefix: str) -> None:
         from redis.asyncio import Redis
 
         self.prefix = prefix
         self._redis = Redis.from_url(url, **redis_options())
+        self._idle: list[Any] = []  # connections between commands, last used first
+        self._timeout = redis_options()["socket_timeout"]
 
     def key(self, key: str) -> str:
         """The key as stored in Redis."""
         return self.prefix + key
 
+    def _connection(self) -> Any:
+        """An idle connection, or a new one. Its socket timeout is applied here, once per
+        command (``asyncio.timeout``), not by redis-py around the write (a task per
+        ``wait_for``) and again around the read."""
+        if self._idle:
+            return self._idle.pop()
+        pool = self._redis.connection_pool
+        return pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
+
+    async def _command(self, *args: Any) -> Any:
+        for attempt in (1, 2):
+            reused = bool(self._idle)
+            conn = self._connection()
+            try:
+                if not conn.is_connected:
+                    await conn.connect()
+                async with asyncio.timeout(self._timeout):
+                    await conn.send_command(*args)
+                    reply = await conn.read_response()
+            except (*RETRIED_ERRORS, TimeoutError) as error:
+                await conn.disconnect(nowait=True)
+                if attempt == 2 or not reused:  # a new connection failed: Redis is down
+                    raise _store_error(error) from error
+                continue
+            except BaseException:
+                await conn.disconnect(nowait=True)
+                raise
+            self._idle.append(conn)
+            return reply
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def get(self, key: str) -> bytes | None:
-        return await self._redis.get(self.key(key))
+        return await self._command("GET", self.key(key))
 
     async def get_touch(self, key: str, *, ttl: int) -> bytes | None:
         """The value, its expiry pushed ``ttl`` seconds ahead: one round trip (GETEX)."""
-        return await self._redis.getex(self.key(key), ex=ttl)
+        return await self._command("GETEX", self.key(key), "EX", ttl)
 
     async def set(self, key: str, value: bytes, *, ttl: int) -> None:
-        await self._redis.set(self.key(key), value, ex=ttl)
+        await self._command("SET", self.key(key), value, "EX", ttl)
 
     async def touch(self, key: str, *, ttl: int) -> None:
-        await self._redis.expire(self.key(key), ttl)
+        await self._command("EXPIRE", self.key(key), ttl)
 
     async def delete(self, key: str) -> None:
-        await self._redis.delete(self.key(key))
+        await self._command("DEL", self.key(key))
 
     async def incr(self, key: str) -> int:
-        return int(await self._redis.incr(self.key(key)))
+        return int(await self._command("INCR", self.key(key)))
 
     async def ping(self) -> bool:
         """Whether Redis answers (``/readyz``)."""
         return bool(await self._redis.ping())
 
     async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.disconnect()
         await self._redis.aclose()
 
 
@@ -152,5 +203,14 @@ def create_limits_storage(redis_url: str | None, *, prefix: str) -> Storage:
     return MemoryStorage()
 
 
+def _store_error(error: BaseException) -> BaseException:
+    """A timeout as redis-py names it (a ``RedisError``, like its other failures)."""
+    if isinstance(error, TimeoutError) and not isinstance(error, RedisError):
+        return RedisTimeoutError("Timeout talking to Redis")
+    return error
+
+
+# A kept connection that meets these is replaced once (``redis_options``'s retry).
+RETRIED_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError)
 # What a store that cannot be reached raises (Redis down, refused, timed out).
 STORE_ERRORS: tuple[type[Exception], ...] = (RedisError, ConnectionError, TimeoutError)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import uuid
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -97,7 +97,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
+        request_id = secrets.token_hex(16)  # 32 hex digits, as uuid4().hex, cheaper
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         id_header = (b"x-request-id", request_id.encode())

@@ -2,7 +2,9 @@
 
 Requests only append a tuple to the buffer (no I/O on the request path). Every
 ``interval`` seconds, or as soon as ``batch_size`` records are pending, the task writes
-them: PostgreSQL by COPY, SQLite by executemany. If the database is down the records
+what is pending then (records that arrive during the write wait for the next round, so a
+busy worker writes a few large batches a second, not a small one after every request):
+PostgreSQL by COPY, SQLite by executemany. If the database is down the records
 stay in the buffer and the write is retried with backoff; the buffer keeps the newest
 ``capacity`` records and counts what it had to drop. Rows are written without a host
 name: the worker's reverse-DNS job fills it in (``service.hosts_resolve``).
@@ -103,7 +105,7 @@ class LogWriter:
                 await self._task
         self._task = None
         try:
-            await asyncio.wait_for(self.flush(), grace_seconds)
+            await asyncio.wait_for(self._drain(), grace_seconds)
         except Exception:  # noqa: BLE001 - shutting down: say what is lost, don't raise
             log.exception("request log: final flush failed")
         if self._buffer:
@@ -125,11 +127,19 @@ class LogWriter:
 
     # ---- writing ----------------------------------------------------------------------
 
+    async def _drain(self) -> None:
+        """Write until nothing is pending or the database cannot be reached."""
+        while self._buffer and await self.flush():
+            pass
+
     async def flush(self) -> bool:
-        """Write everything pending now; False if the database could not be reached."""
+        """Write the records pending now (not those submitted meanwhile); False if the
+        database could not be reached."""
         async with self._lock:
-            while self._buffer:
-                count = min(self.batch_size, len(self._buffer))
+            left = len(self._buffer)
+            while left and self._buffer:
+                count = min(self.batch_size, left, len(self._buffer))
+                left -= count
                 batch = [self._buffer.popleft() for _ in range(count)]
                 try:
                     await self._write(batch)
