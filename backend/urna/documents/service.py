@@ -16,6 +16,7 @@ from urna.documents import repository
 from urna.documents.models import PolicyDocument
 from urna.editions import service as editions
 from urna.editions.models import Edition
+from urna.editions.service import EditionSnapshot
 
 # Markdown without raw HTML: documents are written by staff, rendered inert.
 _markdown = MarkdownIt("commonmark", {"html": False})
@@ -89,6 +90,20 @@ async def document_current(
     if document is None:
         raise NotFound()
     return document
+
+
+async def clause_current(*, session: AsyncSession, snapshot: EditionSnapshot) -> PolicyDocument:
+    """The clause in force for the snapshot's edition, read once per snapshot and kept with
+    it (detached), not two queries per view. The snapshot cache keeps an edition only once
+    voting has opened, when its clause can no longer change, and drops it when the
+    edition generation moves (every staff change of an edition or its clause bumps it):
+    in this process at once, in others within their generation check."""
+    clause = snapshot.documents.get("clause")
+    if clause is None:
+        clause = await document_current(session=session, kind="clause", edition=snapshot.edition)
+        session.expunge(clause)  # read by later requests, after this session has closed
+        snapshot.documents["clause"] = clause
+    return clause
 
 
 async def document_register(

@@ -49,6 +49,9 @@ class EditionSnapshot:
     # Pages that show this snapshot alike to everyone (``Templates.render(shared=...)``):
     # they go when the snapshot does.
     pages: dict = field(default_factory=dict, compare=False, repr=False)
+    # The edition's documents as the vote shows them (its clause), read once per snapshot
+    # (``documents.service.clause_current``): they go when the snapshot does.
+    documents: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def categories(self) -> list[str]:

@@ -82,11 +82,14 @@ async def clause_page(request: Request, slug: str, db: DbSession):
     snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)
-    return await _render_clause(request, db, edition)
+    return await _render_clause(request, db, snapshot)
 
 
-async def _render_clause(request: Request, db: AsyncSession, edition: Edition, errors=None):
-    clause = await documents.document_current(session=db, kind="clause", edition=edition)
+async def _render_clause(
+    request: Request, db: AsyncSession, snapshot: EditionSnapshot, errors=None
+):
+    edition = snapshot.edition
+    clause = await documents.clause_current(session=db, snapshot=snapshot)
     return await render(
         request,
         "voting/clause.html",
@@ -106,13 +109,13 @@ async def clause_acknowledge(request: Request, slug: str, db: DbSession):
     snapshot = await _snapshot(request, db, slug)
     edition = snapshot.edition
     form = await form_values(request)
-    clause = await documents.document_current(session=db, kind="clause", edition=edition)
+    clause = await documents.clause_current(session=db, snapshot=snapshot)
     try:
         state = service.clause_acknowledge(
             edition=edition, clause_id=clause.id, acknowledged=form.get("acknowledge") == "yes"
         )
     except FormInvalid as error:
-        return await _render_clause(request, db, edition, error.errors)
+        return await _render_clause(request, db, snapshot, error.errors)
     _save(request, state)
     return see_other(f"/e/{slug}/vote/identity")
 
