@@ -42,15 +42,16 @@ async def _clause_version(app, edition, body: str) -> None:
         await session.commit()
 
 
-def _cache(app, *, check_seconds: float) -> snapshot.SnapshotCache:
-    cache = snapshot.snapshot_cache(app.state.ctx)
-    cache.seconds = 60  # the tests' settings keep nothing; production keeps 5 s
-    cache.check_seconds = check_seconds
+def _cache(app, monkeypatch, *, check_seconds: float) -> snapshot.SnapshotCache:
+    """The app's snapshot cache for this test: the tests' settings keep nothing."""
+    ctx = app.state.ctx
+    cache = snapshot.SnapshotCache(seconds=60, store=ctx.store, check_seconds=check_seconds)
+    monkeypatch.setitem(ctx.caches, snapshot.CACHE_KEY, cache)
     return cache
 
 
 async def test_the_clause_is_read_once_for_many_views(app, client, monkeypatch):
-    _cache(app, check_seconds=60)
+    _cache(app, monkeypatch, check_seconds=60)
     reads = _clause_reads(monkeypatch)
     edition = await edition_create(app)
     url = f"/e/{edition.slug}/vote"
@@ -67,7 +68,7 @@ async def test_the_clause_is_read_once_for_many_views(app, client, monkeypatch):
 
 
 async def test_a_new_clause_is_shown_at_once_in_this_process(app, client, monkeypatch):
-    cache = _cache(app, check_seconds=60)
+    cache = _cache(app, monkeypatch, check_seconds=60)
     edition = await edition_create(app)
     url = f"/e/{edition.slug}/vote"
     assert "Burmistrz Testowa" in (await client.get(url)).text
@@ -80,7 +81,7 @@ async def test_a_new_clause_is_shown_at_once_in_this_process(app, client, monkey
 
 
 async def test_another_process_shows_it_after_its_generation_check(app, client, monkeypatch):
-    cache = _cache(app, check_seconds=60)  # this app plays the other process
+    cache = _cache(app, monkeypatch, check_seconds=60)  # this app plays the other process
     edition = await edition_create(app)
     url = f"/e/{edition.slug}/vote"
     assert "Burmistrz Testowa" in (await client.get(url)).text

@@ -8,9 +8,9 @@ from datetime import datetime
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from urna.core.db import utcnow
+from urna.core.db import transaction, utcnow
 from urna.core.errors import NotFound
 from urna.documents import repository
 from urna.documents.models import PolicyDocument
@@ -92,16 +92,22 @@ async def document_current(
     return document
 
 
-async def clause_current(*, session: AsyncSession, snapshot: EditionSnapshot) -> PolicyDocument:
-    """The clause in force for the snapshot's edition, read once per snapshot and kept with
-    it (detached), not two queries per view. The snapshot cache keeps an edition only once
-    voting has opened, when its clause can no longer change, and drops it when the
-    edition generation moves (every staff change of an edition or its clause bumps it):
-    in this process at once, in others within their generation check."""
+async def clause_current(
+    *, sessions: async_sessionmaker[AsyncSession], snapshot: EditionSnapshot
+) -> PolicyDocument:
+    """The clause in force for the snapshot's edition, read once per snapshot (in a unit
+    of work of its own from ``sessions``) and kept with it, detached: not two queries per
+    view. The snapshot cache keeps an edition only once voting has opened, when its clause
+    can no longer change, and drops it when the edition generation moves (every staff
+    change of an edition or its clause bumps it): in this process at once, in others
+    within their generation check."""
     clause = snapshot.documents.get("clause")
     if clause is None:
-        clause = await document_current(session=session, kind="clause", edition=snapshot.edition)
-        session.expunge(clause)  # read by later requests, after this session has closed
+        async with transaction(sessions) as session:
+            clause = await document_current(
+                session=session, kind="clause", edition=snapshot.edition
+            )
+            session.expunge(clause)  # read by later requests, after this session has closed
         snapshot.documents["clause"] = clause
     return clause
 

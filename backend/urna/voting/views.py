@@ -43,14 +43,16 @@ def _state(request: Request, edition: Edition) -> VoteState:
 
 
 async def _snapshot(
-    request: Request, db: AsyncSession, slug: str, *, streets: bool = False
+    request: Request, db: AsyncSession | None, slug: str, *, streets: bool = False
 ) -> EditionSnapshot:
-    """The edition from the app's snapshot cache (no query once voting has opened)."""
+    """The edition from the app's snapshot cache (no query once voting has opened). The
+    steps that write nothing to the database take no ``DbSession`` (``db`` None): a miss
+    reads in a unit of work of its own, a hit costs no session."""
     return await editions.edition_snapshot_cached(request, db, slug, streets=streets)
 
 
 async def _progress(
-    request: Request, db: AsyncSession, slug: str, *, streets: bool = False
+    request: Request, db: AsyncSession | None, slug: str, *, streets: bool = False
 ) -> tuple[EditionSnapshot, Edition, VoteState]:
     """The edition as the vote sees it, and where this browser is in its vote (out of
     order when it has not begun voting in this edition)."""
@@ -78,18 +80,16 @@ def _meta(request: Request, ctx: AppContext) -> ballots.RequestMeta:
 
 
 @router.get("/e/{slug}/vote")
-async def clause_page(request: Request, slug: str, db: DbSession):
-    snapshot = await _snapshot(request, db, slug)
+async def clause_page(request: Request, slug: str):
+    snapshot = await _snapshot(request, None, slug)
     edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)
-    return await _render_clause(request, db, snapshot)
+    return await _render_clause(request, snapshot)
 
 
-async def _render_clause(
-    request: Request, db: AsyncSession, snapshot: EditionSnapshot, errors=None
-):
+async def _render_clause(request: Request, snapshot: EditionSnapshot, errors=None):
     edition = snapshot.edition
-    clause = await documents.clause_current(session=db, snapshot=snapshot)
+    clause = await documents.clause_current(sessions=get_ctx(request).db, snapshot=snapshot)
     return await render(
         request,
         "voting/clause.html",
@@ -105,17 +105,17 @@ async def _render_clause(
 
 
 @router.post("/e/{slug}/vote", openapi_extra=form_openapi(acknowledge={"enum": ["yes"]}))
-async def clause_acknowledge(request: Request, slug: str, db: DbSession):
-    snapshot = await _snapshot(request, db, slug)
+async def clause_acknowledge(request: Request, slug: str):
+    snapshot = await _snapshot(request, None, slug)
     edition = snapshot.edition
     form = await form_values(request)
-    clause = await documents.clause_current(session=db, snapshot=snapshot)
+    clause = await documents.clause_current(sessions=get_ctx(request).db, snapshot=snapshot)
     try:
         state = service.clause_acknowledge(
             edition=edition, clause_id=clause.id, acknowledged=form.get("acknowledge") == "yes"
         )
     except FormInvalid as error:
-        return await _render_clause(request, db, snapshot, error.errors)
+        return await _render_clause(request, snapshot, error.errors)
     _save(request, state)
     return see_other(f"/e/{slug}/vote/identity")
 
@@ -146,8 +146,8 @@ async def _render_identity(
 
 
 @router.get("/e/{slug}/vote/identity")
-async def identity_page(request: Request, slug: str, db: DbSession):
-    snapshot, _, _ = await _progress(request, db, slug, streets=True)  # once the vote began
+async def identity_page(request: Request, slug: str):
+    snapshot, _, _ = await _progress(request, None, slug, streets=True)  # once the vote began
     return await _render_identity(request, snapshot)
 
 
@@ -203,8 +203,8 @@ async def _render_code(
 
 
 @router.get("/e/{slug}/vote/code")
-async def code_page(request: Request, slug: str, db: DbSession):
-    _, edition, state = await _progress(request, db, slug)
+async def code_page(request: Request, slug: str):
+    _, edition, state = await _progress(request, None, slug)
     if state.confirmed:
         return see_other(f"/e/{slug}/vote/choices")
     return await _render_code(request, edition, state)
@@ -278,8 +278,8 @@ async def _render_choices(request, edition, options, *, errors=None, status_code
 
 
 @router.get("/e/{slug}/vote/choices")
-async def choices_page(request: Request, slug: str, db: DbSession):
-    snapshot, edition, state = await _progress(request, db, slug)
+async def choices_page(request: Request, slug: str):
+    snapshot, edition, state = await _progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     return await _render_choices(request, edition, options)
 
@@ -289,10 +289,10 @@ async def choices_page(request: Request, slug: str, db: DbSession):
     openapi_extra=form_openapi(project=PROJECT_BOXES)
     | query_openapi(read={"type": "string"}, live={"type": "string"}, update={"type": "string"}),
 )
-async def choices_submit(request: Request, slug: str, db: DbSession):
+async def choices_submit(request: Request, slug: str):
     """No JS: save, go to review (?update=1: the ballot again; ?read=n: project n, which
     leads back). htmx (live): the summary only."""
-    snapshot, edition, state = await _progress(request, db, slug)
+    snapshot, edition, state = await _progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     query = request.query_params
     read = query.get("read")
@@ -318,8 +318,8 @@ async def choices_submit(request: Request, slug: str, db: DbSession):
 
 
 @router.get("/e/{slug}/vote/review")
-async def review_page(request: Request, slug: str, db: DbSession):
-    snapshot, edition, state = await _progress(request, db, slug)
+async def review_page(request: Request, slug: str):
+    snapshot, edition, state = await _progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     if not state.choices:
         return see_other(f"/e/{slug}/vote/choices")
@@ -367,8 +367,8 @@ def _to_receipt(ctx: AppContext, slug: str, code: str) -> Response:
 
 
 @router.get("/e/{slug}/vote/receipt")
-async def receipt_page(request: Request, slug: str, db: DbSession, receipt: str = ""):
-    snapshot = await _snapshot(request, db, slug)
+async def receipt_page(request: Request, slug: str, receipt: str = ""):
+    snapshot = await _snapshot(request, None, slug)
     edition = snapshot.edition
     done = receipt_of(request.state.session, slug)
     if done:
