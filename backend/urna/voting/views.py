@@ -3,13 +3,15 @@ htmx only updates the live counts on the choices page."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import AppContext, DbSession, get_ctx
+from urna.core.context import AppContext, get_ctx
+from urna.core.db import transaction
 from urna.core.errors import FormInvalid, TooManyRequests, retry_after
 from urna.core.forms import form_openapi, query_openapi
 from urna.core.sessions import Session, SessionUnavailable, session_trail
@@ -58,6 +60,13 @@ async def _progress(
     order when it has not begun voting in this edition)."""
     snapshot = await _snapshot(request, db, slug, streets=streets)
     return snapshot, snapshot.edition, _state(request, snapshot.edition)
+
+
+def _unit(request: Request) -> AbstractAsyncContextManager[AsyncSession]:
+    """The request's unit of work (``core.db.transaction``: committed when the block ends,
+    rolled back when it raises, before the response), entered by the steps that write:
+    resolving FastAPI's generator dependency (``DbSession``) cost more than the session."""
+    return transaction(get_ctx(request).db)
 
 
 def _save(request: Request, state: VoteState) -> None:
@@ -152,33 +161,34 @@ async def identity_page(request: Request, slug: str):
 
 
 @router.post("/e/{slug}/vote/identity", openapi_extra=form_openapi(IdentityForm))
-async def identity_submit(request: Request, slug: str, db: DbSession):
-    ctx = get_ctx(request)
-    snapshot, edition, state = await _progress(request, db, slug, streets=True)
-    form = await form_values(request)
-    try:
-        state = await service.identity_submit(
-            session=db,
-            crypto=ctx.crypto,
-            limiter=ctx.limiter,
-            settings=ctx.settings,
-            snapshot=snapshot,
-            state=state,
-            form=form,
-            ip=client_ip(request),
-        )
-    except (FormInvalid, TooManyRequests) as error:
-        values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
-        errors = error.errors if isinstance(error, FormInvalid) else {"__all__": error.message}
-        page = await _render_identity(
-            request, snapshot, values=values, errors=errors, status_code=error.status_code
-        )
-        return retry_after(page, error)
-    _save(request, state)
-    if state.confirmed:
-        request.state.session.rotate()
-        return see_other(f"/e/{slug}/vote/choices")
-    return see_other(f"/e/{slug}/vote/code")
+async def identity_submit(request: Request, slug: str):
+    async with _unit(request) as db:
+        ctx = get_ctx(request)
+        snapshot, edition, state = await _progress(request, db, slug, streets=True)
+        form = await form_values(request)
+        try:
+            state = await service.identity_submit(
+                session=db,
+                crypto=ctx.crypto,
+                limiter=ctx.limiter,
+                settings=ctx.settings,
+                snapshot=snapshot,
+                state=state,
+                form=form,
+                ip=client_ip(request),
+            )
+        except (FormInvalid, TooManyRequests) as error:
+            values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
+            errors = error.errors if isinstance(error, FormInvalid) else {"__all__": error.message}
+            page = await _render_identity(
+                request, snapshot, values=values, errors=errors, status_code=error.status_code
+            )
+            return retry_after(page, error)
+        _save(request, state)
+        if state.confirmed:
+            request.state.session.rotate()
+            return see_other(f"/e/{slug}/vote/choices")
+        return see_other(f"/e/{slug}/vote/code")
 
 
 # ---- 3. one-time code ---------------------------------------------------------------
@@ -211,56 +221,58 @@ async def code_page(request: Request, slug: str):
 
 
 @router.post("/e/{slug}/vote/code", openapi_extra=form_openapi(CodeForm))
-async def code_submit(request: Request, slug: str, db: DbSession):
-    ctx = get_ctx(request)
-    _, edition, state = await _progress(request, db, slug)
-    form = await form_values(request)
-    try:
-        state = await service.code_verify(
-            session=db,
-            crypto=ctx.crypto,
-            limiter=ctx.limiter,
-            settings=ctx.settings,
-            edition=edition,
-            state=state,
-            code=form.get("code", ""),
-        )
-    except FormInvalid as error:
-        _save(request, state)  # a used-up or expired code is forgotten
-        page = await _render_code(
-            request,
-            edition,
-            state,
-            errors=error.errors,
-            params=error.params,
-            status_code=error.status_code,
-        )
-        return retry_after(page, error)  # a code's tries used up: 429
-    _save(request, state)
-    request.state.session.rotate()
-    return see_other(f"/e/{slug}/vote/choices")
+async def code_submit(request: Request, slug: str):
+    async with _unit(request) as db:
+        ctx = get_ctx(request)
+        _, edition, state = await _progress(request, db, slug)
+        form = await form_values(request)
+        try:
+            state = await service.code_verify(
+                session=db,
+                crypto=ctx.crypto,
+                limiter=ctx.limiter,
+                settings=ctx.settings,
+                edition=edition,
+                state=state,
+                code=form.get("code", ""),
+            )
+        except FormInvalid as error:
+            _save(request, state)  # a used-up or expired code is forgotten
+            page = await _render_code(
+                request,
+                edition,
+                state,
+                errors=error.errors,
+                params=error.params,
+                status_code=error.status_code,
+            )
+            return retry_after(page, error)  # a code's tries used up: 429
+        _save(request, state)
+        request.state.session.rotate()
+        return see_other(f"/e/{slug}/vote/choices")
 
 
 @router.post("/e/{slug}/vote/code/resend", openapi_extra=form_openapi())
-async def code_resend(request: Request, slug: str, db: DbSession):
-    ctx = get_ctx(request)
-    _, edition, state = await _progress(request, db, slug)
-    try:
-        await service.code_send(
-            session=db,
-            crypto=ctx.crypto,
-            limiter=ctx.limiter,
-            settings=ctx.settings,
-            state=state,
-            ip=client_ip(request),
-        )
-    except TooManyRequests as error:
-        page = await _render_code(
-            request, edition, state, errors={"code": error.message}, status_code=429
-        )
-        return retry_after(page, error)
-    _save(request, state)
-    return await _render_code(request, edition, state, notice="sent")
+async def code_resend(request: Request, slug: str):
+    async with _unit(request) as db:
+        ctx = get_ctx(request)
+        _, edition, state = await _progress(request, db, slug)
+        try:
+            await service.code_send(
+                session=db,
+                crypto=ctx.crypto,
+                limiter=ctx.limiter,
+                settings=ctx.settings,
+                state=state,
+                ip=client_ip(request),
+            )
+        except TooManyRequests as error:
+            page = await _render_code(
+                request, edition, state, errors={"code": error.message}, status_code=429
+            )
+            return retry_after(page, error)
+        _save(request, state)
+        return await _render_code(request, edition, state, notice="sent")
 
 
 # ---- 4. choices ---------------------------------------------------------------------
@@ -329,34 +341,35 @@ async def review_page(request: Request, slug: str):
 
 
 @router.post("/e/{slug}/vote/cast", openapi_extra=form_openapi())
-async def cast(request: Request, slug: str, db: DbSession):
-    ctx = get_ctx(request)
-    session: Session = request.state.session
-    snapshot = await _snapshot(request, db, slug)
-    edition = snapshot.edition
-    done = receipt_of(session, slug)
-    if session.get("vote") is None and done:
-        return _to_receipt(ctx, slug, done["code"])  # resubmitted after the receipt
-    state = _state(request, edition)
-    options = choices.ballot_options(snapshot=snapshot, state=state)
-    try:
-        receipt = await service.ballot_cast(
-            session=db,
-            crypto=ctx.crypto,
-            edition=edition,
-            state=state,
-            options=options,
-            meta=_meta(request, ctx),
-        )
-    except FormInvalid as error:
-        return await _render_choices(
-            request, edition, options, errors=error.errors, status_code=400
-        )
-    # The ballot is committed: now the identity leaves the session, the receipt stays,
-    # and travels in the address too: never only in the session store.
-    session.pop("vote")
-    session["receipt"] = {"edition": slug, "code": receipt}
-    return _to_receipt(ctx, slug, receipt)
+async def cast(request: Request, slug: str):
+    async with _unit(request) as db:
+        ctx = get_ctx(request)
+        session: Session = request.state.session
+        snapshot = await _snapshot(request, db, slug)
+        edition = snapshot.edition
+        done = receipt_of(session, slug)
+        if session.get("vote") is None and done:
+            return _to_receipt(ctx, slug, done["code"])  # resubmitted after the receipt
+        state = _state(request, edition)
+        options = choices.ballot_options(snapshot=snapshot, state=state)
+        try:
+            receipt = await service.ballot_cast(
+                session=db,
+                crypto=ctx.crypto,
+                edition=edition,
+                state=state,
+                options=options,
+                meta=_meta(request, ctx),
+            )
+        except FormInvalid as error:
+            return await _render_choices(
+                request, edition, options, errors=error.errors, status_code=400
+            )
+        # The ballot is committed: now the identity leaves the session, the receipt stays,
+        # and travels in the address too: never only in the session store.
+        session.pop("vote")
+        session["receipt"] = {"edition": slug, "code": receipt}
+        return _to_receipt(ctx, slug, receipt)
 
 
 def _to_receipt(ctx: AppContext, slug: str, code: str) -> Response:
