@@ -180,6 +180,16 @@ class Templates:
         # Shared pages a view says how long stay fresh, answered before the router.
         self.pages = PageCache()
 
+    def fragment(self, owner: dict, name: str, **values: Any) -> str:
+        """A fragment that shows every visitor the same and holds no translated text (a
+        city's thousands of streets), rendered once and kept in ``owner`` (a snapshot's
+        ``pages``: it goes with the snapshot). The page prints it with ``|safe``."""
+        key = ("fragment", name)
+        html = owner.get(key)
+        if html is None:
+            html = owner[key] = self.env.get_template(name).render(values)
+        return html
+
     async def render(
         self,
         request: Request,

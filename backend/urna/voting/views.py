@@ -136,7 +136,9 @@ async def _render_identity(
     request, snapshot: EditionSnapshot, *, values=None, errors=None, status_code=200
 ):
     edition = snapshot.edition
-    streets = snapshot.streets  # the register by name, kept with the cached edition
+    # the register by name, kept with the cached edition, its list rendered once with it
+    templates = get_ctx(request).templates
+    streets = templates.fragment(snapshot.pages, "voting/_streets.html", streets=snapshot.streets)
     return await render(
         request,
         "voting/identity.html",
