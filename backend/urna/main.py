@@ -140,11 +140,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.request_log = request_log
+    # The resident's vote first: Starlette tries routes in order, twice per request (the
+    # included router, then its route), and no other route's address is under /e/{slug}/vote.
     for router in (
+        voting_router,
         core_router,
         health_router,
         editions_router,
-        voting_router,
         receipt_check_router,
         privacy_router,
         rights_router,

@@ -35,15 +35,17 @@ async def test_the_catalogue_is_rendered_once_and_served_to_everyone(cached_app,
     app = cached_app
     edition = await edition_create(app)
     rendered: list[str] = []
-    env = app.state.ctx.templates.env
-    get_template = env.get_template
 
-    def counting(name, *args, **kwargs):
-        if name == "editions/catalogue.html":  # the page itself (not what it extends)
-            rendered.append(name)
-        return get_template(name, *args, **kwargs)
+    def counting(get_template):
+        def get(name, *args, **kwargs):
+            if name == "editions/catalogue.html":  # the page itself (not what it extends)
+                rendered.append(name)
+            return get_template(name, *args, **kwargs)
 
-    monkeypatch.setattr(env, "get_template", counting)
+        return get
+
+    for env in app.state.ctx.templates.envs.values():  # one per language
+        monkeypatch.setattr(env, "get_template", counting(env.get_template))
     url = f"/e/{edition.slug}/projects"
     async with _client(app) as first, _client(app) as second:
         # a visitor with a session (a form seen before): its token in the htmx header

@@ -58,6 +58,12 @@ def gettext(message: str) -> str:
     return catalogue.gettext(message) if catalogue else message
 
 
+def gettext_in(lang: str, message: str) -> str:
+    """``message`` in ``lang``, whatever the request's language."""
+    catalogue = _catalogues.get(lang)
+    return catalogue.gettext(message) if catalogue else message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     catalogue = _catalogues.get(_current.get())
     if catalogue:

@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 from jinja2_fragments import render_block
 
 from urna.core import i18n
@@ -59,6 +61,70 @@ def session_language(session: Any, default: str) -> str:
     return lang if lang in i18n.LANGUAGES else default
 
 
+class ConstantTranslations(Extension):
+    """``_("text")`` without parameters is translated when the template is compiled, into
+    its environment's language (``Templates`` keeps one environment per language): the
+    header, menu and footer cost no gettext call per page. The value is what newstyle
+    gettext gives at render time (the translation marked safe, ``%%`` read as ``%``), so
+    the page is the same; messages with parameters, ``ngettext`` and ``_(variable)`` are
+    left to the render."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.extend(constant_language=None)
+
+    def filter_stream(self, stream: TokenStream) -> list[Token]:
+        lang = self.environment.constant_language  # type: ignore[attr-defined]
+        tokens = list(stream)
+        out: list[Token] = []
+        i = 0
+        while i < len(tokens):
+            call = tokens[i : i + 4]
+            if (
+                lang is not None
+                and [t.type for t in call] == ["name", "lparen", "string", "rparen"]
+                and call[0].value == "_"
+                and not (out and out[-1].type == "dot")
+            ):
+                text = _constant(lang, call[2].value)
+                if text is not None:
+                    line = call[0].lineno
+                    out += [
+                        Token(line, "lparen", "("),
+                        Token(line, "string", text),
+                        Token(line, "pipe", "|"),
+                        Token(line, "name", "safe"),
+                        Token(line, "rparen", ")"),
+                    ]
+                    i += 4
+                    continue
+            out.append(tokens[i])
+            i += 1
+        return out
+
+
+def _constant(lang: str, message: str) -> str | None:
+    """What ``_(message)`` renders in ``lang`` (None: an error left for the render)."""
+    try:
+        return i18n.gettext_in(lang, message) % {}  # as gettext's ``Markup(text) % {}``
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _environment(directory: Path, *, auto_reload: bool, lang: str | None) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        # development: an edited template shows at once; elsewhere no stat() per page
+        auto_reload=auto_reload,
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n", ConstantTranslations],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.constant_language = lang  # type: ignore[attr-defined]
+    return env
+
+
 class VisitCounter:
     """The footer's visit count, read from the store at most once per ``seconds`` in this
     process (0: at every page): a page costs no store round trip for it, and the number
@@ -92,16 +158,17 @@ class Templates:
         visits_seconds: float = 0,
         auto_reload: bool = True,
     ) -> None:
-        self.env = Environment(
-            loader=FileSystemLoader(directory),
-            # development: an edited template shows at once; elsewhere no stat() per page
-            auto_reload=auto_reload,
-            autoescape=select_autoescape(default=True),
-            extensions=["jinja2.ext.i18n"],
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+        # One environment per language, its fixed texts translated once when compiled;
+        # ``env`` (the default language's) holds the globals and filters they all share.
+        self.envs = {
+            lang: _environment(directory, auto_reload=auto_reload, lang=lang)
+            for lang in i18n.LANGUAGES
+        }
+        self.env = self.envs.get(default_language) or self.envs[i18n.LANGUAGES[0]]
+        for env in self.envs.values():
+            env.globals = self.env.globals
+            env.filters = self.env.filters
+            env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
         self.env.filters["money"] = i18n.format_money
         self.env.filters["number"] = i18n.format_count
         self.env.filters["datetime"] = i18n.format_datetime
@@ -112,6 +179,16 @@ class Templates:
         self.default_language = default_language
         # Shared pages a view says how long stay fresh, answered before the router.
         self.pages = PageCache()
+
+    def fragment(self, owner: dict, name: str, **values: Any) -> str:
+        """A fragment that shows every visitor the same and holds no translated text (a
+        city's thousands of streets), rendered once and kept in ``owner`` (a snapshot's
+        ``pages``: it goes with the snapshot). The page prints it with ``|safe``."""
+        key = ("fragment", name)
+        html = owner.get(key)
+        if html is None:
+            html = owner[key] = self.env.get_template(name).render(values)
+        return html
 
     async def render(
         self,
@@ -154,10 +231,11 @@ class Templates:
         key = (name, fragment, lang, visits, request.url.path, request.url.query)
         html = shared.get(key) if shared is not None else None
         if html is None:
+            env = self.envs.get(lang, self.env)
             if fragment:
-                html = render_block(self.env, name, fragment, values)
+                html = render_block(env, name, fragment, values)
             else:
-                html = self.env.get_template(name).render(values)
+                html = env.get_template(name).render(values)
             if shared is not None and len(shared) < SHARED_PAGES:
                 shared[key] = html
         if shared is not None and fresh is not None and status_code == 200:

@@ -8,14 +8,15 @@ from datetime import datetime
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from urna.core.db import utcnow
+from urna.core.db import transaction, utcnow
 from urna.core.errors import NotFound
 from urna.documents import repository
 from urna.documents.models import PolicyDocument
 from urna.editions import service as editions
 from urna.editions.models import Edition
+from urna.editions.service import EditionSnapshot
 
 # Markdown without raw HTML: documents are written by staff, rendered inert.
 _markdown = MarkdownIt("commonmark", {"html": False})
@@ -89,6 +90,26 @@ async def document_current(
     if document is None:
         raise NotFound()
     return document
+
+
+async def clause_current(
+    *, sessions: async_sessionmaker[AsyncSession], snapshot: EditionSnapshot
+) -> PolicyDocument:
+    """The clause in force for the snapshot's edition, read once per snapshot (in a unit
+    of work of its own from ``sessions``) and kept with it, detached: not two queries per
+    view. The snapshot cache keeps an edition only once voting has opened, when its clause
+    can no longer change, and drops it when the edition generation moves (every staff
+    change of an edition or its clause bumps it): in this process at once, in others
+    within their generation check."""
+    clause = snapshot.documents.get("clause")
+    if clause is None:
+        async with transaction(sessions) as session:
+            clause = await document_current(
+                session=session, kind="clause", edition=snapshot.edition
+            )
+            session.expunge(clause)  # read by later requests, after this session has closed
+        snapshot.documents["clause"] = clause
+    return clause
 
 
 async def document_register(

@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import Ctx, get_ctx
+from urna.core.db import transaction
 from urna.core.errors import NotFound
 from urna.core.store import STORE_ERRORS, Store
 from urna.core.text import text_fold
@@ -49,6 +50,9 @@ class EditionSnapshot:
     # Pages that show this snapshot alike to everyone (``Templates.render(shared=...)``):
     # they go when the snapshot does.
     pages: dict = field(default_factory=dict, compare=False, repr=False)
+    # The edition's documents as the vote shows them (its clause), read once per snapshot
+    # (``documents.service.clause_current``): they go when the snapshot does.
+    documents: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def categories(self) -> list[str]:
@@ -189,11 +193,23 @@ Snapshots = Annotated[SnapshotCache, Depends(_snapshots)]
 
 
 async def edition_snapshot_cached(
-    request: Request, session: AsyncSession, slug: str, *, streets: bool = False
+    request: Request, session: AsyncSession | None, slug: str, *, streets: bool = False
 ) -> EditionSnapshot:
-    """``edition_snapshot`` from the app's cache: no query once voting has opened."""
-    cache = snapshot_cache(get_ctx(request))
-    return await edition_snapshot(session=session, slug=slug, cache=cache, streets=streets)
+    """``edition_snapshot`` from the app's cache: no query once voting has opened.
+
+    Without ``session`` (a view that reads the database only when the cache misses: most
+    of the vote's steps), a miss reads in a unit of work of its own, and a hit costs no
+    session at all."""
+    ctx = get_ctx(request)
+    cache = snapshot_cache(ctx)
+    if session is not None:
+        return await edition_snapshot(session=session, slug=slug, cache=cache, streets=streets)
+    if await cache.refresh() is not None:
+        found = cache.get(slug)
+        if found is not None and (not streets or found.streets is not None):
+            return found
+    async with transaction(ctx.db) as own:
+        return await edition_snapshot(session=own, slug=slug, cache=cache, streets=streets)
 
 
 async def generation_bump(store: Store) -> None:

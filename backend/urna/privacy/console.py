@@ -18,6 +18,7 @@ from urna.core.views import form_values, render, see_other
 from urna.documents import service as documents
 from urna.editions import service as editions
 from urna.editions.models import Edition
+from urna.editions.snapshot import EditionsChanged
 from urna.privacy import requests, service
 from urna.privacy.forms import ClauseForm
 from urna.privacy.models import REQUEST_STATES
@@ -66,7 +67,13 @@ async def clause_page(request: Request, slug: str, db: DbSession, user: AdminUse
     return await _clause_page(request, db, edition)
 
 
-@router.post("/staff/editions/{slug}/clause", openapi_extra=form_openapi(ClauseForm))
+# A new clause bumps the edition generation once committed: the vote keeps the clause
+# with the edition's snapshot (``documents.service.clause_current``).
+@router.post(
+    "/staff/editions/{slug}/clause",
+    openapi_extra=form_openapi(ClauseForm),
+    dependencies=[EditionsChanged],
+)
 async def clause_publish(request: Request, slug: str, db: DbSession, user: AdminUser):
     values = await form_values(request)
     edition = await editions.edition_get(session=db, slug=slug)

@@ -3,13 +3,15 @@ htmx only updates the live counts on the choices page."""
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.context import AppContext, DbSession, get_ctx
+from urna.core.context import AppContext, get_ctx
+from urna.core.db import transaction
 from urna.core.errors import FormInvalid, TooManyRequests, retry_after
 from urna.core.forms import form_openapi, query_openapi
 from urna.core.sessions import Session, SessionUnavailable, session_trail
@@ -43,19 +45,28 @@ def _state(request: Request, edition: Edition) -> VoteState:
 
 
 async def _snapshot(
-    request: Request, db: AsyncSession, slug: str, *, streets: bool = False
+    request: Request, db: AsyncSession | None, slug: str, *, streets: bool = False
 ) -> EditionSnapshot:
-    """The edition from the app's snapshot cache (no query once voting has opened)."""
+    """The edition from the app's snapshot cache (no query once voting has opened). The
+    steps that write nothing to the database take no ``DbSession`` (``db`` None): a miss
+    reads in a unit of work of its own, a hit costs no session."""
     return await editions.edition_snapshot_cached(request, db, slug, streets=streets)
 
 
 async def _progress(
-    request: Request, db: AsyncSession, slug: str, *, streets: bool = False
+    request: Request, db: AsyncSession | None, slug: str, *, streets: bool = False
 ) -> tuple[EditionSnapshot, Edition, VoteState]:
     """The edition as the vote sees it, and where this browser is in its vote (out of
     order when it has not begun voting in this edition)."""
     snapshot = await _snapshot(request, db, slug, streets=streets)
     return snapshot, snapshot.edition, _state(request, snapshot.edition)
+
+
+def _unit(request: Request) -> AbstractAsyncContextManager[AsyncSession]:
+    """The request's unit of work (``core.db.transaction``: committed when the block ends,
+    rolled back when it raises, before the response), entered by the steps that write:
+    resolving FastAPI's generator dependency (``DbSession``) cost more than the session."""
+    return transaction(get_ctx(request).db)
 
 
 def _save(request: Request, state: VoteState) -> None:
@@ -78,15 +89,16 @@ def _meta(request: Request, ctx: AppContext) -> ballots.RequestMeta:
 
 
 @router.get("/e/{slug}/vote")
-async def clause_page(request: Request, slug: str, db: DbSession):
-    snapshot = await _snapshot(request, db, slug)
+async def clause_page(request: Request, slug: str):
+    snapshot = await _snapshot(request, None, slug)
     edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)
-    return await _render_clause(request, db, edition)
+    return await _render_clause(request, snapshot)
 
 
-async def _render_clause(request: Request, db: AsyncSession, edition: Edition, errors=None):
-    clause = await documents.document_current(session=db, kind="clause", edition=edition)
+async def _render_clause(request: Request, snapshot: EditionSnapshot, errors=None):
+    edition = snapshot.edition
+    clause = await documents.clause_current(sessions=get_ctx(request).db, snapshot=snapshot)
     return await render(
         request,
         "voting/clause.html",
@@ -102,17 +114,17 @@ async def _render_clause(request: Request, db: AsyncSession, edition: Edition, e
 
 
 @router.post("/e/{slug}/vote", openapi_extra=form_openapi(acknowledge={"enum": ["yes"]}))
-async def clause_acknowledge(request: Request, slug: str, db: DbSession):
-    snapshot = await _snapshot(request, db, slug)
+async def clause_acknowledge(request: Request, slug: str):
+    snapshot = await _snapshot(request, None, slug)
     edition = snapshot.edition
     form = await form_values(request)
-    clause = await documents.document_current(session=db, kind="clause", edition=edition)
+    clause = await documents.clause_current(sessions=get_ctx(request).db, snapshot=snapshot)
     try:
         state = service.clause_acknowledge(
             edition=edition, clause_id=clause.id, acknowledged=form.get("acknowledge") == "yes"
         )
     except FormInvalid as error:
-        return await _render_clause(request, db, edition, error.errors)
+        return await _render_clause(request, snapshot, error.errors)
     _save(request, state)
     return see_other(f"/e/{slug}/vote/identity")
 
@@ -124,7 +136,9 @@ async def _render_identity(
     request, snapshot: EditionSnapshot, *, values=None, errors=None, status_code=200
 ):
     edition = snapshot.edition
-    streets = snapshot.streets  # the register by name, kept with the cached edition
+    # the register by name, kept with the cached edition, its list rendered once with it
+    templates = get_ctx(request).templates
+    streets = templates.fragment(snapshot.pages, "voting/_streets.html", streets=snapshot.streets)
     return await render(
         request,
         "voting/identity.html",
@@ -143,39 +157,40 @@ async def _render_identity(
 
 
 @router.get("/e/{slug}/vote/identity")
-async def identity_page(request: Request, slug: str, db: DbSession):
-    snapshot, _, _ = await _progress(request, db, slug, streets=True)  # once the vote began
+async def identity_page(request: Request, slug: str):
+    snapshot, _, _ = await _progress(request, None, slug, streets=True)  # once the vote began
     return await _render_identity(request, snapshot)
 
 
 @router.post("/e/{slug}/vote/identity", openapi_extra=form_openapi(IdentityForm))
-async def identity_submit(request: Request, slug: str, db: DbSession):
-    ctx = get_ctx(request)
-    snapshot, edition, state = await _progress(request, db, slug, streets=True)
-    form = await form_values(request)
-    try:
-        state = await service.identity_submit(
-            session=db,
-            crypto=ctx.crypto,
-            limiter=ctx.limiter,
-            settings=ctx.settings,
-            snapshot=snapshot,
-            state=state,
-            form=form,
-            ip=client_ip(request),
-        )
-    except (FormInvalid, TooManyRequests) as error:
-        values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
-        errors = error.errors if isinstance(error, FormInvalid) else {"__all__": error.message}
-        page = await _render_identity(
-            request, snapshot, values=values, errors=errors, status_code=error.status_code
-        )
-        return retry_after(page, error)
-    _save(request, state)
-    if state.confirmed:
-        request.state.session.rotate()
-        return see_other(f"/e/{slug}/vote/choices")
-    return see_other(f"/e/{slug}/vote/code")
+async def identity_submit(request: Request, slug: str):
+    async with _unit(request) as db:
+        ctx = get_ctx(request)
+        snapshot, edition, state = await _progress(request, db, slug, streets=True)
+        form = await form_values(request)
+        try:
+            state = await service.identity_submit(
+                session=db,
+                crypto=ctx.crypto,
+                limiter=ctx.limiter,
+                settings=ctx.settings,
+                snapshot=snapshot,
+                state=state,
+                form=form,
+                ip=client_ip(request),
+            )
+        except (FormInvalid, TooManyRequests) as error:
+            values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
+            errors = error.errors if isinstance(error, FormInvalid) else {"__all__": error.message}
+            page = await _render_identity(
+                request, snapshot, values=values, errors=errors, status_code=error.status_code
+            )
+            return retry_after(page, error)
+        _save(request, state)
+        if state.confirmed:
+            request.state.session.rotate()
+            return see_other(f"/e/{slug}/vote/choices")
+        return see_other(f"/e/{slug}/vote/code")
 
 
 # ---- 3. one-time code ---------------------------------------------------------------
@@ -200,64 +215,66 @@ async def _render_code(
 
 
 @router.get("/e/{slug}/vote/code")
-async def code_page(request: Request, slug: str, db: DbSession):
-    _, edition, state = await _progress(request, db, slug)
+async def code_page(request: Request, slug: str):
+    _, edition, state = await _progress(request, None, slug)
     if state.confirmed:
         return see_other(f"/e/{slug}/vote/choices")
     return await _render_code(request, edition, state)
 
 
 @router.post("/e/{slug}/vote/code", openapi_extra=form_openapi(CodeForm))
-async def code_submit(request: Request, slug: str, db: DbSession):
-    ctx = get_ctx(request)
-    _, edition, state = await _progress(request, db, slug)
-    form = await form_values(request)
-    try:
-        state = await service.code_verify(
-            session=db,
-            crypto=ctx.crypto,
-            limiter=ctx.limiter,
-            settings=ctx.settings,
-            edition=edition,
-            state=state,
-            code=form.get("code", ""),
-        )
-    except FormInvalid as error:
-        _save(request, state)  # a used-up or expired code is forgotten
-        page = await _render_code(
-            request,
-            edition,
-            state,
-            errors=error.errors,
-            params=error.params,
-            status_code=error.status_code,
-        )
-        return retry_after(page, error)  # a code's tries used up: 429
-    _save(request, state)
-    request.state.session.rotate()
-    return see_other(f"/e/{slug}/vote/choices")
+async def code_submit(request: Request, slug: str):
+    async with _unit(request) as db:
+        ctx = get_ctx(request)
+        _, edition, state = await _progress(request, db, slug)
+        form = await form_values(request)
+        try:
+            state = await service.code_verify(
+                session=db,
+                crypto=ctx.crypto,
+                limiter=ctx.limiter,
+                settings=ctx.settings,
+                edition=edition,
+                state=state,
+                code=form.get("code", ""),
+            )
+        except FormInvalid as error:
+            _save(request, state)  # a used-up or expired code is forgotten
+            page = await _render_code(
+                request,
+                edition,
+                state,
+                errors=error.errors,
+                params=error.params,
+                status_code=error.status_code,
+            )
+            return retry_after(page, error)  # a code's tries used up: 429
+        _save(request, state)
+        request.state.session.rotate()
+        return see_other(f"/e/{slug}/vote/choices")
 
 
 @router.post("/e/{slug}/vote/code/resend", openapi_extra=form_openapi())
-async def code_resend(request: Request, slug: str, db: DbSession):
-    ctx = get_ctx(request)
-    _, edition, state = await _progress(request, db, slug)
-    try:
-        await service.code_send(
-            session=db,
-            crypto=ctx.crypto,
-            limiter=ctx.limiter,
-            settings=ctx.settings,
-            state=state,
-            ip=client_ip(request),
-        )
-    except TooManyRequests as error:
-        page = await _render_code(
-            request, edition, state, errors={"code": error.message}, status_code=429
-        )
-        return retry_after(page, error)
-    _save(request, state)
-    return await _render_code(request, edition, state, notice="sent")
+async def code_resend(request: Request, slug: str):
+    async with _unit(request) as db:
+        ctx = get_ctx(request)
+        _, edition, state = await _progress(request, db, slug)
+        try:
+            await service.code_send(
+                session=db,
+                crypto=ctx.crypto,
+                limiter=ctx.limiter,
+                settings=ctx.settings,
+                state=state,
+                ip=client_ip(request),
+            )
+        except TooManyRequests as error:
+            page = await _render_code(
+                request, edition, state, errors={"code": error.message}, status_code=429
+            )
+            return retry_after(page, error)
+        _save(request, state)
+        return await _render_code(request, edition, state, notice="sent")
 
 
 # ---- 4. choices ---------------------------------------------------------------------
@@ -275,8 +292,8 @@ async def _render_choices(request, edition, options, *, errors=None, status_code
 
 
 @router.get("/e/{slug}/vote/choices")
-async def choices_page(request: Request, slug: str, db: DbSession):
-    snapshot, edition, state = await _progress(request, db, slug)
+async def choices_page(request: Request, slug: str):
+    snapshot, edition, state = await _progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     return await _render_choices(request, edition, options)
 
@@ -286,10 +303,10 @@ async def choices_page(request: Request, slug: str, db: DbSession):
     openapi_extra=form_openapi(project=PROJECT_BOXES)
     | query_openapi(read={"type": "string"}, live={"type": "string"}, update={"type": "string"}),
 )
-async def choices_submit(request: Request, slug: str, db: DbSession):
+async def choices_submit(request: Request, slug: str):
     """No JS: save, go to review (?update=1: the ballot again; ?read=n: project n, which
     leads back). htmx (live): the summary only."""
-    snapshot, edition, state = await _progress(request, db, slug)
+    snapshot, edition, state = await _progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     query = request.query_params
     read = query.get("read")
@@ -315,8 +332,8 @@ async def choices_submit(request: Request, slug: str, db: DbSession):
 
 
 @router.get("/e/{slug}/vote/review")
-async def review_page(request: Request, slug: str, db: DbSession):
-    snapshot, edition, state = await _progress(request, db, slug)
+async def review_page(request: Request, slug: str):
+    snapshot, edition, state = await _progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     if not state.choices:
         return see_other(f"/e/{slug}/vote/choices")
@@ -326,34 +343,35 @@ async def review_page(request: Request, slug: str, db: DbSession):
 
 
 @router.post("/e/{slug}/vote/cast", openapi_extra=form_openapi())
-async def cast(request: Request, slug: str, db: DbSession):
-    ctx = get_ctx(request)
-    session: Session = request.state.session
-    snapshot = await _snapshot(request, db, slug)
-    edition = snapshot.edition
-    done = receipt_of(session, slug)
-    if session.get("vote") is None and done:
-        return _to_receipt(ctx, slug, done["code"])  # resubmitted after the receipt
-    state = _state(request, edition)
-    options = choices.ballot_options(snapshot=snapshot, state=state)
-    try:
-        receipt = await service.ballot_cast(
-            session=db,
-            crypto=ctx.crypto,
-            edition=edition,
-            state=state,
-            options=options,
-            meta=_meta(request, ctx),
-        )
-    except FormInvalid as error:
-        return await _render_choices(
-            request, edition, options, errors=error.errors, status_code=400
-        )
-    # The ballot is committed: now the identity leaves the session, the receipt stays,
-    # and travels in the address too: never only in the session store.
-    session.pop("vote")
-    session["receipt"] = {"edition": slug, "code": receipt}
-    return _to_receipt(ctx, slug, receipt)
+async def cast(request: Request, slug: str):
+    async with _unit(request) as db:
+        ctx = get_ctx(request)
+        session: Session = request.state.session
+        snapshot = await _snapshot(request, db, slug)
+        edition = snapshot.edition
+        done = receipt_of(session, slug)
+        if session.get("vote") is None and done:
+            return _to_receipt(ctx, slug, done["code"])  # resubmitted after the receipt
+        state = _state(request, edition)
+        options = choices.ballot_options(snapshot=snapshot, state=state)
+        try:
+            receipt = await service.ballot_cast(
+                session=db,
+                crypto=ctx.crypto,
+                edition=edition,
+                state=state,
+                options=options,
+                meta=_meta(request, ctx),
+            )
+        except FormInvalid as error:
+            return await _render_choices(
+                request, edition, options, errors=error.errors, status_code=400
+            )
+        # The ballot is committed: now the identity leaves the session, the receipt stays,
+        # and travels in the address too: never only in the session store.
+        session.pop("vote")
+        session["receipt"] = {"edition": slug, "code": receipt}
+        return _to_receipt(ctx, slug, receipt)
 
 
 def _to_receipt(ctx: AppContext, slug: str, code: str) -> Response:
@@ -364,8 +382,8 @@ def _to_receipt(ctx: AppContext, slug: str, code: str) -> Response:
 
 
 @router.get("/e/{slug}/vote/receipt")
-async def receipt_page(request: Request, slug: str, db: DbSession, receipt: str = ""):
-    snapshot = await _snapshot(request, db, slug)
+async def receipt_page(request: Request, slug: str, receipt: str = ""):
+    snapshot = await _snapshot(request, None, slug)
     edition = snapshot.edition
     done = receipt_of(request.state.session, slug)
     if done:
