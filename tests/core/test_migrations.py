@@ -2,7 +2,6 @@
 keys it declares hold."""
 
 import asyncio
-from collections.abc import Sequence
 
 import pytest
 from asgi_lifespan import LifespanManager
@@ -11,14 +10,15 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import fresh_database, make_settings
 from tests.factories.editions import edition_create
+from tests.results.test_importer import bulk_ballot
 from urna.core import migrate
-from urna.core.db import create_engine, transaction, utcnow
+from urna.core.db import create_engine, transaction
 from urna.editions.repository import projects_of
 from urna.main import create_app
 from urna.models import metadata
 from urna.voting.models import Ballot, BallotChoice
 from urna.voting.receipts import receipt_hashes_unheld
-from urna.voting.repository import BulkBallot, ballots_insert_bulk
+from urna.voting.repository import ballots_insert_bulk
 
 pytestmark = pytest.mark.flow
 
@@ -69,7 +69,9 @@ async def test_a_choice_names_an_existing_ballot_and_a_project_in_its_pool(app):
     edition = await edition_create(app)
     async with transaction(app.state.ctx.db) as session:
         projects = {p.number: p for p in await projects_of(session, edition.id)}
-        await ballots_insert_bulk(session, edition_id=edition.id, ballots=[unheld_ballot()])
+        await ballots_insert_bulk(
+            session, edition_id=edition.id, ballots=[bulk_ballot(receipt_hashes_unheld(1)[0], [])]
+        )
         ballot = await session.scalar(select(Ballot.id).where(Ballot.edition_id == edition.id))
     city, north = projects["C1"], projects["N1"]
     assert city.pool_id != north.pool_id
@@ -105,7 +107,9 @@ async def test_the_choice_key_revision_keeps_the_choices(tmp_path):
             edition = await edition_create(application)
             async with transaction(application.state.ctx.db) as session:
                 projects = await projects_of(session, edition.id)
-                ballot = unheld_ballot([project.id for project in projects])
+                ballot = bulk_ballot(
+                    receipt_hashes_unheld(1)[0], [project.id for project in projects]
+                )
                 await ballots_insert_bulk(session, edition_id=edition.id, ballots=[ballot])
         expected = {(project.id, project.pool_id) for project in projects}
         await asyncio.to_thread(migrate.downgrade, url, "0012_result_files")
@@ -123,16 +127,3 @@ async def choices(url: str) -> set[tuple[int, int]]:
         found = {tuple(row) for row in rows}
     await engine.dispose()
     return found
-
-
-def unheld_ballot(project_ids: Sequence[int] = ()) -> BulkBallot:
-    return BulkBallot(
-        receipt_hash=receipt_hashes_unheld(1)[0],
-        channel="online",
-        submitted_at=utcnow(),
-        status="counted",
-        area_id=None,
-        age_band="",
-        sex="",
-        choices=[(project_id, 1) for project_id in project_ids],
-    )
