@@ -9,10 +9,11 @@ import uuid
 import pytest
 from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from tests.conftest import REDIS_URL, make_settings, redis_keys_delete
 from tests.factories.staff import asgi_client, csrf_of, random_ip, unique_email
-from urna.core.store import RedisStore
+from urna.core.store import STORE_ERRORS, RedisStore
 from urna.main import create_app
 
 pytestmark = pytest.mark.postgres_only  # the embedded store is in the process: no prefix
@@ -48,10 +49,13 @@ async def test_sessions_counters_and_limits_live_under_the_prefix(database_url, 
     assert await redis_keys_delete(REDIS_URL, prefix) == len(keys)
 
 
-async def test_a_connection_redis_dropped_is_replaced_and_a_broken_one_never_kept(redis_run_keys):
+async def test_a_connection_redis_dropped_is_replaced_and_a_cancelled_caller_breaks_nothing(
+    redis_run_keys,
+):
     """The store keeps its own connections: one Redis closed meanwhile (a restart, an idle
-    timeout) costs the command a retry on a new one, not an error; a command cancelled
-    between its request and the reply leaves no connection with a reply still unread."""
+    timeout) costs the batch a retry on a new one, not an error; a caller cancelled while
+    its command is on the way leaves the connection in step (its reply is read and
+    dropped, the next command gets its own)."""
     store = RedisStore(REDIS_URL, prefix=f"{redis_run_keys}conn-{uuid.uuid4().hex[:8]}:")
     try:
         await store.set("k", b"v", ttl=60)
@@ -60,17 +64,66 @@ async def test_a_connection_redis_dropped_is_replaced_and_a_broken_one_never_kep
         assert await store.get_touch("k", ttl=60) == b"v"
         assert kept not in store._idle or kept.is_connected
 
-        async def slow_reply(*_args, **_kwargs):
-            await asyncio.sleep(3600)
-
-        (conn,) = store._idle
-        conn.read_response = slow_reply
-        task = asyncio.create_task(store.get("k"))
-        await asyncio.sleep(0.05)
+        task = asyncio.create_task(store.incr("n"))
+        await asyncio.sleep(0)  # the command has joined this turn's batch
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert store._idle == [] and not conn.is_connected
-        assert await store.incr("n") == 1 and await store.get("k") == b"v"
+        assert await store.get("k") == b"v"
+        assert await store.incr("n") == 2  # the cancelled INCR was still carried out
+        assert store._idle and all(conn.is_connected for conn in store._idle)
+    finally:
+        await store.close()
+
+
+async def test_the_commands_of_one_turn_leave_in_one_write_and_each_gets_its_reply(
+    redis_run_keys,
+):
+    """Under load a worker's requests issue their commands together: they are sent in one
+    batch (one write), and each caller gets its own reply — an error reply too, without
+    disturbing the others."""
+    store = RedisStore(REDIS_URL, prefix=f"{redis_run_keys}batch-{uuid.uuid4().hex[:8]}:")
+    writes: list[int] = []
+    exchange = store._exchange
+
+    async def counted(conn, batch):
+        writes.append(len(batch))
+        await exchange(conn, batch)
+
+    store._exchange = counted
+    try:
+        await asyncio.gather(*(store.set(f"k{i}", str(i).encode(), ttl=60) for i in range(20)))
+        assert writes == [20]
+        writes.clear()
+        replies = await asyncio.gather(
+            *(store.get_touch(f"k{i}", ttl=60) for i in range(20)),
+            store.incr("k3"),  # "3" → 4
+            store.incr("counter"),
+            store.get("absent"),
+            return_exceptions=True,
+        )
+        assert writes == [23]
+        assert replies[:20] == [str(i).encode() for i in range(20)]
+        assert replies[20:] == [4, 1, None]
+        await store.set("text", b"abc", ttl=60)
+        refused, after = await asyncio.gather(
+            store.incr("text"), store.get("text"), return_exceptions=True
+        )
+        assert isinstance(refused, ResponseError) and after == b"abc"
+        assert len(store._idle) == 1  # one connection served every batch
+    finally:
+        await store.close()
+
+
+async def test_redis_down_fails_every_command_of_the_batch():
+    """Nothing listens: each caller of the batch gets a store error (a 503 upstream), none
+    waits for ever."""
+    store = RedisStore("redis://127.0.0.1:1/0", prefix="down:")
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(store.get("a"), store.incr("b"), return_exceptions=True), 10
+        )
+        assert all(isinstance(r, STORE_ERRORS) for r in results), results
+        assert store._idle == []
     finally:
         await store.close()

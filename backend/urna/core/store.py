@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
@@ -51,60 +51,96 @@ def redis_options() -> dict[str, Any]:
 
 
 class RedisStore:
-    """Sessions' and counters' commands on redis-py connections kept by the store itself.
+    """Sessions' and counters' commands, sent in batches on redis-py connections kept by
+    the store itself.
 
-    Every request runs one of these (the session's ``GETEX``); the client's
-    ``execute_command`` wraps each in its pool's lock, a retry object, observability
-    hooks and a readiness probe of the socket, about a third of the command's CPU. Here a
-    command takes an idle connection (redis-py's ``Connection``: its packing, hiredis
-    parser, socket timeouts and periodic health check), sends, reads and puts it back;
-    as ``redis_options`` promises, a command that meets a connection Redis dropped is
-    retried once on a new one, and a connection is kept only after a complete command
-    and reply (any failure or cancellation in between closes it). ``ping`` and the rate
-    limits use the client."""
+    Every request runs one of these (the session's ``GETEX``), and under load a worker
+    has many requests in flight: the commands they issue in one turn of the event loop
+    leave in **one write** on one connection (pipelining: the replies come back in order),
+    where one write per command cost the kernel's loopback send each time — the larger
+    part of a command's CPU. A command joins the batch of its turn and waits for its
+    reply; the batch is sent by a task of its own, so a caller cancelled meanwhile leaves
+    the connection with no reply unread. Each batch takes an idle connection (redis-py's
+    ``Connection``: packing, hiredis parser, periodic health check) or a new one and puts
+    it back after every reply was read. As ``redis_options`` promises, a batch that meets
+    a connection Redis dropped is retried once on a new one (the commands not yet
+    answered); a new connection failing means Redis is down: ``RedisError`` (503). One
+    timeout per batch (``asyncio.timeout``), not redis-py's per write and per read.
+    ``ping`` and the rate limits use the client."""
 
     def __init__(self, url: str, *, prefix: str) -> None:
         from redis.asyncio import Redis
 
         self.prefix = prefix
         self._redis = Redis.from_url(url, **redis_options())
-        self._idle: list[Any] = []  # connections between commands, last used first
+        self._idle: list[Any] = []  # connections between batches, last used first
         self._timeout = redis_options()["socket_timeout"]
+        self._batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._running: set[asyncio.Task[None]] = set()
 
     def key(self, key: str) -> str:
         """The key as stored in Redis."""
         return self.prefix + key
 
     def _connection(self) -> Any:
-        """An idle connection, or a new one. Its socket timeout is applied here, once per
-        command (``asyncio.timeout``), not by redis-py around the write (a task per
-        ``wait_for``) and again around the read."""
+        """An idle connection, or a new one (its socket timeout is the batch's)."""
         if self._idle:
             return self._idle.pop()
         pool = self._redis.connection_pool
         return pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
 
     async def _command(self, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        reply = loop.create_future()
+        self._batch.append((args, reply))
+        if len(self._batch) == 1:  # the turn's first command: send them all next turn
+            loop.call_soon(self._send_batch)
+        return await reply
+
+    def _send_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        task = asyncio.get_running_loop().create_task(self._run(batch))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         for attempt in (1, 2):
             reused = bool(self._idle)
             conn = self._connection()
             try:
-                if not conn.is_connected:
-                    await conn.connect()
-                async with asyncio.timeout(self._timeout):
-                    await conn.send_command(*args)
-                    reply = await conn.read_response()
+                await self._exchange(conn, batch)
             except (*RETRIED_ERRORS, TimeoutError) as error:
                 await conn.disconnect(nowait=True)
+                batch = [(args, reply) for args, reply in batch if not reply.done()]
                 if attempt == 2 or not reused:  # a new connection failed: Redis is down
-                    raise _store_error(error) from error
+                    _fail(batch, _store_error(error))
+                    return
                 continue
-            except BaseException:
+            except BaseException as error:  # the store closed, or a bug: nobody waits forever
                 await conn.disconnect(nowait=True)
-                raise
+                _fail(batch, error)
+                if not isinstance(error, Exception):
+                    raise
+                return
             self._idle.append(conn)
-            return reply
-        raise AssertionError("unreachable")  # pragma: no cover
+            return
+
+    async def _exchange(self, conn: Any, batch: list) -> None:
+        """Send the batch in one write and hand each caller its reply, in order. An error
+        reply (a ``ResponseError``) is its command's alone: the rest are still read."""
+        async with asyncio.timeout(self._timeout):
+            if not conn.is_connected:
+                await conn.connect()
+            await conn.send_packed_command(conn.pack_commands([args for args, _ in batch]))
+            for _args, reply in batch:
+                try:
+                    value = await conn.read_response()
+                except ResponseError as error:
+                    if not reply.done():
+                        reply.set_exception(error)
+                    continue
+                if not reply.done():  # its caller may have been cancelled meanwhile
+                    reply.set_result(value)
 
     async def get(self, key: str) -> bytes | None:
         return await self._command("GET", self.key(key))
@@ -130,6 +166,8 @@ class RedisStore:
         return bool(await self._redis.ping())
 
     async def close(self) -> None:
+        if self._running:  # batches in flight finish (each within its timeout)
+            await asyncio.gather(*self._running, return_exceptions=True)
         idle, self._idle = self._idle, []
         for conn in idle:
             await conn.disconnect()
@@ -201,6 +239,17 @@ def create_limits_storage(redis_url: str | None, *, prefix: str) -> Storage:
             **redis_options(),
         )
     return MemoryStorage()
+
+
+def _fail(batch: list, error: BaseException) -> None:
+    """Every caller still waiting gets the batch's failure (cancelled with it)."""
+    for _args, reply in batch:
+        if reply.done():
+            continue
+        if isinstance(error, asyncio.CancelledError):
+            reply.cancel()
+        else:
+            reply.set_exception(error)
 
 
 def _store_error(error: BaseException) -> BaseException:
