@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from urna.core.db import (
     DriverStatement,
     create_engine,
+    driver_connection,
     driver_fetchval,
     is_database_outage,
     session_factory,
@@ -55,7 +56,7 @@ async def test_a_unit_that_began_nothing_commits_the_statement_in_one_round_trip
     factory = session_factory(engine)
     async with transaction(factory) as session:
         assert await driver_fetchval(session, INSERT, {"k": "a", "n": 2}) == 4
-        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        driver = await driver_connection(session)
         assert not driver.is_in_transaction()  # no BEGIN was sent: durable already
 
         def logged(record) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import BigInteger, Connection, DateTime, Integer, MetaData, event
 from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -243,6 +244,19 @@ class DriverStatement:
         return cls(_NAMED_PARAMETER.sub(number, sql), tuple(numbers))
 
 
+def _unit_connection(session: Session) -> tuple[Connection, Any]:
+    """(SQLAlchemy's connection, the driver's) of a unit of work, run in its greenlet."""
+    connection = session.connection()
+    return connection, connection.connection.driver_connection
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The driver's connection (asyncpg's) of the session's unit of work, taken from the
+    pool if the unit had none yet: one greenlet switch, where ``session.connection()``
+    then ``get_raw_connection()`` cost two."""
+    return (await session.run_sync(_unit_connection))[1]
+
+
 async def driver_fetchval(
     session: AsyncSession, statement: DriverStatement, values: Mapping[str, Any]
 ) -> Any:
@@ -256,8 +270,7 @@ async def driver_fetchval(
     was. Errors come out as SQLAlchemy's: ``IntegrityError`` for a constraint (its
     ``orig`` names it, see ``violated_constraint``), ``DBAPIError`` for the rest, the
     connection invalidated when it was lost (``is_database_outage``)."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+    connection, driver = await session.run_sync(_unit_connection)
     args = [values[name] for name in statement.names]
     try:
         if driver.is_in_transaction():
@@ -278,8 +291,8 @@ async def driver_fetchval(
             isinstance(error, asyncpg.PostgresError)
             and not (error.sqlstate or "").startswith(OUTAGE_SQLSTATES)
         )
-        if lost:
-            await connection.invalidate()  # the pool replaces it, never hands it out again
+        if lost:  # the pool replaces it, never hands it out again
+            await session.run_sync(lambda _session: connection.invalidate())
         raise DBAPIError(
             statement.sql, None, error, hide_parameters=True, connection_invalidated=lost
         ) from error

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.db import DriverStatement, driver_fetchval, is_postgres
+from urna.core.db import DriverStatement, driver_connection, driver_fetchval, is_postgres
 from urna.editions.models import Project
 from urna.voting.models import Ballot, BallotChoice, CollectionPoint, PaperEntry, Voter
 
@@ -169,7 +169,7 @@ async def ballots_insert_bulk(
     ]
     if is_postgres(session):
         ids = (await session.execute(_IDS_RESERVE, {"n": len(rows)})).scalar_one()
-        raw = (await (await session.connection()).get_raw_connection()).driver_connection
+        raw = await driver_connection(session)
         await raw.copy_records_to_table(
             "ballot",
             records=[(ballot_id, *row) for ballot_id, row in zip(ids, rows, strict=True)],

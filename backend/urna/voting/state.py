@@ -4,7 +4,7 @@ where the resident is in the flow, their identity sealed, their keys and their p
 from __future__ import annotations
 
 import base64
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -60,14 +60,19 @@ class VoteState:
     fraud_keys: dict = field(default_factory=dict)  # voting.fraud_keys, written at the cast
 
     def dump(self) -> dict:
-        return asdict(self)
+        """The session's copy (``asdict`` without its recursion: the two containers are
+        copied by hand, so a later change of this state never edits the session's)."""
+        data = {name: getattr(self, name) for name in _FIELDS}
+        data["choices"] = {pool: list(ids) for pool, ids in self.choices.items()}
+        data["fraud_keys"] = dict(self.fraud_keys)
+        return data
 
     @classmethod
     def load(cls, data: dict | None, *, edition: str) -> VoteState:
         if not data or data.get("edition") != edition:
             raise FlowOutOfOrder()
-        known = {item.name for item in fields(cls)}  # a session saved by an older release
-        return cls(**{key: value for key, value in data.items() if key in known})
+        # a session saved by an older release may hold keys this one no longer knows
+        return cls(**{key: value for key, value in data.items() if key in _FIELDS})
 
     def voter(self) -> VoterDraft:
         """The voter the identity step kept in the session (its identity sealed there)."""
@@ -81,3 +86,6 @@ class VoteState:
             guardian_role=self.guardian_role,
             key_id=0,  # the sealed identity carries its key id; nothing is sealed again
         )
+
+
+_FIELDS = tuple(item.name for item in fields(VoteState))
