@@ -29,6 +29,7 @@ from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
 from urna.core.pagecache import PageCacheMiddleware
 from urna.core.proxy import ProxyHeadersMiddleware
+from urna.core.routes import routes_adopt
 from urna.core.security import SecurityHeadersMiddleware
 from urna.core.sessions import SessionMiddleware
 from urna.core.store import STORE_ERRORS, create_limits_storage, create_store
@@ -140,9 +141,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.request_log = request_log
-    # The resident's vote first: Starlette tries routes in order, twice per request (the
-    # included router, then its route), and no other route's address is under /e/{slug}/vote.
-    for router in (
+    # The resident's vote first: Starlette tries routes in order, and no other route's
+    # address is under /e/{slug}/vote. Each domain's routes go on the app's own router
+    # (``routes_adopt``), not behind an included router.
+    routers = [
         voting_router,
         core_router,
         health_router,
@@ -151,26 +153,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy_router,
         rights_router,
         results_router,
-    ):
-        app.include_router(router)
-    # privacy's console first: its /staff/editions/import is not an edition's address
-    for router in (
+        # privacy's console first: its /staff/editions/import is not an edition's address
         privacy_console_router,
         editions_console_router,
         editions_imports_router,
         editions_details_router,
-    ):
-        app.include_router(router)
-    for router in (staff_router, voting_console_router, voting_points_router, audit_router):
-        app.include_router(router)
-    app.include_router(results_console_router)
-    app.include_router(requestlog_router)
-    app.include_router(ballot_trail_router)
-    if settings.loadtest_mode:
-        app.include_router(loadtest_router)
-    app.include_router(verification_router)
-    app.include_router(fraud_router)
-    app.include_router(verification_reports_router)
+        staff_router,
+        voting_console_router,
+        voting_points_router,
+        audit_router,
+        results_console_router,
+        requestlog_router,
+        ballot_trail_router,
+        *([loadtest_router] if settings.loadtest_mode else []),
+        verification_router,
+        fraud_router,
+        verification_reports_router,
+    ]
+    for router in routers:
+        routes_adopt(app, router)
     app.mount("/static", StaticFiles(directory=settings.frontend_dir / "static"), name="static")
     _error_handlers(app, ctx)
     app.add_exception_handler(LoginRequired, login_required_handler)
