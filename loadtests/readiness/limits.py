@@ -10,7 +10,7 @@ its own work or a machine shared with others: connections are held longer becaus
 loop is late), or the run's own processes kept this machine's cores busy (then the
 busiest of them is the limit and the waits its consequence). Without such waits, slow
 session-store commands mean Redis is the limit — slow when, of at least
-``MIN_STORE_COMMANDS``, 1 % or more took over ``SLOW_STORE_SECONDS`` (0.1 s, a hundred
+``MIN_STORE_COMMANDS``, 1 % or more took over ``SLOW_STORE_SECONDS`` (0.1 s, a thousand
 times a local Redis's answer), or their mean reached ``SLOW_STORE_MEAN_SECONDS`` (20 ms: a
 remote or overloaded Redis that is never very slow but always slow, two or three commands
 on every request) — with the same two exceptions: a late event loop times its own lateness
