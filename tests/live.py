@@ -54,7 +54,7 @@ from urna.notify.models import OutboxMessage
 from urna.privacy import service as privacy
 from urna.voting.models import Ballot, BallotChoice, Voter
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 2 if BACKEND == "postgres" else 1
 START_TIMEOUT = 90.0  # a loaded 2-core machine imports the app slowly
 STOP_TIMEOUT = 15.0
@@ -257,6 +257,10 @@ def _server_start(
     env.update(settings_env(settings))
     env["URNA_VAR_DIR"] = str(tmp_dir)  # never touch the developer's var/
     env["PYTHONUNBUFFERED"] = "1"
+    # This checkout's app, not the one the virtualenv's editable install points at.
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO_ROOT / "backend"), env.get("PYTHONPATH")])
+    )
     log_path = tmp_dir / f"uvicorn-{port}.log"
     command = command or [
         sys.executable, "-m", "uvicorn", "urna.main:create_app", "--factory",

@@ -1,8 +1,9 @@
 """What the app itself says it waited for, read from its ``/metrics`` before, during and
 after a run: time to get a pooled database connection (and checkouts refused after the
-pool's timeout), how late the event loop ran its callbacks, the pool's size and the
-workers. CPU readings cannot see a request waiting for a connection: an idle CPU and a
-starved pool look alike from outside.
+pool's timeout), how long the session store's commands took (Redis as the app sees it),
+how late the event loop ran its callbacks, the pool's size and the workers. CPU readings
+cannot see a request waiting for a connection or for a remote Redis: an idle CPU and a
+starved pool or a slow Redis look alike from outside.
 
 ``/metrics`` answers only a direct peer on ``URNA_METRICS_ALLOW``. With one worker, or with
 ``PROMETHEUS_MULTIPROC_DIR`` set, one answer covers every worker; with several workers and
@@ -20,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 SLOW_WAIT_SECONDS = 1.0  # a request that waited longer than this for a connection
 LATE_LOOP_SECONDS = 0.25  # an event loop that ran a callback this late is busy
+SLOW_STORE_SECONDS = 0.1  # a session-store command this slow (a bucket of the app's histogram)
 TIMEOUT_SECONDS = 3.0
 # /metrics counts the outbox backlog with a pooled connection of its own: read it seldom
 # during a stage, so the reading hardly adds to the waits it measures.
@@ -36,6 +38,9 @@ class Reading:
     timeouts: float = 0.0
     probes: float = 0.0  # event-loop lag probes
     late: float = 0.0  # of them, later than LATE_LOOP_SECONDS
+    store_commands: float = 0.0  # session-store commands
+    slow_store: float = 0.0  # of them, longer than SLOW_STORE_SECONDS
+    store_seconds: float = 0.0
 
     def __sub__(self, other: Reading) -> Reading:
         return Reading(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
@@ -70,6 +75,16 @@ class AppSignals:
     def late_share(self) -> float:
         return self.reading.late / self.reading.probes if self.reading.probes else 0.0
 
+    @property
+    def slow_store_share(self) -> float:
+        commands = self.reading.store_commands
+        return self.reading.slow_store / commands if commands else 0.0
+
+    @property
+    def store_mean_seconds(self) -> float:
+        commands = self.reading.store_commands
+        return self.reading.store_seconds / commands if commands else 0.0
+
 
 def _above(buckets: dict[float, float], count: float, bound: float) -> float:
     """Observations above ``bound`` in a cumulative histogram."""
@@ -96,6 +111,7 @@ def parse(text: str) -> Snapshot | None:
         return None
     waits = values.get("urna_db_pool_wait_seconds_count", 0.0)
     probes = values.get("urna_event_loop_lag_seconds_count", 0.0)
+    commands = values.get("urna_session_store_seconds_count", 0.0)
     reading = Reading(
         waits=waits,
         slow_waits=_above(buckets["urna_db_pool_wait_seconds"], waits, SLOW_WAIT_SECONDS),
@@ -103,6 +119,9 @@ def parse(text: str) -> Snapshot | None:
         timeouts=values.get("urna_db_pool_timeouts_total", 0.0),
         probes=probes,
         late=_above(buckets["urna_event_loop_lag_seconds"], probes, LATE_LOOP_SECONDS),
+        store_commands=commands,
+        slow_store=_above(buckets["urna_session_store_seconds"], commands, SLOW_STORE_SECONDS),
+        store_seconds=values.get("urna_session_store_seconds_sum", 0.0),
     )
     size, overflow = pool.get("size"), pool.get("overflow")
     return Snapshot(

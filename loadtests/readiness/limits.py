@@ -1,16 +1,24 @@
 """Which resource limited a stage, named in Polish and English, from what the run could see:
 the CPU of each role on this machine (the app, the database server, Redis, the generator),
-and the app's own ``/metrics`` (waits for a pooled database connection, event-loop lag).
+and the app's own ``/metrics`` (waits for a pooled database connection, the time of its
+session-store commands, event-loop lag).
 
 The order of the reasoning: requests that waited over a second for a database connection
 mean the pool is the limit (a larger pool, or more workers, would let them through) —
 unless the app's event loop ran late in a tenth of its checks (the app processes' CPU,
 its own work or a machine shared with others: connections are held longer because the
 loop is late), or the run's own processes kept this machine's cores busy (then the
-busiest of them is the limit and the waits its consequence). Without such waits, the
-busiest role by CPU. What the
-run could not see (a remote target's CPU, a ``/metrics`` the generator may not read) is
-said, never guessed."""
+busiest of them is the limit and the waits its consequence). Without such waits, slow
+session-store commands mean Redis is the limit — slow when, of at least
+``MIN_STORE_COMMANDS``, 1 % or more took over ``SLOW_STORE_SECONDS`` (0.1 s, a thousand
+times a local Redis's answer), or their mean reached ``SLOW_STORE_MEAN_SECONDS`` (20 ms: a
+remote or overloaded Redis that is never very slow but always slow, two or three commands
+on every request) — with the same two exceptions: a late event loop times its own lateness
+into every command it awaits (the app's CPU is the limit, the slow commands its
+consequence), and a busy machine names its busiest role. This is the one view of Redis
+from a remote target, whose Redis CPU is not seen. Without either, the busiest role by
+CPU. What the run could not see (a remote target's CPU, a ``/metrics`` the generator may
+not read) is said, never guessed."""
 
 from __future__ import annotations
 
@@ -18,13 +26,21 @@ from dataclasses import dataclass
 
 import psutil
 
-from loadtests.readiness.appmetrics import LATE_LOOP_SECONDS, SLOW_WAIT_SECONDS, AppSignals
+from loadtests.readiness.appmetrics import (
+    LATE_LOOP_SECONDS,
+    SLOW_STORE_SECONDS,
+    SLOW_WAIT_SECONDS,
+    AppSignals,
+)
 
 RUN_BUSY = 0.85  # of every core of this machine, taken by the run's own processes
 CORES = psutil.cpu_count() or 1
 LATE_SHARE = 0.10  # of the event-loop checks late by more than LATE_LOOP_SECONDS
 MIN_PROBES = 10  # fewer lag checks than this say nothing
 GENERATOR_BUSY = 90.0  # % of the one core gevent runs on
+SLOW_STORE_SHARE = 0.01  # of the session-store commands slower than SLOW_STORE_SECONDS
+SLOW_STORE_MEAN_SECONDS = 0.02
+MIN_STORE_COMMANDS = 10  # fewer commands than this say nothing
 CPU_LABELS = {  # the busiest role on the machine, named with its verb
     "database": ("ograniczeniem jest serwer bazy danych", "the database server is the limit"),
     "app": ("ograniczeniem jest CPU procesów aplikacji", "the app processes' CPU is the limit"),
@@ -34,6 +50,13 @@ CPU_LABELS = {  # the busiest role on the machine, named with its verb
         "the load generator is the limit",
     ),
 }
+
+
+POOL_LABEL = (
+    "ograniczeniem jest pula połączeń z bazą danych",
+    "the database connection pool is the limit",
+)
+UNSEEN_CPU = {"pool": ("serwera bazy", "the database server's"), "Redis": ("Redis", "Redis's")}
 
 
 @dataclass(frozen=True)
@@ -75,6 +98,26 @@ def loop_text(app: AppSignals) -> tuple[str, str]:
     )
 
 
+def store_slow(app: AppSignals) -> bool:
+    """The app waited for its session store: Redis, as the app sees it, was slow."""
+    if app.reading.store_commands < MIN_STORE_COMMANDS:
+        return False
+    often = app.reading.slow_store >= 1 and app.slow_store_share >= SLOW_STORE_SHARE
+    return often or app.store_mean_seconds >= SLOW_STORE_MEAN_SECONDS
+
+
+def store_text(app: AppSignals) -> tuple[str, str]:
+    """ "12 of 900 session-store commands took > 0.1 s (mean 4.2 ms)"."""
+    slow, commands = int(app.reading.slow_store), int(app.reading.store_commands)
+    mean = f"{app.store_mean_seconds * 1000:.1f}"
+    bound = f"{SLOW_STORE_SECONDS:g}"
+    return (
+        f"poleceń magazynu sesji dłuższych niż {_comma(bound)} s: {slow} z {commands} "
+        f"(średnio {_comma(mean)} ms)",
+        f"{slow} of {commands} session-store commands took > {bound} s (mean {mean} ms)",
+    )
+
+
 def _cpu_text(role: str, cpu: dict[str, float]) -> tuple[str, str]:
     pl, en = CPU_LABELS[role]
     return f"{pl} ({cpu[role]:.0f} % CPU)", f"{en} ({cpu[role]:.0f} % CPU)"
@@ -89,8 +132,9 @@ def limit_of(
     run could not see one. ``cpu``: role → % of one core (100 = one core busy)."""
     busiest = max(cpu, key=cpu.get) if cpu else None
     late = app is not None and app.reading.probes >= MIN_PROBES and app.late_share >= LATE_SHARE
-    if app is not None and app.pool_starved:
-        waits_pl, waits_en = pool_text(app)
+    if app is not None and (app.pool_starved or store_slow(app)):
+        pool = app.pool_starved
+        waits_pl, waits_en = pool_text(app) if pool else store_text(app)
         if late:
             loop_pl, loop_en = loop_text(app)
             return (
@@ -101,12 +145,13 @@ def limit_of(
         if busiest and sum(cpu.values()) >= RUN_BUSY * 100 * CORES:
             role_pl, role_en = _cpu_text(busiest, cpu)
             return busiest, f"{role_pl}; {waits_pl}", f"{role_en}; {waits_en}"
-        pl = f"ograniczeniem jest pula połączeń z bazą danych: {waits_pl}"
-        en = f"the database connection pool is the limit: {waits_en}"
+        kind, (pl, en) = ("pool", POOL_LABEL) if pool else ("Redis", CPU_LABELS["Redis"])
+        pl, en = f"{pl}: {waits_pl}", f"{en}: {waits_en}"
         if not seen.local:
-            pl += " (CPU serwera bazy niewidoczne: cel zdalny)"
-            en += " (the database server's CPU not seen: a remote target)"
-        return "pool", pl, en
+            unseen_pl, unseen_en = UNSEEN_CPU[kind]
+            pl += f" (CPU {unseen_pl} niewidoczne: cel zdalny)"
+            en += f" ({unseen_en} CPU not seen: a remote target)"
+        return kind, pl, en
     if busiest is not None and seen.local:
         return (busiest, *_cpu_text(busiest, cpu))
     if late:
@@ -124,10 +169,10 @@ def unseen_lines(seen: Seen, *, failed: bool) -> list[tuple[str, str]]:
         pl, en = seen.metrics_problem
         lines.append(
             (
-                f"Nie odczytano metryk aplikacji ({pl}): czekania na połączenie z bazą i "
-                "pętli zdarzeń nie zmierzono.",
+                f"Nie odczytano metryk aplikacji ({pl}): czekania na połączenie z bazą, "
+                "poleceń magazynu sesji (Redis) i pętli zdarzeń nie zmierzono.",
                 f"The app's metrics could not be read ({en}): the waits for a database "
-                "connection and the event loop were not measured.",
+                "connection, the session store (Redis) and the event loop were not measured.",
             )
         )
     if not seen.local:
@@ -155,6 +200,9 @@ def signals_line(app: AppSignals | None) -> tuple[str, str] | None:
         return None
     waits_pl, waits_en = pool_text(app)
     loop_pl, loop_en = loop_text(app)
+    if app.reading.store_commands:  # an app that times its store (and used it)
+        store_pl, store_en = store_text(app)
+        loop_pl, loop_en = f"{store_pl}; {loop_pl}", f"{store_en}; {loop_en}"
     return f"Aplikacja: {waits_pl}; {loop_pl}.", f"The app: {waits_en}; {loop_en}."
 
 

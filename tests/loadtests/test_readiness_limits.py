@@ -97,6 +97,69 @@ def test_a_remote_target_whose_metrics_cannot_be_read_says_so_instead_of_guessin
     assert named[0] == "pool" and "3 never got one" in named[2] and "not seen" in named[2]
 
 
+# An app's /metrics during a stage whose Redis answered slowly: 40 of 1,000 session-store
+# commands over 0.1 s, 130 s in all; no request waited for a connection, the loop on time.
+SLOW_STORE_METRICS = """\
+# TYPE urna_db_pool_wait_seconds histogram
+urna_db_pool_wait_seconds_bucket{le="1.0"} 500.0
+urna_db_pool_wait_seconds_bucket{le="+Inf"} 500.0
+urna_db_pool_wait_seconds_count 500.0
+urna_db_pool_wait_seconds_sum 0.5
+# TYPE urna_event_loop_lag_seconds histogram
+urna_event_loop_lag_seconds_bucket{le="0.25"} 100.0
+urna_event_loop_lag_seconds_bucket{le="+Inf"} 100.0
+urna_event_loop_lag_seconds_count 100.0
+urna_event_loop_lag_seconds_sum 0.3
+# TYPE urna_session_store_seconds histogram
+urna_session_store_seconds_bucket{le="0.05"} 900.0
+urna_session_store_seconds_bucket{le="0.1"} 960.0
+urna_session_store_seconds_bucket{le="+Inf"} 1000.0
+urna_session_store_seconds_count 1000.0
+urna_session_store_seconds_sum 130.0
+"""
+REDIS_EN = "Redis is the limit: 40 of 1000 session-store commands took > 0.1 s (mean 130.0 ms)"
+REDIS_PL = (
+    "ograniczeniem jest Redis: poleceń magazynu sesji dłuższych niż 0,1 s: 40 z 1000 "
+    "(średnio 130,0 ms)"
+)
+
+
+def _store_signals(**store) -> AppSignals:
+    reading = Reading(waits=500, probes=100, **store)
+    return AppSignals(reading, workers=2, pool_size=10, pool_overflow=2)
+
+
+def test_slow_session_store_commands_name_redis_in_both_languages():
+    reading = parse(SLOW_STORE_METRICS).reading
+    assert (reading.store_commands, reading.slow_store, reading.store_seconds) == (1000, 40, 130)
+    app = AppSignals(reading, workers=2, pool_size=10, pool_overflow=2)
+    pl, en, lines = _fails_line(_failed_stage({"app": 30.0, "Redis": 2.0}, app))
+    assert REDIS_EN in en and REDIS_PL in pl  # not the busiest CPU (the app's)
+    assert "40 of 1000 session-store commands took > 0.1 s" in " ".join(lines)  # always
+    remote = limit_of({"load generator": 20.0}, app, Seen(local=False))
+    assert remote[0] == "Redis" and "(Redis's CPU not seen: a remote target)" in remote[2]
+    assert "(CPU Redis niewidoczne: cel zdalny)" in remote[1]
+
+
+def test_the_pool_a_late_loop_or_busy_cores_come_before_a_slow_store():
+    from loadtests.readiness import limits
+
+    slow = {"store_commands": 1000, "slow_store": 40, "store_seconds": 130.0}
+    assert limit_of({"app": 30.0}, _store_signals(**slow, slow_waits=8))[0] == "pool"
+    late = limit_of({"app": 90.0}, _store_signals(**slow, late=30))
+    assert late[0] == "app" and "the event loop ran late" in late[2]
+    assert "40 of 1000 session-store commands took" in late[2]  # its consequence
+    busy = {"database": 95.0 * limits.CORES, "app": 5.0 * limits.CORES}
+    assert limit_of(busy, _store_signals(**slow))[0] == "database"
+    # slow on average though never over 0.1 s (a remote Redis): named too
+    mean = limit_of({"app": 30.0}, _store_signals(store_commands=1000, store_seconds=25.0))
+    assert mean[0] == "Redis" and "0 of 1000" in mean[2] and "(mean 25.0 ms)" in mean[2]
+    # a few slow commands among many, a low mean, or too few commands: not Redis
+    rare = _store_signals(store_commands=1000, slow_store=5, store_seconds=2.0)
+    few = _store_signals(store_commands=5, slow_store=5, store_seconds=5.0)
+    assert limit_of({"app": 30.0}, rare)[0] == limit_of({"app": 30.0}, few)[0] == "app"
+
+
 def _snapshot(key: str, slow: float, workers: int = 1) -> Snapshot:
     return Snapshot(key, workers, 1, 2, Reading(waits=slow * 2, slow_waits=slow))
 
