@@ -1,7 +1,7 @@
 """Prometheus metrics: requests and latency per route, ballots cast, the request log's
 buffer, the outbox backlog, and what a request waits for besides its own work: a free
 database connection (``core.db`` times the pool), the session store (Redis; timed by
-``core.sessions``) and the event loop. Never public:
+``core.store``) and the event loop. Never public:
 ``/metrics`` answers only a direct peer in ``URNA_METRICS_ALLOW`` (the scraper on the
 internal network, or the load test's generator) that came through no proxy, so the same
 request relayed by nginx or the ingress (with X-Forwarded-For) is refused.
@@ -17,7 +17,6 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
-from typing import TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -81,18 +80,6 @@ SESSION_STORE = Histogram(
     "urna_session_store_seconds", "Time a session-store command took, as the app waited for it",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )  # fmt: skip
-T = TypeVar("T")
-
-
-async def store_timed(command: Awaitable[T]) -> T:
-    """Await a store command, timing it into ``SESSION_STORE`` (a failure too: a command
-    that timed out is the slowest of all). Unlabelled: no series lookup per call, as the
-    session layer sends one or two commands on every request."""
-    started = time.perf_counter()
-    try:
-        return await command
-    finally:
-        SESSION_STORE.observe(time.perf_counter() - started)
 
 
 def _registry():

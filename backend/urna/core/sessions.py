@@ -39,7 +39,6 @@ from urna.core.cookies import (
     CookiePolicy,
     read_cookie,
 )
-from urna.core.metrics import store_timed
 from urna.core.store import STORE_ERRORS, Store
 
 VISITS_KEY = "visits"
@@ -242,11 +241,8 @@ class SessionMiddleware:
         sid = read_cookie(scope, self.policy)
         if sid and len(sid) < 100:
             # Read and kept alive for another idle period in one round trip: a request
-            # that changes nothing in the session writes nothing back. Every store command
-            # here is timed: a slow Redis shows in /metrics, not only as slow pages.
-            raw = await store_timed(
-                self.store.get_touch(self.policy.key_prefix + sid, ttl=self.idle)
-            )
+            # that changes nothing in the session writes nothing back.
+            raw = await self.store.get_touch(self.policy.key_prefix + sid, ttl=self.idle)
             if raw is not None:
                 data = orjson.loads(raw)
                 now = self.clock()
@@ -255,7 +251,7 @@ class SessionMiddleware:
                     session = Session(sid, data, is_new=False, store=self.store)
                     session.stored = raw
                     return session
-                await store_timed(self.store.delete(self.policy.key_prefix + sid))
+                await self.store.delete(self.policy.key_prefix + sid)
             elif token := self._issued(sid):
                 # the cookie of a form page opened without one came back: store it now
                 session = Session(sid, self._data(sid), is_new=False, store=self.store)
@@ -292,7 +288,7 @@ class SessionMiddleware:
                 await self.save(scope, session, message)
                 if counted:
                     with suppress(*STORE_ERRORS):  # a visit not counted is no error
-                        await store_timed(self.store.incr(VISITS_KEY))
+                        await self.store.incr(VISITS_KEY)
             await send(message)
 
         await self.app(scope, receive, send_with_session)
@@ -312,7 +308,7 @@ class SessionMiddleware:
     async def _store(self, scope: Scope, session: Session, message: Message) -> None:
         prefix = self.policy.key_prefix
         if session.data.get("_ended"):
-            await store_timed(self.store.delete(prefix + session.id))
+            await self.store.delete(prefix + session.id)
             message.setdefault("headers", []).append(
                 (b"set-cookie", self._cookie(scope, "", expire=True).encode("latin-1"))
             )
@@ -323,15 +319,15 @@ class SessionMiddleware:
                 ttl = min(ttl, UNRETURNED_SECONDS)
                 if self.policy.count_visits:
                     session.data[VISIT_PENDING_KEY] = True
-            await store_timed(self.store.set(prefix + session.id, _dump(session.data), ttl=ttl))
+            await self.store.set(prefix + session.id, _dump(session.data), ttl=ttl)
         elif GRACE_KEY in session.data:  # ``load`` pushed it on; an old id keeps its grace
-            await store_timed(self.store.touch(prefix + session.id, ttl=ttl))
+            await self.store.touch(prefix + session.id, ttl=ttl)
         # otherwise unmodified: its idle expiry was pushed on when it was read (``load``)
         if session.rotated_from and self.policy.rotation_grace:  # the new id is stored:
             # the old one only for a while
             await self._grace(prefix + session.rotated_from, session.stored)
         elif session.rotated_from:
-            await store_timed(self.store.delete(prefix + session.rotated_from))
+            await self.store.delete(prefix + session.rotated_from)
         if session.is_new or session.rotated_from:
             self._set_cookie(scope, session, message)
 
@@ -354,7 +350,7 @@ class SessionMiddleware:
         data = orjson.loads(raw)
         until = self.clock() + self.policy.rotation_grace
         data[GRACE_KEY] = min(until, data.get(GRACE_KEY, until))
-        await store_timed(self.store.set(key, _dump(data), ttl=self._ttl(data)))
+        await self.store.set(key, _dump(data), ttl=self._ttl(data))
 
     def _cookie(self, scope: Scope, value: str, *, expire: bool = False) -> str:
         secure = scope.get("scheme") == "https"

@@ -19,6 +19,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from urna.core.metrics import SESSION_STORE
+
 
 class Store(Protocol):
     async def get(self, key: str) -> bytes | None: ...
@@ -90,12 +92,19 @@ class RedisStore:
         return pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": None})
 
     async def _command(self, *args: Any) -> Any:
+        """Join this turn's batch and wait for the reply, timed as the caller waits for it
+        (``urna_session_store_seconds``; a failure too: a timeout is the slowest of all)
+        — Redis as the app sees it, for a remote one whose CPU nobody else sees."""
+        started = time.perf_counter()
         loop = asyncio.get_running_loop()
         reply = loop.create_future()
         self._batch.append((args, reply))
         if len(self._batch) == 1:  # the turn's first command: send them all next turn
             loop.call_soon(self._send_batch)
-        return await reply
+        try:
+            return await reply
+        finally:
+            SESSION_STORE.observe(time.perf_counter() - started)
 
     def _send_batch(self) -> None:
         batch, self._batch = self._batch, []
