@@ -17,6 +17,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from loadtests.readiness.preflight import PROBE_ADDRESS, preflight
 from loadtests.readiness.profile import Stage
 from loadtests.readiness.replaydb import Refused
 from loadtests.readiness.verdict import Objectives, evaluate, verdict
-from tests.live import live_server_running, run_sync
+from tests.live import LiveServer, live_server_running, run_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 POOL_LINE = "the database connection pool is the limit: "
@@ -271,24 +273,38 @@ async def _lock_editions(database_url: str, seconds: float) -> None:
         await conn.close()
 
 
-@pytest.mark.postgres_only
-def test_a_starved_pool_is_named_as_the_limit(tmp_path, monkeypatch):
+@contextmanager
+def readiness_target(tmp_path: Path, monkeypatch, **overrides) -> Iterator[LiveServer]:
+    """A live server in load-test mode for one readiness stage: its workers share one
+    metrics directory (the run reads them all in one answer), and the one-time-code limits
+    are out of a stage's reach."""
     prometheus_dir = tmp_path / "prometheus"
     prometheus_dir.mkdir()
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(prometheus_dir))  # the server's only
     with live_server_running(
-        tmp_path, loadtest_mode=True, db_pool_size=1, otp_send_per_ip="10000/minute",
-        otp_resend_per_contact="100/minute",
+        tmp_path, loadtest_mode=True, otp_send_per_ip="10000/minute",
+        otp_resend_per_contact="100/minute", **overrides,
     ) as server:  # fmt: skip
+        yield server
+
+
+def stage_command(server: LiveServer, tmp_path: Path, slug: str, *, seconds: int, p95_ms: int):
+    """The readiness command for one stage at the expected peak of a town of 300,000."""
+    return _readiness(
+        server.url(""), tmp_path, "--edition", slug, "--population", "300000",
+        "--stage-seconds", str(seconds), "--pacing-seconds", "6", "--no-ceiling",
+        "--database-url", server.database_url, "--p95-ms", str(p95_ms), "--p99-ms", "2000",
+    )  # fmt: skip
+
+
+@pytest.mark.postgres_only
+def test_a_starved_pool_is_named_as_the_limit(tmp_path, monkeypatch):
+    with readiness_target(tmp_path, monkeypatch, db_pool_size=1) as server:
         seen = httpx.get(server.url("/_loadtest/mode"), headers={"X-Forwarded-For": PROBE_ADDRESS})
         assert seen.json() == {"loadtest_mode": True, "client": PROBE_ADDRESS}
         edition = server.edition_create()
         before = _edition_page_requests(server.base_url)
-        command = _readiness(
-            server.url(""), tmp_path, "--edition", edition.slug, "--population", "300000",
-            "--stage-seconds", "25", "--pacing-seconds", "6", "--no-ceiling",
-            "--database-url", server.database_url, "--p95-ms", "1000", "--p99-ms", "2000",
-        )  # fmt: skip
+        command = stage_command(server, tmp_path, edition.slug, seconds=25, p95_ms=1000)
         with subprocess.Popen(
             command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True,

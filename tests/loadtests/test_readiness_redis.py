@@ -15,8 +15,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import REDIS_URL
-from tests.live import live_server_running
-from tests.loadtests.test_readiness_limits import ROOT, _edition_page_requests, _env, _readiness
+from tests.loadtests.test_readiness_limits import (
+    ROOT,
+    _edition_page_requests,
+    _env,
+    readiness_target,
+    stage_command,
+)
 
 REPLY_DELAY_SECONDS = 0.15
 
@@ -79,23 +84,13 @@ def test_the_proxy_delays_every_reply():
 
 @pytest.mark.postgres_only
 def test_a_slow_redis_is_named_as_the_limit(tmp_path, monkeypatch):
-    prometheus_dir = tmp_path / "prometheus"
-    prometheus_dir.mkdir()
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(prometheus_dir))  # the server's only
     with (
         slow_redis(REPLY_DELAY_SECONDS) as redis_url,
-        live_server_running(
-            tmp_path, loadtest_mode=True, redis_url=redis_url, db_pool_size=8,
-            otp_send_per_ip="10000/minute", otp_resend_per_contact="100/minute",
-        ) as server,
-    ):  # fmt: skip
+        readiness_target(tmp_path, monkeypatch, redis_url=redis_url, db_pool_size=8) as server,
+    ):
         edition = server.edition_create()
         before = _edition_page_requests(server.base_url)
-        command = _readiness(
-            server.url(""), tmp_path, "--edition", edition.slug, "--population", "300000",
-            "--stage-seconds", "20", "--pacing-seconds", "6", "--no-ceiling",
-            "--database-url", server.database_url, "--p95-ms", "100", "--p99-ms", "2000",
-        )  # fmt: skip
+        command = stage_command(server, tmp_path, edition.slug, seconds=20, p95_ms=100)
         run = subprocess.run(
             command, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300
         )
