@@ -14,6 +14,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from urna.core import i18n
 from urna.core.access import LoginRequired, login_required_handler
@@ -67,6 +69,9 @@ from urna.voting.receipt_check import router as receipt_check_router
 from urna.voting.state import VoteFinished, vote_finished_handler
 from urna.voting.trail import router as ballot_trail_router
 from urna.voting.views import router as voting_router
+
+# nginx's status for a request its client abandoned before the answer
+CLIENT_CLOSED_REQUEST = 499
 
 log = logging.getLogger("urna")
 
@@ -276,6 +281,15 @@ def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
             request,
             AppError(i18n.N_("The address or form contains an invalid value."), status_code=400),
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, error: ClientDisconnect):
+        """The client closed the connection before its request arrived whole (a tab
+        closed, a mobile link dropped, a load generator stopping): nothing was written,
+        nobody reads the answer. Logged as the client's (499, as nginx says it), never as
+        our 500 with a traceback."""
+        request.state.error = error_summary(error)
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     async def unexpected(request: Request, error: Exception):
         log.exception("unhandled error")

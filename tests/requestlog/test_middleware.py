@@ -223,3 +223,35 @@ async def test_a_ballot_leads_to_its_whole_trail_across_the_id_rotation(log_app,
     assert urls[-1] == f"/e/{edition.slug}/vote/receipt"  # after it
     cast = next(row for row in rows if row.request_id == ballot.request_id)
     assert cast.method == "POST" and cast.url == f"/e/{edition.slug}/vote/cast"
+
+
+async def test_a_client_gone_before_its_form_arrived_is_its_499_not_our_500(log_app, caplog):
+    """A resident's phone drops the connection mid-POST: nothing written, no traceback,
+    and the request log says the client left (as nginx's 499 does)."""
+    edition = await edition_create(log_app)
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}  # the body never comes
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": f"/e/{edition.slug}/vote", "raw_path": b"", "root_path": "",
+        "query_string": b"", "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", b"80"),
+        ],
+    }  # fmt: skip
+    with caplog.at_level("INFO", logger="urna"):
+        await log_app(scope, receive, send)
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    assert start["status"] == 499
+    assert "unhandled error" not in caplog.text
+    request_id = dict(start["headers"])[b"x-request-id"].decode()
+    row = await logged(log_app, request_id)
+    assert row.status == 499 and row.error == "ClientDisconnect"
