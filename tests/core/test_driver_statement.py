@@ -1,19 +1,22 @@
-"""One statement straight to asyncpg on the unit of work's connection (the online cast's
-insert): one round trip when the unit has begun nothing, a SAVEPOINT of the unit's
-transaction when it has; a refusal leaves the unit usable and comes out as SQLAlchemy's
-IntegrityError naming its constraint; a lost connection as an outage (503), invalidated."""
+"""One statement straight to asyncpg (the online cast's insert): alone on a pooled
+connection, one round trip, when the unit has begun nothing; in a SAVEPOINT of the
+unit's transaction, on its connection, when it has; a refusal leaves the unit usable and
+comes out as SQLAlchemy's IntegrityError naming its constraint; a lost connection as an
+outage (503), invalidated."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
+from urna.core import db
 from urna.core.db import (
     DriverStatement,
     create_engine,
-    driver_connection,
     driver_fetchval,
     is_database_outage,
     session_factory,
@@ -51,26 +54,64 @@ async def _count(engine) -> int:
         return await conn.scalar(text("SELECT count(*) FROM driver_probe"))
 
 
-async def test_a_unit_that_began_nothing_commits_the_statement_in_one_round_trip(engine):
+def _log_new_connections(engine) -> list[str]:
+    """The statements every connection the pool opens from now on is sent."""
     statements: list[str] = []
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _logged(dbapi_connection, _record):
+        dbapi_connection.driver_connection.add_query_logger(
+            lambda record: statements.append(record.query)
+        )
+
+    return statements
+
+
+async def test_a_unit_that_began_nothing_sends_the_statement_alone_on_a_pooled_connection(
+    engine,
+):
+    await engine.dispose()  # connections opened from here on are logged
+    statements = _log_new_connections(engine)
+    pool = engine.sync_engine.pool
     factory = session_factory(engine)
     async with transaction(factory) as session:
         assert await driver_fetchval(session, INSERT, {"k": "a", "n": 2}) == 4
-        driver = await driver_connection(session)
-        assert not driver.is_in_transaction()  # no BEGIN was sent: durable already
-
-        def logged(record) -> None:
-            statements.append(record.query)
-
-        driver.add_query_logger(logged)
+        # durable already: no BEGIN, no COMMIT, no ORM transaction, the connection back
+        assert not session.in_transaction()
+        assert pool.checkedout() == 0
         with pytest.raises(IntegrityError) as refused:
             await driver_fetchval(session, INSERT, {"k": "a", "n": 3})
-        driver.remove_query_logger(logged)
+        assert pool.checkedout() == 0
         assert violated_constraint(refused.value) == "uq_driver_probe_k"
         assert "'a'" not in str(refused.value)  # parameters are never in the message
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+        assert statements == [INSERT.sql, INSERT.sql]  # the refused one too, alone
         assert await session.scalar(text("SELECT count(*) FROM driver_probe")) == 1
-    assert statements == [INSERT.sql]  # the refused one too: one statement, no BEGIN
     assert await _count(engine) == 1
+
+
+async def test_a_pooled_connection_lost_under_the_statement_is_replaced(
+    engine, database_url, monkeypatch
+):
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)  # the pool hands it out
+    await engine.dispose()
+    pooled = await engine.raw_connection()
+    pid = await pooled.driver_connection.fetchval("SELECT pg_backend_pid()")
+    await session_factory(engine)().run_sync(lambda _session: pooled.close())
+    admin = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    factory = session_factory(engine)
+    with pytest.raises(Exception) as lost:
+        async with transaction(factory) as session:
+            await driver_fetchval(session, INSERT, {"k": "z", "n": 1})
+    assert is_database_outage(lost.value)
+    assert engine.sync_engine.pool.checkedout() == 0
+    async with transaction(factory) as session:  # a new connection, not the dead one
+        assert await driver_fetchval(session, INSERT, {"k": "z", "n": 1}) == 2
+        assert await session.scalar(text("SELECT pg_backend_pid()")) != pid
 
 
 async def test_inside_a_begun_unit_a_savepoint_and_the_units_commit(engine):

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -260,42 +260,65 @@ async def driver_connection(session: AsyncSession) -> Any:
 async def driver_fetchval(
     session: AsyncSession, statement: DriverStatement, values: Mapping[str, Any]
 ) -> Any:
-    """Run one statement on the asyncpg connection of the session's unit of work, in one
-    round trip, and return the first column of its first row. PostgreSQL only.
+    """Run one statement on asyncpg in one round trip and return the first column of its
+    first row. PostgreSQL only.
 
     SQLAlchemy begins the unit's transaction lazily, at its first statement: when the
-    unit has run none, this statement is a transaction of its own, committed when it
-    returns (no BEGIN, no COMMIT: one round trip); when it has, the statement runs in a
-    SAVEPOINT of it, committed with the unit. Either way a refusal leaves the unit as it
-    was. Errors come out as SQLAlchemy's: ``IntegrityError`` for a constraint (its
+    unit has begun none, this statement is a transaction of its own on a connection taken
+    from the pool for it alone (no BEGIN, no COMMIT, and no ORM transaction built around
+    it), durable when it returns; when it has, the statement runs in a SAVEPOINT on the
+    unit's connection, committed with the unit. Either way a refusal leaves the unit as
+    it was. Errors come out as SQLAlchemy's: ``IntegrityError`` for a constraint (its
     ``orig`` names it, see ``violated_constraint``), ``DBAPIError`` for the rest, the
     connection invalidated when it was lost (``is_database_outage``)."""
-    connection, driver = await session.run_sync(_unit_connection)
     args = [values[name] for name in statement.names]
-    try:
-        if driver.is_in_transaction():
+    if session.in_transaction():
+        connection, driver = await session.run_sync(_unit_connection)
+        try:
+            if not driver.is_in_transaction():  # the unit holds a connection, nothing sent
+                return await driver.fetchval(statement.sql, *args)
             async with driver.transaction():  # nested in the unit's: a SAVEPOINT
                 return await driver.fetchval(statement.sql, *args)
+        except _DRIVER_ERRORS as error:
+            raise await _driver_error(session, statement, error, driver, connection) from error
+    pooled = await session.bind.raw_connection()
+    try:
+        driver = pooled.driver_connection
         return await driver.fetchval(statement.sql, *args)
-    except asyncpg.IntegrityConstraintViolationError as error:
-        raise IntegrityError(statement.sql, None, error, hide_parameters=True) from error
-    except (
-        asyncpg.PostgresError,
-        asyncpg.InterfaceError,
-        asyncpg.InternalClientError,  # a protocol left mid-operation by a lost connection
-        OSError,
-        TimeoutError,
-    ) as error:
-        # the connection is kept only after a plain SQL error on a connection still open
-        lost = driver.is_closed() or not (
-            isinstance(error, asyncpg.PostgresError)
-            and not (error.sqlstate or "").startswith(OUTAGE_SQLSTATES)
-        )
-        if lost:  # the pool replaces it, never hands it out again
-            await session.run_sync(lambda _session: connection.invalidate())
-        raise DBAPIError(
-            statement.sql, None, error, hide_parameters=True, connection_invalidated=lost
-        ) from error
+    except _DRIVER_ERRORS as error:
+        raise await _driver_error(session, statement, error, driver, pooled) from error
+    finally:
+        await session.run_sync(lambda _session: pooled.close())
+
+
+_DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a protocol left mid-operation by a lost connection
+    OSError,
+    TimeoutError,
+)
+
+
+async def _driver_error(
+    session: AsyncSession,
+    statement: DriverStatement,
+    error: BaseException,
+    driver: Any,
+    connection: Connection | PoolProxiedConnection,
+) -> Exception:
+    """SQLAlchemy's exception for an error of the driver; a lost connection invalidated
+    (the pool replaces it, never hands it out again)."""
+    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+        return IntegrityError(statement.sql, None, error, hide_parameters=True)
+    # the connection is kept only after a plain SQL error on a connection still open
+    lost = driver.is_closed() or not (
+        isinstance(error, asyncpg.PostgresError)
+        and not (error.sqlstate or "").startswith(OUTAGE_SQLSTATES)
+    )
+    if lost:
+        await session.run_sync(lambda _session: connection.invalidate())
+    return DBAPIError(statement.sql, None, error, hide_parameters=True, connection_invalidated=lost)
 
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")

@@ -78,9 +78,9 @@ async def ballot_insert(session: AsyncSession, row: BallotRow, *, autocommit: bo
 
     On PostgreSQL one statement; otherwise three in a SAVEPOINT. The statement runs in a
     SAVEPOINT of the session's transaction too, except with ``autocommit`` (the online
-    cast): then it goes straight to asyncpg on the session's connection, one round trip,
-    a transaction of its own when the unit has begun none (``core.db.driver_fetchval``)
-    — so it is durable when this call returns, or at the caller's commit.
+    cast): then it goes straight to asyncpg, one round trip, a transaction of its own on
+    a pooled connection when the unit has begun none (``core.db.driver_fetchval``) — so
+    it is durable when this call returns, or at the caller's commit.
     """
     values = dict(vars(row))
     del values["choices"]

@@ -306,7 +306,8 @@ async def ballot_cast(
         autocommit=True,
     )
     if placed.ballot_id is not None:
-        await session.commit()  # durable before the receipt is shown (the one explicit commit)
+        if session.in_transaction():  # else the insert was a transaction of its own
+            await session.commit()  # durable before the receipt is shown (the one commit)
         return state.receipt
     if await repository.ballot_by_receipt(session, receipt) is not None:
         return state.receipt  # resubmitted: the first submission was cast
