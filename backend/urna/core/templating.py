@@ -180,14 +180,26 @@ class Templates:
         # Shared pages a view says how long stay fresh, answered before the router.
         self.pages = PageCache()
 
-    def fragment(self, owner: dict, name: str, **values: Any) -> str:
-        """A fragment that shows every visitor the same and holds no translated text (a
-        city's thousands of streets), rendered once and kept in ``owner`` (a snapshot's
-        ``pages``: it goes with the snapshot). The page prints it with ``|safe``."""
-        key = ("fragment", name)
-        html = owner.get(key)
+    def fragment(
+        self,
+        owner: dict,
+        name: str,
+        *,
+        key: Hashable = None,
+        translated: bool = False,
+        **values: Any,
+    ) -> str:
+        """A fragment that shows every visitor the same (a city's thousands of streets, a
+        pool's projects), rendered once and kept in ``owner`` (a snapshot's ``pages``: it
+        goes with the snapshot) under ``key``. ``translated``: it holds texts, numbers or
+        money in the page's language, so it is rendered once per language, while a page
+        renders (its language set). The page prints it with ``|safe`` or as ``Markup``."""
+        lang = i18n.current_language() if translated else None
+        cache_key = ("fragment", name, key, lang)
+        html = owner.get(cache_key)
         if html is None:
-            html = owner[key] = self.env.get_template(name).render(values)
+            env = self.envs.get(lang, self.env) if lang else self.env
+            html = owner[cache_key] = env.get_template(name).render(values)
         return html
 
     async def render(

@@ -59,6 +59,15 @@ class EditionSnapshot:
         return sorted({p.category for p in self.projects if p.category})
 
     @cached_property
+    def projects_by_pool(self) -> dict[int, tuple[Project, ...]]:
+        """Each pool's projects in the snapshot's order, grouped once per snapshot: every
+        step of the vote shows or checks them by pool."""
+        grouped: dict[int, list[Project]] = {pool.id: [] for pool in self.pools}
+        for project in self.projects:
+            grouped.setdefault(project.pool_id, []).append(project)
+        return {pool_id: tuple(projects) for pool_id, projects in grouped.items()}
+
+    @cached_property
     def street_index(self) -> dict[str, RegisterStreet]:
         """The register by folded name (``text_fold``), built on first use: once per
         snapshot, not once per identity form."""

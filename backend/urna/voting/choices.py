@@ -3,7 +3,6 @@ the same checks for the online ballot and for a ballot typed from paper."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,9 +36,7 @@ class PoolChoice:
 def ballot_options_all(*, snapshot: EditionSnapshot) -> list[PoolChoice]:
     """Every pool of the edition with its projects, nothing chosen (a paper ballot shows
     them all; the address decides which may be marked)."""
-    by_pool: dict[int, list[Project]] = defaultdict(list)
-    for project in snapshot.projects:
-        by_pool[project.pool_id].append(project)
+    by_pool = snapshot.projects_by_pool
     return [PoolChoice(pool=pool, projects=by_pool[pool.id], chosen=[]) for pool in snapshot.pools]
 
 

@@ -21,7 +21,7 @@ from urna.documents import service as documents
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
-from urna.voting import ballots, choices, receipts, service
+from urna.voting import ballot_page, ballots, choices, receipts, service
 from urna.voting.schemas import (
     PROJECT_BOXES,
     CodeForm,
@@ -280,22 +280,19 @@ async def code_resend(request: Request, slug: str):
 # ---- 4. choices ---------------------------------------------------------------------
 
 
-async def _render_choices(request, edition, options, *, errors=None, status_code=200):
+async def _render_choices(request, snapshot, options, *, errors=None, status_code=200):
+    values = ballot_page.values(get_ctx(request).templates, snapshot, options, errors)
     return await render(
-        request,
-        "voting/choices.html",
-        {"edition": edition, "options": options, "errors": errors or {}},
-        block="summary",
-        status_code=status_code,
+        request, "voting/choices.html", values, block="summary", status_code=status_code,
         personal=True,
-    )
+    )  # fmt: skip
 
 
 @router.get("/e/{slug}/vote/choices")
 async def choices_page(request: Request, slug: str):
     snapshot, edition, state = await _progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
-    return await _render_choices(request, edition, options)
+    return await _render_choices(request, snapshot, options)
 
 
 @router.post(
@@ -315,7 +312,7 @@ async def choices_submit(request: Request, slug: str):
         picked = choices_parse(await form_list(request, "project"))
     except FormInvalid as error:
         return await _render_choices(
-            request, edition, options, errors=error.errors, status_code=400
+            request, snapshot, options, errors=error.errors, status_code=400
         )
     errors = choices.choices_apply(options=options, state=state, picked=picked, strict=not live)
     _save(request, state)
@@ -323,7 +320,7 @@ async def choices_submit(request: Request, slug: str):
         return see_other(f"/e/{slug}/projects/{quote(read, safe='')}?from=ballot")
     if errors or live:
         return await _render_choices(
-            request, edition, options, errors=errors, status_code=200 if live else 400
+            request, snapshot, options, errors=errors, status_code=200 if live else 400
         )
     return see_other(f"/e/{slug}/vote/review")
 
@@ -365,7 +362,7 @@ async def cast(request: Request, slug: str):
             )
         except FormInvalid as error:
             return await _render_choices(
-                request, edition, options, errors=error.errors, status_code=400
+                request, snapshot, options, errors=error.errors, status_code=400
             )
         # The ballot is committed: now the identity leaves the session, the receipt stays,
         # and travels in the address too: never only in the session store.
