@@ -27,6 +27,7 @@ from urna.core.csrf import csrf_protect
 from urna.core.db import DATABASE_ERRORS, create_engine, is_database_outage, session_factory
 from urna.core.errors import AppError, NotFound, ServiceUnavailable, error_summary, retry_after
 from urna.core.forms import body_size_check, path_params_check
+from urna.core.gcsettle import gc_settle
 from urna.core.health import router as health_router
 from urna.core.metrics import MetricsMiddleware
 from urna.core.pagecache import PageCacheMiddleware
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Messages are sent by `urna worker`, not here (jobs_in_app: only `urna demo`).
         if request_log is not None:
             await request_log.start()
+        gc_settle()  # the process's lasting objects out of the collector's walks
         try:
             async with jobs_in_app(ctx):
                 yield
