@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 AXE := var/npm/node_modules/axe-core/axe.min.js
 
-.PHONY: install demo test test-postgres test-embedded lint chromium axe wrk bench bench-cast bench-asgi bench-results loadtest soak clean
+.PHONY: install demo test test-postgres test-embedded lint chromium axe wrk bench bench-cast bench-pg-cast bench-asgi bench-results loadtest soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,9 @@ soak: install
 bench: bench-cast
 
 # app CPU per request in-process, next to the floor's app (ASGI_ARGS: --kind, --profile, ...)
+bench-pg-cast: install
+	$(BIN)/python loadtests/bench_pg_cast.py
+
 bench-asgi: install
 	PYTHONPATH=backend $(BIN)/python loadtests/asgi_cost.py $(ASGI_ARGS)
 
