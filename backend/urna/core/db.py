@@ -282,8 +282,8 @@ async def driver_fetchval(
         except _DRIVER_ERRORS as error:
             raise await _driver_error(session, statement, error, driver, connection) from error
     pooled = await session.bind.raw_connection()
+    driver = pooled.driver_connection
     try:
-        driver = pooled.driver_connection
         return await driver.fetchval(statement.sql, *args)
     except _DRIVER_ERRORS as error:
         raise await _driver_error(session, statement, error, driver, pooled) from error
