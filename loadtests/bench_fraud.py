@@ -44,6 +44,7 @@ from datetime import timedelta
 
 import asyncpg
 from fraud_town import edition_data, load  # beside this script
+from procstat import process_cpu  # beside this script
 from pydantic import SecretStr
 from sqlalchemy import event, select, text
 
@@ -114,16 +115,6 @@ class StatementTimes:
             print(f"    {seconds:7.3f} s  {statement}")
 
 
-def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a PostgreSQL backend on this machine, from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:  # the server runs elsewhere
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 CPU = {"server": 0.0, "client": 0.0}  # of the last timed scan
 
 
@@ -133,12 +124,12 @@ async def timed_scan(factory, scan, crypto, settings, edition):
     async with factory() as session:
         pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         await session.commit()
-        server, client = server_cpu(pid), time.process_time()
+        server, client = process_cpu(pid), time.process_time()
         began = time.perf_counter()
         result = await scan(session=session, crypto=crypto, settings=settings, edition=edition)
         await session.commit()
         seconds = time.perf_counter() - began
-        CPU.update(server=server_cpu(pid) - server, client=time.process_time() - client)
+        CPU.update(server=process_cpu(pid) - server, client=time.process_time() - client)
         return seconds, result
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import sys
 from datetime import UTC, datetime, timedelta
@@ -31,8 +30,8 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from loadtests.bench_cast import scratch_urna  # noqa: E402
+from loadtests.procstat import process_cpu  # noqa: E402
 
-HZ = os.sysconf("SC_CLK_TCK")
 FLOOR_TABLE = (
     "CREATE TABLE vote (id bigserial PRIMARY KEY, voter_key text UNIQUE NOT NULL,"
     " projects text, ip inet, at timestamptz DEFAULT now())"
@@ -42,17 +41,6 @@ FRAUD_INDEXES_DROP = (
     "DROP INDEX ix_voter_fraud_edition_id_address_key, ix_voter_fraud_edition_id_guardian_key,"
     " ix_voter_fraud_edition_id_lookup_key"
 )
-LOG_COLUMNS = (
-    "request_id arrived_at responded_at duration_us ip host method url status error referer"
-    " user_agent session_hash"
-).split()
-
-
-def backend_cpu(pid: int) -> float:
-    """User + system CPU seconds of one process (a PostgreSQL backend), from /proc."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / HZ
 
 
 async def edition_of(db_url: str) -> dict[str, object]:
@@ -108,10 +96,10 @@ def cast_values(ids: dict[str, object]) -> dict[str, object]:
 
 async def per_statement(connection, pid: int, statement: str, rows: list[list]) -> float:
     """Backend CPU µs per statement, each its own transaction."""
-    started = backend_cpu(pid)
+    started = process_cpu(pid)
     for args in rows:
         await connection.execute(statement, *args)
-    return 1e6 * (backend_cpu(pid) - started) / len(rows)
+    return 1e6 * (process_cpu(pid) - started) / len(rows)
 
 
 async def measure(db_url: str, ballots: int, rounds: int) -> None:
@@ -168,7 +156,9 @@ async def measure(db_url: str, ballots: int, rounds: int) -> None:
 
 
 async def log_rows(connection, pid: int, count: int) -> float:
-    started = backend_cpu(pid)
+    from urna.requestlog.models import COLUMNS
+
+    started = process_cpu(pid)
     for start in range(0, count, 100):
         now = datetime.now(UTC)
         rows = [
@@ -177,8 +167,8 @@ async def log_rows(connection, pid: int, count: int) -> float:
              None, "Mozilla/5.0", secrets.token_hex(16))
             for i in range(min(100, count - start))
         ]  # fmt: skip
-        await connection.copy_records_to_table("request_log", records=rows, columns=LOG_COLUMNS)
-    return 1e6 * (backend_cpu(pid) - started) / count
+        await connection.copy_records_to_table("request_log", records=rows, columns=COLUMNS)
+    return 1e6 * (process_cpu(pid) - started) / count
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ from pabutools.rules import (
     greedy_utilitarian_welfare,
     method_of_equal_shares,
 )
+from procstat import process_cpu  # beside this script
 from sqlalchemy import text, update
 
 from urna.core import migrate
@@ -94,13 +95,6 @@ def timed(label: str, action: Callable[[], T]) -> tuple[T, float]:
     return result, seconds
 
 
-def backend_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a PostgreSQL backend has used, read from ``/proc``
-    (the database runs on this machine): less disturbed by other work than the wall clock."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def best_of(runs: int, label: str, action: Callable[[], Awaitable[T]]) -> tuple[T, float]:
     times = []
     for _ in range(runs):
@@ -125,9 +119,9 @@ async def run_urna(
             profiler.enable()
         async with transaction(session_factory(engine)) as session:
             backend = await session.scalar(text("SELECT pg_backend_pid()"))
-            backend_start = backend_cpu(backend)
+            backend_start = process_cpu(backend)
             summary = await edition_import_pabulib(session=session, path=path)
-        backend_seconds = backend_cpu(backend) - backend_start
+        backend_seconds = process_cpu(backend) - backend_start
         if profiler:
             profiler.disable()
             profiler.dump_stats(profile)

@@ -12,6 +12,17 @@ TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) one process of this machine has used (a PostgreSQL
+    backend): less disturbed by other work than the wall clock. NaN when the process is
+    not on this machine (a remote server)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def _group_stats(group: int) -> dict[int, tuple[int, float]]:
     """pid -> (RSS bytes, CPU seconds) for every process of ``group``."""
     found = {}
