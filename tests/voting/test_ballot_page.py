@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 
 from tests.factories.editions import edition_create
+from tests.factories.staff import asgi_client
 from tests.factories.voting import person, post_form, project_ids, reach_choices
 from urna.editions import snapshot
 from urna.voting.ballot_page import ticked
@@ -49,11 +49,10 @@ async def test_residents_see_their_own_ticks_in_their_language_from_boxes_render
 
         monkeypatch.setattr(env, "get_template", counting)
 
-    def resident(peer: str) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=(peer, 50000))
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    async with resident("10.0.0.1") as polish, resident("10.0.0.2") as english:
+    async with (
+        asgi_client(app, ip="10.0.0.1") as polish,
+        asgi_client(app, ip="10.0.0.2") as english,
+    ):
         await english.get("/lang/en")
         picks = {polish: "C1", english: "N1"}
         for client, number in picks.items():
