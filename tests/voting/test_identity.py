@@ -149,3 +149,47 @@ def test_same_person_typed_differently_has_the_same_key():
 )
 def test_age_bands(age, band):
     assert rules.age_band(age) == band
+
+
+def test_pesel_typed_with_dashes_or_spaces_is_the_same_number():
+    """The voter key is made from the stored number: a dash must not make a new voter."""
+    plain = check(adult(pesel="85030712349")).identity
+    for typed in ("850307-12349", "850-307-123 49", " 85030712349 "):
+        assert check(adult(pesel=typed)).identity.pesel == plain.pesel == "85030712349"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "31250550555",  # born 2031-05-05: after TODAY
+        "80810146194",  # born 1880: older than anyone living
+    ],
+)
+def test_pesel_with_an_impossible_birth_date_is_refused(number):
+    from stdnum.pl import pesel
+
+    assert pesel.is_valid(number)  # a valid checksum: only the date is impossible
+    result = check(
+        adult(pesel=number, guardian_name="Ewa Nowak", guardian_declaration="on_behalf"),
+        ["first_name", "last_name", "pesel"],
+    )
+    assert "date of birth that is not possible" in result.errors["pesel"]
+
+
+def test_house_number_with_leading_zeros_is_the_same_address():
+    keys = {
+        rules.identity_key_material(check(adult(house_number=typed), FULL[:5]).identity.fields)
+        for typed in ("12", "012", "0012/3", "12/03")
+    }
+    assert len(keys) == 1
+    assert check(adult(house_number="012/03A"), FULL[:5]).identity.fields["house_number"] == "12/3A"
+    assert check(adult(house_number="10/0"), FULL[:5]).identity.fields["house_number"] == "10/0"
+
+
+def test_name_marks_do_not_make_another_person():
+    base = rules.identity_key_material(check(adult(), FULL[:5]).identity.fields)
+    for last in ("Nowak Kowalski", "Nowak-Kowalski.", "Nowak\u2010Kowalski"):
+        person = check(adult(last_name=last), FULL[:5]).identity
+        assert rules.identity_key_material(person.fields) == base, last
+    other = check(adult(last_name="NowakKowalski"), FULL[:5]).identity
+    assert rules.identity_key_material(other.fields) != base

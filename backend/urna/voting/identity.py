@@ -18,6 +18,8 @@ MAX_AGE = 120
 AGE_BANDS = ((0, 12), (13, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
 _SPACES = re.compile(r"\s+")
 _TRANSLIT = str.maketrans({"ł": "l", "Ł": "l", "ß": "ss"})
+NAME_MARKS = "-\u2010'\u2019."  # hyphens, apostrophes, initials' dots
+_MARKS_AS_SPACES = str.maketrans(dict.fromkeys(NAME_MARKS, " "))
 
 
 def normalise(text: str) -> str:
@@ -64,11 +66,18 @@ def pesel_birth_date(number: str) -> date | None:
         return None
 
 
+def name_key(name: str) -> str:
+    """A name as the identity key reads it: ``normalise``d, its hyphens, apostrophes and
+    dots read as spaces ("Nowak-Kowalska", "Nowak Kowalska" and "Nowak." name the people
+    "Nowak Kowalska" and "Nowak")."""
+    return normalise(name.translate(_MARKS_AS_SPACES))
+
+
 def identity_key_material(fields: Mapping[str, str]) -> str:
     """The normalised person (name, date of birth, address) hashed into the identity key."""
     parts = [
-        normalise(fields.get("first_name", "")),
-        normalise(fields.get("last_name", "")),
+        name_key(fields.get("first_name", "")),
+        name_key(fields.get("last_name", "")),
         fields.get("birth_date", ""),
         normalise(fields.get("street", "")),
         fields.get("house_number", "").split("/")[0],

@@ -32,14 +32,23 @@ from stdnum.pl import pesel as stdnum_pesel
 from urna.core.forms import form_error, form_parse
 from urna.core.i18n import N_
 from urna.editions.service import RegisterStreet
-from urna.voting.identity import MAX_AGE, age_on, clean, normalise, parse_date, pesel_birth_date
+from urna.voting.identity import (
+    MAX_AGE,
+    NAME_MARKS,
+    age_on,
+    clean,
+    normalise,
+    parse_date,
+    pesel_birth_date,
+)
 from urna.voting.receipts import RECEIPT_ALPHABET, RECEIPT_LENGTH, receipt_normalise
 
 MAX_PROJECT_ID = 2**31 - 1  # project ids are INTEGER
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn"}  # control, format, surrogate, private, unassigned
 _LAYOUT = set("\t\n\r")  # collapsed into spaces by ``clean``
-_NAME_MARKS = set(" -\u2010'\u2019.")  # spaces, hyphens, apostrophes, initials' dots
+_NAME_MARKS = set(" " + NAME_MARKS)
 _HOUSE = re.compile(r"^[0-9]{1,4}[A-Za-z]?(\s*/\s*[0-9]{1,4}[A-Za-z]?)?$")
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 _CODE = re.compile(r"^[0-9]{6}$")
 REQUIRED = N_("This field is required.")
 INVALID = N_("This value is not valid.")
@@ -116,13 +125,18 @@ def _read_house(typed: str, info: ValidationInfo) -> str:
     house = typed.upper().replace(" ", "")
     if not _HOUSE.match(house):
         raise form_error(N_("Give the house number, e.g. 12, 12A or 12/3."))
-    return house
+    return _LEADING_ZEROS.sub("", house)  # "012/03" is "12/3": one address, one person
 
 
 def _read_pesel(typed: str, info: ValidationInfo) -> str:
-    number = typed.replace(" ", "")
-    if not (number.isascii() and stdnum_pesel.is_valid(number)):
+    # The digits alone (stdnum's compact: no spaces, no dashes): "850304-12345" is the
+    # same number as "85030412345", so it keys the same voter.
+    number = stdnum_pesel.compact(typed)
+    if not (number.isascii() and number.isdigit() and stdnum_pesel.is_valid(number)):
         raise form_error(N_("This PESEL number is not valid. Check the digits."))
+    born = pesel_birth_date(number)
+    if born is None or born > info.context.today or age_on(born, info.context.today) > MAX_AGE:
+        raise form_error(N_("This PESEL number gives a date of birth that is not possible."))
     return number
 
 
