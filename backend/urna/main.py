@@ -73,6 +73,10 @@ from urna.voting.views import router as voting_router
 
 # nginx's status for a request its client abandoned before the answer
 CLIENT_CLOSED_REQUEST = 499
+FORM_UNREADABLE = i18n.N_(
+    "The form could not be read: it has too many fields or broken parts. Reload the page and"
+    " send it again."
+)
 
 log = logging.getLogger("urna")
 
@@ -275,6 +279,8 @@ def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
                 request,
                 AppError(i18n.N_("This address does not accept that request."), status_code=405),
             )
+        if error.status_code == 400:  # the form parser's refusals: too many fields, broken parts
+            return await render_error(request, AppError(FORM_UNREADABLE, status_code=400))
         return await render_error(request, AppError(status_code=error.status_code))
 
     @app.exception_handler(RequestValidationError)

@@ -34,6 +34,23 @@ async def test_verifier_adds_and_removes_a_shared_network(app):
             data={"cidr": "biblioteka", "note": "", "csrf_token": csrf_of(page.text)},
         )
         assert bad.status_code == 400 and "Podaj adres IP lub sieć" in bad.text
+        for cidr in ("0.0.0.0/0", "10.0.0.0/8", "2001:db8::/16"):  # would silence everyone
+            wide = await verifier.post(
+                "/staff/fraud/allow",
+                data={"cidr": cidr, "note": "Cała sieć", "csrf_token": csrf_of(page.text)},
+            )
+            assert wide.status_code == 400 and "zbyt szeroka" in wide.text, cidr
+        zoned = await verifier.post(
+            "/staff/fraud/allow",
+            data={"cidr": "fe80::1%eth0", "note": "Kiosk", "csrf_token": csrf_of(page.text)},
+        )
+        assert zoned.status_code == 400 and "Podaj adres IP lub sieć" in zoned.text
+        for note, message in (("x" * 501, "za długi"), ("Kiosk\x00", "niewidoczne znaki")):
+            refused = await verifier.post(
+                "/staff/fraud/allow",
+                data={"cidr": "192.0.2.7", "note": note, "csrf_token": csrf_of(page.text)},
+            )
+            assert refused.status_code == 400 and message in refused.text
 
         removed = await verifier.post(
             f"/staff/fraud/allow/{entry.id}/remove", data={"csrf_token": csrf_of(page.text)}
@@ -45,6 +62,7 @@ async def test_verifier_adds_and_removes_a_shared_network(app):
         assert missing.status_code == 404
     async with app.state.ctx.db() as session:
         assert await session.get(FraudAllow, entry.id) is None
+        assert (await session.execute(select(FraudAllow))).first() is None  # no refusal stored
         events = (
             await session.execute(
                 select(AuditEvent.action, AuditEvent.actor_id)

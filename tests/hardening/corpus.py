@@ -22,6 +22,10 @@ HOSTILE: dict[str, str] = {
     "over-long": "x" * 100_000,
     "NUL": "\x00",
     "NUL inside": "a\x00b",
+    # past the length a note, a reason or a legal basis must have, so that the NUL (which
+    # PostgreSQL cannot store) reaches the database unless the form refuses it
+    "NUL in a sentence": "Sprawdzone w urzędzie, sygnatura KO.123.2027\x00 (art. 15)",
+    "RTL in a sentence": "Sprawdzone w urzędzie, sygnatura KO.123.2027 \u202e(art. 15)",
     "control": "a\x1b[31mb\x07",
     "RTL override": "\u202egnp.exe",
     "zero-width": "a\u200bb\ufeff",

@@ -49,6 +49,16 @@ FALLBACK_FIELDS = {
     "/my-data/code": ["code"],
     "/my-data/request": ["kind", "body"],
 }
+# What a person picks in a form before typing the rest (a page offers these unchosen):
+# with them, each hostile text of the form's other fields gets past the choice's own check
+# and reaches the service and the database.
+CHOSEN = {
+    "/staff/verify/{slug}/ballots/{ballot_id}/decide": {"verdict": "invalid", "reason": "other"},
+    "/staff/verify/{slug}/cases/{case_id}/decide": {"verdict": "invalid", "reason": "other"},
+    "/staff/verify/{slug}/export": {"category": "police", "scope": "case"},
+    "/staff/fraud/allow": {"cidr": "192.0.2.0/24"},
+    "/my-data/request": {"kind": "rectification"},
+}
 # Query parameters read by views but not offered by any form (links build them).
 LINK_PARAMS = {
     "/e/{slug}": ["from", "pool", "area", "q", "category", "page"],
@@ -224,6 +234,7 @@ class Corpus:
         token = self.token(route, form)
         headers = {"x-csrf-token": token}
         base = form.fields if form else {"csrf_token": [token]}
+        base = {**base, **{k: [v] for k, v in CHOSEN.get(route.path, {}).items()}}
         multipart = form is not None and "multipart" in form.enctype
         files = {
             n: ("a.txt", b"x", "text/plain")

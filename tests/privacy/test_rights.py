@@ -12,6 +12,7 @@ from tests.factories.editions import edition_create
 from tests.factories.staff import csrf_of, staff_client
 from tests.factories.voting import e164, latest_code, person, receipt_of, vote
 from urna.core.audit import AuditEvent
+from urna.core.cookies import COOKIE_NAME
 from urna.core.db import utcnow
 from urna.privacy import requests
 from urna.privacy.models import DataRequest
@@ -25,11 +26,25 @@ async def _rights_session(client, app, receipt: str, phone: str) -> None:
     response = await client.post("/my-data", data={"code": receipt, "csrf_token": csrf_of(page)})
     assert response.status_code == 303, response.text
     page = (await client.get("/my-data/code")).text
+    assert 'href="/my-data"' in page  # a new code: the receipt code again
+    for malformed, said in (  # said, and no attempt counted
+        ("", "Kod ma 6 cyfr"),
+        ("abc", "Kod ma 6 cyfr"),
+        ("12345678", "Kod ma 6 cyfr"),
+        ("12\x0034", "niewidoczne znaki"),
+    ):
+        refused = await client.post(
+            "/my-data/code", data={"code": malformed, "csrf_token": csrf_of(page)}
+        )
+        assert refused.status_code == 400 and said in refused.text, malformed
     wrong = await client.post("/my-data/code", data={"code": "000000", "csrf_token": csrf_of(page)})
     assert wrong.status_code == 400  # (the real code is 000000 once in a million)
+    assert "Pozostałe próby: 4" in wrong.text
     code = await latest_code(app, e164(phone))
+    before = client.cookies.get(COOKIE_NAME)
     response = await client.post("/my-data/code", data={"code": code, "csrf_token": csrf_of(page)})
     assert response.status_code == 303
+    assert client.cookies.get(COOKIE_NAME) not in (None, before)  # a new session id
 
 
 async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, client, db):
@@ -55,16 +70,25 @@ async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, cli
     assert data["clause_version"] == 1 and data["ballot"]["status"] == "counted"
     assert "choices" not in data["ballot"]
 
-    response = await client.post(
-        "/my-data/request",
-        data={"kind": "erasure", "text": "Proszę usunąć", "csrf_token": csrf_of(page.text)},
-    )
-    assert response.status_code == 303
+    for text, message in (("x" * 4001, "za długi"), ("Popraw\x00 nazwisko", "niewidoczne")):
+        refused = await client.post(  # refused whole, never cut or stored as sent
+            "/my-data/request",
+            data={"kind": "rectification", "text": text, "csrf_token": csrf_of(page.text)},
+        )
+        assert refused.status_code == 400 and message in refused.text
+    for kind, text in (("rectification", "Popraw ulicę"), ("erasure", "Proszę usunąć")):
+        response = await client.post(
+            "/my-data/request",
+            data={"kind": kind, "text": text, "csrf_token": csrf_of(page.text)},
+        )
+        assert response.status_code == 303
     filed = (await client.get("/my-data.json")).json()["requests"]
-    assert [(r["kind"], r["state"], r["body"]) for r in filed] == [
-        ("erasure", "new", "Proszę usunąć")
+    assert sorted((r["kind"], r["state"], r["body"]) for r in filed) == [
+        ("erasure", "new", "Proszę usunąć"),
+        ("rectification", "new", "Popraw ulicę"),
     ]
-    request_id = filed[0]["id"]
+    [request_id] = [r["id"] for r in filed if r["kind"] == "erasure"]
+    [rectification_id] = [r["id"] for r in filed if r["kind"] == "rectification"]
 
     async with await staff_client(app, "admin") as staff:
         queue = await staff.get("/staff/privacy/requests")
@@ -75,10 +99,18 @@ async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, cli
             f"/staff/privacy/requests/{request_id}/held", data={"csrf_token": csrf_of(detail.text)}
         )
         assert detail.status_code == 200 and "Przykładowa" in detail.text
-        erased = await staff.post(
-            f"/staff/privacy/requests/{request_id}/erase", data={"csrf_token": csrf_of(detail.text)}
+        not_asked = await staff.post(
+            f"/staff/privacy/requests/{rectification_id}/erase",
+            data={"csrf_token": csrf_of(detail.text)},
         )
-        assert erased.status_code == 303
+        assert not_asked.status_code == 409 and "Niczego nie usunięto" in not_asked.text
+        assert "Przykładowa" in (await client.get("/my-data")).text  # still held
+        for _twice in range(2):  # the second finds nothing to erase and records nothing
+            erased = await staff.post(
+                f"/staff/privacy/requests/{request_id}/erase",
+                data={"csrf_token": csrf_of(detail.text)},
+            )
+            assert erased.status_code == 303
         answered = await staff.post(
             f"/staff/privacy/requests/{request_id}",
             data={"state": "done", "answer": "Usunięto.", "csrf_token": csrf_of(detail.text)},
@@ -87,7 +119,8 @@ async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, cli
 
     data = (await client.get("/my-data.json")).json()
     assert data["identity"] == {} and data["identity_erased"] is True
-    assert data["requests"][0]["answer"] == "Usunięto." and data["requests"][0]["state"] == "done"
+    [answered] = [r for r in data["requests"] if r["id"] == request_id]
+    assert answered["answer"] == "Usunięto." and answered["state"] == "done"
     ballot = (await db.execute(select(Ballot).where(Ballot.edition_id == edition.id))).scalar_one()
     assert ballot.status == "counted"  # the anonymous ballot stays in the tally
     voter = await db.get(Voter, ballot.voter_id)
@@ -108,6 +141,7 @@ async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, cli
         "privacy.identity_erase",
         "privacy.request_answer",
     } <= set(actions)
+    assert actions.count("privacy.identity_erase") == 1  # erased once, recorded once
 
 
 async def test_the_queue_warns_a_week_before_the_deadline_and_after_it():

@@ -82,6 +82,18 @@ def form_error(message: str, **params: Any) -> PydanticCustomError:
     return PydanticCustomError(_CUSTOM, message, params)
 
 
+def text_problem(text: str, *, limit: int, multiline: bool = True) -> str | None:
+    """What refuses a free text a handler reads from a form itself (a note, a reason, a
+    legal basis, a resident's request): a control character (NUL among them: PostgreSQL
+    stores none) or a direction override, or more than ``limit`` characters — the msgid
+    to show beside the field; None when the text may be stored."""
+    if text_unsafe(text, multiline=multiline):
+        return UNSAFE
+    if len(text) > limit:
+        return TOO_LONG
+    return None
+
+
 def _cleaned(value: Any, *, multiline: bool) -> Any:
     if not isinstance(value, str):
         return value  # the str type reports it

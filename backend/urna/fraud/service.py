@@ -14,12 +14,16 @@ from urna.core.audit import audit_append
 from urna.core.config import Settings
 from urna.core.crypto import Crypto
 from urna.core.errors import FormInvalid, NotFound
+from urna.core.forms import text_problem
 from urna.core.i18n import N_, translate
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.fraud import repository, scan
 from urna.fraud.models import FraudAllow, FraudCase, FraudSignal
 from urna.fraud.schemas import AllowEntry, CaseDetail, CaseSummary, ScanResult, SignalView
+
+ALLOW_NOTE_MAX = 500  # characters of what a network on the allow-list is
+ALLOW_WIDEST = {4: 16, 6: 32}  # the shortest prefix a network on the allow-list may have
 
 
 class CaseNotFound(NotFound):
@@ -170,13 +174,27 @@ def _allow_entry(row: FraudAllow) -> AllowEntry:
 
 def cidr_parse(text: str) -> str:
     """A network in canonical form (``192.0.2.0/24``; a bare address is its own /32 or
-    /128), or ``FormInvalid``."""
+    /128), or ``FormInvalid``. A network wider than ``ALLOW_WIDEST`` is refused: the
+    allow-list names a library or a school, and a /0 would silence every signal."""
     try:
-        return str(ipaddress.ip_network((text or "").strip(), strict=False))
+        network = ipaddress.ip_network((text or "").strip(), strict=False)
     except ValueError as error:
+        network, cause = None, error
+    else:
+        cause = None
+    if network is None or "%" in text:  # no zone: "fe80::1%eth0" names an interface
         raise FormInvalid(
             {"cidr": N_("Give an IP address or a network, e.g. 192.0.2.0/24 or 2001:db8::/48.")}
-        ) from error
+        ) from cause
+    if network.prefixlen < ALLOW_WIDEST[network.version]:
+        raise FormInvalid(
+            {
+                "cidr": N_(
+                    "This network is too wide for the allow-list (at most /16, or /32 in IPv6)."
+                )
+            }
+        )
+    return str(network)
 
 
 async def allow_list(*, session: AsyncSession) -> list[AllowEntry]:
@@ -191,7 +209,9 @@ async def allow_add(
     note = (note or "").strip()
     if not note:
         raise FormInvalid({"note": N_("Say what this network is (e.g. the library's kiosk).")})
-    row = FraudAllow(cidr=network, note=note[:500], created_by=actor_id)
+    if problem := text_problem(note, limit=ALLOW_NOTE_MAX, multiline=False):
+        raise FormInvalid({"note": problem})
+    row = FraudAllow(cidr=network, note=note, created_by=actor_id)
     try:
         async with session.begin_nested():
             session.add(row)

@@ -110,6 +110,7 @@ async def _request_page(
         "item": item,
         "report": report,
         "states": REQUEST_STATES,
+        "erasing_kinds": requests.ERASING_KINDS,
         "errors": errors or {},
     }
     return await render(

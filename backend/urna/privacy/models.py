@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from urna.core.db import BigIntId, UTCDateTime, utcnow
 
 REQUEST_KINDS = ("rectification", "erasure", "restriction", "objection")
+REQUEST_TEXT_MAX = 4000  # characters of a request and of its answer
 REQUEST_STATES = ("new", "in_progress", "done", "refused")
 
 

@@ -14,14 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core import audit, keys
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
-from urna.core.errors import FormInvalid, NotFound
+from urna.core.errors import AppError, FormInvalid, NotFound
+from urna.core.forms import text_problem
 from urna.core.i18n import N_
-from urna.privacy.models import REQUEST_STATES, DataRequest
+from urna.privacy.models import REQUEST_STATES, REQUEST_TEXT_MAX, DataRequest
 from urna.privacy.rights import REQUEST_CONTEXT, RequestView, request_view, rights_report
 from urna.voting import holdings
 
 WARN_BEFORE = timedelta(days=7)
+ERASING_KINDS = ("erasure", "objection")  # the requests an erasure of the identity answers
 OPEN_STATES = ("new", "in_progress")
+
+
+class ErasureRefused(AppError):
+    status_code = 409
+    message = N_(
+        "Only a request for erasure or an objection leads to erasing the identity. "
+        "Nothing was erased."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +88,11 @@ async def request_answer(
     request = await session.get(DataRequest, request_id)
     if request is None:
         raise NotFound()
-    answer = answer.strip()[:4000]
+    answer = answer.strip()
     if state not in REQUEST_STATES:
         raise FormInvalid({"state": N_("Choose a state.")})
+    if problem := text_problem(answer, limit=REQUEST_TEXT_MAX):  # refused whole, never cut
+        raise FormInvalid({"answer": problem})
     if state in ("done", "refused") and not answer:
         raise FormInvalid({"answer": N_("Write the answer the resident will read.")})
     if answer:
@@ -106,13 +118,19 @@ async def request_answer(
 async def request_erase(
     *, session: AsyncSession, request_id: int, actor_id: int, now: datetime | None = None
 ) -> bool:
-    """Erase the identity behind the request's ballot; the anonymous ballot stays counted."""
+    """Erase the identity behind the request's ballot; the anonymous ballot stays counted.
+    Only a request for erasure or an objection leads there; an identity erased already is
+    left as it is (False), with no second audit event."""
     request = await session.get(DataRequest, request_id)
     if request is None or request.ballot_id is None:
         raise NotFound()
+    if request.kind not in ERASING_KINDS:
+        raise ErasureRefused()
     erased = await holdings.holding_erase(
         session=session, ballot_id=request.ballot_id, now=now or utcnow()
     )
+    if not erased:
+        return False
     await audit.audit_append(
         session=session,
         actor_id=actor_id,

@@ -21,14 +21,16 @@ from urna.core.config import Settings
 from urna.core.crypto import Crypto, KeyUnavailable
 from urna.core.db import utcnow
 from urna.core.errors import AppError, FormInvalid
+from urna.core.forms import form_parse, text_problem
 from urna.core.i18n import N_
 from urna.documents import service as documents
 from urna.editions.models import Edition
 from urna.notify import service as notify
-from urna.privacy.models import REQUEST_KINDS, DataRequest
+from urna.privacy.models import REQUEST_KINDS, REQUEST_TEXT_MAX, DataRequest
 from urna.privacy.service import months_after, retention_ends_at
 from urna.voting import holdings
 from urna.voting import service as voting
+from urna.voting.schemas import CodeForm
 
 REQUEST_CONTEXT = "data-request"
 IDENTITY_FIELDS = (
@@ -86,11 +88,11 @@ async def rights_code_send(
 def rights_code_verify(
     *, crypto: Crypto, settings: Settings, state: dict[str, Any], code: str
 ) -> dict[str, Any]:
-    typed = "".join(code.split())
     if not state.get("otp_hash") or time.time() > state["expires"]:
         raise FormInvalid({"code": N_("The code has expired. Send a new one.")})
     if state["attempts"] >= settings.otp_max_attempts:
         raise FormInvalid({"code": N_("Too many wrong codes. Send a new one.")})
+    typed = form_parse(CodeForm, {"code": code}).code  # not six digits: said, not counted
     expected = crypto.keyed_hash(scope=f"rights:{state['ballot_id']}", value=typed)
     if not hmac.compare_digest(expected, state["otp_hash"]):
         state["attempts"] += 1
@@ -185,9 +187,11 @@ async def rights_report(*, session: AsyncSession, crypto: Crypto, ballot_id: int
 async def request_file(
     *, session: AsyncSession, crypto: Crypto, ballot_id: int, kind: str, text: str
 ) -> DataRequest:
-    text = " ".join(text.split())[:4000]
+    text = " ".join(text.split())  # one paragraph, as the console shows it
     if kind not in REQUEST_KINDS:
         raise FormInvalid({"kind": N_("Choose what you are asking for.")})
+    if problem := text_problem(text, limit=REQUEST_TEXT_MAX):  # refused whole, never cut
+        raise FormInvalid({"text": problem})
     if kind == "rectification" and not text:
         raise FormInvalid({"text": N_("Write what should be corrected.")})
     held = await holdings.holding_read(session=session, crypto=crypto, ballot_id=ballot_id)

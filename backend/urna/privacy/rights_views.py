@@ -79,9 +79,10 @@ async def rights_code(request: Request):
             crypto=ctx.crypto, settings=ctx.settings, state=state, code=form.get("code", "")
         )
     except FormInvalid as error:
-        session[KEY] = state  # the attempt counted
+        session[KEY] = state  # a wrong code's attempt counted
         context = {"state": state, "errors": error.errors, "params": error.params}
         return await render(request, "privacy/rights_code.html", context, status_code=400)
+    session.rotate()  # the session now opens personal data: a new id, as after the vote's code
     return see_other("/my-data")
 
 

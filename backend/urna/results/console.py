@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.access import AdminUser
 from urna.core.context import DbSession, ReplicaSession, get_ctx
 from urna.core.errors import NotFound
-from urna.core.forms import form_openapi, whole_in
+from urna.core.forms import form_openapi, text_problem, whole_in
 from urna.core.i18n import N_
 from urna.core.views import form_values, render, see_other
 from urna.editions import repository as editions_repository
@@ -25,6 +25,8 @@ from urna.results import display, repository
 from urna.results import service as results
 from urna.results.models import ResultRun
 
+DRAW_NOTE_MAX = 2000  # as the form field allows
+DRAW_ORDER_MAX = 2000  # the drawn order: project numbers, comma-separated
 CONFIRM_PUBLIC = N_(
     "Confirm that you have read what becomes public: tick the box above the button."
 )
@@ -128,8 +130,12 @@ async def run_publish(request: Request, slug: str, run_id: RunId, db: DbSession,
     return see_other(f"{_base(slug)}/{run_id}?published=1")
 
 
-def _draw_input(values: dict[str, str]) -> tuple[int | None, list[str] | None]:
-    """The drawn number, or the drawn order as comma-separated project numbers."""
+def _draw_input(values: dict[str, str]) -> tuple[int | None, list[str] | None, str]:
+    """The drawn number, or the drawn order as comma-separated project numbers; the note."""
+    note = values.get("note", "").strip()
+    for text, limit in ((values.get("order", ""), DRAW_ORDER_MAX), (note, DRAW_NOTE_MAX)):
+        if problem := text_problem(text, limit=limit):
+            raise results.ResultsError(problem)
     seed_text = values.get("seed", "").strip().replace(" ", "")
     order = [part.strip() for part in values.get("order", "").split(",") if part.strip()]
     if seed_text and not (seed_text.isascii() and seed_text.isdigit()):
@@ -137,7 +143,7 @@ def _draw_input(values: dict[str, str]) -> tuple[int | None, list[str] | None]:
     seed = whole_in(seed_text, 0, 2**63 - 1) if seed_text else None
     if seed_text and seed is None:
         raise results.ResultsError(N_("The drawn number is too large."))
-    return seed, order or None
+    return seed, order or None, note
 
 
 @router.post(
@@ -158,14 +164,14 @@ async def draw_record(request: Request, slug: str, run_id: RunId, db: DbSession,
     if pool is None:
         raise NotFound()
     try:
-        seed, order = _draw_input(values)
+        seed, order, note = _draw_input(values)
         await results.draw_record(
             session=db,
             edition=edition,
             pool=pool,
             seed=seed,
             order=order,
-            note=values.get("note", "").strip()[:2000],
+            note=note,
             actor_id=user.id,
         )
     except results.ResultsError as error:

@@ -23,7 +23,7 @@ from urna.core.audit import audit_append
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import AppError, FormInvalid
-from urna.core.forms import whole_in
+from urna.core.forms import text_problem, whole_in
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.fraud import service as fraud
@@ -41,6 +41,7 @@ LEGAL_BASES: dict[str, str] = {
     "other": N_("Another provision of law (named in the text)"),
 }
 BASIS_MIN = 20  # characters: the authority, its reference and the provision
+BASIS_MAX = 2000  # as the form's field allows
 MAX_BALLOTS = 20_000
 MAX_REQUESTS = 200_000
 BALLOT_FIELDS = (
@@ -101,6 +102,8 @@ def scope_parse(form: dict[str, str]) -> ExportScope:
         errors["basis"] = N_(
             "State the legal basis: the authority, its reference number and the provision."
         )
+    elif problem := text_problem(basis, limit=BASIS_MAX):  # the audit log keeps it forever
+        errors["basis"] = problem
     if values.get("scope") == "case":
         case_id = whole_in(values.get("case_id", ""))
         if case_id is None:

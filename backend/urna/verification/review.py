@@ -16,6 +16,7 @@ from urna.core import keys
 from urna.core.audit import audit_append
 from urna.core.crypto import Crypto, KeyUnavailable
 from urna.core.errors import FormInvalid, NotFound
+from urna.core.forms import text_problem
 from urna.core.i18n import N_
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition, Project
@@ -31,6 +32,7 @@ from urna.voting.service import IDENTITY_CONTEXT
 
 TRAIL_LIMIT = 3000  # request rows read for one case
 REASON_MIN = 10  # characters of a reason to unmask an identity
+REASON_MAX = 1000  # as the form field allows
 
 
 @dataclass
@@ -212,6 +214,8 @@ async def identity_unmask(
     reason = (reason or "").strip()
     if len(reason) < REASON_MIN:
         raise FormInvalid({"reason": N_("Say why you need to see who cast this ballot.")})
+    if problem := text_problem(reason, limit=REASON_MAX):  # the audit log keeps it forever
+        raise FormInvalid({"reason": problem})
     ballot = await _ballot_of(session, edition, ballot_id)
     fields = (await identities_of(session=session, crypto=crypto, ballots=[ballot]))[ballot.id]
     if fields is None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.audit import audit_append
 from urna.core.db import utcnow
 from urna.core.errors import AppError, FormInvalid, NotFound
+from urna.core.forms import text_problem
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.fraud import service as fraud
@@ -46,6 +47,12 @@ def reason_label(code: str | None) -> str:
     return REASONS[code][1] if code in REASONS else str(code or "")
 
 
+def _note_problem(note: str) -> str | None:
+    if len(note) > NOTE_MAX:
+        return N_("The note is too long (at most 2000 characters).")
+    return text_problem(note, limit=NOTE_MAX)
+
+
 @dataclass(frozen=True)
 class DecisionInput:
     verdict: str
@@ -66,8 +73,8 @@ def decision_parse(form: dict[str, str]) -> DecisionInput:
         errors["reason"] = N_("Choose a reason category that fits the verdict.")
     if verdict == INVALID and not note:
         errors["note"] = N_("Say what the decision rests on.")
-    if len(note) > NOTE_MAX:
-        errors["note"] = N_("The note is too long (at most 2000 characters).")
+    if problem := _note_problem(note):
+        errors["note"] = problem
     if errors:
         raise FormInvalid(errors)
     return DecisionInput(verdict=verdict, reason=reason, note=note)
@@ -209,8 +216,8 @@ async def decision_reverse(
     note = (note or "").strip()
     if not note:
         raise FormInvalid({"note": N_("Say why the decision is reversed.")})
-    if len(note) > NOTE_MAX:
-        raise FormInvalid({"note": N_("The note is too long (at most 2000 characters).")})
+    if problem := _note_problem(note):
+        raise FormInvalid({"note": problem})
     decision = await decision_of(session=session, edition=edition, decision_id=decision_id)
     if decision.reversed_at is not None:
         raise DecisionRefused(N_("This decision has already been reversed."))

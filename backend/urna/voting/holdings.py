@@ -48,6 +48,9 @@ async def holding_erase(*, session: AsyncSession, ballot_id: int, now: datetime)
     ballot = await session.get(Ballot, ballot_id)
     if ballot is None or ballot.voter_id is None:
         return False
+    voter = await session.get(Voter, ballot.voter_id)
+    if voter is None or voter.purged_at is not None:
+        return False  # erased already (or purged at the end of retention): nothing to do
     await session.execute(
         update(Voter)
         .where(Voter.id == ballot.voter_id)
