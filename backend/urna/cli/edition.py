@@ -39,6 +39,12 @@ def edition_import(
     async def work(session):
         if as_json:
             edition = await privacy.edition_import(session=session, data=data)
+            if not data.get("clause"):
+                return (
+                    f"edition {edition.slug} imported without an information clause: nobody"
+                    " can vote online until the office publishes one (console: the edition's"
+                    " clause)"
+                )
             return f"edition {edition.slug} imported"
         edition = await editions.edition_get(session=session, slug=slug)
         count = await editions.rows_import(

@@ -11,12 +11,25 @@ from markdown_it import MarkdownIt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from urna.core.db import transaction, utcnow
-from urna.core.errors import NotFound
+from urna.core.errors import AppError, NotFound
+from urna.core.i18n import N_
 from urna.documents import repository
 from urna.documents.models import PolicyDocument
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
+
+
+class ClauseMissing(AppError):
+    """An edition without an information clause: nobody may be asked for data before
+    reading one (GDPR art. 13), so the vote cannot begin until the office publishes it."""
+
+    status_code = 409
+    message = N_(
+        "Voting in this edition cannot begin yet: the office has not published its "
+        "information clause. Nothing was saved. Please try again later."
+    )
+
 
 # Markdown without raw HTML: documents are written by staff, rendered inert.
 _markdown = MarkdownIt("commonmark", {"html": False})
@@ -51,11 +64,15 @@ async def document_publish(
     """Append a new dated version; earlier versions stay in the change register.
 
     A clause can change only before voting opens (``creating_edition`` is the first
-    version, written together with an imported edition)."""
+    version, written together with an imported edition). An edition that opened without
+    one may still get its first: until then nobody could vote online (the vote begins by
+    acknowledging the clause), so no resident was shown another."""
     if kind == "clause":
         if edition is None:
             raise ValueError("a clause belongs to an edition")
-        if not creating_edition:
+        if not creating_edition and await document_latest(
+            session=session, kind=kind, edition=edition
+        ):
             editions.rules_ensure_editable(edition=edition, now=now)
     edition_id = edition.id if edition is not None else None
     document = PolicyDocument(
@@ -85,10 +102,11 @@ async def document_latest(
 async def document_current(
     *, session: AsyncSession, kind: str, edition: Edition | None = None
 ) -> PolicyDocument:
-    """The newest version; NotFound when none has been published."""
+    """The newest version; NotFound when none has been published (an edition's clause:
+    ``ClauseMissing``, the vote cannot begin)."""
     document = await document_latest(session=session, kind=kind, edition=edition)
     if document is None:
-        raise NotFound()
+        raise ClauseMissing() if kind == "clause" and edition is not None else NotFound()
     return document
 
 

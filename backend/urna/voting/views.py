@@ -117,6 +117,7 @@ async def _render_clause(request: Request, snapshot: EditionSnapshot, errors=Non
 async def clause_acknowledge(request: Request, slug: str):
     snapshot = await _snapshot(request, None, slug)
     edition = snapshot.edition
+    editions.voting_ensure_open(edition=edition)  # a closed edition's answer, clause or not
     form = await form_values(request)
     clause = await documents.clause_current(sessions=get_ctx(request).db, snapshot=snapshot)
     try:
