@@ -50,8 +50,12 @@ async def test_rotation_rewraps_edition_keys_under_the_new_master(app):
         )
     )
     async with transaction(app.state.ctx.db) as session:
-        assert await keys.keys_rotate(session=session, crypto=rotated) >= 1
-        assert await keys.keys_rotate(session=session, crypto=rotated) == 0
+        assert (await keys.keys_rotate(session=session, crypto=rotated)).moved >= 1
+        assert (await keys.keys_rotate(session=session, crypto=rotated)).moved == 0
+        # an operator who forgot URNA_DATA_KEY_PREVIOUS: nothing moves, and it is said
+        forgot = Crypto(make_settings("sqlite+aiosqlite://", data_key=random_key()))
+        missed = await keys.keys_rotate(session=session, crypto=forgot)
+        assert missed.moved == 0 and missed.stranded >= 1
     # the previous master is gone: the re-wrapped key still opens the blob
     fresh = Crypto(make_settings("sqlite+aiosqlite://", data_key=new_master))
     async with transaction(app.state.ctx.db) as session:

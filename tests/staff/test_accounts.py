@@ -120,6 +120,10 @@ async def test_account_forms_name_each_wrong_field_in_polish_and_english(app):
             "Wybierz rolę.",
         ):
             assert polish in response.text
+        long_name = {"email": "a@example.pl", "name": "N" * 201, "role": "verifier"}
+        response = await admin.post("/staff/users", data={**long_name, "csrf_token": csrf_of(page)})
+        assert response.status_code == 400 and "Ten tekst jest za długi." in response.text
+        assert "To pole jest wymagane." not in response.text  # it was given: too long
         await admin.get("/staff/lang/en")
         page = (await admin.get("/staff/users")).text
         response = await admin.post("/staff/users", data={**form, "csrf_token": csrf_of(page)})

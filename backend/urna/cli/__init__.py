@@ -6,6 +6,7 @@ import typer
 
 from urna import models as _every_table  # noqa: F401 - the ORM resolves foreign keys
 from urna.cli.audit import audit_app
+from urna.cli.common import expected_failures
 from urna.cli.db import db_app
 from urna.cli.demo import demo
 from urna.cli.edition import edition_app
@@ -17,7 +18,20 @@ from urna.cli.serve import secrets_app, serve
 from urna.cli.staff import staff_app
 from urna.fraud.cli import fraud_app
 
-app = typer.Typer(help="Urna: participatory budget voting.", no_args_is_help=True)
+
+class _Urna(typer.Typer):
+    """Every command's expected failures (settings, the database) as one line and exit 1,
+    whichever command met them (``common.expected_failures``)."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            with expected_failures():
+                return super().__call__(*args, **kwargs)
+        except typer.Exit as done:  # raised outside click's own handling: exit as it says
+            raise SystemExit(done.exit_code) from None
+
+
+app = _Urna(help="Urna: participatory budget voting.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(staff_app, name="staff")
 app.add_typer(audit_app, name="audit")

@@ -41,11 +41,13 @@ def fail(message: str) -> NoReturn:
 
 @contextmanager
 def expected_failures() -> Iterator[None]:
-    """An expected refusal (an application error, a form's field errors, a database that
-    cannot be reached or migrated) prints in red, one line each, and exits 1: never a
-    traceback."""
+    """An expected refusal (an application error, a form's field errors, settings that do
+    not hold, a database that cannot be reached or is not migrated) prints in red, one
+    line each, and exits 1: never a traceback."""
     from alembic.util.exc import CommandError
-    from sqlalchemy.exc import InterfaceError, OperationalError
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+    from sqlalchemy.exc import ArgumentError, DBAPIError
 
     from urna.core.errors import AppError, FormInvalid
 
@@ -57,8 +59,25 @@ def expected_failures() -> Iterator[None]:
         raise typer.Exit(1) from error
     except (AppError, CommandError) as error:
         fail(str(error))
-    except (OSError, OperationalError, InterfaceError) as error:
+    except ValidationError as error:  # the settings (URNA_* and var/secrets.env)
+        for problem in error.errors():
+            where = "URNA_" + "_".join(map(str, problem["loc"])).upper() if problem["loc"] else ""
+            console.print(f"[red]settings: {escape(where)}[/red] {escape(problem['msg'])}")
+        raise typer.Exit(1) from error
+    except (SettingsError, ArgumentError) as error:
+        fail(f"settings: {_first_line(error)}")
+    except DBAPIError as error:  # unreachable, missing, not migrated, refusing a value
+        fail(f"database error: {_first_line(error)}{_hint(error)}")
+    except OSError as error:  # the server's port closed, a file that cannot be read
         fail(f"database error: {_first_line(error)}")
+
+
+def _hint(error: Exception) -> str:
+    """What to do about a database that has not been given its tables."""
+    text = str(error)
+    if ("relation" in text and "does not exist" in text) or "no such table" in text:
+        return " — the schema is not there yet: run `urna db upgrade`"
+    return ""
 
 
 def _first_line(error: Exception) -> str:

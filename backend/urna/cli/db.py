@@ -24,9 +24,11 @@ def db_upgrade(revision: str = "head") -> None:
     console.print("[green]database is up to date[/green]")
 
 
-@db_app.command("downgrade")
+@db_app.command("downgrade", context_settings={"ignore_unknown_options": True})
 def db_downgrade(revision: str = typer.Argument(..., help="e.g. -1 or base")) -> None:
+    """Undo migrations down to REVISION (-1: the last one; base: all)."""
     from urna.core import migrate
 
     with expected_failures():
         migrate.downgrade(settings().database_url, revision)
+    console.print(f"[green]database downgraded ({revision})[/green]")

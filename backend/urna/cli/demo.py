@@ -29,10 +29,12 @@ def demo(host: str = "127.0.0.1", port: int = 8000, seed_only: bool = False) -> 
     console.print(f"demo edition: [bold]{edition.name}[/bold]")
     _demo_admin()
     _demo_results()
+    if seed_only:
+        console.print("the demo is set up; `urna demo` serves it")
+        return
     console.print(f"open [bold]http://{host}:{port}/[/bold] (Ctrl+C stops)")
     console.print("one-time codes are shown on the page and printed here (demo mode)")
-    if not seed_only:
-        serve(host=host, port=port, workers=1)
+    serve(host=host, port=port, workers=1)
 
 
 def _demo_results() -> None:

@@ -12,6 +12,8 @@ import asyncio
 import typer
 from rich.console import Console
 
+from urna.cli.common import expected_failures, fail
+
 keys_app = typer.Typer(help="Data keys (per-edition, wrapped by the master key).")
 console = Console()
 
@@ -24,7 +26,7 @@ def keys_rotate() -> None:
     from urna.core.crypto import Crypto
     from urna.core.db import create_engine, session_factory, transaction
 
-    async def rotate() -> int:
+    async def rotate() -> keys.Rotation:
         settings = get_settings()
         engine = create_engine(settings.database_url)
         try:
@@ -33,5 +35,12 @@ def keys_rotate() -> None:
         finally:
             await engine.dispose()
 
-    moved = asyncio.run(rotate())
-    console.print(f"{moved} edition keys re-wrapped under the current master key")
+    with expected_failures():
+        done = asyncio.run(rotate())
+    console.print(f"{done.moved} edition keys re-wrapped under the current master key")
+    if done.stranded:
+        fail(
+            f"{done.stranded} edition keys stay wrapped under a master key this process does"
+            " not have: set it as URNA_DATA_KEY_PREVIOUS and run `urna keys rotate` again;"
+            " until then, do not destroy any old master key"
+        )

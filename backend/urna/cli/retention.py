@@ -6,18 +6,24 @@ from __future__ import annotations
 import typer
 
 from urna.cli.common import console, run, settings
+from urna.core.config import MAX_RETENTION_DAYS
 
 logs_app = typer.Typer(help="Request logs.", no_args_is_help=True)
 
 
 @logs_app.command("prune")
 def logs_prune(
-    keep_days: int | None = typer.Option(None, help="Delete logs older than this."),
+    keep_days: int | None = typer.Option(
+        None, help="Delete logs older than this.", min=1, max=MAX_RETENTION_DAYS
+    ),
     truncate_ip_after_days: int | None = typer.Option(
-        None, help="Cut addresses to /24 (IPv6 /48) and drop host names after this."
+        None,
+        help="Cut addresses to /24 (IPv6 /48) and drop host names after this.",
+        min=1,
+        max=MAX_RETENTION_DAYS,
     ),
     drop_session_after_days: int | None = typer.Option(
-        None, help="Drop session hashes after this."
+        None, help="Drop session hashes after this.", min=1, max=MAX_RETENTION_DAYS
     ),
 ) -> None:
     """Apply the retention of the privacy policy (URNA_REQUEST_LOG_* settings; an option

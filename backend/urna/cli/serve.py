@@ -28,9 +28,9 @@ def workers_default(redis_url: str | None, cpus: int | None) -> int:
 
 def serve(
     host: str = "127.0.0.1",
-    port: int = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[
-        int | None, typer.Option(help="Default: one per core with Redis, else 1.")
+        int | None, typer.Option(help="Default: one per core with Redis, else 1.", min=1, max=64)
     ] = None,
 ) -> None:
     """Serve the app (uvicorn on uvloop and httptools, one worker per core with Redis)."""

@@ -13,7 +13,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +37,11 @@ def ensure_local_secrets(path: Path = SECRETS_FILE) -> Path:
         with os.fdopen(fd, "w") as handle:
             handle.write("\n".join(lines) + "\n")
     return path
+
+
+MAX_RETENTION_DAYS = 36_500  # a hundred years: beyond it a date is out of range
+RetentionDays = Annotated[int, Field(ge=1, le=MAX_RETENTION_DAYS)]
+DATABASE_SCHEMES = ("postgresql+asyncpg://", "sqlite+aiosqlite://")  # the drivers installed
 
 
 class Settings(BaseSettings):
@@ -116,9 +121,9 @@ class Settings(BaseSettings):
     request_log_reverse_dns: bool = True
     request_log_dns_timeout_seconds: float = 1.0
     # Retention as the published privacy policy states; None = kept indefinitely.
-    request_log_keep_days: int | None = None
-    request_log_truncate_ip_after_days: int | None = None  # IPv4 to /24, IPv6 to /48
-    request_log_drop_session_after_days: int | None = None
+    request_log_keep_days: RetentionDays | None = None
+    request_log_truncate_ip_after_days: RetentionDays | None = None  # IPv4 /24, IPv6 /48
+    request_log_drop_session_after_days: RetentionDays | None = None
     request_log_export_max_rows: int = 100_000
     stats_min_group: int = 5  # statistics fold smaller groups into "other"
 
@@ -134,6 +139,16 @@ class Settings(BaseSettings):
     # Fraud signals (fraud/): data-centre and anonymiser networks, as a JSON list of CIDRs
     # (URNA_FRAUD_DATACENTER_CIDRS='["192.0.2.0/24"]'); a ballot from one is flagged.
     fraud_datacenter_cidrs: list[IPvAnyNetwork] = Field(default_factory=list)
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(DATABASE_SCHEMES):
+            raise ValueError(
+                "URNA_DATABASE_URL must start with postgresql+asyncpg:// (PostgreSQL) or "
+                "sqlite+aiosqlite:/// (the embedded default)"
+            )
+        return value
 
     @field_validator("trusted_proxies", "metrics_allow", mode="after")
     @classmethod

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import base64
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import LargeBinary, select, update
+from sqlalchemy import LargeBinary, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -108,11 +109,17 @@ async def edition_keys_shred(
     return len(rows)
 
 
-async def keys_rotate(*, session: AsyncSession, crypto: Crypto) -> int:
+@dataclass(frozen=True)
+class Rotation:
+    moved: int  # re-wrapped under the current master
+    stranded: int  # live keys under a master this process does not know: it is still needed
+
+
+async def keys_rotate(*, session: AsyncSession, crypto: Crypto) -> Rotation:
     """Re-wrap every live edition key wrapped under the previous master key
-    (``URNA_DATA_KEY_PREVIOUS``, which may be destroyed afterwards) under the current one;
-    returns how many moved. A key under a master this process does not know is left as it
-    is (it cannot be unwrapped here)."""
+    (``URNA_DATA_KEY_PREVIOUS``, which may be destroyed afterwards) under the current one.
+    A key under a master this process does not know is left as it is (it cannot be
+    unwrapped here) and counted as ``stranded``: that master must not be destroyed."""
     previous = [master_id for master_id in crypto.masters if master_id != crypto.master.id]
     rows = (
         (
@@ -130,4 +137,9 @@ async def keys_rotate(*, session: AsyncSession, crypto: Crypto) -> int:
         row.wrapped = crypto.key_wrap(key, key_id=row.id)
         row.master_id = crypto.master.id
     await session.flush()
-    return len(rows)
+    stranded = await session.scalar(
+        select(func.count())
+        .select_from(EditionKey)
+        .where(EditionKey.wrapped.is_not(None), EditionKey.master_id.not_in(list(crypto.masters)))
+    )
+    return Rotation(moved=len(rows), stranded=stranded or 0)

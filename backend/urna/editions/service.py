@@ -90,10 +90,14 @@ async def change_record(
     )
 
 
+class EditionUnknown(NotFound):
+    message = N_("There is no edition with the address %(slug)s.")
+
+
 async def edition_get(*, session: AsyncSession, slug: str) -> Edition:
     edition = await repository.edition_by_slug(session, slug)
-    if edition is None:
-        raise NotFound()
+    if edition is None:  # named back when it is a name at all (not 5,000 characters)
+        raise EditionUnknown(params={"slug": slug}) if len(slug) <= 80 else NotFound()
     return edition
 
 

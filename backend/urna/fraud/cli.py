@@ -59,11 +59,12 @@ def scan(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Run the full scan, store the signals and cases, and print the cases."""
+    from urna.editions import service as editions
     from urna.fraud import service
 
     async def work(session, ctx):
         settings, crypto = ctx
-        found = await service.edition_for_scan(session=session, slug=edition)
+        found = await editions.edition_get(session=session, slug=edition)
         result = await service.scan_full(
             session=session, crypto=crypto, settings=settings, edition=found
         )
@@ -135,7 +136,11 @@ def allowed() -> None:
 
 
 @fraud_app.command("disallow")
-def disallow(allow_id: int = typer.Argument(..., help="The entry's number (urna fraud allowed).")):
+def disallow(
+    allow_id: int = typer.Argument(
+        ..., help="The entry's number (urna fraud allowed).", min=1, max=2**31 - 1
+    ),
+):
     """Remove an entry from the allow-list."""
     from urna.fraud import service
 

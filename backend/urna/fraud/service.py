@@ -16,7 +16,6 @@ from urna.core.crypto import Crypto
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.forms import text_problem
 from urna.core.i18n import N_, translate
-from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.fraud import repository, scan
 from urna.fraud.models import FraudAllow, FraudCase, FraudSignal
@@ -28,10 +27,6 @@ ALLOW_WIDEST = {4: 16, 6: 32}  # the shortest prefix a network on the allow-list
 
 class CaseNotFound(NotFound):
     message = N_("There is no such case.")
-
-
-class EditionUnknown(NotFound):
-    message = N_("There is no edition with the address %(slug)s.")
 
 
 def evidence_render(evidence: dict) -> str:
@@ -116,13 +111,6 @@ async def ballot_request_ids(
 
 
 # ---- scans --------------------------------------------------------------------------
-
-
-async def edition_for_scan(*, session: AsyncSession, slug: str) -> Edition:
-    try:
-        return await editions.edition_get(session=session, slug=slug)
-    except NotFound as error:
-        raise EditionUnknown(params={"slug": slug}) from error
 
 
 async def scan_full(

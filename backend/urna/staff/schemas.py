@@ -132,7 +132,7 @@ class ActiveSetIn(ReasonIn):
 class StaffCreateIn(FormModel):
     """A new account; the reason is optional here (the creation itself is the record)."""
 
-    messages = {"email": EMAIL_INVALID, "name": REQUIRED, "role": ROLE_REQUIRED}
+    messages = {"email": EMAIL_INVALID, "role": ROLE_REQUIRED}  # a name: required, or too long
 
     email: str = Field(max_length=254)
     name: str = Field(min_length=1, max_length=200)
