@@ -13,7 +13,15 @@ import pytest
 from tests.worker.conftest import Proc, process_start, worker_settings
 from urna.core.db import create_engine
 from urna.jobs import scheduled
-from urna.jobs.runner import Job, job_context, job_lock, job_run_once, jobs_run
+from urna.jobs.runner import (
+    BACKOFF_MAX,
+    Backoff,
+    Job,
+    job_context,
+    job_lock,
+    job_run_once,
+    jobs_run,
+)
 
 
 def runs_of(path: Path) -> list[tuple[int, float, float]]:
@@ -90,6 +98,7 @@ def test_urna_worker_starts_with_the_built_in_jobs_and_stops_on_sigterm(
 
 
 async def test_a_failing_run_is_logged_and_tried_again(job_ctx, caplog):
+    caplog.set_level("INFO", logger="urna.jobs")
     calls = []
     stop = asyncio.Event()
 
@@ -102,8 +111,29 @@ async def test_a_failing_run_is_logged_and_tried_again(job_ctx, caplog):
 
     await asyncio.wait_for(jobs_run(job_ctx, [Job("flaky", 0.01, flaky)], stop), 10)
     assert len(calls) == 3  # failed once, ran again twice, then stopped
-    assert "flaky failed; next try in 0.01 s" in caplog.text
+    assert "flaky failed; next try in 0.02 s" in caplog.text  # twice the interval
     assert "database hiccup" in caplog.text
+    assert "flaky ran again after 1 failed tries" in caplog.text
+
+
+async def test_a_job_failing_in_a_row_waits_longer_and_logs_one_traceback(job_ctx, caplog):
+    """A database down for long: the waits double (up to BACKOFF_MAX), one traceback."""
+    calls = []
+    stop = asyncio.Event()
+
+    async def down(ctx) -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 5:
+            stop.set()
+        raise ConnectionRefusedError("Connect call failed ('127.0.0.1', 5432)")
+
+    await asyncio.wait_for(jobs_run(job_ctx, [Job("down", 0.01, down)], stop), 10)
+    waits = [later - earlier for earlier, later in zip(calls, calls[1:], strict=False)]
+    assert all(wait >= 0.01 * 2 ** (n + 1) * 0.9 for n, wait in enumerate(waits)), waits
+    assert caplog.text.count("Traceback") == 1
+    assert "down failed again (4 in a row: ConnectionRefusedError" in caplog.text
+    assert Backoff(failures=30).delay(1.0) == BACKOFF_MAX  # never more than the cap
+    assert Backoff(failures=30).delay(900.0) == 900.0  # nor less than the job's interval
 
 
 async def test_a_job_held_elsewhere_is_skipped(job_ctx):

@@ -28,6 +28,7 @@ from urna.notify.providers import Provider, provider_for
 from urna.requestlog.dns import HostResolver
 
 log = logging.getLogger("urna.jobs")
+BACKOFF_MAX = 300.0  # seconds: the longest wait after failures in a row
 
 
 @dataclass
@@ -110,8 +111,22 @@ async def job_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
                 raise
 
 
-async def job_run_once(ctx: JobContext, job: Job) -> bool:
+@dataclass
+class Backoff:
+    """A job's failures in a row: each doubles the wait before the next try (up to
+    ``BACKOFF_MAX``, never below the job's interval), and only the first is logged with
+    its traceback — a database down for an hour is one traceback and a line per try, not
+    one traceback a second."""
+
+    failures: int = 0
+
+    def delay(self, interval: float) -> float:
+        return min(interval * 2**self.failures, max(interval, BACKOFF_MAX))
+
+
+async def job_run_once(ctx: JobContext, job: Job, backoff: Backoff | None = None) -> bool:
     """Run ``job`` once unless another worker is running it; True if it ran here."""
+    backoff = backoff if backoff is not None else Backoff()
     ran = False
     try:
         async with job_lock(ctx.engine, job.name) as held:
@@ -120,19 +135,33 @@ async def job_run_once(ctx: JobContext, job: Job) -> bool:
                 return False
             ran = True
             await job.run(ctx)
-    except Exception:  # noqa: BLE001 - a failed run is retried at the next interval
-        log.exception("%s failed; next try in %g s", job.name, job.interval)
+    except Exception as error:  # noqa: BLE001 - a failed run is retried after a wait
+        backoff.failures += 1
+        wait = backoff.delay(job.interval)
+        if backoff.failures == 1:
+            log.exception("%s failed; next try in %g s", job.name, wait)
+        else:
+            first = (str(error).splitlines() or [""])[0][:200]
+            log.warning(
+                "%s failed again (%d in a row: %s: %s); next try in %g s",
+                job.name, backoff.failures, type(error).__name__, first, wait,
+            )  # fmt: skip
+        return ran
+    if backoff.failures:
+        log.info("%s ran again after %d failed tries", job.name, backoff.failures)
+        backoff.failures = 0
     return ran
 
 
 async def jobs_run(ctx: JobContext, jobs: Sequence[Job], stop: asyncio.Event) -> None:
-    """Run every job on its own interval until ``stop`` is set. A run in progress is
-    finished, never interrupted."""
+    """Run every job on its own interval until ``stop`` is set (a failing job waits longer
+    after each failure: ``Backoff``). A run in progress is finished, never interrupted."""
 
     async def loop(job: Job) -> None:
+        backoff = Backoff()
         while not stop.is_set():
-            await job_run_once(ctx, job)
+            await job_run_once(ctx, job, backoff)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), job.interval)
+                await asyncio.wait_for(stop.wait(), backoff.delay(job.interval))
 
     await asyncio.gather(*(loop(job) for job in jobs))
