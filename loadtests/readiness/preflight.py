@@ -6,6 +6,8 @@ its capacity, so the run stops here, with what to fix, in Polish and English."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import requests
 
 from loadtests.readiness.replaydb import Refused
@@ -15,8 +17,9 @@ PROBE_ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737): never a real resident's
 TIMEOUT_SECONDS = 10.0
 
 
-def preflight(target: str) -> None:
-    """Return when the target is ready for a load test; ``Refused`` with what to fix."""
+def preflight(target: str, edition: str | None = None) -> None:
+    """Return when the target is ready for a load test (and, given an ``edition``, votes
+    in it); ``Refused`` with what to fix."""
     url = target.rstrip("/") + MODE_PATH
     try:
         response = requests.get(
@@ -56,4 +59,33 @@ def preflight(target: str) -> None:
             f"The target does not trust the generator's X-Forwarded-For (it sees {client}): "
             "add the generator's address to the target's URNA_TRUSTED_PROXIES, or every "
             "resident shares one address and meets the rate limits. No load was generated."
+        )
+    if edition is not None:
+        edition_votes(target, edition)
+
+
+def edition_votes(target: str, edition: str) -> None:
+    """The edition exists on the target and its vote can begin (open, with its clause):
+    else every resident's journey would end at its first step, and the verdict would blame
+    the load for what is the setup."""
+    url = f"{target.rstrip('/')}/e/{quote(edition, safe='')}/vote"
+    try:
+        status = requests.get(
+            url, headers={"X-Forwarded-For": PROBE_ADDRESS}, timeout=TIMEOUT_SECONDS
+        ).status_code
+    except requests.RequestException as error:
+        status = type(error).__name__
+    if status == 404:
+        raise Refused(
+            f"Cel nie ma edycji {edition} (sprawdź --edition). Nie wygenerowano żadnego "
+            "obciążenia.\n"
+            f"The target has no edition {edition} (check --edition). No load was generated."
+        )
+    if status != 200:
+        raise Refused(
+            f"Głosowanie w edycji {edition} nie może się zacząć: {url} odpowiada {status} "
+            "(czy głosowanie trwa i czy jest klauzula informacyjna?). Nie wygenerowano "
+            "żadnego obciążenia.\n"
+            f"Voting in edition {edition} cannot begin: {url} answers {status} (is voting open, "
+            "is its information clause published?). No load was generated."
         )

@@ -184,7 +184,8 @@ def run(options: Options) -> Outcome:
     the_plan, before = None, None
     if options.replay:
         replay_check(options)
-    preflight(options.target)  # before any load, and before a replay's edition is made
+    # before any load, and before a replay's edition is made (the replay makes its own)
+    preflight(options.target, None if options.replay else options.edition)
     if options.replay:
         the_plan, edition = replay_prepare(options)
         cfg.replay = deque(the_plan.votes)

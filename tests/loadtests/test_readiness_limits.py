@@ -223,6 +223,30 @@ def test_preflight_refuses_a_target_that_does_not_trust_the_generators_forwarded
     assert "URNA_TRUSTED_PROXIES" in str(refused.value) and "Nie wygenerowano" in str(refused.value)
 
 
+@pytest.mark.parametrize(("status", "said"), [(404, "has no edition"), (409, "answers 409")])
+def test_preflight_refuses_an_edition_the_target_cannot_vote_in(status, said):
+    class Missing(_Answer):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            if self.path.startswith("/e/"):
+                self.send_response(status)
+                self.end_headers()
+                return
+            self.body = json.dumps({"loadtest_mode": True, "client": PROBE_ADDRESS}).encode()
+            super().do_GET()
+
+    server = HTTPServer(("127.0.0.1", 0), Missing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        target = f"http://127.0.0.1:{server.server_port}"
+        preflight(target)  # no edition named: the target itself is ready
+        with pytest.raises(Refused) as refused:
+            preflight(target, "no-such-edition")
+    finally:
+        server.shutdown()
+    assert said in str(refused.value) and "No load was generated." in str(refused.value)
+    assert "Nie wygenerowano" in str(refused.value)
+
+
 def _readiness(target: str, tmp_path: Path, *args: str) -> list[str]:
     return [
         sys.executable, "-m", "loadtests.readiness", "--target", target,
