@@ -8,7 +8,7 @@ import pytest
 
 from tests.editions.test_console import edition_create_upcoming
 from tests.factories.editions import edition_create
-from tests.factories.staff import csrf_of, staff_client
+from tests.factories.staff import clause_post, csrf_of, staff_client
 from urna.documents import repository as documents_repository
 from urna.documents import service as documents
 from urna.editions import snapshot
@@ -107,9 +107,6 @@ async def test_the_console_announces_a_new_clause_after_its_commit(app, monkeypa
 
     monkeypatch.setattr(snapshot, "generation_bump", bump)
     async with await staff_client(app, "admin") as admin:
-        token = csrf_of((await admin.get(f"/staff/editions/{slug}/clause")).text)
-        form = {"title": "Klauzula", "body": "Wersja druga.", "change_summary": "Zmiana",
-                "csrf_token": token}  # fmt: skip
-        response = await admin.post(f"/staff/editions/{slug}/clause", data=form)
+        response = await clause_post(admin, slug, "Wersja druga.")
     assert response.status_code == 303, response.text[:2000]
     assert seen == ["Wersja druga."]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories.editions import edition_create
-from tests.factories.staff import asgi_client, csrf_of, random_ip, staff_client
+from tests.factories.staff import asgi_client, clause_post, csrf_of, random_ip, staff_client
 
 pytestmark = pytest.mark.flow
 
@@ -26,14 +26,9 @@ async def test_an_open_edition_without_a_clause_gets_its_first_one(app):
         assert posted.status_code == 409 and "klauzuli" in posted.text
 
         async with await staff_client(app, "admin") as admin:
-            token = csrf_of((await admin.get(f"/staff/editions/{slug}/clause")).text)
-            form = {"title": "Klauzula", "body": "Pierwsza wersja.", "change_summary": "Brakowało",
-                    "csrf_token": token}  # fmt: skip
-            first = await admin.post(f"/staff/editions/{slug}/clause", data=form)
+            first = await clause_post(admin, slug, "Pierwsza wersja.")
             assert first.status_code == 303, first.text[:500]
-            second = await admin.post(
-                f"/staff/editions/{slug}/clause", data={**form, "body": "Zmiana w trakcie."}
-            )
+            second = await clause_post(admin, slug, "Zmiana w trakcie.")
             assert second.status_code == 409 and "już się rozpoczęło" in second.text
 
         page = await resident.get(f"/e/{slug}/vote")

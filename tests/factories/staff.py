@@ -137,3 +137,10 @@ async def staff_client(app, role: str, **kw: Any) -> StaffClient:
         raise AssertionError(f"staff login failed: {response.status_code} {response.text[:500]}")
     http.staff_user, http.staff_password, http.staff_secret = user, password, secret
     return http
+
+
+async def clause_post(admin: httpx.AsyncClient, slug: str, body: str) -> httpx.Response:
+    """A new version of the edition's clause, posted from its console page."""
+    token = csrf_of((await admin.get(f"/staff/editions/{slug}/clause")).text)
+    form = {"title": "Klauzula", "body": body, "change_summary": "Zmiana", "csrf_token": token}
+    return await admin.post(f"/staff/editions/{slug}/clause", data=form)
