@@ -80,7 +80,7 @@ async def test_expected_failures_print_one_clean_line(tmp_path):
         assert_one_clean_line(done, "does not describe a valid edition", "slug")
 
         done = urna(url, tmp_path, "results", "compute", "no-such-edition")
-        assert_one_clean_line(done, "does not exist")
+        assert_one_clean_line(done, "There is no edition with the address no-such-edition")
     finally:
         await drop()
 

@@ -9,6 +9,13 @@ ballots are random: nobody holds them.
 The domains do the writing: the editions service creates the edition, its area, pool and
 projects with the checks every edition passes; voting's bulk insert writes the ballots
 (COPY on PostgreSQL). All in the caller's unit of work.
+
+An import is the whole election or nothing: a vote its own file's limits refuse (a project
+twice, fewer or more projects than META ``min_length`` / ``max_length``, points below 1 or
+above ``max_sum_points`` in all) refuses the file, naming the voter, as an unknown project
+does. (The readiness replay, which casts the votes through the online form, sets such votes
+aside instead.) A META date that is given but cannot be read refuses the file too; without
+``date_begin`` voting opens on 1 January 2000, without ``date_end`` it closes the day it opens.
 """
 
 from __future__ import annotations
@@ -61,13 +68,18 @@ def slug_of(path: str | Path) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:80]
 
 
-def _date(value: str | None, fallback: datetime) -> datetime:
+def _date(meta: dict[str, str], key: str, fallback: datetime) -> datetime:
+    """META ``key`` as a day, or ``fallback`` when the file gives none; a date that cannot be
+    read (31.02.2022) refuses the file rather than open the edition on another day."""
+    text = (meta.get(key) or "").strip()
+    if not text or text.lower() == "none":
+        return fallback
     for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y"):
         try:
-            return datetime.strptime((value or "").strip(), fmt).replace(tzinfo=UTC)
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
-    return fallback
+    raise pabulib.PabulibError(f"META {key} is not a date: {text!r}")
 
 
 def _pool_rule(meta: dict[str, str]) -> pabulib.RuleSettings:
@@ -159,12 +171,12 @@ def _edition_of(
     and what the office must check (a rule Urna cannot run)."""
     meta = instance.meta
     settings = _pool_rule(meta)
-    opens = _date(meta.get("date_begin"), datetime(2000, 1, 1, tzinfo=UTC))
-    closes = _date(meta.get("date_end"), opens) + timedelta(days=1)
+    opens = _date(meta, "date_begin", datetime(2000, 1, 1, tzinfo=UTC))
+    closes = _date(meta, "date_end", opens) + timedelta(days=1)
     unit = meta.get("unit", "").strip() or "—"
     district = (meta.get("district") or meta.get("subunit") or "").strip()
     area = (slug_of(district)[:40] or "area") if district else None
-    max_length = meta.get("max_length")
+    max_length = pabulib.meta_number(meta, "max_length")
     # Named as a Polish office names it ("Budżet obywatelski Świecie 2023"); pabulib's own
     # English description ("Municipal PB in Świecie") goes to the English description.
     polish = " ".join(
@@ -193,8 +205,8 @@ def _edition_of(
                 "kind": "district" if area else "citywide",
                 "area": area,
                 "budget": instance.budget * GROSZE_PER_ZLOTY,
-                "min_choices": int(meta.get("min_length") or 0),
-                "max_choices": int(max_length) if max_length else max(1, len(instance.projects)),
+                "min_choices": pabulib.meta_number(meta, "min_length") or 0,
+                "max_choices": max(1, len(instance.projects)) if max_length is None else max_length,
                 "rule": settings.rule,
                 "min_votes": settings.min_score,
                 **_pool_mes_fields(settings),
@@ -232,24 +244,34 @@ def _ballots(
     """Every vote of the file as a counted ballot with its points and a receipt nobody
     holds."""
     points_of = pabulib.points_function(instance)
+    limits = _Limits.of(instance)
     receipts = receipt_hashes_unheld(len(instance.votes))
     ballots: list[BulkBallot] = []
     for receipt, vote in zip(receipts, instance.votes, strict=True):
+        _choices_checked(vote, limits)
         try:
+            points = tuple(points_of(vote))
             choices = [
-                (project_ids[number], points)
-                for number, points in zip(vote.vote, points_of(vote), strict=True)
+                (project_ids[number], given)
+                for number, given in zip(vote.vote, points, strict=True)
             ]
         except KeyError as error:
             raise ImportRefused(
                 N_("Voter %(voter)s names an unknown project %(project)s."),
                 params={"voter": vote.voter_id, "project": error.args[0]},
             ) from None
+        except pabulib.PabulibError as error:  # an ordinal scoring_fn too short, or not a number
+            raise ImportRefused(
+                N_("The file cannot be imported: %(problem)s"),
+                params={"problem": f"voter {vote.voter_id}: {error}"},
+            ) from None
         except ValueError:
             raise ImportRefused(
                 N_("Voter %(voter)s: the points do not match the vote."),
                 params={"voter": vote.voter_id},
             ) from None
+        if limits.scored:
+            _points_checked(vote, points, limits)
         ballots.append(
             BulkBallot(
                 receipt_hash=receipt,
@@ -263,3 +285,72 @@ def _ballots(
             )
         )
     return ballots
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """What one vote may hold, by its file's META."""
+
+    least: int  # projects: min_length
+    most: int | None  # projects: max_length
+    most_points: int | None  # points in all: max_sum_points
+    scored: bool  # the points are the file's (not approval's one per project)
+
+    @classmethod
+    def of(cls, instance: pabulib.PbInstance) -> _Limits:
+        meta = instance.meta
+        return cls(
+            least=pabulib.meta_number(meta, "min_length") or 0,
+            most=pabulib.meta_number(meta, "max_length"),
+            most_points=pabulib.meta_number(meta, "max_sum_points"),
+            scored=_vote_type(instance) != "approval",
+        )
+
+
+def _choices_checked(vote: pabulib.PbVote, limits: _Limits) -> None:
+    """The projects of ``vote`` are each named once, as many as the file allows."""
+    count = len(vote.vote)
+    if len(set(vote.vote)) != count:
+        twice = next(number for number in vote.vote if vote.vote.count(number) > 1)
+        raise ImportRefused(
+            N_("Voter %(voter)s names project %(project)s twice."),
+            params={"voter": vote.voter_id, "project": twice},
+        )
+    if limits.most is not None and count > limits.most:
+        raise ImportRefused(
+            N_(
+                "Voter %(voter)s names more projects (%(count)s) than the file's max_length "
+                "of %(most)s."
+            ),
+            params={"voter": vote.voter_id, "count": count, "most": limits.most},
+        )
+    if count < limits.least:
+        raise ImportRefused(
+            N_(
+                "Voter %(voter)s names fewer projects (%(count)s) than the file's min_length "
+                "of %(least)s."
+            ),
+            params={"voter": vote.voter_id, "count": count, "least": limits.least},
+        )
+
+
+def _points_checked(vote: pabulib.PbVote, points: tuple[int, ...], limits: _Limits) -> None:
+    """Points are counted as they are: 0 or fewer would count for nothing or against a
+    project, and a vote cannot weigh more than the file's max_sum_points."""
+    for number, given in zip(vote.vote, points, strict=True):
+        if given < 1:
+            raise ImportRefused(
+                N_(
+                    "Voter %(voter)s gives project %(project)s %(points)s points; points must "
+                    "be at least 1."
+                ),
+                params={"voter": vote.voter_id, "project": number, "points": given},
+            )
+    if limits.most_points is not None and sum(points) > limits.most_points:
+        raise ImportRefused(
+            N_(
+                "Voter %(voter)s gives %(points)s points in all, more than the file's "
+                "max_sum_points of %(most)s."
+            ),
+            params={"voter": vote.voter_id, "points": sum(points), "most": limits.most_points},
+        )

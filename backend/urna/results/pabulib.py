@@ -12,6 +12,11 @@ scoring ballots give the ``points`` listed; ordinal ballots give the ``points`` 
 file has one, else the META ``scoring_fn`` (``Borda`` or an explicit list such as ``3,2,1``),
 by default Borda-like: the first of ``k`` places gets ``k`` points, the next ``k - 1``, and
 so on, where ``k`` is META ``max_length`` or, without it, the ballot's own length.
+
+Refused (`PabulibError`, naming the line): a repeated ``voter_id``, points beyond 32 bits, a
+META count that is not a whole number or, for ``num_projects`` and ``num_votes``, not what the
+file holds. A vote that breaks its file's limits (a project twice, too many projects) is read
+as written: the importer refuses the file for it, the readiness replay sets the vote aside.
 """
 
 from __future__ import annotations
@@ -29,25 +34,14 @@ from urna.results.pabulib_meta import Notice as Notice
 from urna.results.pabulib_meta import RuleSettings as RuleSettings
 from urna.results.pabulib_meta import rule_meta as rule_meta
 from urna.results.pabulib_meta import rule_settings
-from urna.results.rules import (
-    Allocation,
-    Project,
-    equal_shares_allocate,
-    greedy_allocate,
-)
+from urna.results.rules import Allocation, Project, equal_shares_allocate, greedy_allocate
 
 SECTIONS = ("META", "PROJECTS", "VOTES")
 _MISSING = "none"
 _PROJECT_FIELDS = ("project_id", "cost", "name", "selected")
-_VOTE_FIELDS = (
-    "voter_id",
-    "vote",
-    "points",
-    "age",
-    "sex",
-    "voting_method",
-    "neighborhood",
-)
+_META_NUMBERS = ("num_projects", "num_votes", "min_length", "max_length", "max_sum_points")
+POINTS_MAX = 2**31 - 1  # ballot_choice.points is a 32-bit INTEGER
+_VOTE_FIELDS = ("voter_id", "vote", "points", "age", "sex", "voting_method", "neighborhood")
 
 
 class PabulibError(ValueError):
@@ -120,17 +114,23 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _parse(text: str) -> PbInstance:
-    tables = _split_sections(text.removeprefix("\ufeff"))
+    tables, lines = _split_sections(text.removeprefix("\ufeff"))
     if "META" not in tables or "PROJECTS" not in tables:
         raise PabulibError("a pabulib file needs META and PROJECTS sections")
     meta = _parse_meta(tables["META"])
-    project_columns, project_rows = _header_and_rows(tables["PROJECTS"], "PROJECTS")
+    for key in _META_NUMBERS:
+        meta_number(meta, key)
+    project_columns, project_rows = _header_and_rows(tables["PROJECTS"], "PROJECTS", lines)
     projects = [_parse_project(project_columns, row) for row in project_rows]
     vote_columns: tuple[str, ...] = ("voter_id", "vote")
     votes: list[PbVote] = []
     if "VOTES" in tables:
-        vote_columns, vote_rows = _header_and_rows(tables["VOTES"], "VOTES")
-        votes = _parse_votes(vote_columns, vote_rows)
+        vote_columns, vote_rows = _header_and_rows(tables["VOTES"], "VOTES", lines)
+        votes = _parse_votes(vote_columns, vote_rows, lines["VOTES"][1:])
+    for key, held in (("num_projects", len(projects)), ("num_votes", len(votes))):
+        stated = meta_number(meta, key)
+        if stated is not None and stated != held:  # a file cut short, or two stitched together
+            raise PabulibError(f"META {key} is {stated}, but the file holds {held} {key[4:]}")
     return PbInstance(
         meta=meta,
         projects=projects,
@@ -140,31 +140,36 @@ def _parse(text: str) -> PbInstance:
     )
 
 
-def _split_sections(text: str) -> dict[str, list[list[str]]]:
+def _split_sections(text: str) -> tuple[dict[str, list[list[str]]], dict[str, list[int]]]:
+    """Each section's rows, and the line of the file each row ends on (for messages)."""
     tables: dict[str, list[list[str]]] = {}
+    lines: dict[str, list[int]] = {}
     current: list[list[str]] | None = None
-    for row in csv.reader(io.StringIO(text, newline=""), delimiter=";"):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    for row in reader:
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) == 1 and row[0].strip().upper() in SECTIONS:
             current = tables.setdefault(row[0].strip().upper(), [])
+            current_lines = lines.setdefault(row[0].strip().upper(), [])
             continue
         if current is None:
             raise PabulibError("data before the first section header")
         current.append(row)
-    return tables
+        current_lines.append(reader.line_num)
+    return tables, lines
 
 
 def _header_and_rows(
-    table: list[list[str]], section: str
+    table: list[list[str]], section: str, lines: dict[str, list[int]]
 ) -> tuple[tuple[str, ...], list[list[str]]]:
     if not table:
         raise PabulibError(f"{section} has no header row")
     header = tuple(cell.strip() for cell in table[0])
     width = len(header)
-    for row in table[1:]:
+    for row, line in zip(table[1:], lines[section][1:], strict=True):
         if len(row) != width:
-            raise PabulibError(f"{section}: row {row[:1]} has {len(row)} cells, expected {width}")
+            raise PabulibError(f"{section} line {line} has {len(row)} cells, expected {width}")
     return header, table[1:]
 
 
@@ -177,6 +182,16 @@ def _parse_meta(table: list[list[str]]) -> dict[str, str]:
             raise PabulibError(f"META rows have two cells, got {row}")
         meta[row[0].strip()] = row[1].strip()
     return meta
+
+
+def meta_number(meta: dict[str, str], key: str) -> int | None:
+    """A META count or limit (``max_length``…): a whole number from 0 up, or None if absent."""
+    text = _present(meta.get(key))
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise PabulibError(f"META {key} is not a whole number: {text!r}")
+    return int(text)
 
 
 def _present(value: str | None) -> str | None:
@@ -224,7 +239,7 @@ def _parse_project(header: tuple[str, ...], row: list[str]) -> PbProject:
     )
 
 
-def _parse_votes(header: tuple[str, ...], rows: list[list[str]]) -> list[PbVote]:
+def _parse_votes(header: tuple[str, ...], rows: list[list[str]], lines: list[int]) -> list[PbVote]:
     """Column by column: each distinct cell value is converted once (ballots repeat a lot:
     Łódź 2022 has 90k ballots but 24k distinct votes and a hundred distinct ages)."""
     if "voter_id" not in header or "vote" not in header:
@@ -241,9 +256,13 @@ def _parse_votes(header: tuple[str, ...], rows: list[list[str]]) -> list[PbVote]
         "neighborhood": _present,
     }
     converted = {
-        name: _convert_column(columns[name], convert) if name in columns else [None] * count
+        name: _convert_column(columns[name], convert, lines) if name in columns else [None] * count
         for name, convert in converters.items()
     }
+    seen: dict[str, int] = {}  # voter ids are unique: one twice is a resident counted twice
+    for voter, line in zip(converted["voter_id"], lines, strict=True):
+        if seen.setdefault(voter, line) != line:
+            raise PabulibError(f"VOTES line {line}: voter {voter} is also on line {seen[voter]}")
     extra_names = [name for name in header if name not in _VOTE_FIELDS]
     extras = (
         [
@@ -257,8 +276,15 @@ def _parse_votes(header: tuple[str, ...], rows: list[list[str]]) -> list[PbVote]
     return list(map(PbVote, *(converted[name] for name in converters), extras))
 
 
-def _convert_column(cells: tuple[str, ...], convert: Callable[[str], object]) -> list:
-    table = {cell: convert(cell) for cell in set(cells)}
+def _convert_column(
+    cells: tuple[str, ...], convert: Callable[[str], object], lines: list[int]
+) -> list:
+    table = {}
+    for cell in set(cells):
+        try:
+            table[cell] = convert(cell)
+        except PabulibError as error:
+            raise PabulibError(f"VOTES line {lines[cells.index(cell)]}: {error}") from None
     return list(map(table.__getitem__, cells))
 
 
@@ -276,7 +302,10 @@ def _points(cell: str) -> tuple[int, ...] | None:
     text = _present(cell)
     if text is None:
         return None
-    return tuple(_integer(part, "points") for part in text.split(",") if part.strip())
+    points = tuple(_integer(part, "points") for part in text.split(",") if part.strip())
+    if any(not -POINTS_MAX - 1 <= number <= POINTS_MAX for number in points):
+        raise PabulibError(f"points {text!r} are out of range (at most {POINTS_MAX})")
+    return points
 
 
 def _age(cell: str) -> int | None:
@@ -297,8 +326,9 @@ def scores(instance: PbInstance) -> dict[str, int]:
     result = {project.project_id: 0 for project in instance.projects}
     points_of = points_function(instance)
     for vote in instance.votes:
+        given = points_of(vote)  # outside the try: its own refusals say what is wrong
         try:
-            for project_id, points in zip(vote.vote, points_of(vote), strict=True):
+            for project_id, points in zip(vote.vote, given, strict=True):
                 result[project_id] += points
         except KeyError as error:
             raise PabulibError(f"voter {vote.voter_id}: unknown project {error.args[0]}") from None
@@ -327,15 +357,14 @@ def _rank_points(instance: PbInstance, vote: PbVote) -> tuple[int, ...]:
         if len(table) < len(vote.vote):
             raise PabulibError(f"scoring_fn gives points for {len(table)} places only")
         return tuple(table[: len(vote.vote)])
-    places = int(instance.meta.get("max_length") or len(vote.vote))
+    places = meta_number(instance.meta, "max_length") or len(vote.vote)
+    if len(vote.vote) > places:  # the last places would get 0 points, or fewer
+        raise PabulibError(f"voter {vote.voter_id} ranks more projects than max_length {places}")
     return tuple(places - rank for rank in range(len(vote.vote)))
 
 
 def pabulib_allocate(
-    instance: PbInstance,
-    *,
-    tie_order: Sequence[str] | None = None,
-    tie_seed: int | None = None,
+    instance: PbInstance, *, tie_order: Sequence[str] | None = None, tie_seed: int | None = None
 ) -> Allocation:
     """Tally ``instance`` with the rule its META names (`pabulib_meta`)."""
     settings = rule_settings(instance.meta)
