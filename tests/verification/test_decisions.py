@@ -157,3 +157,31 @@ async def test_a_case_is_decided_ballot_by_ballot_and_holds_publication(app, edi
     assert await case_status(app, case_id) == "decided"
     assert await blockers() == []
     assert (await ballot_get(app, first.ballot_id)).status == "counted"
+
+
+async def test_decisions_end_when_the_results_are_published(app, edition):
+    """After publication a reversal would make a receipt say "counted" of a ballot the
+    published results left out: decisions, confirmations and reversals are refused."""
+    from tests.factories.editions import voting_close
+    from tests.factories.results import result_run_add
+
+    ballot = await cast(app, edition.slug, ["C3"])
+    other = await cast(app, edition.slug, ["C1"])
+    url = f"/staff/verify/{edition.slug}/ballots/{ballot.ballot_id}"
+    async with await staff_client(app, "verifier") as verifier:
+        assert (await post_page(verifier, url, url + "/decide", INVALID)).status_code == 303
+        async with app.state.ctx.db() as session:
+            [decision] = await verification.repository.decisions_of(session, [ballot.ballot_id])
+        await voting_close(app, edition.id)
+        async with app.state.ctx.db() as session:
+            await result_run_add(session, edition.id, publish=True)
+            await session.commit()
+        reverse = f"/staff/verify/{edition.slug}/decisions/{decision.id}/reverse"
+        refused = await post_page(verifier, url, reverse, {"note": "The resident proved it"})
+        assert refused.status_code == 409 and "zostały opublikowane" in refused.text
+        other_url = f"/staff/verify/{edition.slug}/ballots/{other.ballot_id}"
+        late = await post_page(verifier, other_url, other_url + "/decide", INVALID)
+        assert late.status_code == 409 and "zostały opublikowane" in late.text
+    assert (await ballot_get(app, ballot.ballot_id)).status == "invalid"
+    assert (await ballot_get(app, other.ballot_id)).status == "counted"
+    assert await audit_events(app, "verification.reverse", f"ballot:{ballot.ballot_id}") == []

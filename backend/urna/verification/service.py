@@ -21,6 +21,7 @@ from urna.core.forms import text_problem
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.fraud import service as fraud
+from urna.results import service as results
 from urna.verification import repository
 from urna.verification.models import REASONS, VERDICTS, Decision
 from urna.voting.models import Ballot
@@ -32,6 +33,20 @@ COUNTED, INVALID = "counted", "invalid"
 class DecisionRefused(AppError):
     status_code = 409
     message = N_("This decision cannot be made.")
+
+
+class DecisionsClosed(DecisionRefused):
+    message = N_(
+        "The results of this edition have been published: its ballots' decisions can no "
+        "longer be made, confirmed or reversed. Nothing was changed."
+    )
+
+
+async def _decisions_open(session: AsyncSession, edition: Edition) -> None:
+    """Decisions end with the publication: after it, a ballot's status and its receipt
+    must stay what the published results counted."""
+    if await results.results_are_published(session=session, edition=edition):
+        raise DecisionsClosed()
 
 
 class BallotNotFound(NotFound):
@@ -137,6 +152,7 @@ async def ballots_decide(
 ) -> list[Decision]:
     """Decide each ballot (a case's ballots, or one). An invalidation takes effect at once,
     or, when the edition requires a second verifier, when another verifier confirms it."""
+    await _decisions_open(session, edition)
     ids = sorted(set(ballot_ids))
     if not ids:
         raise FormInvalid({"ballot": N_("Choose at least one ballot.")})
@@ -192,6 +208,7 @@ async def decision_confirm(
     *, session: AsyncSession, edition: Edition, decision_id: int, actor_id: int
 ) -> Decision:
     """The second verifier's confirmation: the invalidation takes effect now."""
+    await _decisions_open(session, edition)
     decision = await decision_of(session=session, edition=edition, decision_id=decision_id)
     if not decision.pending:
         raise DecisionRefused(N_("This decision does not wait for a confirmation."))
@@ -213,6 +230,7 @@ async def decision_reverse(
 ) -> Decision:
     """Withdraw a decision (or reject one awaiting confirmation): the ballot's status
     before it is restored, and the ballot waits for a new decision."""
+    await _decisions_open(session, edition)
     note = (note or "").strip()
     if not note:
         raise FormInvalid({"note": N_("Say why the decision is reversed.")})
