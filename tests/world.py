@@ -157,8 +157,8 @@ async def world_seed(app, *, results: bool = True) -> World:
     await cast(app, closed.slug, ["C1"], ip=CLOSED_IP)
     await voting_close(app, closed.id)
     other, _, _ = await staff_user_create(app, "verifier")
-    values = {"code": "pl", "kind": "projects", "number": "C1", "image_id": "1",
-              "user_id": str(other.id), "sha256": "0" * 64}  # fmt: skip
+    values = {"code": "pl", "kind": "projects", "document": "policy", "number": "C1",
+              "image_id": "1", "user_id": str(other.id), "sha256": "0" * 64}  # fmt: skip
     async with transaction(app.state.ctx.db) as session:
         case_id = await fraud_case_add(
             session, edition_id=opened.id, ballot_ids=[ballot.ballot_id], ip=OPEN_IP

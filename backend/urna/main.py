@@ -49,6 +49,7 @@ from urna.notify.loadtest import router as loadtest_router
 from urna.notify.models import OutboxMessage
 from urna.privacy.console import router as privacy_console_router
 from urna.privacy.rights_views import router as rights_router
+from urna.privacy.site_documents import router as site_documents_router
 from urna.privacy.views import router as privacy_router
 from urna.requestlog.middleware import RequestLogMiddleware
 from urna.requestlog.views import router as requestlog_router
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results_router,
         # privacy's console first: its /staff/editions/import is not an edition's address
         privacy_console_router,
+        site_documents_router,
         editions_console_router,
         editions_imports_router,
         editions_details_router,

@@ -319,6 +319,8 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
         ("/staff/account", "account", {}),
         ("/staff/users", "users", {}),
         ("/staff/audit", "audit", {}),
+        ("/staff/documents", "site-documents", {}),
+        ("/staff/documents/{document}", "site-document", {"document": "policy"}),
         ("/staff/stats", "stats", {}),
         ("/staff/editions", "editions", {}),
         ("/staff/editions/new", "edition-new", {}),

@@ -352,6 +352,7 @@ async def test_clear_identity_values_appear_nowhere_but_the_residents_own_data(a
         "request_id": request_id,
         "session_hash": ballot.session_hash,
         "kind": "projects",
+        "document": "policy",
         "sha256": files[0],
         "user_id": "{user_id}",  # each reader's own account, filled below
     }

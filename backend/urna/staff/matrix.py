@@ -20,6 +20,7 @@ public pages, the vote, receipts, documents    ✓    ✓    ✓   (and everyone
 /staff/editions…   (edition setup, results)    ✓
 /staff/paper…      (paper ballots)             ✓
 /staff/audit…      (audit log)                 ✓
+/staff/documents…  (privacy policy, a11y)      ✓
 /staff/logs…       (request logs, trails)      ✓    ✓    ✓
 /staff/stats       (statistics from the logs)  ✓         ✓
 /staff/verify…     (the cases of an edition)   ✓    ✓    ✓
@@ -100,6 +101,9 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("GET", "/staff/account"): ANY_STAFF,
     ("POST", "/staff/account/password"): ANY_STAFF,
     # ---- staff accounts (admin) -----------------------------------------------------
+    ("GET", "/staff/documents"): ADMIN,
+    ("GET", "/staff/documents/{document}"): ADMIN,
+    ("POST", "/staff/documents/{document}"): ADMIN,
     ("GET", "/staff/users"): ADMIN,
     ("POST", "/staff/users"): ADMIN,
     ("GET", "/staff/users/{user_id}"): ADMIN,
