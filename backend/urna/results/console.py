@@ -173,6 +173,7 @@ async def draw_record(request: Request, slug: str, run_id: RunId, db: DbSession,
             order=order,
             note=note,
             actor_id=user.id,
+            run=run,
         )
     except results.ResultsError as error:
         return await _run_page(

@@ -12,11 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from urna.results.rules.types import TieMethod
+
 FORMAT = "urna-results/1"
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def number_key(number: str) -> tuple[list[int | str], str]:
+    """How project numbers are ordered for people: runs of digits as numbers ("2" before
+    "10", "C2" before "C10"), the rest by letter."""
+    parts = _DIGITS.split(number)
+    return [int(part) if odd % 2 else part.casefold() for odd, part in enumerate(parts)], number
 
 
 class _Frozen(BaseModel):
@@ -71,6 +82,19 @@ class PoolResult(_Frozen):
     funded: list[str]  # project numbers, in funding order
     projects: list[ProjectResult]  # in ranking order
     allocation: dict[str, Any]  # Allocation.to_dict()
+
+    def tied(self, *, undrawn: bool = False) -> list[str]:
+        """The numbers of the projects that tie in this computation (``undrawn``: only those
+        of ties that no recorded draw orders, for which a draw is due), in number order."""
+        return sorted(
+            {
+                number
+                for group in self.allocation.get("ties", ())
+                if not undrawn or group["method"] == TieMethod.FALLBACK_ID
+                for number in group["project_ids"]
+            },
+            key=number_key,
+        )
 
 
 # (label, ballots); a group smaller than ``small_group`` has None: "fewer than k"

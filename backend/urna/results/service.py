@@ -9,7 +9,7 @@ payload (`schemas.ResultsPayload`) whose SHA-256 is published with it.
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
@@ -31,12 +31,14 @@ from urna.results.rules import (
     MAX_ADD1_RUNS,
     Add1NotSettled,
     Allocation,
+    TieDrawError,
     TieDrawIncomplete,
+    TieDrawRepeated,
     Transfer,
     TransferOutcome,
     transfers_apply,
 )
-from urna.results.schemas import EditionFacts, ResultsPayload, payload_digest
+from urna.results.schemas import EditionFacts, ResultsPayload, number_key, payload_digest
 from urna.voting.models import BALLOT_STATUSES
 
 # A reason (msgid) why publishing must wait, or None: ``AppContext.publish_checks``.
@@ -101,11 +103,8 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> Results
         # The rules are pure CPU work (seconds for a city): a worker thread runs them, so
         # the event loop goes on serving the other requests of this process meanwhile.
         outcome = await anyio.to_thread.run_sync(allocate, allocators, budgets, transfers)
-    except TieDrawIncomplete as error:
-        raise ResultsError(
-            N_("The recorded draw does not order every tied project: %(detail)s"),
-            params={"detail": str(error)},
-        ) from error
+    except TieDrawError as error:
+        raise _draw_refused(error) from error
     except Add1NotSettled as error:
         raise ResultsError(
             N_(
@@ -147,6 +146,25 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> Results
         transfers=[step.to_dict() for step in outcome.steps],
         turnout=await tally.turnout_compute(session=session, edition=edition, areas=areas),
     )
+
+
+def _draw_refused(error: TieDrawError) -> ResultsError:
+    """A recorded draw the rules cannot use, as the office reads it (never a server error:
+    the draws of older versions were not checked as they are now)."""
+    numbers = ", ".join(sorted(error.project_ids, key=number_key))
+    if isinstance(error, TieDrawRepeated):
+        message = N_(
+            "The recorded draw lists the projects %(numbers)s more than once. Record the draw "
+            "again, each tied project once, then compute the results again."
+        )
+    elif isinstance(error, TieDrawIncomplete):
+        message = N_(
+            "The recorded draw does not place the tied projects %(numbers)s. Record a new draw "
+            "that orders every tied project, then compute the results again."
+        )
+    else:
+        message = N_("Enter either the drawn number or the drawn order, not both.")
+    return ResultsError(message, params={"numbers": numbers})
 
 
 def allocate(
@@ -260,16 +278,20 @@ async def draw_record(
     order: list[str] | None,
     note: str,
     actor_id: int,
+    run: ResultRun | None = None,
 ) -> TieDraw:
-    """Record (or correct, before publication) the public draw of a pool; audited."""
+    """Record (or correct, before publication) the public draw of a pool; audited.
+
+    A drawn order names each project once, only projects of ``pool`` and, when it is
+    recorded from the page of the computation ``run``, exactly the projects that tie in
+    that pool there (one order serves all its ties): a draw the next computation could not
+    use is refused here, never stored."""
     if (seed is None) == (not order):
         raise ResultsError(N_("Enter either the drawn number or the drawn order, not both."))
-    numbers = {p.number for p in await editions_repository.projects_of(session, edition.id)}
-    unknown = [number for number in order or [] if number not in numbers]
-    if unknown:
-        raise ResultsError(
-            N_("Unknown project numbers: %(numbers)s"), params={"numbers": ", ".join(unknown)}
-        )
+    if order:
+        projects = await editions_repository.projects_of(session, edition.id)
+        in_pool = {project.number for project in projects if project.pool_id == pool.id}
+        _order_check(order, in_pool, _tied_in(run, pool))
     if await repository.run_published(session, edition.id) is not None:
         raise ResultsError(N_("The results are published; the draw can no longer change."))
     draws = await repository.draws_of(session, edition.id)
@@ -285,3 +307,44 @@ async def draw_record(
         details={"seed": seed, "order": order, "note": note},
     )
     return draw
+
+
+def _tied_in(run: ResultRun | None, pool: Pool) -> set[str] | None:
+    """The projects that tie in ``pool`` in the computation ``run`` (None: not known)."""
+    if run is None:
+        return None
+    result = ResultsPayload.model_validate(run.payload).pool(pool.code)
+    if result is None or "ties" not in result.allocation:
+        return None
+    return set(result.tied())
+
+
+def _order_check(order: list[str], in_pool: set[str], tied: set[str] | None) -> None:
+    """Refuse a drawn order that repeats a project, names one of another pool, or (the ties
+    being known) leaves out a tied project or names one that does not tie."""
+    repeated = {number for number, count in Counter(order).items() if count > 1}
+    foreign = set(order) - in_pool
+    untied = set() if tied is None else set(order) - tied
+    missing = set() if tied is None else tied - set(order)
+    for numbers, message in (
+        (repeated, N_("The drawn order lists the projects %(numbers)s more than once.")),
+        (foreign, N_("These project numbers are not in this pool: %(numbers)s.")),
+        (
+            untied,
+            N_(
+                "The drawn order may list only the projects that tie in this computation; "
+                "these do not: %(numbers)s."
+            ),
+        ),
+        (
+            missing,
+            N_(
+                "The drawn order must list every project that ties in this computation; "
+                "missing: %(numbers)s."
+            ),
+        ),
+    ):
+        if numbers:
+            raise ResultsError(
+                message, params={"numbers": ", ".join(sorted(numbers, key=number_key))}
+            )

@@ -24,13 +24,21 @@ from urna.results.rules import (
     Comparison,
     MesCompletion,
     MesOptions,
+    PartialDrawOrder,
     Project,
     Transfer,
     equal_shares_allocate,
     greedy_allocate,
     minimum_score,
 )
-from urna.results.schemas import DrawFacts, PoolResult, ProjectResult, Turnout, TurnoutRows
+from urna.results.schemas import (
+    DrawFacts,
+    PoolResult,
+    ProjectResult,
+    Turnout,
+    TurnoutRows,
+    number_key,
+)
 
 SMALL_GROUP = 10  # turnout groups smaller than this are published as "fewer than 10"
 NO_VOTES = repository.ProjectTally(0, 0)
@@ -55,7 +63,9 @@ def pool_allocator(
         for project in projects
     ]
     tie_seed = draw.seed if draw is not None else None
-    tie_order = draw.draw_order if draw is not None else None
+    # A tie the recorded order does not place (widened by a ballot decided since the draw)
+    # stays undecided in the draft, which then asks for a new draw: see `rules.ties`.
+    tie_order = PartialDrawOrder(draw.draw_order) if draw is not None and draw.draw_order else None
 
     def allocate(budget: int) -> Allocation:
         if pool.rule == "equal_shares":
@@ -130,15 +140,7 @@ def pool_result(
     for step in allocation.steps:
         if step.project_id is not None:
             last_step[step.project_id] = step.kind.value
-    order = {number: index for index, number in enumerate(allocation.funded)}
-    ranked = sorted(
-        projects,
-        key=lambda project: (
-            -tallies.get(project.id, NO_VOTES).points,
-            order.get(project.number, 0),
-            project.number,
-        ),
-    )
+    ranked = _ranking(projects, tallies, allocation)
     rows = [
         ProjectResult(
             number=project.number,
@@ -187,6 +189,26 @@ def pool_result(
         projects=rows,
         allocation=allocation.to_dict(),
     )
+
+
+def _ranking(
+    projects: list[ProjectRow], tallies: dict[int, repository.ProjectTally], allocation: Allocation
+) -> list[ProjectRow]:
+    """The pool's projects as its rule ranked them: most points first; projects with equal
+    points in the order of their tie group (the public draw, or the numbers while a draw is
+    due), any others by number ("2" before "10")."""
+    points = {project.number: tallies.get(project.id, NO_VOTES).points for project in projects}
+    ranked = sorted(points, key=lambda number: (-points[number], number_key(number)))
+    for group in allocation.ties:
+        members = [number for number in group.order if number in points]
+        for score in {points[number] for number in members}:
+            # the group's places in the ranking, taken in its order
+            drawn = [number for number in members if points[number] == score]
+            places = sorted(ranked.index(number) for number in drawn)
+            for place, number in zip(places, drawn, strict=True):
+                ranked[place] = number
+    by_number = {project.number: project for project in projects}
+    return [by_number[number] for number in ranked]
 
 
 async def turnout_compute(

@@ -36,6 +36,7 @@ from urna.results.rules.types import (
 )
 
 ScoreUnit = Literal["votes", "points"]
+POOL_WORD = "pula"  # "pool": the first word of many pools' names ("Pula ogólnomiejska")
 
 
 def format_money(
@@ -125,8 +126,12 @@ class _Texts:
         return ", ".join(ids)
 
     def pool(self, pool_id: str | None, *, form: str = "pool") -> str:
-        """``form="pool_of"``: the pool after "of", "from", "to" (Polish: genitive)."""
-        name = self.pool_names.get(pool_id or "", pool_id)
+        """``form="pool_of"``: the pool after "of", "from", "to" (Polish: genitive). A name
+        that already begins with "Pula" is not prefixed with the word again."""
+        name = self.pool_names.get(pool_id or "", pool_id) or ""
+        first_word = name.split(maxsplit=1)[:1]
+        if first_word and first_word[0].casefold() == POOL_WORD:
+            form += "_named"
         return TEMPLATES[self.lang][form].format(name=name)
 
     def voters(self, value: int | None) -> str:

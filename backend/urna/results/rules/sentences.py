@@ -26,6 +26,9 @@ TEMPLATES: dict[Language, dict[str, str]] = {
         "project_named": "projekt {id} „{name}”",
         "pool": "pula {name}",
         "pool_of": "puli {name}",
+        # a name that begins with the word itself ("Pula ogólnomiejska") is not prefixed again
+        "pool_named": "{name}",
+        "pool_of_named": "puli „{name}”",
         "funded_equal_shares": (
             "Runda {round}: {project} ({score}, koszt {cost}) finansowany; każdy jego zwolennik "
             "płaci najwyżej {max_payment}, zostaje {money_left}."
@@ -82,6 +85,8 @@ TEMPLATES: dict[Language, dict[str, str]] = {
         "project_named": 'project {id} "{name}"',
         "pool": "pool {name}",
         "pool_of": "pool {name}",
+        "pool_named": "pool {name}",
+        "pool_of_named": "pool {name}",
         "funded_equal_shares": (
             "Round {round}: {project} ({score}, cost {cost}) is funded; each of its supporters "
             "pays at most {max_payment}, {money_left} left."

@@ -16,18 +16,55 @@ Three ways, in this order of precedence:
    makes each group's order independent of any other tie in the pool.
 3. neither — ascending id (Python string order, the same as pabutools' lexicographic
    tie-breaking), and the tie group is marked `FALLBACK_ID` so the result says a draw is due.
+
+An explicit order that misses a project of a tie group is refused (`TieDrawIncomplete`),
+unless it is a `PartialDrawOrder`: then that group is left undecided, as if no draw had been
+recorded (ascending id, `FALLBACK_ID`). An edition's draws are kept between computations and
+a ballot decided later can widen a tie; the results service computes with a
+`PartialDrawOrder` so that the draft names the new tie group and asks for a new draw.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Collection, Sequence
 
 from urna.results.rules.types import TieMethod
 
 
-class TieDrawIncomplete(ValueError):
+class TieDrawError(ValueError):
+    """The recorded draw cannot order the ties; ``project_ids`` names the projects at fault
+    (none when both a seed and an order were given)."""
+
+    def __init__(self, message: str, project_ids: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.project_ids = tuple(project_ids)
+
+
+class TieDrawIncomplete(TieDrawError):
     """The explicit draw order does not cover every project of a tie group."""
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        super().__init__(
+            f"the draw order does not place the tied projects {', '.join(missing)}", missing
+        )
+
+
+class TieDrawRepeated(TieDrawError):
+    """The explicit draw order lists a project more than once."""
+
+    def __init__(self, repeated: Sequence[str]) -> None:
+        super().__init__(
+            f"tie_order lists a project more than once: {', '.join(repeated)}", repeated
+        )
+
+
+class PartialDrawOrder(tuple[str, ...]):
+    """An explicit draw order that leaves a tie group it does not fully place undecided
+    (ascending id, `TieMethod.FALLBACK_ID`) instead of refusing it (see the module docstring)."""
+
+    __slots__ = ()
 
 
 def seeded_order(*, project_ids: Collection[str], seed: int) -> tuple[str, ...]:
@@ -47,10 +84,10 @@ def tie_group_order(
     if tie_order is not None:
         position = {project_id: index for index, project_id in enumerate(tie_order)}
         missing = sorted(set(project_ids) - position.keys())
+        if missing and isinstance(tie_order, PartialDrawOrder):
+            return tuple(sorted(project_ids)), TieMethod.FALLBACK_ID
         if missing:
-            raise TieDrawIncomplete(
-                f"the draw order does not place the tied projects {', '.join(missing)}"
-            )
+            raise TieDrawIncomplete(missing)
         return tuple(sorted(project_ids, key=position.__getitem__)), TieMethod.EXPLICIT
     if tie_seed is not None:
         return seeded_order(project_ids=project_ids, seed=tie_seed), TieMethod.SEED
@@ -60,6 +97,7 @@ def tie_group_order(
 def check_tie_arguments(*, tie_order: Sequence[str] | None, tie_seed: int | None) -> None:
     """Refuse ambiguous draw input: one recorded draw decides, never two."""
     if tie_order is not None and tie_seed is not None:
-        raise ValueError("give either tie_order or tie_seed, not both")
-    if tie_order is not None and len(set(tie_order)) != len(tie_order):
-        raise ValueError("tie_order lists a project more than once")
+        raise TieDrawError("give either tie_order or tie_seed, not both")
+    repeated = sorted(project_id for project_id, n in Counter(tie_order or ()).items() if n > 1)
+    if repeated:
+        raise TieDrawRepeated(repeated)
