@@ -62,7 +62,9 @@ async def test_verifier_adds_and_removes_a_shared_network(app):
         assert missing.status_code == 404
     async with app.state.ctx.db() as session:
         assert await session.get(FraudAllow, entry.id) is None
-        assert (await session.execute(select(FraudAllow))).first() is None  # no refusal stored
+        refused = ["0.0.0.0/0", "10.0.0.0/8", "2001:db8::/16", "192.0.2.7/32"]
+        stored = select(FraudAllow).where(FraudAllow.cidr.in_(refused))
+        assert (await session.execute(stored)).first() is None  # no refusal stored
         events = (
             await session.execute(
                 select(AuditEvent.action, AuditEvent.actor_id)

@@ -120,3 +120,21 @@ async def test_netadmin_sees_the_cases_but_no_ballot_identity_choice_or_decision
         assert rules.status_code == 403  # the rule is the office's
     assert await audit_events(app, "verification.decide", f"ballot:{ballot.ballot_id}") == []
     assert await audit_events(app, "verification.unmask", f"ballot:{ballot.ballot_id}") == []
+
+
+async def test_signals_are_named_in_the_consoles_language(app, edition):
+    """A verifier reads what a signal is, not the scan's internal name ("ip")."""
+    from urna.fraud.kinds import KIND_LABELS, KINDS
+
+    assert {kind.name for kind in KINDS} | {"births", "burst"} <= set(KIND_LABELS)
+    ballot = await cast(app, edition.slug, ["C1"])
+    case_id = await case_make(app, edition.id, [ballot.ballot_id])
+    async with await staff_client(app, "verifier") as verifier:
+        listing = (await verifier.get(f"/staff/verify/{edition.slug}")).text
+        case = (await verifier.get(f"/staff/verify/{edition.slug}/cases/{case_id}")).text
+        ballot_page = (
+            await verifier.get(f"/staff/verify/{edition.slug}/ballots/{ballot.ballot_id}")
+        ).text
+    for page in (listing, case, ballot_page):
+        assert "Wiele głosów z jednego adresu IP" in page
+    assert "<strong>ip</strong>" not in case + ballot_page

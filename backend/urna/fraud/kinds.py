@@ -330,3 +330,27 @@ def key_label(key: str) -> str:
     if prefix == "ipua":
         return rest.split("|", 1)[0]
     return rest
+
+# What each kind is called on the console's pages (its evidence message says the rest).
+KIND_LABELS: dict[str, str] = {
+    "ip": N_("Many ballots from one IP address"),
+    "ip_browser": N_("One browser at one IP address"),
+    "network": N_("Many ballots from one network"),
+    "datacenter": N_("Data-centre or anonymiser network"),
+    "pace": N_("Faster than a person reads and types"),
+    "no_page_views": N_("No page loaded before the vote"),
+    "timing": N_("Identical timing of the voting steps"),
+    "contact": N_("One phone or e-mail for many households"),
+    "address": N_("Many people at one address"),
+    "guardian": N_("One guardian for many children"),
+    "minors": N_("Many children under 13 at one address"),
+    "age": N_("People aged 100 or more"),
+    "choices": N_("Identical choices"),
+    "births": N_("Dates of birth day after day"),
+    "burst": N_("Sudden burst of votes for a project"),
+}
+
+
+def kind_label(name: str) -> str:
+    """The msgid naming a kind of signal (its own name for one this table does not know)."""
+    return KIND_LABELS.get(name, name)

@@ -23,6 +23,7 @@ from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.fraud import service as fraud
+from urna.fraud.kinds import kind_label
 from urna.fraud.models import CASE_STATUSES
 from urna.verification import repository, review, service
 from urna.verification.models import REASONS, VERDICTS
@@ -50,6 +51,7 @@ def page_context(edition: Edition, user: Principal, section: str) -> dict[str, A
         "section": section,
         "reasons": REASONS,
         "reason_label": service.reason_label,
+        "kind_label": kind_label,
         "me": user,
         "may_decide": user.role in DECIDERS,
     }
