@@ -43,7 +43,7 @@ def _pool(**changes) -> dict[str, str]:
         ("2 499,99", 249_999),
         ("1\u00a0234,5", 123_450),  # a no-break space, as spreadsheets copy it
         ("30000.50", 3_000_050),
-        ("0", 0),
+        ("0,01", 1),  # a budget of 0 is refused (test_setup_refusals)
     ],
 )
 def test_money_is_read_as_polish_offices_write_it(typed, grosze):

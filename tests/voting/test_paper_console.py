@@ -154,10 +154,9 @@ async def test_paper_ballots_get_the_online_validation(app):
         response = await admin.post(f"/staff/paper/{edition.slug}", data=bad)
     assert response.status_code == 400
     text = response.text
-    assert "Tej ulicy nie ma w rejestrze ulic gminy" in text
+    assert 'id="street-error"' in text  # worded for the operator (test_paper_wording)
     assert "Data urodzenia nie może być z przyszłości." in text
-    assert "W tej puli wybrano więcej projektów, niż pozwalają zasady." in text
-    assert "Możesz wybrać najwyżej 2 projekty." in text
+    assert 'class="error" id="pool-' in text  # the city pool's limit (test_paper_wording)
     assert "To pole jest wymagane." in text  # the sheet number
     assert await ballots(app, edition.id) == []
 
@@ -220,10 +219,14 @@ async def test_double_entry_mismatches_are_listed_compared_and_settled(app):
         )
         assert response.status_code == 303
         listed = (await second.get(f"/staff/paper/{edition.slug}/mismatches")).text
-        assert "E-1" in listed and "house_number, choices" in listed
+        assert (
+            "E-1" in listed and "Numer domu i mieszkania, Projekty zaznaczone na karcie" in listed
+        )
         assert who["last_name"] not in listed  # the list names fields, not values
         detail = (await second.get(f"/staff/paper/{edition.slug}/mismatches/{entry.id}")).text
         assert ">12<" in detail and ">13<" in detail and "C1" in detail and "C2" in detail
+        assert '<td data-label="Pole">Numer domu i mieszkania</td>' in detail
+        assert "house_number" not in detail.split('id="mismatch"')[1].split("</table>")[0]
         response = await second.post(
             f"/staff/paper/{edition.slug}/mismatches/{entry.id}",
             data=ballot(who, ["C1"], detail, reason="checked the paper: 12, C1"),

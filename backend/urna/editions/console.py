@@ -330,11 +330,16 @@ async def pool_rules_update(
 async def _projects_page(request, db, slug, *, values=None, errors=None, status_code=200):
     edition = await editions.edition_get(session=db, slug=slug)
     pools = await repository.pools_of(db, edition.id)
+    budgets = {p.id: p.budget for p in pools}
+    projects = await repository.projects_by_pool(db, edition.id)
     context = {
         "pools": pools,
         "pool_codes": {p.id: p.code for p in pools},
+        "budgets": budgets,
         "areas": await repository.areas_of(db, edition.id),
-        "projects": await repository.projects_by_pool(db, edition.id),
+        "projects": projects,
+        # accepted (an office may still lower the cost), but no rule can ever fund them
+        "over_budget": {p.id for p in projects if p.cost > budgets[p.pool_id]},
         "values": values or {},
         "errors": errors or {},
     }

@@ -84,10 +84,16 @@ async def project_image_add(
     request: Request, slug: str, number: str, db: DbSession, user: AdminUser
 ) -> Response:
     async def add(values: dict[str, str]) -> None:
-        form = form_parse(ImageForm, values)
         upload = (await request.form()).get("image")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            raise FormInvalid({"image": project_details.NOT_AN_IMAGE})
+            upload = None  # sent without a file: an empty file part (no name), or none
+        errors = {"image": project_details.IMAGE_MISSING} if upload is None else {}
+        try:
+            form = form_parse(ImageForm, values)
+        except FormInvalid as error:
+            raise FormInvalid(errors | error.errors) from error  # both messages at once
+        if upload is None:
+            raise FormInvalid(errors)
         raw = await upload.read(project_details.MAX_IMAGE_BYTES + 1)
         edition = await editions.edition_get(session=db, slug=slug)
         project = await project_details.project_find(session=db, edition=edition, number=number)

@@ -26,6 +26,8 @@ from urna.core.i18n import N_
 from urna.core.money import MAX_GROSZE
 from urna.editions.models import IDENTITY_FIELDS, VOTE_TYPES
 from urna.editions.schemas import (
+    BUDGET_NOT_POSITIVE,
+    COST_NOT_POSITIVE,
     MAX_COUNT,
     AreaIn,
     EditionIn,
@@ -33,7 +35,9 @@ from urna.editions.schemas import (
     PoolIn,
     PoolRulesIn,
     ProjectIn,
+    ProjectNumber,
     StreetIn,
+    more_than_zero,
 )
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,79}")
@@ -64,6 +68,9 @@ CountFrom1 = whole(1, MAX_COUNT, N_("Give a whole number, 1 or more."), too_larg
 BallotsPerContact = whole(1, 20, N_("Give a number from 1 to 20."))
 RetentionMonths = whole(1, 120, N_("Give a number of months from 1 to 120."))
 Grosze = whole(0, MAX_GROSZE, N_("Give the cost in grosze, as a whole number, e.g. 1500000."))
+Cost = Annotated[Money, more_than_zero(COST_NOT_POSITIVE)]
+CostInGrosze = Annotated[Grosze, more_than_zero(COST_NOT_POSITIVE)]
+Budget = Annotated[Money, more_than_zero(BUDGET_NOT_POSITIVE)]
 IdentityField = Literal[IDENTITY_FIELDS]  # type: ignore[valid-type]
 VoteType = Literal[VOTE_TYPES]  # type: ignore[valid-type]
 
@@ -101,7 +108,7 @@ class PoolForm(PoolRulesForm):
     name: Name
     kind: Literal["citywide", "district"] = "citywide"
     area: Code | None = None
-    budget: Money
+    budget: Budget
     min_choices: Count = 0
     max_choices: CountFrom1 = 1
     max_total_cost: Money | None = None
@@ -157,11 +164,11 @@ class ClosingExtensionForm(FormModel):
 
 
 class ProjectForm(LocationForm):
-    number: Code
+    number: ProjectNumber
     pool: Code
     title: Annotated[Line, Field(min_length=1, max_length=300)]
     description: Text = ""
-    cost: Money
+    cost: Cost
     area: Code | None = None
     category: Annotated[Line, Field(max_length=80)] = ""
 
@@ -172,7 +179,7 @@ class ProjectForm(LocationForm):
 class ProjectRow(ProjectForm):
     """A project from a CSV file, where the cost is in grosze."""
 
-    cost: Grosze
+    cost: CostInGrosze
 
 
 class StreetRow(FormModel):
@@ -235,7 +242,7 @@ class EditionNewForm(EditionForm):
     municipality: Name
     pool_code: Code
     pool_name: Name
-    pool_budget: Money
+    pool_budget: Budget
     pool_max_choices: CountFrom1 = 1
 
     def as_input(self) -> EditionIn:

@@ -23,12 +23,17 @@ from urna.editions.schemas import LocationIn
 from urna.editions.service import change_record
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 50_000_000  # larger is a decompression bomb, not a photo of a playground
+# Larger is a decompression bomb, not a photo of a playground; IMAGE_TOO_MANY_PIXELS names it.
+MAX_PIXELS = 50_000_000
 LONGEST_SIDE = 1280
 IMAGES_PER_PROJECT = 10
 FORMATS = ("JPEG", "PNG", "WEBP")
 NOT_AN_IMAGE = N_("This file is not a picture we can read. Send a JPEG, PNG or WebP file.")
 IMAGE_TOO_LARGE = N_("The picture is too large. Send a file of at most 10 MB.")
+IMAGE_TOO_MANY_PIXELS = N_(
+    "The picture has too many pixels. Send one of at most 50 million pixels, e.g. 8000 × 6000."
+)
+IMAGE_MISSING = N_("Choose a picture to send.")
 TOO_MANY_IMAGES = N_("A project may have at most 10 pictures.")
 
 
@@ -59,10 +64,14 @@ def image_prepare(raw: bytes) -> PreparedImage:
             if source.format not in FORMATS:
                 raise FormInvalid({"image": NOT_AN_IMAGE})
             if source.width * source.height > MAX_PIXELS:
-                raise FormInvalid({"image": IMAGE_TOO_LARGE})
+                raise FormInvalid({"image": IMAGE_TOO_MANY_PIXELS})
             upright = ImageOps.exif_transpose(source)
             picture = _flattened(upright)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+    # Pillow's own guard, at twice its limit (an error) or where warnings are errors: a
+    # picture of more pixels than ours (MAX_PIXELS) anyway.
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise FormInvalid({"image": IMAGE_TOO_MANY_PIXELS}) from error
+    except (UnidentifiedImageError, OSError, ValueError) as error:
         raise FormInvalid({"image": NOT_AN_IMAGE}) from error
     picture.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
     out = io.BytesIO()

@@ -7,11 +7,12 @@ mistake is reported on its path (``pools.2.area``), with a msgid."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from urna.core.forms import Line, Text, form_error
 from urna.core.i18n import N_
@@ -24,6 +25,49 @@ Grosze = Annotated[int, Field(ge=0, le=MAX_GROSZE, description="grosze")]
 Code = Annotated[Line, Field(min_length=1, max_length=40)]
 Name = Annotated[Line, Field(min_length=1, max_length=200)]
 LongText = Annotated[Text, Field(max_length=MAX_TEXT)]
+
+# A project number is a segment of its pages' addresses (/e/<slug>/projects/<number>): the
+# letters (Polish ones too) and digits an office numbers projects with, and "-", "." or
+# "_" between them; never "/", "?", "#", "%" or a space, nor "." or ".." alone.
+_LETTERS = "A-Za-zĄĆĘŁŃÓŚŹŻąćęłńóśźż"
+PROJECT_NUMBER_PATTERN = f"[0-9{_LETTERS}][0-9{_LETTERS}._-]*"
+_PROJECT_NUMBER = re.compile(PROJECT_NUMBER_PATTERN)
+PROJECT_NUMBER_INVALID = N_(
+    "Use letters, digits, hyphens (-), dots (.) and underscores (_), beginning with a letter "
+    "or digit, e.g. P-12."
+)
+COST_NOT_POSITIVE = N_("A project must cost more than 0 zł.")
+BUDGET_NOT_POSITIVE = N_("A pool's budget must be more than 0 zł.")
+
+
+def _project_number(value: str) -> str:
+    if not _PROJECT_NUMBER.fullmatch(value):
+        raise form_error(PROJECT_NUMBER_INVALID)
+    return value
+
+
+def more_than_zero(message: str) -> AfterValidator:
+    """An amount that must be more than 0 (a cost, a budget): ``message`` when it is not."""
+
+    def check(value: int) -> int:
+        if value <= 0:
+            raise form_error(message)
+        return value
+
+    return AfterValidator(check)
+
+
+ProjectNumber = Annotated[
+    Code,
+    AfterValidator(_project_number),
+    Field(json_schema_extra={"pattern": f"^{PROJECT_NUMBER_PATTERN}$"}),
+]
+# Nothing is free and no pool is empty: 0 (or less) is refused with its own message.
+_Positive = Annotated[
+    int, Field(le=MAX_GROSZE, description="grosze", json_schema_extra={"exclusiveMinimum": 0})
+]
+Cost = Annotated[_Positive, more_than_zero(COST_NOT_POSITIVE)]
+Budget = Annotated[_Positive, more_than_zero(BUDGET_NOT_POSITIVE)]
 
 
 class AreaIn(BaseModel):
@@ -57,7 +101,7 @@ class PoolIn(PoolRulesIn):
     name: Name
     kind: Literal["citywide", "district"] = "citywide"
     area: Code | None = None
-    budget: Grosze
+    budget: Budget
     min_choices: int = Field(default=0, ge=0, le=MAX_COUNT)
     max_choices: int = Field(default=1, ge=1, le=MAX_COUNT)
     max_total_cost: Grosze | None = None
@@ -88,11 +132,11 @@ class LocationIn(BaseModel):
 
 
 class ProjectIn(LocationIn):
-    number: Code
+    number: ProjectNumber
     pool: Code
     title: Annotated[Line, Field(min_length=1, max_length=300)]
     description: LongText = ""
-    cost: Grosze
+    cost: Cost
     area: Code | None = None
     category: Annotated[Line, Field(max_length=80)] = ""
 

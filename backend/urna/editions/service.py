@@ -2,9 +2,8 @@
 the rule that frozen rules stay frozen. Every change a staff member makes is recorded in
 the audit log in the same unit of work; nothing here commits.
 
-The domain's other parts are reached through this module too: the phases
-(``editions.phases``) and the snapshot the public pages and the vote read
-(``editions.snapshot``)."""
+The domain's other parts are reached through this module too: the phases (``phases``)
+and the snapshot the public pages and the vote read (``snapshot``)."""
 
 from __future__ import annotations
 
@@ -243,6 +242,7 @@ async def rows_import(
 EDITABLE_FIELDS = frozenset(EditionIn.model_fields) - {
     *("slug", "municipality", "areas", "streets", "pools", "projects", "clause")
 }
+_ANY_POOL = [{"code": "x", "name": "x", "budget": 1}]  # the pools are checked on their own
 
 
 async def edition_update(
@@ -266,9 +266,7 @@ async def edition_update(
         return edition
     current = {name: getattr(edition, name) for name in EDITABLE_FIELDS | {"slug", "municipality"}}
     try:
-        merged = EditionIn.model_validate(
-            {**current, **changes, "pools": [{"code": "x", "name": "x", "budget": 0}]}
-        )
+        merged = EditionIn.model_validate({**current, **changes, "pools": _ANY_POOL})
     except ValidationError as error:
         raise FormInvalid(validation_messages(error)) from error
     if "vote_type" in changes and merged.vote_type != "approval":
@@ -383,13 +381,12 @@ async def pool_rules_update(
     pool.mes_completion, pool.mes_add1_stop = data.mes_completion, data.mes_add1_stop
     pool.mes_add1_start, pool.mes_comparison = data.mes_add1_start, data.mes_comparison
     await session.flush()
-    details = {"code": pool.code, **_rules_details(data)}
     await change_record(
         session=session,
         actor_id=actor_id,
         action="edition.pool_rules",
         edition=edition,
-        details=details,
+        details={"code": pool.code, **_rules_details(data)},
     )
     return pool
 

@@ -24,6 +24,7 @@ from urna.voting import service as voting
 from urna.voting.identity import clean, parse_date
 from urna.voting.models import PaperEntry
 from urna.voting.schemas import (
+    NOT_IN_REGISTER,
     REQUIRED,
     FormModel,
     IdentityForm,
@@ -48,6 +49,34 @@ COMPARED_FIELDS = (
     "guardian_role",
     "choices",
 )
+
+
+# The online vote's rules word their messages for the resident ("your street", "you
+# chose"); on paper an operator types someone else's sheet, and reads them so.
+FOR_OPERATOR = {
+    N_("Choose your street from the list."): N_("Type the street written on the ballot."),
+    NOT_IN_REGISTER: N_(
+        "This street is not in the register of the municipality. Check how the ballot writes it."
+    ),
+    N_("Confirm that your parent or legal guardian agrees to your vote."): N_(
+        "Mark the declaration that the parent or legal guardian agrees to the vote."
+    ),
+    N_("You chose more projects than this pool allows."): N_(
+        "The ballot marks more projects than this pool allows."
+    ),
+    N_("You chose fewer projects than this pool requires."): N_(
+        "The ballot marks fewer projects than this pool requires."
+    ),
+    N_("The projects you chose cost more than this pool allows."): N_(
+        "The projects marked on the ballot cost more than this pool allows."
+    ),
+    N_("Choose at least one project."): N_("The ballot marks no project."),
+}
+
+
+def for_operator(errors: Mapping[str, str]) -> dict[str, str]:
+    """``errors`` of the online rules as the operator reads them (``FOR_OPERATOR``)."""
+    return {field: FOR_OPERATOR.get(message, message) for field, message in errors.items()}
 
 
 def local_date(moment) -> date:
@@ -203,7 +232,7 @@ async def paper_validate(
             "not belong to."
         )
     if errors or person is None:
-        raise FormInvalid(errors)
+        raise FormInvalid(for_operator(errors))
     chosen = [pid for ids in state.choices.values() for pid in ids]
     number_of = {p.id: p.number for p in snapshot.projects}
     values: dict[str, Any] = {

@@ -1,0 +1,103 @@
+"""The paper console speaks to the operator, who types someone else's sheet: the online
+rules' messages for the resident ("choose your street from the list", "you chose") read
+as the sheet's, and the two entries of a sheet are compared by the fields' labels, not by
+their names in the code. New messages are checked in the English console (as msgids), so
+that the test holds before and after the Polish catalogue is updated."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories.staff import staff_client
+from tests.factories.voting import person
+from tests.voting.test_paper_console import ballot, entries, paper_edition
+from urna.core.db import utcnow
+from urna.core.i18n import LOCAL_ZONE
+from urna.voting.paper_ballot import COMPARED_FIELDS, FOR_OPERATOR
+
+pytestmark = pytest.mark.flow
+
+RESIDENT_PL = ("Wybierz swoją ulicę z listy", "Wybierz ją z listy", "Możesz wybrać", "Twój głos")
+RESIDENT_EN = ("Choose your street", "Choose it from the list", "You may choose", "You chose")
+
+
+def _teenager(**overrides) -> dict[str, str]:
+    """A resident of 15, who votes with a guardian's consent."""
+    year = utcnow().astimezone(LOCAL_ZONE).year - 15
+    return person(birth_date=f"{year}-01-01", guardian_name="Ewa Nowak", **overrides)
+
+
+async def test_the_operator_is_told_what_the_sheet_lacks_not_what_to_choose(app):
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}"
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(url)).text
+        sheets = [
+            ballot(person(street=""), ["C1"], page, sheet="W-1"),
+            ballot(person(street="ul. Nieistniejąca"), ["C1"], page, sheet="W-2"),
+            ballot(_teenager(), ["C1", "C2", "C3"], page, sheet="W-3"),
+        ]
+        polish = [(await admin.post(url, data=sheet)).text for sheet in sheets]
+        await admin.get("/staff/lang/en")
+        english = [(await admin.post(url, data=sheet)).text for sheet in sheets]
+    for text in polish:
+        assert not [words for words in RESIDENT_PL if words in text]
+    for text in english:
+        assert not [words for words in RESIDENT_EN if words in text]
+    missing, unknown, teenager = english
+    assert 'id="street-error">Type the street written on the ballot.' in missing
+    assert "This street is not in the register of the municipality. Check how the ballot" in unknown
+    assert (
+        'id="guardian_declaration-error">Mark the declaration that the parent or legal guardian '
+        "agrees to the vote." in teenager
+    )
+    assert "The ballot marks more projects than this pool allows." in teenager
+    assert "A ballot may mark 2 projects of this pool at most." in teenager
+    assert await entries(app, edition.id, "W-1") == []
+
+
+async def test_a_sheet_that_marks_nothing_is_said_so(app):
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}"
+    async with await staff_client(app, "admin") as admin:
+        await admin.get("/staff/lang/en")
+        page = (await admin.get(url)).text
+        response = await admin.post(url, data=ballot(person(), [], page, sheet="W-4"))
+    assert response.status_code == 400
+    assert "The ballot marks no project." in response.text
+    assert "Choose at least one project." not in response.text
+
+
+async def test_the_two_entries_are_compared_by_their_labels_and_declarations(app):
+    edition = await paper_edition(app)
+    teenager = _teenager(guardian_declaration="consent")
+    async with (
+        await staff_client(app, "admin") as first,
+        await staff_client(app, "admin") as second,
+    ):
+        page = (await first.get(f"/staff/paper/{edition.slug}")).text
+        response = await first.post(
+            f"/staff/paper/{edition.slug}",
+            data=ballot(teenager, ["C1"], page, sheet="W-5", double_entry="1"),
+        )
+        assert response.status_code == 303, response.text
+        [entry] = await entries(app, edition.id, "W-5")
+        page = (await second.get(f"/staff/paper/{edition.slug}/second/{entry.id}")).text
+        adult = dict(teenager, birth_date="1980-01-01", guardian_name="", guardian_declaration="")
+        response = await second.post(
+            f"/staff/paper/{edition.slug}/second/{entry.id}", data=ballot(adult, ["C1"], page)
+        )
+        assert response.status_code == 303
+        listed = (await second.get(f"/staff/paper/{edition.slug}/mismatches")).text
+        detail = (await second.get(f"/staff/paper/{edition.slug}/mismatches/{entry.id}")).text
+    assert "Data urodzenia, Imię i nazwisko rodzica lub opiekuna prawnego, Oświadczenie" in listed
+    table = detail.split('id="mismatch"')[1].split("</table>")[0]
+    assert not [name for name in COMPARED_FIELDS if f">{name}<" in table]
+    assert '<td data-label="Pole">Oświadczenie</td>' in table
+    assert "Głosuję sam(a), a mój rodzic lub opiekun prawny wyraża na to zgodę" in table
+    assert ">consent<" not in table and ">—<" in table  # the adult's entry has none
+
+
+def test_every_resident_message_has_its_operator_wording():
+    assert all(message != operator for message, operator in FOR_OPERATOR.items())
+    assert not [words for words in RESIDENT_EN for text in FOR_OPERATOR.values() if words in text]
