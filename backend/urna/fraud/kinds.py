@@ -331,6 +331,7 @@ def key_label(key: str) -> str:
         return rest.split("|", 1)[0]
     return rest
 
+
 # What each kind is called on the console's pages (its evidence message says the rest).
 KIND_LABELS: dict[str, str] = {
     "ip": N_("Many ballots from one IP address"),
