@@ -13,10 +13,10 @@ from sqlalchemy import insert, select, update
 from tests.factories.voting import vote
 from urna.core import keys
 from urna.core.db import utcnow
-from urna.core.text import text_fold
 from urna.documents import service as documents
 from urna.editions.models import Edition, Project
 from urna.editions.service import RegisterStreet
+from urna.editions.snapshot import street_index_of
 from urna.requestlog.models import RequestLog
 from urna.voting import ballots, repository
 from urna.voting import identity as rules
@@ -80,7 +80,7 @@ def _identity(resident: Resident) -> IdentityForm:
     rules_of_edition = IdentityRules(
         required=frozenset(["first_name", "last_name", "address", "birth_date", "phone"]),
         today=resident.at.date(),
-        streets={text_fold(s): RegisterStreet(s, 0) for s in STREETS},
+        streets=street_index_of(RegisterStreet(s, 0) for s in STREETS),
     )
     return form_parse(IdentityForm, resident.form(), context=rules_of_edition)
 

@@ -6,15 +6,14 @@ from datetime import date
 import pytest
 
 from urna.core.errors import FormInvalid
+from urna.editions.models import Edition
 from urna.editions.service import RegisterStreet
+from urna.editions.snapshot import EditionSnapshot, street_index_of
 from urna.voting import identity as rules
 from urna.voting.schemas import IdentityForm, IdentityRules, form_parse
 
 TODAY = date(2027, 5, 10)
-STREETS = {
-    rules.normalise(name): RegisterStreet(name, area)
-    for name, area in (("ul. Lipowa", 1), ("ul. Łąkowa", 2))
-}
+STREETS = street_index_of([RegisterStreet("ul. Lipowa", 1), RegisterStreet("ul. Łąkowa", 2)])
 FULL = ["first_name", "last_name", "address", "birth_date", "phone", "pesel", "email"]
 
 
@@ -193,3 +192,29 @@ def test_name_marks_do_not_make_another_person():
         assert rules.identity_key_material(person.fields) == base, last
     other = check(adult(last_name="NowakKowalski"), FULL[:5]).identity
     assert rules.identity_key_material(other.fields) != base
+
+
+def test_a_street_is_found_without_its_kind_unless_that_leaves_two():
+    """A phone without the list's suggestions: "lipowa" is "ul. Lipowa", stored with the
+    register's spelling (one street, one identity key); "Wolności" names two streets."""
+    register = (("ul. Lipowa", 1), ("ul. Wolności", 1), ("pl. Wolności", 2), ("Rondo ONZ", 2))
+    snapshot = EditionSnapshot(
+        edition=Edition(slug="x"), pools=(), areas=(), projects=(),
+        streets=tuple(RegisterStreet(name, area) for name, area in register),
+    )  # fmt: skip
+    context = IdentityRules(
+        required=frozenset(FULL[:5]), today=TODAY, streets=snapshot.street_index
+    )
+    keys = set()
+    for typed in ("lipowa", "UL LIPOWA", "ul. Lipowa", "Ulica Lipowa", "al. Lipowa"):
+        person = form_parse(IdentityForm, adult(street=typed), context=context)
+        assert person.fields["street"] == "ul. Lipowa" and person.area_id == 1, typed
+        keys.add(rules.identity_key_material(person.fields))
+    assert len(keys) == 1
+    for typed, area in (("pl. wolnosci", 2), ("plac Wolności", 2), ("onz", 2)):
+        person = form_parse(IdentityForm, adult(street=typed), context=context)
+        assert person.area_id == area, typed
+    with pytest.raises(FormInvalid) as refused:
+        form_parse(IdentityForm, adult(street="Wolności"), context=context)
+    assert "street" in refused.value.errors  # which of the two: the list says
+    assert snapshot.street_find("lipowa").name == "ul. Lipowa"

@@ -12,7 +12,7 @@ from tests.factories.staff import csrf_of, staff_client
 from tests.factories.voting import person, post_form, reach_choices, reach_identity
 from urna.core.errors import FormInvalid
 from urna.editions.service import RegisterStreet
-from urna.voting import identity as rules
+from urna.editions.snapshot import street_index_of
 from urna.voting.models import Ballot, PaperEntry, Voter
 from urna.voting.schemas import (
     CodeForm,
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.flow
 RULES = IdentityRules(
     required=frozenset(["first_name", "last_name", "address", "birth_date"]),
     today=date(2027, 5, 10),
-    streets={rules.normalise("ul. Lipowa"): RegisterStreet("ul. Lipowa", 1)},
+    streets=street_index_of([RegisterStreet("ul. Lipowa", 1)]),
 )
 ADULT = {
     "first_name": "Anna",

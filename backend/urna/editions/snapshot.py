@@ -9,8 +9,9 @@ session, and kept on the app (``ctx.caches``) while its rules are frozen.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Annotated, NamedTuple
@@ -70,15 +71,56 @@ class EditionSnapshot:
     @cached_property
     def street_index(self) -> dict[str, RegisterStreet]:
         """The register by folded name (``text_fold``), built on first use: once per
-        snapshot, not once per identity form."""
+        snapshot, not once per identity form. A street is found without the kind its
+        register name begins with too ("Lipowa" for "ul. Lipowa": a phone without the
+        list's suggestions), unless that leaves two streets ("ul." and "pl. Wolności")."""
         if self.streets is None:
             raise RuntimeError("the street register is read with edition_snapshot(streets=True)")
-        return {text_fold(street.name): street for street in self.streets}
+        return street_index_of(self.streets)
 
     def street_find(self, name: str) -> RegisterStreet | None:
-        """The register's street a resident means by ``name`` (case, spaces and
-        diacritics aside), or None when it is not in the register."""
-        return self.street_index.get(text_fold(name))
+        """The register's street a resident means by ``name`` (``street_lookup``)."""
+        return street_lookup(self.street_index, name)
+
+
+# The kind of street a register names first ("ul. Lipowa", "al. Róż", "plac Wolności"),
+# folded, and how it is abbreviated: "ulica Lipowa", "UL LIPOWA" and "ul. Lipowa" are one.
+_KINDS = {"ul": "ul", "ulica": "ul", "al": "al", "aleja": "al", "aleje": "al", "pl": "pl",
+          "plac": "pl", "os": "os", "osiedle": "os", "skwer": "skwer", "rondo": "rondo",
+          "bulwar": "bulwar", "wybrzeze": "wybrzeze"}  # fmt: skip
+_STREET_KIND = re.compile(rf"^({'|'.join(_KINDS)})\.?\s+")
+
+
+def _street_forms(name: str) -> tuple[str, str]:
+    """``name`` folded with its kind abbreviated, and without its kind."""
+    folded = text_fold(name)
+    kind = _STREET_KIND.match(folded)
+    if kind is None:
+        return folded, folded
+    rest = folded[kind.end() :]
+    return f"{_KINDS[kind.group(1)]} {rest}", rest
+
+
+def street_index_of(streets: Iterable[RegisterStreet]) -> dict[str, RegisterStreet]:
+    """The register by folded name with its kind abbreviated, and by name alone where
+    that names one street (``EditionSnapshot.street_index``)."""
+    index: dict[str, RegisterStreet] = {}
+    bare: dict[str, list[RegisterStreet]] = {}
+    for street in streets:
+        full, without_kind = _street_forms(street.name)
+        index[full] = street
+        bare.setdefault(without_kind, []).append(street)
+    for name, named in bare.items():
+        if len(named) == 1 and name not in index:
+            index[name] = named[0]
+    return index
+
+
+def street_lookup(index: Mapping[str, RegisterStreet], name: str) -> RegisterStreet | None:
+    """The register's street a resident means by ``name`` in a ``street_index`` (case,
+    spaces, diacritics and how the street's kind is written aside), or None."""
+    full, without_kind = _street_forms(name)
+    return index.get(full) or index.get(without_kind)
 
 
 GENERATION_KEY = "editions:generation"

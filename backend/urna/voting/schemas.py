@@ -32,12 +32,12 @@ from stdnum.pl import pesel as stdnum_pesel
 from urna.core.forms import form_error, form_parse
 from urna.core.i18n import N_
 from urna.editions.service import RegisterStreet
+from urna.editions.snapshot import street_lookup
 from urna.voting.identity import (
     MAX_AGE,
     NAME_MARKS,
     age_on,
     clean,
-    normalise,
     parse_date,
     pesel_birth_date,
 )
@@ -116,9 +116,10 @@ def _read_name(typed: str, info: ValidationInfo) -> str:
 
 
 def _read_street(typed: str, info: ValidationInfo) -> str:
-    if normalise(typed) not in info.context.streets:
+    street = street_lookup(info.context.streets, typed)
+    if street is None:
         raise form_error(NOT_IN_REGISTER)
-    return typed
+    return street.name  # the register's spelling: "lipowa" and "UL. LIPOWA" are one street
 
 
 def _read_house(typed: str, info: ValidationInfo) -> str:
@@ -264,7 +265,7 @@ class IdentityForm(FormModel):
         rules: IdentityRules = info.context
         born = self.born
         self._age = age_on(born, rules.today) if born is not None else None
-        found = rules.streets.get(normalise(self.street)) if self.street else None
+        found = street_lookup(rules.streets, self.street) if self.street else None
         self._area_id = found.area_id if found is not None else None
         return self
 
