@@ -29,7 +29,12 @@ from urna.editions.project_details import (
     IMAGE_TOO_MANY_PIXELS,
     image_prepare,
 )
-from urna.editions.schemas import BUDGET_NOT_POSITIVE, COST_NOT_POSITIVE, PROJECT_NUMBER_INVALID
+from urna.editions.schemas import (
+    BUDGET_NOT_POSITIVE,
+    COST_NOT_POSITIVE,
+    PROJECT_NUMBER_INVALID,
+    SPEND_LIMIT_NOT_POSITIVE,
+)
 
 pytestmark = pytest.mark.flow
 
@@ -83,6 +88,9 @@ def test_nothing_is_free_and_no_pool_is_empty():
     assert _refused(ProjectRow, _project(cost="0")) == {"cost": COST_NOT_POSITIVE}
     pool = {"code": "N", "name": "Pula", "budget": "0"}
     assert _refused(PoolForm, pool) == {"budget": BUDGET_NOT_POSITIVE}
+    limited = {"code": "N", "name": "Pula", "budget": "100 000", "max_total_cost": "0"}
+    assert _refused(PoolForm, limited) == {"max_total_cost": SPEND_LIMIT_NOT_POSITIVE}
+    assert form_parse(PoolForm, {**limited, "max_total_cost": ""}).max_total_cost is None
     new = {"slug": "bo-2027", "name": "Budżet", "municipality": "Gmina", "pool_code": "CITY",
            "pool_name": "Pula", "pool_budget": "0", "voting_opens_at": "01.05.2027",
            "voting_closes_at": "31.05.2027", "results_at": "15.06.2027",
@@ -93,7 +101,9 @@ def test_nothing_is_free_and_no_pool_is_empty():
         data = edition_data()
         data["projects"][2]["cost"] = value
         data["pools"][1]["budget"] = value
+        data["pools"][0]["max_total_cost"] = value
         assert _json_errors(data) == {
+            "pools.0.max_total_cost": SPEND_LIMIT_NOT_POSITIVE,
             "pools.1.budget": BUDGET_NOT_POSITIVE,
             "projects.2.cost": COST_NOT_POSITIVE,
         }

@@ -29,6 +29,7 @@ from urna.editions.schemas import (
     BUDGET_NOT_POSITIVE,
     COST_NOT_POSITIVE,
     MAX_COUNT,
+    SPEND_LIMIT_NOT_POSITIVE,
     AreaIn,
     EditionIn,
     LocationIn,
@@ -71,6 +72,7 @@ Grosze = whole(0, MAX_GROSZE, N_("Give the cost in grosze, as a whole number, e.
 Cost = Annotated[Money, more_than_zero(COST_NOT_POSITIVE)]
 CostInGrosze = Annotated[Grosze, more_than_zero(COST_NOT_POSITIVE)]
 Budget = Annotated[Money, more_than_zero(BUDGET_NOT_POSITIVE)]
+SpendLimit = Annotated[Money, more_than_zero(SPEND_LIMIT_NOT_POSITIVE)]
 IdentityField = Literal[IDENTITY_FIELDS]  # type: ignore[valid-type]
 VoteType = Literal[VOTE_TYPES]  # type: ignore[valid-type]
 
@@ -111,7 +113,7 @@ class PoolForm(PoolRulesForm):
     budget: Budget
     min_choices: Count = 0
     max_choices: CountFrom1 = 1
-    max_total_cost: Money | None = None
+    max_total_cost: SpendLimit | None = None
 
     def problems(self) -> dict[str, str]:
         problems = {}

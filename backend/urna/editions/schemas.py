@@ -38,6 +38,8 @@ PROJECT_NUMBER_INVALID = N_(
 )
 COST_NOT_POSITIVE = N_("A project must cost more than 0 zł.")
 BUDGET_NOT_POSITIVE = N_("A pool's budget must be more than 0 zł.")
+# 0 would make every ballot of the pool impossible: no limit is left empty instead
+SPEND_LIMIT_NOT_POSITIVE = N_("Leave the limit empty, or give more than 0 zł.")
 
 
 def _project_number(value: str) -> str:
@@ -68,6 +70,7 @@ _Positive = Annotated[
 ]
 Cost = Annotated[_Positive, more_than_zero(COST_NOT_POSITIVE)]
 Budget = Annotated[_Positive, more_than_zero(BUDGET_NOT_POSITIVE)]
+SpendLimit = Annotated[_Positive, more_than_zero(SPEND_LIMIT_NOT_POSITIVE)]
 
 
 class AreaIn(BaseModel):
@@ -104,7 +107,7 @@ class PoolIn(PoolRulesIn):
     budget: Budget
     min_choices: int = Field(default=0, ge=0, le=MAX_COUNT)
     max_choices: int = Field(default=1, ge=1, le=MAX_COUNT)
-    max_total_cost: Grosze | None = None
+    max_total_cost: SpendLimit | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> PoolIn:
