@@ -12,6 +12,11 @@ from urna.editions.models import Edition, Pool, Project
 from urna.editions.service import EditionSnapshot
 from urna.voting.state import FlowOutOfOrder, VoteState
 
+TOO_MANY = N_("You chose more projects than this pool allows.")
+TOO_FEW = N_("You chose fewer projects than this pool requires.")
+TOO_DEAR = N_("The projects you chose cost more than this pool allows.")
+NONE_CHOSEN = N_("Choose at least one project.")
+
 
 class NotEligible(AppError):
     status_code = 403
@@ -77,16 +82,16 @@ def choices_apply(
             state.choices[str(option.pool.id)] = option.chosen
         key = f"pool-{option.pool.id}"
         if option.chosen_count > option.pool.max_choices:
-            errors[key] = N_("You chose more projects than this pool allows.")
+            errors[key] = TOO_MANY
         elif strict and 0 < option.chosen_count < option.pool.min_choices:
-            errors[key] = N_("You chose fewer projects than this pool requires.")
+            errors[key] = TOO_FEW
         elif (
             option.pool.max_total_cost is not None
             and option.chosen_cost > option.pool.max_total_cost
         ):
-            errors[key] = N_("The projects you chose cost more than this pool allows.")
+            errors[key] = TOO_DEAR
     if strict and not wanted:
-        errors["choices"] = N_("Choose at least one project.")
+        errors["choices"] = NONE_CHOSEN
     return errors
 
 

@@ -24,8 +24,10 @@ from urna.voting import service as voting
 from urna.voting.identity import clean, parse_date
 from urna.voting.models import PaperEntry
 from urna.voting.schemas import (
+    CONSENT_MISSING,
     NOT_IN_REGISTER,
     REQUIRED,
+    STREET_MISSING,
     FormModel,
     IdentityForm,
     choices_parse,
@@ -54,23 +56,17 @@ COMPARED_FIELDS = (
 # The online vote's rules word their messages for the resident ("your street", "you
 # chose"); on paper an operator types someone else's sheet, and reads them so.
 FOR_OPERATOR = {
-    N_("Choose your street from the list."): N_("Type the street written on the ballot."),
+    STREET_MISSING: N_("Type the street written on the ballot."),
     NOT_IN_REGISTER: N_(
         "This street is not in the register of the municipality. Check how the ballot writes it."
     ),
-    N_("Confirm that your parent or legal guardian agrees to your vote."): N_(
+    CONSENT_MISSING: N_(
         "Mark the declaration that the parent or legal guardian agrees to the vote."
     ),
-    N_("You chose more projects than this pool allows."): N_(
-        "The ballot marks more projects than this pool allows."
-    ),
-    N_("You chose fewer projects than this pool requires."): N_(
-        "The ballot marks fewer projects than this pool requires."
-    ),
-    N_("The projects you chose cost more than this pool allows."): N_(
-        "The projects marked on the ballot cost more than this pool allows."
-    ),
-    N_("Choose at least one project."): N_("The ballot marks no project."),
+    choices.TOO_MANY: N_("The ballot marks more projects than this pool allows."),
+    choices.TOO_FEW: N_("The ballot marks fewer projects than this pool requires."),
+    choices.TOO_DEAR: N_("The projects marked on the ballot cost more than this pool allows."),
+    choices.NONE_CHOSEN: N_("The ballot marks no project."),
 }
 
 

@@ -62,6 +62,8 @@ STORED_FIELDS = {
 NOT_IN_REGISTER = N_(
     "This street is not in the register of the municipality. Choose it from the list."
 )
+STREET_MISSING = N_("Choose your street from the list.")
+CONSENT_MISSING = N_("Confirm that your parent or legal guardian agrees to your vote.")
 LETTERS_ONLY = N_("Use letters only (spaces, hyphens and apostrophes allowed).")
 
 
@@ -187,7 +189,7 @@ class _Asked:
 _ASKED = {
     "first_name": _Asked(_read_name, 80),
     "last_name": _Asked(_read_name, 80),
-    "street": _Asked(_read_street, 200, "address", N_("Choose your street from the list.")),
+    "street": _Asked(_read_street, 200, "address", STREET_MISSING),
     "house_number": _Asked(_read_house, 20, "address"),
     "pesel": _Asked(_read_pesel, 40),
     "birth_date": _Asked(_read_birth, 40),
@@ -256,7 +258,7 @@ class IdentityForm(FormModel):
             raise form_error(
                 N_("A parent or legal guardian must declare that they vote on the child's behalf.")
                 if role == "on_behalf"
-                else N_("Confirm that your parent or legal guardian agrees to your vote.")
+                else CONSENT_MISSING
             )
         return role
 
