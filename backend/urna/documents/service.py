@@ -31,22 +31,37 @@ class ClauseMissing(AppError):
     )
 
 
-# Markdown without raw HTML: documents are written by staff, rendered inert.
-_markdown = MarkdownIt("commonmark", {"html": False})
+def _markdown(top: int) -> MarkdownIt:
+    """Markdown without raw HTML (documents are written by staff, rendered inert), with
+    tables (a clause lists its data and their purposes), and its headings below the page's
+    own: ``#`` is ``<h{top}>``, so the page keeps one outline."""
+    markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+    def headings_below(state) -> None:
+        for token in state.tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = f"h{min(int(token.tag[1]) + top - 1, 6)}"
+
+    markdown.core.ruler.push("headings_below_the_title", headings_below)
+    return markdown
+
+
+_RENDERERS = {top: _markdown(top) for top in (2, 3)}
 
 
 @lru_cache(maxsize=256)
-def document_html(text: str) -> str:
+def document_html(text: str, top: int = 2) -> str:
     """The HTML of a document's Markdown, rendered once per text (≈3 ms for a clause):
     a version never changes, so every view of it after the first is a dictionary lookup.
-    Keyed by the text itself, not a row id, so databases (tests) can never mix."""
-    return _markdown.render(text)
+    Keyed by the text itself, not a row id, so databases (tests) can never mix. ``top``:
+    the level of its first headings (2 under the page's title, 3 under a section's)."""
+    return _RENDERERS[top].render(text)
 
 
-def document_body_html(document: PolicyDocument, lang: str | None) -> str:
+def document_body_html(document: PolicyDocument, lang: str | None, *, top: int = 2) -> str:
     """The document in the reader's language (Polish is the binding text)."""
     body = document.body_en if lang == "en" and document.body_en else document.body
-    return document_html(body)
+    return document_html(body, top)
 
 
 async def document_publish(

@@ -99,13 +99,14 @@ async def clause_page(request: Request, slug: str):
 async def _render_clause(request: Request, snapshot: EditionSnapshot, errors=None):
     edition = snapshot.edition
     clause = await documents.clause_current(sessions=get_ctx(request).db, snapshot=snapshot)
+    lang = request.state.session.get("lang")
     return await render(
         request,
         "voting/clause.html",
         {
             "edition": edition,
             "clause": clause,
-            "body_html": documents.document_body_html(clause, request.state.session.get("lang")),
+            "body_html": documents.document_body_html(clause, lang, top=3),  # under its h2
             "errors": errors or {},
             "voted": receipt_of(request.state.session, edition.slug) is not None,
         },
