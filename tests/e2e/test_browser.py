@@ -310,6 +310,11 @@ def test_a_guardian_votes_for_a_nine_year_old(live_server, chromium):
     project_box(page, "Siłownia plenerowa").check()
     south = page.locator("#summary li", has_text="Pula Południe")
     expect(south).to_contain_text("wybrano 1 z 1")
+    # Enter in a box goes on to the review (the form's default button), never to the
+    # first project's description
+    project_box(page, "Siłownia plenerowa").press("Enter")
+    expect(page).to_have_url(f"{base}/e/{slug}/vote/review")
+    page.go_back()
     code = cast_from_choices(page, base, slug)
     assert code
     assert live_server.counts(edition.id) == {"voters": 1, "ballots": 1, "choices": 1}

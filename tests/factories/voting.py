@@ -20,6 +20,7 @@ PROJECT = re.compile(
     r'name="project" value="(\d+)" id="p-\d+"[^>]*>\s*(?:<span class="choice">)?'
     r'<label for="p-\d+"><span class="number">([^<]+)</span>'
 )
+REVIEWED = re.compile(r'name="reviewed" value="([0-9,]*)"')
 RECEIPT = re.compile(r'id="receipt-code">([0-9A-Z-]+)<')
 
 
@@ -129,7 +130,14 @@ async def vote(
     )
     assert response.status_code == 303, response.text
     page = (await client.get(f"/e/{slug}/vote/review", **kw)).text
-    return await post_form(client, f"/e/{slug}/vote/cast", {}, page, **kw)
+    return await post_form(client, f"/e/{slug}/vote/cast", reviewed_of(page), page, **kw)
+
+
+def reviewed_of(review_page: str) -> dict[str, str]:
+    """The review form's hidden field, as a browser sends it with the cast."""
+    found = REVIEWED.search(review_page)
+    assert found, "no reviewed choices on the review page"
+    return {"reviewed": found.group(1)}
 
 
 async def receipt_of(client: httpx.AsyncClient, slug: str) -> str:

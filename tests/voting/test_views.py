@@ -324,3 +324,40 @@ async def test_errors_are_pages_in_polish_never_500(app, client):
     assert response.status_code == 400 and "nieprawidłową wartość" in response.text
     response = await client.delete("/")
     assert response.status_code in (403, 405)
+
+
+async def test_the_cast_stores_the_choices_the_review_page_showed(app, client):
+    """Choices changed in another tab after the review are not cast: the resident sees
+    them again, reviews, and the ballot holds what that review showed."""
+    from tests.factories.voting import reviewed_of
+
+    edition = await edition_create(app)
+    slug = edition.slug
+    page = await reach_choices(client, app, slug, person())
+    ids = project_ids(page)
+    await post_form(client, f"/e/{slug}/vote/choices", {"project": [ids["C1"]]}, page)
+    review = (await client.get(f"/e/{slug}/vote/review")).text
+    # another tab: the choices page, C1 swapped for C2 and C3
+    await post_form(client, f"/e/{slug}/vote/choices", {"project": [ids["C2"], ids["C3"]]}, page)
+    stale = await post_form(client, f"/e/{slug}/vote/cast", reviewed_of(review), review)
+    assert stale.status_code == 400 and "zmieniły się po ich sprawdzeniu" in stale.text
+    assert await count(app, Ballot, edition.id) == 0
+    review = (await client.get(f"/e/{slug}/vote/review")).text
+    cast = await post_form(client, f"/e/{slug}/vote/cast", reviewed_of(review), review)
+    assert cast.status_code == 303
+    async with app.state.ctx.db() as session:
+        stored = await session.execute(
+            select(BallotChoice.project_id)
+            .join(Ballot, Ballot.id == BallotChoice.ballot_id)
+            .where(Ballot.edition_id == edition.id)
+        )
+    assert sorted(str(pid) for pid in stored.scalars()) == sorted([ids["C2"], ids["C3"]])
+
+
+async def test_a_step_reached_without_its_session_leads_back_to_the_start(app, client):
+    """An expired session or a bookmarked step: the page says so and links to the start."""
+    edition = await edition_create(app)
+    for step in ("identity", "code", "choices", "review"):
+        page = await client.get(f"/e/{edition.slug}/vote/{step}")
+        assert page.status_code == 409 and "sesja mogła wygasnąć" in page.text
+        assert f'href="/e/{edition.slug}/vote">Zacznij głosowanie od nowa' in page.text

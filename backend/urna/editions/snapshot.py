@@ -69,6 +69,17 @@ class EditionSnapshot:
         return {pool_id: tuple(projects) for pool_id, projects in grouped.items()}
 
     @cached_property
+    def search_texts(self) -> dict[int, str]:
+        """Each project's number, title, description and place, folded once per snapshot
+        (``text_fold``): "teznia" finds "tężnia", as a phone's keyboard types it."""
+        return {
+            project.id: text_fold(
+                " ".join((project.number, project.title, project.description, project.location))
+            )
+            for project in self.projects
+        }
+
+    @cached_property
     def street_index(self) -> dict[str, RegisterStreet]:
         """The register by folded name (``text_fold``), built on first use: once per
         snapshot, not once per identity form. A street is found without the kind its
@@ -342,20 +353,15 @@ def catalogue_search(
     """Filter the projects of an edition (a few hundred at most: done in memory)."""
     pool_id = next((p.id for p in snapshot.pools if p.code == pool_code), -1) if pool_code else None
     area_id = next((a.id for a in snapshot.areas if a.code == area_code), -1) if area_code else None
-    needle = (text or "").strip()[:100].casefold()
+    words = text_fold((text or "")[:100]).split()  # each word somewhere, in any order
+    texts = snapshot.search_texts if words else {}
     projects = [
         project
         for project in snapshot.projects
         if (pool_id is None or project.pool_id == pool_id)
         and (area_id is None or project.area_id == area_id)
         and (not category or project.category == category)
-        and (
-            not needle
-            or any(
-                needle in field.casefold()
-                for field in (project.title, project.description, project.number, project.location)
-            )
-        )
+        and all(word in texts[project.id] for word in words)
     ]
     return Catalogue(
         pools=snapshot.pools,

@@ -38,6 +38,11 @@ from urna.voting.repository import ballots_insert_bulk as ballots_insert_bulk
 from urna.voting.schemas import CodeForm, IdentityForm, IdentityRules, ReceiptForm, form_parse
 from urna.voting.state import FlowOutOfOrder, VoteState
 
+CHANGED_SINCE_REVIEW = N_(
+    "Your choices changed after you reviewed them (in another tab or window). Check them "
+    "below and continue to the review again: nothing was cast."
+)
+
 
 class AlreadyVoted(AppError):
     status_code = 409
@@ -278,16 +283,21 @@ async def ballot_cast(
     options: list[PoolChoice],
     meta: ballots.RequestMeta,
     now: datetime | None = None,
+    reviewed: str | None = None,
 ) -> str:
     """Write voter, ballot and choices and commit before the receipt is shown; return it.
 
     Resubmitting (double click, reload) finds the ballot by its receipt and returns the
-    same receipt; any other UNIQUE conflict means this person already voted.
+    same receipt; any other UNIQUE conflict means this person already voted. ``reviewed``
+    (``VoteState.choices_seal`` as the review page showed it): choices changed since (in
+    another tab) are not cast — the resident sees them again first.
     """
     now = now or utcnow()
     editions.voting_ensure_open(edition=edition, now=now)
     if not state.confirmed or not state.receipt:
         raise FlowOutOfOrder()
+    if reviewed is not None and reviewed != state.choices_seal():
+        raise FormInvalid({"choices": CHANGED_SINCE_REVIEW})
     picked = [pid for ids in state.choices.values() for pid in ids]
     errors = choices_apply(options=options, state=state, picked=picked, strict=True)
     if errors:

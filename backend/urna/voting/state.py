@@ -17,7 +17,11 @@ from urna.voting.ballots import VoterDraft, VoterKeys
 
 class FlowOutOfOrder(AppError):
     status_code = 409
-    message = N_("This step is not available yet. Start voting from the beginning.")
+    message = N_(
+        "This step of the vote is not available: your session may have ended, or a step "
+        "was skipped. Nothing was cast. Start voting again from the beginning."
+    )
+    restart = True  # the error page links to the start of the edition's vote
 
 
 class VoteFinished(Exception):  # noqa: N818 - a redirect to the receipt, not an error
@@ -58,6 +62,11 @@ class VoteState:
     choices: dict[str, list[int]] = field(default_factory=dict)
     demo_code: str | None = None
     fraud_keys: dict = field(default_factory=dict)  # voting.fraud_keys, written at the cast
+
+    def choices_seal(self) -> str:
+        """The chosen projects as the review page showed them ("3,7,12"): the cast checks
+        that the ballot it stores is the one the resident confirmed."""
+        return ",".join(map(str, sorted(pid for ids in self.choices.values() for pid in ids)))
 
     def dump(self) -> dict:
         """The session's copy (``asdict`` without its recursion: the two containers are

@@ -336,12 +336,11 @@ async def review_page(request: Request, slug: str):
     options = choices.ballot_options(snapshot=snapshot, state=state)
     if not state.choices:
         return see_other(f"/e/{slug}/vote/choices")
-    return await render(
-        request, "voting/review.html", {"edition": edition, "options": options}, personal=True
-    )
+    context = {"edition": edition, "options": options, "reviewed": state.choices_seal()}
+    return await render(request, "voting/review.html", context, personal=True)
 
 
-@router.post("/e/{slug}/vote/cast", openapi_extra=form_openapi())
+@router.post("/e/{slug}/vote/cast", openapi_extra=form_openapi(reviewed={"type": "string"}))
 async def cast(request: Request, slug: str):
     async with _unit(request) as db:
         ctx = get_ctx(request)
@@ -361,13 +360,13 @@ async def cast(request: Request, slug: str):
                 state=state,
                 options=options,
                 meta=_meta(request, ctx),
+                reviewed=(await request.form()).get("reviewed"),  # what the page showed
             )
         except FormInvalid as error:
             return await _render_choices(
                 request, snapshot, options, errors=error.errors, status_code=400
             )
-        # The ballot is committed: now the identity leaves the session, the receipt stays,
-        # and travels in the address too: never only in the session store.
+        # Committed: the identity leaves the session; the receipt stays, in the address too.
         session.pop("vote")
         session["receipt"] = {"edition": slug, "code": receipt}
         return _to_receipt(ctx, slug, receipt)
