@@ -361,3 +361,11 @@ async def test_a_step_reached_without_its_session_leads_back_to_the_start(app, c
         page = await client.get(f"/e/{edition.slug}/vote/{step}")
         assert page.status_code == 409 and "sesja mogła wygasnąć" in page.text
         assert f'href="/e/{edition.slug}/vote">Zacznij głosowanie od nowa' in page.text
+
+
+async def test_the_residents_data_page_is_linked_from_the_receipt_and_every_footer(app, client):
+    edition = await edition_create(app)
+    assert 'href="/my-data"' in (await client.get("/")).text
+    cast = await vote(client, app, edition.slug, person(), ["C1"])
+    receipt = await client.get(cast.headers["location"])
+    assert receipt.status_code == 200 and "Twoje dane i Twoje prawa</a>." in receipt.text
