@@ -38,6 +38,9 @@ async def test_the_office_publishes_a_site_document(app, client, kind, address):
         )  # fmt: skip
         assert published.status_code == 303
         assert (await admin.get(f"/staff/documents/{kind}-x")).status_code == 404
+        page = (await admin.get(f"/staff/documents/{kind}")).text
+        assert 'id="document-versions"' in page and f'href="{address}?version=' in page
+        assert f'action="/staff/documents/{kind}"' in page and "Nowy adres urzędu" in page
     shown = await client.get(address)
     assert shown.status_code == 200 and body in shown.text and "Nowy adres urzędu" in shown.text
     async with app.state.ctx.db() as session:
