@@ -63,6 +63,8 @@ async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, cli
 
     page = await client.get("/my-data")
     assert "Przykładowa" in page.text and who["house_number"] in page.text
+    # the retention date as an office writes it, not as JSON holds it
+    assert re.search(r"<dd>\d\d\.\d\d\.\d{4}</dd>", page.text) and "+00:00" not in page.text
     assert page.headers["cache-control"].startswith("no-store")
     assert "C1" not in re.sub(r"<[^>]+>", " ", page.text)  # never the choices
     data = (await client.get("/my-data.json")).json()

@@ -107,9 +107,13 @@ def format_datetime(value: datetime | None) -> str:
     return f"{text} {local.tzname()}" if _zone_shown.get() else text
 
 
-def format_date(value: date | datetime | None) -> str:
+def format_date(value: date | datetime | str | None) -> str:
+    """31.05.2027, of a date, a moment (its day in Warsaw) or either as ISO text (as a
+    report meant for JSON holds it)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
     if isinstance(value, datetime):
         value = value.astimezone(LOCAL_ZONE).date()
     return value.strftime("%d.%m.%Y")
