@@ -369,3 +369,11 @@ async def test_the_residents_data_page_is_linked_from_the_receipt_and_every_foot
     cast = await vote(client, app, edition.slug, person(), ["C1"])
     receipt = await client.get(cast.headers["location"])
     assert receipt.status_code == 200 and "Twoje dane i Twoje prawa</a>." in receipt.text
+
+
+async def test_the_language_links_come_back_to_the_page_with_its_filters(app, client):
+    edition = await edition_create(app)
+    page = await client.get(f"/e/{edition.slug}/projects", params={"pool": "N", "q": "park"})
+    assert f"/lang/en?next=/e/{edition.slug}/projects%3Fpool%3DN%26q%3Dpark" in page.text
+    back = await client.get("/lang/en", params={"next": f"/e/{edition.slug}/projects?pool=N"})
+    assert back.headers["location"] == f"/e/{edition.slug}/projects?pool=N"

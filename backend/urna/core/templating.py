@@ -236,7 +236,9 @@ class Templates:
             "csrf_header": CSRF_PLACEHOLDER,
             "personal": personal,
             "visits": visits,
-            "current_path": request.url.path,
+            # where the language links come back to: the page with its filters
+            "current_path": request.url.path
+            + (f"?{request.url.query}" if request.url.query else ""),
         }
         values.update(context or {})
         fragment = block if block and is_htmx(request) else None
