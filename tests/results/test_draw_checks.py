@@ -19,7 +19,7 @@ from urna.results.service import ResultsError, _draw_refused
 from urna.voting.models import Ballot
 
 from .factories import ballots_add
-from .test_results_views import _compute, _run
+from .test_results_views import _compute, _run, tie_in_city
 
 pytestmark = pytest.mark.flow
 
@@ -48,10 +48,8 @@ async def _record(admin, slug: str, run_id: int, order: str):
 
 
 async def test_a_drawn_order_the_computation_could_not_use_is_refused_and_never_stored(app):
-    edition = await edition_create(app)
+    edition = await tie_in_city(app)
     slug = edition.slug
-    # C1 and C2 tie at 3 votes in CITY; N1 is a project of another pool
-    await ballots_add(app, edition, [["C1", "C2"]] * 3 + [["C3", "N1"]])
     async with await staff_client(app, "admin") as admin:
         run_id = await _compute(admin, slug)
         page = (await admin.get(f"/staff/editions/{slug}/results/{run_id}")).text

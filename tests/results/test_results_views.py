@@ -173,11 +173,17 @@ async def test_results_are_published_from_the_console_and_shown_with_open_data(a
     assert (await client.get(f"/e/{slug}/results.pb?pool=NOPE")).status_code == 404
 
 
-async def test_a_tie_draw_recorded_in_the_console_orders_the_next_computation(app):
+async def tie_in_city(app) -> Edition:
+    """An edition whose C1 and C2 tie at 3 votes in CITY (together they cost more than the
+    pool's 100 000 zł, so the draw decides which is funded); N1 is of another pool."""
     edition = await edition_create(app)
-    slug = edition.slug
-    # C1 and C2 tie at 3 votes; together they cost more than the pool's 100 000 zł
     await ballots_add(app, edition, [["C1", "C2"]] * 3 + [["C3", "N1"]])
+    return edition
+
+
+async def test_a_tie_draw_recorded_in_the_console_orders_the_next_computation(app):
+    edition = await tie_in_city(app)
+    slug = edition.slug
     async with await staff_client(app, "admin") as admin:
         run_id = await _compute(admin, slug)
         page = (await admin.get(f"/staff/editions/{slug}/results/{run_id}")).text
