@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import SQLModel
 
 from urna.core.metrics import POOL_CONNECTIONS, POOL_TIMEOUTS, POOL_WAIT
@@ -279,19 +280,19 @@ async def driver_fetchval(
                 return await driver.fetchval(statement.sql, *args)
             async with driver.transaction():  # nested in the unit's: a SAVEPOINT
                 return await driver.fetchval(statement.sql, *args)
-        except _DRIVER_ERRORS as error:
-            raise await _driver_error(session, statement, error, driver, connection) from error
+        except DRIVER_ERRORS as error:
+            raise await driver_error(statement, error, driver, connection) from error
     pooled = await session.bind.raw_connection()
     driver = pooled.driver_connection
     try:
         return await driver.fetchval(statement.sql, *args)
-    except _DRIVER_ERRORS as error:
-        raise await _driver_error(session, statement, error, driver, pooled) from error
+    except DRIVER_ERRORS as error:
+        raise await driver_error(statement, error, driver, pooled) from error
     finally:
         await session.run_sync(lambda _session: pooled.close())
 
 
-_DRIVER_ERRORS = (
+DRIVER_ERRORS = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,  # a protocol left mid-operation by a lost connection
@@ -300,8 +301,21 @@ _DRIVER_ERRORS = (
 )
 
 
-async def _driver_error(
-    session: AsyncSession,
+def driver_lost(error: BaseException, driver: Any) -> bool:
+    """The driver's connection cannot be used again after this error: it is kept only
+    after a plain SQL error, or input refused before it was sent, on a connection still
+    open."""
+    if driver.is_closed():
+        return True
+    if isinstance(error, asyncpg.DataError):  # asyncpg could not encode a parameter
+        return False
+    return not (
+        isinstance(error, asyncpg.PostgresError)
+        and not (error.sqlstate or "").startswith(OUTAGE_SQLSTATES)
+    )
+
+
+async def driver_error(
     statement: DriverStatement,
     error: BaseException,
     driver: Any,
@@ -311,13 +325,9 @@ async def _driver_error(
     (the pool replaces it, never hands it out again)."""
     if isinstance(error, asyncpg.IntegrityConstraintViolationError):
         return IntegrityError(statement.sql, None, error, hide_parameters=True)
-    # the connection is kept only after a plain SQL error on a connection still open
-    lost = driver.is_closed() or not (
-        isinstance(error, asyncpg.PostgresError)
-        and not (error.sqlstate or "").startswith(OUTAGE_SQLSTATES)
-    )
+    lost = driver_lost(error, driver)
     if lost:
-        await session.run_sync(lambda _session: connection.invalidate())
+        await greenlet_spawn(connection.invalidate)
     return DBAPIError(statement.sql, None, error, hide_parameters=True, connection_invalidated=lost)
 
 

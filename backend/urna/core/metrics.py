@@ -68,6 +68,10 @@ POOL_CONNECTIONS = Gauge(
     "urna_db_pool_connections", "Connections a worker's pool keeps (size) and may add (overflow)",
     ["kind"], multiprocess_mode="max",
 )  # fmt: skip
+DB_BATCH = Histogram(
+    "urna_db_batch_statements", "Statements one batched transaction carried (the casts)",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)  # fmt: skip
 WORKERS = Gauge("urna_workers", "Live app worker processes", multiprocess_mode="livesum")
 LOOP_LAG = Histogram(
     "urna_event_loop_lag_seconds", "Delay before the event loop runs a callback queued now",

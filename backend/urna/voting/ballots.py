@@ -98,10 +98,13 @@ class RequestMeta:
 
 @dataclass(frozen=True)
 class Placed:
-    """Where a ballot went: its id, or the key that clashed (identity, pesel or contact)."""
+    """Where a ballot went: ``placed`` with its id, or the key that clashed (identity,
+    pesel or contact). An online cast written in a batch of concurrent casts is placed
+    without its id read back (``core.dbbatch``); nothing on the resident's path needs it."""
 
     ballot_id: int | None
     conflict: str = ""
+    placed: bool = False
 
 
 async def ballot_place(
@@ -155,5 +158,5 @@ async def ballot_place(
             if "contact_key" not in constraint:
                 return Placed(None, "pesel" if "pesel" in constraint else "identity")
         else:
-            return Placed(ballot_id)
+            return Placed(ballot_id, placed=True)
     return Placed(None, "contact")

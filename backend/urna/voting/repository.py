@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import DriverStatement, driver_connection, driver_fetchval, is_postgres
+from urna.core.dbbatch import statement_batch
 from urna.editions.models import Project
 from urna.voting.models import Ballot, BallotChoice, CollectionPoint, PaperEntry, Voter
 
@@ -72,15 +73,17 @@ _CAST_PG = text(_CAST_SQL)
 _CAST_DRIVER = DriverStatement.of(_CAST_SQL)  # the online cast's, on asyncpg
 
 
-async def ballot_insert(session: AsyncSession, row: BallotRow, *, autocommit: bool) -> int:
+async def ballot_insert(session: AsyncSession, row: BallotRow, *, autocommit: bool) -> int | None:
     """Insert voter, ballot and choices; IntegrityError on any UNIQUE conflict, with the
     caller's unit of work left as it was.
 
     On PostgreSQL one statement; otherwise three in a SAVEPOINT. The statement runs in a
     SAVEPOINT of the session's transaction too, except with ``autocommit`` (the online
-    cast): then it goes straight to asyncpg, one round trip, a transaction of its own on
-    a pooled connection when the unit has begun none (``core.db.driver_fetchval``) — so
-    it is durable when this call returns, or at the caller's commit.
+    cast): when the unit has begun no transaction, it joins the concurrent casts of this
+    process in one transaction (``core.dbbatch``: a refusal is still only this ballot's)
+    and returns None, the id not read back; when it has, it goes straight to asyncpg in a
+    SAVEPOINT (``core.db.driver_fetchval``). Either way durable when this call returns,
+    or at the caller's commit.
     """
     values = dict(vars(row))
     del values["choices"]
@@ -88,6 +91,9 @@ async def ballot_insert(session: AsyncSession, row: BallotRow, *, autocommit: bo
         values["project_ids"] = [project for project, _ in row.choices]
         values["pool_ids"] = [pool for _, pool in row.choices]
         if autocommit:
+            if not session.in_transaction():
+                await statement_batch(session.bind, _CAST_DRIVER).run(values)
+                return None
             return await driver_fetchval(session, _CAST_DRIVER, values)
         async with session.begin_nested():
             return (await session.execute(_CAST_PG, values)).scalar_one()

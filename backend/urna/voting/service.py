@@ -315,7 +315,7 @@ async def ballot_cast(
         choices=choices_pooled(options, picked),
         autocommit=True,
     )
-    if placed.ballot_id is not None:
+    if placed.placed:
         if session.in_transaction():  # else the insert was a transaction of its own
             await session.commit()  # durable before the receipt is shown (the one commit)
         return state.receipt

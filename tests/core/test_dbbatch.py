@@ -1,0 +1,141 @@
+"""Concurrent statements written in one transaction (the online cast's insert): every
+caller answered only after its write committed; a refused statement refuses only its own
+caller, its neighbours in the batch are written; a lost connection fails the batch as an
+outage and the next batch gets a new connection; a caller cancelled before its batch
+leaves is not written."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from urna.core import dbbatch
+from urna.core.db import DriverStatement, create_engine, is_database_outage, violated_constraint
+from urna.core.dbbatch import statement_batch
+from urna.core.metrics import DB_BATCH
+
+pytestmark = pytest.mark.postgres_only
+
+INSERT = DriverStatement.of("INSERT INTO batch_probe (k, n) VALUES (:k, :n)")
+SLOW = DriverStatement.of(
+    "INSERT INTO batch_probe (k, n) SELECT :k, :n FROM pg_sleep(CAST(:sleep AS float8))"
+)
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = create_engine(database_url, pool_size=2)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE IF EXISTS batch_probe"))
+        await conn.execute(
+            text(
+                "CREATE TABLE batch_probe (k text CONSTRAINT uq_batch_probe_k UNIQUE, n int,"
+                " tx xid8 DEFAULT pg_current_xact_id())"  # the transaction that wrote it
+            )
+        )
+    yield engine
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP TABLE batch_probe"))
+    await engine.dispose()
+
+
+async def _keys(engine) -> list[str]:
+    async with engine.connect() as conn:
+        return list(await conn.scalars(text("SELECT k FROM batch_probe ORDER BY k")))
+
+
+def _batches() -> tuple[float, float]:
+    """(batches sent, statements they carried) so far in this process."""
+    samples = {s.name: s.value for s in DB_BATCH.collect()[0].samples}
+    return samples["urna_db_batch_statements_count"], samples["urna_db_batch_statements_sum"]
+
+
+async def _run_all(engine, statement, values: list[dict]) -> list[BaseException | None]:
+    batch = statement_batch(engine, statement)
+    return await asyncio.gather(*(batch.run(v) for v in values), return_exceptions=True)
+
+
+async def test_concurrent_statements_share_transactions_and_are_durable_when_answered(engine):
+    sent, carried = _batches()
+    outcomes = await _run_all(engine, INSERT, [{"k": f"k{i:02}", "n": i} for i in range(40)])
+    assert outcomes == [None] * 40
+    assert await _keys(engine) == [f"k{i:02}" for i in range(40)]  # committed when answered
+    async with engine.connect() as conn:
+        transactions = await conn.scalar(text("SELECT count(DISTINCT tx) FROM batch_probe"))
+    assert transactions <= 2  # 40 requests of one loop turn: a transaction or two, not 40
+    batches, statements = _batches()
+    assert (batches - sent, statements - carried) == (transactions, 40)
+
+
+async def test_a_refused_statement_refuses_only_its_caller(engine):
+    await _run_all(engine, INSERT, [{"k": "taken", "n": 0}])
+    values = [{"k": f"k{i}", "n": i} for i in range(9)]
+    values[4] = {"k": "taken", "n": 4}  # a key already written
+    values.append({"k": "k1", "n": 99})  # the same key as a neighbour in the same batch
+    values.append({"k": "bad", "n": "not a number"})  # refused by the driver before sending
+    outcomes = await _run_all(engine, INSERT, values)
+    assert isinstance(outcomes[4], IntegrityError)
+    assert violated_constraint(outcomes[4]) == "uq_batch_probe_k"
+    assert isinstance(outcomes[9], IntegrityError)  # the second k1: the first one won
+    assert isinstance(outcomes[10], DBAPIError) and not is_database_outage(outcomes[10])
+    assert [o for i, o in enumerate(outcomes) if i not in (4, 9, 10)] == [None] * 8
+    assert await _keys(engine) == sorted(["taken"] + [f"k{i}" for i in range(9) if i != 4])
+    # the connection was not given up for a refusal: the next batch is written
+    assert await _run_all(engine, INSERT, [{"k": "after", "n": 1}]) == [None]
+
+
+async def test_a_connection_lost_under_a_batch_is_an_outage_for_each_caller(engine, database_url):
+    admin = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        values = [{"k": f"s{i}", "n": i, "sleep": 2} for i in range(5)]
+        writes = asyncio.ensure_future(_run_all(engine, SLOW, values))
+        for _ in range(100):  # until the batch's backend runs the statement
+            pids = await admin.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep%'"
+                " AND datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if pids:
+                break
+            await asyncio.sleep(0.02)
+        for row in pids:
+            await admin.execute("SELECT pg_terminate_backend($1)", row["pid"])
+        outcomes = await asyncio.wait_for(writes, 10)
+    finally:
+        await admin.close()
+    assert pids and all(is_database_outage(o) for o in outcomes)
+    assert await _keys(engine) == []  # nothing acknowledged, nothing written
+    assert engine.sync_engine.pool.checkedout() == 0
+    assert await _run_all(engine, INSERT, [{"k": "after", "n": 1}]) == [None]
+
+
+async def test_a_caller_cancelled_before_its_batch_leaves_is_not_written(engine, monkeypatch):
+    monkeypatch.setattr(dbbatch, "WRITERS", 1)  # the second batch waits for the first
+    batch = statement_batch(engine, SLOW)
+    first = asyncio.ensure_future(batch.run({"k": "first", "n": 1, "sleep": 0.5}))
+    await asyncio.sleep(0.2)  # the first batch is on its way
+    cancelled = asyncio.ensure_future(batch.run({"k": "cancelled", "n": 2, "sleep": 0}))
+    kept = asyncio.ensure_future(batch.run({"k": "kept", "n": 3, "sleep": 0}))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.wait_for(asyncio.gather(first, kept), 10)
+    assert cancelled.cancelled()
+    assert await _keys(engine) == ["first", "kept"]
+
+
+async def test_each_event_loop_has_its_own_batch(engine):
+    here = statement_batch(engine, INSERT)
+    assert statement_batch(engine, INSERT) is here
+    assert here.loop is asyncio.get_running_loop()
+    # a batch is the loop's: a test's next loop, or a worker's, gets another
+    elsewhere = asyncio.new_event_loop()
+    try:
+        stale = dbbatch.StatementBatch(engine, INSERT, elsewhere)
+        dbbatch._BATCHES[engine.sync_engine][INSERT.sql] = stale
+        fresh = statement_batch(engine, INSERT)
+    finally:
+        elsewhere.close()
+    assert fresh is not stale and fresh.loop is asyncio.get_running_loop()
