@@ -8,7 +8,8 @@ ballot and two choices in one CTE) ``--ballots`` times, each a transaction of it
 the cast sends it, and the CPU its backend process used is read from ``/proc`` before and
 after; then the floor's statement (``../shared/bench/floor_app.py``: one row in a table
 with a unique key) the same way in the same database, and the request log's COPY (one row
-per request, batches of 100). Two variants of the cast, for measurement only, show what
+per request, batches of 100), and the cast as ``core.dbbatch`` sends concurrent casts (16
+in one transaction, pipelined). Two variants of the cast, for measurement only, show what
 its parts cost: the foreign-key checks off (``session_replication_role = replica``), the
 commit not waiting for the WAL flush (``synchronous_commit = off``) and, last, without the
 three indexes of ``voter`` that only the fraud scan reads (dropped in the scratch copy).
@@ -37,6 +38,7 @@ FLOOR_TABLE = (
     " projects text, ip inet, at timestamptz DEFAULT now())"
 )
 FLOOR_INSERT = "INSERT INTO vote(voter_key, projects, ip) VALUES($1, $2, $3)"
+BATCH = 16  # casts one worker's batch carries under wrk's 32 connections on 2 workers
 FRAUD_INDEXES_DROP = (
     "DROP INDEX ix_voter_fraud_edition_id_address_key, ix_voter_fraud_edition_id_guardian_key,"
     " ix_voter_fraud_edition_id_lookup_key"
@@ -102,6 +104,18 @@ async def per_statement(connection, pid: int, statement: str, rows: list[list]) 
     return 1e6 * (process_cpu(pid) - started) / len(rows)
 
 
+async def per_batched_statement(
+    connection, pid: int, statement: str, rows: list[list], size: int
+) -> float:
+    """Backend CPU µs per statement sent as ``core.dbbatch`` sends concurrent casts:
+    ``size`` of them in one transaction, pipelined (``executemany``)."""
+    started = process_cpu(pid)
+    for start in range(0, len(rows), size):
+        async with connection.transaction():
+            await connection.executemany(statement, rows[start : start + size])
+    return 1e6 * (process_cpu(pid) - started) / len(rows)
+
+
 async def measure(db_url: str, ballots: int, rounds: int) -> None:
     from urna.voting.repository import _CAST_DRIVER as CAST
 
@@ -134,6 +148,9 @@ async def measure(db_url: str, ballots: int, rounds: int) -> None:
                 )
                 if setting:
                     await connection.execute(f"RESET {setting.split(' = ')[0]}")
+            figures.setdefault(f"cast, {BATCH} a transaction (core.dbbatch)", []).append(
+                await per_batched_statement(connection, pid, CAST.sql, casts(ballots), BATCH)
+            )
             figures.setdefault("floor vote", []).append(
                 await per_statement(connection, pid, FLOOR_INSERT, votes(ballots))
             )

@@ -18,6 +18,7 @@ ROWS = [
     "cast",
     "cast, foreign-key checks off",
     "cast, no wait for the WAL flush",
+    "cast, 16 a transaction (core.dbbatch)",
     "floor vote",
     "request log row (COPY, 100 a batch)",
     "cast, without voter's fraud-key indexes",
