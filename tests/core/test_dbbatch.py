@@ -139,3 +139,25 @@ async def test_each_event_loop_has_its_own_batch(engine):
     finally:
         elsewhere.close()
     assert fresh is not stale and fresh.loop is asyncio.get_running_loop()
+
+
+async def test_two_workers_batches_holding_each_others_keys_end_with_each_key_once(
+    engine, database_url
+):
+    # two pools as two workers would have; each batch writes x and y in another order, so
+    # each may wait for a key the other holds: PostgreSQL aborts one of them (a deadlock),
+    # which is sent again statement by statement — and refused where the other committed
+    other = create_engine(database_url, pool_size=2)
+    try:
+        first = _run_all(engine, INSERT, [{"k": "x", "n": 1}, {"k": "y", "n": 1}])
+        second = _run_all(other, INSERT, [{"k": "y", "n": 2}, {"k": "x", "n": 2}])
+        outcomes = await asyncio.wait_for(asyncio.gather(first, second), 15)
+    finally:
+        await other.dispose()
+    flat = outcomes[0] + outcomes[1]
+    assert sum(o is None for o in flat) == 2
+    assert all(isinstance(o, IntegrityError) for o in flat if o is not None)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT k, n FROM batch_probe ORDER BY k"))).all()
+    assert [k for k, _ in rows] == ["x", "y"]
+    assert {n for _, n in rows} in ({1}, {2}, {1, 2})
