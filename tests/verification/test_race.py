@@ -14,6 +14,7 @@ from urna.core.db import transaction
 from urna.editions.models import Edition
 from urna.verification import service as verification
 from urna.verification.models import Decision
+from urna.verification.schemas import DecisionForm
 
 pytestmark = pytest.mark.postgres_only
 
@@ -33,7 +34,7 @@ async def test_two_verifiers_decide_one_ballot_at_once(app, edition):
                     session=session,
                     edition=row,
                     ballot_ids=[ballot.ballot_id],
-                    decision=verification.DecisionInput(verdict, reason, "seen in the logs"),
+                    decision=DecisionForm(verdict=verdict, reason=reason, note="seen in the logs"),
                     actor_id=verifier.id,
                 )
             return "decided"

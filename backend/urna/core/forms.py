@@ -5,6 +5,8 @@ The field types carry the rules every console form shares:
 
 - ``Line`` and ``Text``: trimmed; no control characters (NUL among them) or direction
   overrides; line breaks only in ``Text``.
+- ``text_within(limit)``: a ``Text`` (or ``Line``) refused beyond ``limit`` characters with
+  a message of its own, for a field whose ``messages`` entry words a missing value.
 - ``Money``: złoty as Polish offices write them ("1 234,56 zł", "150 000") → grosze.
 - ``Percent``: "2,5", "2.5" or "2,5 %" → Decimal (the range is the domain's rule).
 - ``LocalDateTime``: "31.05.2027 23:59", "31.05.2027" or ISO ("2027-05-31T23:59"), in
@@ -33,11 +35,15 @@ from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Request
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -82,16 +88,17 @@ def form_error(message: str, **params: Any) -> PydanticCustomError:
     return PydanticCustomError(_CUSTOM, message, params)
 
 
-def text_problem(text: str, *, limit: int, multiline: bool = True) -> str | None:
-    """What refuses a free text a handler reads from a form itself (a note, a reason, a
-    legal basis, a resident's request): a control character (NUL among them: PostgreSQL
-    stores none) or a direction override, or more than ``limit`` characters — the msgid
-    to show beside the field; None when the text may be stored."""
-    if text_unsafe(text, multiline=multiline):
-        return UNSAFE
-    if len(text) > limit:
-        return TOO_LONG
-    return None
+def required_when(field: str, *, on: str, values: frozenset[str], message: str) -> Any:
+    """A validator of a FormModel: ``field`` may be left empty unless the field ``on``
+    (declared before it) is one of ``values``; then ``message`` says what to write.
+    ``field`` needs ``validate_default=True`` so that leaving it out is checked too."""
+
+    def required(cls: type, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get(on) in values:
+            raise form_error(message)
+        return value
+
+    return field_validator(field)(classmethod(required))
 
 
 def _cleaned(value: Any, *, multiline: bool) -> Any:
@@ -159,6 +166,24 @@ Percent = Annotated[Decimal, BeforeValidator(_percent), WithJsonSchema(_PERCENT_
 LocalDateTime = Annotated[
     datetime, BeforeValidator(_local_datetime), WithJsonSchema(_DATETIME_TEXT)
 ]
+
+
+def text_within(limit: int, *, too_long: str = TOO_LONG, multiline: bool = True) -> Any:
+    """A ``Text`` (a ``Line`` if not ``multiline``) of at most ``limit`` characters, refused
+    beyond with ``too_long``: never cut. For a field whose ``messages`` entry says what a
+    missing (or too short) value lacks, which would otherwise word a text too long too."""
+
+    def within(value: str) -> str:
+        if len(value) > limit:
+            raise form_error(too_long)
+        return value
+
+    return Annotated[
+        str,
+        BeforeValidator(_text if multiline else _line),
+        AfterValidator(within),
+        Field(json_schema_extra={"maxLength": limit}),
+    ]
 
 
 def whole(low: int, high: int, message: str, *, too_large: str | None = None) -> Any:

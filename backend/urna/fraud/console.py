@@ -12,6 +12,7 @@ from urna.core.errors import FormInvalid
 from urna.core.forms import form_openapi
 from urna.core.views import form_values, render, see_other
 from urna.fraud import service
+from urna.fraud.schemas import AllowForm
 
 router = APIRouter()
 ALLOW = "/staff/fraud/allow"
@@ -31,7 +32,7 @@ async def allow_page(request: Request, db: DbSession, user: VerifierUser):
     return await _allow_page(request, db)
 
 
-@router.post(ALLOW, openapi_extra=form_openapi(cidr={"type": "string"}, note={"type": "string"}))
+@router.post(ALLOW, openapi_extra=form_openapi(AllowForm))
 async def allow_add(request: Request, db: DbSession, user: VerifierUser):
     form = await form_values(request)
     try:

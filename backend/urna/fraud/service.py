@@ -4,7 +4,6 @@ allow-list of known shared networks. It only flags: a person decides every ballo
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
@@ -14,15 +13,19 @@ from urna.core.audit import audit_append
 from urna.core.config import Settings
 from urna.core.crypto import Crypto
 from urna.core.errors import FormInvalid, NotFound
-from urna.core.forms import text_problem
+from urna.core.forms import form_parse
 from urna.core.i18n import N_, translate
 from urna.editions.models import Edition
 from urna.fraud import repository, scan
 from urna.fraud.models import FraudAllow, FraudCase, FraudSignal
-from urna.fraud.schemas import AllowEntry, CaseDetail, CaseSummary, ScanResult, SignalView
-
-ALLOW_NOTE_MAX = 500  # characters of what a network on the allow-list is
-ALLOW_WIDEST = {4: 16, 6: 32}  # the shortest prefix a network on the allow-list may have
+from urna.fraud.schemas import (
+    AllowEntry,
+    AllowForm,
+    CaseDetail,
+    CaseSummary,
+    ScanResult,
+    SignalView,
+)
 
 
 class CaseNotFound(NotFound):
@@ -160,31 +163,6 @@ def _allow_entry(row: FraudAllow) -> AllowEntry:
     )
 
 
-def cidr_parse(text: str) -> str:
-    """A network in canonical form (``192.0.2.0/24``; a bare address is its own /32 or
-    /128), or ``FormInvalid``. A network wider than ``ALLOW_WIDEST`` is refused: the
-    allow-list names a library or a school, and a /0 would silence every signal."""
-    try:
-        network = ipaddress.ip_network((text or "").strip(), strict=False)
-    except ValueError as error:
-        network, cause = None, error
-    else:
-        cause = None
-    if network is None or "%" in text:  # no zone: "fe80::1%eth0" names an interface
-        raise FormInvalid(
-            {"cidr": N_("Give an IP address or a network, e.g. 192.0.2.0/24 or 2001:db8::/48.")}
-        ) from cause
-    if network.prefixlen < ALLOW_WIDEST[network.version]:
-        raise FormInvalid(
-            {
-                "cidr": N_(
-                    "This network is too wide for the allow-list (at most /16, or /32 in IPv6)."
-                )
-            }
-        )
-    return str(network)
-
-
 async def allow_list(*, session: AsyncSession) -> list[AllowEntry]:
     return [_allow_entry(row) for row in await repository.allow_rows(session)]
 
@@ -192,14 +170,11 @@ async def allow_list(*, session: AsyncSession) -> list[AllowEntry]:
 async def allow_add(
     *, session: AsyncSession, cidr: str, note: str, actor_id: int | None
 ) -> AllowEntry:
-    """Add a known shared network with a note saying what it is; audited."""
-    network = cidr_parse(cidr)
-    note = (note or "").strip()
-    if not note:
-        raise FormInvalid({"note": N_("Say what this network is (e.g. the library's kiosk).")})
-    if problem := text_problem(note, limit=ALLOW_NOTE_MAX, multiline=False):
-        raise FormInvalid({"note": problem})
-    row = FraudAllow(cidr=network, note=note, created_by=actor_id)
+    """Add a known shared network with a note saying what it is (``AllowForm``, from the
+    console's form or the command line); audited."""
+    data = form_parse(AllowForm, {"cidr": cidr, "note": note})
+    network = data.cidr
+    row = FraudAllow(cidr=network, note=data.note, created_by=actor_id)
     try:
         async with session.begin_nested():
             session.add(row)

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core import audit, keys
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
-from urna.core.errors import AppError, FormInvalid, NotFound
-from urna.core.forms import text_problem
+from urna.core.errors import AppError, NotFound
 from urna.core.i18n import N_
-from urna.privacy.models import REQUEST_STATES, REQUEST_TEXT_MAX, DataRequest
+from urna.privacy.models import DataRequest
 from urna.privacy.rights import REQUEST_CONTEXT, RequestView, request_view, rights_report
+from urna.privacy.schemas import AnswerForm
 from urna.voting import holdings
 
 WARN_BEFORE = timedelta(days=7)
@@ -81,20 +81,14 @@ async def request_answer(
     session: AsyncSession,
     crypto: Crypto,
     request_id: int,
-    state: str,
-    answer: str,
+    data: AnswerForm,
     actor_id: int,
 ) -> DataRequest:
+    """The request's new state, and the answer (if any) the resident reads with it."""
     request = await session.get(DataRequest, request_id)
     if request is None:
         raise NotFound()
-    answer = answer.strip()
-    if state not in REQUEST_STATES:
-        raise FormInvalid({"state": N_("Choose a state.")})
-    if problem := text_problem(answer, limit=REQUEST_TEXT_MAX):  # refused whole, never cut
-        raise FormInvalid({"answer": problem})
-    if state in ("done", "refused") and not answer:
-        raise FormInvalid({"answer": N_("Write the answer the resident will read.")})
+    state, answer = data.state, data.answer
     if answer:
         key_id = await keys.edition_key(
             session=session, crypto=crypto, edition_id=request.edition_id

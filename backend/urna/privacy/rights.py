@@ -21,12 +21,14 @@ from urna.core.config import Settings
 from urna.core.crypto import Crypto, KeyUnavailable
 from urna.core.db import utcnow
 from urna.core.errors import AppError, FormInvalid
-from urna.core.forms import form_parse, text_problem
+from urna.core.forms import form_parse
 from urna.core.i18n import N_
 from urna.documents import service as documents
 from urna.editions.models import Edition
 from urna.notify import service as notify
-from urna.privacy.models import REQUEST_KINDS, REQUEST_TEXT_MAX, DataRequest
+from urna.privacy.models import REQUEST_KINDS as REQUEST_KINDS  # the page lists them
+from urna.privacy.models import DataRequest
+from urna.privacy.schemas import RequestForm
 from urna.privacy.service import months_after, retention_ends_at
 from urna.voting import holdings
 from urna.voting import service as voting
@@ -187,13 +189,9 @@ async def rights_report(*, session: AsyncSession, crypto: Crypto, ballot_id: int
 async def request_file(
     *, session: AsyncSession, crypto: Crypto, ballot_id: int, kind: str, text: str
 ) -> DataRequest:
-    text = " ".join(text.split())  # one paragraph, as the console shows it
-    if kind not in REQUEST_KINDS:
-        raise FormInvalid({"kind": N_("Choose what you are asking for.")})
-    if problem := text_problem(text, limit=REQUEST_TEXT_MAX):  # refused whole, never cut
-        raise FormInvalid({"text": problem})
-    if kind == "rectification" and not text:
-        raise FormInvalid({"text": N_("Write what should be corrected.")})
+    """File the resident's request as posted (``RequestForm``: ``FormInvalid`` with a
+    message per field), with its deadline a month from now."""
+    form = form_parse(RequestForm, {"kind": kind, "text": text})
     held = await holdings.holding_read(session=session, crypto=crypto, ballot_id=ballot_id)
     edition_id = held.ballot.edition_id
     key_id = await keys.edition_key(session=session, crypto=crypto, edition_id=edition_id)
@@ -201,8 +199,8 @@ async def request_file(
     request = DataRequest(
         edition_id=edition_id,
         ballot_id=ballot_id,
-        kind=kind,
-        body_enc=crypto.encrypt({"text": text}, context=REQUEST_CONTEXT, key_id=key_id),
+        kind=form.kind,
+        body_enc=crypto.encrypt({"text": form.text}, context=REQUEST_CONTEXT, key_id=key_id),
         filed_at=now,
         due_at=months_after(now, 1),
     )
@@ -213,6 +211,6 @@ async def request_file(
         actor_id=None,
         action="privacy.request_filed",
         target=f"data_request:{request.id}",
-        details={"kind": kind},
+        details={"kind": form.kind},
     )
     return request

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.access import AdminUser, LogReader, Principal, VerifierUser
 from urna.core.context import Ctx, DbSession, ReplicaSession
 from urna.core.errors import FormInvalid
-from urna.core.forms import form_openapi, whole_in
+from urna.core.forms import form_openapi, form_parse, whole_in
 from urna.core.i18n import N_
 from urna.core.text import inert
 from urna.core.views import form_list, form_values, render, safe_next, see_other
@@ -26,16 +26,13 @@ from urna.fraud import service as fraud
 from urna.fraud.kinds import kind_label
 from urna.fraud.models import CASE_STATUSES
 from urna.verification import repository, review, service
-from urna.verification.models import REASONS, VERDICTS
+from urna.verification.models import REASONS
+from urna.verification.schemas import DecisionForm, ReversalForm, UnmaskForm
 
 router = APIRouter()
 DECIDERS = ("verifier", "admin")
 _TEXT = {"type": "string"}
-_DECISION = {
-    "verdict": {"enum": list(VERDICTS)},
-    "reason": {"enum": list(REASONS)},
-    "note": {"type": "string", "maxLength": service.NOTE_MAX},
-}
+_REASON = {"enum": list(REASONS)}  # one that fits the verdict (DecisionForm checks it)
 _BALLOTS = {"type": "array", "items": {"type": "integer", "minimum": 1}}
 _PERSON = {name: _TEXT for name in review.PERSON_FIELDS}
 
@@ -148,7 +145,7 @@ def _ballot_ids(values: list[str]) -> list[int]:
 
 @router.post(
     "/staff/verify/{slug}/cases/{case_id}/decide",
-    openapi_extra=form_openapi(ballot=_BALLOTS, **_DECISION),
+    openapi_extra=form_openapi(DecisionForm, ballot=_BALLOTS, reason=_REASON),
 )
 async def case_decide(request: Request, slug: str, case_id: int, ctx: Ctx, db: DbSession,
                       user: VerifierUser):  # fmt: skip
@@ -156,7 +153,7 @@ async def case_decide(request: Request, slug: str, case_id: int, ctx: Ctx, db: D
     form = await form_values(request)
     picked = await form_list(request, "ballot")
     try:
-        decision = service.decision_parse(form)
+        decision = form_parse(DecisionForm, form)
         await service.ballots_decide(
             session=db,
             edition=edition,
@@ -195,14 +192,15 @@ async def ballot_page(request: Request, slug: str, ballot_id: int, ctx: Ctx, db:
 
 
 @router.post(
-    "/staff/verify/{slug}/ballots/{ballot_id}/decide", openapi_extra=form_openapi(**_DECISION)
+    "/staff/verify/{slug}/ballots/{ballot_id}/decide",
+    openapi_extra=form_openapi(DecisionForm, reason=_REASON),
 )
 async def ballot_decide(request: Request, slug: str, ballot_id: int, ctx: Ctx, db: DbSession,
                         user: VerifierUser):  # fmt: skip
     edition = await editions.edition_get(session=db, slug=slug)
     form = await form_values(request)
     try:
-        decision = service.decision_parse(form)
+        decision = form_parse(DecisionForm, form)
         await service.ballots_decide(
             session=db, edition=edition, ballot_ids=[ballot_id], decision=decision, actor_id=user.id
         )
@@ -214,7 +212,7 @@ async def ballot_decide(request: Request, slug: str, ballot_id: int, ctx: Ctx, d
 
 
 @router.post(
-    "/staff/verify/{slug}/ballots/{ballot_id}/unmask", openapi_extra=form_openapi(reason=_TEXT)
+    "/staff/verify/{slug}/ballots/{ballot_id}/unmask", openapi_extra=form_openapi(UnmaskForm)
 )
 async def ballot_unmask(request: Request, slug: str, ballot_id: int, ctx: Ctx, db: DbSession,
                         user: VerifierUser):  # fmt: skip
@@ -227,7 +225,7 @@ async def ballot_unmask(request: Request, slug: str, ballot_id: int, ctx: Ctx, d
             crypto=ctx.crypto,
             edition=edition,
             ballot_id=ballot_id,
-            reason=form.get("reason", ""),
+            unmask=form_parse(UnmaskForm, form),
             actor_id=user.id,
         )
     except FormInvalid as error:  # its own key: the decision form has a "reason" too
@@ -254,7 +252,7 @@ async def decision_confirm(request: Request, slug: str, decision_id: int, db: Db
 
 @router.post(
     "/staff/verify/{slug}/decisions/{decision_id}/reverse",
-    openapi_extra=form_openapi(note=_TEXT, next=_TEXT),
+    openapi_extra=form_openapi(ReversalForm, next=_TEXT),
 )
 async def decision_reverse(request: Request, slug: str, decision_id: int, ctx: Ctx,
                            db: DbSession, user: VerifierUser):  # fmt: skip
@@ -266,7 +264,7 @@ async def decision_reverse(request: Request, slug: str, decision_id: int, ctx: C
             session=db,
             edition=edition,
             decision_id=decision_id,
-            note=form.get("note", ""),
+            reversal=form_parse(ReversalForm, form),
             actor_id=user.id,
         )
     except FormInvalid as error:

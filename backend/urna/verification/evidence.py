@@ -13,17 +13,19 @@ import io
 import ipaddress
 import json
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.audit import audit_append
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
-from urna.core.errors import AppError, FormInvalid
-from urna.core.forms import text_problem, whole_in
+from urna.core.errors import AppError
+from urna.core.forms import MAX_ID, FormModel, form_error, form_parse, text_within, whole
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.fraud import service as fraud
@@ -42,6 +44,9 @@ LEGAL_BASES: dict[str, str] = {
 }
 BASIS_MIN = 20  # characters: the authority, its reference and the provision
 BASIS_MAX = 2000  # as the form's field allows
+CASE_NUMBER = N_("Give the number of the case.")
+MOMENT = N_("Give a date and time, e.g. 2027-05-31 14:00.")
+NETWORK = N_("Give an IP address or a network, e.g. 203.0.113.0/24.")
 MAX_BALLOTS = 20_000
 MAX_REQUESTS = 200_000
 BALLOT_FIELDS = (
@@ -86,46 +91,84 @@ class EvidencePackage:
     requests: int
 
 
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.strip().replace(" ", "T").removesuffix("Z"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def scope_parse(form: dict[str, str]) -> ExportScope:
-    """The legal basis (required) and what to export: a case, or a network and window."""
-    values = {key: (value or "").strip() for key, value in form.items()}
-    errors: dict[str, str] = {}
-    category, basis = values.get("category", ""), values.get("basis", "")
-    if category not in LEGAL_BASES:
-        errors["category"] = N_("Choose the legal basis of the request.")
-    if len(basis) < BASIS_MIN:
-        errors["basis"] = N_(
-            "State the legal basis: the authority, its reference number and the provision."
-        )
-    elif problem := text_problem(basis, limit=BASIS_MAX):  # the audit log keeps it forever
-        errors["basis"] = problem
-    if values.get("scope") == "case":
-        case_id = whole_in(values.get("case_id", ""))
-        if case_id is None:
-            errors["case_id"] = N_("Give the number of the case.")
-        if errors:
-            raise FormInvalid(errors)
-        return ExportScope(category, basis, case_id=case_id)
-    times: dict[str, datetime] = {}
-    for key in ("since", "until"):
-        try:
-            times[key] = _moment(values.get(key, ""))
-        except ValueError:
-            errors[key] = N_("Give a date and time, e.g. 2027-05-31 14:00.")
-    if len(times) == 2 and times["since"] >= times["until"]:
-        errors["until"] = N_("The end of the period must come after its start.")
+def _utc_moment(value: Any) -> datetime:
+    """ISO 8601 ("2027-05-31 14:00", "2027-05-31T14:00Z"), in UTC unless an offset is given."""
     try:
-        network = str(ipaddress.ip_network(values.get("network", ""), strict=False))
-    except ValueError:
-        errors["network"] = N_("Give an IP address or a network, e.g. 203.0.113.0/24.")
-    if errors:
-        raise FormInvalid(errors)
-    return ExportScope(category, basis, network=network, since=times["since"], until=times["until"])
+        moment = datetime.fromisoformat(value.strip().replace(" ", "T").removesuffix("Z"))
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (AttributeError, ValueError, OverflowError) as error:  # OverflowError: year 1
+        raise form_error(MOMENT) from error
+
+
+def _network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError as error:
+        raise form_error(NETWORK) from error
+
+
+LegalBasis = Literal[tuple(LEGAL_BASES)]  # type: ignore[valid-type]
+# The audit log keeps it forever: a control character or a text too long is refused whole.
+BasisText = Annotated[text_within(BASIS_MAX), Field(min_length=BASIS_MIN)]
+CaseNumber = whole(1, MAX_ID, CASE_NUMBER)
+UtcMoment = Annotated[datetime, BeforeValidator(_utc_moment)]
+Network = Annotated[str, AfterValidator(_network)]
+
+
+class ScopeForm(FormModel):
+    """The legal basis of an export (required): its category, and the text naming the
+    authority, its reference and the provision."""
+
+    messages = {
+        "category": N_("Choose the legal basis of the request."),
+        "basis": N_(
+            "State the legal basis: the authority, its reference number and the provision."
+        ),
+    }
+
+    category: LegalBasis
+    basis: BasisText
+
+
+class CaseScopeForm(ScopeForm):
+    """The export of a case."""
+
+    messages = {**ScopeForm.messages, "case_id": CASE_NUMBER}
+
+    case_id: CaseNumber
+
+    def as_scope(self) -> ExportScope:
+        return ExportScope(self.category, self.basis, case_id=self.case_id)
+
+
+class NetworkScopeForm(ScopeForm):
+    """The export of a network (an address or a CIDR) over a time window."""
+
+    messages = {**ScopeForm.messages, "network": NETWORK, "since": MOMENT, "until": MOMENT}
+
+    network: Network
+    since: UtcMoment
+    until: UtcMoment
+
+    @field_validator("until")
+    @classmethod
+    def _after_the_start(cls, until: datetime, info: ValidationInfo) -> datetime:
+        since = info.data.get("since")  # absent if refused: its own message says so
+        if since is not None and since >= until:
+            raise form_error(N_("The end of the period must come after its start."))
+        return until
+
+    def as_scope(self) -> ExportScope:
+        return ExportScope(
+            self.category, self.basis, network=self.network, since=self.since, until=self.until
+        )
+
+
+def scope_parse(form: Mapping[str, str]) -> ExportScope:
+    """The legal basis (required) and what to export: a case, or a network and window
+    (``FormInvalid`` with a message per field)."""
+    model = CaseScopeForm if (form.get("scope") or "").strip() == "case" else NetworkScopeForm
+    return form_parse(model, form).as_scope()
 
 
 def _json(value: Any) -> bytes:

@@ -16,7 +16,6 @@ from urna.core import keys
 from urna.core.audit import audit_append
 from urna.core.crypto import Crypto, KeyUnavailable
 from urna.core.errors import FormInvalid, NotFound
-from urna.core.forms import text_problem
 from urna.core.i18n import N_
 from urna.editions import repository as editions_repository
 from urna.editions.models import Edition, Project
@@ -25,14 +24,13 @@ from urna.fraud.schemas import CaseDetail, SignalView
 from urna.requestlog.models import RequestLog
 from urna.verification import charts, repository
 from urna.verification.models import Decision
+from urna.verification.schemas import UnmaskForm
 from urna.voting import service as voting
 from urna.voting.fraud_keys import lookup_key
 from urna.voting.models import Ballot, Voter
 from urna.voting.service import IDENTITY_CONTEXT
 
 TRAIL_LIMIT = 3000  # request rows read for one case
-REASON_MIN = 10  # characters of a reason to unmask an identity
-REASON_MAX = 1000  # as the form field allows
 
 
 @dataclass
@@ -207,15 +205,10 @@ async def identity_unmask(
     crypto: Crypto,
     edition: Edition,
     ballot_id: int,
-    reason: str,
+    unmask: UnmaskForm,
     actor_id: int,
 ) -> dict[str, str]:
     """The identity of one ballot's resident, in clear, for a stated reason (audited)."""
-    reason = (reason or "").strip()
-    if len(reason) < REASON_MIN:
-        raise FormInvalid({"reason": N_("Say why you need to see who cast this ballot.")})
-    if problem := text_problem(reason, limit=REASON_MAX):  # the audit log keeps it forever
-        raise FormInvalid({"reason": problem})
     ballot = await _ballot_of(session, edition, ballot_id)
     fields = (await identities_of(session=session, crypto=crypto, ballots=[ballot]))[ballot.id]
     if fields is None:
@@ -225,7 +218,7 @@ async def identity_unmask(
         actor_id=actor_id,
         action="verification.unmask",
         target=f"ballot:{ballot_id}",
-        reason=reason,
+        reason=unmask.reason,
         details={"edition_id": edition.id, "fields": sorted(fields)},
     )
     return fields

@@ -9,7 +9,6 @@ work that changes the ballot."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,16 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.audit import audit_append
 from urna.core.db import utcnow
 from urna.core.errors import AppError, FormInvalid, NotFound
-from urna.core.forms import text_problem
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.fraud import service as fraud
 from urna.results import service as results
 from urna.verification import repository
-from urna.verification.models import REASONS, VERDICTS, Decision
+from urna.verification.models import REASONS, Decision
+from urna.verification.schemas import DecisionForm, ReversalForm
 from urna.voting.models import Ballot
 
-NOTE_MAX = 2000
 COUNTED, INVALID = "counted", "invalid"
 
 
@@ -60,39 +58,6 @@ class DecisionNotFound(NotFound):
 def reason_label(code: str | None) -> str:
     """The label msgid of a reason category (the receipt page shows it)."""
     return REASONS[code][1] if code in REASONS else str(code or "")
-
-
-def _note_problem(note: str) -> str | None:
-    if len(note) > NOTE_MAX:
-        return N_("The note is too long (at most 2000 characters).")
-    return text_problem(note, limit=NOTE_MAX)
-
-
-@dataclass(frozen=True)
-class DecisionInput:
-    verdict: str
-    reason: str
-    note: str
-
-
-def decision_parse(form: dict[str, str]) -> DecisionInput:
-    """A verdict, a reason category that goes with it, and a note (required to
-    invalidate: what the decision rests on)."""
-    verdict = (form.get("verdict") or "").strip()
-    reason = (form.get("reason") or "").strip()
-    note = (form.get("note") or "").strip()
-    errors: dict[str, str] = {}
-    if verdict not in VERDICTS:
-        errors["verdict"] = N_("Choose valid or invalid.")
-    elif reason not in REASONS or REASONS[reason][0] != verdict:
-        errors["reason"] = N_("Choose a reason category that fits the verdict.")
-    if verdict == INVALID and not note:
-        errors["note"] = N_("Say what the decision rests on.")
-    if problem := _note_problem(note):
-        errors["note"] = problem
-    if errors:
-        raise FormInvalid(errors)
-    return DecisionInput(verdict=verdict, reason=reason, note=note)
 
 
 # ---- the ballot's status follows the decision in force --------------------------------
@@ -146,7 +111,7 @@ async def ballots_decide(
     session: AsyncSession,
     edition: Edition,
     ballot_ids: Sequence[int],
-    decision: DecisionInput,
+    decision: DecisionForm,
     actor_id: int,
     case_id: int | None = None,
 ) -> list[Decision]:
@@ -226,16 +191,17 @@ async def decision_confirm(
 
 
 async def decision_reverse(
-    *, session: AsyncSession, edition: Edition, decision_id: int, note: str, actor_id: int
+    *,
+    session: AsyncSession,
+    edition: Edition,
+    decision_id: int,
+    reversal: ReversalForm,
+    actor_id: int,
 ) -> Decision:
     """Withdraw a decision (or reject one awaiting confirmation): the ballot's status
     before it is restored, and the ballot waits for a new decision."""
     await _decisions_open(session, edition)
-    note = (note or "").strip()
-    if not note:
-        raise FormInvalid({"note": N_("Say why the decision is reversed.")})
-    if problem := _note_problem(note):
-        raise FormInvalid({"note": problem})
+    note = reversal.note
     decision = await decision_of(session=session, edition=edition, decision_id=decision_id)
     if decision.reversed_at is not None:
         raise DecisionRefused(N_("This decision has already been reversed."))
