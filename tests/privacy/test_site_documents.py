@@ -49,3 +49,40 @@ async def test_the_office_publishes_a_site_document(app, client, kind, address):
     events = await audit_events_of(app, f"document:{kind}")
     assert events[-1].action == "document.publish"
     assert events[-1].details == {"version": latest.version}
+
+
+async def test_a_site_document_has_an_english_title_for_the_english_page(app, client):
+    """The English page was headed in Polish: the console takes an English title (optional:
+    without one, the English page shows the Polish title, Polish being the binding text)."""
+    async with await staff_client(app, "admin") as admin:
+        token = csrf_of((await admin.get("/staff/documents/accessibility")).text)
+        form = {"title": "Deklaracja dostępności", "body": "Treść.", "body_en": "Text.",
+                "change_summary": "Tytuł po angielsku", "csrf_token": token}  # fmt: skip
+        hidden = await admin.post(
+            "/staff/documents/accessibility", data=form | {"title_en": "Statement\u202e"}
+        )
+        assert hidden.status_code == 400 and "niewidoczne znaki sterujące" in hidden.text
+        assert 'href="#f-title_en"' in hidden.text
+        published = await admin.post(
+            "/staff/documents/accessibility",
+            data=form | {"title_en": "Accessibility statement"},
+        )
+        assert published.status_code == 303
+        page = (await admin.get("/staff/documents/accessibility")).text
+        assert 'name="title_en"' in page and 'value="Accessibility statement"' in page
+    polish = (await client.get("/accessibility")).text
+    assert "<h1>Deklaracja dostępności</h1>" in polish
+    assert "<title>Deklaracja dostępności" in polish and "Accessibility statement" not in polish
+    await client.get("/lang/en")
+    english = (await client.get("/accessibility")).text
+    assert "<h1>Accessibility statement</h1>" in english and "<p>Text.</p>" in english
+    assert "<title>Accessibility statement" in english
+
+    async with await staff_client(app, "admin") as admin:
+        token = csrf_of((await admin.get("/staff/documents/accessibility")).text)
+        again = await admin.post(
+            "/staff/documents/accessibility", data=form | {"title_en": "", "csrf_token": token}
+        )
+        assert again.status_code == 303
+    english = (await client.get("/accessibility")).text
+    assert "<h1>Deklaracja dostępności</h1>" in english  # no English title: the Polish one

@@ -150,3 +150,28 @@ async def test_a_tie_widened_after_the_draw_gets_a_draft_that_asks_for_a_new_dra
         final = _city(await _run(app, await _compute(admin, slug)))
     assert not final["draw_needed"] and final["funded"] == ["C3", "C2"]
     assert [row["number"] for row in final["projects"]] == ["C3", "C2", "C1"]
+
+
+async def test_a_refused_field_of_the_draw_is_said_beside_it_and_nothing_is_stored(app):
+    """A NUL in the note, an order too long: the run page says so beside that field (in
+    Polish), never a server error, and no draw is stored."""
+    edition = await tie_in_city(app)
+    slug = edition.slug
+    async with await staff_client(app, "admin") as admin:
+        run_id = await _compute(admin, slug)
+        url = f"/staff/editions/{slug}/results/{run_id}/draw"
+        token = csrf_of((await admin.get(f"/staff/editions/{slug}/results/{run_id}")).text)
+        for field, typed, said in (
+            ("note", "Ratusz\x00, świadkowie", "niewidoczne znaki sterujące"),
+            ("order", ", ".join(["C2", "C1"] * 400), "Ten tekst jest za długi."),
+        ):
+            values = {"pool": "CITY", "order": "C2, C1", "note": "Ratusz", field: typed}
+            response = await admin.post(url, data={**values, "csrf_token": token})
+            assert response.status_code == 400, field
+            page = response.text
+            beside = page.split(f'id="draw-CITY-{field}"', 1)[1]
+            assert 'aria-invalid="true"' in beside.split(">", 1)[0], field
+            error = beside.split(f'<p class="error" id="draw-CITY-{field}-error">', 1)[1]
+            assert said in error.split("</p>", 1)[0], field
+            assert f'href="#draw-CITY-{field}"' in page  # the summary links to the field
+    assert await _draws(app, edition.id) == {}

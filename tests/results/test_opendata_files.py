@@ -4,6 +4,7 @@ after publication, and bytes identical to what the generator reading the ballots
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import itertools
 import re
@@ -11,12 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from tests.factories.editions import edition_create, voting_close
 from tests.results.factories import ballots_add
 from urna.core.db import transaction
-from urna.editions.models import Edition
+from urna.editions.models import Edition, Project
 from urna.results import files, opendata
 from urna.results import repository as results_repository
 from urna.results import service as results
@@ -48,8 +49,15 @@ def reads_ballots(seen: list[str]) -> list[str]:
     return [s for s in seen if re.search(r"\bballot(_choice)?\b", s)]
 
 
-async def _published(app, *, demographics: bool = False) -> Edition:
+async def _published(app, *, demographics: bool = False, title: str = "") -> Edition:
     edition = await edition_create(app, publish_demographics=demographics)
+    if title:  # C1's
+        async with transaction(app.state.ctx.db) as session:
+            await session.execute(
+                update(Project)
+                .where(Project.edition_id == edition.id, Project.number == "C1")
+                .values(title=title)
+            )
     choices = [list(pair) for pair in itertools.combinations(NUMBERS, 2)] + [["C1"], ["N2"]]
     await ballots_add(app, edition, choices)
     await voting_close(app, edition.id)
@@ -82,7 +90,7 @@ async def test_files_are_built_at_publication_and_served_by_digest(app, client):
         }
     assert set(stored) == {"results.json", "results.csv", "pb:0:CITY", "pb:0:N", "pb:0:S"}
     assert stored["results.json"].content == canonical_json(run.payload).encode()
-    assert stored["results.csv"].content == opendata.results_csv(run).encode()
+    assert stored["results.csv"].content == codecs.BOM_UTF8 + opendata.results_csv(run).encode()
     for code, text in old.items():
         assert stored[f"pb:0:{code}"].content == text.encode()
     for file in stored.values():
@@ -183,3 +191,40 @@ def test_if_none_match_is_compared_as_the_standard_says():
     assert files.etag_matches("*", digest)
     assert not files.etag_matches(digest, digest)  # an ETag is quoted
     assert not files.etag_matches(None, digest) and not files.etag_matches("", digest)
+
+
+async def test_the_csv_opens_in_a_polish_spreadsheet_and_its_etag_is_of_those_bytes(app, client):
+    """Excel in Polish reads a CSV without a byte order mark as Windows-1250 ("Łódź" comes
+    out as "ĹĂłdĹş"): the file begins with one, built at publication or at its first
+    download alike, and its digest, ETag and size are those of the bytes served."""
+    edition = await _published(app, title="Tężnia solankowa w Łodzi, Łódź")
+    slug = edition.slug
+    async with app.state.ctx.db() as session:
+        run = await results_repository.run_published(session, edition.id)
+    for built_now in (False, True):
+        if built_now:  # a run published before the files were stored: built at download
+            async with transaction(app.state.ctx.db) as session:
+                await session.execute(
+                    ResultFile.__table__.delete().where(ResultFile.run_id == run.id)
+                )
+        response = await client.get(f"/e/{slug}/results.csv")
+        content = response.content
+        assert response.status_code == 200 and content.startswith(codecs.BOM_UTF8)
+        assert content.count(codecs.BOM_UTF8) == 1
+        text = content.decode("utf-8-sig")
+        assert text.startswith("pool,number,title,") and "Tężnia solankowa w Łodzi, Łódź" in text
+        assert "Łódź".encode("cp1250") not in content  # UTF-8 throughout, after the mark
+        digest = hashlib.sha256(content).hexdigest()
+        assert response.headers["etag"] == f'"{digest}"'
+        assert int(response.headers["content-length"]) == len(content)
+        assert response.headers["content-type"].startswith("text/csv")
+        cached = await client.get(
+            f"/e/{slug}/results.csv", headers={"If-None-Match": f'"{digest}"'}
+        )
+        assert cached.status_code == 304
+        assert (await client.get(f"/e/{slug}/results/files/{digest}")).content == content
+    async with app.state.ctx.db() as session:
+        stored = await session.scalar(
+            select(ResultFile).where(ResultFile.run_id == run.id, ResultFile.name == "results.csv")
+        )
+    assert stored.content == content and stored.sha256 == digest and stored.size == len(content)

@@ -1,6 +1,7 @@
 """Publishing results waits for what must come first: voting closed, every case of the
-verification team decided (the app's ``publish_checks``), and an admin who confirmed what
-becomes public. Each refusal says why, in Polish, and publishes nothing."""
+verification team decided (the app's ``publish_checks``), the public draw of a tie that
+decides what is funded, and an admin who confirmed what becomes public. Each refusal says
+why, in Polish, and publishes nothing."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factories.editions import edition_create
-from tests.factories.staff import staff_client
+from tests.factories.editions import edition_create, voting_close
+from tests.factories.staff import csrf_of, staff_client
 from urna.core.db import utcnow
 from urna.core.i18n import N_
 from urna.results import repository as results_repository
 
-from .test_results_views import _compute, _import, _publish
+from .factories import ballots_add
+from .test_results_views import _compute, _import, _publish, _run, tie_in_city
 
 pytestmark = pytest.mark.flow
 
@@ -71,3 +73,55 @@ async def test_an_undecided_case_holds_the_publication(app):
     assert calls == [edition.id]
     assert response.status_code == 409
     assert await _published(app, edition.id) is None
+
+
+async def test_a_tie_that_decides_funding_holds_the_publication_until_its_draw(app):
+    """C1 (60 000 zł) and C2 (50 000 zł) tie in CITY, whose 100 000 zł funds one of them:
+    publishing is refused, naming them, until the draw is recorded and computed."""
+    edition = await tie_in_city(app)
+    await voting_close(app, edition.id)
+    slug = edition.slug
+    async with await staff_client(app, "admin") as admin:
+        run_id = await _compute(admin, slug)
+        page = (await admin.get(f"/staff/editions/{slug}/results/{run_id}")).text
+        assert "Publikacja czeka na to losowanie: kolejność C1, C2" in page
+        refused = await _publish(admin, slug, run_id)
+        assert refused.status_code == 409
+        assert "nie uporządkowało remisujących projektów C1, C2 (Pula ogólnomiejska)" in (
+            refused.text
+        )
+        await admin.get("/staff/lang/en")
+        refused = await _publish(admin, slug, run_id)
+        assert refused.status_code == 409
+        assert "no public draw has ordered the tied projects C1, C2 (Pula ogólnomiejska)" in (
+            refused.text
+        )
+        assert await _published(app, edition.id) is None
+
+        page = (await admin.get(f"/staff/editions/{slug}/results/{run_id}")).text
+        drawn = await admin.post(
+            f"/staff/editions/{slug}/results/{run_id}/draw",
+            data={"pool": "CITY", "order": "C2, C1", "note": "ratusz", "csrf_token": csrf_of(page)},
+        )
+        assert drawn.status_code == 303
+        second = await _compute(admin, slug)
+        assert (await _publish(admin, slug, second)).status_code == 303
+    assert (await _published(app, edition.id)).id == second
+
+
+async def test_a_tie_whose_order_funds_the_same_projects_does_not_hold_the_publication(app):
+    """C2 (50 000 zł) and C3 (10 000 zł) tie, and both fit in CITY's 100 000 zł in any
+    order: the draft says the draw would only rank them, and it is published."""
+    edition = await edition_create(app)
+    await ballots_add(app, edition, [["C2", "C3"]] * 3 + [["C1", "N1"]])  # N1 leads N
+    await voting_close(app, edition.id)
+    slug = edition.slug
+    async with await staff_client(app, "admin") as admin:
+        run_id = await _compute(admin, slug)
+        run = await _run(app, run_id)
+        city = next(pool for pool in run.payload["pools"] if pool["code"] == "CITY")
+        assert city["draw_needed"] and set(city["funded"]) == {"C2", "C3"}
+        page = (await admin.get(f"/staff/editions/{slug}/results/{run_id}")).text
+        assert "Ich kolejność nie zmienia tego, które projekty są finansowane" in page
+        assert (await _publish(admin, slug, run_id)).status_code == 303
+    assert (await _published(app, edition.id)).id == run_id

@@ -81,7 +81,8 @@ async def test_the_published_ranking_follows_the_draw_everywhere(app, client):
             range(1, len(pool["projects"]) + 1)
         )
 
-    rows = list(csv.DictReader(io.StringIO((await client.get(f"/e/{slug}/results.csv")).text)))
+    csv_text = (await client.get(f"/e/{slug}/results.csv")).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
     assert [row["number"] for row in rows] == DRAWN + ["N1", "N2", "N10"]
     for code, numbers in ranking.items():
         text = (await client.get(f"/e/{slug}/results.pb", params={"pool": code})).text
@@ -93,7 +94,9 @@ async def test_the_published_ranking_follows_the_draw_everywhere(app, client):
     assert linked == DRAWN + ["N1", "N2", "N10"]
     # the transfer names each pool once
     assert "Pula Pula" not in html and "puli Pula" not in html
-    assert "Pula Północ przekazuje 22 000 zł niewykorzystanych środków do puli „Pula" in html
+    assert (
+        "Pula Północ przekazuje 22\u00a0000\u00a0zł niewykorzystanych środków do puli „Pula" in html
+    )
 
 
 def test_project_numbers_are_ordered_as_numbers():
@@ -112,15 +115,17 @@ def test_a_pool_named_pula_is_not_called_pula_pula():
         recompute={"CITY": city},
     )
     names = {"N": "Pula Północ", "CITY": "pula ogólnomiejska"}
-    assert [step_text(step, pool_names=names) for step in outcome.steps] == [
+    texts = [step_text(step, pool_names=names).replace("\u00a0", " ") for step in outcome.steps]
+    assert texts == [
         "Pula Północ przekazuje 300 zł niewykorzystanych środków do puli „pula ogólnomiejska”; "
         "zostaje jej 0 zł.",
         "Pula ogólnomiejska otrzymuje 300 zł z puli „Pula Północ”; jej budżet wynosi teraz "
-        "1300 zł.",
-        "Wynik puli „pula ogólnomiejska” przeliczony z budżetem 1300 zł: finansowanych "
-        "projektów 1, za 1200 zł, zostaje 100 zł.",
+        "1 300 zł.",
+        "Wynik puli „pula ogólnomiejska” przeliczony z budżetem 1 300 zł: finansowanych "
+        "projektów 1, za 1 200 zł, zostaje 100 zł.",
     ]
     # a name without the word keeps it: "pula Bałuty", "z puli Bałuty"
     assert step_text(outcome.steps[1], pool_names={"N": "Bałuty", "CITY": "miasto"}) == (
-        "Pula miasto otrzymuje 300 zł z puli Bałuty; jej budżet wynosi teraz 1300 zł."
+        "Pula miasto otrzymuje 300\u00a0zł z puli Bałuty; jej budżet wynosi teraz "
+        "1\u00a0300\u00a0zł."
     )

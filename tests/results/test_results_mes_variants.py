@@ -159,7 +159,7 @@ def test_comparison_keeps_greedy_when_more_voters_prefer_it():
     )
     assert step_text_pl(step, units_per_zloty=1) == (
         "Krok porównania: wynik metody równych udziałów woli 4 głosujących, wynik zachłanny "
-        "(projektów: 2, za 100 zł) – 6 głosujących; więcej głosujących woli wynik zachłanny, "
+        "(projektów: 2, za 100\u00a0zł) – 6 głosujących; więcej głosujących woli wynik zachłanny, "
         "więc to on obowiązuje."
     )
     # the greedy steps follow, so each project's last step is its final outcome

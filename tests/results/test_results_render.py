@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import pytest
 
+from urna.core import i18n
 from urna.results.rules import (
     Project,
     Step,
@@ -22,24 +23,48 @@ from urna.results.rules import (
 from urna.results.rules.render import polish_plural
 
 
+def plain(text: str) -> str:
+    """``text`` with its non-breaking spaces (money in Polish) as spaces, to compare."""
+    return text.replace("\u00a0", " ")
+
+
 @pytest.mark.parametrize(
     ("grosze", "polish", "english"),
     [
         (34_000_000, "340 000 zł", "PLN 340,000"),
-        (123_450, "1234,50 zł", "PLN 1,234.50"),
+        (123_450, "1 234,50 zł", "PLN 1,234.50"),
+        (1_234_567, "12 345,67 zł", "PLN 12,345.67"),
         (1_234_567_801, "12 345 678,01 zł", "PLN 12,345,678.01"),
         (5, "0,05 zł", "PLN 0.05"),
         (0, "0 zł", "PLN 0"),
     ],
 )
 def test_money_in_zloty_with_grosze_only_when_not_whole(grosze, polish, english):
-    assert format_money(grosze) == polish
+    assert plain(format_money(grosze)) == polish
     assert format_money(grosze, lang="en") == english
 
 
+def test_polish_money_is_written_as_the_pages_money_filter_writes_it():
+    """The step log beside the tables: "1 234,50 zł" in both, grouped from four digits, with
+    spaces that never break the amount across lines (the CLDR "1234,50 zł" it wrote
+    before read as another number than the table's)."""
+    for grosze in (123_450, 1_234_567, 100_000_000_00, 5, 0):
+        assert format_money(grosze) == i18n.format_money(grosze)
+    assert format_money(1_234_567) == "12\u00a0345,67\u00a0zł"
+    assert format_money(5_000_00) == "5\u00a0000\u00a0zł"
+    step = Step(kind=StepKind.FUNDED, project_id="1", cost=123_450, score=7, money_left=5_000_00)
+    assert step_text(step) == (
+        "Projekt 1 (7 głosów, koszt 1\u00a0234,50\u00a0zł) mieści się, finansowany, zostaje "
+        "5\u00a0000\u00a0zł."
+    )
+    assert step_text(step, lang="en") == (
+        "Project 1 (7 votes, cost PLN 1,234.50) fits and is funded, PLN 5,000 left."
+    )
+
+
 def test_money_in_whole_zloty_units_and_inexact_fractions():
-    assert format_money(340_000, units_per_zloty=1) == "340 000 zł"
-    assert format_money(Fraction(6_112_868, 90_494), units_per_zloty=1) == "ok. 67,55 zł"
+    assert plain(format_money(340_000, units_per_zloty=1)) == "340 000 zł"
+    assert plain(format_money(Fraction(6_112_868, 90_494), units_per_zloty=1)) == "ok. 67,55 zł"
     assert format_money(Fraction(6_112_868, 90_494), lang="en", units_per_zloty=1) == (
         "about PLN 67.55"
     )
@@ -59,7 +84,7 @@ POOL = [
 
 def greedy_texts(lang):
     result = greedy_allocate(projects=POOL, budget=50_000_000, threshold_votes=50)
-    return [step_text(step, lang=lang) for step in result.steps]
+    return [plain(step_text(step, lang=lang)) for step in result.steps]
 
 
 def test_greedy_steps_in_polish():
@@ -85,7 +110,7 @@ def test_stop_and_tie_steps_and_project_names():
     projects = [Project("1", 90, 5), Project("2", 50, 5), Project("3", 5, 1)]
     result = greedy_allocate(projects=projects, budget=100, stop_at_first_misfit=True)
     names = {"1": "Park", "2": "Boisko"}
-    polish = [step_text(step, project_names=names) for step in result.steps]
+    polish = [plain(step_text(step, project_names=names)) for step in result.steps]
     english = [step_text(step, lang="en", score_unit="points") for step in result.steps]
 
     assert polish[0] == (
@@ -126,7 +151,7 @@ def test_equal_shares_steps():
     by_kind = {step.kind: step for step in reversed(result.steps)}  # first step of each kind
     last_run = [step for step in result.steps if step.kind is StepKind.MES_ROUND][-1]
 
-    assert step_text(last_run, units_per_zloty=1) == (
+    assert plain(step_text(last_run, units_per_zloty=1)) == (
         "Metoda równych udziałów, przebieg 6: każdy głosujący dysponuje 30 zł; wybrano "
         "projektów: 3, za 110 zł; to przekracza budżet, obowiązuje wynik poprzedniego przebiegu."
     )
@@ -134,7 +159,7 @@ def test_equal_shares_steps():
         "Round 1: project A (2 votes, cost PLN 50) is funded; each of its supporters pays "
         "at most PLN 25"
     )
-    assert step_text(by_kind[StepKind.COMPLETION], units_per_zloty=1) == (
+    assert plain(step_text(by_kind[StepKind.COMPLETION], units_per_zloty=1)) == (
         "Uzupełnienie: pozostałe 50 zł rozdziela się po kolei według liczby głosów, "
         "pomijając projekty, które się nie mieszczą."
     )
@@ -151,14 +176,14 @@ def test_transfer_steps():
     outcome = transfers_apply(
         results=results, transfers=[Transfer("Bałuty", "miasto")], recompute={"miasto": city}
     )
-    polish = [step_text(step) for step in outcome.steps]
+    polish = [plain(step_text(step)) for step in outcome.steps]
     english = [step_text(step, lang="en") for step in outcome.steps]
 
     assert polish == [
         "Pula Bałuty przekazuje 300 zł niewykorzystanych środków do puli miasto; zostaje jej 0 zł.",
-        "Pula miasto otrzymuje 300 zł z puli Bałuty; jej budżet wynosi teraz 1300 zł.",
-        "Wynik puli miasto przeliczony z budżetem 1300 zł: finansowanych projektów 1, "
-        "za 1200 zł, zostaje 100 zł.",
+        "Pula miasto otrzymuje 300 zł z puli Bałuty; jej budżet wynosi teraz 1 300 zł.",
+        "Wynik puli miasto przeliczony z budżetem 1 300 zł: finansowanych projektów 1, "
+        "za 1 200 zł, zostaje 100 zł.",
     ]
     assert (
         english[1] == "Pool miasto receives PLN 300 from pool Bałuty; its budget is now PLN 1,300."
@@ -225,7 +250,7 @@ def test_every_step_kind_renders_in_both_languages():
     ],
 )
 def test_equal_shares_options_and_comparison_are_named_in_both_languages(step, polish, english):
-    assert step_text_pl(step) == polish
+    assert plain(step_text_pl(step)) == polish
     assert step_text_en(step) == english
 
 

@@ -143,7 +143,7 @@ async def test_results_are_published_from_the_console_and_shown_with_open_data(a
     assert hashlib.sha256(download.content).hexdigest() == run.sha256
 
     # CSV: a row per project, funded as in the file's own `selected` column
-    text = (await client.get(f"/e/{slug}/results.csv")).text
+    text = (await client.get(f"/e/{slug}/results.csv")).content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == len(original.projects)
     assert {row["number"] for row in rows if row["funded"] == "1"} == selected
@@ -237,7 +237,8 @@ async def test_publishing_is_refused_while_a_ballot_is_under_review(app, client)
         project.title = formula
         await session.commit()
     slug = edition.slug
-    ids = await ballots_add(app, edition, [["C3"], ["N1"], ["S1"]])
+    # C1 beside C3: C1 and C2 no longer tie at 0 votes for the money C3 leaves (a draw)
+    ids = await ballots_add(app, edition, [["C3"], ["N1"], ["S1"], ["C1"]])
     async with await staff_client(app, "admin") as admin:
         run_id = await _compute(admin, slug)
         async with app.state.ctx.db() as session:
@@ -258,7 +259,7 @@ async def test_publishing_is_refused_while_a_ballot_is_under_review(app, client)
             await session.commit()
         assert (await _publish(admin, slug, run_id)).status_code == 303
 
-    text = (await client.get(f"/e/{slug}/results.csv")).text
+    text = (await client.get(f"/e/{slug}/results.csv")).content.decode("utf-8-sig")
     rows = {row["number"]: row for row in csv.DictReader(io.StringIO(text))}
     assert rows["C3"]["title"] == "'" + formula  # shown by a spreadsheet, never evaluated
     assert rows["C3"]["cost_pln"] == "10000.00" and rows["C3"]["funded"] == "1"

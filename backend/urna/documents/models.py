@@ -25,6 +25,8 @@ class PolicyDocument(SQLModel, table=True):
     edition_id: int | None = Field(default=None, foreign_key="edition.id", ondelete="CASCADE")
     version: int
     title: str = Field(max_length=200)
+    # Shown on English pages; empty, the (binding) Polish title is shown there too.
+    title_en: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     body: str = Field(sa_type=Text)
     body_en: str = Field(default="", sa_type=Text)
     change_summary: str = Field(default="", max_length=500)

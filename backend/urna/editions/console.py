@@ -24,7 +24,7 @@ from urna.core.errors import FormInvalid
 from urna.core.forms import form_openapi, form_parse
 from urna.core.i18n import LOCAL_ZONE
 from urna.core.views import form_list, form_values, render, see_other
-from urna.editions import repository
+from urna.editions import projects, repository
 from urna.editions import service as editions
 from urna.editions.forms import (
     AreaForm,
@@ -331,15 +331,15 @@ async def _projects_page(request, db, slug, *, values=None, errors=None, status_
     edition = await editions.edition_get(session=db, slug=slug)
     pools = await repository.pools_of(db, edition.id)
     budgets = {p.id: p.budget for p in pools}
-    projects = await repository.projects_by_pool(db, edition.id)
+    rows = await repository.projects_by_pool(db, edition.id)
     context = {
         "pools": pools,
         "pool_codes": {p.id: p.code for p in pools},
         "budgets": budgets,
         "areas": await repository.areas_of(db, edition.id),
-        "projects": projects,
+        "projects": rows,
         # accepted (an office may still lower the cost), but no rule can ever fund them
-        "over_budget": {p.id for p in projects if p.cost > budgets[p.pool_id]},
+        "over_budget": {p.id for p in rows if p.cost > budgets[p.pool_id]},
         "values": values or {},
         "errors": errors or {},
     }
@@ -361,7 +361,7 @@ async def project_create(request: Request, slug: str, db: DbSession, user: Admin
         slug,
         user,
         form=ProjectForm,
-        change=editions.project_create,
+        change=projects.project_create,
         page=_projects_page,
         done=f"/staff/editions/{slug}/projects",
     )

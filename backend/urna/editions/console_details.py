@@ -1,10 +1,13 @@
-"""A project's page in the console (admin): where it is (address, point on a map) and its
-pictures, each with the text that describes it; and the one change an open edition still
-takes, a later closing date with its reason (``editions.extensions``)."""
+"""A project's page in the console (admin): the project itself, changed or deleted until
+voting opens (``editions.projects``; the same form as adding one), and its pictures, each
+with the text that describes it; and the one change an open edition still takes, a later
+closing date with its reason (``editions.extensions``). Like every change to an edition,
+each is announced to the snapshot caches of all processes once committed."""
 
 from __future__ import annotations
 
 from functools import partial
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -14,14 +17,20 @@ from urna.core.access import AdminUser
 from urna.core.context import DbSession
 from urna.core.errors import FormInvalid
 from urna.core.forms import form_openapi, form_parse
+from urna.core.i18n import N_
+from urna.core.money import zloty_format
 from urna.core.views import see_other
-from urna.editions import extensions, project_details
+from urna.editions import extensions, project_details, projects, repository
 from urna.editions import service as editions
 from urna.editions.console import edition_page_render, section_page, submitted
-from urna.editions.forms import ClosingExtensionForm, ImageForm, LocationForm
+from urna.editions.forms import ClosingExtensionForm, ImageForm, LocationForm, ProjectForm
 from urna.editions.models import Project
+from urna.editions.snapshot import EditionsChanged
 
-router = APIRouter()
+DELETE_UNCONFIRMED = N_(
+    "The project was not deleted: tick the box to confirm that it is to be deleted."
+)
+router = APIRouter(dependencies=[EditionsChanged])
 
 
 def _location_values(project: Project) -> dict[str, str]:
@@ -35,13 +44,32 @@ def _location_values(project: Project) -> dict[str, str]:
     }
 
 
+def _project_values(project: Project, pool_codes: dict, area_codes: dict) -> dict[str, str]:
+    """A project as its form shows it (the cost in złoty, as a clerk types it)."""
+    return {
+        "number": project.number,
+        "pool": pool_codes.get(project.pool_id, ""),
+        "title": project.title,
+        "description": project.description,
+        "cost": zloty_format(project.cost).removesuffix(" zł"),
+        "area": area_codes.get(project.area_id, ""),
+        "category": project.category,
+        **_location_values(project),
+    }
+
+
 async def _project_page(request, db, slug, number, *, values=None, errors=None, status_code=200):
     edition = await editions.edition_get(session=db, slug=slug)
     project = await project_details.project_find(session=db, edition=edition, number=number)
+    pools = await repository.pools_of(db, edition.id)
+    areas = await repository.areas_of(db, edition.id)
+    shown = _project_values(project, {p.id: p.code for p in pools}, {a.id: a.code for a in areas})
     context = {
         "project": project,
+        "pools": pools,
+        "areas": areas,
         "images": await project_details.project_images(session=db, project=project),
-        "values": _location_values(project) | (values or {}),
+        "values": shown | (values or {}),
         "errors": errors or {},
     }
     return await section_page(
@@ -55,7 +83,45 @@ async def project_page(request: Request, slug: str, number: str, db: DbSession, 
 
 
 def _project_url(slug: str, number: str) -> str:
-    return f"/staff/editions/{slug}/projects/{number}?saved=1"
+    return f"/staff/editions/{slug}/projects/{quote(number)}?saved=1"
+
+
+@router.post("/staff/editions/{slug}/projects/{number}", openapi_extra=form_openapi(ProjectForm))
+async def project_update(request: Request, slug: str, number: str, db: DbSession, user: AdminUser):
+    async def update(values: dict[str, str]) -> Project:
+        edition = await editions.edition_get(session=db, slug=slug)
+        project = await project_details.project_find(session=db, edition=edition, number=number)
+        editions.rules_ensure_editable(edition=edition)  # frozen: that, not the fields
+        data = form_parse(ProjectForm, values).as_input()
+        return await projects.project_update(
+            session=db, edition=edition, project=project, data=data, actor_id=user.id
+        )
+
+    page = partial(_project_page, request, db, slug, number)
+    return await submitted(
+        request, update, page, lambda project: _project_url(slug, project.number)
+    )
+
+
+@router.post(
+    "/staff/editions/{slug}/projects/{number}/delete",
+    openapi_extra=form_openapi(confirm={"enum": ["yes"]}),
+)
+async def project_delete(request: Request, slug: str, number: str, db: DbSession, user: AdminUser):
+    async def delete(values: dict[str, str]) -> None:
+        edition = await editions.edition_get(session=db, slug=slug)
+        project = await project_details.project_find(session=db, edition=edition, number=number)
+        editions.rules_ensure_editable(edition=edition)
+        if values.get("confirm") != "yes":
+            raise FormInvalid({"confirm": DELETE_UNCONFIRMED})
+        await projects.project_delete(
+            session=db, edition=edition, project=project, actor_id=user.id
+        )
+
+    page = partial(_project_page, request, db, slug, number)
+    return await submitted(
+        request, delete, page, f"/staff/editions/{slug}/projects?deleted={quote(number)}"
+    )
 
 
 @router.post(

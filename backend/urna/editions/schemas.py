@@ -146,6 +146,7 @@ class ProjectIn(LocationIn):
 
 class DocumentIn(BaseModel):
     title: Annotated[Line, Field(min_length=1, max_length=300)]
+    title_en: Annotated[Line, Field(max_length=200)] = ""
     body: LongText
     body_en: LongText = ""
 

@@ -3,24 +3,24 @@ the rule that frozen rules stay frozen. Every change a staff member makes is rec
 the audit log in the same unit of work; nothing here commits.
 
 The domain's other parts are reached through this module too: the phases (``phases``)
-and the snapshot the public pages and the vote read (``snapshot``)."""
+and the snapshot the public pages and the vote read (``snapshot``). One project's own
+changes in the console (add, edit, delete) are in ``projects``; the constraints a write
+may meet, and how each is told to the office, in ``conflicts``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core import audit
-from urna.core.db import violated_constraint
 from urna.core.errors import AppError, FormInvalid, NotFound, validation_messages
 from urna.core.i18n import N_
 from urna.editions import imports, repository
+from urna.editions.conflicts import POOL_EXISTS, unique_writes
 from urna.editions.imports import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
 from urna.editions.imports import edition_json_read as edition_json_read
 from urna.editions.imports import edition_parse as edition_parse
@@ -47,33 +47,6 @@ from urna.editions.snapshot import edition_snapshot as edition_snapshot
 from urna.editions.snapshot import edition_snapshot_cached as edition_snapshot_cached
 from urna.editions.snapshot import project_get as project_get
 from urna.editions.snapshot import snapshot_cache as snapshot_cache
-
-EDITION_EXISTS = N_("An edition with this address already exists.")
-AREA_EXISTS = N_("An area with this code already exists.")
-POOL_EXISTS = N_("A pool with this code already exists.")
-PROJECT_EXISTS = N_("This project number is already in the edition.")
-STREET_EXISTS = N_("This street is already in the register.")
-ROWS_REPEAT = N_("The edition data repeat a street or a project number.")
-# The unique constraint a write broke -> the field it is reported on.
-_CONFLICTS = {
-    "uq_edition_slug": ("slug", EDITION_EXISTS),
-    "uq_area_edition_id_code": ("code", AREA_EXISTS),
-    "uq_pool_edition_id_code": ("code", POOL_EXISTS),
-    "uq_project_edition_id_number": ("number", PROJECT_EXISTS),
-    "uq_street_edition_id_name": ("name", STREET_EXISTS),
-}
-
-
-@asynccontextmanager
-async def _unique(session: AsyncSession) -> AsyncIterator[None]:
-    """Writes a unique constraint may refuse, in a SAVEPOINT: refused, they are undone and
-    reported on their field (``FormInvalid``) while the request's unit of work goes on."""
-    try:
-        async with session.begin_nested():
-            yield
-    except IntegrityError as error:
-        field, message = _CONFLICTS.get(violated_constraint(error), ("__all__", ROWS_REPEAT))
-        raise FormInvalid({field: message}) from error
 
 
 async def change_record(
@@ -119,7 +92,7 @@ async def edition_create(
     an import records its own event."""
     pool_rules_ensure_valid(vote_type=data.vote_type, pools=[PoolRules.of(p) for p in data.pools])
     fields = data.model_dump(exclude={"areas", "streets", "pools", "projects", "clause"})
-    async with _unique(session):
+    async with unique_writes(session):
         edition = Edition(**fields)
         session.add(edition)
         await session.flush()
@@ -196,23 +169,9 @@ async def rows_create(
         raise AppError(
             N_("Unknown area or pool codes: %(codes)s"), params={"codes": ", ".join(missing)}
         )
-    async with _unique(session):
+    async with unique_writes(session):
         _rows_add(session, edition, streets, projects, pools, areas)
         await session.flush()
-
-
-async def project_create(
-    *, session: AsyncSession, edition: Edition, data: ProjectIn, actor_id: int | None
-) -> None:
-    """Add one project (the console's form) to an edition that has not opened yet."""
-    await rows_create(session=session, edition=edition, projects=[data])
-    await change_record(
-        session=session,
-        actor_id=actor_id,
-        action="edition.project_add",
-        edition=edition,
-        details={"number": data.number},
-    )
 
 
 async def rows_import(
@@ -296,7 +255,7 @@ async def area_create(
 ) -> Area:
     """Add an area (district) to an edition that has not opened yet."""
     rules_ensure_editable(edition=edition, now=now)
-    async with _unique(session):
+    async with unique_writes(session):
         area = Area(edition_id=edition.id, code=data.code, name=data.name)
         session.add(area)
         await session.flush()
@@ -338,7 +297,7 @@ async def pool_create(
         pools=[*pools_as_rules(existing), PoolRules.of(data)],
         changed=data.code,
     )
-    async with _unique(session):
+    async with unique_writes(session):
         pool = Pool(
             edition_id=edition.id,
             position=len(existing),

@@ -89,10 +89,6 @@ class EditionSnapshot:
             raise RuntimeError("the street register is read with edition_snapshot(streets=True)")
         return street_index_of(self.streets)
 
-    def street_find(self, name: str) -> RegisterStreet | None:
-        """The register's street a resident means by ``name`` (``street_lookup``)."""
-        return street_lookup(self.street_index, name)
-
 
 # The kind of street a register names first ("ul. Lipowa", "al. Róż", "plac Wolności"),
 # folded, and how it is abbreviated: "ulica Lipowa", "UL LIPOWA" and "ul. Lipowa" are one.

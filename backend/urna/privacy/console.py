@@ -22,6 +22,7 @@ from urna.editions.snapshot import EditionsChanged
 from urna.privacy import requests, service
 from urna.privacy.forms import ClauseForm
 from urna.privacy.models import REQUEST_STATES
+from urna.privacy.schemas import AnswerForm
 
 router = APIRouter()
 
@@ -49,7 +50,12 @@ async def _clause_page(
     versions = await documents.document_register(session=db, kind="clause", edition=edition)
     current = versions[0] if versions else None
     if values is None and current is not None:
-        values = {"title": current.title, "body": current.body, "body_en": current.body_en}
+        values = {
+            "title": current.title,
+            "title_en": current.title_en,
+            "body": current.body,
+            "body_en": current.body_en,
+        }
     context = {
         "edition": edition,
         "phase": editions.edition_phase(edition),
@@ -132,9 +138,7 @@ async def request_held(request: Request, request_id: int, db: DbSession, user: A
 
 @router.post(
     "/staff/privacy/requests/{request_id}",
-    openapi_extra=form_openapi(
-        state={"enum": list(REQUEST_STATES)}, answer={"type": "string", "maxLength": 4000}
-    ),
+    openapi_extra=form_openapi(AnswerForm),
 )
 async def request_answer(request: Request, request_id: int, db: DbSession, user: AdminUser):
     form = await form_values(request)
@@ -143,8 +147,7 @@ async def request_answer(request: Request, request_id: int, db: DbSession, user:
             session=db,
             crypto=get_ctx(request).crypto,
             request_id=request_id,
-            state=form.get("state", ""),
-            answer=form.get("answer", ""),
+            data=form_parse(AnswerForm, form),
             actor_id=user.id,
         )
     except FormInvalid as error:

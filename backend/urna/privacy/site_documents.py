@@ -40,7 +40,12 @@ async def _document_page(
     versions = await documents.document_register(session=db, kind=kind)
     if values is None and versions:
         current = versions[0]
-        values = {"title": current.title, "body": current.body, "body_en": current.body_en}
+        values = {
+            "title": current.title,
+            "title_en": current.title_en,
+            "body": current.body,
+            "body_en": current.body_en,
+        }
     address, name = SITE_DOCUMENTS[kind]
     context = {
         "kind": kind,
@@ -81,6 +86,7 @@ async def document_publish(request: Request, document: str, db: DbSession, user:
         session=db,
         kind=kind,
         title=data.title,
+        title_en=data.title_en,
         body=data.body,
         body_en=data.body_en,
         change_summary=data.change_summary,

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.access import AdminUser
 from urna.core.context import DbSession, ReplicaSession, get_ctx
-from urna.core.errors import NotFound
-from urna.core.forms import form_openapi, text_problem, whole_in
+from urna.core.errors import FormInvalid, NotFound
+from urna.core.forms import form_openapi, form_parse
 from urna.core.i18n import N_
 from urna.core.views import form_values, render, see_other
 from urna.editions import repository as editions_repository
@@ -24,9 +24,8 @@ from urna.editions.models import Edition
 from urna.results import display, repository
 from urna.results import service as results
 from urna.results.models import ResultRun
+from urna.results.schemas import DrawForm
 
-DRAW_NOTE_MAX = 2000  # as the form field allows
-DRAW_ORDER_MAX = 2000  # the drawn order: project numbers, comma-separated
 CONFIRM_PUBLIC = N_(
     "Confirm that you have read what becomes public: tick the box above the button."
 )
@@ -63,8 +62,11 @@ async def _run_page(
     *,
     error=None,
     values: dict[str, str] | None = None,
+    draw_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ):
+    """``error``: a refusal of the results service; ``draw_errors``: the refused fields of
+    a pool's draw form, by their id on the page (``draw-<pool>-<field>``)."""
     draws = await repository.draws_of(db, edition.id)
     pools = await editions_repository.pools_of(db, edition.id)
     context = _page_context(edition)
@@ -73,6 +75,7 @@ async def _run_page(
         staff_view=True,
         error=error,
         values=values or {},
+        draw_errors=draw_errors or {},
         recorded_draws={pool.code: draws.get(pool.id) for pool in pools},
         published=await repository.run_published(db, edition.id),
     )
@@ -124,36 +127,16 @@ async def run_publish(request: Request, slug: str, run_id: RunId, db: DbSession,
             run_id=run.id,
             actor_id=user.id,
             checks=get_ctx(request).publish_checks,
+            draws_required=True,
         )
     except results.ResultsError as error:
         return await _run_page(request, db, edition, run, error=error, status_code=409)
     return see_other(f"{_base(slug)}/{run_id}?published=1")
 
 
-def _draw_input(values: dict[str, str]) -> tuple[int | None, list[str] | None, str]:
-    """The drawn number, or the drawn order as comma-separated project numbers; the note."""
-    note = values.get("note", "").strip()
-    for text, limit in ((values.get("order", ""), DRAW_ORDER_MAX), (note, DRAW_NOTE_MAX)):
-        if problem := text_problem(text, limit=limit):
-            raise results.ResultsError(problem)
-    seed_text = values.get("seed", "").strip().replace(" ", "")
-    order = [part.strip() for part in values.get("order", "").split(",") if part.strip()]
-    if seed_text and not (seed_text.isascii() and seed_text.isdigit()):
-        raise results.ResultsError(N_("The drawn number must be a whole number."))
-    seed = whole_in(seed_text, 0, 2**63 - 1) if seed_text else None
-    if seed_text and seed is None:
-        raise results.ResultsError(N_("The drawn number is too large."))
-    return seed, order or None, note
-
-
 @router.post(
     "/staff/editions/{slug}/results/{run_id}/draw",
-    openapi_extra=form_openapi(
-        pool={"type": "string"},
-        seed={"type": "integer", "minimum": 0},
-        order={"type": "string"},
-        note={"type": "string"},
-    ),
+    openapi_extra=form_openapi(DrawForm, pool={"type": "string"}),
 )
 async def draw_record(request: Request, slug: str, run_id: RunId, db: DbSession, user: AdminUser):
     edition = await editions.edition_get(session=db, slug=slug)
@@ -164,16 +147,21 @@ async def draw_record(request: Request, slug: str, run_id: RunId, db: DbSession,
     if pool is None:
         raise NotFound()
     try:
-        seed, order, note = _draw_input(values)
+        draw = form_parse(DrawForm, values)
         await results.draw_record(
             session=db,
             edition=edition,
             pool=pool,
-            seed=seed,
-            order=order,
-            note=note,
+            seed=draw.seed,
+            order=draw.drawn_order,
+            note=draw.note,
             actor_id=user.id,
             run=run,
+        )
+    except FormInvalid as error:
+        refused = {f"draw-{pool.code}-{name}": message for name, message in error.errors.items()}
+        return await _run_page(
+            request, db, edition, run, values=values, draw_errors=refused, status_code=400
         )
     except results.ResultsError as error:
         return await _run_page(

@@ -12,6 +12,7 @@ from typing import Any
 from urna.core import i18n
 from urna.core.charts import Measure, bar_chart
 from urna.core.i18n import N_
+from urna.results.deciding import funding_ties
 from urna.results.models import ResultRun
 from urna.results.rules import MesOutcome, Step, StepKind, TieMethod, step_text
 from urna.results.schemas import PoolResult, ProjectResult, ResultsPayload
@@ -133,4 +134,6 @@ def results_context(run: ResultRun) -> dict[str, Any]:
         "outcome_text": lambda row, pool: outcome_text(row, pool, unit),
         "charts": {pool.code: vote_chart(pool, unit) for pool in payload.pools},
         "money_charts": {pool.code: money_chart(pool) for pool in payload.pools},
+        # the ties whose draw publication waits for (None: equal shares, computed then)
+        "funding_ties": {pool.code: funding_ties(pool.allocation) for pool in payload.pools},
     }

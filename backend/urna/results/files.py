@@ -4,7 +4,9 @@ Publishing a run stores its JSON, its CSV and each pool's `.pb` (`ResultFile`): 
 are read once then, and every download after that is one indexed query for the file's
 digest and size (an ``If-None-Match`` that names the digest is answered 304 without the
 bytes) and one for its bytes. What is stored is what `opendata` produces: the same bytes,
-the ballots in the permutation the run's seed fixed at publication.
+the ballots in the permutation the run's seed fixed at publication. The CSV begins with a
+byte order mark: without it Excel in Polish reads the UTF-8 as Windows-1250 and "Łódź"
+comes out as "ĹĂłdĹş". The digest (and so the ETag) is of the bytes stored, BOM included.
 
 A run published before files were stored, or the other choice of an edition's
 demographics, gets its file at its first download, after the same check as before (the
@@ -92,8 +94,13 @@ async def files_build(*, session: AsyncSession, edition: Edition, run: ResultRun
     await session.flush()
 
 
+def file_bytes(name: str, text: str) -> bytes:
+    """What is stored and served of the file ``name``: UTF-8, the CSV with its BOM."""
+    return text.encode("utf-8-sig" if name == CSV_NAME else "utf-8")
+
+
 def _file_new(run: ResultRun, name: str, media_type: str, text: str) -> ResultFile:
-    content = text.encode()
+    content = file_bytes(name, text)
     return ResultFile(
         run_id=run.id,
         name=name,

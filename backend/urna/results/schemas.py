@@ -6,17 +6,22 @@ models keep the stored form exactly: instants stay the ISO strings Python writes
 percentage stays its decimal string, and an allocation's step log stays the dict the
 allocation rules write (``Allocation.to_dict``, ``Step.to_dict``: their own format, read
 back by ``display.step_from_dict``). ``ResultsPayload.model_validate(stored).as_json()``
-gives back the stored dict, key for key."""
+gives back the stored dict, key for key.
+
+The console's form of a pool's public draw (``DrawForm``) is here too, as a schema
+(``core.forms``)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from urna.core.forms import FormModel, Text, whole
+from urna.core.i18n import N_
 from urna.results.rules.types import TieMethod
 
 FORMAT = "urna-results/1"
@@ -136,3 +141,41 @@ def canonical_json(payload: dict[str, Any]) -> str:
 def payload_digest(payload: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON: what anyone can recompute from the download."""
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+# ---- the console's form of a pool's public draw ----------------------------------------
+
+DRAW_NOTE_MAX = 2000  # as the form field allows
+DRAW_ORDER_MAX = 2000  # the drawn order: project numbers, comma-separated
+
+
+def _spaces_removed(value: Any) -> Any:
+    """A drawn number as read aloud and noted: "424 242"."""
+    return value.replace(" ", "") if isinstance(value, str) else value
+
+
+DrawnNumber = Annotated[
+    whole(
+        0,
+        2**63 - 1,  # the column is a BIGINT
+        N_("The drawn number must be a whole number."),
+        too_large=N_("The drawn number is too large."),
+    ),
+    BeforeValidator(_spaces_removed),
+]
+
+
+class DrawForm(FormModel):
+    """A pool's public draw as the office records it: the drawn number, or the drawn order
+    of the tied projects (their numbers, comma-separated), and a note (who drew, where,
+    witnesses). Which of the two is given, and whether the order fits the tie, is the
+    results service's check (``draw_record``)."""
+
+    seed: DrawnNumber | None = None
+    order: Annotated[Text, Field(max_length=DRAW_ORDER_MAX)] = ""
+    note: Annotated[Text, Field(max_length=DRAW_NOTE_MAX)] = ""
+
+    @property
+    def drawn_order(self) -> list[str] | None:
+        """The project numbers of ``order``, in their drawn order (None: no order given)."""
+        return [part.strip() for part in self.order.split(",") if part.strip()] or None

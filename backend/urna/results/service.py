@@ -25,7 +25,7 @@ from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition, Pool
 from urna.editions.models import Project as ProjectRow
-from urna.results import files, opendata, repository, tally
+from urna.results import deciding, files, opendata, repository, tally
 from urna.results.models import ResultRun, TieDraw
 from urna.results.rules import (
     MAX_ADD1_RUNS,
@@ -54,6 +54,27 @@ class ReviewOpen(ResultsError):
         "Some ballots are still under review. Close the review (count or invalidate each "
         "one) before publishing the results."
     )
+
+
+class DrawDecidesFunding(ResultsError):
+    """A tie that waits for its public draw decides what is funded (``deciding``)."""
+
+    message = N_(
+        "These results cannot be published yet: no public draw has ordered the tied "
+        "projects %(ties)s, and their order can change which projects are funded. Hold the "
+        "draw, record it on this page, compute the results again and publish that computation."
+    )
+
+
+async def draws_ensure_decided(
+    *, session: AsyncSession, edition: Edition, payload: ResultsPayload
+) -> None:
+    """Refuse results whose funded projects still depend on a draw not yet recorded; a
+    tie whose order changes nothing funded is published as it is ranked."""
+    found = await deciding.ties_deciding(session=session, edition=edition, payload=payload)
+    if found:
+        ties = "; ".join(f"{', '.join(numbers)} ({pool})" for pool, numbers in found)
+        raise DrawDecidesFunding(params={"ties": ties})
 
 
 class PublishedMeanwhile(AppError):
@@ -218,11 +239,14 @@ async def run_publish(
     actor_id: int | None,
     now: datetime | None = None,
     checks: Sequence[PublishCheck] = (),
+    draws_required: bool = False,
 ) -> ResultRun:
     """Publish a reviewed draft: the previous publication is withdrawn, in one transaction.
 
-    Never while voting is still open, and never while one of ``checks`` (the app's
-    ``publish_checks``: the verification team's undecided cases) names a reason to wait.
+    Never while voting is still open, never while one of ``checks`` (the app's
+    ``publish_checks``: the verification team's undecided cases) names a reason to wait,
+    and, with ``draws_required`` (the console's publication), never while a tie waiting
+    for its public draw decides what is funded (``deciding``).
     Two publications racing meet the partial UNIQUE index: the second is refused and its
     unit of work rolled back."""
     run = await repository.run_get(session, run_id)
@@ -243,6 +267,9 @@ async def run_publish(
         raise ResultsError(
             N_("Ballots have changed since this draft was computed. Compute the results again.")
         )
+    if draws_required:
+        payload = ResultsPayload.model_validate(run.payload)
+        await draws_ensure_decided(session=session, edition=edition, payload=payload)
     await repository.runs_withdraw_published(session, edition.id)
     await repository.runs_withdrawn_files_delete(session, edition.id)
     run.status = "published"

@@ -130,6 +130,8 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("POST", "/staff/editions/{slug}/projects"): ADMIN,
     ("GET", "/staff/editions/{slug}/streets"): ADMIN,
     ("GET", "/staff/editions/{slug}/projects/{number}"): ADMIN,
+    ("POST", "/staff/editions/{slug}/projects/{number}"): ADMIN,
+    ("POST", "/staff/editions/{slug}/projects/{number}/delete"): ADMIN,
     ("POST", "/staff/editions/{slug}/projects/{number}/location"): ADMIN,
     ("POST", "/staff/editions/{slug}/projects/{number}/images"): ADMIN,
     ("POST", "/staff/editions/{slug}/projects/{number}/images/{image_id}/remove"): ADMIN,

@@ -1,9 +1,11 @@
 """Steps as sentences, in Polish or English, for the published results and the staff console.
 
 Money is integer in the pool's unit: ``units_per_zloty=100`` when amounts are grosze (the
-database), ``1`` when they are whole złoty (pabulib files). Polish amounts follow CLDR: space
-as thousands separator from five digits on, comma before grosze ("340 000 zł", "1234,50 zł");
-English: "PLN 340,000", "PLN 1,234.50". Grosze are shown only when the amount is not whole.
+database), ``1`` when they are whole złoty (pabulib files). Polish amounts are written as the
+pages' ``money`` filter writes them beside the log (``core.i18n.format_money``): thousands
+grouped from four digits on, comma before grosze, non-breaking spaces ("1 234,50 zł",
+"12 345,67 zł"); English as the English locale writes them: "PLN 1,234.50". Grosze are shown
+only when the amount is not whole.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from fractions import Fraction
 from functools import partial
 from typing import Literal
 
+from urna.core import i18n
 from urna.results.rules.sentences import (
     ADD1_STARTS,
     ADD1_STOPS,
@@ -48,10 +51,9 @@ def format_money(
     grosze = round(grosze_exact)
     prefix = "" if grosze == grosze_exact else ("ok. " if lang == "pl" else "about ")
     sign = "-" if grosze < 0 else ""
-    zloty, rest = divmod(abs(grosze), 100)
     if lang == "pl":
-        number = _group(zloty, " ", min_digits=5) + (f",{rest:02d}" if rest else "")
-        return f"{prefix}{sign}{number} zł"
+        return f"{prefix}{sign}{i18n.format_money(abs(grosze))}"
+    zloty, rest = divmod(abs(grosze), 100)
     number = _group(zloty, ",", min_digits=4) + (f".{rest:02d}" if rest else "")
     return f"{prefix}{sign}PLN {number}"
 
