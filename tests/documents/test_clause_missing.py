@@ -35,6 +35,22 @@ async def test_an_open_edition_without_a_clause_gets_its_first_one(app):
         assert page.status_code == 200 and "Pierwsza wersja." in page.text
 
 
+async def test_the_console_offers_the_first_clause_of_an_open_edition(app):
+    """Voting opened without a clause: the admin's page shows the form for its first
+    version (the office needs no hand-made POST); once there is one, the form is gone."""
+    edition = await edition_create(app, clause=None)
+    url = f"/staff/editions/{edition.slug}/clause"
+    form = f'<form method="post" action="{url}"'
+    async with await staff_client(app, "admin") as admin:
+        page = await admin.get(url)
+        assert page.status_code == 200 and form in page.text
+        assert 'name="title"' in page.text and 'name="body"' in page.text
+        assert (await clause_post(admin, edition.slug, "Pierwsza wersja.")).status_code == 303
+        page = await admin.get(url)
+    assert page.status_code == 200 and 'id="clause-versions"' in page.text
+    assert form not in page.text  # frozen like any clause once voting has opened
+
+
 async def test_a_closed_edition_answers_closed_before_anything_about_its_clause(app):
     from tests.factories.editions import voting_close
 

@@ -21,7 +21,10 @@ _LINE_BREAKS = frozenset("\n\r\t\u2028\u2029")
 
 
 def text_fold(text: str) -> str:
-    """Case-, space- and diacritic-insensitive form of a name, for comparing and hashing."""
+    """Case-, space- and diacritic-insensitive form of a name, for comparing and hashing.
+
+    A voter's identity key is made of it (``voting.identity``): a change here can let a
+    resident who has voted vote again, so it must not be deployed while an edition is open."""
     text = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _SPACES.sub(" ", text).strip().casefold()

@@ -42,6 +42,7 @@ class Kind:
     where: str
     floor: int
     weight: float
+    label: str  # what the console calls the kind (its evidence message says the rest)
     message: str
     having: str = ""  # SQL over the group ``s``
     timed: bool = True  # does the time shape of the group matter to the score
@@ -53,6 +54,11 @@ class Kind:
         return self.key.split("'")[1]
 
 
+# The kinds that group by more than one key (an IP, a network, an address) are called
+# alike whichever of their keys fired.
+AGE_LABEL = N_("People aged 100 or more")
+CHOICES_LABEL = N_("Identical choices")
+
 KINDS: tuple[Kind, ...] = (
     Kind(
         "ip",
@@ -61,6 +67,7 @@ KINDS: tuple[Kind, ...] = (
         floor=6,
         traffic=True,
         weight=1.0,
+        label=N_("Many ballots from one IP address"),
         message=N_(
             "Ballots from the IP address %(label)s: %(n)s, between %(first)s and %(last)s; "
             "in its busiest hour %(peak)s (%(share)s%% of all the edition's ballots in that "
@@ -75,6 +82,7 @@ KINDS: tuple[Kind, ...] = (
         floor=5,
         traffic=True,
         weight=0.8,
+        label=N_("One browser at one IP address"),
         message=N_(
             "Ballots from one browser at the IP address %(label)s: %(n)s, between %(first)s "
             "and %(last)s; in its busiest hour %(peak)s; in the 14 days before: %(prior)s. "
@@ -89,6 +97,7 @@ KINDS: tuple[Kind, ...] = (
         traffic=True,
         weight=0.8,
         having="count(DISTINCT s.ip) >= 2 AND count(*) >= 3 * count(DISTINCT s.ip)",
+        label=N_("Many ballots from one network"),
         message=N_(
             "Ballots from the network %(label)s: %(n)s, from IP addresses: %(addresses)s, "
             "between %(first)s and %(last)s; in its busiest hour %(peak)s; in the 14 days "
@@ -102,6 +111,7 @@ KINDS: tuple[Kind, ...] = (
         floor=1,
         weight=1.5,
         timed=False,
+        label=N_("Data-centre or anonymiser network"),
         message=N_(
             "Ballots from %(label)s, a listed data-centre or anonymiser network: %(n)s, "
             "between %(first)s and %(last)s."
@@ -114,6 +124,7 @@ KINDS: tuple[Kind, ...] = (
         floor=1,
         weight=1.0,
         having=f"count(*) >= 2 OR min(s.pace) < {PACE_BOT}",
+        label=N_("Faster than a person reads and types"),
         message=N_(
             "Ballots from the network %(label)s cast %(fastest)s-%(slowest)s seconds after "
             "the information clause was opened, faster than a person reads and types: "
@@ -126,6 +137,7 @@ KINDS: tuple[Kind, ...] = (
         "s.net IS NOT NULL AND s.allowed IS NULL AND s.views = 0",
         floor=2,
         weight=0.8,
+        label=N_("No page loaded before the vote"),
         message=N_(
             "Ballots from the network %(label)s cast in sessions that loaded no page, style "
             "or image before the vote: %(n)s, between %(first)s and %(last)s."
@@ -137,6 +149,7 @@ KINDS: tuple[Kind, ...] = (
         "s.timing IS NOT NULL",
         floor=3,
         weight=1.0,
+        label=N_("Identical timing of the voting steps"),
         message=N_(
             "Ballots that went through the voting steps with identical timing (%(label)s "
             "seconds between steps): %(n)s, from IP addresses: %(addresses)s, between "
@@ -151,6 +164,7 @@ KINDS: tuple[Kind, ...] = (
         weight=1.0,
         timed=False,
         having="count(DISTINCT s.address_key) >= 2 OR count(*) >= 4",
+        label=N_("One phone or e-mail for many households"),
         message=N_(
             "One phone number or e-mail address confirmed ballots: %(n)s, of different "
             "households: %(households)s."
@@ -163,6 +177,7 @@ KINDS: tuple[Kind, ...] = (
         floor=6,
         weight=1.0,
         timed=False,
+        label=N_("Many people at one address"),
         message=N_("Different people who voted from one address (one flat or house): %(n)s."),
     ),
     Kind(
@@ -173,6 +188,7 @@ KINDS: tuple[Kind, ...] = (
         weight=1.0,
         timed=False,
         having="count(*) >= 4 OR count(DISTINCT s.address_key) >= 2",
+        label=N_("One guardian for many children"),
         message=N_(
             "Ballots cast by one guardian's name on behalf of children under 13: %(n)s, at "
             "addresses: %(households)s; children under one year old among them: %(infants)s."
@@ -185,6 +201,7 @@ KINDS: tuple[Kind, ...] = (
         floor=4,
         weight=0.8,
         timed=False,
+        label=N_("Many children under 13 at one address"),
         message=N_(
             "Ballots for children under 13 from one address: %(n)s; children under one year "
             "old among them: %(infants)s."
@@ -196,6 +213,7 @@ KINDS: tuple[Kind, ...] = (
         f"{NETWORK} AND s.birth_order <= :old_bound",
         floor=2,
         weight=1.2,
+        label=AGE_LABEL,
         message=N_(
             "Ballots of people aged 100 or more from the IP address %(label)s: %(n)s, "
             "between %(first)s and %(last)s."
@@ -208,6 +226,7 @@ KINDS: tuple[Kind, ...] = (
         floor=2,
         weight=1.2,
         timed=False,
+        label=AGE_LABEL,
         message=N_("Ballots of people aged 100 or more from one address: %(n)s."),
     ),
     Kind(
@@ -216,6 +235,7 @@ KINDS: tuple[Kind, ...] = (
         f"{NETWORK} AND s.choice_set <> ''",
         floor=5,
         weight=0.8,
+        label=CHOICES_LABEL,
         message=N_(
             "Ballots with the same choices (%(choices)s) from the IP address %(label)s: "
             "%(n)s, between %(first)s and %(last)s; in the busiest hour %(peak)s."
@@ -228,6 +248,7 @@ KINDS: tuple[Kind, ...] = (
         floor=8,
         weight=0.8,
         having="count(DISTINCT s.ip) >= 2 AND count(*) >= 2 * count(DISTINCT s.ip)",
+        label=CHOICES_LABEL,
         message=N_(
             "Ballots with the same choices (%(choices)s) from the network %(label)s: %(n)s, "
             "from IP addresses: %(addresses)s, between %(first)s and %(last)s; in the "
@@ -240,6 +261,7 @@ KINDS: tuple[Kind, ...] = (
         "s.address_key IS NOT NULL AND s.choice_set <> ''",
         floor=5,
         weight=0.8,
+        label=CHOICES_LABEL,
         message=N_(
             "People at one address who chose the same projects (%(choices)s): %(n)s, "
             "between %(first)s and %(last)s."
@@ -255,6 +277,8 @@ DESCRIPTION = """count(DISTINCT s.ipua) AS browsers, count(DISTINCT s.choice_set
 
 # Birth dates in sequence: within one IP, address or guardian, ballots whose dates of
 # birth are 1-2 days from the next one; 3 such ballots fire (twins, 0 days apart, do not).
+BIRTHS_NAME = "births"
+BIRTHS_LABEL = N_("Dates of birth day after day")
 BIRTHS_FLOOR = 3
 BIRTHS_STEP = (1, 2)
 BIRTHS_WEIGHT = 1.2
@@ -277,6 +301,8 @@ BIRTHS_MESSAGES = {
 # history; it fires only when networks that each gave at least a fifth of that day's
 # ballots (and BURST_NET_MIN) hold BURST_CONCENTRATION of them. A school's parents on
 # their own phones make a burst, but not a concentrated one.
+BURST_NAME = "burst"
+BURST_LABEL = N_("Sudden burst of votes for a project")
 BURST_MIN = 20
 BURST_FACTOR = 3.0
 BURST_HISTORY_DAYS = 3
@@ -332,26 +358,14 @@ def key_label(key: str) -> str:
     return rest
 
 
-# What each kind is called on the console's pages (its evidence message says the rest).
-KIND_LABELS: dict[str, str] = {
-    "ip": N_("Many ballots from one IP address"),
-    "ip_browser": N_("One browser at one IP address"),
-    "network": N_("Many ballots from one network"),
-    "datacenter": N_("Data-centre or anonymiser network"),
-    "pace": N_("Faster than a person reads and types"),
-    "no_page_views": N_("No page loaded before the vote"),
-    "timing": N_("Identical timing of the voting steps"),
-    "contact": N_("One phone or e-mail for many households"),
-    "address": N_("Many people at one address"),
-    "guardian": N_("One guardian for many children"),
-    "minors": N_("Many children under 13 at one address"),
-    "age": N_("People aged 100 or more"),
-    "choices": N_("Identical choices"),
-    "births": N_("Dates of birth day after day"),
-    "burst": N_("Sudden burst of votes for a project"),
+# What each kind is called on the console's pages, read from the kinds' definitions: those
+# of ``KINDS`` and the two the scan finds by queries of their own (births, burst).
+KIND_LABELS: dict[str, str] = {kind.name: kind.label for kind in KINDS} | {
+    BIRTHS_NAME: BIRTHS_LABEL,
+    BURST_NAME: BURST_LABEL,
 }
 
 
 def kind_label(name: str) -> str:
-    """The msgid naming a kind of signal (its own name for one this table does not know)."""
+    """The msgid naming a kind of signal (its own name for a kind no longer defined)."""
     return KIND_LABELS.get(name, name)

@@ -90,13 +90,13 @@ async def _group_signals(
     for row in await groups.births_groups(session, params):
         score = round(kinds.BIRTHS_WEIGHT * kinds.strength(row["n"], kinds.BIRTHS_FLOOR), 3)
         message = kinds.BIRTHS_MESSAGES[row["key"].split(":")[1]]
-        fired.append(_fired("births", row["key"], score, message, row))
+        fired.append(_fired(kinds.BIRTHS_NAME, row["key"], score, message, row))
     for row in await groups.burst_groups(session, d, params):
         score = round(kinds.BURST_WEIGHT * kinds.strength(row["n"], kinds.BURST_NET_MIN), 3)
         day = datetime.fromtimestamp(int(row["day"]) * 86400, UTC).date()
         fired.append(
             _fired(
-                "burst",
+                kinds.BURST_NAME,
                 row["key"],
                 score,
                 kinds.BURST_MESSAGE,

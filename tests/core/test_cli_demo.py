@@ -1,0 +1,29 @@
+"""``urna demo --seed-only`` sets the demo up and stops: it serves nothing, so it does not
+tell anyone to open the site's address."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import fresh_database
+from tests.staff.test_cli import urna
+
+pytestmark = pytest.mark.flow
+
+SECRETS = {"URNA_SECRET_KEY": "k" * 44, "URNA_DATA_KEY": "d" * 44, "URNA_HMAC_KEY": "h" * 44}
+
+
+async def test_demo_seed_only_seeds_and_does_not_say_to_open_the_site(tmp_path):
+    url, drop = await fresh_database(tmp_path)
+    try:
+        done = urna(
+            url, tmp_path, "demo", "--seed-only", "--port", "8765",
+            URNA_PABULIB_DIR=str(tmp_path),  # no past elections: the seed alone
+            **SECRETS,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "demo edition:" in done.stdout and "the demo is set up" in done.stdout
+        assert "http://" not in done.stdout and "8765" not in done.stdout, done.stdout
+        assert "open " not in done.stdout and "Ctrl+C" not in done.stdout, done.stdout
+    finally:
+        await drop()
