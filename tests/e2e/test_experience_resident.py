@@ -97,6 +97,12 @@ def test_the_vote_step_by_step_with_its_errors(live_server, browser: Browser, wi
     )
     shot(page, "2-identity-error")
     fill_identity(page, who)
+    # the header's language switch carries what was typed (tests/e2e/test_no_javascript.py)
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_label("Last name", exact=True)).to_have_value(who["last_name"])
+    shot(page, "2-identity-language-kept")
+    page.get_by_role("button", name="Polski").click()
+    expect(page.get_by_label("Nazwisko", exact=True)).to_have_value(who["last_name"])
     page.get_by_role("button", name="Dalej").click()
 
     expect(page).to_have_url(f"{base}/e/{slug}/vote/code")
@@ -116,12 +122,16 @@ def test_the_vote_step_by_step_with_its_errors(live_server, browser: Browser, wi
     project_box(page, "Koncerty w parku").check()
     project_box(page, "Ławki na Lipowej").check()
     project_box(page, "Plac zabaw Północ").check()  # one too many in the north pool
-    expect(page.locator("#summary [role=alert]")).to_contain_text(
-        "Możesz wybrać najwyżej 1 projekt."
-    )
+    expect(page.locator("#summary")).to_contain_text("Możesz wybrać najwyżej 1 projekt.")
+    notice = page.get_by_role("alert")  # the live region, filled by htmx out of band
+    expect(notice).to_contain_text("Pula Północ: W tej puli wybrano więcej projektów")
+    if width == PHONE:  # the summary is below the boxes: the notice is on the screen
+        expect(notice).to_be_in_viewport()
+        assert focus_hidden(page) is None, "the box just ticked is under the notice"
     shot(page, "4-choices-too-many")
     project_box(page, "Plac zabaw Północ").uncheck()
-    expect(page.locator("#summary [role=alert]")).to_have_count(0)
+    expect(notice).to_have_text("")
+    expect(page.locator("#summary")).not_to_contain_text("Możesz wybrać najwyżej 1 projekt.")
 
     # reading a project from the ballot keeps the choices
     page.get_by_role("button", name=re.compile(r"Opis projektu\W+Ławki na Lipowej")).click()

@@ -71,6 +71,9 @@ MOBILE = [
     "Mozilla/5.0 (Linux; Android 14; Pixel 7) Chrome/130.0 Mobile Safari/537.36",
     "Mozilla/5.0 (Linux; Android 12; moto g62) Chrome/128.0 Mobile Safari/537.36",
 ]
+# Poland's mobile ranges (the national numbering plan, as the ``phonenumbers`` package
+# types them MOBILE): 9 digits, the first two one of these.
+MOBILE_PREFIXES = ["45", "50", "51", "53", "57", "60", "66", "69", "72", "73", "78", "79", "88"]
 MOBILE_NET = "37.47.12"  # a mobile operator's shared /24
 KIOSK_IP = "212.160.1.10"  # the town hall's kiosk, on the allow-list
 DATACENTER = "51.68.10.0/24"  # a hosting provider, in URNA_FRAUD_DATACENTER_CIDRS
@@ -102,8 +105,10 @@ class _Town:
         return "".join(self.rng.choice(SYLLABLES) for _ in range(3)).capitalize()
 
     def phone(self) -> str:
+        """A mobile number (the code goes by SMS: a landline is refused at identity)."""
         while True:
-            number = "6" + "".join(str(self.rng.randint(0, 9)) for _ in range(8))
+            digits = "".join(str(self.rng.randint(0, 9)) for _ in range(7))
+            number = self.rng.choice(MOBILE_PREFIXES) + digits
             if number not in self.phones:
                 self.phones.add(number)
                 return number
@@ -178,6 +183,7 @@ def _honest(town: _Town) -> list[Resident]:
         last = town.name()
         born_twins = date(rng.randint(2000, 2006), 5, 17)
         home = {"address": address, "ip": ip, "last_name": last}
+        names = rng.sample(FIRST, size)  # no family gives two of its members one name
 
         for rank in range(size):
             born = born_twins if index % 10 == 0 and rank >= size - 2 else town.adult()
@@ -185,6 +191,7 @@ def _honest(town: _Town) -> list[Resident]:
                 town.resident(
                     "honest:family",
                     **home,
+                    first_name=names[rank],
                     born=born,
                     at=evening + timedelta(minutes=20 * rank),
                     user_agent=computer if rank % 2 == 0 else rng.choice(MOBILE),

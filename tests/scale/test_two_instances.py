@@ -69,7 +69,8 @@ async def test_a_session_started_on_one_instance_continues_on_the_other(instance
         assert code, page
         check_page = (await on_a.get("/receipt")).text
         response = await post_form(on_a, "/receipt", {"code": code.group(1)}, check_page)
-        assert "Twój głos jest liczony." in response.text
+        assert response.status_code == 303, response.text
+        assert "Twój głos jest liczony." in (await on_a.get(response.headers["location"])).text
     assert await a.counts_async(edition.id) == {"voters": 1, "ballots": 1, "choices": 2}
 
 

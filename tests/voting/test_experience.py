@@ -137,6 +137,8 @@ async def test_without_javascript_the_summary_is_the_servers_state(app, client):
         {"project": [ids["C1"], ids["C2"]]},
         page,
     )
-    assert updated.status_code == 200
-    assert "wybrano 2 z 2" in updated.text
-    assert "wybrane projekty kosztują 110\u00a0000\u00a0zł" in updated.text
+    assert updated.status_code == 303
+    assert updated.headers["location"] == f"/e/{edition.slug}/vote/choices"
+    ballot = (await client.get(updated.headers["location"])).text
+    assert "wybrano 2 z 2" in ballot
+    assert "wybrane projekty kosztują 110\u00a0000\u00a0zł" in ballot

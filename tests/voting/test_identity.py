@@ -6,11 +6,12 @@ from datetime import date
 import pytest
 
 from urna.core.errors import FormInvalid
+from urna.core.text import text_fold
 from urna.editions.models import Edition
 from urna.editions.service import RegisterStreet
-from urna.editions.snapshot import EditionSnapshot, street_index_of
+from urna.editions.snapshot import EditionSnapshot, street_index_of, street_lookup
 from urna.voting import identity as rules
-from urna.voting.schemas import IdentityForm, IdentityRules, form_parse
+from urna.voting.schemas import NOT_MOBILE, IdentityForm, IdentityRules, form_parse
 
 TODAY = date(2027, 5, 10)
 STREETS = street_index_of([RegisterStreet("ul. Lipowa", 1), RegisterStreet("ul. Łąkowa", 2)])
@@ -83,6 +84,45 @@ def test_bad_input_gets_a_message_for_that_field(field, value, message):
         required=[*FULL[:5], field] if field in ("pesel", "email") else FULL[:5],
     )
     assert message in result.errors[field]
+
+
+@pytest.mark.parametrize(
+    "landline",
+    [
+        "22 123 45 67",  # Warsaw
+        "12 345 67 89",  # Kraków
+        "58 123 45 67",  # Gdańsk
+        "+48 61 234 56 78",  # Poznań, typed with the country code
+        "642 123 456",  # a pager range: no SMS either
+        "701 234 567",  # premium rate
+    ],
+)
+def test_a_landline_is_refused_where_the_code_goes_by_sms(landline):
+    result = check(adult(phone=landline), required=FULL[:5])
+    assert result.errors == {"phone": NOT_MOBILE}
+    assert NOT_MOBILE.startswith("This is not a mobile phone number.")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("451 234 567", "+48451234567"),
+        ("501-234-567", "+48501234567"),
+        ("+48 530 000 001", "+48530000001"),
+        ("0048 570 123 456", "+48570123456"),
+        ("666 777 888", "+48666777888"),
+        ("691234567", "+48691234567"),
+        ("721 234 567", "+48721234567"),
+        ("731 234 567", "+48731234567"),
+        ("781 234 567", "+48781234567"),
+        ("791 234 567", "+48791234567"),
+        ("881 234 567", "+48881234567"),
+        ("+49 151 23456789", "+4915123456789"),  # a German mobile: the SMS reaches it
+    ],
+)
+def test_mobile_numbers_of_every_range_pass(typed, stored):
+    result = check(adult(phone=typed), required=FULL[:5])
+    assert result.errors == {} and result.identity.phone == stored
 
 
 def test_only_required_fields_are_read():
@@ -217,4 +257,34 @@ def test_a_street_is_found_without_its_kind_unless_that_leaves_two():
     with pytest.raises(FormInvalid) as refused:
         form_parse(IdentityForm, adult(street="Wolności"), context=context)
     assert "street" in refused.value.errors  # which of the two: the list says
-    assert snapshot.street_find("lipowa").name == "ul. Lipowa"
+    assert street_lookup(snapshot.street_index, "lipowa").name == "ul. Lipowa"
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("Łukasz  Nowak", "lukasz nowak"),
+        ("ŁUKASZ", "lukasz"),
+        ("Groß-Żółć", "gross zolc"),
+        ("O\u2019Neill", "o neill"),
+        ("\uff2d\uff41\uff52\uff49\uff41", "maria"),  # full-width letters
+        ("Zo\u0308e\tAnn.", "zoe ann"),  # a combining diaeresis, a tab, an initial's dot
+        (" Ęą ", "ea"),
+    ],
+)
+def test_a_name_folds_to_the_key_voters_already_have(typed, key):
+    """The identity key of those who have voted: the same bytes whichever code folds the
+    text, or an edition's voters could vote again (README: what counts as the same person)."""
+    assert rules.name_key(typed) == key
+
+
+def test_the_identity_key_material_is_unchanged():
+    fields = {
+        "first_name": "  Łukasz ",
+        "last_name": "Nowak-Kowalska",
+        "birth_date": "1985-03-07",
+        "street": "UL.  ŁĄKOWA",
+        "house_number": "12A/3",
+    }
+    assert rules.identity_key_material(fields) == "lukasz|nowak kowalska|1985-03-07|ul. lakowa|12A"
+    assert text_fold("Groß-Żółć O\u2019Neill") == "gross-zolc o\u2019neill"  # fraud keys

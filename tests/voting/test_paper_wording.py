@@ -13,7 +13,10 @@ from tests.factories.voting import person
 from tests.voting.test_paper_console import ballot, entries, paper_edition
 from urna.core.db import utcnow
 from urna.core.i18n import LOCAL_ZONE
-from urna.voting.paper_ballot import COMPARED_FIELDS, FOR_OPERATOR
+from urna.editions.models import Pool, Project
+from urna.voting import choices
+from urna.voting.paper_ballot import COMPARED_FIELDS, IDENTITY_WORDINGS
+from urna.voting.state import VoteState
 
 pytestmark = pytest.mark.flow
 
@@ -99,5 +102,31 @@ async def test_the_two_entries_are_compared_by_their_labels_and_declarations(app
 
 
 def test_every_resident_message_has_its_operator_wording():
-    assert all(message != operator for message, operator in FOR_OPERATOR.items())
-    assert not [words for words in RESIDENT_EN for text in FOR_OPERATOR.values() if words in text]
+    wordings = [*IDENTITY_WORDINGS]
+    wordings += [value for value in vars(choices).values() if isinstance(value, choices.Wording)]
+    assert {choices.TOO_MANY, choices.TOO_FEW, choices.TOO_DEAR, choices.NONE_CHOSEN} <= set(
+        wordings
+    )
+    assert all(wording.resident != wording.operator for wording in wordings)
+    assert not [words for words in RESIDENT_EN for w in wordings if words in w.operator]
+
+
+@pytest.mark.parametrize(
+    ("audience", "too_many", "none_chosen"),
+    [
+        ("resident", "You chose more projects", "Choose at least one project."),
+        ("operator", "The ballot marks more projects", "The ballot marks no project."),
+    ],
+)
+def test_the_choices_rules_speak_to_whoever_reads_them(audience, too_many, none_chosen):
+    """One rule, two wordings: the online ballot is told "you chose", paper entry "the
+    ballot marks", from the same check."""
+    pool = Pool(id=1, edition_id=1, code="CITY", name="Miasto", budget=100, max_choices=1)
+    projects = [
+        Project(id=n, edition_id=1, pool_id=1, number=f"C{n}", title="", cost=10) for n in (1, 2)
+    ]
+    options = [choices.PoolChoice(pool=pool, projects=projects, chosen=[])]
+    state = VoteState(edition="x", clause_id=0, confirmed=True)
+    common = {"options": options, "state": state, "strict": True, "audience": audience}
+    assert choices.choices_apply(picked=[1, 2], **common)["pool-1"].startswith(too_many)
+    assert choices.choices_apply(picked=[], **common) == {"choices": none_chosen}

@@ -9,7 +9,8 @@ from typing import Any
 
 from urna.core.templating import Templates
 from urna.editions.service import EditionSnapshot
-from urna.voting.choices import PoolChoice
+from urna.voting.choices import PoolChoice, choices_apply
+from urna.voting.state import VoteState
 
 
 def values(
@@ -52,3 +53,11 @@ def ticked(html: str, chosen: list[int]) -> str:
         box = f' id="p-{project_id}">'
         html = html.replace(box, f' id="p-{project_id}" checked>', 1)
     return html
+
+
+def over(options: list[PoolChoice]) -> dict[str, str]:
+    """The messages (per pool) of the limits the ticks held break, as while ticking: too
+    many projects, or too dear (the minimum is asked for on continuing, not here)."""
+    picked = [project_id for option in options for project_id in option.chosen]
+    scratch = VoteState(edition="", clause_id=0, confirmed=True)  # the session's is not touched
+    return choices_apply(options=options, state=scratch, picked=picked, strict=False)

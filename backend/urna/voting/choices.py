@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from urna.core.errors import AppError
 from urna.core.i18n import N_
@@ -12,10 +13,38 @@ from urna.editions.models import Edition, Pool, Project
 from urna.editions.service import EditionSnapshot
 from urna.voting.state import FlowOutOfOrder, VoteState
 
-TOO_MANY = N_("You chose more projects than this pool allows.")
-TOO_FEW = N_("You chose fewer projects than this pool requires.")
-TOO_DEAR = N_("The projects you chose cost more than this pool allows.")
-NONE_CHOSEN = N_("Choose at least one project.")
+Audience = Literal["resident", "operator"]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A rule's message as each of its readers is told it: the resident voting online
+    ("you chose") and the operator typing someone else's paper ballot ("the ballot
+    marks")."""
+
+    resident: str
+    operator: str
+
+    def to(self, audience: Audience) -> str:
+        return self.operator if audience == "operator" else self.resident
+
+
+TOO_MANY = Wording(
+    N_("You chose more projects than this pool allows."),
+    N_("The ballot marks more projects than this pool allows."),
+)
+TOO_FEW = Wording(
+    N_("You chose fewer projects than this pool requires."),
+    N_("The ballot marks fewer projects than this pool requires."),
+)
+TOO_DEAR = Wording(
+    N_("The projects you chose cost more than this pool allows."),
+    N_("The projects marked on the ballot cost more than this pool allows."),
+)
+NONE_CHOSEN = Wording(
+    N_("Choose at least one project."),
+    N_("The ballot marks no project."),
+)
 
 
 class NotEligible(AppError):
@@ -64,12 +93,17 @@ def _pool_open_to(pool: Pool, edition: Edition, state: VoteState) -> bool:
 
 
 def choices_apply(
-    *, options: list[PoolChoice], state: VoteState, picked: Sequence[int], strict: bool
+    *,
+    options: list[PoolChoice],
+    state: VoteState,
+    picked: Sequence[int],
+    strict: bool,
+    audience: Audience = "resident",
 ) -> dict[str, str]:
     """Record the picks (project ids, ``schemas.choices_parse``) per pool; return messages
-    per pool (``pool-<id>``) if limits are broken. ``strict`` also requires the minimum
-    (on submit, not while ticking boxes). The messages carry no number: a page says the
-    pool's limit beside them, in the plural its language needs."""
+    per pool (``pool-<id>``) if limits are broken, worded for ``audience``. ``strict`` also
+    requires the minimum (on submit, not while ticking boxes). The messages carry no
+    number: a page says the pool's limit beside them, in the plural its language needs."""
     wanted = set(picked)
     allowed = {project.id for option in options for project in option.projects}
     if wanted - allowed:
@@ -82,16 +116,16 @@ def choices_apply(
             state.choices[str(option.pool.id)] = option.chosen
         key = f"pool-{option.pool.id}"
         if option.chosen_count > option.pool.max_choices:
-            errors[key] = TOO_MANY
+            errors[key] = TOO_MANY.to(audience)
         elif strict and 0 < option.chosen_count < option.pool.min_choices:
-            errors[key] = TOO_FEW
+            errors[key] = TOO_FEW.to(audience)
         elif (
             option.pool.max_total_cost is not None
             and option.chosen_cost > option.pool.max_total_cost
         ):
-            errors[key] = TOO_DEAR
+            errors[key] = TOO_DEAR.to(audience)
     if strict and not wanted:
-        errors["choices"] = NONE_CHOSEN
+        errors["choices"] = NONE_CHOSEN.to(audience)
     return errors
 
 

@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from urna.core.crypto import Crypto
-from urna.voting.identity import normalise
+from urna.core.text import text_fold
 from urna.voting.schemas import IdentityForm
 
 DAY_ZERO = date(1900, 1, 1)
@@ -44,10 +44,10 @@ def fraud_keys(*, crypto: Crypto, edition_id: int, person: IdentityForm) -> dict
     where the edition does not ask for the fields they come from)."""
     scope = f"edition:{edition_id}"
     fields = person.fields
-    street = normalise(fields.get("street", ""))
+    street = text_fold(fields.get("street", ""))
     house = fields.get("house_number", "").replace(" ", "").upper()
-    guardian = normalise(fields.get("guardian_name", ""))
-    first, last = normalise(fields.get("first_name", "")), normalise(fields.get("last_name", ""))
+    guardian = text_fold(fields.get("guardian_name", ""))
+    first, last = text_fold(fields.get("first_name", "")), text_fold(fields.get("last_name", ""))
     return {
         "address_key": (
             crypto.keyed_hash(scope=scope, value=f"address:{street}|{house}")
@@ -81,5 +81,5 @@ def lookup_key(
     """The blind index of a resident by name and address (``house`` without the flat is
     enough: "12/3" and "12" find the same person)."""
     building = house.replace(" ", "").upper().split("/")[0]
-    value = f"lookup:{normalise(first)}|{normalise(last)}|{normalise(street)}|{building}"
+    value = f"lookup:{text_fold(first)}|{text_fold(last)}|{text_fold(street)}|{building}"
     return crypto.keyed_hash(scope=f"edition:{edition_id}", value=value)

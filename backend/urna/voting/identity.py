@@ -1,32 +1,26 @@
 """Identity of a resident: normalisation and the pure rules the identity form relies on.
 
-Keys for uniqueness are computed from normalised values so that "Łukasz  Nowak" and
-"lukasz nowak" are the same person. The form itself is ``schemas.IdentityForm``.
+Keys for uniqueness are computed from values folded by ``core.text.text_fold`` so that
+"Łukasz  Nowak" and "lukasz nowak" are the same person. The form itself is
+``schemas.IdentityForm``.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 
 from stdnum.pl import pesel as stdnum_pesel
 
+from urna.core.text import text_fold
+
 MAX_AGE = 120
 AGE_BANDS = ((0, 12), (13, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
 _SPACES = re.compile(r"\s+")
-_TRANSLIT = str.maketrans({"ł": "l", "Ł": "l", "ß": "ss"})
 NAME_MARKS = "-\u2010'\u2019."  # hyphens, apostrophes, initials' dots
 _MARKS_AS_SPACES = str.maketrans(dict.fromkeys(NAME_MARKS, " "))
-
-
-def normalise(text: str) -> str:
-    """Case-, space- and diacritic-insensitive form used only inside keyed hashes."""
-    text = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", text).strip().casefold()
 
 
 def clean(text: str | None) -> str:
@@ -67,19 +61,19 @@ def pesel_birth_date(number: str) -> date | None:
 
 
 def name_key(name: str) -> str:
-    """A name as the identity key reads it: ``normalise``d, its hyphens, apostrophes and
-    dots read as spaces ("Nowak-Kowalska", "Nowak Kowalska" and "Nowak." name the people
+    """A name as the identity key reads it: folded (``text_fold``), its hyphens, apostrophes
+    and dots read as spaces ("Nowak-Kowalska", "Nowak Kowalska" and "Nowak." name the people
     "Nowak Kowalska" and "Nowak")."""
-    return normalise(name.translate(_MARKS_AS_SPACES))
+    return text_fold(name.translate(_MARKS_AS_SPACES))
 
 
 def identity_key_material(fields: Mapping[str, str]) -> str:
-    """The normalised person (name, date of birth, address) hashed into the identity key."""
+    """The folded person (name, date of birth, address) hashed into the identity key."""
     parts = [
         name_key(fields.get("first_name", "")),
         name_key(fields.get("last_name", "")),
         fields.get("birth_date", ""),
-        normalise(fields.get("street", "")),
+        text_fold(fields.get("street", "")),
         fields.get("house_number", "").split("/")[0],
     ]
     return "|".join(parts)

@@ -26,6 +26,7 @@ from urna.voting.models import PaperEntry
 from urna.voting.schemas import (
     CONSENT_MISSING,
     NOT_IN_REGISTER,
+    NOT_MOBILE,
     REQUIRED,
     STREET_MISSING,
     FormModel,
@@ -53,26 +54,36 @@ COMPARED_FIELDS = (
 )
 
 
-# The online vote's rules word their messages for the resident ("your street", "you
-# chose"); on paper an operator types someone else's sheet, and reads them so.
-FOR_OPERATOR = {
-    STREET_MISSING: N_("Type the street written on the ballot."),
-    NOT_IN_REGISTER: N_(
-        "This street is not in the register of the municipality. Check how the ballot writes it."
+# The identity form's rules (``schemas``) word their messages for the resident ("your
+# street"): on paper an operator types someone else's sheet. The choices' rules word theirs
+# for both (``choices.Wording``); these are the identity form's, with the operator's wording.
+IDENTITY_WORDINGS = (
+    choices.Wording(STREET_MISSING, N_("Type the street written on the ballot.")),
+    choices.Wording(
+        NOT_IN_REGISTER,
+        N_(
+            "This street is not in the register of the municipality. Check how the ballot "
+            "writes it."
+        ),
     ),
-    CONSENT_MISSING: N_(
-        "Mark the declaration that the parent or legal guardian agrees to the vote."
+    choices.Wording(
+        NOT_MOBILE,
+        N_(
+            "The phone number on the ballot is not a mobile number, and this edition asks "
+            "for a mobile one."
+        ),
     ),
-    choices.TOO_MANY: N_("The ballot marks more projects than this pool allows."),
-    choices.TOO_FEW: N_("The ballot marks fewer projects than this pool requires."),
-    choices.TOO_DEAR: N_("The projects marked on the ballot cost more than this pool allows."),
-    choices.NONE_CHOSEN: N_("The ballot marks no project."),
-}
+    choices.Wording(
+        CONSENT_MISSING,
+        N_("Mark the declaration that the parent or legal guardian agrees to the vote."),
+    ),
+)
+_IDENTITY_FOR_OPERATOR = {wording.resident: wording.operator for wording in IDENTITY_WORDINGS}
 
 
-def for_operator(errors: Mapping[str, str]) -> dict[str, str]:
-    """``errors`` of the online rules as the operator reads them (``FOR_OPERATOR``)."""
-    return {field: FOR_OPERATOR.get(message, message) for field, message in errors.items()}
+def _identity_for_operator(errors: Mapping[str, str]) -> dict[str, str]:
+    """The identity form's ``errors`` as the operator reads them (``IDENTITY_WORDINGS``)."""
+    return {field: _IDENTITY_FOR_OPERATOR.get(said, said) for field, said in errors.items()}
 
 
 def local_date(moment) -> date:
@@ -200,7 +211,7 @@ async def paper_validate(
             today=collected_on or local_date(utcnow()),
         )
     except FormInvalid as error:
-        errors.update(error.errors)
+        errors.update(_identity_for_operator(error.errors))
     state = VoteState(
         edition=edition.slug,
         clause_id=0,
@@ -217,7 +228,11 @@ async def paper_validate(
     try:
         errors.update(
             choices.choices_apply(
-                options=options, state=state, picked=choices_parse(picked), strict=True
+                options=options,
+                state=state,
+                picked=choices_parse(picked),
+                strict=True,
+                audience="operator",
             )
         )
     except FormInvalid as error:
@@ -228,7 +243,7 @@ async def paper_validate(
             "not belong to."
         )
     if errors or person is None:
-        raise FormInvalid(for_operator(errors))
+        raise FormInvalid(errors)
     chosen = [pid for ids in state.choices.values() for pid in ids]
     number_of = {p.id: p.number for p in snapshot.projects}
     values: dict[str, Any] = {

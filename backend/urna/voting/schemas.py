@@ -65,6 +65,12 @@ NOT_IN_REGISTER = N_(
 STREET_MISSING = N_("Choose your street from the list.")
 CONSENT_MISSING = N_("Confirm that your parent or legal guardian agrees to your vote.")
 LETTERS_ONLY = N_("Use letters only (spaces, hyphens and apostrophes allowed).")
+NOT_MOBILE = N_(
+    "This is not a mobile phone number. The code is sent by SMS: give a mobile number, "
+    "e.g. 600 100 200."
+)
+# Abroad some plans cannot tell a mobile from a landline (FIXED_LINE_OR_MOBILE): accepted.
+_MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
 def text(value: Any, *, limit: int, missing: str | None = None) -> str:
@@ -159,12 +165,17 @@ def _read_birth(typed: str, info: ValidationInfo) -> date:
 
 
 def _read_phone(typed: str, info: ValidationInfo) -> str:
+    """A mobile number: the one-time code (and later the code of /my-data) goes by SMS.
+    Its type is the numbering plan's, as ``phonenumbers`` keeps it: a landline (22 … in
+    Warsaw, 58 … in Gdańsk), a pager or a premium-rate number is refused."""
     try:
         number = phonenumbers.parse(typed, "PL")
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise form_error(N_("This phone number is not valid. Give 9 digits, e.g. 600 100 200."))
+    if phonenumbers.number_type(number) not in _MOBILE:
+        raise form_error(NOT_MOBILE)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -3,86 +3,43 @@ htmx only updates the live counts on the choices page."""
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.context import AppContext, get_ctx
-from urna.core.db import transaction
 from urna.core.errors import FormInvalid, TooManyRequests, retry_after
 from urna.core.forms import form_openapi, query_openapi
-from urna.core.sessions import Session, SessionUnavailable, session_trail
+from urna.core.i18n import LANGUAGES
+from urna.core.sessions import Session
 from urna.core.templating import is_htmx
-from urna.core.views import client_ip, form_list, form_values, render, request_id, see_other
+from urna.core.views import client_ip, form_list, form_values, render, see_other
 from urna.documents import service as documents
 from urna.editions import service as editions
-from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
-from urna.voting import ballot_page, ballots, choices, receipts, service
+from urna.voting import ballot_page, choices, drafts, receipts, service
+from urna.voting.flow import (
+    notice_put,
+    notice_take,
+    progress,
+    request_meta,
+    snapshot_of,
+    state_save,
+    unit,
+    vote_state,
+)
 from urna.voting.schemas import (
     PROJECT_BOXES,
     CodeForm,
     IdentityForm,
     choices_parse,
 )
-from urna.voting.state import VoteFinished, VoteState, receipt_of
+from urna.voting.state import receipt_of
 
 router = APIRouter()
-SECRET_FIELDS = {"pesel", "csrf_token"}
-
-
-def _state(request: Request, edition: Edition) -> VoteState:
-    session: Session = request.state.session
-    if not session.available:  # the store is down: an outage (503), not a broken flow
-        raise SessionUnavailable("the unfinished ballot cannot be read")
-    data = session.get("vote")
-    if data is None and receipt_of(session, edition.slug):
-        raise VoteFinished(edition.slug)
-    return VoteState.load(data, edition=edition.slug)
-
-
-async def _snapshot(
-    request: Request, db: AsyncSession | None, slug: str, *, streets: bool = False
-) -> EditionSnapshot:
-    """The edition from the app's snapshot cache (no query once voting has opened). The
-    steps that write nothing to the database take no ``DbSession`` (``db`` None): a miss
-    reads in a unit of work of its own, a hit costs no session."""
-    return await editions.edition_snapshot_cached(request, db, slug, streets=streets)
-
-
-async def _progress(
-    request: Request, db: AsyncSession | None, slug: str, *, streets: bool = False
-) -> tuple[EditionSnapshot, Edition, VoteState]:
-    """The edition as the vote sees it, and where this browser is in its vote (out of
-    order when it has not begun voting in this edition)."""
-    snapshot = await _snapshot(request, db, slug, streets=streets)
-    return snapshot, snapshot.edition, _state(request, snapshot.edition)
-
-
-def _unit(request: Request) -> AbstractAsyncContextManager[AsyncSession]:
-    """The request's unit of work (``core.db.transaction``: committed when the block ends,
-    rolled back when it raises, before the response), entered by the steps that write:
-    resolving FastAPI's generator dependency (``DbSession``) cost more than the session."""
-    return transaction(get_ctx(request).db)
-
-
-def _save(request: Request, state: VoteState) -> None:
-    request.state.session["vote"] = state.dump()
-
-
-def _meta(request: Request, ctx: AppContext) -> ballots.RequestMeta:
-    session: Session = request.state.session
-    return ballots.RequestMeta(
-        request_id=request_id(request),
-        ip=client_ip(request),
-        user_agent=request.headers.get("user-agent"),
-        # the session's trail name, as its request-log rows carry it (stable across
-        # the id rotation at identity confirmation): ballot → logs → the whole trail
-        session_hash=session_trail(session, ctx.crypto.session_hash),
-    )
+SECRET_FIELDS = drafts.NEVER_KEPT | {"csrf_token"}
+CODE_SENT = "code_sent"  # the one-time notice of a new code: the edition it was sent in
 
 
 # ---- 1. information clause ----------------------------------------------------------
@@ -90,7 +47,7 @@ def _meta(request: Request, ctx: AppContext) -> ballots.RequestMeta:
 
 @router.get("/e/{slug}/vote")
 async def clause_page(request: Request, slug: str):
-    snapshot = await _snapshot(request, None, slug)
+    snapshot = await snapshot_of(request, None, slug)
     edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)
     return await _render_clause(request, snapshot)
@@ -116,7 +73,7 @@ async def _render_clause(request: Request, snapshot: EditionSnapshot, errors=Non
 
 @router.post("/e/{slug}/vote", openapi_extra=form_openapi(acknowledge={"enum": ["yes"]}))
 async def clause_acknowledge(request: Request, slug: str):
-    snapshot = await _snapshot(request, None, slug)
+    snapshot = await snapshot_of(request, None, slug)
     edition = snapshot.edition
     editions.voting_ensure_open(edition=edition)  # a closed edition's answer, clause or not
     form = await form_values(request)
@@ -127,7 +84,7 @@ async def clause_acknowledge(request: Request, slug: str):
         )
     except FormInvalid as error:
         return await _render_clause(request, snapshot, error.errors)
-    _save(request, state)
+    state_save(request, state)
     return see_other(f"/e/{slug}/vote/identity")
 
 
@@ -135,7 +92,7 @@ async def clause_acknowledge(request: Request, slug: str):
 
 
 async def _render_identity(
-    request, snapshot: EditionSnapshot, *, values=None, errors=None, status_code=200
+    request, snapshot: EditionSnapshot, *, values=None, errors=None, status_code=200, kept=False
 ):
     edition = snapshot.edition
     # the register by name, kept with the cached edition, its list rendered once with it
@@ -152,6 +109,8 @@ async def _render_identity(
             "required": set(edition.required_fields),
             # a contact used up: the edition's rule, what to do, the office's phone
             "contact_used": service.CONTACT_USED in (errors or {}).values(),
+            "kept": kept,  # what was typed, kept through a change of language
+            "language_form": "identity-form",  # the header's language switch submits it
         },
         status_code=status_code,
         personal=True,
@@ -160,16 +119,29 @@ async def _render_identity(
 
 @router.get("/e/{slug}/vote/identity")
 async def identity_page(request: Request, slug: str):
-    snapshot, _, _ = await _progress(request, None, slug, streets=True)  # once the vote began
-    return await _render_identity(request, snapshot)
+    snapshot, _, _ = await progress(request, None, slug, streets=True)  # once the vote began
+    draft = drafts.draft_take(request.state.session, get_ctx(request).crypto, edition=slug)
+    return await _render_identity(request, snapshot, values=draft, kept=draft is not None)
 
 
-@router.post("/e/{slug}/vote/identity", openapi_extra=form_openapi(IdentityForm))
+@router.post(
+    "/e/{slug}/vote/identity",
+    openapi_extra=form_openapi(IdentityForm, language={"enum": list(LANGUAGES)}),
+)
 async def identity_submit(request: Request, slug: str):
-    async with _unit(request) as db:
+    """The identity checked; or (``language``: the header's switch, a button of this form)
+    the page in another language, with what was typed kept unchecked (never a PESEL)."""
+    form = await form_values(request)
+    if "language" in form:
+        await progress(request, None, slug)  # once the vote began, as the page
+        session = request.state.session
+        if form["language"] in LANGUAGES:
+            session["lang"] = form["language"]
+        drafts.draft_keep(session, get_ctx(request).crypto, edition=slug, form=form)
+        return see_other(f"/e/{slug}/vote/identity")
+    async with unit(request) as db:
         ctx = get_ctx(request)
-        snapshot, edition, state = await _progress(request, db, slug, streets=True)
-        form = await form_values(request)
+        snapshot, edition, state = await progress(request, db, slug, streets=True)
         try:
             state = await service.identity_submit(
                 session=db,
@@ -188,7 +160,7 @@ async def identity_submit(request: Request, slug: str):
                 request, snapshot, values=values, errors=errors, status_code=error.status_code
             )
             return retry_after(page, error)
-        _save(request, state)
+        state_save(request, state)
         if state.confirmed:
             request.state.session.rotate()
             return see_other(f"/e/{slug}/vote/choices")
@@ -218,17 +190,18 @@ async def _render_code(
 
 @router.get("/e/{slug}/vote/code")
 async def code_page(request: Request, slug: str):
-    _, edition, state = await _progress(request, None, slug)
+    _, edition, state = await progress(request, None, slug)
     if state.confirmed:
         return see_other(f"/e/{slug}/vote/choices")
-    return await _render_code(request, edition, state)
+    sent = notice_take(request.state.session, CODE_SENT) == slug  # after "Send a new code"
+    return await _render_code(request, edition, state, notice="sent" if sent else None)
 
 
 @router.post("/e/{slug}/vote/code", openapi_extra=form_openapi(CodeForm))
 async def code_submit(request: Request, slug: str):
-    async with _unit(request) as db:
+    async with unit(request) as db:
         ctx = get_ctx(request)
-        _, edition, state = await _progress(request, db, slug)
+        _, edition, state = await progress(request, db, slug)
         form = await form_values(request)
         try:
             state = await service.code_verify(
@@ -241,7 +214,7 @@ async def code_submit(request: Request, slug: str):
                 code=form.get("code", ""),
             )
         except FormInvalid as error:
-            _save(request, state)  # a used-up or expired code is forgotten
+            state_save(request, state)  # a used-up or expired code is forgotten
             page = await _render_code(
                 request,
                 edition,
@@ -251,16 +224,16 @@ async def code_submit(request: Request, slug: str):
                 status_code=error.status_code,
             )
             return retry_after(page, error)  # a code's tries used up: 429
-        _save(request, state)
+        state_save(request, state)
         request.state.session.rotate()
         return see_other(f"/e/{slug}/vote/choices")
 
 
 @router.post("/e/{slug}/vote/code/resend", openapi_extra=form_openapi())
 async def code_resend(request: Request, slug: str):
-    async with _unit(request) as db:
+    async with unit(request) as db:
         ctx = get_ctx(request)
-        _, edition, state = await _progress(request, db, slug)
+        _, edition, state = await progress(request, db, slug)
         try:
             await service.code_send(
                 session=db,
@@ -275,8 +248,9 @@ async def code_resend(request: Request, slug: str):
                 request, edition, state, errors={"code": error.message}, status_code=429
             )
             return retry_after(page, error)
-        _save(request, state)
-        return await _render_code(request, edition, state, notice="sent")
+        state_save(request, state)
+        notice_put(request.state.session, CODE_SENT, slug)
+        return see_other(f"/e/{slug}/vote/code")
 
 
 # ---- 4. choices ---------------------------------------------------------------------
@@ -284,6 +258,7 @@ async def code_resend(request: Request, slug: str):
 
 async def _render_choices(request, snapshot, options, *, errors=None, status_code=200):
     values = ballot_page.values(get_ctx(request).templates, snapshot, options, errors)
+    values["live"] = is_htmx(request)  # the summary alone, the limit notice out of band
     return await render(
         request, "voting/choices.html", values, block="summary", status_code=status_code,
         personal=True,
@@ -292,9 +267,10 @@ async def _render_choices(request, snapshot, options, *, errors=None, status_cod
 
 @router.get("/e/{slug}/vote/choices")
 async def choices_page(request: Request, slug: str):
-    snapshot, edition, state = await _progress(request, None, slug)
+    snapshot, edition, state = await progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
-    return await _render_choices(request, snapshot, options)
+    # the limits the ticks kept break (after "Update the summary"), said at once
+    return await _render_choices(request, snapshot, options, errors=ballot_page.over(options))
 
 
 @router.post(
@@ -303,13 +279,14 @@ async def choices_page(request: Request, slug: str):
     | query_openapi(read={"type": "string"}, live={"type": "string"}, update={"type": "string"}),
 )
 async def choices_submit(request: Request, slug: str):
-    """No JS: save, go to review (?update=1: the ballot again; ?read=n: project n, which
-    leads back). htmx (live): the summary only."""
-    snapshot, edition, state = await _progress(request, None, slug)
+    """No JS: save, go to review (?update=1: back to the ballot, its summary counted
+    again; ?read=n: project n, which leads back). htmx (live): the summary only."""
+    snapshot, edition, state = await progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     query = request.query_params
     read = query.get("read")
-    live = bool(is_htmx(request) and query.get("live") or read or query.get("update"))
+    htmx = is_htmx(request)
+    live = bool(htmx and query.get("live") or read or query.get("update"))
     try:
         picked = choices_parse(await form_list(request, "project"))
     except FormInvalid as error:
@@ -317,9 +294,11 @@ async def choices_submit(request: Request, slug: str):
             request, snapshot, options, errors=error.errors, status_code=400
         )
     errors = choices.choices_apply(options=options, state=state, picked=picked, strict=not live)
-    _save(request, state)
+    state_save(request, state)
     if read and any(p.number == read for option in options for p in option.projects):
         return see_other(f"/e/{slug}/projects/{quote(read, safe='')}?from=ballot")
+    if live and not htmx:  # the ticks kept, limits or not: the ballot says what they break
+        return see_other(f"/e/{slug}/vote/choices")
     if errors or live:
         return await _render_choices(
             request, snapshot, options, errors=errors, status_code=200 if live else 400
@@ -332,7 +311,7 @@ async def choices_submit(request: Request, slug: str):
 
 @router.get("/e/{slug}/vote/review")
 async def review_page(request: Request, slug: str):
-    snapshot, edition, state = await _progress(request, None, slug)
+    snapshot, edition, state = await progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     if not state.choices:
         return see_other(f"/e/{slug}/vote/choices")
@@ -342,15 +321,15 @@ async def review_page(request: Request, slug: str):
 
 @router.post("/e/{slug}/vote/cast", openapi_extra=form_openapi(reviewed={"type": "string"}))
 async def cast(request: Request, slug: str):
-    async with _unit(request) as db:
+    async with unit(request) as db:
         ctx = get_ctx(request)
         session: Session = request.state.session
-        snapshot = await _snapshot(request, db, slug)
+        snapshot = await snapshot_of(request, db, slug)
         edition = snapshot.edition
         done = receipt_of(session, slug)
         if session.get("vote") is None and done:
             return _to_receipt(ctx, slug, done["code"])  # resubmitted after the receipt
-        state = _state(request, edition)
+        state = vote_state(request, edition)
         options = choices.ballot_options(snapshot=snapshot, state=state)
         try:
             receipt = await service.ballot_cast(
@@ -359,7 +338,7 @@ async def cast(request: Request, slug: str):
                 edition=edition,
                 state=state,
                 options=options,
-                meta=_meta(request, ctx),
+                meta=request_meta(request, ctx),
                 reviewed=(await request.form()).get("reviewed"),  # what the page showed
             )
         except FormInvalid as error:
@@ -381,7 +360,7 @@ def _to_receipt(ctx: AppContext, slug: str, code: str) -> Response:
 
 @router.get("/e/{slug}/vote/receipt")
 async def receipt_page(request: Request, slug: str, receipt: str = ""):
-    snapshot = await _snapshot(request, None, slug)
+    snapshot = await snapshot_of(request, None, slug)
     edition = snapshot.edition
     done = receipt_of(request.state.session, slug)
     if done:
