@@ -50,12 +50,15 @@ async def test_switching_to_english_keeps_the_typed_values_but_never_the_pesel(a
     switch = await post_form(client, f"/e/{slug}/vote/identity", {**typed, "language": "en"}, page)
     assert switch.status_code == 303 and switch.headers["location"] == f"/e/{slug}/vote/identity"
     # the session store holds the values sealed: no name, no phone, no PESEL in clear
-    raw = json.dumps(
-        json.loads(await app.state.ctx.store.get("sess:" + client.cookies["urna_sid"]))
-    )
+    stored = json.loads(await app.state.ctx.store.get("sess:" + client.cookies["urna_sid"]))
+    raw = json.dumps(stored)
     for secret in ("Grażyna", "Wiśniewska", "Gra\\u017cyna", "12A/3", "12345", PESEL):
         assert secret not in raw, secret
+    # what the privacy policy names: the session's own facts, and a message for the next page
+    assert set(stored) <= {"created", "csrf", "lang", "vote", "trail", "identity_draft"}
     shown = (await client.get(f"/e/{slug}/vote/identity")).text
+    after = json.loads(await app.state.ctx.store.get("sess:" + client.cookies["urna_sid"]))
+    assert "identity_draft" not in after  # removed once shown
     assert '<html lang="en">' in shown and "Your data" in shown
     for name in ("first_name", "last_name", "street", "house_number", "birth_date", "phone"):
         assert f'name="{name}" type' in shown and f'value="{typed[name]}"' in shown, name
