@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from tests.factories.db import probe_table
 from urna.core import dbbatch
 from urna.core.db import DriverStatement, create_engine, is_database_outage, violated_constraint
 from urna.core.dbbatch import statement_batch
@@ -28,19 +29,12 @@ SLOW = DriverStatement.of(
 
 @pytest.fixture
 async def engine(database_url):
-    engine = create_engine(database_url, pool_size=2)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP TABLE IF EXISTS batch_probe"))
-        await conn.execute(
-            text(
-                "CREATE TABLE batch_probe (k text CONSTRAINT uq_batch_probe_k UNIQUE, n int,"
-                " tx xid8 DEFAULT pg_current_xact_id())"  # the transaction that wrote it
-            )
-        )
-    yield engine
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP TABLE batch_probe"))
-    await engine.dispose()
+    columns = (
+        "k text CONSTRAINT uq_batch_probe_k UNIQUE, n int,"
+        " tx xid8 DEFAULT pg_current_xact_id()"  # the transaction that wrote it
+    )
+    async with probe_table(database_url, "batch_probe", columns) as engine:
+        yield engine
 
 
 async def _keys(engine) -> list[str]:

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
+from tests.factories.db import probe_table
 from urna.core import db
 from urna.core.db import (
     DriverStatement,
-    create_engine,
     driver_fetchval,
     is_database_outage,
     session_factory,
@@ -37,16 +37,9 @@ def test_named_parameters_are_numbered_once_each_and_casts_stay():
 
 @pytest.fixture
 async def engine(database_url):
-    engine = create_engine(database_url, pool_size=2)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP TABLE IF EXISTS driver_probe"))
-        await conn.execute(
-            text("CREATE TABLE driver_probe (k text CONSTRAINT uq_driver_probe_k UNIQUE, n int)")
-        )
-    yield engine
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP TABLE driver_probe"))
-    await engine.dispose()
+    columns = "k text CONSTRAINT uq_driver_probe_k UNIQUE, n int"
+    async with probe_table(database_url, "driver_probe", columns) as engine:
+        yield engine
 
 
 async def _count(engine) -> int:
