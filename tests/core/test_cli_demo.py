@@ -4,9 +4,11 @@ tell anyone to open the site's address."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import fresh_database
 from tests.staff.test_cli import urna
+from urna.core.db import create_engine
 
 pytestmark = pytest.mark.flow
 
@@ -25,5 +27,12 @@ async def test_demo_seed_only_seeds_and_does_not_say_to_open_the_site(tmp_path):
         assert "demo edition:" in done.stdout and "the demo is set up" in done.stdout
         assert "http://" not in done.stdout and "8765" not in done.stdout, done.stdout
         assert "open " not in done.stdout and "Ctrl+C" not in done.stdout, done.stdout
+        # its documents have English titles: the English pages do not show the Polish one
+        engine = create_engine(url)
+        async with engine.connect() as conn:
+            titles = (await conn.execute(text("SELECT kind, title_en FROM policy_document"))).all()
+        await engine.dispose()
+        assert {kind for kind, _ in titles} == {"policy", "accessibility", "clause"}
+        assert all(title_en for _, title_en in titles), titles
     finally:
         await drop()

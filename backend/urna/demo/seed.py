@@ -22,15 +22,17 @@ DEMO_DIR = Path(__file__).parent
 
 async def site_documents_ensure(*, session: AsyncSession) -> None:
     """Publish the demo privacy policy and accessibility statement if none exist yet."""
-    for kind, stem, title in (
-        ("policy", "privacy", "Polityka prywatności serwisu do głosowania"),
-        ("accessibility", "accessibility", "Deklaracja dostępności"),
-    ):
+    for kind, stem, title, title_en in (
+        ("policy", "privacy", "Polityka prywatności serwisu do głosowania",
+         "Privacy policy of the voting site"),
+        ("accessibility", "accessibility", "Deklaracja dostępności", "Accessibility statement"),
+    ):  # fmt: skip
         if await documents_repository.document_latest(session, kind, None) is None:
             await documents.document_publish(
                 session=session,
                 kind=kind,
                 title=title,
+                title_en=title_en,
                 body=(DEMO_DIR / f"{stem}_pl.md").read_text(encoding="utf-8"),
                 body_en=(DEMO_DIR / f"{stem}_en.md").read_text(encoding="utf-8"),
                 change_summary="Pierwsza wersja / First version",
@@ -46,6 +48,7 @@ def demo_edition_data(*, days_open: int = 30) -> dict[str, Any]:
     data["results_at"] = (now + timedelta(days=days_open + 14)).isoformat()
     data["clause"] = {
         "title": "Klauzula informacyjna dla głosujących",
+        "title_en": "Information clause for voters",
         "body": (DEMO_DIR / "clause_pl.md").read_text(encoding="utf-8"),
         "body_en": (DEMO_DIR / "clause_en.md").read_text(encoding="utf-8"),
     }
