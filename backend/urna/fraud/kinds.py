@@ -360,7 +360,7 @@ def key_label(key: str) -> str:
 
 # What each kind is called on the console's pages, read from the kinds' definitions: those
 # of ``KINDS`` and the two the scan finds by queries of their own (births, burst).
-KIND_LABELS: dict[str, str] = {kind.name: kind.label for kind in KINDS} | {
+_LABELS: dict[str, str] = {kind.name: kind.label for kind in KINDS} | {
     BIRTHS_NAME: BIRTHS_LABEL,
     BURST_NAME: BURST_LABEL,
 }
@@ -368,4 +368,4 @@ KIND_LABELS: dict[str, str] = {kind.name: kind.label for kind in KINDS} | {
 
 def kind_label(name: str) -> str:
     """The msgid naming a kind of signal (its own name for a kind no longer defined)."""
-    return KIND_LABELS.get(name, name)
+    return _LABELS.get(name, name)
