@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories.editions import edition_create
-from tests.factories.voting import person, post_form, reach_identity
+from tests.factories.voting import person, post_form, project_ids, reach_choices, reach_identity
 from tests.voting.test_views import count
 from urna.notify.models import OutboxMessage
-from urna.voting.models import Voter
+from urna.voting.models import Ballot, Voter
 
 pytestmark = pytest.mark.flow
 
@@ -119,3 +119,36 @@ async def test_a_draft_is_for_its_own_edition(app, client):
     )
     other = await reach_identity(client, second.slug)
     assert 'value="Ola"' not in other and KEPT_EN not in other
+
+
+async def test_the_choices_page_switch_keeps_the_ticks_not_yet_saved(app, client):
+    """Without JavaScript the ticks are saved only when the form is sent: the header's
+    switch sends it (``language``), the ballot comes back in the other language with the
+    same boxes ticked, over a limit or not, and nothing is cast."""
+    edition = await edition_create(app)
+    slug = edition.slug
+    page = await reach_choices(client, app, slug, person())
+    assert (
+        '<button type="submit" class="link" form="choices" name="language" value="en" '
+        'lang="en">English</button>'
+    ) in page
+    ids = project_ids(page)
+    # two projects of a pool of one: kept, and the English ballot says the limit is broken
+    picked = [ids["N1"], ids["N2"]]
+    switch = await post_form(
+        client, f"/e/{slug}/vote/choices", {"project": picked, "language": "en"}, page
+    )
+    assert switch.status_code == 303 and switch.headers["location"] == f"/e/{slug}/vote/choices"
+    shown = (await client.get(f"/e/{slug}/vote/choices")).text
+    assert '<html lang="en">' in shown and "Choose projects" in shown
+    for project_id in picked:
+        assert f'id="p-{project_id}" checked>' in shown
+    assert "error-summary" in shown  # the pool's limit, said at once
+    # back to Polish the same way, one tick taken off: the ballot follows the form
+    switch = await post_form(
+        client, f"/e/{slug}/vote/choices", {"project": picked[:1], "language": "pl"}, shown
+    )
+    polish = (await client.get(switch.headers["location"])).text
+    assert '<html lang="pl">' in polish and f'id="p-{picked[0]}" checked>' in polish
+    assert f'id="p-{picked[1]}" checked>' not in polish and "error-summary" not in polish
+    assert await count(app, Ballot, edition.id) == 0

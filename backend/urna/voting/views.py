@@ -259,6 +259,7 @@ async def code_resend(request: Request, slug: str):
 async def _render_choices(request, snapshot, options, *, errors=None, status_code=200):
     values = ballot_page.values(get_ctx(request).templates, snapshot, options, errors)
     values["live"] = is_htmx(request)  # the summary alone, the limit notice out of band
+    values["language_form"] = "choices"  # the header's switch submits the ticks with it
     return await render(
         request, "voting/choices.html", values, block="summary", status_code=status_code,
         personal=True,
@@ -275,18 +276,22 @@ async def choices_page(request: Request, slug: str):
 
 @router.post(
     "/e/{slug}/vote/choices",
-    openapi_extra=form_openapi(project=PROJECT_BOXES)
+    openapi_extra=form_openapi(project=PROJECT_BOXES, language={"enum": list(LANGUAGES)})
     | query_openapi(read={"type": "string"}, live={"type": "string"}, update={"type": "string"}),
 )
 async def choices_submit(request: Request, slug: str):
-    """No JS: save, go to review (?update=1: back to the ballot, its summary counted
-    again; ?read=n: project n, which leads back). htmx (live): the summary only."""
+    """No JS: save, go to review (?update=1 or ``language``, the header's switch: back to
+    the ballot, its summary counted again; ?read=n: project n, which leads back). htmx
+    (live): the summary only."""
     snapshot, edition, state = await progress(request, None, slug)
     options = choices.ballot_options(snapshot=snapshot, state=state)
     query = request.query_params
     read = query.get("read")
     htmx = is_htmx(request)
-    live = bool(htmx and query.get("live") or read or query.get("update"))
+    language = (await request.form()).get("language")
+    if language in LANGUAGES:
+        request.state.session["lang"] = language
+    live = bool(htmx and query.get("live") or read or query.get("update") or language)
     try:
         picked = choices_parse(await form_list(request, "project"))
     except FormInvalid as error:
