@@ -13,6 +13,7 @@ from tests.conftest import _pg_create, _pg_drop, fresh_database, make_settings, 
 from tests.factories.editions import edition_data
 from tests.results.test_cli import assert_one_clean_line
 from tests.staff.test_cli import urna
+from urna.core.config import ensure_local_secrets
 
 NOWHERE = "postgresql+asyncpg://postgres@127.0.0.1:1/urna"
 
@@ -30,6 +31,21 @@ NOWHERE = "postgresql+asyncpg://postgres@127.0.0.1:1/urna"
 def test_settings_that_do_not_hold_are_one_line(tmp_path, env, said):
     url = env.pop("URNA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/x.db")
     assert_one_clean_line(urna(url, tmp_path, "audit", "verify", **env), "settings", said)
+
+
+def test_production_takes_no_secret_from_a_development_file(tmp_path):
+    """A checkout that once ran the demo keeps var/secrets.env: production still refuses
+    to start without its secrets in the environment instead of taking the generated ones."""
+    ensure_local_secrets(tmp_path / "secrets.env")
+    done = urna(
+        NOWHERE,
+        tmp_path,
+        "audit",
+        "verify",
+        URNA_ENVIRONMENT="production",
+        URNA_NOTIFY_PROVIDER="smtp",
+    )
+    assert_one_clean_line(done, "settings", "URNA_SECRET_KEY is not set")
 
 
 @pytest.mark.parametrize(

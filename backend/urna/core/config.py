@@ -199,4 +199,7 @@ def key_bytes(secret: SecretStr) -> bytes:
 def get_settings() -> Settings:
     if os.environ.get("URNA_ENVIRONMENT", "development") != "production":
         ensure_local_secrets()
-    return Settings()
+        return Settings()
+    # Production's secrets come from its environment alone: a development file left in the
+    # checkout (`urna demo`, `urna secrets init`) must not stand in for missing ones.
+    return Settings(_env_file=None)
