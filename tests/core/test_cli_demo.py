@@ -8,6 +8,8 @@ from sqlalchemy import text
 
 from tests.conftest import fresh_database
 from tests.staff.test_cli import urna
+from urna.cli.demo import demo_pabulib_dir
+from urna.core.config import REPO_ROOT
 from urna.core.db import create_engine
 
 pytestmark = pytest.mark.flow
@@ -36,3 +38,16 @@ async def test_demo_seed_only_seeds_and_does_not_say_to_open_the_site(tmp_path):
         assert all(title_en for _, title_en in titles), titles
     finally:
         await drop()
+
+
+def test_demo_finds_the_past_elections_next_to_the_checkout_from_any_directory(
+    tmp_path, monkeypatch
+):
+    """`urna demo` run outside the checkout (the default was relative to the current
+    directory) silently left out the past elections with published results."""
+    monkeypatch.delenv("URNA_PABULIB_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    expected = (REPO_ROOT / ".." / "shared" / "data" / "pabulib").resolve()
+    assert demo_pabulib_dir().resolve() == expected
+    monkeypatch.setenv("URNA_PABULIB_DIR", str(tmp_path))
+    assert demo_pabulib_dir() == tmp_path

@@ -37,15 +37,24 @@ def demo(host: str = "127.0.0.1", port: int = 8000, seed_only: bool = False) -> 
     serve(host=host, port=port, workers=1)
 
 
+def demo_pabulib_dir() -> Path:
+    """``URNA_PABULIB_DIR``, by default ``../shared/data/pabulib`` next to the checkout (as
+    the load test reads it), wherever the command is run from."""
+    from urna.core.config import REPO_ROOT
+
+    configured = os.environ.get("URNA_PABULIB_DIR")
+    return Path(configured) if configured else REPO_ROOT.parent / "shared" / "data" / "pabulib"
+
+
 def _demo_results() -> None:
     """Real past elections with published results, when the pabulib data are on this machine
-    (URNA_PABULIB_DIR, default ../shared/data/pabulib); the demo works without them."""
+    (``demo_pabulib_dir``); the demo works without them."""
     from urna.editions import repository as editions_repository
     from urna.results import service as results
     from urna.results.importer import edition_import_pabulib as import_file
     from urna.results.importer import slug_of
 
-    folder = Path(os.environ.get("URNA_PABULIB_DIR", "../shared/data/pabulib"))
+    folder = demo_pabulib_dir()
     files = [folder / name for name in DEMO_PABULIB_FILES if (folder / name).is_file()]
 
     async def work(session):
