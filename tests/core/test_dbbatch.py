@@ -2,11 +2,13 @@
 caller answered only after its write committed; a refused statement refuses only its own
 caller, its neighbours in the batch are written; a lost connection fails the batch as an
 outage and the next batch gets a new connection; a caller cancelled before its batch
-leaves is not written."""
+leaves is not written; two workers' batches in a deadlock: the one PostgreSQL aborts is
+sent again statement by statement."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import asyncpg
 import pytest
@@ -24,6 +26,13 @@ pytestmark = pytest.mark.postgres_only
 INSERT = DriverStatement.of("INSERT INTO batch_probe (k, n) VALUES (:k, :n)")
 SLOW = DriverStatement.of(
     "INSERT INTO batch_probe (k, n) SELECT :k, :n FROM pg_sleep(CAST(:sleep AS float8))"
+)
+# Written once the advisory lock ``gate`` can be shared: while the test holds it, a batch
+# waits there (gate 0, held by nobody, is open).
+GATE = 7_405_011
+GATED = DriverStatement.of(
+    "INSERT INTO batch_probe (k, n)"
+    " SELECT :k, :n FROM pg_advisory_xact_lock_shared(CAST(:gate AS bigint))"
 )
 
 
@@ -135,19 +144,49 @@ async def test_each_event_loop_has_its_own_batch(engine):
     assert fresh is not stale and fresh.loop is asyncio.get_running_loop()
 
 
-async def test_two_workers_batches_holding_each_others_keys_end_with_each_key_once(
-    engine, database_url
+async def _gate_waiters(admin) -> int:
+    """The backends of the test's database waiting at the gate (``GATED``)."""
+    return await admin.fetchval(
+        "SELECT count(*) FROM pg_locks JOIN pg_database d ON d.oid = pg_locks.database"
+        " WHERE locktype = 'advisory' AND objid = $1 AND NOT granted"
+        " AND d.datname = current_database()",
+        GATE,
+    )
+
+
+async def test_two_workers_batches_holding_each_others_keys_deadlock_and_end_with_each_key_once(
+    engine, database_url, caplog
 ):
-    # two pools as two workers would have; each batch writes x and y in another order, so
-    # each may wait for a key the other holds: PostgreSQL aborts one of them (a deadlock),
-    # which is sent again statement by statement — and refused where the other committed
+    # two pools as two workers would have; each batch writes x and y in another order.
+    # The test holds the gate, so each batch writes its first key and then waits; opened,
+    # each waits for the key the other holds: PostgreSQL aborts one (a deadlock), which is
+    # sent again statement by statement — and refused where the other committed first
+    caplog.set_level(logging.DEBUG, logger="urna.db")
     other = create_engine(database_url, pool_size=2)
+    admin = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
-        first = _run_all(engine, INSERT, [{"k": "x", "n": 1}, {"k": "y", "n": 1}])
-        second = _run_all(other, INSERT, [{"k": "y", "n": 2}, {"k": "x", "n": 2}])
-        outcomes = await asyncio.wait_for(asyncio.gather(first, second), 15)
+        await admin.execute("SELECT pg_advisory_lock($1)", GATE)
+        first = _run_all(
+            engine, GATED, [{"k": "x", "n": 1, "gate": 0}, {"k": "y", "n": 1, "gate": GATE}]
+        )
+        second = _run_all(
+            other, GATED, [{"k": "y", "n": 2, "gate": 0}, {"k": "x", "n": 2, "gate": GATE}]
+        )
+        writes = asyncio.ensure_future(asyncio.gather(first, second))
+        for _ in range(500):  # until both batches wrote their first key and wait at the gate
+            if await _gate_waiters(admin) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert await _gate_waiters(admin) == 2
+        await admin.execute("SELECT pg_advisory_unlock($1)", GATE)
+        outcomes = await asyncio.wait_for(writes, 15)
     finally:
+        await admin.close()
         await other.dispose()
+    # (batch size, SQLSTATE) of each batch sent again alone: the one aborted as a deadlock;
+    # and the other, if the aborted one's single statements took a key first (UNIQUE)
+    refusals = sorted(r.args for r in caplog.records if r.name == "urna.db" and "batch" in r.msg)
+    assert refusals in ([(2, "40P01")], [(2, "23505"), (2, "40P01")])
     flat = outcomes[0] + outcomes[1]
     assert sum(o is None for o in flat) == 2
     assert all(isinstance(o, IntegrityError) for o in flat if o is not None)

@@ -261,35 +261,32 @@ async def driver_connection(session: AsyncSession) -> Any:
 async def driver_fetchval(
     session: AsyncSession, statement: DriverStatement, values: Mapping[str, Any]
 ) -> Any:
-    """Run one statement on asyncpg in one round trip and return the first column of its
-    first row. PostgreSQL only.
+    """Run one statement on asyncpg in one round trip, inside the session's begun unit of
+    work, and return the first column of its first row. PostgreSQL only.
 
-    SQLAlchemy begins the unit's transaction lazily, at its first statement: when the
-    unit has begun none, this statement is a transaction of its own on a connection taken
-    from the pool for it alone (no BEGIN, no COMMIT, and no ORM transaction built around
-    it), durable when it returns; when it has, the statement runs in a SAVEPOINT on the
-    unit's connection, committed with the unit. Either way a refusal leaves the unit as
-    it was. Errors come out as SQLAlchemy's: ``IntegrityError`` for a constraint (its
-    ``orig`` names it, see ``violated_constraint``), ``DBAPIError`` for the rest, the
-    connection invalidated when it was lost (``is_database_outage``)."""
+    The statement runs in a SAVEPOINT on the unit's connection, committed with the unit
+    (when the unit holds a connection but has sent nothing on it yet: alone on it, durable
+    at once); a refusal leaves the unit as it was. A statement that is a transaction of its
+    own goes to ``core.dbbatch``, written with its concurrent neighbours: called in a unit
+    that has begun nothing, this is a programming error (``RuntimeError``), nothing sent.
+
+    Errors come out as SQLAlchemy's: ``IntegrityError`` for a constraint (its ``orig``
+    names it, see ``violated_constraint``), ``DBAPIError`` for the rest, the connection
+    invalidated when it was lost (``is_database_outage``)."""
+    if not session.in_transaction():
+        raise RuntimeError(
+            "driver_fetchval runs inside a begun unit of work; "
+            "a statement of its own goes to core.dbbatch"
+        )
     args = [values[name] for name in statement.names]
-    if session.in_transaction():
-        connection, driver = await session.run_sync(_unit_connection)
-        try:
-            if not driver.is_in_transaction():  # the unit holds a connection, nothing sent
-                return await driver.fetchval(statement.sql, *args)
-            async with driver.transaction():  # nested in the unit's: a SAVEPOINT
-                return await driver.fetchval(statement.sql, *args)
-        except DRIVER_ERRORS as error:
-            raise await driver_error(statement, error, driver, connection) from error
-    pooled = await session.bind.raw_connection()
-    driver = pooled.driver_connection
+    connection, driver = await session.run_sync(_unit_connection)
     try:
-        return await driver.fetchval(statement.sql, *args)
+        if not driver.is_in_transaction():  # the unit holds a connection, nothing sent
+            return await driver.fetchval(statement.sql, *args)
+        async with driver.transaction():  # nested in the unit's: a SAVEPOINT
+            return await driver.fetchval(statement.sql, *args)
     except DRIVER_ERRORS as error:
-        raise await driver_error(statement, error, driver, pooled) from error
-    finally:
-        await session.run_sync(lambda _session: pooled.close())
+        raise await driver_error(statement, error, driver, connection) from error
 
 
 DRIVER_ERRORS = (

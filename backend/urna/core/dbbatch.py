@@ -9,15 +9,17 @@ one transaction (asyncpg's ``executemany``: pipelined, atomic). Each caller's ``
 returns only once that transaction has committed, so an answer still means durable.
 
 When the database refuses one of them (a UNIQUE key: the same person twice, a contact's
-slot taken), the batch is rolled back and each statement is sent again alone, as it would
-have been without batching: every caller gets its own write or its own refusal, never a
-neighbour's. A lost connection or an outage fails every caller of the batch (a 503 each,
-nothing acknowledged); the pool replaces the connection.
+slot taken; or a deadlock with another worker's batch), the batch is rolled back and each
+statement is sent again alone, as it would have been without batching: every caller gets
+its own write or its own refusal, never a neighbour's (the fallback is logged at debug
+level with the refusal's SQLSTATE). A lost connection or an outage fails every caller of
+the batch (a 503 each, nothing acknowledged); the pool replaces the connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from typing import Any
 
@@ -27,6 +29,8 @@ from sqlalchemy.util import greenlet_spawn
 
 from urna.core.db import DRIVER_ERRORS, DriverStatement, driver_error, driver_lost
 from urna.core.metrics import DB_BATCH
+
+log = logging.getLogger("urna.db")
 
 # The most statements one transaction carries: more than a worker has requests in flight.
 BATCH_LIMIT = 64
@@ -112,6 +116,12 @@ class StatementBatch:
         except REFUSALS as error:
             if driver_lost(error, driver):
                 raise
+            # the SQLSTATE alone: the database's message names the values (a key's detail)
+            log.debug(
+                "a batch of %d refused (%s): each statement sent alone",
+                len(batch),
+                getattr(error, "sqlstate", None) or type(error).__name__,
+            )
             return False
         for _args, future in batch:
             if not future.done():
