@@ -6,17 +6,23 @@ that the test holds before and after the Polish catalogue is updated."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tests.factories.staff import staff_client
 from tests.factories.voting import person
 from tests.voting.test_paper_console import ballot, entries, paper_edition
 from urna.core.db import utcnow
+from urna.core.errors import FormInvalid
 from urna.core.i18n import LOCAL_ZONE
 from urna.editions.models import Pool, Project
-from urna.voting import choices
-from urna.voting.paper_ballot import COMPARED_FIELDS, IDENTITY_WORDINGS
+from urna.editions.service import RegisterStreet
+from urna.editions.snapshot import street_index_of
+from urna.voting import choices, schemas
+from urna.voting.paper_ballot import COMPARED_FIELDS
 from urna.voting.state import VoteState
+from urna.voting.wording import Wording
 
 pytestmark = pytest.mark.flow
 
@@ -102,13 +108,55 @@ async def test_the_two_entries_are_compared_by_their_labels_and_declarations(app
 
 
 def test_every_resident_message_has_its_operator_wording():
-    wordings = [*IDENTITY_WORDINGS]
-    wordings += [value for value in vars(choices).values() if isinstance(value, choices.Wording)]
-    assert {choices.TOO_MANY, choices.TOO_FEW, choices.TOO_DEAR, choices.NONE_CHOSEN} <= set(
-        wordings
-    )
+    identity = [schemas.STREET_MISSING, schemas.NOT_IN_REGISTER, schemas.NOT_MOBILE]
+    identity += [schemas.CONSENT_MISSING]
+    picks = [choices.TOO_MANY, choices.TOO_FEW, choices.TOO_DEAR, choices.NONE_CHOSEN]
+    assert all(isinstance(message, Wording) for message in identity + picks)
+    wordings = [v for module in (schemas, choices) for v in vars(module).values()]
+    wordings = [value for value in wordings if isinstance(value, Wording)]
     assert all(wording.resident != wording.operator for wording in wordings)
     assert not [words for words in RESIDENT_EN for w in wordings if words in w.operator]
+
+
+RULES = {
+    "required": frozenset(["first_name", "last_name", "address", "birth_date", "phone"]),
+    "today": date(2027, 5, 10),
+    "streets": street_index_of([RegisterStreet("ul. Lipowa", 1)]),
+}
+ADULT = {
+    "first_name": "Anna",
+    "last_name": "Nowak",
+    "street": "ul. Lipowa",
+    "house_number": "12",
+    "birth_date": "1980-01-02",
+    "phone": "600 100 200",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "wording"),
+    [
+        ("street", {"street": ""}, schemas.STREET_MISSING),
+        ("street", {"street": "ul. Nieistniejąca"}, schemas.NOT_IN_REGISTER),
+        ("phone", {"phone": "22 123 45 67"}, schemas.NOT_MOBILE),  # a landline
+        (
+            "guardian_declaration",
+            {"birth_date": "2012-01-01", "guardian_name": "Ewa Nowak"},  # 15: consent
+            schemas.CONSENT_MISSING,
+        ),
+    ],
+    ids=["street_missing", "not_in_register", "not_mobile", "consent_missing"],
+)
+def test_the_identity_rules_speak_to_whoever_reads_them(field, typed, wording):
+    """One rule, two wordings, as the choices' (below): the resident is asked for "your
+    street", the operator typing a paper ballot for "the street written on the ballot"."""
+    said = {}
+    for audience in ("resident", "operator"):
+        rules = schemas.IdentityRules(**RULES, audience=audience)
+        with pytest.raises(FormInvalid) as refused:
+            schemas.form_parse(schemas.IdentityForm, dict(ADULT, **typed), context=rules)
+        said[audience] = refused.value.errors
+    assert said == {"resident": {field: wording.resident}, "operator": {field: wording.operator}}
 
 
 @pytest.mark.parametrize(

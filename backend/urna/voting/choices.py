@@ -5,30 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from urna.core.errors import AppError
 from urna.core.i18n import N_
 from urna.editions.models import Edition, Pool, Project
 from urna.editions.service import EditionSnapshot
 from urna.voting.state import FlowOutOfOrder, VoteState
+from urna.voting.wording import Audience, Wording
 
-Audience = Literal["resident", "operator"]
-
-
-@dataclass(frozen=True)
-class Wording:
-    """A rule's message as each of its readers is told it: the resident voting online
-    ("you chose") and the operator typing someone else's paper ballot ("the ballot
-    marks")."""
-
-    resident: str
-    operator: str
-
-    def to(self, audience: Audience) -> str:
-        return self.operator if audience == "operator" else self.resident
-
-
+# Each rule's message as the resident ("you chose") and the operator ("the ballot marks")
+# read it.
 TOO_MANY = Wording(
     N_("You chose more projects than this pool allows."),
     N_("The ballot marks more projects than this pool allows."),

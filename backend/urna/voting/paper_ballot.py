@@ -24,11 +24,7 @@ from urna.voting import service as voting
 from urna.voting.identity import clean, parse_date
 from urna.voting.models import PaperEntry
 from urna.voting.schemas import (
-    CONSENT_MISSING,
-    NOT_IN_REGISTER,
-    NOT_MOBILE,
     REQUIRED,
-    STREET_MISSING,
     FormModel,
     IdentityForm,
     choices_parse,
@@ -52,38 +48,6 @@ COMPARED_FIELDS = (
     "guardian_role",
     "choices",
 )
-
-
-# The identity form's rules (``schemas``) word their messages for the resident ("your
-# street"): on paper an operator types someone else's sheet. The choices' rules word theirs
-# for both (``choices.Wording``); these are the identity form's, with the operator's wording.
-IDENTITY_WORDINGS = (
-    choices.Wording(STREET_MISSING, N_("Type the street written on the ballot.")),
-    choices.Wording(
-        NOT_IN_REGISTER,
-        N_(
-            "This street is not in the register of the municipality. Check how the ballot "
-            "writes it."
-        ),
-    ),
-    choices.Wording(
-        NOT_MOBILE,
-        N_(
-            "The phone number on the ballot is not a mobile number, and this edition asks "
-            "for a mobile one."
-        ),
-    ),
-    choices.Wording(
-        CONSENT_MISSING,
-        N_("Mark the declaration that the parent or legal guardian agrees to the vote."),
-    ),
-)
-_IDENTITY_FOR_OPERATOR = {wording.resident: wording.operator for wording in IDENTITY_WORDINGS}
-
-
-def _identity_for_operator(errors: Mapping[str, str]) -> dict[str, str]:
-    """The identity form's ``errors`` as the operator reads them (``IDENTITY_WORDINGS``)."""
-    return {field: _IDENTITY_FOR_OPERATOR.get(said, said) for field, said in errors.items()}
 
 
 def local_date(moment) -> date:
@@ -203,15 +167,16 @@ async def paper_validate(
     required = [f for f in edition.required_fields if f not in CONTACT_FIELDS]
     required += [f for f in CONTACT_FIELDS if f in edition.required_fields and clean(form.get(f))]
     person = None
-    try:
+    try:  # the messages worded for the operator ("the street written on the ballot")
         person = voting.identity_check(
             snapshot=snapshot,
             form=form,
             required=required,
             today=collected_on or local_date(utcnow()),
+            audience="operator",
         )
     except FormInvalid as error:
-        errors.update(_identity_for_operator(error.errors))
+        errors.update(error.errors)
     state = VoteState(
         edition=edition.slug,
         clause_id=0,

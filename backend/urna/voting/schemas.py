@@ -5,7 +5,9 @@ Each field has its own validator and gets at most one message, a gettext msgid s
 to it (Polish first). Every text field refuses control and invisible formatting characters
 (NUL, direction overrides such as U+202E, zero-width joiners), which a person cannot see
 and a name never holds. Forms read against an edition's rules get them as the validation
-context (``IdentityRules``).
+context (``IdentityRules``), with who reads the messages: a message that tells the resident
+what to do ("choose your street") has the operator's wording of it too (``Wording``), for a
+paper ballot typed by someone else.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from urna.voting.identity import (
     pesel_birth_date,
 )
 from urna.voting.receipts import RECEIPT_ALPHABET, RECEIPT_LENGTH, receipt_normalise
+from urna.voting.wording import Audience, Wording, worded
 
 MAX_PROJECT_ID = 2**31 - 1  # project ids are INTEGER
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn"}  # control, format, surrogate, private, unassigned
@@ -59,15 +62,28 @@ STORED_FIELDS = {
     "first_name", "last_name", "street", "house_number", "birth_date", "phone", "email",
     "guardian_name",
 }  # fmt: skip
-NOT_IN_REGISTER = N_(
-    "This street is not in the register of the municipality. Choose it from the list."
+# Each worded for the resident, and for the operator typing someone else's paper ballot.
+NOT_IN_REGISTER = Wording(
+    N_("This street is not in the register of the municipality. Choose it from the list."),
+    N_("This street is not in the register of the municipality. Check how the ballot writes it."),
 )
-STREET_MISSING = N_("Choose your street from the list.")
-CONSENT_MISSING = N_("Confirm that your parent or legal guardian agrees to your vote.")
+STREET_MISSING = Wording(
+    N_("Choose your street from the list."), N_("Type the street written on the ballot.")
+)
+CONSENT_MISSING = Wording(
+    N_("Confirm that your parent or legal guardian agrees to your vote."),
+    N_("Mark the declaration that the parent or legal guardian agrees to the vote."),
+)
 LETTERS_ONLY = N_("Use letters only (spaces, hyphens and apostrophes allowed).")
-NOT_MOBILE = N_(
-    "This is not a mobile phone number. The code is sent by SMS: give a mobile number, "
-    "e.g. 600 100 200."
+NOT_MOBILE = Wording(
+    N_(
+        "This is not a mobile phone number. The code is sent by SMS: give a mobile number, "
+        "e.g. 600 100 200."
+    ),
+    N_(
+        "The phone number on the ballot is not a mobile number, and this edition asks "
+        "for a mobile one."
+    ),
 )
 # Abroad some plans cannot tell a mobile from a landline (FIXED_LINE_OR_MOBILE): accepted.
 _MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -112,11 +128,13 @@ class FormModel(BaseModel):
 class IdentityRules:
     """What an identity is checked against: the edition's required fields (``address``
     stands for street and house number), the day ages are counted on, and the municipal
-    street register (normalised name → area)."""
+    street register (normalised name → area); and who reads the messages, the resident
+    or the operator typing a paper ballot (``Wording``)."""
 
     required: frozenset[str]
     today: date
     streets: Mapping[str, RegisterStreet]  # the register by folded name (text_fold)
+    audience: Audience = "resident"
 
 
 def _read_name(typed: str, info: ValidationInfo) -> str:
@@ -126,7 +144,7 @@ def _read_name(typed: str, info: ValidationInfo) -> str:
 def _read_street(typed: str, info: ValidationInfo) -> str:
     street = street_lookup(info.context.streets, typed)
     if street is None:
-        raise form_error(NOT_IN_REGISTER)
+        raise form_error(NOT_IN_REGISTER.to(info.context.audience))
     return street.name  # the register's spelling: "lipowa" and "UL. LIPOWA" are one street
 
 
@@ -175,7 +193,7 @@ def _read_phone(typed: str, info: ValidationInfo) -> str:
     if number is None or not phonenumbers.is_valid_number(number):
         raise form_error(N_("This phone number is not valid. Give 9 digits, e.g. 600 100 200."))
     if phonenumbers.number_type(number) not in _MOBILE:
-        raise form_error(NOT_MOBILE)
+        raise form_error(NOT_MOBILE.to(info.context.audience))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -194,7 +212,7 @@ class _Asked:
     read: Callable[[str, ValidationInfo], Any]
     limit: int
     asked_as: str = ""
-    missing: str = REQUIRED
+    missing: str = REQUIRED  # a Wording words it for each reader
 
 
 _ASKED = {
@@ -247,10 +265,11 @@ class IdentityForm(FormModel):
     @classmethod
     def _asked(cls, value: Any, info: ValidationInfo) -> Any:
         """A field the edition asks for, read by its own rule; None when it does not ask."""
-        asked = _ASKED[info.field_name]
-        if (asked.asked_as or info.field_name) not in info.context.required:
+        asked, rules = _ASKED[info.field_name], info.context
+        if (asked.asked_as or info.field_name) not in rules.required:
             return None
-        return asked.read(text(value, limit=asked.limit, missing=asked.missing), info)
+        missing = worded(asked.missing, rules.audience)
+        return asked.read(text(value, limit=asked.limit, missing=missing), info)
 
     @field_validator("guardian_name", mode="before")
     @classmethod
@@ -269,7 +288,7 @@ class IdentityForm(FormModel):
             raise form_error(
                 N_("A parent or legal guardian must declare that they vote on the child's behalf.")
                 if role == "on_behalf"
-                else CONSENT_MISSING
+                else CONSENT_MISSING.to(info.context.audience)
             )
         return role
 

@@ -37,6 +37,7 @@ from urna.voting.repository import BulkBallot as BulkBallot
 from urna.voting.repository import ballots_insert_bulk as ballots_insert_bulk
 from urna.voting.schemas import CodeForm, IdentityForm, IdentityRules, ReceiptForm, form_parse
 from urna.voting.state import FlowOutOfOrder, VoteState
+from urna.voting.wording import Audience
 
 CHANGED_SINCE_REVIEW = N_(
     "Your choices changed after you reviewed them (in another tab or window). Check them "
@@ -108,15 +109,18 @@ def identity_check(
     form: Mapping[str, str],
     required: Sequence[str] | None = None,
     today: date | None = None,
+    audience: Audience = "resident",
 ) -> IdentityForm:
     """The identity, checked against the edition's rules and street register (its area
-    read from the street), or ``FormInvalid`` with a message per field. The register is
+    read from the street), or ``FormInvalid`` with a message per field, worded for
+    ``audience`` (the paper operator: "the street written on the ballot"). The register is
     the snapshot's, folded once per snapshot (``edition_snapshot(streets=True)``)."""
     edition = snapshot.edition
     rules = IdentityRules(
         required=frozenset(edition.required_fields if required is None else required),
         today=today or utcnow().date(),
         streets=snapshot.street_index,
+        audience=audience,
     )
     return form_parse(IdentityForm, form, context=rules)
 
