@@ -47,9 +47,32 @@ def test_every_message_is_translated_to_polish(tmp_path):
 
 
 def test_polish_formats():
-    assert i18n.format_money(123456789) == "1\u00a0234\u00a0567,89\u00a0zł"
-    assert i18n.format_money(5000000) == "50\u00a0000\u00a0zł"
-    assert i18n.format_datetime(datetime(2027, 5, 31, 21, 59, tzinfo=UTC)) == "31.05.2027, 23:59"
+    assert i18n.format_money(123456789, "pl") == "1\u00a0234\u00a0567,89\u00a0zł"
+    assert i18n.format_money(5000000, "pl") == "50\u00a0000\u00a0zł"
+    assert i18n.format_count(1234, "pl") == "1\u00a0234"
+    moment = datetime(2027, 5, 31, 21, 59, tzinfo=UTC)
+    assert i18n.format_datetime(moment, "pl") == "31.05.2027, 23:59"
+    assert i18n.format_date(moment, "pl") == "31.05.2027"
+
+
+def test_english_pages_write_numbers_and_days_as_english_does():
+    """Not the Polish 1 234,50 zł and 03.09.2027 on an English page: the language's own
+    grouping, decimal point and currency name, and a day no English reader can misread."""
+    assert i18n.format_money(123456789, "en") == "PLN\u00a01,234,567.89"
+    assert i18n.format_money(5000000, "en") == "PLN\u00a050,000"
+    assert i18n.format_count(12345, "en") == "12,345"
+    moment = datetime(2027, 9, 3, 21, 59, tzinfo=UTC)
+    assert i18n.format_datetime(moment, "en") == "3 Sept 2027, 23:59"
+    assert i18n.format_date("2027-09-03", "en") == "3 Sept 2027"
+
+
+def test_without_a_language_the_page_s_language_is_used():
+    i18n.set_language("en")
+    try:
+        assert i18n.format_money(150) == "PLN\u00a01.50"
+    finally:
+        i18n.set_language("pl")
+    assert i18n.format_money(150) == "1,50\u00a0zł"
 
 
 def test_both_catalogues_parse_without_a_damaged_entry():

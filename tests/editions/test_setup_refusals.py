@@ -192,7 +192,8 @@ async def test_a_project_dearer_than_its_whole_pool_is_taken_with_a_warning(app)
         page = (await admin.get(f"/staff/editions/{slug}/projects")).text
     assert 'id="over-budget"' in page
     row = next(line for line in page.splitlines() if ">N9<" in line)
-    assert "More than the whole budget of the pool (30" in row and "never be funded" in row
+    assert "More than the whole budget of the pool (PLN\u00a030,000)" in row
+    assert "never be funded" in row
     others = [line for line in page.splitlines() if "<tr><td" in line and ">N9<" not in line]
     assert others and not any("never be funded" in line for line in others)
 

@@ -144,6 +144,7 @@ async def test_the_choices_page_switch_keeps_the_ticks_not_yet_saved(app, client
     for project_id in picked:
         assert f'id="p-{project_id}" checked>' in shown
     assert "error-summary" in shown  # the pool's limit, said at once
+    assert "PLN\u00a0100,000" in shown and "zł" not in shown  # money as English writes it
     # back to Polish the same way, one tick taken off: the ballot follows the form
     switch = await post_form(
         client, f"/e/{slug}/vote/choices", {"project": picked[:1], "language": "pl"}, shown
@@ -151,4 +152,5 @@ async def test_the_choices_page_switch_keeps_the_ticks_not_yet_saved(app, client
     polish = (await client.get(switch.headers["location"])).text
     assert '<html lang="pl">' in polish and f'id="p-{picked[0]}" checked>' in polish
     assert f'id="p-{picked[1]}" checked>' not in polish and "error-summary" not in polish
+    assert "100\u00a0000\u00a0zł" in polish and "PLN" not in polish
     assert await count(app, Ballot, edition.id) == 0

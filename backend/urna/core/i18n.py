@@ -12,11 +12,16 @@ import io
 import sys
 from contextvars import ContextVar
 from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel import dates as babel_dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
 
 LANGUAGES = ("pl", "en")
 _catalogues: dict[str, _gettext.NullTranslations] = {}
@@ -80,40 +85,65 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, t
     return message
 
 
-def format_count(number: int) -> str:
-    """A count as Polish writes it: 12 345 (a non-breaking space between thousands)."""
-    return f"{int(number):,}".replace(",", "\u00a0")
+# babel's data per language: Polish as written in Poland, English as in Britain.
+LOCALES = {"pl": Locale.parse("pl_PL"), "en": Locale.parse("en_GB")}
+# Money: grosze only when present, the currency as each language names it (zł, PLN).
+_MONEY = {"pl": ("#,##0\u00a0¤", "#,##0.00\u00a0¤"), "en": ("¤\u00a0#,##0", "¤\u00a0#,##0.00")}
+# A day as Polish offices write it (31.05.2027), and as no English reader can misread it
+# (31 May 2027: 05/31 and 31/05 are both English).
+_DAY = {"pl": "dd.MM.yyyy", "en": "d MMM yyyy"}
 
 
-def format_money(grosze: int) -> str:
-    """Polish money format: 1 234 567 zł, with grosze only when present."""
-    zloty, rest = divmod(int(grosze), 100)
-    text = format_count(zloty)
-    if rest:
-        text += f",{rest:02d}"
-    return text + "\u00a0zł"
+def _lang(lang: str | None) -> str:
+    """``lang``, or the page's language."""
+    return lang if lang in LOCALES else _current.get()
+
+
+@lru_cache(maxsize=4096)
+def _count(number: int, lang: str) -> str:
+    return format_decimal(number, locale=LOCALES[lang])
+
+
+def format_count(number: int, lang: str | None = None) -> str:
+    """A count as the page's language writes it: 12 345 (a non-breaking space), 12,345."""
+    return _count(int(number), _lang(lang))
+
+
+@lru_cache(maxsize=4096)
+def _money(grosze: int, lang: str) -> str:
+    pattern = _MONEY[lang][grosze % 100 != 0]
+    amount = Decimal(grosze).scaleb(-2)
+    return format_currency(amount, "PLN", pattern, locale=LOCALES[lang], currency_digits=False)
+
+
+def format_money(grosze: int, lang: str | None = None) -> str:
+    """An amount in grosze as the page's language writes it, grosze only when present:
+    1 234 567 zł, 1 234,50 zł; PLN 1,234,567, PLN 1,234.50 (non-breaking spaces)."""
+    return _money(int(grosze), _lang(lang))
 
 
 LOCAL_ZONE = ZoneInfo("Europe/Warsaw")
 
 
-def format_datetime(value: datetime | None) -> str:
-    """Local (Warsaw) time, as Polish offices write it: 31.05.2027, 23:59 (in the console
-    with its zone: 31.05.2027, 23:59 CEST)."""
+def format_datetime(value: datetime | None, lang: str | None = None) -> str:
+    """Local (Warsaw) time as the page's language writes it: 31.05.2027, 23:59 and
+    31 May 2027, 23:59 (in the console with its zone: 31.05.2027, 23:59 CEST)."""
     if value is None:
         return ""
     local = value.astimezone(LOCAL_ZONE)
-    text = local.strftime("%d.%m.%Y, %H:%M")
+    lang = _lang(lang)
+    text = babel_dates.format_datetime(local, f"{_DAY[lang]}, HH:mm", locale=LOCALES[lang])
     return f"{text} {local.tzname()}" if _zone_shown.get() else text
 
 
-def format_date(value: date | datetime | str | None) -> str:
-    """31.05.2027, of a date, a moment (its day in Warsaw) or either as ISO text (as a
-    report meant for JSON holds it)."""
+def format_date(value: date | datetime | str | None, lang: str | None = None) -> str:
+    """31.05.2027 (31 May 2027 in English), of a date, a moment (its day in Warsaw) or
+    either as ISO text (as a report meant for JSON holds it)."""
     if value is None:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
     if isinstance(value, datetime):
         value = value.astimezone(LOCAL_ZONE).date()
-    return value.strftime("%d.%m.%Y")
+    lang = _lang(lang)
+    return babel_dates.format_date(value, _DAY[lang], locale=LOCALES[lang])

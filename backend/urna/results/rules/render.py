@@ -52,7 +52,7 @@ def format_money(
     prefix = "" if grosze == grosze_exact else ("ok. " if lang == "pl" else "about ")
     sign = "-" if grosze < 0 else ""
     if lang == "pl":
-        return f"{prefix}{sign}{i18n.format_money(abs(grosze))}"
+        return f"{prefix}{sign}{i18n.format_money(abs(grosze), 'pl')}"
     zloty, rest = divmod(abs(grosze), 100)
     number = _group(zloty, ",", min_digits=4) + (f".{rest:02d}" if rest else "")
     return f"{prefix}{sign}PLN {number}"
