@@ -104,3 +104,5 @@ async def test_allow_from_the_command_line(app, settings):
     assert gone.returncode == 0
     async with app.state.ctx.db() as session:
         assert await session.get(FraudAllow, entry.id) is None
+    empty = urna(settings, "fraud", "allowed")  # said, not an empty output
+    assert empty.returncode == 0 and empty.stdout.strip() == "the allow-list is empty"

@@ -228,7 +228,7 @@ async def test_a_csv_import_by_the_command_line_bumps_the_snapshot_generation(
         "--slug", edition.slug, "--kind", kind, **env,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"1 {kind} added to {edition.slug}" in done.stdout
+    assert f"1 street added to {edition.slug}" in done.stdout  # one, not "1 streets"
     assert int(await store.get(GENERATION_KEY) or 0) == before + 1
     deep = tmp_path / "edycja.json"
     deep.write_bytes(_deep(100_000))

@@ -64,8 +64,17 @@ async def test_staff_create_prints_a_generated_password_once(tmp_path):
             url, tmp_path, "staff", "create", "--role", "admin", "--email", "kierownik@example.org"
         )
         assert again.returncode == 1 and "already exists" in again.stdout
-        wrong = urna(url, tmp_path, "staff", "create", "--role", "boss", "--email", "a@example.org")
-        assert wrong.returncode == 1
+    finally:
+        await drop()
+
+
+async def test_an_unknown_role_is_refused_with_the_roles_named(tmp_path):
+    url, drop = await fresh_database(tmp_path)
+    try:
+        done = urna(url, tmp_path, "staff", "create", "--role", "boss", "--email", "a@b.pl")
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert all(f"'{role}'" in done.stderr for role in ("admin", "verifier", "netadmin"))
+        assert await accounts(url) == []
     finally:
         await drop()
 

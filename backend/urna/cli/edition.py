@@ -50,7 +50,8 @@ def edition_import(
         count = await editions.rows_import(
             session=session, edition=edition, kind=kind, text=text, actor_id=None
         )
-        return f"{count} {kind} added to {slug}"
+        noun = kind if count != 1 else kind.removesuffix("s")  # 1 project, 2 projects
+        return f"{count} {noun} added to {slug}"
 
     console.print(run(work))
     asyncio.run(editions_announce())

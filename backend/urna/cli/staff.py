@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import typer
 
 from urna.cli.common import console, run, settings
+from urna.core.access import ROLES
+
+# The roles as a choice: a wrong one is refused with the roles named.
+Role = Enum("Role", {role: role for role in ROLES}, type=str)
 
 staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 
@@ -12,7 +18,7 @@ staff_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 @staff_app.command("create")
 def staff_create(
     email: str = typer.Option(..., help="The person's e-mail address (the login)."),
-    role: str = typer.Option(..., help="admin, verifier or netadmin."),
+    role: Role = typer.Option(..., help="The account's role."),
     name: str = typer.Option("", help="Full name (defaults to the e-mail address)."),
 ) -> None:
     """Create a staff account and print its generated password (shown once). The second
@@ -23,7 +29,7 @@ def staff_create(
     from urna.staff.schemas import StaffCreateIn
 
     async def work(session):
-        form = {"email": email, "name": name or email, "role": role}
+        form = {"email": email, "name": name or email, "role": role.value}
         return await service.staff_create(
             session=session,
             crypto=Crypto(settings()),

@@ -131,8 +131,11 @@ def allowed() -> None:
     async def work(session, _ctx):
         return await service.allow_list(session=session)
 
-    for entry in _run(work):
+    entries = _run(work)
+    for entry in entries:
         out.print(f"#{entry.id} {entry.cidr}: {entry.note}", highlight=False)
+    if not entries:
+        out.print("the allow-list is empty", highlight=False)
 
 
 @fraud_app.command("disallow")
