@@ -12,6 +12,7 @@ import pytest
 
 from tests.factories.staff import staff_client
 from tests.factories.voting import person
+from tests.voting import test_schemas
 from tests.voting.test_paper_console import ballot, entries, paper_edition
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid
@@ -123,14 +124,7 @@ RULES = {
     "today": date(2027, 5, 10),
     "streets": street_index_of([RegisterStreet("ul. Lipowa", 1)]),
 }
-ADULT = {
-    "first_name": "Anna",
-    "last_name": "Nowak",
-    "street": "ul. Lipowa",
-    "house_number": "12",
-    "birth_date": "1980-01-02",
-    "phone": "600 100 200",
-}
+ADULT = {**test_schemas.ADULT, "phone": "600 100 200"}
 
 
 @pytest.mark.parametrize(
