@@ -51,6 +51,22 @@ def test_money_is_read_as_polish_offices_write_it(typed, grosze):
 
 
 @pytest.mark.parametrize(
+    ("typed", "grosze"),
+    [
+        ("PLN\u00a01,234.50", 123_450),  # as the English console shows an amount
+        ("PLN 150,000", 15_000_000),
+        ("1,000,000", 100_000_000),
+        ("1,234.5", 123_450),
+        ("PLN 1,50", 150),  # not English grouping: the Polish decimal comma
+    ],
+)
+def test_money_as_the_english_console_writes_it_is_read(typed, grosze):
+    """An English page writes PLN 1,234.50: typed back as shown, it is the same amount
+    (it was refused, with an example in Polish format). "12,345" alone stays refused."""
+    assert form_parse(PoolForm, _pool(budget=typed)).budget == grosze
+
+
+@pytest.mark.parametrize(
     "typed",
     ["dużo", "-5", "12,345", "1,2,3", "１２", "٣٠٠", "9" * 30, "NaN", "Infinity"],
 )
