@@ -61,6 +61,10 @@ async def test_purge_drops_identities_keeps_ballots_and_is_idempotent(app, clien
             await session.execute(select(Voter).where(Voter.edition_id == edition.id))
         ).scalar_one()
         assert voter.identity_enc is not None and voter.purged_at is None
+        ballot = (
+            await session.execute(select(Ballot).where(Ballot.edition_id == edition.id))
+        ).scalar_one()
+        assert ballot.session_hash and ballot.request_id  # its way to its request trail
 
     async with transaction(app.state.ctx.db) as session:
         reports = await privacy.retention_purge(
@@ -79,6 +83,9 @@ async def test_purge_drops_identities_keeps_ballots_and_is_idempotent(app, clien
             await session.execute(select(Ballot).where(Ballot.edition_id == edition.id))
         ).scalar_one()
         assert ballot.status == "counted" and ballot.ip is None and ballot.user_agent is None
+        # nor a way back to its requests: the request log keeps addresses by its own policy
+        # (forever by default), and a ballot's choices must not lead to one after the purge
+        assert ballot.session_hash is None and ballot.request_id is None
         assert ballot.receipt_hash and ballot.age_band  # anonymous facts stay
         choices = await session.execute(
             select(BallotChoice).where(BallotChoice.ballot_id == ballot.id)

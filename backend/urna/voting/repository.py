@@ -340,13 +340,20 @@ async def paper_entries_purge(session: AsyncSession, edition_id: int) -> int:
 
 
 async def ballot_traces_purge(session: AsyncSession, edition_id: int) -> int:
-    """The ballot's technical traces (address, browser) go with the identities."""
+    """The ballot's technical traces (address, browser) go with the identities, and so do
+    its request id and session hash: they lead to its requests in the request log, which
+    keeps addresses by a policy of its own (``request_log_keep_days``, none by default)."""
     result = await session.execute(
         update(Ballot)
         .where(
             Ballot.edition_id == edition_id,
-            or_(Ballot.ip.is_not(None), Ballot.user_agent.is_not(None)),
+            or_(
+                Ballot.ip.is_not(None),
+                Ballot.user_agent.is_not(None),
+                Ballot.request_id.is_not(None),
+                Ballot.session_hash.is_not(None),
+            ),
         )
-        .values(ip=None, user_agent=None)
+        .values(ip=None, user_agent=None, request_id=None, session_hash=None)
     )
     return result.rowcount or 0
