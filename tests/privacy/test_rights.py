@@ -127,6 +127,9 @@ async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, cli
     assert ballot.status == "counted"  # the anonymous ballot stays in the tally
     voter = await db.get(Voter, ballot.voter_id)
     assert voter.identity_enc is None and voter.identity_key  # still one ballot per person
+    assert ballot.ip is None and ballot.user_agent is None
+    # nor its way to its requests, whose log keeps the address and browser
+    assert ballot.request_id is None and ballot.session_hash is None
     actions = (
         (
             await db.execute(

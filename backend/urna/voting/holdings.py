@@ -42,7 +42,8 @@ async def holding_read(*, session: AsyncSession, crypto: Crypto, ballot_id: int)
 
 async def holding_erase(*, session: AsyncSession, ballot_id: int, now: datetime) -> bool:
     """Erase the identity behind a ballot (art. 17): the sealed fields, the contact key and
-    the ballot's address and browser go; the ballot and its choices stay counted. The
+    the ballot's address and browser go, with its request id and session hash (they lead to
+    its requests, whose log keeps both); the ballot and its choices stay counted. The
     identity and PESEL keys (keyed HMACs, irreversible) stay until the retention purge:
     without them the same person could vote twice (art. 17(3)(b), the equality of art. 5a)."""
     ballot = await session.get(Ballot, ballot_id)
@@ -66,6 +67,8 @@ async def holding_erase(*, session: AsyncSession, ballot_id: int, now: datetime)
         )
     )
     await session.execute(
-        update(Ballot).where(Ballot.id == ballot_id).values(ip=None, user_agent=None)
+        update(Ballot)
+        .where(Ballot.id == ballot_id)
+        .values(ip=None, user_agent=None, request_id=None, session_hash=None)
     )
     return True
