@@ -66,6 +66,11 @@ def test_english_pages_write_numbers_and_days_as_english_does():
     assert i18n.format_date("2027-09-03", "en") == "3 Sept 2027"
 
 
+def test_fractions_with_the_language_s_decimal_sign():
+    assert i18n.format_fraction(14.34, "pl") == "14,34" and i18n.format_fraction(7.5, "en") == "7.5"
+    assert i18n.format_fraction(12345.678, "pl") == "12\u00a0345,68"
+
+
 def test_without_a_language_the_page_s_language_is_used():
     i18n.set_language("en")
     try:

@@ -109,6 +109,11 @@ def format_count(number: int, lang: str | None = None) -> str:
     return _count(int(number), _lang(lang))
 
 
+def format_fraction(number: float | Decimal, lang: str | None = None) -> str:
+    """A number with up to two decimals as the page's language writes it: 14,34; 14.34."""
+    return format_decimal(number, "#,##0.##", locale=LOCALES[_lang(lang)])
+
+
 @lru_cache(maxsize=4096)
 def _money(grosze: int, lang: str) -> str:
     pattern = _MONEY[lang][grosze % 100 != 0]
@@ -125,11 +130,14 @@ def format_money(grosze: int, lang: str | None = None) -> str:
 LOCAL_ZONE = ZoneInfo("Europe/Warsaw")
 
 
-def format_datetime(value: datetime | None, lang: str | None = None) -> str:
+def format_datetime(value: datetime | str | None, lang: str | None = None) -> str:
     """Local (Warsaw) time as the page's language writes it: 31.05.2027, 23:59 and
-    31 May 2027, 23:59 (in the console with its zone: 31.05.2027, 23:59 CEST)."""
+    31 May 2027, 23:59 (in the console with its zone: 31.05.2027, 23:59 CEST); of a moment
+    or of one as ISO text (as a report meant for JSON holds it)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     local = value.astimezone(LOCAL_ZONE)
     lang = _lang(lang)
     text = babel_dates.format_datetime(local, f"{_DAY[lang]}, HH:mm", locale=LOCALES[lang])

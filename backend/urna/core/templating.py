@@ -171,6 +171,7 @@ class Templates:
             env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
         self.env.filters["money"] = i18n.format_money
         self.env.filters["number"] = i18n.format_count
+        self.env.filters["decimal"] = i18n.format_fraction
         self.env.filters["datetime"] = i18n.format_datetime
         self.env.filters["date"] = i18n.format_date
         self.env.globals["translate"] = i18n.translate
