@@ -11,9 +11,10 @@ from urna.editions import snapshot
 
 pytestmark = pytest.mark.flow
 
+# in Polish alphabetical order (Ł after L), not the characters' codes (Ł after S)
 LIST = (
-    '<datalist id="streets"><option value="ul. Lipowa"><option value="ul. Słoneczna">'
-    '<option value="ul. Łąkowa"></datalist>'
+    '<datalist id="streets"><option value="ul. Lipowa"><option value="ul. Łąkowa">'
+    '<option value="ul. Słoneczna"></datalist>'
 )
 
 

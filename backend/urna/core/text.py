@@ -30,6 +30,22 @@ def text_fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip().casefold()
 
 
+# The Polish alphabet's order: each letter with a diacritic right after its base letter.
+_POLISH_ORDER = {letter: i for i, letter in enumerate("aąbcćdeęfghijklłmnńoóprsśtuvwxyzźż")}
+_POLISH_ORDER.update({"q": _POLISH_ORDER["p"] + 0.5})  # q (foreign names) between p and r
+
+
+def polish_order(text: str) -> tuple:
+    """A sort key putting names in Polish alphabetical order (Łąkowa after Lipowa, Śląska
+    after Szkolna), whatever the database's collation; case and punctuation come second."""
+    folded = text.casefold()
+    return (
+        tuple(_POLISH_ORDER.get(c, 100 + ord(c)) for c in folded if c.isalnum()),
+        folded,
+        text,
+    )
+
+
 def text_unsafe(text: str, *, multiline: bool = False) -> bool:
     """Whether ``text`` holds a control character or a direction override; line breaks
     and tabs are allowed only in ``multiline`` text."""

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.core.text import polish_order
 from urna.editions.models import (
     SLUG_PATTERN,
     Area,
@@ -52,21 +53,23 @@ async def areas_of(session: AsyncSession, edition_id: int) -> Sequence[Area]:
     return result.scalars().all()
 
 
-async def streets_of(session: AsyncSession, edition_id: int) -> Sequence[Street]:
-    result = await session.execute(
-        select(Street).where(Street.edition_id == edition_id).order_by(Street.name)
-    )
-    return result.scalars().all()
+async def streets_of(session: AsyncSession, edition_id: int) -> list[Street]:
+    """The register's streets in Polish alphabetical order."""
+    result = await session.execute(select(Street).where(Street.edition_id == edition_id))
+    return sorted(result.scalars(), key=lambda street: polish_order(street.name))
 
 
 async def street_register_of(session: AsyncSession, edition_id: int) -> list[tuple[str, int]]:
-    """(name, area id) of each street, by name: rows, not objects (thousands of them)."""
+    """(name, area id) of each street in Polish alphabetical order: rows, not objects
+    (thousands of them)."""
     result = await session.execute(
-        select(Street.name, Street.area_id)
-        .where(Street.edition_id == edition_id)
-        .order_by(Street.name)
+        select(Street.name, Street.area_id).where(Street.edition_id == edition_id)
     )
-    return [(name, area_id) for name, area_id in result.all()]
+    return sorted(((name, area_id) for name, area_id in result.all()), key=_by_polish_name)
+
+
+def _by_polish_name(row: tuple[str, int]) -> tuple:
+    return polish_order(row[0])
 
 
 async def projects_by_pool(session: AsyncSession, edition_id: int) -> Sequence[Project]:
