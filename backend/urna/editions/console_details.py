@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from urna.core.access import AdminUser
 from urna.core.context import DbSession
-from urna.core.errors import FormInvalid
+from urna.core.errors import FormInvalid, NotFound
 from urna.core.forms import form_openapi, form_parse
 from urna.core.i18n import N_
 from urna.core.money import zloty_format
@@ -110,7 +110,10 @@ async def project_update(request: Request, slug: str, number: str, db: DbSession
 async def project_delete(request: Request, slug: str, number: str, db: DbSession, user: AdminUser):
     async def delete(values: dict[str, str]) -> None:
         edition = await editions.edition_get(session=db, slug=slug)
-        project = await project_details.project_find(session=db, edition=edition, number=number)
+        try:
+            project = await project_details.project_find(session=db, edition=edition, number=number)
+        except NotFound:  # deleted by the same form sent twice: the list says it is gone
+            return
         editions.rules_ensure_editable(edition=edition)
         if values.get("confirm") != "yes":
             raise FormInvalid({"confirm": DELETE_UNCONFIRMED})
