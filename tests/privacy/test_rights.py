@@ -71,6 +71,21 @@ async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, cli
     assert data["identity"]["last_name"] == "Przykładowa"
     assert data["clause_version"] == 1 and data["ballot"]["status"] == "counted"
     assert "choices" not in data["ballot"]
+    # all that is held (art. 15): the ballot's address and browser, and its session's
+    # requests as the request log holds them (address, page, browser)
+    cast = (await db.execute(select(Ballot).where(Ballot.edition_id == edition.id))).scalar_one()
+    assert data["ballot"]["ip"] == cast.ip and data["ballot"]["browser"] == cast.user_agent
+    assert cast.ip and cast.user_agent
+    db.expunge(cast)  # read again after the erasure below
+    await app.state.request_log.flush()
+    data = (await client.get("/my-data.json")).json()
+    logged = data["requests_logged"]
+    assert any(r["method"] == "POST" and r["url"] == f"/e/{edition.slug}/vote/cast" for r in logged)
+    assert all(r["ip"] == cast.ip and r["browser"] == cast.user_agent for r in logged)
+    assert not any(r["url"].startswith("/my-data") for r in logged)  # only up to the cast
+    page = await client.get("/my-data")
+    assert "Twoja wizyta w dzienniku zapytań" in page.text and cast.user_agent in page.text
+    assert f"POST /e/{edition.slug}/vote/cast" in page.text
 
     for text, message in (("x" * 4001, "za długi"), ("Popraw\x00 nazwisko", "niewidoczne")):
         refused = await client.post(  # refused whole, never cut or stored as sent
@@ -121,6 +136,7 @@ async def test_a_resident_sees_downloads_and_files_and_reads_the_answer(app, cli
 
     data = (await client.get("/my-data.json")).json()
     assert data["identity"] == {} and data["identity_erased"] is True
+    assert data["ballot"]["ip"] is None and data["requests_logged"] == []  # links gone too
     [answered] = [r for r in data["requests"] if r["id"] == request_id]
     assert answered["answer"] == "Usunięto." and answered["state"] == "done"
     ballot = (await db.execute(select(Ballot).where(Ballot.edition_id == edition.id))).scalar_one()

@@ -30,6 +30,7 @@ from urna.privacy.models import REQUEST_KINDS as REQUEST_KINDS  # the page lists
 from urna.privacy.models import DataRequest
 from urna.privacy.schemas import RequestForm
 from urna.privacy.service import months_after, retention_ends_at
+from urna.requestlog import repository as request_log
 from urna.voting import holdings
 from urna.voting import service as voting
 from urna.voting.schemas import CodeForm
@@ -146,9 +147,20 @@ async def request_view(
     )
 
 
+# The most logged requests of the voting session a report lists (a vote takes about ten).
+TRAIL_SHOWN = 500
+
+
 async def rights_report(*, session: AsyncSession, crypto: Crypto, ballot_id: int) -> dict[str, Any]:
-    """Everything held about the resident's vote, as shown and as downloaded (JSON)."""
+    """Everything held about the resident's vote, as shown and as downloaded (JSON): the
+    identity, the ballot's address and browser, and the requests of the session that cast
+    it up to the cast, as the request log holds them (art. 15: all of it, until purged or
+    erased; the browser's later requests may be another resident's on the same device)."""
     held = await holdings.holding_read(session=session, crypto=crypto, ballot_id=ballot_id)
+    ballot = held.ballot
+    trail = await request_log.logs_trail(
+        session, session_hash=ballot.session_hash, request_id=ballot.request_id, limit=TRAIL_SHOWN
+    )
     edition = await session.get(Edition, held.ballot.edition_id)
     clause_version = None
     if held.voter is not None:
@@ -178,7 +190,23 @@ async def rights_report(*, session: AsyncSession, crypto: Crypto, ballot_id: int
             "status_reason": getattr(held.ballot, "status_reason", None),
             "submitted_at": held.ballot.submitted_at.isoformat(),
             "age_band": held.ballot.age_band,
+            "ip": ballot.ip,
+            "browser": ballot.user_agent,
         },
+        "requests_logged": [
+            {
+                "arrived_at": row.arrived_at.isoformat(),
+                "ip": row.ip,
+                "host": row.host,
+                "method": row.method,
+                "url": row.url,
+                "status": row.status,
+                "referer": row.referer,
+                "browser": row.user_agent,
+            }
+            for row in trail
+            if row.arrived_at <= ballot.submitted_at  # after the cast: whoever used it next
+        ],
         "kept_until": retention_ends_at(edition).isoformat(),
         "requests": [
             await request_view(session=session, crypto=crypto, request=row) for row in rows
