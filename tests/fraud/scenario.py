@@ -9,7 +9,7 @@ Attacks: Wrocław (320 ballots from one IP with 65 phone numbers, ages 90-120, a
 burst for two projects), Lublin (40 ballots for the same three projects from one
 computer in a day), Ciechanów (newborns "voting": one guardian's name for many infants
 born on consecutive days; seven identities at one address), a script in a data centre
-(no page views, inhuman pace, identical timing).
+(a library's user agent, no page views, inhuman pace, identical timing).
 
 Deterministic (a seeded generator); ``http`` marks the residents cast over HTTP."""
 
@@ -334,5 +334,5 @@ EXPECTED: dict[str, set[str]] = {
     "attack:lublin": {"ip", "ip_browser", "choices"},
     "attack:ciechanow": {"guardian", "births"},
     "attack:identities": {"address"},
-    "attack:bot": {"datacenter", "pace", "no_page_views", "timing"},
+    "attack:bot": {"datacenter", "pace", "no_page_views", "timing", "program"},
 }

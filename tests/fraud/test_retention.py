@@ -48,8 +48,11 @@ async def _scan_rows(app, edition_id: int) -> dict[str, list[dict]]:
 async def _personal(app, edition_id: int, listed) -> set[str]:
     """What the edition holds that names a person: ballots' addresses and their /24
     networks (but a listed data centre's, which the scan names by the list's range),
-    voters' keyed hashes."""
+    their browser strings, voters' keyed hashes."""
     async with app.state.ctx.db() as session:
+        agents = await session.execute(
+            select(Ballot.user_agent).where(Ballot.edition_id == edition_id)
+        )
         ips = await session.execute(select(Ballot.ip).where(Ballot.edition_id == edition_id))
         keyed = await session.execute(
             select(Voter.contact_key, Voter.address_key, Voter.guardian_key).where(
@@ -63,6 +66,7 @@ async def _personal(app, edition_id: int, listed) -> set[str]:
         }
         found |= {ip.rsplit(".", 1)[0] + "." for ip in found if "." in ip}  # "94.75.60."
         found |= {value for row in keyed for value in row if value}
+        found |= {agent for agent in agents.scalars() if agent}
     return found
 
 
@@ -82,8 +86,9 @@ async def test_the_purge_leaves_the_scan_no_address_and_no_keyed_hash(
     personal = await _personal(app, edition.id, fraud_settings.fraud_datacenter_cidrs)
     before = await _scan_rows(app, edition.id)
     kinds = {signal["kind"] for signal in before["fraud_signal"]}
-    assert {"ip", "contact", "address"} <= kinds  # the scan did name people
+    assert {"ip", "contact", "address", "program"} <= kinds  # the scan did name people
     assert _mentions(before, personal)  # … by their addresses and keyed hashes
+    assert "python-requests/2.31" in _mentions(before, personal)  # … and a script's agent
 
     past = privacy.editions_past_retention
 

@@ -1,6 +1,7 @@
 """Each ballot's facts for the scan, computed once in one set-based statement: its network,
 choice set, and from its session's request log the pace, the page views before the cast
-and the timing of the voting steps.
+and the timing of the voting steps; then whether its client was a program (a user agent
+read in Python, once per distinct string, and written to the new facts by one UPDATE).
 
 Only requests before the cast are read; a request log written a little after the ballot
 (the writer works in batches) is read by the next full scan, which recomputes every
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.fraud.agents import agent_program
 from urna.fraud.dialect import Dialect
 
 _COLUMNS = "ballot_id, edition_id, ts, net, ipua, datacenter, choice_set, pace, views, timing"
@@ -104,6 +106,7 @@ async def facts_compute(
             "timing_steps": TIMING_STEPS,
         },
     )
+    await programs_mark(session, edition_id=edition_id, since=since)
     if result.rowcount >= 0:
         return result.rowcount
     # SQLite counts no rows for an INSERT that starts with WITH (-1): count what it wrote
@@ -116,6 +119,41 @@ async def facts_compute(
             {"edition_id": edition_id, "since": since},
         )
     ).scalar_one()
+
+
+_AGENTS = """
+    SELECT DISTINCT user_agent FROM ballot
+    WHERE edition_id = :edition_id AND id > :since AND channel = 'online'"""
+# One statement for every program found, however many strings a script rotates through.
+_PROGRAMS = """
+    UPDATE fraud_ballot_fact SET program = a.program
+    FROM ballot b JOIN fraud_agent a ON a.user_agent = coalesce(b.user_agent, '')
+    WHERE b.id = fraud_ballot_fact.ballot_id AND b.edition_id = :edition_id
+      AND b.id > :since AND b.channel = 'online'
+      AND fraud_ballot_fact.edition_id = :edition_id AND fraud_ballot_fact.ballot_id > :since"""
+
+
+async def programs_mark(session: AsyncSession, *, edition_id: int, since: int) -> None:
+    """Name the client of the new facts' online ballots whose user agent is not a
+    person's web browser. Each distinct string is read once (and remembered by the
+    process): a full scan of 200,000 ballots reads a few thousand strings, the
+    incremental scan a few new ones; nothing is written when every client is a browser."""
+    params = {"edition_id": edition_id, "since": since}
+    found = {}
+    for (user_agent,) in await session.execute(text(_AGENTS), params):
+        program = agent_program(user_agent)
+        if program is not None:
+            found[user_agent or ""] = program
+    if not found:
+        return
+    await session.execute(text("DROP TABLE IF EXISTS fraud_agent"))
+    await session.execute(text("CREATE TEMP TABLE fraud_agent (user_agent TEXT, program TEXT)"))
+    await session.execute(
+        text("INSERT INTO fraud_agent (user_agent, program) VALUES (:user_agent, :program)"),
+        [{"user_agent": agent, "program": program} for agent, program in sorted(found.items())],
+    )
+    await session.execute(text(_PROGRAMS), params)
+    await session.execute(text("DROP TABLE fraud_agent"))
 
 
 DAY = 86400

@@ -90,6 +90,21 @@ async def kinds_groups(
     return [dict(row._mapping) for row in await session.execute(text(sql), params)]
 
 
+async def programs_agents(session: AsyncSession) -> dict[str, tuple[str, int]]:
+    """For each fired group of the program kind: one of its user agents and how many
+    different ones it holds (its members are in ``fraud_member``; the facts keep no
+    user agent)."""
+    rows = await session.execute(
+        text(
+            "SELECT m.key, min(coalesce(b.user_agent, '')), "
+            "count(DISTINCT coalesce(b.user_agent, '')) "
+            "FROM fraud_member m JOIN ballot b ON b.id = m.ballot_id "
+            "WHERE m.key LIKE 'bot:%' GROUP BY m.key"
+        )
+    )
+    return {key: (agent, int(count)) for key, agent, count in rows}
+
+
 async def births_groups(session: AsyncSession, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Ballots of one IP, address or guardian whose dates of birth follow one another."""
     low, high = k.BIRTHS_STEP

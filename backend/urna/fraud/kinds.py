@@ -10,7 +10,9 @@ what honest groups reach:
 - a mobile operator's shared /24 has many addresses with a few ballots each: the /24
   fires only when it averages 3 or more ballots per address;
 - a school's parents voting for their school's project from their own phones share
-  neither an address, a network nor a browser, and read and type at a person's pace.
+  neither an address, a network nor a browser, and read and type at a person's pace;
+- a person's browser, however old or embedded in an app, is never taken for a program
+  (``agents``): a single ballot cast by one fires, as a data-centre ballot does.
 
 Scores combine within a case (``cases.case_score``). A signal's score is its kind's
 weight times ``1 + log2(n / floor)`` (1 at the floor, +1 for each doubling); for the
@@ -141,6 +143,22 @@ KINDS: tuple[Kind, ...] = (
         message=N_(
             "Ballots from the network %(label)s cast in sessions that loaded no page, style "
             "or image before the vote: %(n)s, between %(first)s and %(last)s."
+        ),
+    ),
+    Kind(
+        "program",
+        "'bot:' || s.net || '|' || s.program",
+        "s.net IS NOT NULL AND s.program IS NOT NULL",
+        floor=1,
+        # near certain that a program cast it, yet one ballot alone may be one person's
+        # own: above the network kinds, below a data centre, raised as the group grows
+        weight=1.2,
+        timed=False,
+        label=N_("Not a web browser"),
+        message=N_(
+            "Ballots from the network %(label)s cast by a program, not a person's web "
+            "browser (%(client)s; user agent: %(agent)s; different user agents: %(agents)s): "
+            "%(n)s, between %(first)s and %(last)s."
         ),
     ),
     Kind(
@@ -353,7 +371,7 @@ def key_label(key: str) -> str:
     if prefix in ("age", "births", "choices"):
         group, value = rest.split(":", 1)
         return "" if group in ("address", "guardian") else value.split("#", 1)[0]
-    if prefix == "ipua":
+    if prefix in ("ipua", "bot"):
         return rest.split("|", 1)[0]
     return rest
 

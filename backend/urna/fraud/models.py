@@ -130,9 +130,10 @@ class FraudScanMark(SQLModel, table=True):
 
 class FraudBallotFact(SQLModel, table=True):
     """What the scan reads about one ballot, computed once when the ballot is first
-    scanned (the full scan recomputes it): its network, its choice set, and from the
-    request log of its session the pace (information clause to cast), the page views
-    before the cast and the timing pattern of the voting steps."""
+    scanned (the full scan recomputes it): its network, its choice set, whether its
+    client was a program rather than a browser, and from the request log of its session
+    the pace (information clause to cast), the page views before the cast and the timing
+    pattern of the voting steps."""
 
     __tablename__ = "fraud_ballot_fact"
 
@@ -147,6 +148,9 @@ class FraudBallotFact(SQLModel, table=True):
     choice_set: str = Field(default="", sa_type=Text)  # sorted project ids
     pace: float | None = None  # seconds from the clause's page to the cast
     views: int | None = None  # GETs in the session before the cast, outside the vote
+    # The client's name (ua-parser's family; "" for none) when the cast's user agent is
+    # not a person's web browser (``agents.agent_program``); None for a browser.
+    program: str | None = Field(default=None, max_length=50)
     timing: str | None = Field(default=None, sa_type=Text)  # seconds from each step to the cast
 
 

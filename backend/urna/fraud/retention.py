@@ -7,8 +7,9 @@ personal data, kept as long as the identities they point to: when the privacy pu
 deletes an edition's identities and the ballots' addresses, this deletes the scan's copies.
 Signals and cases stay (their kind, score, ballots and the verifiers' decisions are the
 record of how the vote was verified), renamed by their own id; a signal's evidence loses
-the address or network it showed. A data-centre list's range and a timing pattern are
-nobody's data and stay. Idempotent: a second run changes nothing."""
+the address or network it showed and the browser string it quoted (a program's name,
+ua-parser's family, stays). A data-centre list's range and a timing pattern are nobody's
+data and stay. Idempotent: a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ KEY_KEPT = ("dc", "timing", "burst")
 LABEL_KEPT = ("dc", "timing")
 ANONYMOUS = "~"  # what an anonymised key's value starts with: ``ip:~17``
 LABEL_GONE = "—"
+# Evidence parameters that quote a ballot's user agent (the program kind's)
+PARAMS_GONE = ("agent",)
 
 
 def _prefix(key: str) -> str:
@@ -42,11 +45,10 @@ def is_anonymous(key: str) -> bool:
     return key.split(":", 1)[1].startswith(ANONYMOUS)
 
 
-def _evidence_without_label(evidence: dict) -> dict:
+def _evidence_without(evidence: dict, names: tuple[str, ...]) -> dict:
     params = evidence.get("params") or {}
-    if "label" not in params or params["label"] == LABEL_GONE:
-        return evidence
-    return {**evidence, "params": {**params, "label": LABEL_GONE}}
+    gone = {name: LABEL_GONE for name in names if params.get(name, LABEL_GONE) != LABEL_GONE}
+    return {**evidence, "params": {**params, **gone}} if gone else evidence
 
 
 async def traces_purge(*, session: AsyncSession, edition_id: int) -> int:
@@ -66,8 +68,8 @@ async def traces_purge(*, session: AsyncSession, edition_id: int) -> int:
             key, evidence = row.key, row.evidence or {}
             if _prefix(key) not in KEY_KEPT and not is_anonymous(key):
                 key = key_anonymous(key, row.id)
-            if _prefix(row.key) not in LABEL_KEPT:
-                evidence = _evidence_without_label(evidence)
+            names = PARAMS_GONE if _prefix(row.key) in LABEL_KEPT else ("label", *PARAMS_GONE)
+            evidence = _evidence_without(evidence, names)
             if key != row.key or evidence != (row.evidence or {}):
                 row.key, row.evidence = key, evidence
                 changed += 1

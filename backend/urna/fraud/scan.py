@@ -29,6 +29,7 @@ from urna.voting.fraud_keys import birth_order
 from urna.voting.models import Ballot
 
 PARAM = re.compile(r"%\((\w+)\)s")
+NONE = "—"  # what evidence shows for a user agent that was not sent
 
 
 def _years_before(day: date, years: int) -> date:
@@ -70,6 +71,9 @@ async def _group_signals(
     fired: list[Fired] = []
     rows = await groups.kinds_groups(session, d, params)
     found = [(kinds.kind_of(row["key"]), row) for row in rows]
+    agents = (
+        await groups.programs_agents(session) if any(k.name == "program" for k, _ in found) else {}
+    )
     peaks = {float(row["peak_ts"]) for kind, row in found if kind.traffic}
     traffic = await repository.edition_traffic(session, edition_id, peaks, kinds.HOUR)
     for kind, row in found:
@@ -85,6 +89,10 @@ async def _group_signals(
             extra["choices"] = _choices_label(row["key"].rsplit("#", 1)[1], numbers)
         if "share" in named:
             extra["share"] = round(100 * min(share, 1.0))
+        if row["key"] in agents:  # a program's name and string ("" when none was sent)
+            agent, extra["agents"] = agents[row["key"]]
+            extra["client"] = row["key"].split("|", 1)[1] or NONE
+            extra["agent"] = agent or NONE
         score = kinds.kind_score(kind, row, share)
         fired.append(_fired(kind.name, row["key"], score, kind.message, row, **extra))
     for row in await groups.births_groups(session, params):

@@ -4,12 +4,12 @@ its facts and its voter's keyed hashes (never a clear identity).
 The full scan's scope is every ballot of the edition. The incremental scan's scope is
 its seeds (the new ballots and those of the signals already found) and every ballot that
 shares a group with a seed: its IP address, its network's groups (fast or page-less
-sessions, its choice set; the whole network only where the network kind can fire,
-``whole_net``), a timing pattern, a listed CIDR, an address, a guardian or a contact.
-Every group a seed belongs to is then whole in the scope, and only groups that hold a
-seed are evaluated (``is_seed``), so both scans find the same groups. The shared ballots
-are found key by key through the indexes, so the incremental scan costs what the new
-ballots touch, not what the edition holds."""
+sessions, one program for a client, its choice set; the whole network only where the
+network kind can fire, ``whole_net``), a timing pattern, a listed CIDR, an address, a
+guardian or a contact. Every group a seed belongs to is then whole in the scope, and only
+groups that hold a seed are evaluated (``is_seed``), so both scans find the same groups.
+The shared ballots are found key by key through the indexes, so the incremental scan
+costs what the new ballots touch, not what the edition holds."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ CHUNK = 5000  # values per IN list
 FACT, BALLOT, VOTER = FraudBallotFact.__table__, Ballot.__table__, Voter.__table__
 _COLUMNS = """
     b.id, f.ts, b.ip, f.net, f.ipua, f.datacenter, {allowed} AS allowed, f.choice_set,
-    f.pace, f.views, f.timing, v.address_key, v.guardian_key, v.contact_key,
+    f.pace, f.views, f.timing, f.program, v.address_key, v.guardian_key, v.contact_key,
     v.birth_order, v.guardian_role, b.age_band, {whole} AS whole_net"""
 _SEEDS = """
     CREATE TEMP TABLE fraud_seed AS
@@ -53,21 +53,22 @@ _FACT_KEYS = ("timing", "datacenter")
 _NETWORK = next(kind for kind in kinds.KINDS if kind.name == "network")
 # The ballots of the seeds' networks (IPv4 /24s) the groups holding a seed need: those of
 # the seeds' IP addresses (the kinds by IP, IP and browser, births by IP), of the seeds'
-# choice sets, of their fast or page-less sessions, and whole networks only where the
-# network kind can fire (counted here over the whole network). A mobile operator's /24
-# holds hundreds of ballots of which a new one shares a group with a few: read in the
-# index, they no longer go to the scope with all their columns, nor through its 16 kinds.
+# choice sets, of their fast or page-less sessions, of their programs, and whole
+# networks only where the network kind can fire (counted here over the whole network). A
+# mobile operator's /24 holds hundreds of ballots of which a new one shares a group with a
+# few: read in the index, they no longer go to the scope with all their columns, nor
+# through its 17 kinds.
 # The address is the one the facts were computed from (``ipua``), not the ballot's: the
 # same, as a ballot's address never changes, except after the retention purge, which
 # empties every address of the edition at once (the facts' then only add to the scope,
 # and no network group fires without addresses); a ballot per row less to read.
 _NETWORKS = f"""
     WITH s AS (
-      SELECT f.net, {{ip}} AS ip, f.pace, f.views, f.choice_set FROM fraud_seed x
+      SELECT f.net, {{ip}} AS ip, f.pace, f.views, f.choice_set, f.program FROM fraud_seed x
       JOIN fraud_ballot_fact f ON f.ballot_id = x.id WHERE f.net IS NOT NULL
     ),
     a AS (
-      SELECT f.ballot_id AS id, f.net, {{ip}} AS ip, f.pace, f.views, f.choice_set
+      SELECT f.ballot_id AS id, f.net, {{ip}} AS ip, f.pace, f.views, f.choice_set, f.program
       FROM fraud_ballot_fact f
       WHERE f.edition_id = :edition_id AND f.net IN (SELECT net FROM s)
     ),
@@ -82,6 +83,7 @@ _NETWORKS = f"""
        OR (c.pace < {kinds.PACE_FAST} AND c.net IN (SELECT net FROM s
                                                     WHERE pace < {kinds.PACE_FAST}))
        OR (c.views = 0 AND c.net IN (SELECT net FROM s WHERE views = 0))
+       OR EXISTS (SELECT 1 FROM s WHERE s.net = c.net AND s.program = c.program)
        OR EXISTS (SELECT 1 FROM s WHERE s.net = c.net AND s.choice_set = c.choice_set)"""
 _VOTER_KEYS = ("address_key", "guardian_key", "contact_key")
 
