@@ -1,17 +1,21 @@
 """Ballots cast by programs that pace themselves like people: each from a home network of
 its own, reading the pages first, taking a person's time over each step. Only their user
 agent gives them away, and the "Not a web browser" kind fires for them and for nobody
-else: not for the honest residents' browsers on phones, in apps and on old handsets."""
+else: not for the honest residents' browsers on phones, in apps and on old handsets. And
+a session that loaded no page of the site (only failed guesses, the probes' and a load
+test's addresses) counts as page-less."""
 
 import json
 from dataclasses import replace
 from datetime import timedelta
 
+import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from tests.factories.staff import staff_client
 from tests.fraud.conftest import scan, scenario_cast, town_edition
+from tests.fraud.factories import cast_over_http
 from tests.fraud.scenario import DESKTOP, Scenario, scenario_build
 from tests.fraud.test_incremental import snapshot
 from tests.fraud.test_scenario import flagged
@@ -19,6 +23,7 @@ from tests.verification.conftest import post_page
 from tests.verification.test_evidence import BASIS, _package
 from urna.core.db import utcnow
 from urna.fraud import service
+from urna.requestlog.models import RequestLog
 from urna.voting.models import Ballot
 
 pytestmark = pytest.mark.flow  # the embedded default (SQLite) runs the scan too
@@ -123,3 +128,58 @@ async def test_programs_fire_people_s_browsers_do_not(app, fraud_settings):
     [exported] = json.loads(_package(response.content)["signals.json"])
     assert exported["kind"] == "program"
     assert exported["evidence"]["params"]["agent"] == "python-requests/2.31.0"
+
+
+async def _log_add(app, ballot_id: int, urls: list[tuple[str, int]]) -> None:
+    """Requests of the ballot's session before its cast (what the log of a load test's
+    staging copy holds: the generator reads codes at ``/_loadtest/code``)."""
+    async with app.state.ctx.db() as session:
+        ballot = await session.get(Ballot, ballot_id)
+        at = ballot.submitted_at - timedelta(seconds=5)
+        rows = [
+            {
+                "request_id": f"{ballot_id:08d}{i:024d}",
+                "arrived_at": at + timedelta(seconds=i),
+                "responded_at": at + timedelta(seconds=i, milliseconds=5),
+                "duration_us": 5000,
+                "ip": ballot.ip,
+                "method": "GET",
+                "url": url,
+                "status": status,
+                "user_agent": ballot.user_agent,
+                "session_hash": ballot.session_hash,
+            }
+            for i, (url, status) in enumerate(urls)
+        ]
+        await session.execute(insert(RequestLog), rows)
+        await session.commit()
+
+
+async def test_only_what_a_browser_loads_counts_as_a_page_view(app, fraud_settings):
+    """Four sessions from two networks open the clause page (where a session starts) and
+    then, before voting: on one network only guess addresses (404s) and ask the probes,
+    the metrics and a load test's code; on the other load the style sheet, the icon and
+    the projects' page, as a browser does. Only the first two are page-less."""
+    edition = await town_edition(app)
+    residents = [
+        replace(r, ip=f"94.77.{i // 2}.{10 + i}", browsing=False)
+        for i, r in enumerate(_residents([DESKTOP[0], DESKTOP[1]] * 2, "94.77"))
+    ]
+    guessing = ["/wp-login.php", f"/e/{edition.slug}/projects/999", "/healthz", "/readyz"]
+    browsing = ["/static/css/urna.css", "/favicon.ico", f"/e/{edition.slug}/projects"]
+    page_less: set[int] = set()
+    for i, resident in enumerate(residents):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            headers = {"X-Forwarded-For": resident.ip, "User-Agent": resident.user_agent}
+            for url in [f"/e/{edition.slug}/vote", *(guessing if i < 2 else browsing)]:
+                await c.get(url, headers=headers)
+            ballot_id = await cast_over_http(c, app, edition, resident)
+        if i < 2:
+            page_less.add(ballot_id)
+            await _log_add(
+                app, ballot_id, [("/_loadtest/code?to=%2B48500100200", 200), ("/metrics", 200)]
+            )
+    await scan(app, fraud_settings, edition)
+    kinds = await flagged(app, edition.id)
+    assert {b for b, found in kinds.items() if "no_page_views" in found} == page_less

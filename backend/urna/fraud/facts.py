@@ -21,6 +21,17 @@ from urna.fraud.dialect import Dialect
 _COLUMNS = "ballot_id, edition_id, ts, net, ipua, datacenter, choice_set, pace, views, timing"
 
 
+# What a session loads counts as a page view (a page, a style sheet, an image: what a
+# browser showing the site fetches; a session starts at the first form, the clause page,
+# so what that page loads is most of what a browser leaves) unless it failed (a script's
+# guesses answered 404) or is the service's own: the probes', the metrics', a load test's.
+NOT_PAGES = ("/_loadtest%", "/healthz%", "/readyz%", "/metrics%", "/openapi.json%")
+_PAGE = " AND ".join(
+    ["r.method = 'GET'", "r.status < 400", "r.url NOT LIKE :flow_like"]
+    + [f"r.url NOT LIKE '{pattern}'" for pattern in NOT_PAGES]
+)
+
+
 def _facts_sql(d: Dialect) -> str:
     """Per ballot, one row from each source (the ballot, its choices, its session's
     requests), each source aggregated by itself, then the rows folded by ballot: never a
@@ -59,8 +70,7 @@ def _facts_sql(d: Dialect) -> str:
              CASE WHEN sum(step) >= :timing_steps
                   THEN {d.listagg("before_cast", "arrived_at")} FILTER (WHERE step = 1) END
       FROM (SELECT b.id AS ballot_id, r.arrived_at,
-                   CASE WHEN r.method = 'GET' AND r.url NOT LIKE :flow_like THEN 1 ELSE 0 END
-                     AS view,
+                   CASE WHEN {_PAGE} THEN 1 ELSE 0 END AS view,
                    CASE WHEN r.method = 'GET' AND r.url = :clause_url
                         THEN {d.epoch("r.arrived_at")} END AS clause_ts,
                    CASE WHEN {post} THEN 1 ELSE 0 END AS step,

@@ -147,7 +147,7 @@ class FraudBallotFact(SQLModel, table=True):
     datacenter: str | None = Field(default=None, max_length=50)  # matching listed CIDR
     choice_set: str = Field(default="", sa_type=Text)  # sorted project ids
     pace: float | None = None  # seconds from the clause's page to the cast
-    views: int | None = None  # GETs in the session before the cast, outside the vote
+    views: int | None = None  # pages, styles, images loaded before the cast, outside the vote
     # The client's name (ua-parser's family; "" for none) when the cast's user agent is
     # not a person's web browser (``agents.agent_program``); None for a browser.
     program: str | None = Field(default=None, max_length=50)
