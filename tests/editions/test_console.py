@@ -378,3 +378,41 @@ async def test_a_json_edition_with_wrong_pool_rules_is_refused_in_polish(app):
     assert "Minimalna liczba głosów nie może być mniejsza niż 0." in response.text
     assert "Metoda równych udziałów działa tylko przy głosowaniu aprobującym" in response.text
     assert await _edition(app, data["slug"]) is None
+
+
+async def test_an_opening_time_already_past_opens_voting_only_once_confirmed(app):
+    """A mistyped year must not open voting (and freeze the edition) unnoticed: a new
+    edition, or one not open yet, given an opening time already past is refused on an
+    "Open voting now" box; ticked, it is saved and voting is open."""
+    slug = "otwarcie-" + uuid.uuid4().hex[:8]
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get("/staff/editions/new")).text
+        assert 'id="f-open_now"' not in page  # only when it is needed
+        form = {
+            "slug": slug, "name": "Budżet", "municipality": "Gmina Testowa",
+            "voting_opens_at": _local(-365), "voting_closes_at": _local(20),
+            "results_at": _local(30), "required_fields": ["first_name", "last_name"],
+            "confirmation_channel": "none", "pool_code": "CITY", "pool_name": "Pula",
+            "pool_budget": "150 000", "csrf_token": csrf_of(page),
+        }  # fmt: skip
+        refused = await admin.post("/staff/editions", data=form)
+        assert refused.status_code == 400 and 'id="f-open_now"' in refused.text
+        assert "Ten czas otwarcia już minął" in refused.text
+        assert await _edition(app, slug) is None
+        created = await admin.post("/staff/editions", data={**form, "open_now": "1"})
+        assert created.status_code == 303
+        assert (await _edition(app, slug)).voting_opens_at <= utcnow()  # open
+
+        later = "otwarcie-" + uuid.uuid4().hex[:8]
+        await admin.post(
+            "/staff/editions", data={**form, "slug": later, "voting_opens_at": _local(5)}
+        )
+        page = (await admin.get(f"/staff/editions/{later}")).text
+        update = {key: value for key, value in form.items() if not key.startswith("pool")}
+        update.pop("slug")
+        update = {**update, "municipality": "", "csrf_token": csrf_of(page)}
+        moved = await admin.post(f"/staff/editions/{later}", data=update)
+        assert moved.status_code == 400 and "Ten czas otwarcia już minął" in moved.text
+        assert (await _edition(app, later)).voting_opens_at > utcnow()  # unchanged
+        moved = await admin.post(f"/staff/editions/{later}", data={**update, "open_now": "1"})
+        assert moved.status_code == 303 and (await _edition(app, later)).voting_opens_at <= utcnow()

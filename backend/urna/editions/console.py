@@ -20,6 +20,7 @@ from fastapi.responses import Response
 
 from urna.core.access import AdminUser
 from urna.core.context import DbSession
+from urna.core.db import utcnow
 from urna.core.errors import FormInvalid
 from urna.core.forms import form_openapi, form_parse
 from urna.core.i18n import LOCAL_ZONE
@@ -133,6 +134,7 @@ async def edition_create(request: Request, db: DbSession, user: AdminUser):
 
     async def create(values: dict[str, str]) -> Edition:
         form = form_parse(EditionNewForm, {**values, "required_fields": required})
+        form.opening_check(utcnow())
         return await editions.edition_create(session=db, data=form.as_input(), actor_id=user.id)
 
     return await submitted(
@@ -194,6 +196,7 @@ async def edition_update(request: Request, slug: str, db: DbSession, user: Admin
     async def update(values: dict[str, str]) -> None:
         form = form_parse(EditionForm, {**values, "required_fields": required})
         edition = await editions.edition_get(session=db, slug=slug)
+        form.opening_check(utcnow(), opened_at=edition.voting_opens_at)
         await editions.edition_update(
             session=db, edition=edition, changes=form.changes(), actor_id=user.id
         )

@@ -6,11 +6,13 @@ rows give costs in grosze."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from urna.core.errors import FormInvalid
 from urna.core.forms import (
     TOO_LARGE,
     FormModel,
@@ -211,6 +213,7 @@ class EditionForm(FormModel):
     district_limited_to_area: bool = False
     vote_type: VoteType = "approval"
     publish_demographics: bool = False
+    open_now: bool = False  # an opening time already past, confirmed (``opening_check``)
 
     def problems(self) -> dict[str, str]:
         problems = {}
@@ -234,7 +237,23 @@ class EditionForm(FormModel):
 
     def changes(self) -> dict[str, Any]:
         """The edition's rules as this form sets them (each of ``EDITABLE_FIELDS``)."""
-        return self.model_dump(include=set(EditionForm.model_fields))
+        return self.model_dump(include=set(EditionForm.model_fields) - {"open_now"})
+
+    def opening_check(self, now: datetime, *, opened_at: datetime | None = None) -> None:
+        """An opening time already past opens voting the moment it is saved, and with it the
+        rules, pools, projects and clause can no longer change: a mistyped year must not do
+        that unnoticed. Refused (on ``open_now``) unless confirmed, for an edition not open
+        yet (``opened_at``: its opening time now, None for a new edition)."""
+        not_open = opened_at is None or opened_at > now
+        if self.voting_opens_at <= now and not_open and not self.open_now:
+            raise FormInvalid({"open_now": OPENS_AT_ONCE})
+
+
+OPENS_AT_ONCE = N_(
+    "This opening time has passed: saving it opens voting at once, and the edition's rules, "
+    "pools, projects and clause can no longer be changed. Give a later time, or tick "
+    "“Open voting now” to confirm."
+)
 
 
 class EditionNewForm(EditionForm):
