@@ -70,7 +70,14 @@ async def test_a_case_package_has_a_matching_manifest_and_is_audited(app, editio
     assert [c["project"] for c in ballots[first.ballot_id]["choices"]] == ["C1", "C3"]
     requests = json.loads(files["request_log.json"])
     assert {r["request_id"] for r in requests} >= {ballots[first.ballot_id]["request_id"]}
-    assert json.loads(files["signals.json"])[0]["kind"] == "ip"
+    [signal] = json.loads(files["signals.json"])
+    assert signal["kind"] == "ip"
+    # readable without the console: its name and what it found, in Polish and English
+    assert signal["label"] == {
+        "pl": "Wiele głosów z jednego adresu IP",
+        "en": "Many ballots from one IP address",
+    }
+    assert signal["said"]["en"] == f"2 ballots from {signal['evidence']['params']['ip']}"
     assert json.loads(files["basis.json"])["legal_basis"] == BASIS["basis"]
     [event] = await audit_events(app, "verification.export", f"case:{case_id}")
     assert event.reason == BASIS["basis"]

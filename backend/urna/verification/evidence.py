@@ -26,9 +26,10 @@ from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import AppError
 from urna.core.forms import MAX_ID, FormModel, form_error, form_parse, text_within, whole
-from urna.core.i18n import N_
+from urna.core.i18n import LANGUAGES, N_, gettext_in
 from urna.editions.models import Edition
 from urna.fraud import service as fraud
+from urna.fraud.kinds import kind_label
 from urna.requestlog import repository as requestlog_repository
 from urna.requestlog.models import COLUMNS as LOG_COLUMNS
 from urna.verification import repository, review
@@ -182,6 +183,15 @@ def _in_network(ballot: Ballot, network: ipaddress.IPv4Network | ipaddress.IPv6N
         return False
 
 
+def _in_both(message: str, params: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """A stored message (a msgid and its parameters) as each language writes it."""
+    said = {}
+    for lang in LANGUAGES:
+        text = gettext_in(lang, message) if message else ""
+        said[lang] = text % params if params else text
+    return said
+
+
 async def _scope_rows(session: AsyncSession, edition: Edition, scope: ExportScope):
     """(ballots, request rows, signals) of the scope."""
     if scope.case_id is not None:
@@ -251,6 +261,12 @@ async def evidence_export(
                 {
                     "id": s.id,
                     "kind": s.kind,
+                    # what the console says, in both languages, for a reader without it
+                    "label": _in_both(kind_label(s.kind)),
+                    "said": _in_both(
+                        (s.evidence_data or {}).get("message", ""),
+                        (s.evidence_data or {}).get("params") or {},
+                    ),
                     "score": s.score,
                     "evidence": s.evidence_data,
                     "first_at": s.first_at,
