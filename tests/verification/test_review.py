@@ -27,7 +27,7 @@ async def test_a_case_shows_masked_ballots_trails_timeline_signals_and_choices(a
     assert first.who["last_name"] not in html and "Zofia" not in html
     # the signal and why it fired, rendered from its stored message
     assert "2 ballots from 203.0.113.9" in html
-    assert "wynik 7,5" in html and "7.5" not in html  # the score as Polish writes it
+    assert "wynik 7,5" in html and "wynik 7.5" not in html  # the score as Polish writes it
     # the choice sets side by side: one column per project chosen in the case
     assert all(f">{number}</th>" in html for number in ("C1", "C2", "C3"))
     assert "C3</th>" in html and "N1</th>" not in html
