@@ -32,6 +32,7 @@ from urna.editions.project_details import (
 from urna.editions.schemas import (
     BUDGET_NOT_POSITIVE,
     COST_NOT_POSITIVE,
+    OUTSIDE_POOL_AREA,
     PROJECT_NUMBER_INVALID,
     SPEND_LIMIT_NOT_POSITIVE,
 )
@@ -256,3 +257,33 @@ async def test_the_upload_form_names_the_pixels_and_asks_for_a_missing_file(app)
         assert (
             f'id="image-error">{IMAGE_MISSING}' in none.text and 'id="alt_text-error"' in none.text
         )
+
+
+async def test_a_district_project_elsewhere_than_its_pool_is_refused_everywhere(app):
+    """A project of the district pool N placed in area S was taken: the catalogue listed it
+    to S's residents, who cannot vote for it, and hid it from N's. The console, the CSV
+    import and the JSON import refuse it on its area; a city-wide project may be anywhere."""
+    slug = await edition_create_upcoming(app)
+    before = await _counts(app, slug)
+    async with await staff_client(app, "admin") as admin:
+        await admin.get("/staff/lang/en")
+        token = csrf_of((await admin.get(f"/staff/editions/{slug}/projects")).text)
+        response = await admin.post(
+            f"/staff/editions/{slug}/projects",
+            data={**_project(number="N8", pool="N", area="S"), "csrf_token": token},
+        )
+        assert response.status_code == 400
+        assert 'href="#f-area"' in response.text and OUTSIDE_POOL_AREA in response.text
+        rows = "number;pool;title;cost;area\nN9;N;Ławki;800000;S\nC9;CITY;Zieleń;800000;S\n"
+        preview = await admin.post(
+            f"/staff/editions/{slug}/import/projects/preview",
+            data={"text": rows, "csrf_token": token},
+        )
+        table = preview.text.split("<tbody>")[1]
+        assert preview.status_code == 400 and table.count('class="row-error"') == 1
+        assert f"<strong>area</strong>: {OUTSIDE_POOL_AREA}" in table
+    assert await _counts(app, slug) == before
+    data = edition_data()
+    district = next(i for i, p in enumerate(data["projects"]) if p["pool"] == "N")
+    data["projects"][district]["area"] = "S"
+    assert _json_errors(data) == {f"projects.{district}.area": OUTSIDE_POOL_AREA}

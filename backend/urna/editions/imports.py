@@ -22,7 +22,12 @@ from urna.editions import repository
 from urna.editions.forms import ProjectRow, StreetRow
 from urna.editions.models import Edition
 from urna.editions.phases import rules_ensure_editable
-from urna.editions.schemas import EditionIn, edition_reference_errors
+from urna.editions.schemas import (
+    OUTSIDE_POOL_AREA,
+    EditionIn,
+    area_outside_pool,
+    edition_reference_errors,
+)
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_JSON_DEPTH = 8  # the format nests 4 deep (edition > pools > pool > rule values)
@@ -166,7 +171,12 @@ async def rows_preview(
         raise FormInvalid({"kind": N_("Choose projects or streets.")})
     preview = CsvPreview(kind=kind)
     areas = {a.code for a in await repository.areas_of(session, edition.id)}
-    pools = {p.code for p in await repository.pools_of(session, edition.id)}
+    # each pool's code with its own area's id (a district pool's)
+    pools = {
+        p.code: p.area_id if p.kind == "district" else None
+        for p in await repository.pools_of(session, edition.id)
+    }
+    area_ids = {a.code: a.id for a in await repository.areas_of(session, edition.id)}
     if kind == "projects":
         taken = {p.number for p in await repository.projects_of(session, edition.id)}
     else:
@@ -181,6 +191,8 @@ async def rows_preview(
                 errors["pool"] = N_("Unknown pool code.")
             if item.area and item.area not in areas:
                 errors["area"] = N_("Unknown area code.")
+            elif area_outside_pool(area_ids.get(item.area or ""), pools.get(item.pool)):
+                errors["area"] = OUTSIDE_POOL_AREA
             if item.number in taken:
                 errors["number"] = N_("This project number is already in the edition.")
             elif item.number in seen:

@@ -15,7 +15,7 @@ from urna.editions import repository
 from urna.editions.conflicts import unique_writes
 from urna.editions.models import Edition, Project
 from urna.editions.phases import rules_ensure_editable
-from urna.editions.schemas import ProjectIn
+from urna.editions.schemas import OUTSIDE_POOL_AREA, ProjectIn, area_outside_pool
 from urna.editions.service import change_record, rows_create
 
 # What a project's form sets directly; its pool and area are named by their codes.
@@ -39,6 +39,8 @@ async def project_create(
     *, session: AsyncSession, edition: Edition, data: ProjectIn, actor_id: int | None
 ) -> None:
     """Add one project (the console's form) to an edition that has not opened yet."""
+    rules_ensure_editable(edition=edition)
+    await _places(session, edition, data)  # its pool and area, refused on their fields
     await rows_create(session=session, edition=edition, projects=[data])
     await change_record(
         session=session,
@@ -52,16 +54,19 @@ async def project_create(
 async def _places(session: AsyncSession, edition: Edition, data: ProjectIn) -> dict[str, Any]:
     """The pool and area ``data`` names by code, as the project's columns; an unknown code
     is refused on its field."""
-    pools = {pool.code: pool.id for pool in await repository.pools_of(session, edition.id)}
+    pools = {pool.code: pool for pool in await repository.pools_of(session, edition.id)}
     areas = {area.code: area.id for area in await repository.areas_of(session, edition.id)}
     errors = {}
     if data.pool not in pools:
         errors["pool"] = UNKNOWN_POOL
     if data.area and data.area not in areas:
         errors["area"] = UNKNOWN_AREA
+    elif data.pool in pools and pools[data.pool].kind == "district":
+        if area_outside_pool(areas.get(data.area or ""), pools[data.pool].area_id):
+            errors["area"] = OUTSIDE_POOL_AREA
     if errors:
         raise FormInvalid(errors)
-    return {"pool_id": pools[data.pool], "area_id": areas[data.area] if data.area else None}
+    return {"pool_id": pools[data.pool].id, "area_id": areas[data.area] if data.area else None}
 
 
 async def project_update(

@@ -200,6 +200,18 @@ class EditionIn(BaseModel):
         return self
 
 
+# A district pool's project shown under another area would be listed to that area's
+# residents, who cannot vote for it, and hidden from the pool's own.
+OUTSIDE_POOL_AREA = N_(
+    "A project of a district pool is in that pool's area: give that area, or leave it empty."
+)
+
+
+def area_outside_pool(project_area: object, pool_area: object) -> bool:
+    """A project's area (code or id) other than its district pool's (None: city-wide)."""
+    return project_area is not None and pool_area is not None and project_area != pool_area
+
+
 def edition_reference_errors(edition: EditionIn) -> dict[str, str]:
     """What the file names but does not hold, and what it holds twice: a msgid on the path
     of each such item (the first of a repeated one is kept)."""
@@ -216,19 +228,21 @@ def edition_reference_errors(edition: EditionIn) -> dict[str, str]:
         if street.name.casefold() in streets:
             errors[f"streets.{i}.name"] = N_("This street repeats in the file.")
         streets.add(street.name.casefold())
-    pools: set[str] = set()
+    pools: dict[str, str | None] = {}
     for i, pool in enumerate(edition.pools):
         if pool.area and pool.area not in areas:
             errors[f"pools.{i}.area"] = N_("Unknown area code.")
         if pool.code in pools:
             errors[f"pools.{i}.code"] = N_("This pool code repeats in the file.")
-        pools.add(pool.code)
+        pools.setdefault(pool.code, pool.area if pool.kind == "district" else None)
     numbers: set[str] = set()
     for i, project in enumerate(edition.projects):
         if project.pool not in pools:
             errors[f"projects.{i}.pool"] = N_("Unknown pool code.")
         if project.area and project.area not in areas:
             errors[f"projects.{i}.area"] = N_("Unknown area code.")
+        elif area_outside_pool(project.area or None, pools.get(project.pool)):
+            errors[f"projects.{i}.area"] = OUTSIDE_POOL_AREA
         if project.number in numbers:
             errors[f"projects.{i}.number"] = N_("This project number repeats in the file.")
         numbers.add(project.number)
