@@ -170,13 +170,12 @@ async def rows_preview(
     if kind not in CSV_KINDS:
         raise FormInvalid({"kind": N_("Choose projects or streets.")})
     preview = CsvPreview(kind=kind)
-    areas = {a.code for a in await repository.areas_of(session, edition.id)}
+    areas = {a.code: a.id for a in await repository.areas_of(session, edition.id)}
     # each pool's code with its own area's id (a district pool's)
     pools = {
         p.code: p.area_id if p.kind == "district" else None
         for p in await repository.pools_of(session, edition.id)
     }
-    area_ids = {a.code: a.id for a in await repository.areas_of(session, edition.id)}
     if kind == "projects":
         taken = {p.number for p in await repository.projects_of(session, edition.id)}
     else:
@@ -191,7 +190,7 @@ async def rows_preview(
                 errors["pool"] = N_("Unknown pool code.")
             if item.area and item.area not in areas:
                 errors["area"] = N_("Unknown area code.")
-            elif area_outside_pool(area_ids.get(item.area or ""), pools.get(item.pool)):
+            elif area_outside_pool(areas.get(item.area or ""), pools.get(item.pool)):
                 errors["area"] = OUTSIDE_POOL_AREA
             if item.number in taken:
                 errors["number"] = N_("This project number is already in the edition.")
