@@ -148,7 +148,8 @@ class World:
 async def world_seed(app, *, results: bool = True) -> World:
     """An edition being set up; one open with a ballot, a fraud case holding it and a
     data-subject request about it; one closed with a ballot and (``results``) a published
-    result run and a draft after it; another staff account (a verifier, so that a test
+    result run (its pool N's 0-vote tie, which decides what N funds, drawn first) and a
+    draft after it; another staff account (a verifier, so that a test
     acting on accounts never touches its own); an allow-list entry."""
     upcoming = await edition_create(app, **phase_dates("upcoming"))
     opened = await edition_create(app)

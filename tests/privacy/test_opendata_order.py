@@ -8,6 +8,7 @@ import itertools
 import pytest
 
 from tests.factories.editions import edition_create, voting_close
+from tests.factories.results import run_drawn
 from tests.results.factories import ballots_add
 from urna.core.db import transaction
 from urna.editions.models import Edition
@@ -29,7 +30,7 @@ async def test_pb_lists_ballots_in_a_random_order_fixed_at_publication(app, clie
     await voting_close(app, edition.id)
     async with transaction(app.state.ctx.db) as session:
         found = await session.get(Edition, edition.id)
-        run = await results.run_create(session=session, edition=found, actor_id=None)
+        run = await run_drawn(session, found)  # N1 and N2 tie, and N funds one: drawn
         assert run.ballot_order_seed is None  # drawn at publication, not before
         await results.run_publish(session=session, edition=found, run_id=run.id, actor_id=None)
     async with app.state.ctx.db() as session:

@@ -13,6 +13,7 @@ from tests.conftest import fresh_database
 from tests.staff.test_cli import urna
 
 from .pabulib_support import pabulib_file_names, pabulib_path, parsed
+from .test_deciding_ties import _equal_shares_file
 
 pytestmark = pytest.mark.flow
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -96,5 +97,25 @@ async def test_an_unknown_migration_is_one_clean_line(tmp_path):
     try:
         done = urna(url, tmp_path, "db", "downgrade", "no-such-revision")
         assert_one_clean_line(done, "no-such-revision")
+    finally:
+        await drop()
+
+
+async def test_the_demo_does_not_publish_a_past_election_whose_tie_decides_funding(tmp_path):
+    """``urna demo`` publishes its past elections through the results service, and so waits
+    for the draw like every publisher: a file whose tie decides what is funded is refused
+    in plain words naming the projects to draw (exit 1, no traceback), nothing published."""
+    folder = tmp_path / "pabulib"
+    folder.mkdir()
+    (folder / "Poland_Swiecie_2023.pb").write_text(_equal_shares_file(60), encoding="utf-8")
+    secrets = {"URNA_SECRET_KEY": "k" * 44, "URNA_DATA_KEY": "d" * 44, "URNA_HMAC_KEY": "h" * 44}
+    url, drop = await fresh_database(tmp_path)
+    try:
+        done = urna(url, tmp_path, "demo", "--seed-only", URNA_PABULIB_DIR=str(folder), **secrets)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "Traceback" not in done.stdout + done.stderr
+        said = " ".join(done.stdout.split())  # the console wraps the long line
+        assert "no public draw has ordered the tied projects A, B (Testowo)" in said, said
+        assert "past edition with published results" not in said
     finally:
         await drop()

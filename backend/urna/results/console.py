@@ -127,7 +127,6 @@ async def run_publish(request: Request, slug: str, run_id: RunId, db: DbSession,
             run_id=run.id,
             actor_id=user.id,
             checks=get_ctx(request).publish_checks,
-            draws_required=True,
         )
     except results.ResultsError as error:
         return await _run_page(request, db, edition, run, error=error, status_code=409)

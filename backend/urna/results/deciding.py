@@ -18,10 +18,10 @@ decides nothing.
 
 The Method of Equal Shares cannot be read so: which project a tie puts first changes what
 its supporters have left, and so every later round, the add-one loop, the completion and
-the comparison step. Its pool is computed again, from the ballots, for every order of the
-tied projects (``ties_deciding``, when results are published): up to ``MAX_ORDERS`` orders
-(four tied projects); a larger tie counts as deciding, as does an order the method cannot
-settle."""
+the comparison step. Its pool is computed again, from what the computation reads
+(`tally.RunInputs`), for every order of the tied projects (``ties_deciding``, when results
+are published, whoever publishes them): up to ``MAX_ORDERS`` orders (four tied projects);
+a larger tie counts as deciding, as does an order the method cannot settle."""
 
 from __future__ import annotations
 
@@ -33,9 +33,8 @@ from typing import Any
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.editions import repository as editions_repository
 from urna.editions.models import Edition
-from urna.results import repository, tally
+from urna.results import tally
 from urna.results.models import TieDraw
 from urna.results.rules import Add1NotSettled, StepKind, TieMethod
 from urna.results.schemas import PoolResult, ResultsPayload, number_key
@@ -76,35 +75,28 @@ def funding_ties(allocation: Mapping[str, Any]) -> list[list[str]] | None:
 
 async def ties_deciding(
     *, session: AsyncSession, edition: Edition, payload: ResultsPayload
-) -> list[tuple[str, list[str]]]:
-    """(pool name, the tied projects' numbers) of each tie of ``payload`` that waits for its
-    draw and whose order decides what its pool funds: greedy pools from their step log,
-    equal shares computed again for every order of the tie (in a worker thread)."""
-    found: list[tuple[str, list[str]]] = []
-    for pool in payload.pools:
-        known = funding_ties(pool.allocation)
-        if known is None:
-            known = await _equal_shares_ties(session, edition, pool)
-        found.extend((pool.name, numbers) for numbers in known)
-    return found
+) -> list[tuple[PoolResult, list[str]]]:
+    """(pool, the tied projects' numbers) of each tie of ``payload`` that waits for its
+    draw and whose order decides what its pool funds: greedy pools from their step log;
+    equal shares computed again for every order of the tie (in one worker thread), from
+    what the computation reads (`tally.run_inputs_read`), read once and only if an
+    equal-shares pool has such a tie."""
+    known = {pool.code: funding_ties(pool.allocation) for pool in payload.pools}
+    unknown = [pool for pool in payload.pools if known[pool.code] is None]
+    if unknown:
+        inputs = await tally.run_inputs_read(session=session, edition=edition)
+        verdicts = await anyio.to_thread.run_sync(
+            lambda: [_equal_shares_ties(inputs, pool) for pool in unknown]
+        )
+        known.update(zip([pool.code for pool in unknown], verdicts, strict=True))
+    return [(pool, numbers) for pool in payload.pools for numbers in known[pool.code] or ()]
 
 
-async def _equal_shares_ties(
-    session: AsyncSession, edition: Edition, result: PoolResult
-) -> list[list[str]]:
-    pools = await editions_repository.pools_of(session, edition.id)
-    pool = next(pool for pool in pools if pool.code == result.code)
-    projects = [
-        project
-        for project in await editions_repository.projects_of(session, edition.id)
-        if project.pool_id == pool.id
-    ]
-    number_of = {project.id: project.number for project in projects}
-    raw = await repository.approval_classes(session, edition.id, pool.id)
-    classes = {frozenset(number_of[p] for p in approved): n for approved, n in raw.items()}
-    tallies = await repository.project_tallies(session, edition.id)
-    voters = (await repository.pool_voter_counts(session, edition.id)).get(pool.id, 0)
-    recorded = (await repository.draws_of(session, edition.id)).get(pool.id)
+def _equal_shares_ties(inputs: tally.RunInputs, result: PoolResult) -> list[list[str]]:
+    """The ties of the equal-shares pool ``result`` waiting for a draw whose order changes
+    what the pool funds: its rule run again, from ``inputs``, for every order."""
+    pool = inputs.pool(result.code)
+    recorded = inputs.draws.get(pool.id)
     drawn = list(recorded.draw_order or []) if recorded is not None else []
     budget = result.allocation["budget"]
 
@@ -112,15 +104,7 @@ async def _equal_shares_ties(
         # the order first, then what the recorded draw orders (a partial order: any other
         # tie stays as numbered, as in the run)
         draw = TieDraw(pool_id=pool.id, draw_order=[*order, *(n for n in drawn if n not in order)])
-        allocate = tally.pool_allocator(
-            pool=pool,
-            projects=projects,
-            tallies=tallies,
-            voter_count=voters,
-            draw=draw,
-            classes=classes,
-        )
-        return frozenset(allocate(budget).funded)
+        return frozenset(inputs.allocator(pool, draw)(budget).funded)
 
     def order_matters(numbers: list[str]) -> bool:
         if factorial(len(numbers)) > MAX_ORDERS:
@@ -130,9 +114,7 @@ async def _equal_shares_ties(
         except Add1NotSettled:
             return True
 
-    undrawn = undrawn_ties(result.allocation)
-    verdicts = await anyio.to_thread.run_sync(lambda: [order_matters(n) for n in undrawn])
-    return [numbers for numbers, matters in zip(undrawn, verdicts, strict=True) if matters]
+    return [numbers for numbers in undrawn_ties(result.allocation) if order_matters(numbers)]
 
 
 def _greedy_order_matters(

@@ -9,7 +9,7 @@ payload (`schemas.ResultsPayload`) whose SHA-256 is published with it.
 from __future__ import annotations
 
 import secrets
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
@@ -24,7 +24,6 @@ from urna.core.i18n import N_
 from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition, Pool
-from urna.editions.models import Project as ProjectRow
 from urna.results import deciding, files, opendata, repository, tally
 from urna.results.models import ResultRun, TieDraw
 from urna.results.rules import (
@@ -57,12 +56,15 @@ class ReviewOpen(ResultsError):
 
 
 class DrawDecidesFunding(ResultsError):
-    """A tie that waits for its public draw decides what is funded (``deciding``)."""
+    """A tie that waits for its public draw decides what is funded (``deciding``). Said to
+    every publisher (the console's page, the command line), so it names where to record
+    the draw."""
 
     message = N_(
         "These results cannot be published yet: no public draw has ordered the tied "
         "projects %(ties)s, and their order can change which projects are funded. Hold the "
-        "draw, record it on this page, compute the results again and publish that computation."
+        "draw, record it on the page of this computation in the staff console, compute the "
+        "results again and publish that computation."
     )
 
 
@@ -73,7 +75,7 @@ async def draws_ensure_decided(
     tie whose order changes nothing funded is published as it is ranked."""
     found = await deciding.ties_deciding(session=session, edition=edition, payload=payload)
     if found:
-        ties = "; ".join(f"{', '.join(numbers)} ({pool})" for pool, numbers in found)
+        ties = "; ".join(f"{', '.join(numbers)} ({pool.name})" for pool, numbers in found)
         raise DrawDecidesFunding(params={"ties": ties})
 
 
@@ -90,34 +92,11 @@ class PublishedMeanwhile(AppError):
 
 async def results_compute(*, session: AsyncSession, edition: Edition) -> ResultsPayload:
     """The edition's results (nothing is written)."""
-    pools = list(await editions_repository.pools_of(session, edition.id))
-    projects = list(await editions_repository.projects_of(session, edition.id))
+    inputs = await tally.run_inputs_read(session=session, edition=edition)
+    pools = inputs.pools
     areas = {area.id: area for area in await editions_repository.areas_of(session, edition.id)}
-    tallies = await repository.project_tallies(session, edition.id)
-    voters = await repository.pool_voter_counts(session, edition.id)
-    draws = await repository.draws_of(session, edition.id)
-    by_pool: dict[int, list[ProjectRow]] = defaultdict(list)
-    for project in projects:
-        by_pool[project.pool_id].append(project)
     codes = {pool.id: pool.code for pool in pools}
-
-    allocators: dict[str, Callable[[int], Allocation]] = {}
-    for pool in pools:
-        classes = None
-        if pool.rule == "equal_shares":
-            number_of = {project.id: project.number for project in by_pool[pool.id]}
-            raw = await repository.approval_classes(session, edition.id, pool.id)
-            classes = {
-                frozenset(number_of[p] for p in approved): count for approved, count in raw.items()
-            }
-        allocators[pool.code] = tally.pool_allocator(
-            pool=pool,
-            projects=by_pool[pool.id],
-            tallies=tallies,
-            voter_count=voters.get(pool.id, 0),
-            draw=draws.get(pool.id),
-            classes=classes,
-        )
+    allocators = {pool.code: inputs.allocator(pool, inputs.draws.get(pool.id)) for pool in pools}
     budgets = {pool.code: pool.budget for pool in pools}
     transfers = tally.transfers_ordered(pools, codes)
     try:
@@ -152,10 +131,10 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> Results
             tally.pool_result(
                 pool=pool,
                 allocation=outcome.results[pool.code],
-                projects=by_pool[pool.id],
-                tallies=tallies,
-                voter_count=voters.get(pool.id, 0),
-                draw=draws.get(pool.id),
+                projects=inputs.projects.get(pool.id, []),
+                tallies=inputs.tallies,
+                voter_count=inputs.voters.get(pool.id, 0),
+                draw=inputs.draws.get(pool.id),
                 areas=areas,
                 codes=codes,
                 given=outcome.given.get(pool.code, 0),
@@ -239,13 +218,12 @@ async def run_publish(
     actor_id: int | None,
     now: datetime | None = None,
     checks: Sequence[PublishCheck] = (),
-    draws_required: bool = False,
 ) -> ResultRun:
     """Publish a reviewed draft: the previous publication is withdrawn, in one transaction.
 
     Never while voting is still open, never while one of ``checks`` (the app's
     ``publish_checks``: the verification team's undecided cases) names a reason to wait,
-    and, with ``draws_required`` (the console's publication), never while a tie waiting
+    and never, whoever publishes (the console, the demo, a script), while a tie waiting
     for its public draw decides what is funded (``deciding``).
     Two publications racing meet the partial UNIQUE index: the second is refused and its
     unit of work rolled back."""
@@ -267,9 +245,8 @@ async def run_publish(
         raise ResultsError(
             N_("Ballots have changed since this draft was computed. Compute the results again.")
         )
-    if draws_required:
-        payload = ResultsPayload.model_validate(run.payload)
-        await draws_ensure_decided(session=session, edition=edition, payload=payload)
+    payload = ResultsPayload.model_validate(run.payload)
+    await draws_ensure_decided(session=session, edition=edition, payload=payload)
     await repository.runs_withdraw_published(session, edition.id)
     await repository.runs_withdrawn_files_delete(session, edition.id)
     run.status = "published"
@@ -304,7 +281,7 @@ async def draw_record(
     seed: int | None,
     order: list[str] | None,
     note: str,
-    actor_id: int,
+    actor_id: int | None,
     run: ResultRun | None = None,
 ) -> TieDraw:
     """Record (or correct, before publication) the public draw of a pool; audited.

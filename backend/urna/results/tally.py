@@ -1,18 +1,22 @@
-"""The parts of a computation: each pool's rule as a function of its money, the order of the
-leftover transfers, a pool's frozen result and the turnout aggregates.
+"""The parts of a computation: what it reads (`RunInputs`), each pool's rule as a function of
+its money, the order of the leftover transfers, a pool's frozen result and the turnout
+aggregates.
 
-``service.results_compute`` reads the tally and puts these together into the payload."""
+``service.results_compute`` reads the inputs and puts these together into the payload;
+``deciding`` computes a pool again from the same inputs for every order of a tie."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.i18n import LOCAL_ZONE
 from urna.core.money import GROSZE_PER_ZLOTY
+from urna.editions import repository as editions_repository
 from urna.editions.models import Area, Edition, Pool
 from urna.editions.models import Project as ProjectRow
 from urna.results import repository
@@ -42,6 +46,58 @@ from urna.results.schemas import (
 
 SMALL_GROUP = 10  # turnout groups smaller than this are published as "fewer than 10"
 NO_VOTES = repository.ProjectTally(0, 0)
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What computing an edition's results reads from the database (`run_inputs_read`):
+    the rules of every pool run on these alone."""
+
+    pools: list[Pool]  # in the edition's order
+    projects: dict[int, list[ProjectRow]]  # pool id -> its projects
+    tallies: dict[int, repository.ProjectTally]  # project id -> votes and points
+    voters: dict[int, int]  # pool id -> its voters
+    draws: dict[int, TieDraw]  # pool id -> its recorded draw
+    classes: dict[int, dict[frozenset[str], int]]  # equal-shares pool id -> approval sets
+
+    def pool(self, code: str) -> Pool:
+        return next(pool for pool in self.pools if pool.code == code)
+
+    def allocator(self, pool: Pool, draw: TieDraw | None) -> Callable[[int], Allocation]:
+        """``pool``'s rule as a function of its budget, ties ordered by ``draw``."""
+        return pool_allocator(
+            pool=pool,
+            projects=self.projects.get(pool.id, []),
+            tallies=self.tallies,
+            voter_count=self.voters.get(pool.id, 0),
+            draw=draw,
+            classes=self.classes.get(pool.id),
+        )
+
+
+async def run_inputs_read(*, session: AsyncSession, edition: Edition) -> RunInputs:
+    """The edition's pools, projects, tally, voters and draws; equal shares also reads each
+    pool's distinct approval sets (by project number)."""
+    pools = list(await editions_repository.pools_of(session, edition.id))
+    projects: dict[int, list[ProjectRow]] = defaultdict(list)
+    for project in await editions_repository.projects_of(session, edition.id):
+        projects[project.pool_id].append(project)
+    classes: dict[int, dict[frozenset[str], int]] = {}
+    for pool in pools:
+        if pool.rule == "equal_shares":
+            number_of = {project.id: project.number for project in projects[pool.id]}
+            raw = await repository.approval_classes(session, edition.id, pool.id)
+            classes[pool.id] = {
+                frozenset(number_of[p] for p in approved): count for approved, count in raw.items()
+            }
+    return RunInputs(
+        pools=pools,
+        projects=dict(projects),
+        tallies=await repository.project_tallies(session, edition.id),
+        voters=await repository.pool_voter_counts(session, edition.id),
+        draws=await repository.draws_of(session, edition.id),
+        classes=classes,
+    )
 
 
 def pool_allocator(
