@@ -13,26 +13,38 @@ The two stopping rules differ when an exhaustive outcome is followed by steps th
 
 When every supported project is funded, more money cannot change the outcome: the loop stops
 there (the computation tool would go on forever; it skips Add1 when everything fits).
+
+A small district with a large budget can need tens of thousands of steps (3 voters sharing
+200 000 zł, one project reachable only at 80 000 each: 13 334 steps). The first
+`STEPS_ONE_BY_ONE` steps are run and logged one by one, as the computation tool shows them
+(real elections need far fewer: Świecie 2023 about 240, Łódź 2022 about 60). Beyond them the
+loop steps straight to the next budget at which the run may buy something else
+(`mes_stable_until`); the steps skipped buy the same projects as the last one run, so they
+would all have been accepted, and the outcome is the one the step-by-step loop reaches.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
+from urna.results.rules.mes_affine import mes_stable_until
 from urna.results.rules.mes_float import mes_float_run
 from urna.results.rules.mes_run import MesProfile, MesRun, mes_run
 from urna.results.rules.types import Add1Start, Add1Stop, MesOptions, MesOutcome
 
-# A bound on the loop, far above what real elections need (Świecie 2023: about 240 steps,
-# Łódź 2022: about 60): a pool that needs more is refused rather than computed for hours.
-MAX_ADD1_RUNS = 5000
+STEPS_ONE_BY_ONE = 1000
+# A bound on the runs computed, a guard against a defect rather than a limit of the method:
+# past `STEPS_ONE_BY_ONE` each run is one where the outcome may change, and real pools have
+# a few dozen of those.
+MAX_ADD1_RUNS = 20_000
 
 Runs = list[tuple[MesRun, MesOutcome]]
 
 
 class Add1NotSettled(ValueError):
-    """The add-one loop did not stop within `MAX_ADD1_RUNS` steps."""
+    """The add-one loop did not stop within `MAX_ADD1_RUNS` runs."""
 
 
 def start_per_voter(*, budget: int, voters: int, start: Add1Start, increment: int) -> Fraction:
@@ -71,6 +83,15 @@ def mes_runs(
         fast = mes_float_run(profile=profile, per_voter=per_voter, in_play=in_play)
         return fast if fast is not None else run_exactly(per_voter)
 
+    def stable_until(per_voter: Fraction) -> Fraction | None:
+        return mes_stable_until(
+            profile=profile,
+            per_voter=per_voter,
+            in_play=in_play,
+            tie_order=tie_order,
+            tie_seed=tie_seed,
+        )
+
     if not options.add_one:
         return [(run_exactly(Fraction(budget, profile.voter_count)), MesOutcome.FINAL)], 0
     per_voter = start_per_voter(
@@ -91,11 +112,28 @@ def mes_runs(
             raise Add1NotSettled(
                 f"the add-one completion did not stop within {MAX_ADD1_RUNS} steps"
             )
-        per_voter += increment
+        steps = 1
+        if len(runs) >= STEPS_ONE_BY_ONE:
+            steps = _steps_to_change(stable_until(per_voter), increment)
+        previous = run
+        per_voter += steps * increment
         run = run_with(per_voter)
         if run.spent > budget:
+            if steps > 1:  # the last step that fits buys what ``previous`` bought
+                last = run_with(per_voter - increment)
+                if last.funded != previous.funded:
+                    raise AssertionError("a skipped step would have bought something else")
+                runs.append((last, MesOutcome.CONTINUE))
             runs.append((run, MesOutcome.INFEASIBLE))
             return _exact_at(runs, len(runs) - 2, run_exactly)
+
+
+def _steps_to_change(until: Fraction | None, increment: int) -> int:
+    """Steps of ``increment`` to the first budget at which a run may buy something else (at
+    least one), ``until`` above the current one."""
+    if until is None:  # no decision depends on the budget: a defect, not a real pool
+        raise Add1NotSettled("the add-one completion cannot change its outcome")
+    return max(1, math.ceil(until / increment))
 
 
 def _exact_at(

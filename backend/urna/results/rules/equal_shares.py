@@ -90,8 +90,15 @@ def equal_shares_allocate(
         tie_seed=tie_seed,
     )
     steps: list[Step] = [_variant_step(options, increment, pool_id)]
+    # a run's number is its step of the add-one loop, which may skip steps that change nothing
     steps.extend(
-        _run_step(run, index, outcome, pool_id) for index, (run, outcome) in enumerate(runs)
+        _run_step(
+            run,
+            int((run.per_voter_budget - runs[0][0].per_voter_budget) / increment),
+            outcome,
+            pool_id,
+        )
+        for run, outcome in runs
     )
     run = runs[accepted][0] if accepted is not None else None
     funded: list[str] = []
