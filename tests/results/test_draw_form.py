@@ -27,7 +27,6 @@ def test_a_draw_is_a_number_or_an_order_and_a_note():
     assert (draw.seed, draw.drawn_order, draw.note) == (424242, None, "Ratusz")
     draw = form_parse(DrawForm, {"order": " C2, C1 ,, C10 ", "seed": "  "})
     assert (draw.seed, draw.drawn_order, draw.note) == (None, ["C2", "C1", "C10"], "")
-    assert form_parse(DrawForm, {"order": " , "}).drawn_order is None
     assert form_parse(DrawForm, {"seed": str(2**63 - 1)}).seed == 2**63 - 1
     assert form_parse(DrawForm, {"seed": "0"}).seed == 0
 
@@ -50,7 +49,8 @@ def test_an_order_or_a_note_with_a_control_character_is_refused_whole(field):
 
 def test_an_order_and_a_note_are_at_most_2000_characters():
     for field, most in (("order", DRAW_ORDER_MAX), ("note", DRAW_NOTE_MAX)):
-        assert getattr(form_parse(DrawForm, {field: "x" * most}), field) == "x" * most
+        draw = form_parse(DrawForm, {"seed": "7", field: "x" * most})
+        assert getattr(draw, field) == "x" * most
         assert _refused({field: "x" * (most + 1)}) == {field: TOO_LONG}
 
 

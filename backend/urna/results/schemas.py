@@ -147,6 +147,13 @@ def payload_digest(payload: dict[str, Any]) -> str:
 
 DRAW_NOTE_MAX = 2000  # as the form field allows
 DRAW_ORDER_MAX = 2000  # the drawn order: project numbers, comma-separated
+# Project numbers hold no spaces, commas or semicolons (editions.schemas): any of them
+# separates two numbers of a drawn order, as people type lists ("2, 1", "2; 1", "2 1").
+_ORDER_SEPARATORS = re.compile(r"[\s,;]+")
+DRAW_EMPTY = N_(
+    "Enter the drawn number, or the drawn order of the tied projects (their numbers "
+    "separated by commas)."
+)
 
 
 def _spaces_removed(value: Any) -> Any:
@@ -167,9 +174,10 @@ DrawnNumber = Annotated[
 
 class DrawForm(FormModel):
     """A pool's public draw as the office records it: the drawn number, or the drawn order
-    of the tied projects (their numbers, comma-separated), and a note (who drew, where,
-    witnesses). Which of the two is given, and whether the order fits the tie, is the
-    results service's check (``draw_record``)."""
+    of the tied projects (their numbers, separated by commas, semicolons or spaces), and a
+    note (who drew, where, witnesses). A draw with neither is refused here, with what to
+    enter; one with both, or an order that does not fit the tie, by the results service
+    (``draw_record``)."""
 
     seed: DrawnNumber | None = None
     order: Annotated[Text, Field(max_length=DRAW_ORDER_MAX)] = ""
@@ -178,4 +186,9 @@ class DrawForm(FormModel):
     @property
     def drawn_order(self) -> list[str] | None:
         """The project numbers of ``order``, in their drawn order (None: no order given)."""
-        return [part.strip() for part in self.order.split(",") if part.strip()] or None
+        return [part for part in _ORDER_SEPARATORS.split(self.order) if part] or None
+
+    def problems(self) -> dict[str, str]:
+        if self.seed is None and self.drawn_order is None:
+            return {"seed": DRAW_EMPTY}
+        return {}
