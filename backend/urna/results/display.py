@@ -6,8 +6,12 @@ Shared by the public results page and the staff console's run page; nothing here
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+from babel.numbers import format_decimal
 
 from urna.core import i18n
 from urna.core.charts import Measure, bar_chart
@@ -24,10 +28,6 @@ OUTCOMES = {
     "skipped_does_not_fit": N_("Not funded: it does not fit in the money left"),
     "stopped": N_("Not funded: it does not fit in the money left, and the allocation stops here"),
     "not_considered": N_("Not funded: not considered, the allocation had stopped"),
-}
-BELOW_THRESHOLD = {
-    "votes": N_("Not funded: fewer than the required minimum of %(n)s votes"),
-    "points": N_("Not funded: fewer than the required minimum of %(n)s points"),
 }
 
 
@@ -54,7 +54,20 @@ def score_unit(vote_type: str) -> str:
 def outcome_text(row: ProjectResult, pool: PoolResult, unit: str) -> str:
     """Why a project was funded or not, in the reader's language."""
     if row.outcome == "below_threshold":
-        return i18n.translate(BELOW_THRESHOLD[unit], n=pool.threshold)
+        threshold = pool.threshold or 0
+        if unit == "points":
+            message = i18n.ngettext(
+                "Not funded: fewer than the required minimum of %(n)s point",
+                "Not funded: fewer than the required minimum of %(n)s points",
+                threshold,
+            )
+        else:
+            message = i18n.ngettext(
+                "Not funded: fewer than the required minimum of %(n)s vote",
+                "Not funded: fewer than the required minimum of %(n)s votes",
+                threshold,
+            )
+        return message % {"n": i18n.format_count(threshold)}
     return i18n.gettext(OUTCOMES.get(row.outcome, OUTCOMES["not_considered"]))
 
 
@@ -79,9 +92,24 @@ def step_sentences(payload: ResultsPayload) -> Callable[[Mapping[str, Any]], str
 
 
 def share_text(part: int, whole: int) -> str:
-    """``part`` as a percentage of ``whole``, as Polish writes it: 41,2 %."""
+    """``part`` as a percentage of ``whole``, as the page's language writes it: 41,2 % in
+    Polish (a non-breaking space before the sign), 41.2% in English."""
     share = 100 * part / whole if whole else 0.0
-    return f"{share:.1f}".replace(".", ",") + "\u00a0%"
+    lang = i18n.current_language()
+    number = format_decimal(Decimal(f"{share:.1f}"), "0.0", locale=i18n.LOCALES[lang])
+    return number + ("%" if lang == "en" else "\u00a0%")
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A percentage written when the page prints it, in the page's language (the charts
+    are made before the page's language is set)."""
+
+    part: int
+    whole: int
+
+    def __str__(self) -> str:
+        return share_text(self.part, self.whole)
 
 
 def vote_chart(pool: PoolResult, unit: str) -> dict[str, Any]:
@@ -93,7 +121,7 @@ def vote_chart(pool: PoolResult, unit: str) -> dict[str, Any]:
     )
     return {
         "bars": [
-            {"bar": bar, "row": row, "percent": share_text(row.votes, pool.voters)}
+            {"bar": bar, "row": row, "percent": Share(row.votes, pool.voters)}
             for bar, row in zip(chart.bars, rows, strict=True)
         ],
         "height": chart.height,
@@ -118,7 +146,7 @@ def money_chart(pool: PoolResult) -> dict[str, Any]:
         "segments": segments,
         "budget_x": round(available * scale, 1),
         "available": available,
-        "used_percent": share_text(pool.spent, available),
+        "used_percent": Share(pool.spent, available),
     }
 
 

@@ -143,6 +143,15 @@ class _Texts:
             return f"{number} {polish_plural(count, 'głosujący', 'głosujących', 'głosujących')}"
         return f"{number} voter{'' if count == 1 else 's'}"
 
+    def projects_count(self, value: int | None) -> str:
+        """A number of projects with its noun (the English sentences; Polish ones put the
+        number after a colon, "wybrano projektów: 1", and need no plural)."""
+        count = value or 0
+        number = format_count(count, lang=self.lang)
+        if self.lang == "pl":
+            return f"{number} {polish_plural(count, 'projekt', 'projekty', 'projektów')}"
+        return f"{number} project{'' if count == 1 else 's'}"
+
     def score(self, value: int | None) -> str:
         count = value or 0
         number = format_count(count, lang=self.lang)
@@ -190,6 +199,7 @@ def _fields(t: _Texts, s: Step) -> dict[str, object]:
         "round": s.round,
         "run": s.run,
         "funded_count": s.funded_count,
+        "funded_projects": t.projects_count(s.funded_count),
         "tied_sorted": t.projects(tuple(sorted(s.tied_ids))),
         "tied": t.projects(s.tied_ids),
         "tie_method": TIE_METHODS[t.lang][s.tie_method or TieMethod.FALLBACK_ID],

@@ -112,8 +112,8 @@ TEMPLATES: dict[Language, dict[str, str]] = {
         "tie_at_score": "at {score}",
         "tie_at_round": "in round {round}",
         StepKind.MES_ROUND: (
-            "Method of Equal Shares, run {run}: each voter has {per_voter_budget}; {funded_count}"
-            " projects chosen for {spent}; {mes_outcome}."
+            "Method of Equal Shares, run {run}: each voter has {per_voter_budget};"
+            " {funded_projects} chosen for {spent}; {mes_outcome}."
         ),
         StepKind.COMPLETION: (
             "Completion: the remaining {money_left} goes to projects by number of votes, skipping"
@@ -126,7 +126,7 @@ TEMPLATES: dict[Language, dict[str, str]] = {
             "{Pool} receives {amount} from {other_pool}; its budget is now {budget}."
         ),
         StepKind.RECOMPUTED: (
-            "{Pool} recomputed with a budget of {budget}: {funded_count} projects funded for "
+            "{Pool} recomputed with a budget of {budget}: {funded_projects} funded for "
             "{spent}, {money_left} left."
         ),
         StepKind.MES_VARIANT: "Method of Equal Shares. {completion_text} {comparison_text}",
