@@ -18,6 +18,7 @@ def results_compute(
     from rich.table import Table
 
     from urna.editions import service as editions
+    from urna.results import display
     from urna.results import service as results
     from urna.results.rules import format_money
     from urna.results.schemas import canonical_json
@@ -30,6 +31,7 @@ def results_compute(
     if as_json:
         typer.echo(canonical_json(payload.as_json()))
         return
+    unit = display.score_unit(payload.edition.vote_type)
     for pool in payload.pools:
         table = Table(title=f"{pool.name} ({pool.code}, {pool.rule})")
         for column in ("#", "project", "votes", "points", "cost", "funded"):
@@ -41,7 +43,7 @@ def results_compute(
                 str(row.votes),
                 str(row.points),
                 format_money(row.cost),
-                "yes" if row.funded else row.outcome,
+                "yes" if row.funded else display.outcome_text(row, pool, unit),
             )
         console.print(table)
         console.print(
