@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import fresh_database
@@ -14,8 +12,6 @@ from tests.staff.test_cli import urna
 from .pabulib_support import pabulib_path
 
 pytestmark = pytest.mark.flow
-# this checkout's code in the command too (the shared virtualenv installs another checkout's)
-BACKEND = str(Path(__file__).resolve().parents[2] / "backend")
 RAW = ("skipped_does_not_fit", "below_threshold", "not_considered", "stopped")
 
 
@@ -23,19 +19,10 @@ async def test_the_table_words_each_outcome_and_the_json_keeps_the_tokens(tmp_pa
     path = pabulib_path("Poland_Lodz_2022_Andrzejow.pb")  # greedy with a 50-vote minimum
     url, drop = await fresh_database(tmp_path)
     try:
-        done = urna(
-            url,
-            tmp_path,
-            "edition",
-            "import-pabulib",
-            str(path),
-            "--slug",
-            "bo",
-            PYTHONPATH=BACKEND,
-        )
+        done = urna(url, tmp_path, "edition", "import-pabulib", str(path), "--slug", "bo")
         assert done.returncode == 0, done.stdout + done.stderr
-        table = urna(url, tmp_path, "results", "compute", "bo", PYTHONPATH=BACKEND)
-        shown = urna(url, tmp_path, "results", "compute", "bo", "--json", PYTHONPATH=BACKEND)
+        table = urna(url, tmp_path, "results", "compute", "bo")
+        shown = urna(url, tmp_path, "results", "compute", "bo", "--json")
     finally:
         await drop()
     assert table.returncode == 0 and shown.returncode == 0, table.stderr + shown.stderr

@@ -26,6 +26,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def urna(url: str, tmp_path: Path, *args: str, **env_extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("URNA_")}
     env.update(URNA_DATABASE_URL=url, URNA_VAR_DIR=str(tmp_path), COLUMNS="200", **env_extra)
+    # this checkout's code, whichever checkout the shared virtualenv was installed from
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO_ROOT / "backend"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
     return subprocess.run(
         [sys.executable, "-m", "urna.cli", *args],
         cwd=REPO_ROOT,

@@ -108,9 +108,10 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> Results
     except Add1NotSettled as error:
         raise ResultsError(
             N_(
-                "The add-one completion of equal shares did not stop within %(runs)s steps: "
-                "some supported project stays out of its supporters' reach. Choose another "
-                "completion for this pool, for example by votes without add one."
+                "The add-one completion of equal shares did not settle within %(runs)s "
+                "computations. This is a fault in Urna, not in the edition's data (the rule "
+                "cannot be changed once voting has opened): report it to the system's "
+                "maintainers with the edition's address. Nothing was saved."
             ),
             params={"runs": MAX_ADD1_RUNS},
         ) from error
