@@ -103,21 +103,38 @@ async def requests_page(request: Request, db: DbSession, user: AdminUser):
 
 
 async def _request_page(
-    request: Request, db, user, request_id: int, *, errors=None, status=200, held=False
+    request: Request,
+    db,
+    user,
+    request_id: int,
+    *,
+    errors=None,
+    status=200,
+    held=False,
+    corrected=None,
 ):
+    """``corrected``: the correction form as posted (values, errors and their parameters),
+    shown again."""
+    crypto = get_ctx(request).crypto
     item, report = await requests.request_open(
-        session=db,
-        crypto=get_ctx(request).crypto,
-        request_id=request_id,
-        actor_id=user.id,
-        held=held,
+        session=db, crypto=crypto, request_id=request_id, actor_id=user.id, held=held
     )
+    correction = None
+    if report is not None:
+        correction = await requests.correction_open(
+            session=db, crypto=crypto, request_id=request_id
+        )
+    values, correction_errors, params = corrected or (None, {}, {})
     context = {
         "item": item,
         "report": report,
         "states": REQUEST_STATES,
         "erasing_kinds": requests.ERASING_KINDS,
         "errors": errors or {},
+        "correction": correction,
+        "correction_values": values or (correction.values if correction else {}),
+        "correction_errors": correction_errors,
+        "correction_params": params,
     }
     return await render(
         request, "privacy/console/request.html", context, status_code=status, personal=True
@@ -158,4 +175,30 @@ async def request_answer(request: Request, request_id: int, db: DbSession, user:
 @router.post("/staff/privacy/requests/{request_id}/erase", openapi_extra=form_openapi())
 async def request_erase(request: Request, request_id: int, db: DbSession, user: AdminUser):
     await requests.request_erase(session=db, request_id=request_id, actor_id=user.id)
+    return see_other(f"/staff/privacy/requests/{request_id}")
+
+
+@router.post("/staff/privacy/requests/{request_id}/correct", openapi_extra=form_openapi())
+async def request_correct(request: Request, request_id: int, db: DbSession, user: AdminUser):
+    """The office's correction of the identity a rectification request asks for."""
+    form = await form_values(request)
+    values = {name: str(value) for name, value in form.items() if name != "csrf_token"}
+    try:
+        await requests.request_correct(
+            session=db,
+            crypto=get_ctx(request).crypto,
+            request_id=request_id,
+            form=values,
+            actor_id=user.id,
+        )
+    except FormInvalid as error:
+        return await _request_page(
+            request,
+            db,
+            user,
+            request_id,
+            held=True,
+            corrected=(values, error.errors, error.params),
+            status=400,
+        )
     return see_other(f"/staff/privacy/requests/{request_id}")

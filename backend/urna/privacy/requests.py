@@ -4,6 +4,7 @@ codes, and the erasure of a ballot's identity. Every read and change is in the a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,10 +17,12 @@ from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import AppError, NotFound
 from urna.core.i18n import N_
+from urna.editions import service as editions
+from urna.editions.models import Edition
 from urna.privacy.models import DataRequest
 from urna.privacy.rights import REQUEST_CONTEXT, RequestView, request_view, rights_report
 from urna.privacy.schemas import AnswerForm
-from urna.voting import holdings
+from urna.voting import holdings, rectify
 
 WARN_BEFORE = timedelta(days=7)
 ERASING_KINDS = ("erasure", "objection")  # the requests an erasure of the identity answers
@@ -31,6 +34,13 @@ class ErasureRefused(AppError):
     message = N_(
         "Only a request for erasure or an objection leads to erasing the identity. "
         "Nothing was erased."
+    )
+
+
+class CorrectionRefused(AppError):
+    status_code = 409
+    message = N_(
+        "Only a request for rectification leads to correcting the identity. Nothing was changed."
     )
 
 
@@ -133,3 +143,55 @@ async def request_erase(
         reason=request.kind,
     )
     return erased
+
+
+async def _rectification(session: AsyncSession, request_id: int) -> DataRequest:
+    request = await session.get(DataRequest, request_id)
+    if request is None or request.ballot_id is None:
+        raise NotFound()
+    if request.kind != "rectification":
+        raise CorrectionRefused()
+    return request
+
+
+async def correction_open(
+    *, session: AsyncSession, crypto: Crypto, request_id: int
+) -> rectify.Correction | None:
+    """The correction form of a rectification request whose identity is still held (the
+    identity read already, on purpose and audited, by ``request_open(held=True)``)."""
+    request = await session.get(DataRequest, request_id)
+    if request is None or request.kind != "rectification" or request.ballot_id is None:
+        return None
+    try:
+        return await rectify.correction_open(
+            session=session, crypto=crypto, ballot_id=request.ballot_id
+        )
+    except rectify.IdentityGone:
+        return None
+
+
+async def request_correct(
+    *,
+    session: AsyncSession,
+    crypto: Crypto,
+    request_id: int,
+    form: Mapping[str, str],
+    actor_id: int,
+) -> list[str]:
+    """Correct the identity behind a rectification request's ballot as the office typed it
+    (``voting.rectify``); the audit log says which fields changed, never their values."""
+    request = await _rectification(session, request_id)
+    edition = await session.get(Edition, request.edition_id)
+    snapshot = await editions.edition_snapshot(session=session, slug=edition.slug, streets=True)
+    changed = await rectify.identity_correct(
+        session=session, crypto=crypto, snapshot=snapshot, ballot_id=request.ballot_id, form=form
+    )
+    if changed:
+        await audit.audit_append(
+            session=session,
+            actor_id=actor_id,
+            action="privacy.identity_correct",
+            target=f"data_request:{request.id}",
+            details={"fields": changed},
+        )
+    return changed

@@ -145,6 +145,7 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("POST", "/staff/privacy/requests/{request_id}"): ADMIN,
     ("POST", "/staff/privacy/requests/{request_id}/erase"): ADMIN,
     ("POST", "/staff/privacy/requests/{request_id}/held"): ADMIN,
+    ("POST", "/staff/privacy/requests/{request_id}/correct"): ADMIN,
     ("POST", "/staff/editions/{slug}/clause"): ADMIN,
     ("GET", "/staff/editions/{slug}/results"): ADMIN,
     ("POST", "/staff/editions/{slug}/results"): ADMIN,
