@@ -181,3 +181,22 @@ async def test_the_queue_warns_a_week_before_the_deadline_and_after_it():
         "overdue",
         "",
     ]
+
+
+async def test_a_minor_s_guardian_is_among_what_is_held(app, client):
+    """A 13-17-year-old votes with a guardian's consent: the guardian's name is held with
+    the identity, so it is shown and downloaded too."""
+    edition = await edition_create(app)
+    today = utcnow().date()
+    who = person(
+        birth_date=today.replace(year=today.year - 15).isoformat(),
+        guardian_name="Ewa Opiekuńska",
+        guardian_declaration="consent",
+    )
+    assert (await vote(client, app, edition.slug, who, ["C1"])).status_code == 303
+    await _rights_session(client, app, await receipt_of(client, edition.slug), who["phone"])
+    assert (await client.get("/my-data.json")).json()["identity"]["guardian_name"] == (
+        "Ewa Opiekuńska"
+    )
+    page = (await client.get("/my-data")).text
+    assert "<dt>imię i nazwisko opiekuna</dt><dd>Ewa Opiekuńska</dd>" in page

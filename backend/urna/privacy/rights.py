@@ -38,7 +38,7 @@ from urna.voting.schemas import CodeForm
 REQUEST_CONTEXT = "data-request"
 IDENTITY_FIELDS = (
     "first_name", "last_name", "birth_date", "street", "house_number", "pesel", "phone",
-    "email", "guardian_first_name", "guardian_last_name",
+    "email", "guardian_name",
 )  # fmt: skip
 
 
