@@ -77,7 +77,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def translate(message: str, **params: object) -> str:
-    text = gettext(message)
+    return translate_in(_current.get(), message, **params)
+
+
+def translate_in(lang: str, message: str, **params: object) -> str:
+    """``message`` in ``lang`` with its parameters filled in (a stored msgid and params)."""
+    text = gettext_in(lang, message) if message else ""
     return text % params if params else text
 
 

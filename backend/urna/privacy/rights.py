@@ -158,8 +158,13 @@ async def rights_report(*, session: AsyncSession, crypto: Crypto, ballot_id: int
     erased; the browser's later requests may be another resident's on the same device)."""
     held = await holdings.holding_read(session=session, crypto=crypto, ballot_id=ballot_id)
     ballot = held.ballot
+    # after the cast: whoever used the browser next
     trail = await request_log.logs_trail(
-        session, session_hash=ballot.session_hash, request_id=ballot.request_id, limit=TRAIL_SHOWN
+        session,
+        session_hash=ballot.session_hash,
+        request_id=ballot.request_id,
+        until=ballot.submitted_at,
+        limit=TRAIL_SHOWN,
     )
     edition = await session.get(Edition, held.ballot.edition_id)
     clause_version = None
@@ -205,7 +210,6 @@ async def rights_report(*, session: AsyncSession, crypto: Crypto, ballot_id: int
                 "browser": row.user_agent,
             }
             for row in trail
-            if row.arrived_at <= ballot.submitted_at  # after the cast: whoever used it next
         ],
         "kept_until": retention_ends_at(edition).isoformat(),
         "requests": [

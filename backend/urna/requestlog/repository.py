@@ -170,9 +170,15 @@ async def logs_search(
 
 
 async def logs_trail(
-    session: AsyncSession, *, session_hash: str | None, request_id: str | None = None, limit: int
+    session: AsyncSession,
+    *,
+    session_hash: str | None,
+    request_id: str | None = None,
+    until: datetime | None = None,
+    limit: int,
 ) -> Sequence[RequestLog]:
-    """One session's requests in time order (and one named request, e.g. a ballot's)."""
+    """One session's requests in time order (and one named request, e.g. a ballot's),
+    those that arrived by ``until`` when given."""
     conditions = []
     if session_hash:
         conditions.append(T.session_hash == session_hash)
@@ -180,9 +186,10 @@ async def logs_trail(
         conditions.append(T.request_id == request_id)
     if not conditions:
         return []
-    statement = (
-        select(RequestLog).where(or_(*conditions)).order_by(T.arrived_at, T.request_id).limit(limit)
-    )
+    statement = select(RequestLog).where(or_(*conditions))
+    if until is not None:
+        statement = statement.where(T.arrived_at <= until)
+    statement = statement.order_by(T.arrived_at, T.request_id).limit(limit)
     return (await session.execute(statement)).scalars().all()
 
 

@@ -26,7 +26,7 @@ from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import AppError
 from urna.core.forms import MAX_ID, FormModel, form_error, form_parse, text_within, whole
-from urna.core.i18n import LANGUAGES, N_, gettext_in
+from urna.core.i18n import LANGUAGES, N_, translate_in
 from urna.editions.models import Edition
 from urna.fraud import service as fraud
 from urna.fraud.kinds import kind_label
@@ -185,11 +185,7 @@ def _in_network(ballot: Ballot, network: ipaddress.IPv4Network | ipaddress.IPv6N
 
 def _in_both(message: str, params: Mapping[str, Any] | None = None) -> dict[str, str]:
     """A stored message (a msgid and its parameters) as each language writes it."""
-    said = {}
-    for lang in LANGUAGES:
-        text = gettext_in(lang, message) if message else ""
-        said[lang] = text % params if params else text
-    return said
+    return {lang: translate_in(lang, message, **(params or {})) for lang in LANGUAGES}
 
 
 async def _scope_rows(session: AsyncSession, edition: Edition, scope: ExportScope):
