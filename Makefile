@@ -1,6 +1,6 @@
 # Urna — two commands for a fresh machine:
 #   make demo   install, migrate SQLite, seed the demo edition, serve on http://127.0.0.1:8000
-#   make test   install everything (Python deps, Debian chromium, axe-core) and run the whole suite
+#   make test   install everything (Python deps, Debian chromium and nginx, axe-core) and run the whole suite
 SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 AXE := var/npm/node_modules/axe-core/axe.min.js
 
-.PHONY: install demo test test-postgres test-embedded lint chromium axe wrk bench bench-cast bench-pg-cast bench-asgi bench-results loadtest soak clean
+.PHONY: install demo test test-postgres test-embedded lint chromium axe nginx wrk bench bench-cast bench-pg-cast bench-asgi bench-results loadtest soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ $(AXE):
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
 	npm install --no-save --no-audit --no-fund --prefix var/npm axe-core@4
 
+# nginx (Debian), run by tests/infra/test_nginx_live.py with infra/'s proxy configs.
+nginx:
+	@[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light >/dev/null; }
+
 wrk:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
@@ -45,7 +50,7 @@ lint: install
 	$(BIN)/ruff check backend tests loadtests
 	$(BIN)/lint-imports
 
-test: install chromium axe lint test-postgres test-embedded
+test: install chromium axe nginx lint test-postgres test-embedded
 
 test-postgres: install axe
 	$(BIN)/pytest -q $(PYTEST_ARGS)
