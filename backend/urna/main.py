@@ -42,6 +42,7 @@ from urna.core.views import site_identity
 from urna.editions.console import router as editions_console_router
 from urna.editions.console_details import router as editions_details_router
 from urna.editions.console_imports import router as editions_imports_router
+from urna.editions.loadtest import router as loadtest_editions_router
 from urna.editions.views import router as editions_router
 from urna.fraud.console import router as fraud_router
 from urna.jobs.scheduled import jobs_in_app
@@ -178,7 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results_console_router,
         requestlog_router,
         ballot_trail_router,
-        *([loadtest_router] if settings.loadtest_mode else []),
+        *([loadtest_router, loadtest_editions_router] if settings.loadtest_mode else []),
         verification_router,
         fraud_router,
         verification_reports_router,

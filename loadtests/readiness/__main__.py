@@ -1,4 +1,7 @@
-"""python -m loadtests.readiness --target URL --edition SLUG [options] (see --help).
+"""python -m loadtests.readiness --target URL [--edition SLUG] [options] (see --help).
+
+Without --edition, the target's only edition open for online voting is loaded (several
+open: the run stops and names them).
 
 The target is a staging copy started with URNA_LOADTEST_MODE=true (codes stay in its
 outbox and are read at /_loadtest/code; the mode is refused in production) and with this
@@ -40,8 +43,9 @@ def parse(argv: list[str]) -> Options:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--target", required=True, help="base URL of the staging copy")
-    p.add_argument("--edition", help="slug of an edition open for voting (replay: the one "
-                   "to use or create; default <file>-replay)")  # fmt: skip
+    p.add_argument("--edition", help="slug of an edition open for voting (default: the "
+                   "target's only one; replay: the one to use or create, default "
+                   "<file>-replay)")  # fmt: skip
     p.add_argument("--population", type=int, default=100_000, help="residents of the town")
     p.add_argument("--turnout", type=float, default=0.10, help="expected online turnout")
     p.add_argument("--last-evening-share", type=float, default=0.20)
@@ -69,9 +73,7 @@ def parse(argv: list[str]) -> Options:
     p.add_argument("--no-ceiling", action="store_true", help="skip the generator's ceiling")
     a = p.parse_args(argv)
     replay_path = pabulib_file(a.replay) if a.replay else None
-    if replay_path is None and not a.edition:
-        p.error("--edition is required (or --replay FILE.pb)")
-    edition = a.edition or (slug_of(replay_path)[:73] + "-replay")
+    edition = a.edition or (slug_of(replay_path)[:73] + "-replay" if replay_path else None)
     stage_seconds = a.stage_seconds or (UNTIL_DRAINED if replay_path else 60.0)
     multiples = a.multiples or ("1" if replay_path else "1,2,3")
     staff = (a.staff_email, a.staff_password, a.staff_totp_secret)

@@ -75,17 +75,20 @@ def _comma(text: str) -> str:
 def pool_text(app: AppSignals) -> tuple[str, str]:
     """ "8 requests waited > 1 s for a connection (pool 10 + 2 per worker, 2 workers)"."""
     waited, timeouts = int(app.reading.slow_waits), int(app.reading.timeouts)
-    size = "?" if app.pool_size is None else str(app.pool_size)
     extra = f" + {app.pool_overflow}" if app.pool_overflow else ""
+    # the pool's size unknown (an app without the gauge, SQLite's own): the workers alone
+    pool_pl = "" if app.pool_size is None else f"pula {app.pool_size}{extra} na proces, "
+    pool_en = "" if app.pool_size is None else f"pool {app.pool_size}{extra} per worker, "
+    workers_en = f"{app.workers} worker" + ("" if app.workers == 1 else "s")
     pl = (
         f"żądań czekających > {SLOW_WAIT_SECONDS:g} s na połączenie z bazą: {waited}"
         + (f", bez połączenia po limicie czasu: {timeouts}" if timeouts else "")
-        + f" (pula {size}{extra} na proces, procesów: {app.workers})"
+        + f" ({pool_pl}procesów: {app.workers})"
     )
     en = (
         f"{waited} requests waited > {SLOW_WAIT_SECONDS:g} s for a connection"
         + (f", {timeouts} never got one" if timeouts else "")
-        + f" (pool {size}{extra} per worker, {app.workers} workers)"
+        + f" ({pool_en}{workers_en})"
     )
     return pl, en
 

@@ -13,6 +13,7 @@ import requests
 from loadtests.readiness.replaydb import Refused
 
 MODE_PATH = "/_loadtest/mode"
+EDITIONS_PATH = "/_loadtest/editions"
 PROBE_ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737): never a real resident's
 TIMEOUT_SECONDS = 10.0
 
@@ -89,3 +90,38 @@ def edition_votes(target: str, edition: str) -> None:
             f"Voting in edition {edition} cannot begin: {url} answers {status} (is voting open, "
             "is its information clause published?). No load was generated."
         )
+
+
+def edition_pick(target: str) -> str:
+    """The edition to load when the operator named none: the target's only edition open for
+    online voting; ``Refused`` naming them when there are none or several."""
+    url = target.rstrip("/") + EDITIONS_PATH
+    try:
+        response = requests.get(url, timeout=TIMEOUT_SECONDS)
+        voting = response.json()["voting"] if response.status_code == 200 else None
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        voting = None
+    if voting is None:
+        raise Refused(
+            f"Nie udało się odczytać edycji celu ({url}): podaj --edition (make loadtest "
+            "EDITION=…). Nie wygenerowano żadnego obciążenia.\n"
+            f"Could not read the target's editions ({url}): give --edition (make loadtest "
+            "EDITION=…). No load was generated."
+        )
+    slugs = [item["slug"] for item in voting]
+    if len(slugs) == 1:
+        return slugs[0]
+    if not slugs:
+        raise Refused(
+            "Na celu nie trwa głosowanie internetowe w żadnej edycji: otwórz głosowanie w "
+            "panelu albo podaj --edition. Nie wygenerowano żadnego obciążenia.\n"
+            "No edition is open for online voting at the target: open voting in the console "
+            "or give --edition. No load was generated."
+        )
+    listed = ", ".join(slugs)
+    raise Refused(
+        f"Głosowanie trwa w kilku edycjach ({listed}): wybierz jedną przez --edition "
+        "(make loadtest EDITION=…). Nie wygenerowano żadnego obciążenia.\n"
+        f"Voting is open in several editions ({listed}): choose one with --edition "
+        "(make loadtest EDITION=…). No load was generated."
+    )

@@ -27,7 +27,7 @@ from loadtests.readiness.appmetrics import AppMetrics
 from loadtests.readiness.dbcount import count_in_subprocess
 from loadtests.readiness.limits import Seen
 from loadtests.readiness.measure import CpuSampler, Timeline, serving
-from loadtests.readiness.preflight import preflight
+from loadtests.readiness.preflight import edition_pick, edition_votes, preflight
 from loadtests.readiness.profile import Profile, Stage, stages
 from loadtests.readiness.verdict import (
     Objectives,
@@ -48,7 +48,7 @@ UNTIL_DRAINED = 24 * 3600.0  # a replay stage without a duration: until the queu
 @dataclass
 class Options:
     target: str
-    edition: str
+    edition: str | None  # None: the target's only edition open for voting
     profile: Profile
     multiples: list[float]
     stage_seconds: float
@@ -142,8 +142,10 @@ def generator_ceiling(seconds: float = 5.0, users: int = 20) -> float:
 def _counted_line(acknowledged: int, counted: int | None) -> tuple[bool, tuple[str, str]]:
     if counted is None:
         return True, (
-            f"Potwierdzonych głosów: {acknowledged} (bez dostępu do bazy — nie porównano).",
-            f"Acknowledged casts: {acknowledged} (no database access — not compared).",
+            f"Potwierdzonych głosów: {acknowledged} (bez dostępu do bazy — nie porównano; "
+            "porówna je --database-url, w make loadtest DATABASE_URL=…).",
+            f"Acknowledged casts: {acknowledged} (no database access — not compared; "
+            "--database-url, or DATABASE_URL=… to make loadtest, compares them).",
         )
     equal = counted == acknowledged
     return equal, agreement(
@@ -186,6 +188,10 @@ def run(options: Options) -> Outcome:
         replay_check(options)
     # before any load, and before a replay's edition is made (the replay makes its own)
     preflight(options.target, None if options.replay else options.edition)
+    if options.edition is None:  # none named: the target's only edition open for voting
+        options.edition = cfg.edition = edition_pick(options.target)
+        print(f"edycja / edition: {options.edition} (jedyna otwarta / the only one open)")
+        edition_votes(options.target, options.edition)
     if options.replay:
         the_plan, edition = replay_prepare(options)
         cfg.replay = deque(the_plan.votes)
