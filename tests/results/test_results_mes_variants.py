@@ -155,7 +155,7 @@ def test_comparison_keeps_greedy_when_more_voters_prefer_it():
     step = next(step for step in result.steps if step.kind is StepKind.COMPARISON)
     assert step_text_en(step, units_per_zloty=1) == (
         "Comparison step: MES preferred by 4 voters, greedy by 6 voters (greedy by votes funds "
-        "2 projects for PLN 100); more voters prefer the greedy result, so it stands."
+        "2 projects for PLN\u00a0100); more voters prefer the greedy result, so it stands."
     )
     assert step_text_pl(step, units_per_zloty=1) == (
         "Krok porównania: wynik metody równych udziałów woli 4 głosujących, wynik zachłanny "

@@ -1,11 +1,10 @@
 """Steps as sentences, in Polish or English, for the published results and the staff console.
 
 Money is integer in the pool's unit: ``units_per_zloty=100`` when amounts are grosze (the
-database), ``1`` when they are whole złoty (pabulib files). Polish amounts are written as the
-pages' ``money`` filter writes them beside the log (``core.i18n.format_money``): thousands
-grouped from four digits on, comma before grosze, non-breaking spaces ("1 234,50 zł",
-"12 345,67 zł"); English as the English locale writes them: "PLN 1,234.50". Grosze are shown
-only when the amount is not whole.
+database), ``1`` when they are whole złoty (pabulib files). Amounts and counts are written
+as the pages beside the log write them (``core.i18n``'s ``format_money``, ``format_count``):
+thousands grouped from four digits on, with non-breaking spaces ("1 234 głosy",
+"1 234,50 zł") or commas ("1,234 votes", "PLN 1,234.50"); grosze only when not whole.
 """
 
 from __future__ import annotations
@@ -51,24 +50,7 @@ def format_money(
     grosze = round(grosze_exact)
     prefix = "" if grosze == grosze_exact else ("ok. " if lang == "pl" else "about ")
     sign = "-" if grosze < 0 else ""
-    if lang == "pl":
-        return f"{prefix}{sign}{i18n.format_money(abs(grosze), 'pl')}"
-    zloty, rest = divmod(abs(grosze), 100)
-    number = _group(zloty, ",", min_digits=4) + (f".{rest:02d}" if rest else "")
-    return f"{prefix}{sign}PLN {number}"
-
-
-def format_count(value: int, *, lang: Language = "pl") -> str:
-    if lang == "pl":
-        return _group(value, " ", min_digits=5)
-    return _group(value, ",", min_digits=4)
-
-
-def _group(value: int, separator: str, *, min_digits: int) -> str:
-    digits = str(value)
-    if len(digits) < min_digits:
-        return digits
-    return f"{value:,}".replace(",", separator)
+    return f"{prefix}{sign}{i18n.format_money(abs(grosze), lang)}"
 
 
 def polish_plural(count: int, one: str, few: str, many: str) -> str:
@@ -138,7 +120,7 @@ class _Texts:
 
     def voters(self, value: int | None) -> str:
         count = value or 0
-        number = format_count(count, lang=self.lang)
+        number = i18n.format_count(count, self.lang)
         if self.lang == "pl":
             return f"{number} {polish_plural(count, 'głosujący', 'głosujących', 'głosujących')}"
         return f"{number} voter{'' if count == 1 else 's'}"
@@ -147,14 +129,14 @@ class _Texts:
         """A number of projects with its noun (the English sentences; Polish ones put the
         number after a colon, "wybrano projektów: 1", and need no plural)."""
         count = value or 0
-        number = format_count(count, lang=self.lang)
+        number = i18n.format_count(count, self.lang)
         if self.lang == "pl":
             return f"{number} {polish_plural(count, 'projekt', 'projekty', 'projektów')}"
         return f"{number} project{'' if count == 1 else 's'}"
 
     def score(self, value: int | None) -> str:
         count = value or 0
-        number = format_count(count, lang=self.lang)
+        number = i18n.format_count(count, self.lang)
         if self.lang == "pl":
             if self.score_unit == "points":
                 return f"{number} {polish_plural(count, 'punkt', 'punkty', 'punktów')}"
