@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 
 from urna.core import forms as core_forms
+from urna.core import i18n
 from urna.core.errors import FormInvalid
 from urna.core.forms import form_parse
-from urna.core.i18n import LOCAL_ZONE
+from urna.core.i18n import LANGUAGES, LOCAL_ZONE
 from urna.editions.forms import (
     AreaForm,
     EditionForm,
@@ -64,6 +65,15 @@ def test_money_as_the_english_console_writes_it_is_read(typed, grosze):
     """An English page writes PLN 1,234.50: typed back as shown, it is the same amount
     (it was refused, with an example in Polish format). "12,345" alone stays refused."""
     assert form_parse(PoolForm, _pool(budget=typed)).budget == grosze
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("grosze", [1, 99_50, 1_000_00, 1_234_50, 12_345_00, 123_456_789_01])
+def test_money_as_the_pages_write_it_is_read_back_unchanged(grosze, lang):
+    """A form prefilled with an amount as the pages write it ("12 345 zł", "PLN 12,345"),
+    sent back unchanged, is the same amount in either language."""
+    shown = i18n.format_money(grosze, lang)
+    assert form_parse(PoolForm, _pool(budget=shown)).budget == grosze
 
 
 @pytest.mark.parametrize(

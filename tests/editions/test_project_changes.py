@@ -4,6 +4,7 @@ public catalogue at once; afterwards refused (409) and offered no more."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from tests.factories.staff import csrf_of, staff_client
 from tests.results.factories import ballots_add
 from urna.core.audit import AuditEvent
 from urna.core.errors import FormInvalid
-from urna.core.i18n import LOCAL_ZONE
+from urna.core.i18n import LOCAL_ZONE, format_money
 from urna.editions import projects, repository
 from urna.editions.models import ProjectImage
 from urna.editions.projects import ProjectInUse
@@ -43,7 +44,7 @@ async def test_a_project_is_changed_from_its_page_and_the_catalogue_shows_it(app
     url = f"/staff/editions/{slug}/projects/N1"
     async with await staff_client(app, "admin") as admin:
         page = (await admin.get(url)).text
-        assert 'value="Ławki na Lipowej"' in page and 'value="8\u00a0000"' in page
+        assert 'value="Ławki na Lipowej"' in page and 'value="8\u00a0000\u00a0zł"' in page
         assert f'action="/staff/editions/{slug}/projects/N1"' in page
         token = csrf_of(page)
 
@@ -75,7 +76,7 @@ async def test_a_project_is_changed_from_its_page_and_the_catalogue_shows_it(app
         assert await _generation(app) > before  # every process's snapshot cache hears of it
         assert (await admin.get(url)).status_code == 404
         page = (await admin.get(changed.headers["location"])).text
-        assert "Zapisano." in page and 'value="9\u00a0500,50"' in page
+        assert "Zapisano." in page and 'value="9\u00a0500,50\u00a0zł"' in page
 
     project = await _project(app, slug, "N1a")
     async with app.state.ctx.db() as session:
@@ -107,6 +108,25 @@ async def test_a_project_is_changed_from_its_page_and_the_catalogue_shows_it(app
         "fields": ["area", "category", "cost", "description", "latitude", "location",
                    "longitude", "number", "pool", "title"],
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+async def test_the_cost_a_project_page_shows_is_read_back_as_the_same_amount(app, lang):
+    """The form shows the cost as the console's tables write it ("12 345,67 zł", "PLN
+    12,345"): saved unchanged, in either language, the project costs what it did."""
+    slug = await edition_create_upcoming(app)
+    url = f"/staff/editions/{slug}/projects/N1"
+    async with await staff_client(app, "admin") as admin:
+        await admin.get(f"/staff/lang/{lang}")
+        for grosze in (1_234_567, 12_345_00, 999_999_99, 5):
+            token = csrf_of((await admin.get(url)).text)
+            posted = FORM | {"cost": f"{grosze // 100}.{grosze % 100:02d}", "csrf_token": token}
+            assert (await admin.post(url, data=posted)).status_code == 303
+            page = (await admin.get(url)).text
+            shown = re.search(r'name="cost" type="text" value="([^"]*)"', page)[1]
+            assert shown == format_money(grosze, lang)
+            assert (await admin.post(url, data=posted | {"cost": shown})).status_code == 303
+            assert (await _project(app, slug, "N1")).cost == grosze, shown
 
 
 async def test_a_project_is_deleted_with_its_pictures_once_confirmed(app, client):

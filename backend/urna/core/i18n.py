@@ -11,6 +11,7 @@ import gettext as _gettext
 import io
 import sys
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -130,6 +131,18 @@ def format_money(grosze: int, lang: str | None = None) -> str:
     """An amount in grosze as the page's language writes it, grosze only when present:
     1 234 567 zł, 1 234,50 zł; PLN 1,234,567, PLN 1,234.50 (non-breaking spaces)."""
     return _money(int(grosze), _lang(lang))
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount written as ``format_money`` writes it when the page prints it, in the
+    page's language (a form's prefilled value is made before that language is set);
+    ``core.money.zloty_parse`` reads it back in either language."""
+
+    grosze: int
+
+    def __str__(self) -> str:
+        return format_money(self.grosze)
 
 
 LOCAL_ZONE = ZoneInfo("Europe/Warsaw")

@@ -1,9 +1,11 @@
 """Money is integer grosze everywhere; złoty only at the edges (forms, pages, files).
 
 ``zloty_parse`` reads what a Polish clerk types ("1 234,56 zł", "1234.56", "1 234") with
-babel's Polish number rules and gives grosze; ``zloty_format`` writes grosze for a reader.
-An amount as the English console writes it ("PLN 1,234.50", "1,000,000") is read too
-where it cannot be Polish; "12,345" alone (12.345 zł or 12 345 zł?) stays refused.
+babel's Polish number rules and gives grosze. Amounts are written for a reader, forms'
+prefilled values too, by ``core.i18n.format_money``; what it writes in either language is
+read back here: an amount as the English console writes it ("PLN 1,234.50", "PLN 12,345",
+"1,000,000") is read where it cannot be Polish; "12,345" alone (12.345 zł or 12 345 zł?)
+stays refused.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+from babel.numbers import NumberFormatError, parse_decimal
 
 GROSZE_PER_ZLOTY = 100
 MAX_GROSZE = 10**15  # ten trillion złoty: far above any budget, far below int64
@@ -49,10 +51,3 @@ def zloty_parse(text: str, *, locale: str = "pl") -> int:
     if grosze > MAX_GROSZE:
         raise MoneyInvalid(text)
     return grosze
-
-
-def zloty_format(grosze: int, *, locale: str = "pl") -> str:
-    """ "1 234,56 zł" (whole złoty without decimals: "1 234 zł")."""
-    value = Decimal(grosze) / GROSZE_PER_ZLOTY
-    pattern = "#,##0" if grosze % GROSZE_PER_ZLOTY == 0 else "#,##0.00"
-    return f"{format_decimal(value, format=pattern, locale=locale)} zł"

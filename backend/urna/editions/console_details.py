@@ -17,8 +17,7 @@ from urna.core.access import AdminUser
 from urna.core.context import DbSession
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.forms import form_openapi, form_parse
-from urna.core.i18n import N_
-from urna.core.money import zloty_format
+from urna.core.i18n import N_, Money
 from urna.core.views import see_other
 from urna.editions import extensions, project_details, projects, repository
 from urna.editions import service as editions
@@ -44,14 +43,15 @@ def _location_values(project: Project) -> dict[str, str]:
     }
 
 
-def _project_values(project: Project, pool_codes: dict, area_codes: dict) -> dict[str, str]:
-    """A project as its form shows it (the cost in złoty, as a clerk types it)."""
+def _project_values(project: Project, pool_codes: dict, area_codes: dict) -> dict[str, object]:
+    """A project as its form shows it (the cost as the console's tables write it: the form
+    reads it back unchanged in either language)."""
     return {
         "number": project.number,
         "pool": pool_codes.get(project.pool_id, ""),
         "title": project.title,
         "description": project.description,
-        "cost": zloty_format(project.cost).removesuffix(" zł"),
+        "cost": Money(project.cost),
         "area": area_codes.get(project.area_id, ""),
         "category": project.category,
         **_location_values(project),
