@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 AXE := var/npm/node_modules/axe-core/axe.min.js
 
-.PHONY: install demo test test-postgres test-embedded lint chromium axe nginx wrk bench bench-cast bench-pg-cast bench-asgi bench-results loadtest soak clean
+.PHONY: install demo test test-postgres test-embedded lint chromium axe nginx wrk bench bench-cast bench-pg-cast bench-asgi bench-phone bench-results loadtest soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ bench-asgi: install
 
 bench-cast: install wrk
 	$(BIN)/python loadtests/bench_cast.py
+
+# a resident on an old phone: the whole vote in Chromium, network and CPU throttled
+bench-phone: install chromium
+	$(BIN)/python loadtests/old_phone.py $(PHONE_ARGS)
 
 bench-results: install
 	PYTHONPATH=backend $(BIN)/python loadtests/bench_results_db.py

@@ -32,6 +32,7 @@ from cryptography.x509.oid import NameOID
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 SPOOFED = "203.0.113.9"
+BODY = b"ok " * 1000  # above nginx's gzip_min_length
 
 
 def _free_port() -> int:
@@ -69,10 +70,13 @@ def upstreams() -> Iterator[list[Upstream]]:
                 length = int(self.headers.get("content-length") or 0)
                 self.rfile.read(length)
                 upstream.seen.append((self.command, self.path, dict(self.headers.items())))
+                kind = "text/css" if self.path.endswith(".css") else "text/html; charset=utf-8"
+                body = BODY
                 self.send_response(200)
-                self.send_header("content-length", "2")
+                self.send_header("content-type", kind)
+                self.send_header("content-length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(body)
 
             do_GET = do_POST = _answer
 
@@ -245,3 +249,14 @@ def test_plain_http_is_sent_to_tls(tmp_path, upstreams):
     assert response.headers["location"] == "https://127.0.0.1/e/bo-2027?x=1"
     # answered by nginx itself: only the start-up's health probes reached the app
     assert {path for upstream in upstreams for _, path, _ in upstream.seen} == {"/healthz"}
+
+
+def test_static_files_are_compressed_and_pages_never_are(proxy):
+    """Styles and scripts gzipped for a phone on 3G; pages never (BREACH: a page carries
+    the CSRF token beside what the visitor typed)."""
+    gzip = {"Accept-Encoding": "gzip"}
+    with proxy.client() as client:
+        style = client.get("/static/css/urna.css", headers=gzip)
+        page = client.get("/e/bo-2027/projects?q=ok", headers=gzip)
+    assert style.headers["content-encoding"] == "gzip" and style.content == BODY
+    assert "content-encoding" not in page.headers and page.content == BODY
