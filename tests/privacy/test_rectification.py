@@ -8,48 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories.editions import edition_create
+from tests.factories.privacy import held_open, request_file, voter_named
 from tests.factories.staff import asgi_client, csrf_of, staff_client
-from tests.factories.voting import e164, latest_code, person, receipt_of, vote
+from tests.factories.voting import person, receipt_of, vote
 from urna.core.audit import AuditEvent
 from urna.voting.identity import identity_key_material
-from urna.voting.models import Ballot, Voter
+from urna.voting.models import Ballot
 
 pytestmark = pytest.mark.flow
-
-
-async def _file(client, app, receipt: str, phone: str, kind: str, text: str) -> int:
-    """The resident proves it is them (receipt + code) and files a request: its id."""
-    page = (await client.get("/my-data")).text
-    await client.post("/my-data", data={"code": receipt, "csrf_token": csrf_of(page)})
-    page = (await client.get("/my-data/code")).text
-    code = await latest_code(app, e164(phone))
-    await client.post("/my-data/code", data={"code": code, "csrf_token": csrf_of(page)})
-    page = (await client.get("/my-data")).text
-    filed = await client.post(
-        "/my-data/request", data={"kind": kind, "text": text, "csrf_token": csrf_of(page)}
-    )
-    assert filed.status_code == 303, filed.text
-    requests = (await client.get("/my-data.json")).json()["requests"]
-    return max(r["id"] for r in requests if r["kind"] == kind)
-
-
-async def _voter(app, edition_id: int, last_name: str) -> Voter:
-    ctx = app.state.ctx
-    async with ctx.db() as session:
-        for voter in (
-            await session.execute(select(Voter).where(Voter.edition_id == edition_id))
-        ).scalars():
-            held = ctx.crypto.decrypt(voter.identity_enc, context="voter-identity")
-            if held["last_name"] == last_name:
-                return voter
-    raise AssertionError("no such voter")
-
-
-async def _held(staff, request_id: int):
-    page = await staff.get(f"/staff/privacy/requests/{request_id}")
-    return await staff.post(
-        f"/staff/privacy/requests/{request_id}/held", data={"csrf_token": csrf_of(page.text)}
-    )
 
 
 async def test_the_office_corrects_what_the_resident_asked_and_the_resident_sees_it(
@@ -59,15 +25,15 @@ async def test_the_office_corrects_what_the_resident_asked_and_the_resident_sees
     who = person(first_name="Bożena", last_name="Nowakowsky", street="ul. Lipowa")
     assert (await vote(client, app, edition.slug, who, ["C1", "N1"])).status_code == 303
     receipt = await receipt_of(client, edition.slug)
-    request_id = await _file(
+    request_id = await request_file(
         client, app, receipt, who["phone"], "rectification", "Nazwisko: Nowakowska, ul. Łąkowa"
     )
-    before = await _voter(app, edition.id, "Nowakowsky")
+    before = await voter_named(app, edition.id, "Nowakowsky")
 
     async with await staff_client(app, "admin") as staff:
         page = await staff.get(f"/staff/privacy/requests/{request_id}")
         assert "Nowakowsky" not in page.text and "/correct" not in page.text  # on purpose only
-        page = await _held(staff, request_id)
+        page = await held_open(staff, request_id)
         assert 'name="last_name" type="text" value="Nowakowsky"' in page.text  # prefilled
         assert f'value="{who["house_number"]}"' in page.text
         form = {
@@ -104,7 +70,7 @@ async def test_the_office_corrects_what_the_resident_asked_and_the_resident_sees
     assert data["identity"]["last_name"] == "Nowakowska"
 
     ctx = app.state.ctx
-    after = await _voter(app, edition.id, "Nowakowska")
+    after = await voter_named(app, edition.id, "Nowakowska")
     assert after.id == before.id and after.identity_enc != before.identity_enc
     corrected = {**who, "last_name": "Nowakowska", "street": "ul. Łąkowa"}
     assert after.identity_key == ctx.crypto.keyed_hash(
@@ -138,11 +104,11 @@ async def test_a_correction_into_another_voter_of_the_edition_is_refused(app, cl
     who = person(last_name="Pomylona", street="ul. Lipowa")
     assert (await vote(client, app, edition.slug, who, ["C2"])).status_code == 303
     receipt = await receipt_of(client, edition.slug)
-    request_id = await _file(client, app, receipt, who["phone"], "rectification", "To ja")
-    before = await _voter(app, edition.id, "Pomylona")
+    request_id = await request_file(client, app, receipt, who["phone"], "rectification", "To ja")
+    before = await voter_named(app, edition.id, "Pomylona")
 
     async with await staff_client(app, "admin") as staff:
-        page = await _held(staff, request_id)
+        page = await held_open(staff, request_id)
         taken = {  # the other voter's person, this voter's phone
             **{name: other[name] for name in ("first_name", "last_name", "street")},
             "house_number": other["house_number"],
@@ -158,7 +124,7 @@ async def test_a_correction_into_another_voter_of_the_edition_is_refused(app, cl
         refused = await staff.post(f"/staff/privacy/requests/{request_id}/correct", data=taken)
         assert refused.status_code == 409 and "give one person two ballots" in refused.text
 
-    after = await _voter(app, edition.id, "Pomylona")  # nothing changed
+    after = await voter_named(app, edition.id, "Pomylona")  # nothing changed
     assert (after.identity_enc, after.identity_key) == (before.identity_enc, before.identity_key)
     corrections = await db.execute(
         select(AuditEvent.id).where(
@@ -174,7 +140,7 @@ async def test_only_a_rectification_of_a_held_identity_is_corrected(app, client)
     who = person(last_name="Kasowana")
     assert (await vote(client, app, edition.slug, who, ["C1"])).status_code == 303
     receipt = await receipt_of(client, edition.slug)
-    erasure_id = await _file(client, app, receipt, who["phone"], "erasure", "Usuńcie")
+    erasure_id = await request_file(client, app, receipt, who["phone"], "erasure", "Usuńcie")
     page = (await client.get("/my-data")).text
     await client.post(
         "/my-data/request",
@@ -185,7 +151,7 @@ async def test_only_a_rectification_of_a_held_identity_is_corrected(app, client)
     form = {**who, "last_name": "Poprawiona"}
 
     async with await staff_client(app, "admin") as staff:
-        page = await _held(staff, erasure_id)
+        page = await held_open(staff, erasure_id)
         assert "/correct" not in page.text  # no form for an erasure
         form["csrf_token"] = csrf_of(page.text)
         refused = await staff.post(f"/staff/privacy/requests/{erasure_id}/correct", data=form)
@@ -194,7 +160,7 @@ async def test_only_a_rectification_of_a_held_identity_is_corrected(app, client)
             f"/staff/privacy/requests/{erasure_id}/erase", data={"csrf_token": form["csrf_token"]}
         )
         assert erased.status_code == 303
-        page = await _held(staff, rectification_id)
+        page = await held_open(staff, rectification_id)
         assert "/correct" not in page.text  # nothing left to correct
         gone = await staff.post(f"/staff/privacy/requests/{rectification_id}/correct", data=form)
         assert gone.status_code == 409 and "nie jest już przechowywana" in gone.text
@@ -207,7 +173,7 @@ async def test_a_verifier_or_network_administrator_may_not_correct(app, client, 
     who = person(last_name="Chroniona")
     assert (await vote(client, app, edition.slug, who, ["C1"])).status_code == 303
     receipt = await receipt_of(client, edition.slug)
-    request_id = await _file(client, app, receipt, who["phone"], "rectification", "Popraw")
+    request_id = await request_file(client, app, receipt, who["phone"], "rectification", "Popraw")
     async with await staff_client(app, role) as staff:
         page = await staff.get("/staff")
         response = await staff.post(
@@ -215,4 +181,4 @@ async def test_a_verifier_or_network_administrator_may_not_correct(app, client, 
             data={**who, "last_name": "Zmieniona", "csrf_token": csrf_of(page.text)},
         )
         assert response.status_code == 403
-    assert (await _voter(app, edition.id, "Chroniona")).identity_enc is not None
+    assert (await voter_named(app, edition.id, "Chroniona")).identity_enc is not None
