@@ -6,7 +6,6 @@ Never downloads a browser: without /usr/bin/chromium the tests fail and say so."
 from __future__ import annotations
 
 import os
-import random
 import re
 import uuid
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tests.factories.voting import person
+from tests.factories.voting import person, pesel_for
 
 pytestmark = pytest.mark.flow
 
@@ -99,16 +98,6 @@ def chromium() -> Iterator[Chromium]:
 def _close_pages(chromium: Chromium) -> Iterator[None]:
     yield
     chromium.close_contexts()
-
-
-def pesel_for(born: date) -> str:
-    """A valid PESEL for this date of birth (random serial number)."""
-    century = {1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60}[born.year // 100 * 100]
-    serial = random.SystemRandom().randint(0, 9999)
-    digits = f"{born.year % 100:02d}{born.month + century:02d}{born.day:02d}{serial:04d}"
-    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-    check = (10 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10) % 10
-    return digits + str(check)
 
 
 def wrong_code(right: str) -> str:

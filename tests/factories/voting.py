@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+from datetime import date
 from typing import Any
 
 import httpx
@@ -43,6 +44,16 @@ def person(**overrides: Any) -> dict[str, str]:
     }
     data.update(overrides)
     return data
+
+
+def pesel_for(born: date) -> str:
+    """A valid PESEL for this date of birth (random serial number)."""
+    century = {1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60}[born.year // 100 * 100]
+    serial = random.SystemRandom().randint(0, 9999)
+    digits = f"{born.year % 100:02d}{born.month + century:02d}{born.day:02d}{serial:04d}"
+    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
+    check = (10 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10) % 10
+    return digits + str(check)
 
 
 def csrf_of(html: str) -> str:

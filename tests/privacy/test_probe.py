@@ -33,7 +33,7 @@ from tests.conftest import REDIS_URL, RUN_REDIS_PREFIX
 from tests.factories.editions import edition_create, voting_close
 from tests.factories.results import result_files, result_run_add
 from tests.factories.staff import asgi_client, csrf_of, staff_client
-from tests.factories.voting import ballot_of_receipt, latest_code, receipt_of, vote
+from tests.factories.voting import ballot_of_receipt, latest_code, pesel_for, receipt_of, vote
 from tests.verification.conftest import audit_events, case_make
 from tests.world import fill, routes
 from urna.core.db import transaction
@@ -47,16 +47,6 @@ from urna.voting.models import Voter
 
 def _letters(count: int) -> str:
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(count))
-
-
-def _pesel(born: date) -> str:
-    month = born.month + (20 if born.year >= 2000 else 0)
-    digits = f"{born:%y}{month:02d}{born:%d}" + "".join(
-        secrets.choice(string.digits) for _ in range(4)
-    )
-    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-    check = (10 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10) % 10
-    return digits + str(check)
 
 
 @dataclass(frozen=True)
@@ -109,7 +99,7 @@ def probe_person() -> Probe:
     return Probe(
         first_name="Hortensja" + _letters(6),
         last_name="Wrzosowiak" + _letters(8),
-        pesel=_pesel(born),
+        pesel=pesel_for(born),
         phone_digits="60" + "".join(rng.choice(string.digits) for _ in range(7)),
         email=f"Probe.{_letters(10)}@Sondowanie-Example.org",
         born=born,
