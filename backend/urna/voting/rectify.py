@@ -113,6 +113,7 @@ async def identity_correct(
         form=values,
         required=sorted(required),
         today=ballot.submitted_at.date(),
+        held_role=voter.guardian_role,  # the age unknown: the PESEL not typed again
     )
     if person.area_id != ballot.area_id:
         raise AreaChanged()
@@ -131,11 +132,8 @@ async def identity_correct(
     if not changed:
         return []
     slot = await _contact_slot(session, voter, draft.keys.contact_key, edition, person.phone)
-    # Without a date of birth (a PESEL edition, the PESEL not typed again) the age is
-    # unknown: the guardian's role and the shifted birth date stay as the vote wrote them.
-    guardian_role = person.guardian_role if person.born is not None else voter.guardian_role
     fraud = dict(draft.keys.fraud)
-    if person.born is None:
+    if person.born is None:  # unknown without the PESEL: as the vote shifted it
         fraud["birth_order"] = voter.birth_order
     try:
         async with session.begin_nested():  # a clash leaves the unit of work as it was
@@ -148,7 +146,7 @@ async def identity_correct(
                     pesel_key=pesel_key,
                     contact_key=draft.keys.contact_key,
                     contact_slot=slot,
-                    guardian_role=guardian_role,
+                    guardian_role=person.guardian_role,
                     **fraud,
                 )
             )

@@ -129,12 +129,15 @@ class IdentityRules:
     """What an identity is checked against: the edition's required fields (``address``
     stands for street and house number), the day ages are counted on, and the municipal
     street register (normalised name → area); and who reads the messages, the resident
-    or the operator typing a paper ballot (``Wording``)."""
+    or the operator typing a paper ballot (``Wording``). ``held_role``: a correction's
+    guardian role as declared at the vote, which stands when the form tells no age (a
+    PESEL edition without a date of birth, its PESEL not typed again)."""
 
     required: frozenset[str]
     today: date
     streets: Mapping[str, RegisterStreet]  # the register by folded name (text_fold)
     audience: Audience = "resident"
+    held_role: str | None = None
 
 
 def _read_name(typed: str, info: ValidationInfo) -> str:
@@ -236,7 +239,7 @@ def _minor_role(info: ValidationInfo) -> str | None:
     number = info.data.get("pesel")
     born = info.data.get("birth_date") or (pesel_birth_date(number) if number else None)
     if born is None:
-        return None
+        return info.context.held_role
     age = age_on(born, info.context.today)
     if age >= 18:
         return None

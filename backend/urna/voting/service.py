@@ -110,17 +110,20 @@ def identity_check(
     required: Sequence[str] | None = None,
     today: date | None = None,
     audience: Audience = "resident",
+    held_role: str | None = None,
 ) -> IdentityForm:
     """The identity, checked against the edition's rules and street register (its area
     read from the street), or ``FormInvalid`` with a message per field, worded for
     ``audience`` (the paper operator: "the street written on the ballot"). The register is
-    the snapshot's, folded once per snapshot (``edition_snapshot(streets=True)``)."""
+    the snapshot's, folded once per snapshot (``edition_snapshot(streets=True)``).
+    ``held_role``: see ``IdentityRules``."""
     edition = snapshot.edition
     rules = IdentityRules(
         required=frozenset(edition.required_fields if required is None else required),
         today=today or utcnow().date(),
         streets=snapshot.street_index,
         audience=audience,
+        held_role=held_role,
     )
     return form_parse(IdentityForm, form, context=rules)
 
