@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.factories.editions import edition_create
 from tests.factories.privacy import held_open, identity_of, request_file, voter_named
-from tests.factories.staff import csrf_of, staff_client
+from tests.factories.staff import asgi_client, csrf_of, staff_client
 from tests.factories.voting import person, pesel_for, receipt_of, vote
 from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
@@ -57,6 +57,57 @@ def _key(app, edition_id: int, value: str) -> str:
 def _years_ago(years: int) -> str:
     today = utcnow().date()
     return today.replace(year=today.year - years, day=min(today.day, 28)).isoformat()
+
+
+async def test_a_typed_pesel_is_checked_as_the_vote_checks_it_and_keys_the_voter_again(
+    app, client, db
+):
+    edition = await edition_create(app, required_fields=WITH_PESEL)
+    taken = pesel_for(date(1970, 5, 5))
+    async with asgi_client(app) as other:
+        other_who = person(birth_date="1970-05-05", pesel=taken)
+        assert (await vote(other, app, edition.slug, other_who, ["C1"])).status_code == 303
+    who = person(last_name="Peselowa", birth_date="1985-03-14", pesel=pesel_for(date(1985, 3, 14)))
+    assert (await vote(client, app, edition.slug, who, ["C1"])).status_code == 303
+    receipt = await receipt_of(client, edition.slug)
+    request_id = await request_file(client, app, receipt, who["phone"], "rectification", "PESEL")
+    before = await voter_named(app, edition.id, "Peselowa")
+    corrected = pesel_for(date(1985, 3, 15))
+    url = f"/staff/privacy/requests/{request_id}/correct"
+
+    async with await staff_client(app, "admin") as staff:
+        page = (await held_open(staff, request_id)).text
+        assert 'id="f-pesel"' in page and who["pesel"] not in page  # held only as a key
+        wrong_digit = corrected[:-1] + str((int(corrected[-1]) + 1) % 10)
+        refused = await staff.post(url, data=_form(who, page, pesel=wrong_digit))
+        assert refused.status_code == 400
+        assert "Ten numer PESEL jest nieprawidłowy" in _beside(refused.text, "pesel")
+        refused = await staff.post(url, data=_form(who, page, pesel=corrected))
+        assert refused.status_code == 400  # 15 March in the PESEL, 14 March typed
+        assert "nie zgadza się z numerem PESEL" in _beside(refused.text, "birth_date")
+        refused = await staff.post(url, data=_form(who, page, birth_date="1985-03-15"))
+        assert refused.status_code == 400  # the held PESEL cannot be checked against it
+        assert "Wpisz ponownie numer PESEL" in _beside(refused.text, "pesel")
+        refused = await staff.post(url, data=_form(who, page, birth_date="1970-05-05", pesel=taken))
+        assert refused.status_code == 409 and "jedna osoba miałaby dwa głosy" in refused.text
+        await staff.get("/staff/lang/en")
+        refused = await staff.post(url, data=_form(who, page, pesel=wrong_digit))
+        assert refused.status_code == 400
+        assert "This PESEL number is not valid" in _beside(refused.text, "pesel")
+        unchanged = await voter_named(app, edition.id, "Peselowa")
+        assert unchanged.model_dump() == before.model_dump()
+        assert await _corrections(db, request_id) == []
+        typed = f"{corrected[:6]}-{corrected[6:]}"  # as on a document: the same number
+        form = _form(who, page, birth_date="15.03.1985", pesel=typed)
+        saved = await staff.post(url, data=form)
+        assert saved.status_code == 303, saved.text
+
+    after = await voter_named(app, edition.id, "Peselowa")
+    assert after.pesel_key == _key(app, edition.id, "pesel:" + corrected) != before.pesel_key
+    assert after.birth_order == before.birth_order + 1  # the day after, shifted alike
+    held = identity_of(app, after)
+    assert held["birth_date"] == "1985-03-15" and corrected not in str(held)
+    assert await _corrections(db, request_id) == [["birth_date", "pesel"]]
 
 
 async def test_a_minor_s_guardian_is_corrected_and_kept_with_the_declared_role(app, client, db):

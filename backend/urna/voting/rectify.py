@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core import keys
 from urna.core.crypto import Crypto
-from urna.core.errors import AppError
+from urna.core.errors import AppError, FormInvalid
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
@@ -31,6 +31,10 @@ from urna.voting.models import Voter
 # The fields of the identity form in its order; "address" stands for street and house.
 _FORM_ORDER = ("first_name", "last_name", "street", "house_number", "pesel", "birth_date")
 _FORM_ORDER += ("phone", "email")
+PESEL_AGAIN = N_(
+    "Type the PESEL number again: the corrected date of birth must agree with it, and it "
+    "is held only as a keyed hash."
+)
 
 
 class IdentityGone(AppError):
@@ -127,6 +131,8 @@ async def identity_correct(
         for name in set(held.fields) | set(person.fields)
         if held.fields.get(name) != person.fields.get(name)
     )
+    if "birth_date" in changed and "pesel" in edition.required_fields and not pesel_typed:
+        raise FormInvalid({"pesel": PESEL_AGAIN})  # the date must agree with the PESEL
     if pesel_typed and pesel_key != voter.pesel_key:
         changed = sorted([*changed, "pesel"])
     if not changed:
