@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.factories.editions import edition_create
 from tests.factories.privacy import held_open, identity_of, request_file, voter_named
 from tests.factories.staff import asgi_client, csrf_of, staff_client
-from tests.factories.voting import person, pesel_for, receipt_of, vote
+from tests.factories.voting import e164, person, pesel_for, receipt_of, vote
 from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
 from urna.core.text import text_fold
@@ -175,3 +175,55 @@ async def test_a_minor_s_declared_role_is_not_changed_by_a_correction(app, clien
         ["guardian_name"],
         ["birth_date", "guardian_name"],
     ]
+
+
+async def test_a_changed_contact_takes_a_free_slot_or_is_refused_beside_the_field(app, client, db):
+    """Two ballots per contact: two voters share a phone; a third voter's phone corrected
+    to it is refused until one of the two moves to another phone, then takes the freed
+    slot."""
+    edition = await edition_create(app, max_ballots_per_contact=2)
+    shared = person()["phone"]
+    first = person(last_name="Pierwsza", phone=shared)
+    async with asgi_client(app) as browser:
+        second = person(last_name="Druga", phone=shared)
+        assert (await vote(browser, app, edition.slug, second, ["C1"])).status_code == 303
+    third = person(last_name="Trzecia")
+    async with asgi_client(app) as browser:
+        assert (await vote(browser, app, edition.slug, third, ["C1"])).status_code == 303
+        receipt = await receipt_of(browser, edition.slug)
+        third_request = await request_file(
+            browser, app, receipt, third["phone"], "rectification", "Tel"
+        )
+    assert (await vote(client, app, edition.slug, first, ["C1"])).status_code == 303
+    receipt = await receipt_of(client, edition.slug)
+    first_request = await request_file(client, app, receipt, shared, "rectification", "Tel")
+    before = await voter_named(app, edition.id, "Trzecia")
+    slots = {
+        name: (await voter_named(app, edition.id, name)).contact_slot
+        for name in ("Pierwsza", "Druga")
+    }
+    assert sorted(slots.values()) == [0, 1]
+
+    async with await staff_client(app, "admin") as staff:
+        page = (await held_open(staff, third_request)).text
+        form = _form(third, page, phone=shared)
+        refused = await staff.post(f"/staff/privacy/requests/{third_request}/correct", data=form)
+        assert refused.status_code == 400
+        assert "Ten kontakt wykorzystano już" in _beside(refused.text, "phone")
+        assert f'value="{shared}"' in refused.text  # the typed phone, shown again
+        unchanged = await voter_named(app, edition.id, "Trzecia")
+        assert unchanged.model_dump() == before.model_dump()
+        assert await _corrections(db, third_request) == []
+
+        page = (await held_open(staff, first_request)).text
+        moved = _form(first, page, phone=person()["phone"])
+        saved = await staff.post(f"/staff/privacy/requests/{first_request}/correct", data=moved)
+        assert saved.status_code == 303, saved.text
+        saved = await staff.post(f"/staff/privacy/requests/{third_request}/correct", data=form)
+        assert saved.status_code == 303, saved.text
+
+    after = await voter_named(app, edition.id, "Trzecia")
+    assert after.contact_key == _key(app, edition.id, "contact:" + e164(shared))
+    assert after.contact_slot == slots["Pierwsza"]  # the slot the first voter left
+    assert (await voter_named(app, edition.id, "Druga")).contact_slot == slots["Druga"]
+    assert await _corrections(db, third_request) == [["phone"]]

@@ -1,5 +1,6 @@
 """What every ballot shares, online or on paper: the voter's keyed HMACs and sealed
-identity, and the one insert that finds a free contact slot or names the key that clashed.
+identity, and the one write that finds a free contact slot or names the key that clashed
+(a ballot's insert, or a correction's update of its voter).
 
 A resident who voted online cannot also vote on paper, nor the other way round: both
 channels compute the same keys here and write through the same UNIQUE constraints.
@@ -8,6 +9,7 @@ channels compute the same keys here and write through the same UNIQUE constraint
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -100,7 +102,8 @@ class RequestMeta:
 class Placed:
     """Where a ballot went: ``placed`` with its id, or the key that clashed (identity,
     pesel or contact). An online cast written in a batch of concurrent casts is placed
-    without its id read back (``core.dbbatch``); nothing on the resident's path needs it."""
+    without its id read back (``core.dbbatch``); nothing on the resident's path needs it,
+    and a correction's update (``slot_first_free``) has none to give."""
 
     ballot_id: int | None
     conflict: str = ""
@@ -148,15 +151,31 @@ async def ballot_place(
         choices=choices,
         **voter.keys.fraud,
     )
+
+    async def insert(slot: int) -> int | None:
+        attempt = replace(row, contact_slot=slot) if slot else row
+        return await repository.ballot_insert(session, attempt, autocommit=autocommit)
+
     slots = edition.max_ballots_per_contact if voter.keys.contact_key else 1
-    for slot in range(slots):
+    return await slot_first_free(range(slots), insert)
+
+
+async def slot_first_free(
+    slots: Iterable[int], write: Callable[[int], Awaitable[int | None]]
+) -> Placed:
+    """Write a voter in the first contact slot the UNIQUE (edition, contact, slot) key lets
+    through: ``write(slot)`` for each slot in turn (each attempt must leave the unit of
+    work as it was on an IntegrityError: a SAVEPOINT). A clash on the contact tries the
+    next slot; one on the identity or PESEL key ends there, named. The vote's insert and
+    the correction's update (``voting.rectify``) both go through here: never a slot read
+    first and taken after, which two concurrent writers could both read as free."""
+    for slot in slots:
         try:
-            attempt = replace(row, contact_slot=slot) if slot else row
-            ballot_id = await repository.ballot_insert(session, attempt, autocommit=autocommit)
+            written = await write(slot)
         except IntegrityError as error:
             constraint = violated_constraint(error)
             if "contact_key" not in constraint:
                 return Placed(None, "pesel" if "pesel" in constraint else "identity")
         else:
-            return Placed(ballot_id, placed=True)
+            return Placed(written, placed=True)
     return Placed(None, "contact")

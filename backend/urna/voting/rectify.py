@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core import keys
@@ -24,9 +22,8 @@ from urna.core.errors import AppError, FormInvalid
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
-from urna.voting import ballots, holdings
+from urna.voting import ballots, holdings, repository
 from urna.voting import service as voting
-from urna.voting.models import Voter
 
 # The fields of the identity form in its order; "address" stands for street and house.
 _FORM_ORDER = ("first_name", "last_name", "street", "house_number", "pesel", "birth_date")
@@ -100,7 +97,8 @@ async def identity_correct(
     the vote checks it, ages counted on the day of the cast; ``FormInvalid`` with a
     message per field). Returns the names of the fields that changed (never their values).
     ``SamePersonTwice`` if the corrected person's identity or PESEL key is another voter's
-    of the edition; then, as on any refusal, nothing is changed."""
+    of the edition, ``ContactSlotsUsed`` (beside the field) if a changed contact has no
+    free slot left; then, as on any refusal, nothing is changed."""
     held = await holdings.holding_read(session=session, crypto=crypto, ballot_id=ballot_id)
     voter, ballot = held.voter, held.ballot
     if voter is None or voter.purged_at is not None or voter.identity_enc is None:
@@ -121,11 +119,6 @@ async def identity_correct(
     )
     if person.area_id != ballot.area_id:
         raise AreaChanged()
-    key_id = await keys.edition_key(session=session, crypto=crypto, edition_id=edition.id)
-    draft = ballots.voter_draft(crypto=crypto, edition_id=edition.id, key_id=key_id, person=person)
-    pesel_key = draft.keys.pesel_key if pesel_typed else voter.pesel_key
-    if await _taken(session, voter, draft.keys.identity_key, pesel_key):
-        raise SamePersonTwice()
     changed = sorted(
         name
         for name in set(held.fields) | set(person.fields)
@@ -133,71 +126,42 @@ async def identity_correct(
     )
     if "birth_date" in changed and "pesel" in edition.required_fields and not pesel_typed:
         raise FormInvalid({"pesel": PESEL_AGAIN})  # the date must agree with the PESEL
+    key_id = await keys.edition_key(session=session, crypto=crypto, edition_id=edition.id)
+    draft = ballots.voter_draft(crypto=crypto, edition_id=edition.id, key_id=key_id, person=person)
+    pesel_key = draft.keys.pesel_key if pesel_typed else voter.pesel_key
+    if await repository.voter_exists(
+        session,
+        edition.id,
+        identity_key=draft.keys.identity_key,
+        pesel_key=pesel_key,
+        other_than=voter.id,
+    ):
+        raise SamePersonTwice()
     if pesel_typed and pesel_key != voter.pesel_key:
         changed = sorted([*changed, "pesel"])
     if not changed:
         return []
-    slot = await _contact_slot(session, voter, draft.keys.contact_key, edition, person.phone)
     fraud = dict(draft.keys.fraud)
     if person.born is None:  # unknown without the PESEL: as the vote shifted it
         fraud["birth_order"] = voter.birth_order
-    try:
-        async with session.begin_nested():  # a clash leaves the unit of work as it was
-            await session.execute(
-                update(Voter)
-                .where(Voter.id == voter.id)
-                .values(
-                    identity_enc=draft.identity_enc,
-                    identity_key=draft.keys.identity_key,
-                    pesel_key=pesel_key,
-                    contact_key=draft.keys.contact_key,
-                    contact_slot=slot,
-                    guardian_role=person.guardian_role,
-                    **fraud,
-                )
-            )
-    except IntegrityError:  # a concurrent vote or correction took the key meanwhile
-        raise SamePersonTwice() from None
+    corrected = {
+        "identity_enc": draft.identity_enc,
+        "identity_key": draft.keys.identity_key,
+        "pesel_key": pesel_key,
+        "contact_key": draft.keys.contact_key,
+        "guardian_role": person.guardian_role,
+        **fraud,
+    }
+
+    async def rewrite(slot: int) -> None:
+        await repository.voter_rewrite(session, voter.id, {**corrected, "contact_slot": slot})
+
+    contact_kept = draft.keys.contact_key == voter.contact_key
+    slots = [voter.contact_slot] if contact_kept else range(edition.max_ballots_per_contact)
+    placed = await ballots.slot_first_free(slots, rewrite)
+    if placed.conflict == "contact":
+        field = "phone" if person.phone else "email"
+        raise voting.ContactSlotsUsed(field, edition.max_ballots_per_contact)
+    if not placed.placed:  # a concurrent vote or correction took the key meanwhile
+        raise SamePersonTwice()
     return changed
-
-
-async def _taken(
-    session: AsyncSession, voter: Voter, identity_key: str, pesel_key: str | None
-) -> bool:
-    clash = [Voter.identity_key == identity_key]
-    if pesel_key:
-        clash.append(Voter.pesel_key == pesel_key)
-    found = await session.execute(
-        select(Voter.id)
-        .where(Voter.edition_id == voter.edition_id, Voter.id != voter.id, or_(*clash))
-        .limit(1)
-    )
-    return found.first() is not None
-
-
-async def _contact_slot(
-    session: AsyncSession,
-    voter: Voter,
-    contact_key: str | None,
-    edition: Edition,
-    phone: str | None,
-) -> int:
-    """The voter's slot for the corrected contact: its own if the contact is the same, else
-    the first free one; ``ContactSlotsUsed`` (beside the field) when none is."""
-    if contact_key is None or contact_key == voter.contact_key:
-        return voter.contact_slot if contact_key else 0
-    used = set(
-        (
-            await session.execute(
-                select(Voter.contact_slot).where(
-                    Voter.edition_id == voter.edition_id,
-                    Voter.contact_key == contact_key,
-                    Voter.id != voter.id,
-                )
-            )
-        ).scalars()
-    )
-    for slot in range(edition.max_ballots_per_contact):
-        if slot not in used:
-            return slot
-    raise voting.ContactSlotsUsed("phone" if phone else "email", edition.max_ballots_per_contact)

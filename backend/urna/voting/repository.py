@@ -229,8 +229,14 @@ async def contact_ballot_count(session: AsyncSession, edition_id: int, contact_k
 
 
 async def voter_exists(
-    session: AsyncSession, edition_id: int, *, identity_key: str | None, pesel_key: str | None
+    session: AsyncSession,
+    edition_id: int,
+    *,
+    identity_key: str | None,
+    pesel_key: str | None,
+    other_than: int | None = None,
 ) -> bool:
+    """Whether a voter of the edition, other than the voter ``other_than``, has either key."""
     keys = []
     if identity_key:
         keys.append(Voter.identity_key == identity_key)
@@ -238,10 +244,17 @@ async def voter_exists(
         keys.append(Voter.pesel_key == pesel_key)
     if not keys:
         return False
-    result = await session.execute(
-        select(Voter.id).where(Voter.edition_id == edition_id, or_(*keys)).limit(1)
-    )
-    return result.first() is not None
+    query = select(Voter.id).where(Voter.edition_id == edition_id, or_(*keys))
+    if other_than is not None:
+        query = query.where(Voter.id != other_than)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def voter_rewrite(session: AsyncSession, voter_id: int, values: dict) -> None:
+    """Replace a voter's identity columns (a correction); IntegrityError on a UNIQUE
+    conflict, with the caller's unit of work left as it was (a SAVEPOINT)."""
+    async with session.begin_nested():
+        await session.execute(update(Voter).where(Voter.id == voter_id).values(**values))
 
 
 # ---- paper ballots ------------------------------------------------------------------
