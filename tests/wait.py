@@ -7,9 +7,10 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 POLL_SECONDS = 0.02
+T = TypeVar("T")
 
 
 async def wait_until(
@@ -30,3 +31,20 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not hold within {timeout:g} s")
         await asyncio.sleep(POLL_SECONDS)
+
+
+async def at_once(calls: list[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Make every call at the same moment (a race): each task waits on one event, set once
+    all of them wait; their results in order."""
+    start = asyncio.Event()
+    waiting: list[int] = []
+
+    async def one(call: Callable[[], Awaitable[T]]) -> T:
+        waiting.append(1)
+        await start.wait()
+        return await call()
+
+    tasks = [asyncio.create_task(one(call)) for call in calls]
+    await wait_until(lambda: len(waiting) == len(tasks), what="every call ready to go")
+    start.set()
+    return await asyncio.gather(*tasks)

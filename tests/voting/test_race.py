@@ -6,6 +6,7 @@ UNIQUE keys must let exactly the allowed number of ballots through, the others g
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from tests.factories.voting import RECEIPT, person, post_form, project_ids, reach_identity
-from tests.wait import wait_until
+from tests.wait import at_once
 
 pytestmark = pytest.mark.postgres_only
 
@@ -81,19 +82,13 @@ async def prepare_all(
 async def cast_together(
     attempts: list[tuple[httpx.AsyncClient, str]], slug: str
 ) -> list[httpx.Response]:
-    """Fire every cast at once: all tasks wait on one event, then POST concurrently."""
-    start = asyncio.Event()
-    waiting = []
-
-    async def one(client: httpx.AsyncClient, review_page: str) -> httpx.Response:
-        waiting.append(client)
-        await start.wait()
-        return await post_form(client, f"/e/{slug}/vote/cast", {}, review_page)
-
-    tasks = [asyncio.create_task(one(client, page)) for client, page in attempts]
-    await wait_until(lambda: len(waiting) == len(tasks), what="every cast ready to go")
-    start.set()
-    return await asyncio.gather(*tasks)
+    """Fire every cast at once (``tests.wait.at_once``)."""
+    return await at_once(
+        [
+            functools.partial(post_form, client, f"/e/{slug}/vote/cast", {}, review_page)
+            for client, review_page in attempts
+        ]
+    )
 
 
 def outcome(responses: list[httpx.Response], slug: str, refusal: str) -> Counter:
