@@ -174,6 +174,11 @@ async def rows_create(
         await session.flush()
 
 
+# How a CSV import is recorded in the audit log, by its kind of rows (imports.CSV_KINDS):
+# each code written out, so the console's names for the codes can be checked against them.
+IMPORT_ACTIONS = {"projects": "edition.projects_import", "streets": "edition.streets_import"}
+
+
 async def rows_import(
     *, session: AsyncSession, edition: Edition, kind: str, text: str, actor_id: int | None
 ) -> int:
@@ -189,7 +194,7 @@ async def rows_import(
         await change_record(
             session=session,
             actor_id=actor_id,
-            action=f"edition.{kind}_import",
+            action=IMPORT_ACTIONS[kind],
             edition=edition,
             details={"rows": len(preview.parsed)},
         )

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.audit import service as audit
+from urna.audit.actions import action_label
 from urna.core.access import AdminUser
 from urna.core.context import Ctx, DbSession, ReplicaSession
 from urna.core.forms import form_openapi, query_openapi, whole_in
@@ -64,6 +65,7 @@ async def _log_page(request: Request, db: AsyncSession, query: dict[str, str], r
             "emails": {a.id: a.email for a in accounts},
             "accounts": accounts,
             "actions": await audit.audit_actions(session=db),
+            "action_label": action_label,
             "filters": {
                 k: query.get(k, "") for k in ("actor", "action", "target", "since", "until")
             },

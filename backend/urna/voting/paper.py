@@ -110,7 +110,7 @@ class _Desk:
             raise NoClause()
         return clause.id
 
-    async def audit(self, sheet: str, action: str, details: dict[str, Any]) -> None:
+    async def audit(self, sheet: str, *, action: str, details: dict[str, Any]) -> None:
         await audit.audit_append(
             session=self.session,
             actor_id=self.operator_id,
@@ -181,7 +181,7 @@ class _Desk:
             action, details = "paper.conflict", {**details, "conflict": placed.conflict}
         else:
             details = {**details, "ballot_id": placed.ballot_id}
-        await self.audit(marked[0].sheet, action, details)
+        await self.audit(marked[0].sheet, action=action, details=details)
 
     async def first_entry(self, entry_id: int, status: str) -> PaperEntry:
         """The sheet (its first entry), which must be at ``status``."""
@@ -240,7 +240,7 @@ async def paper_first_enter(
     )
     details = {"collection_point": header.collection_point, "day": header.collected_on}
     if header.double_entry:
-        await desk.audit(entry.sheet, "paper.first_entry", details)
+        await desk.audit(entry.sheet, action="paper.first_entry", details=details)
     else:
         await desk.cast(ballot, marked=[entry], action="paper.cast", details=details)
     return PaperOutcome.of(entry)
@@ -286,7 +286,8 @@ async def paper_second_enter(
     details = {"collection_point": first.collection_point, "day": first.collected_on}
     if differences:
         first.status, first.mismatch_fields = "mismatch", differences
-        await desk.audit(first.sheet, "paper.mismatch", {**details, "fields": differences})
+        mismatch = {**details, "fields": differences}
+        await desk.audit(first.sheet, action="paper.mismatch", details=mismatch)
     else:
         details["double_entry"] = True
         await desk.cast(ballot, marked=[first], action="paper.cast", details=details)
