@@ -1,4 +1,5 @@
-"""The staff console's menu links only to the pages the account's role may open."""
+"""The staff console's start page: its menu links only to the pages the account's role may
+open, and it says who is logged in."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 
 import pytest
 
-from tests.factories.staff import staff_client
+from tests.factories.staff import staff_client, unique_email
 from urna.staff.matrix import role_may_open
 
 pytestmark = pytest.mark.flow
@@ -47,3 +48,13 @@ def test_the_menu_asks_the_matrix():
     assert not role_may_open("netadmin", "/staff/editions")
     assert role_may_open("netadmin", "/staff/login")  # public
     assert not role_may_open("admin", "/staff/nowhere")  # not in the table
+
+
+async def test_the_start_page_names_an_account_named_by_its_address_once(app):
+    address = unique_email("verifier")
+    async with await staff_client(app, "verifier", email=address, name=address.upper()) as http:
+        page = (await http.get("/staff")).text
+    assert f"Zalogowano jako {address}." in page and page.count(address) == 1
+    async with await staff_client(app, "verifier", name="Anna Nowak") as http:
+        page = (await http.get("/staff")).text
+    assert f"Zalogowano jako Anna Nowak ({http.staff_user.email})." in page
