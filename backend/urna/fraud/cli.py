@@ -3,7 +3,9 @@
 ``urna fraud scan --edition SLUG --json`` is a stable contract read by tools outside the
 project: exactly one JSON object on stdout,
 ``{"edition": SLUG, "cases": [{"id", "score", "signals": [{"kind", "evidence"}],
-"ballots": [{"id", "request_id"}]}]}``; messages and errors go to stderr."""
+"ballots": [{"id", "request_id"}]}]}``, the evidence in the office's language
+(URNA_LANGUAGE); messages and errors go to stderr. Everything else these commands print
+is English, as every ``urna`` command's output is."""
 
 from __future__ import annotations
 
@@ -19,20 +21,23 @@ fraud_app = typer.Typer(help="Fraud signals, cases and the allow-list.", no_args
 err = Console(stderr=True)
 out = Console()
 T = TypeVar("T")
+ENGLISH = "en"
 
 
-def _run(work: Callable[[Any, Any], Awaitable[T]]) -> T:
+def _run(work: Callable[[Any, Any], Awaitable[T]], *, office_language: bool = False) -> T:
     """Run ``work(session, ctx)`` in one unit of work; an expected refusal prints one line
-    on stderr and exits 1, never a traceback."""
+    on stderr, in English, and exits 1, never a traceback. The messages ``work`` renders
+    (a signal's evidence) are English too, or with ``office_language`` in the office's
+    language, as the JSON contract gives them."""
     from urna.core.config import get_settings
     from urna.core.crypto import Crypto
     from urna.core.db import create_engine, session_factory, transaction
     from urna.core.errors import AppError, FormInvalid
-    from urna.core.i18n import load_catalogues, set_language, translate
+    from urna.core.i18n import load_catalogues, set_language, translate_in
 
     settings = get_settings()
     load_catalogues(settings.frontend_dir / "locale")
-    set_language(settings.language)
+    set_language(settings.language if office_language else ENGLISH)
 
     async def main() -> T:
         engine = create_engine(settings.database_url, pool_size=2)
@@ -46,10 +51,11 @@ def _run(work: Callable[[Any, Any], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except FormInvalid as error:
         for field, message in error.errors.items():
-            err.print(f"[red]{field}[/red]: {translate(message)}", highlight=False)
+            err.print(f"[red]{field}[/red]: {translate_in(ENGLISH, message)}", highlight=False)
         raise typer.Exit(1) from error
     except AppError as error:
-        err.print(f"[red]{translate(error.message, **error.params)}[/red]", highlight=False)
+        text = translate_in(ENGLISH, error.message, **error.params)
+        err.print(f"[red]{text}[/red]", highlight=False)
         raise typer.Exit(1) from error
 
 
@@ -73,7 +79,7 @@ def scan(
         request_ids = await service.ballot_request_ids(session=session, ballot_ids=ids)
         return result, details, request_ids
 
-    result, details, request_ids = _run(work)
+    result, details, request_ids = _run(work, office_language=as_json)
     if as_json:
         payload = {
             "edition": edition,
