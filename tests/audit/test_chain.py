@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import PG_ADMIN_URL, fresh_database
 from tests.factories.staff import csrf_of, staff_client
+from urna.audit import repository as audit_repository
 from urna.audit import service as audit
 from urna.core import audit as core_audit
 from urna.core.audit import AuditEvent
@@ -301,3 +302,16 @@ async def test_the_console_lists_filters_and_verifies_the_log(app):
     last = list(mine)[-1]  # verifying was this account's last action, and it was recorded
     assert last.action == "audit.verify" and last.details["broken_at"] is None
     assert last.details["events"] == last.id - 1  # every event before the record held
+
+
+@pytest.mark.flow
+async def test_a_named_action_is_filtered_alone_and_a_prefix_finds_its_family(app):
+    """"Logged in" (staff.login) never lists "Login failed" (staff.login_failed)."""
+    factory = app.state.ctx.db
+    login = await _append(factory, 1, action="staff.login")
+    failed = await _append(factory, 1, action="staff.login_failed")
+    async with factory() as session:
+        named = await audit_repository.events_search(session, action="staff.login", limit=10_000)
+        family = await audit_repository.events_search(session, action="staff.", limit=10_000)
+    assert login[0] in {e.id for e in named} and failed[0] not in {e.id for e in named}
+    assert {login[0], failed[0]} <= {e.id for e in family}

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.audit.actions import ACTION_LABELS
 from urna.core.audit import HEAD_ID, AuditEvent, AuditHead
 
 
@@ -55,8 +56,11 @@ async def events_search(
     query = select(AuditEvent)
     if actor_id is not None:
         query = query.where(AuditEvent.actor_id == actor_id)
-    if action:
-        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    if action:  # a named action alone ("Logged in" is not "Login failed"), else a prefix
+        if action in ACTION_LABELS:
+            query = query.where(AuditEvent.action == action)
+        else:
+            query = query.where(AuditEvent.action.startswith(action, autoescape=True))
     if target:
         query = query.where(AuditEvent.target.contains(target, autoescape=True))
     if since is not None:
