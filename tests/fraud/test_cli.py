@@ -81,6 +81,8 @@ async def test_scan_json_is_one_object_with_the_contracted_shape(app, settings):
     assert plain.returncode == 0 and f"case {case['id']}" in plain.stdout
     assert "ip (" in plain.stdout and "Ballots from the IP address 203.0.113.50: 7" in plain.stdout
     assert "Głosy" not in plain.stdout  # the evidence in English, like the rest of the line
+    assert f"{edition.slug}: 8 ballots scanned, " in plain.stdout
+    assert plain.stdout.split("\n")[0].endswith(", 1 case")  # not "1 cases"
 
 
 async def test_unknown_edition_is_one_clean_line(settings):

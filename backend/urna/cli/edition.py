@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from urna.cli.common import console, expected_failures, fail, run, settings
+from urna.core.text import counted
 
 edition_app = typer.Typer(help="Editions.", no_args_is_help=True)
 
@@ -50,8 +51,7 @@ def edition_import(
         count = await editions.rows_import(
             session=session, edition=edition, kind=kind, text=text, actor_id=None
         )
-        noun = kind if count != 1 else kind.removesuffix("s")  # 1 project, 2 projects
-        return f"{count} {noun} added to {slug}"
+        return f"{counted(count, kind.removesuffix('s'))} added to {slug}"
 
     console.print(run(work))
     asyncio.run(editions_announce())

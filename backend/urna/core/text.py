@@ -73,3 +73,9 @@ def inert(text: str | None, limit: int = MAX_TEXT) -> str | None:
     if CONTROL.search(text):
         text = CONTROL.sub(_escape_control, text)
     return text[:limit]
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """ "1 case", "2 cases": an English count for the command line (the pages count in
+    their language with gettext's plurals)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
+from urna.core.text import counted
+
 fraud_app = typer.Typer(help="Fraud signals, cases and the allow-list.", no_args_is_help=True)
 err = Console(stderr=True)
 out = Console()
@@ -99,8 +101,8 @@ def scan(
         typer.echo(json.dumps(payload, ensure_ascii=False))
         return
     out.print(
-        f"{edition}: {result.ballots_scanned} ballots scanned, {result.signals} signals, "
-        f"{len(details)} cases",
+        f"{edition}: {counted(result.ballots_scanned, 'ballot')} scanned, "
+        f"{counted(result.signals, 'signal')}, {counted(len(details), 'case')}",
         highlight=False,
     )
     for detail in details:
