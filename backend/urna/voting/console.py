@@ -15,7 +15,7 @@ from urna.core.access import AdminUser, Principal
 from urna.core.context import DbSession, get_ctx
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, NotFound
-from urna.core.forms import form_openapi, query_openapi
+from urna.core.forms import MAX_ID, form_openapi, query_openapi, whole_in
 from urna.core.views import form_list, form_values, render, request_id, see_other
 from urna.editions import service as editions
 from urna.voting import paper, paper_sheets
@@ -103,11 +103,11 @@ async def _entry_page(
     request, db, snapshot, *, values=None, picked=(), errors=None, params=None, code=200
 ):
     edition = snapshot.edition
-    entered = request.query_params.get("entered", "")
+    entered = whole_in(request.query_params.get("entered"))  # no id column holds more
     outcome = None
-    if entered.isascii() and entered.isdigit():
+    if entered is not None:
         outcome = await paper_sheets.paper_sheet_get(
-            session=db, edition_id=edition.id, entry_id=int(entered)
+            session=db, edition_id=edition.id, entry_id=entered
         )
     if values is None:
         today = local_date(utcnow()).isoformat()
@@ -129,7 +129,8 @@ async def _entry_page(
 
 
 @router.get(
-    "/staff/paper/{slug}", openapi_extra=query_openapi(entered={"type": "integer", "minimum": 1})
+    "/staff/paper/{slug}",
+    openapi_extra=query_openapi(entered={"type": "integer", "minimum": 1, "maximum": MAX_ID}),
 )
 async def paper_page(request: Request, slug: str, db: DbSession, user: AdminUser):
     snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
