@@ -66,6 +66,7 @@ from urna.staff.views import router as staff_router
 from urna.verification import service as verification
 from urna.verification.console import router as verification_router
 from urna.verification.console_reports import router as verification_reports_router
+from urna.voting import paper_sheets
 from urna.voting.console import router as voting_console_router
 from urna.voting.console_points import router as voting_points_router
 from urna.voting.receipt_check import router as receipt_check_router
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ctx.templates.env.globals["site"] = site_identity(settings)  # header, crest, office
     ctx.templates.env.globals["ballot_reason_label"] = verification.reason_label  # receipts
     ctx.publish_checks.append(verification.publication_blocker)
+    ctx.publish_checks.append(paper_sheets.paper_publication_blocker)
     request_log = writer_for(settings, ctx.engine)
 
     @asynccontextmanager

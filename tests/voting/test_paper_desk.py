@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories.editions import voting_close
+from tests.factories.results import run_drawn
 from tests.factories.staff import staff_client
-from tests.voting.test_paper_console import paper_edition
+from tests.factories.voting import person
+from tests.voting.test_paper_console import ballot, entries, paper_edition
+from urna.core.db import transaction
+from urna.editions.models import Edition
+from urna.results import service as results
+from urna.voting import paper_sheets
 
 pytestmark = pytest.mark.flow
 
@@ -18,3 +25,42 @@ async def test_an_outcome_number_beyond_any_sheet_shows_the_desk(app, entered):
     async with await staff_client(app, "admin") as admin:
         page = await admin.get(f"/staff/paper/{edition.slug}?entered={entered}")
     assert page.status_code == 200 and 'id="outcome"' not in page.text
+
+
+async def _publish(app, edition) -> None:
+    """The office publishes the results as the console does, with the app's checks."""
+    async with transaction(app.state.ctx.db) as session:
+        edition = await session.get(Edition, edition.id)  # as voting_close left it
+        run = await run_drawn(session, edition)
+        await results.run_publish(
+            session=session,
+            edition=edition,
+            run_id=run.id,
+            actor_id=None,
+            checks=app.state.ctx.publish_checks,
+        )
+
+
+async def test_results_wait_for_every_paper_sheet_to_be_settled(app):
+    """A sheet waiting for its second entry (or whose two entries differ) is a ballot
+    the results would leave out for good: publishing waits until it is settled."""
+    edition = await paper_edition(app)
+    who = person()
+    url = f"/staff/paper/{edition.slug}"
+    async with (
+        await staff_client(app, "admin") as first,
+        await staff_client(app, "admin") as second,
+    ):
+        page = (await first.get(url)).text
+        typed = await first.post(url, data=ballot(who, ["C1"], page, sheet="S-1", double_entry="1"))
+        assert typed.status_code == 303
+        [entry] = await entries(app, edition.id, "S-1")
+        await voting_close(app, edition.id)
+        with pytest.raises(results.ResultsError) as refused:
+            await _publish(app, edition)
+        assert refused.value.message == paper_sheets.SHEETS_UNSETTLED
+        page = (await second.get(f"{url}/second/{entry.id}")).text
+        again = await second.post(f"{url}/second/{entry.id}", data=ballot(who, ["C1"], page))
+        assert again.status_code == 303
+    await _publish(app, edition)
+    assert [e.status for e in await entries(app, edition.id, "S-1")] == ["counted", "matched"]

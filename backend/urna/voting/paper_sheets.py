@@ -10,10 +10,15 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.core.i18n import N_
 from urna.voting import repository
 from urna.voting.models import PaperEntry
 
 SUBTOTAL_STATUSES = ("counted", "conflict", "invalid", "awaiting_second", "mismatch")
+SHEETS_UNSETTLED = N_(
+    "Paper ballots are not settled yet: a sheet waits for its second entry, or its two "
+    "entries differ. Results can be published when every sheet is settled (Paper ballots)."
+)
 
 
 @dataclass
@@ -69,3 +74,11 @@ async def paper_sheets(
 async def paper_collection_points(*, session: AsyncSession, edition_id: int) -> list[str]:
     """The office's list of collection points (``voting.paper_points`` keeps it)."""
     return await repository.collection_points_of(session, edition_id)
+
+
+async def paper_publication_blocker(session: AsyncSession, edition_id: int) -> str | None:
+    """A reason (msgid) why the results must wait, or None (``AppContext.publish_checks``):
+    a sheet typed once, or typed twice differently, is a ballot they would leave out."""
+    if await repository.paper_sheet_waiting_exists(session, edition_id):
+        return SHEETS_UNSETTLED
+    return None

@@ -273,6 +273,20 @@ async def paper_sheet_exists(session: AsyncSession, edition_id: int, sheet: str)
     return result.first() is not None
 
 
+async def paper_sheet_waiting_exists(session: AsyncSession, edition_id: int) -> bool:
+    """Whether a sheet of the edition waits for its second entry or for its resolution."""
+    result = await session.execute(
+        select(PaperEntry.id)
+        .where(
+            PaperEntry.edition_id == edition_id,
+            PaperEntry.kind == "first",
+            PaperEntry.status.in_(("awaiting_second", "mismatch")),
+        )
+        .limit(1)
+    )
+    return result.first() is not None
+
+
 async def paper_entries(
     session: AsyncSession,
     edition_id: int,
