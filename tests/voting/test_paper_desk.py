@@ -8,9 +8,9 @@ import pytest
 
 from tests.factories.editions import voting_close
 from tests.factories.results import run_drawn
-from tests.factories.staff import staff_client
+from tests.factories.staff import csrf_of, staff_client
 from tests.factories.voting import person
-from tests.voting.test_paper_console import ballot, entries, paper_edition
+from tests.voting.test_paper_console import ballot, entries, paper_edition, today
 from urna.core.db import transaction
 from urna.editions.models import Edition
 from urna.results import service as results
@@ -64,3 +64,26 @@ async def test_results_wait_for_every_paper_sheet_to_be_settled(app):
         assert again.status_code == 303
     await _publish(app, edition)
     assert [e.status for e in await entries(app, edition.id, "S-1")] == ["counted", "matched"]
+
+
+async def test_no_paper_ballot_is_entered_after_the_results_are_published(app):
+    """Published results are final: a sheet typed after them would be a ballot they do not
+    count. The clerk is told so, in Polish and in English, and nothing is written."""
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}"
+    await voting_close(app, edition.id)
+    await _publish(app, edition)
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(url)).text
+        late = await admin.post(url, data=ballot(person(), ["C1"], page, sheet="L-1"))
+        assert late.status_code == 409 and "zostały opublikowane" in late.text
+        invalid = (await admin.get(f"{url}/invalid")).text
+        form = {"sheet": "L-2", "collection_point": "Biblioteka", "reason": "nieczytelna"}
+        form.update(collected_on=today(), csrf_token=csrf_of(invalid))
+        late = await admin.post(f"{url}/invalid", data=form)
+        assert late.status_code == 409 and "zostały opublikowane" in late.text
+        await admin.get("/staff/lang/en")
+        late = await admin.post(url, data=ballot(person(), ["C1"], page, sheet="L-1"))
+        assert late.status_code == 409 and "have been published" in late.text
+    assert await entries(app, edition.id, "L-1") == []
+    assert await entries(app, edition.id, "L-2") == []

@@ -39,6 +39,13 @@ async def _emails(request: Request, db: AsyncSession, ids: Iterable[int]) -> dic
     return await staff_emails(db, set(ids)) if staff_emails else {}
 
 
+async def results_published(request: Request, db: AsyncSession, edition) -> bool:
+    """Whether the edition's results are out (the results domain answers, through the
+    context): paper entry ends with them."""
+    published = get_ctx(request).results_published
+    return bool(published and await published(session=db, edition=edition))
+
+
 def _ballot_context(snapshot, values, picked, errors, params=None) -> dict:
     return {
         "edition": snapshot.edition,
@@ -74,6 +81,7 @@ async def _entered(
             operator_id=user.id,
             form=values,
             picked=picked,
+            published=await results_published(request, db, snapshot.edition),
             request_id=request_id(request),
         )
     except FormInvalid as error:

@@ -13,6 +13,7 @@ from urna.core.forms import form_openapi
 from urna.core.views import form_values, render, see_other
 from urna.editions import service as editions
 from urna.voting import paper_points, paper_sheets
+from urna.voting.console import results_published
 from urna.voting.paper_ballot import local_date
 from urna.voting.paper_points import CollectionPointForm, PaperInvalidForm
 
@@ -65,7 +66,11 @@ async def invalid_record(request: Request, slug: str, db: DbSession, user: Admin
     )
     try:
         entry = await paper_points.paper_invalid_record(
-            session=db, snapshot=snapshot, operator_id=user.id, form=values
+            session=db,
+            snapshot=snapshot,
+            operator_id=user.id,
+            form=values,
+            published=await results_published(request, db, snapshot.edition),
         )
     except FormInvalid as error:
         return await _page(

@@ -56,6 +56,13 @@ class PaperClosed(AppError):
     )
 
 
+class PaperPublished(PaperClosed):
+    message = N_(
+        "The results of this edition have been published: paper ballots can no longer be "
+        "entered. Nothing was saved."
+    )
+
+
 class EntryNotAwaiting(AppError):
     status_code = 409
     message = N_("This sheet is not waiting for this entry (it may have been entered already).")
@@ -195,9 +202,13 @@ class _Desk:
         return entry
 
 
-def paper_phase_ensure(snapshot: EditionSnapshot) -> None:
+def paper_phase_ensure(snapshot: EditionSnapshot, *, published: bool) -> None:
+    """Paper ballots are typed while voting is open and after it, until the results:
+    a sheet typed once they are ``published`` would be a ballot they do not count."""
     if editions.edition_phase(snapshot.edition) not in ("open", "closed"):
         raise PaperClosed()
+    if published:
+        raise PaperPublished()
 
 
 async def paper_first_enter(
@@ -208,11 +219,12 @@ async def paper_first_enter(
     operator_id: int,
     form: Mapping[str, str],
     picked: Sequence[str],
+    published: bool,
     request_id: str | None = None,
 ) -> PaperOutcome:
     """The first (or only) typing of a sheet. Without double entry the ballot is cast at
     once; with it, the entry waits for a second operator."""
-    paper_phase_ensure(snapshot)
+    paper_phase_ensure(snapshot, published=published)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     points = await repository.collection_points_of(session, snapshot.edition.id)
     header, errors = paper_form_read(
@@ -255,11 +267,12 @@ async def paper_second_enter(
     entry_id: int,
     form: Mapping[str, str],
     picked: Sequence[str],
+    published: bool,
     request_id: str | None = None,
 ) -> PaperOutcome:
     """The second, blind typing by another operator: cast if both typings agree,
     otherwise list the fields that differ."""
-    paper_phase_ensure(snapshot)
+    paper_phase_ensure(snapshot, published=published)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     first = await desk.first_entry(entry_id, "awaiting_second")
     if first.operator_id == operator_id:
@@ -337,11 +350,12 @@ async def paper_resolve(
     entry_id: int,
     form: Mapping[str, str],
     picked: Sequence[str],
+    published: bool,
     request_id: str | None = None,
 ) -> PaperOutcome:
     """Settle a mismatch: an operator types the sheet once more from the paper, and that
     typing is cast."""
-    paper_phase_ensure(snapshot)
+    paper_phase_ensure(snapshot, published=published)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     first = await desk.first_entry(entry_id, "mismatch")
     note, errors = paper_form_read(snapshot=snapshot, form=form, model=PaperResolveForm)

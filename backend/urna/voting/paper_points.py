@@ -81,10 +81,11 @@ async def paper_invalid_record(
     snapshot: EditionSnapshot,
     operator_id: int,
     form: Mapping[str, str],
+    published: bool,
 ) -> PaperEntry:
     """Record a sheet that is not counted, with its reason; nothing about the resident is
     stored (no identity, no choices)."""
-    paper_phase_ensure(snapshot)
+    paper_phase_ensure(snapshot, published=published)
     edition = snapshot.edition
     points = await repository.collection_points_of(session, edition.id)
     sheet, errors = paper_form_read(
