@@ -71,13 +71,13 @@ async def test_no_paper_ballot_is_entered_after_the_results_are_published(app):
     count. The clerk is told so, in Polish and in English, and nothing is written."""
     edition = await paper_edition(app)
     url = f"/staff/paper/{edition.slug}"
-    await voting_close(app, edition.id)
-    await _publish(app, edition)
     async with await staff_client(app, "admin") as admin:
-        page = (await admin.get(url)).text
+        page = (await admin.get(url)).text  # the forms, opened before the publication
+        invalid = (await admin.get(f"{url}/invalid")).text
+        await voting_close(app, edition.id)
+        await _publish(app, edition)
         late = await admin.post(url, data=ballot(person(), ["C1"], page, sheet="L-1"))
         assert late.status_code == 409 and "zostały opublikowane" in late.text
-        invalid = (await admin.get(f"{url}/invalid")).text
         form = {"sheet": "L-2", "collection_point": "Biblioteka", "reason": "nieczytelna"}
         form.update(collected_on=today(), csrf_token=csrf_of(invalid))
         late = await admin.post(f"{url}/invalid", data=form)
@@ -87,3 +87,19 @@ async def test_no_paper_ballot_is_entered_after_the_results_are_published(app):
         assert late.status_code == 409 and "have been published" in late.text
     assert await entries(app, edition.id, "L-1") == []
     assert await entries(app, edition.id, "L-2") == []
+
+
+async def test_the_desk_says_it_is_closed_before_a_sheet_is_typed(app):
+    """Once the results are out, the forms are not offered: the clerk learns it before
+    typing a whole sheet, not after. The subtotals stay to be read."""
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}"
+    await voting_close(app, edition.id)
+    await _publish(app, edition)
+    async with await staff_client(app, "admin") as admin:
+        desk = (await admin.get(url)).text
+        invalid = (await admin.get(f"{url}/invalid")).text
+    for page in (desk, invalid):
+        assert "zostały opublikowane" in page and "Niczego nie zapisano" not in page
+        assert f'action="{url}' not in page
+    assert 'id="subtotals"' in desk

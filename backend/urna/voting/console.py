@@ -126,7 +126,9 @@ async def _entry_page(
     recent = await paper_sheets.paper_sheets(session=db, edition_id=edition.id, limit=20)
     context = _ballot_context(snapshot, values, picked, errors or {}, params)
     context.update(
-        phase=editions.edition_phase(edition),
+        closed=paper.paper_closed_reason(
+            snapshot, published=await results_published(request, db, edition)
+        ),
         outcome=outcome,
         subtotals=await paper_sheets.paper_subtotals(session=db, edition_id=edition.id),
         recent=recent,

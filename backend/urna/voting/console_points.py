@@ -12,7 +12,7 @@ from urna.core.errors import FormInvalid
 from urna.core.forms import form_openapi
 from urna.core.views import form_values, render, see_other
 from urna.editions import service as editions
-from urna.voting import paper_points, paper_sheets
+from urna.voting import paper, paper_points, paper_sheets
 from urna.voting.console import results_published
 from urna.voting.paper_ballot import local_date
 from urna.voting.paper_points import CollectionPointForm, PaperInvalidForm
@@ -21,9 +21,12 @@ router = APIRouter()
 
 
 async def _page(request, db, slug, template, *, values=None, errors=None, status_code=200):
-    edition = await editions.edition_get(session=db, slug=slug)
+    snapshot = await editions.edition_snapshot_cached(request, db, slug)
+    edition = snapshot.edition
+    published = await results_published(request, db, edition)
     context = {
         "edition": edition,
+        "closed": paper.paper_closed_reason(snapshot, published=published),
         "points": await paper_sheets.paper_collection_points(session=db, edition_id=edition.id),
         "values": values or {"collected_on": local_date(utcnow()).isoformat()},
         "errors": errors or {},

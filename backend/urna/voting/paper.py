@@ -58,8 +58,7 @@ class PaperClosed(AppError):
 
 class PaperPublished(PaperClosed):
     message = N_(
-        "The results of this edition have been published: paper ballots can no longer be "
-        "entered. Nothing was saved."
+        "The results of this edition have been published: paper ballots can no longer be entered."
     )
 
 
@@ -209,6 +208,15 @@ def paper_phase_ensure(snapshot: EditionSnapshot, *, published: bool) -> None:
         raise PaperClosed()
     if published:
         raise PaperPublished()
+
+
+def paper_closed_reason(snapshot: EditionSnapshot, *, published: bool) -> str | None:
+    """Why no sheet can be typed now (a msgid), or None: the desk says it before a form."""
+    try:
+        paper_phase_ensure(snapshot, published=published)
+    except PaperClosed as closed:
+        return closed.message
+    return None
 
 
 async def paper_first_enter(
