@@ -103,3 +103,27 @@ async def test_the_desk_says_it_is_closed_before_a_sheet_is_typed(app):
         assert "zostały opublikowane" in page and "Niczego nie zapisano" not in page
         assert f'action="{url}' not in page
     assert 'id="subtotals"' in desk
+
+
+async def test_a_sheet_that_no_longer_waits_offers_no_second_entry(app):
+    """The Back button, or the first operator following a link: the page says the sheet
+    cannot be typed again now, before a whole sheet is typed for nothing."""
+    edition = await paper_edition(app)
+    who = person()
+    url = f"/staff/paper/{edition.slug}"
+    async with (
+        await staff_client(app, "admin") as first,
+        await staff_client(app, "admin") as second,
+    ):
+        page = (await first.get(url)).text
+        await first.post(url, data=ballot(who, ["C1"], page, sheet="T-1", double_entry="1"))
+        [entry] = await entries(app, edition.id, "T-1")
+        own = await first.get(f"{url}/second/{entry.id}")
+        assert own.status_code == 409 and "inny operator" in own.text
+        assert f'action="{url}/second/{entry.id}"' not in own.text
+        page = (await second.get(f"{url}/second/{entry.id}")).text
+        typed = await second.post(f"{url}/second/{entry.id}", data=ballot(who, ["C1"], page))
+        assert typed.status_code == 303
+        back = await second.get(f"{url}/second/{entry.id}")
+    assert back.status_code == 409 and "nie czeka na to wprowadzenie" in back.text
+    assert f'action="{url}/second/{entry.id}"' not in back.text

@@ -214,6 +214,9 @@ async def _sheet_entered(request, db, user, slug, entry_id, *, enter, mode: str)
 @router.get("/staff/paper/{slug}/second/{entry_id}")
 async def second_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
     snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
+    await paper.paper_second_sheet(
+        session=db, snapshot=snapshot, operator_id=user.id, entry_id=entry_id
+    )
     return await _sheet_page(request, db, entry_id, "second", snapshot)
 
 

@@ -189,16 +189,19 @@ class _Desk:
             details = {**details, "ballot_id": placed.ballot_id}
         await self.audit(marked[0].sheet, action=action, details=details)
 
-    async def first_entry(self, entry_id: int, status: str) -> PaperEntry:
-        """The sheet (its first entry), which must be at ``status``."""
-        entry = await paper_sheet_get(
-            session=self.session, edition_id=self.snapshot.edition.id, entry_id=entry_id
-        )
-        if entry is None:
-            raise NotFound()
-        if entry.status != status:
-            raise EntryNotAwaiting()
-        return entry
+
+async def _sheet_at(
+    session: AsyncSession, snapshot: EditionSnapshot, entry_id: int, status: str
+) -> PaperEntry:
+    """The sheet (its first entry), which must be at ``status``."""
+    entry = await paper_sheet_get(
+        session=session, edition_id=snapshot.edition.id, entry_id=entry_id
+    )
+    if entry is None:
+        raise NotFound()
+    if entry.status != status:
+        raise EntryNotAwaiting()
+    return entry
 
 
 def paper_phase_ensure(snapshot: EditionSnapshot, *, published: bool) -> None:
@@ -266,6 +269,17 @@ async def paper_first_enter(
     return PaperOutcome.of(entry)
 
 
+async def paper_second_sheet(
+    *, session: AsyncSession, snapshot: EditionSnapshot, operator_id: int, entry_id: int
+) -> PaperEntry:
+    """The sheet this operator may type a second time: waiting for it, first typed by
+    someone else (the page says so before the typing, the typing is refused after)."""
+    first = await _sheet_at(session, snapshot, entry_id, "awaiting_second")
+    if first.operator_id == operator_id:
+        raise SecondOperatorRequired()
+    return first
+
+
 async def paper_second_enter(
     *,
     session: AsyncSession,
@@ -282,9 +296,9 @@ async def paper_second_enter(
     otherwise list the fields that differ."""
     paper_phase_ensure(snapshot, published=published)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
-    first = await desk.first_entry(entry_id, "awaiting_second")
-    if first.operator_id == operator_id:
-        raise SecondOperatorRequired()
+    first = await paper_second_sheet(
+        session=session, snapshot=snapshot, operator_id=operator_id, entry_id=entry_id
+    )
     ballot = await paper_validate(
         session=session,
         crypto=crypto,
@@ -331,7 +345,7 @@ async def paper_mismatch_show(
 ) -> Mismatch:
     """Both typings of a mismatched sheet, field by field. Showing them reveals identity
     data, so it is written to the audit log."""
-    first = await _Desk(session, crypto, snapshot, operator_id).first_entry(entry_id, "mismatch")
+    first = await _sheet_at(session, snapshot, entry_id, "mismatch")
     seconds = await repository.paper_entries(
         session, first.edition_id, kind="second", sheet=first.sheet, limit=1
     )
@@ -365,7 +379,7 @@ async def paper_resolve(
     typing is cast."""
     paper_phase_ensure(snapshot, published=published)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
-    first = await desk.first_entry(entry_id, "mismatch")
+    first = await _sheet_at(session, snapshot, entry_id, "mismatch")
     note, errors = paper_form_read(snapshot=snapshot, form=form, model=PaperResolveForm)
     ballot = await paper_validate(
         session=session,
