@@ -4,6 +4,8 @@ clerk can read (never a 500), and every sheet typed from paper counted once."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from tests.factories.editions import voting_close
@@ -127,3 +129,25 @@ async def test_a_sheet_that_no_longer_waits_offers_no_second_entry(app):
         back = await second.get(f"{url}/second/{entry.id}")
     assert back.status_code == 409 and "nie czeka na to wprowadzenie" in back.text
     assert f'action="{url}/second/{entry.id}"' not in back.text
+
+
+async def test_a_day_still_to_come_is_called_so(app):
+    """Voting is open; a date typed a week ahead is a slip of the pen, not a ballot from
+    outside the voting period: the message says which."""
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}"
+    ahead = (date.fromisoformat(today()) + timedelta(days=7)).isoformat()
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(url)).text
+        polish = await admin.post(
+            url, data=ballot(person(), ["C1"], page, sheet="D-9", collected_on=ahead)
+        )
+        await admin.get("/staff/lang/en")
+        english = await admin.post(
+            url, data=ballot(person(), ["C1"], page, sheet="D-9", collected_on=ahead)
+        )
+    assert polish.status_code == english.status_code == 400
+    assert "jeszcze nie nadszedł" in polish.text
+    assert "This day has not come yet" in english.text
+    assert "while voting was open" not in english.text
+    assert await entries(app, edition.id, "D-9") == []

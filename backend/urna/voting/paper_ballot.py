@@ -109,6 +109,10 @@ class PaperHeaderForm(FormModel):
         window: PaperWindow = info.context
         if day is None:
             raise form_error(N_("Give the date as DD.MM.YYYY."))
+        if day > local_date(utcnow()):  # a slip of the pen, not a ballot from outside voting
+            raise form_error(
+                N_("This day has not come yet: give the day the ballot was collected.")
+            )
         if not window.first_day <= day <= window.last_day:
             raise form_error(N_("The ballot must have been collected while voting was open."))
         return day
