@@ -12,7 +12,7 @@ from tests.factories.editions import voting_close
 from tests.factories.results import run_drawn
 from tests.factories.staff import csrf_of, staff_client
 from tests.factories.voting import person
-from tests.voting.test_paper_console import ballot, entries, paper_edition, today
+from tests.voting.test_paper_console import POINTS, ballot, entries, paper_edition, today
 from urna.core.db import transaction
 from urna.editions.models import Edition
 from urna.results import service as results
@@ -151,3 +151,20 @@ async def test_a_day_still_to_come_is_called_so(app):
     assert "This day has not come yet" in english.text
     assert "while voting was open" not in english.text
     assert await entries(app, edition.id, "D-9") == []
+
+
+async def test_a_collection_point_typed_again_in_other_letters_is_the_same_point(app):
+    """'urząd gminy, pok. 12' beside 'Urząd Gminy, pok. 12' would split the point's
+    subtotals in two, and the list has no way to remove a point."""
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}/points"
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(url)).text
+        again = await admin.post(
+            url, data={"name": "URZĄD GMINY,  pok. 12", "csrf_token": csrf_of(page)}
+        )
+    assert again.status_code == 400 and "jest już na liście" in again.text
+    async with app.state.ctx.db() as session:
+        assert sorted(
+            await paper_sheets.paper_collection_points(session=session, edition_id=edition.id)
+        ) == sorted(POINTS)

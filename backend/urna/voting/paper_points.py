@@ -61,8 +61,12 @@ async def _added(session: AsyncSession, row: object, refused: FormInvalid) -> No
 async def collection_point_add(
     *, session: AsyncSession, edition: Edition, form: Mapping[str, str], actor_id: int | None
 ) -> str:
-    """Add a point to the office's list (refused, on ``name``, when it is there already)."""
+    """Add a point to the office's list (refused, on ``name``, when it is there already,
+    in whatever letters: two spellings of one point would split its subtotals)."""
     name = form_parse(CollectionPointForm, form).name
+    listed = await repository.collection_points_of(session, edition.id)
+    if name.casefold() in {point.casefold() for point in listed}:
+        raise FormInvalid({"name": POINT_EXISTS})
     point = CollectionPoint(edition_id=edition.id, name=name)
     await _added(session, point, FormInvalid({"name": POINT_EXISTS}))
     await audit.audit_append(
