@@ -168,3 +168,16 @@ async def test_a_collection_point_typed_again_in_other_letters_is_the_same_point
         assert sorted(
             await paper_sheets.paper_collection_points(session=session, edition_id=edition.id)
         ) == sorted(POINTS)
+
+
+async def test_the_collection_point_has_one_name_in_polish(app):
+    """The list the clerk fills is 'Punkty zbierania': the form, the subtotals and the
+    sheet pages call the point by the same name, not also 'punkt zbiórki'."""
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}"
+    async with await staff_client(app, "admin") as admin:
+        pages = [(await admin.get(url + path)).text for path in ("", "/points", "/invalid")]
+        pages.append((await admin.get("/staff")).text)
+    for page in pages:
+        assert "zbiórki" not in page
+    assert "Punkt zbierania" in pages[0] and "Punkty zbierania" in pages[1]
