@@ -181,3 +181,21 @@ async def test_the_collection_point_has_one_name_in_polish(app):
     for page in pages:
         assert "zbiórki" not in page
     assert "Punkt zbierania" in pages[0] and "Punkty zbierania" in pages[1]
+
+
+async def test_a_sheet_saved_twice_is_counted_once_and_the_clerk_told_it_is_in(app):
+    """A double click, or Back and Save again: the sheet counts once, and the refusal
+    tells the clerk the sheet is recorded rather than only that 'nothing was saved'."""
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}"
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(url)).text
+        sheet = ballot(person(), ["C1"], page, sheet="K-1")
+        assert (await admin.post(url, data=sheet)).status_code == 303
+        polish = await admin.post(url, data=sheet)
+        await admin.get("/staff/lang/en")
+        english = await admin.post(url, data=sheet)
+    assert polish.status_code == english.status_code == 400
+    assert "nie wprowadzaj jej ponownie" in polish.text
+    assert "If you have just saved this sheet, it is recorded" in english.text
+    assert [e.status for e in await entries(app, edition.id, "K-1")] == ["counted"]

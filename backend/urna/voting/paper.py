@@ -46,7 +46,10 @@ from urna.voting.paper_ballot import (
 )
 from urna.voting.paper_sheets import paper_sheet_get
 
-SHEET_TAKEN = N_("This sheet number has already been entered.")
+SHEET_TAKEN = N_(
+    "This sheet number has already been entered. If you have just saved this sheet, it is "
+    "recorded: do not type it again. Otherwise check the number written on the paper."
+)
 
 
 class PaperClosed(AppError):
