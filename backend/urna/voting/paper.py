@@ -46,6 +46,9 @@ from urna.voting.paper_ballot import (
 )
 from urna.voting.paper_sheets import paper_sheet_get
 
+RESULTS_OUT = N_(
+    "The results of this edition have been published: paper ballots can no longer be entered."
+)
 SHEET_TAKEN = N_(
     "This sheet number has already been entered. If you have just saved this sheet, it is "
     "recorded: do not type it again. Otherwise check the number written on the paper."
@@ -56,12 +59,6 @@ class PaperClosed(AppError):
     status_code = 409
     message = N_(
         "Paper ballots can be entered only after voting opens and before the results are computed."
-    )
-
-
-class PaperPublished(PaperClosed):
-    message = N_(
-        "The results of this edition have been published: paper ballots can no longer be entered."
     )
 
 
@@ -207,22 +204,19 @@ async def _sheet_at(
     return entry
 
 
-def paper_phase_ensure(snapshot: EditionSnapshot, *, published: bool) -> None:
-    """Paper ballots are typed while voting is open and after it, until the results:
-    a sheet typed once they are ``published`` would be a ballot they do not count."""
-    if editions.edition_phase(snapshot.edition) not in ("open", "closed"):
-        raise PaperClosed()
-    if published:
-        raise PaperPublished()
-
-
 def paper_closed_reason(snapshot: EditionSnapshot, *, published: bool) -> str | None:
-    """Why no sheet can be typed now (a msgid), or None: the desk says it before a form."""
-    try:
-        paper_phase_ensure(snapshot, published=published)
-    except PaperClosed as closed:
-        return closed.message
-    return None
+    """Why no sheet can be typed now (a msgid), or None. Paper ballots are typed while
+    voting is open and after it, until the results: a sheet typed once they are
+    ``published`` would be a ballot they do not count."""
+    if editions.edition_phase(snapshot.edition) not in ("open", "closed"):
+        return PaperClosed.message
+    return RESULTS_OUT if published else None
+
+
+def paper_phase_ensure(snapshot: EditionSnapshot, *, published: bool) -> None:
+    reason = paper_closed_reason(snapshot, published=published)
+    if reason:
+        raise PaperClosed(reason)
 
 
 async def paper_first_enter(
