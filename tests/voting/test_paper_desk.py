@@ -199,3 +199,21 @@ async def test_a_sheet_saved_twice_is_counted_once_and_the_clerk_told_it_is_in(a
     assert "nie wprowadzaj jej ponownie" in polish.text
     assert "If you have just saved this sheet, it is recorded" in english.text
     assert [e.status for e in await entries(app, edition.id, "K-1")] == ["counted"]
+
+
+async def test_a_sheet_over_a_pools_limit_tells_the_clerk_what_to_do_with_it(app):
+    """The paper really marks three projects where two are allowed: the clerk cannot save
+    it as marked, and is told the two ways the edition's rules may settle it."""
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}"
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(url)).text
+        sheet = ballot(person(), ["C1", "C2", "C3"], page, sheet="O-1")
+        polish = (await admin.post(url, data=sheet)).text
+        await admin.get("/staff/lang/en")
+        english = (await admin.post(url, data=sheet)).text
+        fine = (await admin.post(url, data=ballot(person(), ["C1"], page, sheet=""))).text
+    assert 'id="limit-help"' in polish and "nie zaznaczaj projektów z tej puli" in polish
+    assert "leave that pool unmarked" in english
+    assert f'href="{url}/invalid"' in english.split('id="limit-help"')[1].split("</p>")[0]
+    assert 'id="limit-help"' not in fine  # another mistake: nothing to say about limits
