@@ -217,3 +217,28 @@ async def test_a_sheet_over_a_pools_limit_tells_the_clerk_what_to_do_with_it(app
     assert "leave that pool unmarked" in english
     assert f'href="{url}/invalid"' in english.split('id="limit-help"')[1].split("</p>")[0]
     assert 'id="limit-help"' not in fine  # another mistake: nothing to say about limits
+
+
+async def test_a_refused_resolution_keeps_both_entries_in_view(app):
+    """The clerk settling two entries that differ forgets a field: the page that says so
+    still shows the two entries side by side, the paper's only comparison."""
+    edition = await paper_edition(app)
+    who = person(house_number="12")
+    url = f"/staff/paper/{edition.slug}"
+    async with (
+        await staff_client(app, "admin") as first,
+        await staff_client(app, "admin") as second,
+    ):
+        page = (await first.get(url)).text
+        await first.post(url, data=ballot(who, ["C1"], page, sheet="M-1", double_entry="1"))
+        [entry] = await entries(app, edition.id, "M-1")
+        page = (await second.get(f"{url}/second/{entry.id}")).text
+        differs = ballot(dict(who, house_number="13"), ["C1"], page)
+        await second.post(f"{url}/second/{entry.id}", data=differs)
+        detail = (await second.get(f"{url}/mismatches/{entry.id}")).text
+        forgot = ballot(dict(who, last_name=""), ["C1"], detail)
+        refused = await second.post(f"{url}/mismatches/{entry.id}", data=forgot)
+    assert refused.status_code == 400 and 'id="last_name-error"' in refused.text
+    table = refused.text.split('id="mismatch"')[1].split("</table>")[0]
+    assert ">12<" in table and ">13<" in table
+    assert [e.status for e in await entries(app, edition.id, "M-1")] == ["mismatch", "mismatch"]

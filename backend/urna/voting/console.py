@@ -199,18 +199,6 @@ async def _sheet_page(
     return await _render(request, "paper_sheet.html", context, status_code=code)
 
 
-async def _sheet_entered(request, db, user, slug, entry_id, *, enter, mode: str):
-    """A typing of a sheet already entered once (second entry, resolution)."""
-    return await _entered(
-        request,
-        db,
-        user,
-        slug,
-        enter=partial(enter, entry_id=entry_id),
-        page=partial(_sheet_page, request, db, entry_id, mode),
-    )
-
-
 @router.get("/staff/paper/{slug}/second/{entry_id}")
 async def second_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
     snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
@@ -225,8 +213,13 @@ async def second_page(request: Request, slug: str, entry_id: int, db: DbSession,
     openapi_extra=form_openapi(IdentityForm, project=PROJECT_BOXES),
 )
 async def second_enter(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
-    return await _sheet_entered(
-        request, db, user, slug, entry_id, enter=paper.paper_second_enter, mode="second"
+    return await _entered(
+        request,
+        db,
+        user,
+        slug,
+        enter=partial(paper.paper_second_enter, entry_id=entry_id),
+        page=partial(_sheet_page, request, db, entry_id, "second"),
     )
 
 
@@ -235,9 +228,9 @@ async def mismatch_list(request: Request, slug: str, db: DbSession, user: AdminU
     return await _sheets_page(request, db, slug, user, status="mismatch", mode="mismatch")
 
 
-@router.get("/staff/paper/{slug}/mismatches/{entry_id}")
-async def mismatch_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
-    snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
+async def _resolve_page(request, db, user, entry_id, snapshot, **page):
+    """A sheet whose entries differ: both side by side, and the form to settle it (shown
+    again with a refused resolution: the comparison is what the clerk works from)."""
     mismatch = await paper.paper_mismatch_show(
         session=db,
         crypto=get_ctx(request).crypto,
@@ -245,7 +238,13 @@ async def mismatch_page(request: Request, slug: str, entry_id: int, db: DbSessio
         operator_id=user.id,
         entry_id=entry_id,
     )
-    return await _sheet_page(request, db, entry_id, "resolve", snapshot, mismatch=mismatch)
+    return await _sheet_page(request, db, entry_id, "resolve", snapshot, mismatch=mismatch, **page)
+
+
+@router.get("/staff/paper/{slug}/mismatches/{entry_id}")
+async def mismatch_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
+    snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
+    return await _resolve_page(request, db, user, entry_id, snapshot)
 
 
 @router.post(
@@ -255,6 +254,11 @@ async def mismatch_page(request: Request, slug: str, entry_id: int, db: DbSessio
 async def mismatch_resolve(
     request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser
 ):
-    return await _sheet_entered(
-        request, db, user, slug, entry_id, enter=paper.paper_resolve, mode="resolve"
+    return await _entered(
+        request,
+        db,
+        user,
+        slug,
+        enter=partial(paper.paper_resolve, entry_id=entry_id),
+        page=partial(_resolve_page, request, db, user, entry_id),
     )
