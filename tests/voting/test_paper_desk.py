@@ -242,3 +242,22 @@ async def test_a_refused_resolution_keeps_both_entries_in_view(app):
     table = refused.text.split('id="mismatch"')[1].split("</table>")[0]
     assert ">12<" in table and ">13<" in table
     assert [e.status for e in await entries(app, edition.id, "M-1")] == ["mismatch", "mismatch"]
+
+
+async def test_entries_that_differ_are_shown_as_a_warning(app):
+    """The second typing disagrees: the sheet is not counted yet, and the outcome stands
+    out as a conflict does, not in the calm colour of a counted sheet."""
+    edition = await paper_edition(app)
+    who = person()
+    url = f"/staff/paper/{edition.slug}"
+    async with (
+        await staff_client(app, "admin") as first,
+        await staff_client(app, "admin") as second,
+    ):
+        page = (await first.get(url)).text
+        await first.post(url, data=ballot(who, ["C1"], page, sheet="V-1", double_entry="1"))
+        [entry] = await entries(app, edition.id, "V-1")
+        page = (await second.get(f"{url}/second/{entry.id}")).text
+        typed = await second.post(f"{url}/second/{entry.id}", data=ballot(who, ["C2"], page))
+        shown = (await second.get(typed.headers["location"])).text
+    assert 'id="outcome" role="status" class="warning"' in shown
