@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from tests.factories.editions import voting_close
 from tests.factories.results import run_drawn
 from tests.factories.staff import csrf_of, staff_client
 from tests.factories.voting import person
 from tests.voting.test_paper_console import POINTS, ballot, entries, paper_edition, today
-from urna.core.db import transaction
+from urna.core.db import transaction, utcnow
 from urna.editions.models import Edition
 from urna.results import service as results
 from urna.voting import paper_sheets
@@ -261,3 +262,41 @@ async def test_entries_that_differ_are_shown_as_a_warning(app):
         typed = await second.post(f"{url}/second/{entry.id}", data=ballot(who, ["C2"], page))
         shown = (await second.get(typed.headers["location"])).text
     assert 'id="outcome" role="status" class="warning"' in shown
+
+
+async def test_a_sheet_still_waiting_at_the_results_date_can_be_settled(app):
+    """The results date passes with a sheet waiting for its second entry: no new sheet is
+    typed then, but that one is still settled, or publication (which waits for it) would
+    wait for ever."""
+    edition = await paper_edition(app)
+    who = person()
+    url = f"/staff/paper/{edition.slug}"
+    async with (
+        await staff_client(app, "admin") as first,
+        await staff_client(app, "admin") as second,
+    ):
+        desk = (await first.get(url)).text
+        await first.post(url, data=ballot(who, ["C1"], desk, sheet="Z-1", double_entry="1"))
+        [entry] = await entries(app, edition.id, "Z-1")
+        page = (await second.get(f"{url}/second/{entry.id}")).text
+        await _results_date_passed(app, edition.id)
+        late = await first.post(url, data=ballot(person(), ["C1"], desk, sheet="Z-2"))
+        assert late.status_code == 409
+        typed = await second.post(f"{url}/second/{entry.id}", data=ballot(who, ["C1"], page))
+        assert typed.status_code == 303
+    await _publish(app, edition)
+    assert [e.status for e in await entries(app, edition.id, "Z-1")] == ["counted", "matched"]
+    assert await entries(app, edition.id, "Z-2") == []
+
+
+async def _results_date_passed(app, edition_id: int) -> None:
+    async with transaction(app.state.ctx.db) as session:
+        now = utcnow()
+        await session.execute(
+            update(Edition)
+            .where(Edition.id == edition_id)
+            .values(
+                voting_closes_at=now - timedelta(minutes=2), results_at=now - timedelta(minutes=1)
+            )
+        )
+    app.state.ctx.caches.clear()  # the snapshots of the edition as it was

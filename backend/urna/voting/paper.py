@@ -204,17 +204,22 @@ async def _sheet_at(
     return entry
 
 
-def paper_closed_reason(snapshot: EditionSnapshot, *, published: bool) -> str | None:
+def paper_closed_reason(
+    snapshot: EditionSnapshot, *, published: bool, settling: bool = False
+) -> str | None:
     """Why no sheet can be typed now (a msgid), or None. Paper ballots are typed while
-    voting is open and after it, until the results: a sheet typed once they are
-    ``published`` would be a ballot they do not count."""
-    if editions.edition_phase(snapshot.edition) not in ("open", "closed"):
+    voting is open and after it, until the results date; a sheet already typed once is
+    ``settling`` (second entry, resolution) until the results are ``published``, which
+    wait for it. A sheet typed once they are published is a ballot they do not count."""
+    if not settling and editions.edition_phase(snapshot.edition) not in ("open", "closed"):
         return PaperClosed.message
     return RESULTS_OUT if published else None
 
 
-def paper_phase_ensure(snapshot: EditionSnapshot, *, published: bool) -> None:
-    reason = paper_closed_reason(snapshot, published=published)
+def paper_phase_ensure(
+    snapshot: EditionSnapshot, *, published: bool, settling: bool = False
+) -> None:
+    reason = paper_closed_reason(snapshot, published=published, settling=settling)
     if reason:
         raise PaperClosed(reason)
 
@@ -291,7 +296,7 @@ async def paper_second_enter(
 ) -> PaperOutcome:
     """The second, blind typing by another operator: cast if both typings agree,
     otherwise list the fields that differ."""
-    paper_phase_ensure(snapshot, published=published)
+    paper_phase_ensure(snapshot, published=published, settling=True)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     first = await paper_second_sheet(
         session=session, snapshot=snapshot, operator_id=operator_id, entry_id=entry_id
@@ -374,7 +379,7 @@ async def paper_resolve(
 ) -> PaperOutcome:
     """Settle a mismatch: an operator types the sheet once more from the paper, and that
     typing is cast."""
-    paper_phase_ensure(snapshot, published=published)
+    paper_phase_ensure(snapshot, published=published, settling=True)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     first = await _sheet_at(session, snapshot, entry_id, "mismatch")
     note, errors = paper_form_read(snapshot=snapshot, form=form, model=PaperResolveForm)
