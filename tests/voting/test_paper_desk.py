@@ -4,7 +4,11 @@ clerk can read (never a 500), and every sheet typed from paper counted once."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -18,8 +22,45 @@ from urna.core.db import transaction, utcnow
 from urna.editions.models import Edition
 from urna.results import service as results
 from urna.voting import paper_sheets
+from urna.voting.models import PaperEntry
 
 pytestmark = pytest.mark.flow
+
+
+@dataclass
+class TwoClerks:
+    """Two clerks at one edition's desk: the first types sheets once (double entry),
+    the second types them again."""
+
+    app: Any
+    edition: Any
+    first: Any
+    second: Any
+
+    @property
+    def url(self) -> str:
+        return f"/staff/paper/{self.edition.slug}"
+
+    async def typed_once(self, who: dict, sheet: str, numbers=("C1",)) -> PaperEntry:
+        page = (await self.first.get(self.url)).text
+        data = ballot(who, list(numbers), page, sheet=sheet, double_entry="1")
+        assert (await self.first.post(self.url, data=data)).status_code == 303
+        [entry] = await entries(self.app, self.edition.id, sheet)
+        return entry
+
+    async def typed_again(self, entry: PaperEntry, who: dict, numbers=("C1",)):
+        url = f"{self.url}/second/{entry.id}"
+        page = (await self.second.get(url)).text
+        return await self.second.post(url, data=ballot(who, list(numbers), page))
+
+
+@asynccontextmanager
+async def two_clerks(app, edition) -> AsyncIterator[TwoClerks]:
+    async with (
+        await staff_client(app, "admin") as first,
+        await staff_client(app, "admin") as second,
+    ):
+        yield TwoClerks(app, edition, first, second)
 
 
 @pytest.mark.parametrize("entered", ["99999999999999999999999", "9223372036854775808", "0"])
@@ -49,22 +90,13 @@ async def test_results_wait_for_every_paper_sheet_to_be_settled(app):
     the results would leave out for good: publishing waits until it is settled."""
     edition = await paper_edition(app)
     who = person()
-    url = f"/staff/paper/{edition.slug}"
-    async with (
-        await staff_client(app, "admin") as first,
-        await staff_client(app, "admin") as second,
-    ):
-        page = (await first.get(url)).text
-        typed = await first.post(url, data=ballot(who, ["C1"], page, sheet="S-1", double_entry="1"))
-        assert typed.status_code == 303
-        [entry] = await entries(app, edition.id, "S-1")
+    async with two_clerks(app, edition) as desk:
+        entry = await desk.typed_once(who, "S-1")
         await voting_close(app, edition.id)
         with pytest.raises(results.ResultsError) as refused:
             await _publish(app, edition)
         assert refused.value.message == paper_sheets.SHEETS_UNSETTLED
-        page = (await second.get(f"{url}/second/{entry.id}")).text
-        again = await second.post(f"{url}/second/{entry.id}", data=ballot(who, ["C1"], page))
-        assert again.status_code == 303
+        assert (await desk.typed_again(entry, who)).status_code == 303
     await _publish(app, edition)
     assert [e.status for e in await entries(app, edition.id, "S-1")] == ["counted", "matched"]
 
@@ -114,20 +146,13 @@ async def test_a_sheet_that_no_longer_waits_offers_no_second_entry(app):
     edition = await paper_edition(app)
     who = person()
     url = f"/staff/paper/{edition.slug}"
-    async with (
-        await staff_client(app, "admin") as first,
-        await staff_client(app, "admin") as second,
-    ):
-        page = (await first.get(url)).text
-        await first.post(url, data=ballot(who, ["C1"], page, sheet="T-1", double_entry="1"))
-        [entry] = await entries(app, edition.id, "T-1")
-        own = await first.get(f"{url}/second/{entry.id}")
+    async with two_clerks(app, edition) as desk:
+        entry = await desk.typed_once(who, "T-1")
+        own = await desk.first.get(f"{url}/second/{entry.id}")
         assert own.status_code == 409 and "inny operator" in own.text
         assert f'action="{url}/second/{entry.id}"' not in own.text
-        page = (await second.get(f"{url}/second/{entry.id}")).text
-        typed = await second.post(f"{url}/second/{entry.id}", data=ballot(who, ["C1"], page))
-        assert typed.status_code == 303
-        back = await second.get(f"{url}/second/{entry.id}")
+        assert (await desk.typed_again(entry, who)).status_code == 303
+        back = await desk.second.get(f"{url}/second/{entry.id}")
     assert back.status_code == 409 and "nie czeka na to wprowadzenie" in back.text
     assert f'action="{url}/second/{entry.id}"' not in back.text
 
@@ -225,20 +250,13 @@ async def test_a_refused_resolution_keeps_both_entries_in_view(app):
     still shows the two entries side by side, the paper's only comparison."""
     edition = await paper_edition(app)
     who = person(house_number="12")
-    url = f"/staff/paper/{edition.slug}"
-    async with (
-        await staff_client(app, "admin") as first,
-        await staff_client(app, "admin") as second,
-    ):
-        page = (await first.get(url)).text
-        await first.post(url, data=ballot(who, ["C1"], page, sheet="M-1", double_entry="1"))
-        [entry] = await entries(app, edition.id, "M-1")
-        page = (await second.get(f"{url}/second/{entry.id}")).text
-        differs = ballot(dict(who, house_number="13"), ["C1"], page)
-        await second.post(f"{url}/second/{entry.id}", data=differs)
-        detail = (await second.get(f"{url}/mismatches/{entry.id}")).text
+    url = f"/staff/paper/{edition.slug}/mismatches"
+    async with two_clerks(app, edition) as desk:
+        entry = await desk.typed_once(who, "M-1")
+        await desk.typed_again(entry, dict(who, house_number="13"))
+        detail = (await desk.second.get(f"{url}/{entry.id}")).text
         forgot = ballot(dict(who, last_name=""), ["C1"], detail)
-        refused = await second.post(f"{url}/mismatches/{entry.id}", data=forgot)
+        refused = await desk.second.post(f"{url}/{entry.id}", data=forgot)
     assert refused.status_code == 400 and 'id="last_name-error"' in refused.text
     table = refused.text.split('id="mismatch"')[1].split("</table>")[0]
     assert ">12<" in table and ">13<" in table
@@ -250,17 +268,10 @@ async def test_entries_that_differ_are_shown_as_a_warning(app):
     out as a conflict does, not in the calm colour of a counted sheet."""
     edition = await paper_edition(app)
     who = person()
-    url = f"/staff/paper/{edition.slug}"
-    async with (
-        await staff_client(app, "admin") as first,
-        await staff_client(app, "admin") as second,
-    ):
-        page = (await first.get(url)).text
-        await first.post(url, data=ballot(who, ["C1"], page, sheet="V-1", double_entry="1"))
-        [entry] = await entries(app, edition.id, "V-1")
-        page = (await second.get(f"{url}/second/{entry.id}")).text
-        typed = await second.post(f"{url}/second/{entry.id}", data=ballot(who, ["C2"], page))
-        shown = (await second.get(typed.headers["location"])).text
+    async with two_clerks(app, edition) as desk:
+        entry = await desk.typed_once(who, "V-1")
+        typed = await desk.typed_again(entry, who, ["C2"])
+        shown = (await desk.second.get(typed.headers["location"])).text
     assert 'id="outcome" role="status" class="warning"' in shown
 
 
@@ -271,19 +282,13 @@ async def test_a_sheet_still_waiting_at_the_results_date_can_be_settled(app):
     edition = await paper_edition(app)
     who = person()
     url = f"/staff/paper/{edition.slug}"
-    async with (
-        await staff_client(app, "admin") as first,
-        await staff_client(app, "admin") as second,
-    ):
-        desk = (await first.get(url)).text
-        await first.post(url, data=ballot(who, ["C1"], desk, sheet="Z-1", double_entry="1"))
-        [entry] = await entries(app, edition.id, "Z-1")
-        page = (await second.get(f"{url}/second/{entry.id}")).text
+    async with two_clerks(app, edition) as desk:
+        entry = await desk.typed_once(who, "Z-1")
+        page = (await desk.first.get(url)).text
         await _results_date_passed(app, edition.id)
-        late = await first.post(url, data=ballot(person(), ["C1"], desk, sheet="Z-2"))
+        late = await desk.first.post(url, data=ballot(person(), ["C1"], page, sheet="Z-2"))
         assert late.status_code == 409
-        typed = await second.post(f"{url}/second/{entry.id}", data=ballot(who, ["C1"], page))
-        assert typed.status_code == 303
+        assert (await desk.typed_again(entry, who)).status_code == 303
     await _publish(app, edition)
     assert [e.status for e in await entries(app, edition.id, "Z-1")] == ["counted", "matched"]
     assert await entries(app, edition.id, "Z-2") == []

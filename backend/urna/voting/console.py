@@ -199,13 +199,31 @@ async def _sheet_page(
     return await _render(request, "paper_sheet.html", context, status_code=code)
 
 
+async def _second_page(request, db, user, entry_id, snapshot, **page):
+    """A sheet to type again, blind (shown again with a refused second entry)."""
+    return await _sheet_page(request, db, entry_id, "second", snapshot, **page)
+
+
+async def _sheet_entered(request, db, user, slug, entry_id, *, enter, page):
+    """A typing of a sheet already entered once (second entry, resolution): refused,
+    ``page`` (``_second_page``, ``_resolve_page``) shows the sheet again."""
+    return await _entered(
+        request,
+        db,
+        user,
+        slug,
+        enter=partial(enter, entry_id=entry_id),
+        page=partial(page, request, db, user, entry_id),
+    )
+
+
 @router.get("/staff/paper/{slug}/second/{entry_id}")
 async def second_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
     snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
     await paper.paper_second_sheet(
         session=db, snapshot=snapshot, operator_id=user.id, entry_id=entry_id
     )
-    return await _sheet_page(request, db, entry_id, "second", snapshot)
+    return await _second_page(request, db, user, entry_id, snapshot)
 
 
 @router.post(
@@ -213,13 +231,8 @@ async def second_page(request: Request, slug: str, entry_id: int, db: DbSession,
     openapi_extra=form_openapi(IdentityForm, project=PROJECT_BOXES),
 )
 async def second_enter(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
-    return await _entered(
-        request,
-        db,
-        user,
-        slug,
-        enter=partial(paper.paper_second_enter, entry_id=entry_id),
-        page=partial(_sheet_page, request, db, entry_id, "second"),
+    return await _sheet_entered(
+        request, db, user, slug, entry_id, enter=paper.paper_second_enter, page=_second_page
     )
 
 
@@ -254,11 +267,6 @@ async def mismatch_page(request: Request, slug: str, entry_id: int, db: DbSessio
 async def mismatch_resolve(
     request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser
 ):
-    return await _entered(
-        request,
-        db,
-        user,
-        slug,
-        enter=partial(paper.paper_resolve, entry_id=entry_id),
-        page=partial(_resolve_page, request, db, user, entry_id),
+    return await _sheet_entered(
+        request, db, user, slug, entry_id, enter=paper.paper_resolve, page=_resolve_page
     )
