@@ -140,6 +140,15 @@ async def test_the_desk_says_it_is_closed_before_a_sheet_is_typed(app):
     assert 'id="subtotals"' in desk
 
 
+async def test_before_voting_opens_the_desk_names_when_it_opens_and_closes(app):
+    soon = (utcnow() + timedelta(days=2)).isoformat()
+    edition = await paper_edition(app, voting_opens_at=soon)
+    async with await staff_client(app, "admin") as admin:
+        desk = (await admin.get(f"/staff/paper/{edition.slug}")).text
+    said = "od rozpoczęcia głosowania do dnia ogłoszenia wyników"  # when entry stops
+    assert said in desk and f'action="/staff/paper/{edition.slug}"' not in desk
+
+
 async def test_a_sheet_that_no_longer_waits_offers_no_second_entry(app):
     """The Back button, or the first operator following a link: the page says the sheet
     cannot be typed again now, before a whole sheet is typed for nothing."""

@@ -58,7 +58,7 @@ SHEET_TAKEN = N_(
 class PaperClosed(AppError):
     status_code = 409
     message = N_(
-        "Paper ballots can be entered only after voting opens and before the results are computed."
+        "Paper ballots can be entered only from the opening of voting until the results date."
     )
 
 
