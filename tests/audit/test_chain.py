@@ -306,7 +306,7 @@ async def test_the_console_lists_filters_and_verifies_the_log(app):
 
 @pytest.mark.flow
 async def test_a_named_action_is_filtered_alone_and_a_prefix_finds_its_family(app):
-    """"Logged in" (staff.login) never lists "Login failed" (staff.login_failed)."""
+    """ "Logged in" (staff.login) never lists "Login failed" (staff.login_failed)."""
     factory = app.state.ctx.db
     login = await _append(factory, 1, action="staff.login")
     failed = await _append(factory, 1, action="staff.login_failed")
