@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import is_postgres
 from urna.results.models import ResultFile, ResultRun, TieDraw
-from urna.voting.models import Ballot, BallotChoice
+from urna.voting.models import Ballot, BallotChoice, PaperEntry
 
 COUNTED = "counted"
 
@@ -113,6 +113,19 @@ async def turnout_rows(
         .group_by(attribute)
     )
     return [(row[0], int(row[1])) for row in result.all()]
+
+
+async def paper_invalid_count(session: AsyncSession, edition_id: int) -> int:
+    """Paper sheets recorded as invalid (spoiled, unreadable): never ballots, counted here
+    for the published protocol."""
+    result = await session.execute(
+        select(func.count()).where(
+            PaperEntry.edition_id == edition_id,
+            PaperEntry.kind == "first",
+            PaperEntry.status == "invalid",
+        )
+    )
+    return int(result.scalar_one())
 
 
 async def turnout_by_hour(session: AsyncSession, edition_id: int) -> list[tuple[datetime, int]]:

@@ -113,6 +113,7 @@ class Turnout(_Frozen):
     by_age_band: TurnoutRows
     by_channel: TurnoutRows
     by_day: TurnoutRows
+    paper_invalid: int = 0  # invalid paper sheets (results published before: not counted)
 
 
 class ResultsPayload(_Frozen):

@@ -271,7 +271,8 @@ async def turnout_compute(
     *, session: AsyncSession, edition: Edition, areas: dict[int, Area]
 ) -> Turnout:
     """Counted ballots by area, age band, channel and local day: aggregates only, and a
-    group smaller than `SMALL_GROUP` is published as null ("fewer than 10")."""
+    group smaller than `SMALL_GROUP` is published as null ("fewer than 10"); and the
+    invalid paper sheets, a total."""
 
     def suppressed(rows: list[tuple[str, int]]) -> TurnoutRows:
         return [(key, count if count >= SMALL_GROUP else None) for key, count in sorted(rows)]
@@ -300,4 +301,5 @@ async def turnout_compute(
         by_age_band=suppressed(by_age),
         by_channel=suppressed(by_channel),
         by_day=suppressed(list(days.items())),
+        paper_invalid=await repository.paper_invalid_count(session, edition.id),
     )
