@@ -92,6 +92,22 @@ def test_english_pages_write_numbers_and_days_as_english_does():
     assert i18n.format_date("2027-09-03", "en") == "3 Sept 2027"
 
 
+def test_evidence_times_to_the_second_in_polish_time_with_the_utc_instant_for_machines():
+    summer = datetime(2027, 5, 31, 21, 30, 5, tzinfo=UTC)
+    winter = datetime(2027, 1, 15, 21, 30, 5, 250000, tzinfo=UTC)
+    assert i18n.format_moment(summer, "pl") == "31.05.2027, 23:30:05"
+    assert i18n.format_moment(winter, "en") == "15 Jan 2027, 22:30:05"
+    assert i18n.format_moment(summer, "pl", day=False) == "23:30:05"
+    i18n.zone_show(True)  # as in the staff console
+    try:
+        assert i18n.format_moment(summer, "pl") == "31.05.2027, 23:30:05 CEST"
+        assert i18n.format_moment(winter, "pl") == "15.01.2027, 22:30:05 CET"
+    finally:
+        i18n.zone_show(False)
+    assert i18n.utc_iso(summer) == "2027-05-31T21:30:05Z"
+    assert i18n.utc_iso(winter) == "2027-01-15T21:30:05.250Z"
+
+
 def test_fractions_with_the_language_s_decimal_sign():
     assert i18n.format_fraction(14.34, "pl") == "14,34" and i18n.format_fraction(7.5, "en") == "7.5"
     assert i18n.format_fraction(12345.678, "pl") == "12\u00a0345,68"

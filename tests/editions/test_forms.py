@@ -13,6 +13,7 @@ from urna.core import i18n
 from urna.core.errors import FormInvalid
 from urna.core.forms import form_parse
 from urna.core.i18n import LANGUAGES, LOCAL_ZONE
+from urna.core.moments import GAP
 from urna.editions.forms import (
     AreaForm,
     EditionForm,
@@ -188,6 +189,12 @@ def test_a_date_alone_is_midnight_and_an_offset_is_kept():
     assert form.voting_opens_at == datetime(2027, 5, 1, tzinfo=LOCAL_ZONE)
     form = form_parse(EditionForm, _edition(voting_opens_at="2027-05-01T00:00:00+00:00"))
     assert form.voting_opens_at.utcoffset().total_seconds() == 0
+
+
+def test_a_date_the_spring_clock_change_skips_is_refused_and_not_moved():
+    assert _refused(EditionForm, _edition(voting_opens_at="2027-03-28T02:30")) == {
+        "voting_opens_at": GAP
+    }
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ The field types carry the rules every console form shares:
 - ``Money``: złoty as Polish offices write them ("1 234,56 zł", "150 000") → grosze.
 - ``Percent``: "2,5", "2.5" or "2,5 %" → Decimal (the range is the domain's rule).
 - ``LocalDateTime``: "31.05.2027 23:59", "31.05.2027" or ISO ("2027-05-31T23:59"), in
-  Warsaw time unless an offset is given.
+  Polish time unless an offset is given, as a moment in UTC (``core.moments``: a time
+  the spring clock change skips is refused).
 - ``whole(low, high, message)``: a whole number within bounds, in ASCII digits only
   ("²", "①" or "٣" are refused, and so is anything a database column cannot hold).
 
@@ -49,7 +50,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from urna.core.errors import AppError, FormInvalid, NotFound
-from urna.core.i18n import LOCAL_ZONE, N_
+from urna.core.i18n import N_
+from urna.core.moments import MomentInvalid, moment_parse
 from urna.core.money import MoneyInvalid, zloty_parse
 from urna.core.text import text_unsafe
 
@@ -62,7 +64,6 @@ UNSAFE = N_(
 )
 MONEY = N_("Give an amount in zloty, e.g. 150 000 or 2 499,99.")
 PERCENT = N_("Give a percentage as a number, e.g. 5 or 2,5.")
-DATETIME = N_("Give the date and time, e.g. 31.05.2027 23:59.")
 TOO_LARGE = N_("This number is too large.")
 
 _CUSTOM = "form_field"  # the error type of the messages below: the message is the msgid
@@ -76,8 +77,6 @@ _BY_TYPE = {
 }
 _WHOLE = re.compile(r"-?[0-9]+")
 _PERCENT = re.compile(r"-?[0-9]{1,6}(?:[.,][0-9]{1,6})?")
-_DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y, %H:%M", "%d.%m.%Y")
-_YEARS = (2000, 2199)
 MAX_ID = 2**31 - 1  # the smallest id column (INTEGER, e.g. staff accounts); no row has more
 MAX_BODY_BYTES = 12 * 1024 * 1024  # the largest upload (a 10 MB picture) and its form
 
@@ -135,23 +134,10 @@ def _percent(value: Any) -> Decimal:
 
 
 def _local_datetime(value: Any) -> datetime:
-    text = value.strip() if isinstance(value, str) else ""
-    moment = None
-    if text.isascii():  # strptime and fromisoformat take other scripts' digits too
-        for form in _DATE_FORMATS:
-            try:
-                moment = datetime.strptime(text, form)  # naive: Warsaw time below
-                break
-            except ValueError:
-                continue
-        if moment is None:
-            try:
-                moment = datetime.fromisoformat(text)
-            except ValueError:
-                moment = None
-    if moment is None or not _YEARS[0] <= moment.year <= _YEARS[1]:
-        raise form_error(DATETIME)
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)
+    try:
+        return moment_parse(value)
+    except MomentInvalid as error:
+        raise form_error(error.message) from error
 
 
 # The JSON schemas say what the form sends (the OpenAPI document, ``form_openapi``).

@@ -12,7 +12,7 @@ import io
 import sys
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -152,14 +152,36 @@ def format_datetime(value: datetime | str | None, lang: str | None = None) -> st
     """Local (Warsaw) time as the page's language writes it: 31.05.2027, 23:59 and
     31 May 2027, 23:59 (in the console with its zone: 31.05.2027, 23:59 CEST); of a moment
     or of one as ISO text (as a report meant for JSON holds it)."""
+    return _local_text(value, lang, "HH:mm")
+
+
+def format_moment(
+    value: datetime | str | None, lang: str | None = None, *, day: bool = True
+) -> str:
+    """``format_datetime`` to the second, for times read as evidence (a ballot cast, a
+    request): 31.05.2027, 23:30:05 CEST in the console; the time alone without ``day``."""
+    return _local_text(value, lang, "HH:mm:ss", day=day)
+
+
+def _local_text(
+    value: datetime | str | None, lang: str | None, clock: str, *, day: bool = True
+) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     local = value.astimezone(LOCAL_ZONE)
     lang = _lang(lang)
-    text = babel_dates.format_datetime(local, f"{_DAY[lang]}, HH:mm", locale=LOCALES[lang])
+    pattern = f"{_DAY[lang]}, {clock}" if day else clock
+    text = babel_dates.format_datetime(local, pattern, locale=LOCALES[lang])
     return f"{text} {local.tzname()}" if _zone_shown.get() else text
+
+
+def utc_iso(value: datetime) -> str:
+    """The exact instant for machines, as HTML's ``<time datetime>`` takes it (to the
+    millisecond): 2027-05-31T21:30:05Z, 2027-05-31T21:30:05.250Z."""
+    timespec = "milliseconds" if value.microsecond else "seconds"
+    return value.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def format_date(value: date | datetime | str | None, lang: str | None = None) -> str:

@@ -173,6 +173,8 @@ class Templates:
         self.env.filters["number"] = i18n.format_count
         self.env.filters["decimal"] = i18n.format_fraction
         self.env.filters["datetime"] = i18n.format_datetime
+        self.env.filters["moment"] = i18n.format_moment
+        self.env.filters["utc_iso"] = i18n.utc_iso
         self.env.filters["date"] = i18n.format_date
         self.env.globals["translate"] = i18n.translate
         self.store = store
