@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.factories.editions import edition_create
 from tests.factories.fraud import fraud_case_add
-from tests.factories.staff import asgi_client, csrf_of
+from tests.factories.staff import asgi_client, csrf_of, staff_client
 from tests.factories.voting import ballot_of_receipt, person, receipt_of, vote
 from urna.core.audit import AuditEvent
 from urna.fraud.models import FraudCase
@@ -44,6 +44,15 @@ async def case_make(app, edition_id: int, ballot_ids: list[int], *, ip: str = "1
         case_id = await fraud_case_add(session, edition_id=edition_id, ballot_ids=ballot_ids, ip=ip)
         await session.commit()
         return case_id
+
+
+async def case_page(app, edition, ballots: list[Cast], *, ip: str) -> tuple[int, str]:
+    """A case of ``ballots`` (one signal, from ``ip``) and its page as a verifier reads it."""
+    case_id = await case_make(app, edition.id, [b.ballot_id for b in ballots], ip=ip)
+    async with await staff_client(app, "verifier") as verifier:
+        page = await verifier.get(f"/staff/verify/{edition.slug}/cases/{case_id}")
+    assert page.status_code == 200
+    return case_id, page.text
 
 
 async def ballot_get(app, ballot_id: int) -> Ballot:

@@ -15,6 +15,7 @@ import pytest
 from tests.factories.staff import staff_client
 from tests.verification.conftest import audit_events, case_make, cast, post_page
 from urna.core.db import utcnow
+from urna.core.moments import moment_input
 
 pytestmark = pytest.mark.flow
 
@@ -91,10 +92,10 @@ async def test_a_network_package_holds_that_network_and_window_only(app, edition
     inside = await cast(app, edition.slug, ["C1"], ip=f"198.18.{octet}.41")
     outside = await cast(app, edition.slug, ["C1"], ip=f"198.19.{octet}.41")
     url = f"/staff/verify/{edition.slug}/export"
-    window = {
-        "since": (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
-        "until": (utcnow() + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
-    }
+    # typed in Polish time, as the console shows the cast: read as UTC, the window would
+    # lie an hour or two later and miss the ballot
+    since, until = utcnow() - timedelta(minutes=30), utcnow() + timedelta(minutes=30)
+    window = {"since": moment_input(since), "until": moment_input(until)}
     async with await staff_client(app, "verifier") as verifier:
         bad = await post_page(
             verifier,
@@ -112,7 +113,24 @@ async def test_a_network_package_holds_that_network_and_window_only(app, edition
     assert [b["id"] for b in ballots] == [inside.ballot_id]
     assert ballots[0]["identity"]["first_name"] == inside.who["first_name"]
     addresses = {r["ip"] for r in json.loads(files["request_log.json"])}
+    basis = json.loads(files["basis.json"])  # the file keeps UTC ISO, as before
+    assert basis["since"] == str(since.replace(second=0, microsecond=0))
     assert addresses == {inside.ip}
     assert outside.ballot_id not in {b["id"] for b in ballots}
     [event] = await audit_events(app, "verification.export", f"network:{network}")
     assert event.details["ballots"] == 1 and event.details["legal_basis_category"] == "prosecutor"
+
+
+async def test_a_window_in_the_spring_s_skipped_hour_is_explained_beside_its_field(app, edition):
+    url = f"/staff/verify/{edition.slug}/export"
+    window = {"since": "28.03.2027 02:30", "until": "28.03.2027 04:00"}
+    async with await staff_client(app, "verifier") as verifier:
+        response = await post_page(
+            verifier, url, url, {**BASIS, **window, "scope": "network", "network": "192.0.2.0/24"}
+        )
+    assert response.status_code == 400
+    error = response.text[response.text.index('id="since-error"') :]
+    assert error.split("</p>")[0].endswith(
+        "tej nocy zegary przestawiono z 02:00 na 03:00. Podaj czas przed 02:00 albo od 03:00."
+    )
+    assert 'value="28.03.2027 02:30"' in response.text  # kept for correcting

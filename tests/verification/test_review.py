@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories.staff import csrf_of, staff_client
-from tests.verification.conftest import audit_events, case_make, cast, post_page
+from tests.verification.conftest import audit_events, case_make, case_page, cast, post_page
 
 pytestmark = pytest.mark.flow
 
@@ -15,13 +15,7 @@ pytestmark = pytest.mark.flow
 async def test_a_case_shows_masked_ballots_trails_timeline_signals_and_choices(app, edition):
     first = await cast(app, edition.slug, ["C1", "C3"], first_name="Zofia", ip="203.0.113.9")
     second = await cast(app, edition.slug, ["C2"], first_name="Piotr", ip="203.0.113.9")
-    case_id = await case_make(
-        app, edition.id, [first.ballot_id, second.ballot_id], ip="203.0.113.9"
-    )
-    async with await staff_client(app, "verifier") as verifier:
-        page = await verifier.get(f"/staff/verify/{edition.slug}/cases/{case_id}")
-    assert page.status_code == 200
-    html = page.text
+    case_id, html = await case_page(app, edition, [first, second], ip="203.0.113.9")
     # masked: initials, never the name
     assert f"Z. {first.who['last_name'][0].upper()}." in html
     assert first.who["last_name"] not in html and "Zofia" not in html

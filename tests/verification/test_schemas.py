@@ -11,6 +11,7 @@ import pytest
 
 from urna.core.errors import FormInvalid
 from urna.core.forms import TOO_LONG, UNSAFE, form_parse
+from urna.core.moments import GAP
 from urna.verification.evidence import (
     BASIS_MAX,
     BASIS_MIN,
@@ -164,13 +165,33 @@ def test_the_legal_basis_is_chosen_and_stated_whole():
     )
 
 
-def test_a_network_is_exported_over_a_window_in_utc():
+def test_a_network_window_is_typed_in_polish_time_and_held_in_utc():
+    """The console shows every time in Polish time, so the window is read in it too."""
     typed = {"scope": "network", "category": "court", "basis": BASIS, "case_id": "not read"}
-    window = {"since": "2027-05-31 14:00", "until": "2027-05-31T18:00+02:00"}
+    window = {"since": "31.05.2027 14:00", "until": "2027-05-31T18:00Z"}
     scope = scope_parse({**typed, **window, "network": " 203.0.113.7/24 "})
+    typed["network"] = "203.0.113.7"
     assert scope.network == "203.0.113.0/24" and scope.case_id is None
-    assert scope.since == datetime(2027, 5, 31, 14, tzinfo=UTC)  # no offset: UTC
-    assert scope.until == datetime(2027, 5, 31, 16, tzinfo=UTC)
+    assert scope.since == datetime(2027, 5, 31, 12, tzinfo=UTC)  # no offset: CEST
+    assert scope.until == datetime(2027, 5, 31, 18, tzinfo=UTC)
+    winter = scope_parse({**typed, "since": "2027-01-15 14:00", "until": "15.01.2027 16:00"})
+    assert (winter.since, winter.until) == (
+        datetime(2027, 1, 15, 13, tzinfo=UTC),  # CET
+        datetime(2027, 1, 15, 15, tzinfo=UTC),
+    )
+    # as the console shows a cast time, its zone naming the autumn's repeated hour
+    shown = {"since": "31.10.2027, 02:30:05 CEST", "until": "31.10.2027, 02:30:05 CET"}
+    fold = scope_parse({**typed, **shown})
+    assert (fold.since, fold.until) == (
+        datetime(2027, 10, 31, 0, 30, 5, tzinfo=UTC),
+        datetime(2027, 10, 31, 1, 30, 5, tzinfo=UTC),
+    )
+
+
+def test_a_time_the_spring_clock_change_skips_is_refused_beside_its_field():
+    typed = {"scope": "network", "category": "court", "basis": BASIS, "network": "203.0.113.7"}
+    errors = _scope_refused({**typed, "since": "28.03.2027 02:30", "until": "28.03.2027 04:00"})
+    assert errors == {"since": GAP}
 
 
 def test_a_network_window_is_two_moments_in_order():
@@ -180,7 +201,7 @@ def test_a_network_window_is_two_moments_in_order():
     assert _scope_refused({**base, **window, "network": "203.0.113.300"}) == {"network": NETWORK}
     assert _scope_refused({**base, **window, "network": "a\x00b"}) == {"network": NETWORK}
     assert _scope_refused(base) == {"since": MOMENT, "until": MOMENT}
-    for moment in ("31.05.2027", "jutro", "2027-13-01 14:00", "0001-01-01T00:00+01:00"):
+    for moment in ("31.05", "jutro", "2027-13-01 14:00", "0001-01-01T00:00+01:00"):
         assert _scope_refused({**base, **window, "since": moment}) == {"since": MOMENT}
     late = {**window, "since": "2027-05-31 16:00"}
     assert _scope_refused({**base, **late}) == {"until": UNTIL_AFTER}

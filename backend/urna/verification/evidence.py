@@ -15,18 +15,27 @@ import json
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.audit import audit_append
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import AppError
-from urna.core.forms import MAX_ID, FormModel, form_error, form_parse, text_within, whole
+from urna.core.forms import (
+    MAX_ID,
+    FormModel,
+    LocalDateTime,
+    form_error,
+    form_parse,
+    text_within,
+    whole,
+)
 from urna.core.i18n import LANGUAGES, N_, translate_in
+from urna.core.moments import DATETIME
 from urna.editions.models import Edition
 from urna.fraud import service as fraud
 from urna.fraud.kinds import kind_label
@@ -46,7 +55,7 @@ LEGAL_BASES: dict[str, str] = {
 BASIS_MIN = 20  # characters: the authority, its reference and the provision
 BASIS_MAX = 2000  # as the form's field allows
 CASE_NUMBER = N_("Give the number of the case.")
-MOMENT = N_("Give a date and time, e.g. 2027-05-31 14:00.")
+MOMENT = DATETIME  # the window is typed in Polish time, as the console shows it
 NETWORK = N_("Give an IP address or a network, e.g. 203.0.113.0/24.")
 MAX_BALLOTS = 20_000
 MAX_REQUESTS = 200_000
@@ -92,15 +101,6 @@ class EvidencePackage:
     requests: int
 
 
-def _utc_moment(value: Any) -> datetime:
-    """ISO 8601 ("2027-05-31 14:00", "2027-05-31T14:00Z"), in UTC unless an offset is given."""
-    try:
-        moment = datetime.fromisoformat(value.strip().replace(" ", "T").removesuffix("Z"))
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (AttributeError, ValueError, OverflowError) as error:  # OverflowError: year 1
-        raise form_error(MOMENT) from error
-
-
 def _network(value: str) -> str:
     try:
         return str(ipaddress.ip_network(value.strip(), strict=False))
@@ -112,7 +112,6 @@ LegalBasis = Literal[tuple(LEGAL_BASES)]  # type: ignore[valid-type]
 # The audit log keeps it forever: a control character or a text too long is refused whole.
 BasisText = Annotated[text_within(BASIS_MAX), Field(min_length=BASIS_MIN)]
 CaseNumber = whole(1, MAX_ID, CASE_NUMBER)
-UtcMoment = Annotated[datetime, BeforeValidator(_utc_moment)]
 Network = Annotated[str, AfterValidator(_network)]
 
 
@@ -143,13 +142,14 @@ class CaseScopeForm(ScopeForm):
 
 
 class NetworkScopeForm(ScopeForm):
-    """The export of a network (an address or a CIDR) over a time window."""
+    """The export of a network (an address or a CIDR) over a time window, typed in Polish
+    time as the console shows every time (the package holds it in UTC)."""
 
     messages = {**ScopeForm.messages, "network": NETWORK, "since": MOMENT, "until": MOMENT}
 
     network: Network
-    since: UtcMoment
-    until: UtcMoment
+    since: LocalDateTime
+    until: LocalDateTime
 
     @field_validator("until")
     @classmethod
