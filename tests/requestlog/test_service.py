@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.requestlog.factories import row, rows_write
 from urna.core.audit import AuditEvent
 from urna.core.errors import FormInvalid
+from urna.core.moments import GAP
 from urna.requestlog import service
 from urna.requestlog.repository import LogFilters
 
@@ -138,7 +139,15 @@ def test_filters_are_checked():
     assert service.filters_parse({}, now=now).since == now - timedelta(hours=24)
     assert service.filters_parse({"since": ""}, now=now).since is None
     parsed = service.filters_parse({"since": "2027-05-31 14:00", "status": "5xx"}, now=now)
-    assert parsed.since == datetime(2027, 5, 31, 14, tzinfo=UTC) and parsed.status == "5xx"
+    assert parsed.since == datetime(2027, 5, 31, 12, tzinfo=UTC) and parsed.status == "5xx"
+    winter = service.filters_parse({"since": "15.01.2027 14:00", "until": "2027-01-15T14:00Z"})
+    assert (winter.since, winter.until) == (
+        datetime(2027, 1, 15, 13, tzinfo=UTC),  # Polish time, as the console shows it
+        datetime(2027, 1, 15, 14, tzinfo=UTC),  # an offset typed is kept
+    )
+    with pytest.raises(FormInvalid) as gap:
+        service.period_parse({"since": "28.03.2027 02:00"}, now=now)
+    assert gap.value.errors == {"since": GAP}
     with pytest.raises(FormInvalid) as error:
         service.filters_parse({"ip": "10.0.0.0/99", "status": "abc", "until": "soon"}, now=now)
     assert set(error.value.errors) == {"ip", "status", "until"}

@@ -13,6 +13,7 @@ from tests.factories.voting import person, vote
 from tests.requestlog.conftest import client_for
 from tests.requestlog.factories import row, rows_write
 from urna.core.audit import AuditEvent
+from urna.core.i18n import utc_iso
 from urna.voting.models import Ballot
 
 pytestmark = pytest.mark.flow
@@ -131,6 +132,9 @@ async def test_the_trail_of_a_ballot(app, sample):
     assert ballot.request_id and ballot.session_hash
     assert ballot.request_id in response.text and "/vote/cast" in response.text
     assert ballot.session_hash in response.text and f"/e/{edition.slug}/vote" in response.text
+    # cast in Polish time, as every time in the console, the instant kept for machines
+    assert "Oddany (czas polski)" in response.text and "(UTC)" not in response.text
+    assert f'<time datetime="{utc_iso(ballot.submitted_at)}">' in response.text
     # an id beyond BIGINT names no ballot: 404 before any query (core.forms.path_params_check)
     assert missing.status_code == 404 and beyond.status_code == 404
     async with app.state.ctx.db() as session:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     ColumnElement,
@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import is_postgres
+from urna.core.i18n import LOCAL_ZONE
 from urna.requestlog.models import RequestLog
 
 T = RequestLog.__table__.c
@@ -77,8 +78,15 @@ async def _sqlite_functions(session: AsyncSession) -> None:
         raw = sync_session.connection().connection.dbapi_connection
         raw.create_function("urna_ip_in", 2, _ip_in, deterministic=True)
         raw.create_function("urna_ip_truncated", 1, ip_truncated, deterministic=True)
+        raw.create_function("urna_local_day", 1, _local_day, deterministic=True)
 
     await session.run_sync(register)
+
+
+def _local_day(stored: str) -> str:
+    """The Polish day of a moment SQLite holds (UTC, without its offset), at its midnight."""
+    moment = datetime.fromisoformat(stored).replace(tzinfo=UTC).astimezone(LOCAL_ZONE)
+    return moment.strftime("%Y-%m-%d 00:00:00")
 
 
 def _like_prefix(value: str) -> str:
@@ -261,12 +269,17 @@ async def errors_count(
 async def series_count(
     session: AsyncSession, since: datetime, until: datetime, *, unit: str
 ) -> list[tuple[object, int, int]]:
-    """(bucket start, requests, distinct sessions) per hour or day, in UTC."""
+    """(bucket start, requests, distinct sessions) per hour, its start in UTC (an hour is
+    the same in every zone, and the autumn's repeated one stays two), or per Polish day,
+    its local midnight; either without its offset."""
     if is_postgres(session):
-        bucket = func.date_trunc(unit, func.timezone("UTC", T.arrived_at))
+        zone = "UTC" if unit == "hour" else LOCAL_ZONE.key
+        bucket = func.date_trunc(unit, func.timezone(zone, T.arrived_at))
+    elif unit == "hour":
+        bucket = func.strftime("%Y-%m-%d %H:00:00", T.arrived_at)
     else:
-        pattern = "%Y-%m-%d %H:00:00" if unit == "hour" else "%Y-%m-%d 00:00:00"
-        bucket = func.strftime(pattern, T.arrived_at)
+        await _sqlite_functions(session)
+        bucket = func.urna_local_day(T.arrived_at)
     bucket = bucket.label("bucket")
     statement = (
         select(bucket, func.count(), func.count(func.distinct(T.session_hash)))

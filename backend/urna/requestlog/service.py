@@ -20,6 +20,7 @@ from urna.core.csvcells import CsvCells
 from urna.core.db import transaction
 from urna.core.errors import FormInvalid
 from urna.core.i18n import N_
+from urna.core.moments import MomentInvalid, moment_parse
 from urna.core.text import inert
 from urna.requestlog import repository
 from urna.requestlog.dns import HostResolver
@@ -29,17 +30,25 @@ from urna.requestlog.repository import LogFilters
 PAGE_SIZE = 100
 TRAIL_LIMIT = 5000
 EXPORT_CHUNK = 2000
-SHOWN_TIME = "%Y-%m-%d %H:%M:%S.%f"  # UTC, to the microsecond
 FILTER_FIELDS = ("since", "until", "ip", "session_hash", "path", "status", "user_agent")
 
 
 # ---- input --------------------------------------------------------------------------
 
 
-def _when(value: str) -> datetime:
-    """A time typed in the explorer (UTC, like the logs): ISO date or date-time."""
-    moment = datetime.fromisoformat(value.strip().replace(" ", "T").removesuffix("Z"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _moments(params: Mapping[str, str], errors: dict[str, str]) -> dict[str, datetime]:
+    """The period's ends the form gives, typed in Polish time as the console shows every
+    time (``core.moments``); a refused one is reported in ``errors``."""
+    times: dict[str, datetime] = {}
+    for key in ("since", "until"):
+        value = (params.get(key) or "").strip()
+        if not value:
+            continue
+        try:
+            times[key] = moment_parse(value)
+        except MomentInvalid as error:
+            errors[key] = error.message
+    return times
 
 
 def filters_parse(params: Mapping[str, str], *, now: datetime | None = None) -> LogFilters:
@@ -47,12 +56,7 @@ def filters_parse(params: Mapping[str, str], *, now: datetime | None = None) -> 
     the window is the last 24 hours; an empty ``since`` means no lower bound."""
     values = {key: (params.get(key) or "").strip() for key in FILTER_FIELDS}
     errors: dict[str, str] = {}
-    times: dict[str, datetime | None] = {}
-    for key in ("since", "until"):
-        try:
-            times[key] = _when(values[key]) if values[key] else None
-        except ValueError:
-            errors[key] = N_("Give a date and time, e.g. 2027-05-31 14:00.")
+    times: dict[str, datetime | None] = {"since": None, "until": None, **_moments(values, errors)}
     if "since" not in params:
         times["since"] = (now or datetime.now(UTC)) - timedelta(hours=24)
     if values["ip"]:
@@ -81,22 +85,12 @@ def filters_parse(params: Mapping[str, str], *, now: datetime | None = None) -> 
 def period_parse(
     params: Mapping[str, str], *, now: datetime, default_days: int = 7
 ) -> tuple[datetime, datetime]:
-    """The statistics period (UTC); by default the last ``default_days`` days."""
-    since, until = now - timedelta(days=default_days), now
+    """The statistics period (typed in Polish time); by default the last ``default_days``
+    days."""
     errors: dict[str, str] = {}
-    for key in ("since", "until"):
-        value = (params.get(key) or "").strip()
-        if not value:
-            continue
-        try:
-            moment = _when(value)
-        except ValueError:
-            errors[key] = N_("Give a date and time, e.g. 2027-05-31 14:00.")
-            continue
-        if key == "since":
-            since = moment
-        else:
-            until = moment
+    times = _moments(params, errors)
+    since = times.get("since", now - timedelta(days=default_days))
+    until = times.get("until", now)
     if not errors and since >= until:
         errors["until"] = N_("The end of the period must come after its start.")
     if errors:
@@ -112,25 +106,24 @@ def cursor_parse(cursor: str | None) -> tuple[datetime, str] | None:
     if not cursor:
         return None
     at, _, request_id = cursor.partition("~")
-    try:
-        return _when(at), request_id[:32]
-    except ValueError:
+    try:  # written by ``cursor_format`` (ISO, UTC); a hand-made one is read as UTC too
+        moment = datetime.fromisoformat(at)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 with an offset
         return None
+    return moment, request_id[:32]
 
 
 # ---- reading, audited ---------------------------------------------------------------
 
 
 def row_view(row: RequestLog) -> dict[str, Any]:
-    """What a page shows of a row: every text inert, times in UTC to the microsecond."""
-    arrived, responded = row.arrived_at.astimezone(UTC), row.responded_at.astimezone(UTC)
+    """What a page shows of a row: every text inert; the times as moments, which the
+    page writes in Polish time (the page's language is known only there)."""
     return {
         "request_id": row.request_id,
-        "arrived_iso": arrived.isoformat(timespec="microseconds"),
-        "arrived_at": arrived.strftime(SHOWN_TIME),
-        "responded_at": responded.strftime(
-            "%H:%M:%S.%f" if responded.date() == arrived.date() else SHOWN_TIME
-        ),
+        "arrived_at": row.arrived_at,
+        "responded_at": row.responded_at,
         "duration_ms": f"{row.duration_us / 1000:.1f}",
         "ip": row.ip or "",
         "host": inert(row.host) if row.host is not None else None,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ua_parser import parse as ua_parse
 
 from urna.core.charts import BarChart, Measure, bar_chart
+from urna.core.i18n import LOCAL_ZONE
 from urna.requestlog import repository
 
 OTHER = "other"
@@ -43,7 +44,7 @@ class Bucket:
 
 @dataclass(frozen=True)
 class Column:
-    label: str
+    start: datetime  # the page writes it in Polish time
     x: float
     y: float
     height: float
@@ -124,12 +125,13 @@ def series_unit(since: datetime, until: datetime) -> str:
     return "hour" if until - since <= timedelta(days=3) else "day"
 
 
-def _bucket_start(value: object) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _bucket_start(value: object, unit: str) -> datetime:
+    """A bucket's start as ``repository.series_count`` gives it: an hour in UTC, a day at
+    its Polish midnight (never in the spring's skipped hour)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC if unit == "hour" else LOCAL_ZONE)
+    return moment.astimezone(UTC)
 
 
 async def stats_compute(
@@ -149,7 +151,7 @@ async def stats_compute(
         key=lambda g: (-g.requests, g.label),
     )
     stats.series = [
-        Bucket(_bucket_start(start), requests, sessions)
+        Bucket(_bucket_start(start, unit), requests, sessions)
         for start, requests, sessions in await repository.series_count(
             session, since, until, unit=unit
         )
@@ -174,9 +176,10 @@ def series_chart(series: list[Bucket], *, unit: str) -> SeriesChart:
     for i, bucket in enumerate(series):
         height = round(SERIES_HEIGHT * bucket.requests / top, 1)
         x = round(i * step, 1)
-        label = bucket.start.strftime("%Y-%m-%d %H:00" if unit == "hour" else "%Y-%m-%d")
         columns.append(
-            Column(label, x, SERIES_HEIGHT - height, height, bucket.requests, bucket.sessions)
+            Column(
+                bucket.start, x, SERIES_HEIGHT - height, height, bucket.requests, bucket.sessions
+            )
         )
         sy = round(SERIES_HEIGHT - SERIES_HEIGHT * bucket.sessions / top, 1)
         points.append(f"{round(x + step / 2, 1)},{sy}")

@@ -13,6 +13,7 @@ from urna.core.access import LogReader, Principal, require_role
 from urna.core.context import DbSession, ReplicaSession, get_ctx
 from urna.core.errors import FormInvalid
 from urna.core.forms import query_openapi
+from urna.core.moments import moment_input
 from urna.core.views import render
 from urna.requestlog import service, stats
 
@@ -20,7 +21,6 @@ router = APIRouter()
 # Statistics contain nothing identifying, but only the office and the network
 # administrator need them; the verification team reads logs, not statistics.
 StatsReader = Annotated[Principal, Depends(require_role("netadmin", "admin"))]
-TIME_INPUT = "%Y-%m-%d %H:%M"
 _TEXT = {"type": "string"}
 # the explorer's filters, read by ``service.filters_parse``
 FILTERS = query_openapi(**dict.fromkeys(service.FILTER_FIELDS, _TEXT))
@@ -29,7 +29,7 @@ FILTERS = query_openapi(**dict.fromkeys(service.FILTER_FIELDS, _TEXT))
 def _form_values(request: Request, filters) -> dict[str, str]:
     values = {key: request.query_params.get(key, "") for key in service.FILTER_FIELDS}
     if "since" not in request.query_params and filters is not None and filters.since:
-        values["since"] = filters.since.strftime(TIME_INPUT)
+        values["since"] = moment_input(filters.since)
     return values
 
 
@@ -122,7 +122,7 @@ async def log_statistics(
             block="results",
             status_code=400,
         )
-    values = {"since": since.strftime(TIME_INPUT), "until": until.strftime(TIME_INPUT)}
+    values = {"since": moment_input(since), "until": moment_input(until)}
     result = await stats.stats_compute(
         session=db, since=since, until=until, min_group=settings.stats_min_group
     )
