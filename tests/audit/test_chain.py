@@ -26,6 +26,7 @@ from urna.audit import service as audit
 from urna.core import audit as core_audit
 from urna.core.audit import AuditEvent
 from urna.core.db import create_engine, session_factory
+from urna.core.i18n import LOCAL_ZONE, utc_iso
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -289,6 +290,7 @@ async def test_the_console_lists_filters_and_verifies_the_log(app):
             "/staff/audit?action=staff.login", headers={"HX-Request": "true"}
         )
         assert fragment.text.lstrip().startswith('<section id="events">')
+        assert "<time datetime=" in fragment.text
         dated = await admin.get("/staff/audit?since=2020-01-01&until=2020-01-02")
         assert "Brak pasujących zdarzeń." in dated.text
         verified = await admin.post("/staff/audit/verify", data={"csrf_token": csrf_of(page.text)})
@@ -299,7 +301,12 @@ async def test_the_console_lists_filters_and_verifies_the_log(app):
                 select(AuditEvent).where(AuditEvent.actor_id == user_id).order_by(AuditEvent.id)
             )
         ).scalars()
-    last = list(mine)[-1]  # verifying was this account's last action, and it was recorded
+    mine = list(mine)
+    # when, in Polish time to the second as every time in the console; the UTC instant kept
+    login = mine[0].occurred_at.astimezone(LOCAL_ZONE)
+    shown = f"{login:%d.%m.%Y, %H:%M:%S} {login.tzname()}"
+    assert f'<time datetime="{utc_iso(login)}">{shown}</time>' in page.text
+    last = mine[-1]  # verifying was this account's last action, and it was recorded
     assert last.action == "audit.verify" and last.details["broken_at"] is None
     assert last.details["events"] == last.id - 1  # every event before the record held
 
