@@ -77,11 +77,11 @@ async def test_decided_case_is_kept_until_new_ballots_reopen_it(app, fraud_setti
 
 async def test_allow_list_silences_a_shared_network_and_is_audited(app, fraud_settings):
     edition = await town_edition(app)
-    await ballots_insert(app, edition, one_computer("192.0.2.77", 7))
+    await ballots_insert(app, edition, one_computer("100.64.77.77", 7))
     [case] = (await scan(app, fraud_settings, edition)).cases
     async with app.state.ctx.db() as session:
         entry = await service.allow_add(
-            session=session, cidr="192.0.2.0/24", note="Biblioteka, czytelnia", actor_id=None
+            session=session, cidr="100.64.77.0/24", note="Biblioteka, czytelnia", actor_id=None
         )
         await session.commit()
     try:
@@ -91,7 +91,7 @@ async def test_allow_list_silences_a_shared_network_and_is_audited(app, fraud_se
             events = (
                 (
                     await session.execute(
-                        select(AuditEvent).where(AuditEvent.target == "cidr:192.0.2.0/24")
+                        select(AuditEvent).where(AuditEvent.target == "cidr:100.64.77.0/24")
                     )
                 )
                 .scalars()
