@@ -30,6 +30,10 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
+from urna.results.pabulib_cells import POINTS_MAX as POINTS_MAX
+from urna.results.pabulib_cells import PabulibError as PabulibError
+from urna.results.pabulib_cells import age, id_list, integer, points_list, present
+from urna.results.pabulib_cells import meta_number as meta_number
 from urna.results.pabulib_meta import Notice as Notice
 from urna.results.pabulib_meta import RuleSettings as RuleSettings
 from urna.results.pabulib_meta import rule_meta as rule_meta
@@ -37,15 +41,9 @@ from urna.results.pabulib_meta import rule_settings
 from urna.results.rules import Allocation, Project, equal_shares_allocate, greedy_allocate
 
 SECTIONS = ("META", "PROJECTS", "VOTES")
-_MISSING = "none"
 _PROJECT_FIELDS = ("project_id", "cost", "name", "selected")
 _META_NUMBERS = ("num_projects", "num_votes", "min_length", "max_length", "max_sum_points")
-POINTS_MAX = 2**31 - 1  # ballot_choice.points is a 32-bit INTEGER
 _VOTE_FIELDS = ("voter_id", "vote", "points", "age", "sex", "voting_method", "neighborhood")
-
-
-class PabulibError(ValueError):
-    """The file is not valid pabulib, or uses a feature this module does not handle."""
 
 
 @dataclass(slots=True)
@@ -79,7 +77,7 @@ class PbInstance:
 
     @property
     def budget(self) -> int:
-        return _integer(self.meta.get("budget"), "META budget")
+        return integer(self.meta.get("budget"), "META budget")
 
     @property
     def vote_type(self) -> str:
@@ -184,56 +182,16 @@ def _parse_meta(table: list[list[str]]) -> dict[str, str]:
     return meta
 
 
-def meta_number(meta: dict[str, str], key: str) -> int | None:
-    """A META count or limit (``max_length``…): a whole number from 0 up, or None if absent."""
-    text = _present(meta.get(key))
-    if text is None:
-        return None
-    if not (text.isascii() and text.isdigit()):
-        raise PabulibError(f"META {key} is not a whole number: {text!r}")
-    return int(text)
-
-
-def _present(value: str | None) -> str | None:
-    """The stripped cell, or None when it is empty or the literal ``None``."""
-    if value is None:
-        return None
-    # Hot path (90k ballots in one file): most cells need neither stripping nor checking.
-    if value and value[0] not in " \tNn" and value[-1] not in " \t":
-        return value
-    value = value.strip()
-    return None if not value or value.lower() == _MISSING else value
-
-
-def _integer(value: str | None, what: str) -> int:
-    text = _present(value)
-    if text is None:
-        raise PabulibError(f"{what} is missing")
-    try:
-        return int(text)
-    except ValueError:
-        number = text.replace(",", ".")
-        try:
-            as_float = float(number)
-        except ValueError:
-            raise PabulibError(f"{what} is not a number: {text!r}") from None
-        if as_float != int(as_float):
-            # Money is an integer unit throughout Urna; a fractional cost would need a
-            # decision on rounding that belongs to the office, not to the parser.
-            raise PabulibError(f"{what} is not a whole amount: {text!r}") from None
-        return int(as_float)
-
-
 def _parse_project(header: tuple[str, ...], row: list[str]) -> PbProject:
     cells = dict(zip(header, row, strict=True))
     if "project_id" not in cells or "cost" not in cells:
         raise PabulibError("PROJECTS needs project_id and cost columns")
     project_id = cells["project_id"].strip()
-    selected = _present(cells.get("selected"))
+    selected = present(cells.get("selected"))
     return PbProject(
         project_id=project_id,
-        cost=_integer(cells["cost"], f"cost of project {project_id}"),
-        name=_present(cells.get("name")),
+        cost=integer(cells["cost"], f"cost of project {project_id}"),
+        name=present(cells.get("name")),
         selected=None if selected is None else selected != "0",
         extra={key: value for key, value in cells.items() if key not in _PROJECT_FIELDS},
     )
@@ -248,12 +206,12 @@ def _parse_votes(header: tuple[str, ...], rows: list[list[str]], lines: list[int
     columns = dict(zip(header, zip(*rows, strict=True), strict=True)) if rows else {}
     converters = {
         "voter_id": str.strip,
-        "vote": _id_list,
-        "points": _points,
-        "age": _age,
-        "sex": _present,
-        "voting_method": _present,
-        "neighborhood": _present,
+        "vote": id_list,
+        "points": points_list,
+        "age": age,
+        "sex": present,
+        "voting_method": present,
+        "neighborhood": present,
     }
     converted = {
         name: _convert_column(columns[name], convert, lines) if name in columns else [None] * count
@@ -286,36 +244,6 @@ def _convert_column(
         except PabulibError as error:
             raise PabulibError(f"VOTES line {lines[cells.index(cell)]}: {error}") from None
     return list(map(table.__getitem__, cells))
-
-
-def _id_list(cell: str) -> tuple[str, ...]:
-    text = _present(cell)
-    if text is None:
-        return ()
-    parts = text.split(",")
-    if " " in text or "" in parts:
-        return tuple(part.strip() for part in parts if part.strip())
-    return tuple(parts)
-
-
-def _points(cell: str) -> tuple[int, ...] | None:
-    text = _present(cell)
-    if text is None:
-        return None
-    points = tuple(_integer(part, "points") for part in text.split(",") if part.strip())
-    if any(not -POINTS_MAX - 1 <= number <= POINTS_MAX for number in points):
-        raise PabulibError(f"points {text!r} are out of range (at most {POINTS_MAX})")
-    return points
-
-
-def _age(cell: str) -> int | None:
-    text = _present(cell)
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise PabulibError(f"age is not a whole number: {text!r}") from None
 
 
 # --- tallying ----------------------------------------------------------------------------
@@ -353,7 +281,7 @@ def _rank_points(instance: PbInstance, vote: PbVote) -> tuple[int, ...]:
         return vote.points
     scoring = instance.meta.get("scoring_fn", "").strip()
     if scoring and scoring.lower() != "borda":
-        table = [_integer(part, "META scoring_fn") for part in scoring.split(",")]
+        table = [integer(part, "META scoring_fn") for part in scoring.split(",")]
         if len(table) < len(vote.vote):
             raise PabulibError(f"scoring_fn gives points for {len(table)} places only")
         return tuple(table[: len(vote.vote)])

@@ -1,0 +1,84 @@
+"""Cells of a pabulib `.pb` file as values: numbers, lists of ids, points, ages.
+
+The literal cell ``None`` (any case) marks a missing value, as in pabutools. Each conversion
+raises `PabulibError` saying what is wrong; the parser (`pabulib`) adds where.
+"""
+
+from __future__ import annotations
+
+MISSING = "none"
+POINTS_MAX = 2**31 - 1  # ballot_choice.points is a 32-bit INTEGER
+
+
+class PabulibError(ValueError):
+    """The file is not valid pabulib, or uses a feature this module does not handle."""
+
+
+def meta_number(meta: dict[str, str], key: str) -> int | None:
+    """A META count or limit (``max_length``…): a whole number from 0 up, or None if absent."""
+    text = present(meta.get(key))
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise PabulibError(f"META {key} is not a whole number: {text!r}")
+    return int(text)
+
+
+def present(value: str | None) -> str | None:
+    """The stripped cell, or None when it is empty or the literal ``None``."""
+    if value is None:
+        return None
+    # Hot path (90k ballots in one file): most cells need neither stripping nor checking.
+    if value and value[0] not in " \tNn" and value[-1] not in " \t":
+        return value
+    value = value.strip()
+    return None if not value or value.lower() == MISSING else value
+
+
+def integer(value: str | None, what: str) -> int:
+    text = present(value)
+    if text is None:
+        raise PabulibError(f"{what} is missing")
+    try:
+        return int(text)
+    except ValueError:
+        number = text.replace(",", ".")
+        try:
+            as_float = float(number)
+        except ValueError:
+            raise PabulibError(f"{what} is not a number: {text!r}") from None
+        if as_float != int(as_float):
+            # Money is an integer unit throughout Urna; a fractional cost would need a
+            # decision on rounding that belongs to the office, not to the parser.
+            raise PabulibError(f"{what} is not a whole amount: {text!r}") from None
+        return int(as_float)
+
+
+def id_list(cell: str) -> tuple[str, ...]:
+    text = present(cell)
+    if text is None:
+        return ()
+    parts = text.split(",")
+    if " " in text or "" in parts:
+        return tuple(part.strip() for part in parts if part.strip())
+    return tuple(parts)
+
+
+def points_list(cell: str) -> tuple[int, ...] | None:
+    text = present(cell)
+    if text is None:
+        return None
+    points = tuple(integer(part, "points") for part in text.split(",") if part.strip())
+    if any(not -POINTS_MAX - 1 <= number <= POINTS_MAX for number in points):
+        raise PabulibError(f"points {text!r} are out of range (at most {POINTS_MAX})")
+    return points
+
+
+def age(cell: str) -> int | None:
+    text = present(cell)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise PabulibError(f"age is not a whole number: {text!r}") from None
