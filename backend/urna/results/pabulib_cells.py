@@ -6,6 +6,8 @@ raises `PabulibError` saying what is wrong; the parser (`pabulib`) adds where.
 
 from __future__ import annotations
 
+import math
+
 MISSING = "none"
 POINTS_MAX = 2**31 - 1  # ballot_choice.points is a 32-bit INTEGER
 
@@ -46,6 +48,8 @@ def integer(value: str | None, what: str) -> int:
         try:
             as_float = float(number)
         except ValueError:
+            as_float = math.nan
+        if not math.isfinite(as_float):  # float() reads "inf" and "nan" too
             raise PabulibError(f"{what} is not a number: {text!r}") from None
         if as_float != int(as_float):
             # Money is an integer unit throughout Urna; a fractional cost would need a

@@ -1,0 +1,45 @@
+"""Pabulib files nobody here has seen: what the format allows, in small realistic files.
+
+Each shape either imports and computes the winners pabutools computes for the same rule, or
+is refused in one line naming the line or the field — never a traceback, never a silent
+wrong import. The refusals the real files led to are in ``test_import_refusals.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from urna.results.importer import ImportRefused, edition_described
+from urna.results.pabulib import PabulibError, pabulib_loads
+
+from .test_import_refusals import line_of, pb, saved
+
+pytestmark = pytest.mark.flow
+
+
+def refused(text: str) -> str:
+    """The parser's refusal of ``text``."""
+    with pytest.raises(PabulibError) as error:
+        pabulib_loads(text)
+    return str(error.value)
+
+
+# --- numbers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "nan", "NaN"])
+def test_a_number_that_is_not_finite_is_refused_not_a_crash(tmp_path, value):
+    with pytest.raises(PabulibError) as budget:
+        _ = pabulib_loads(pb().replace("budget;100", f"budget;{value}")).budget
+    assert str(budget.value) == f"META budget is not a number: {value!r}"
+    costs = pb().replace("1;60;", f"1;{value};")
+    assert refused(costs) == f"cost of project 1 is not a number: {value!r}"
+    points = pb(f"voter_id;vote;points\nv1;1;{value}\n", vote_type="cumulative")
+    assert refused(points) == (
+        f"VOTES line {line_of(points, 'v1;')}: points is not a number: {value!r}"
+    )
+    with pytest.raises(ImportRefused) as import_refused:
+        edition_described(saved(tmp_path, costs))
+    assert str(import_refused.value) == (
+        f"The file cannot be imported: cost of project 1 is not a number: {value!r}"
+    )
