@@ -43,3 +43,18 @@ def test_a_number_that_is_not_finite_is_refused_not_a_crash(tmp_path, value):
     assert str(import_refused.value) == (
         f"The file cannot be imported: cost of project 1 is not a number: {value!r}"
     )
+
+
+# --- the shape of the file ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("section", ["META\nkey;value\nbudget;900\n", "VOTES\nvoter_id;vote\n"])
+def test_a_section_given_twice_is_refused_naming_both_lines(section):
+    """Two files stitched together: the second META would silently replace the budget, a
+    second VOTES header would be read as a vote for project "vote"."""
+    text = pb() + section
+    name = section.split("\n")[0]
+    assert refused(text) == (
+        f"line {line_of(text, name, 2)}: a second {name} section "
+        f"(the first begins on line {line_of(text, name)})"
+    )

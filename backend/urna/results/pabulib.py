@@ -142,14 +142,22 @@ def _split_sections(text: str) -> tuple[dict[str, list[list[str]]], dict[str, li
     """Each section's rows, and the line of the file each row ends on (for messages)."""
     tables: dict[str, list[list[str]]] = {}
     lines: dict[str, list[int]] = {}
+    starts: dict[str, int] = {}
     current: list[list[str]] | None = None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
     for row in reader:
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) == 1 and row[0].strip().upper() in SECTIONS:
-            current = tables.setdefault(row[0].strip().upper(), [])
-            current_lines = lines.setdefault(row[0].strip().upper(), [])
+            section = row[0].strip().upper()
+            if section in starts:  # two files stitched together, or a section pasted twice
+                raise PabulibError(
+                    f"line {reader.line_num}: a second {section} section "
+                    f"(the first begins on line {starts[section]})"
+                )
+            starts[section] = reader.line_num
+            current = tables[section] = []
+            current_lines = lines[section] = []
             continue
         if current is None:
             raise PabulibError("data before the first section header")
