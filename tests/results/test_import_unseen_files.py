@@ -58,3 +58,34 @@ def test_a_section_given_twice_is_refused_naming_both_lines(section):
         f"line {line_of(text, name, 2)}: a second {name} section "
         f"(the first begins on line {line_of(text, name)})"
     )
+
+
+def test_a_meta_key_given_twice_with_another_value_is_refused():
+    text = pb(meta="budget;900\n")
+    assert refused(text) == (
+        f"META line {line_of(text, 'budget;900')}: budget is '900', "
+        f"but line {line_of(text, 'budget;100')} says '100'"
+    )
+    assert pabulib_loads(pb(meta="budget;100\n")).budget == 100  # said twice alike: harmless
+
+
+@pytest.mark.parametrize(
+    ("comment", "kept"),
+    [
+        ("#1: data from the city; votes on paper counted by hand", None),
+        ('"#1: quoted; as the format says"', "#1: quoted; as the format says"),
+    ],
+)
+def test_a_meta_value_with_semicolons_keeps_its_text(comment, kept):
+    """A free text (comment, description) with an unquoted ``;`` is one value, as
+    pabutools reads its first part; refusing the whole election for it helps nobody."""
+    instance = pabulib_loads(pb(meta=f"comment;{comment}\n"))
+    assert instance.meta["comment"] == (kept or comment)
+    assert instance.budget == 100
+
+
+def test_meta_rows_with_a_trailing_separator_or_without_a_value():
+    """A spreadsheet's export ends rows with ``;``; a row without ``;`` is refused by line."""
+    assert pabulib_loads(pb().replace("budget;100\n", "budget;100;\n")).budget == 100
+    text = pb(meta="comment\n")
+    assert refused(text) == f"META line {line_of(text, 'comment')}: comment has no value"

@@ -3,9 +3,9 @@
 The format (Faliszewski et al., "Participatory Budgeting: Data, Tools and Analysis", and
 pabulib.org): three sections, each a line ``META`` / ``PROJECTS`` / ``VOTES`` followed by a
 ``;``-separated CSV table with a header row (standard CSV quoting, UTF-8). META is a
-``key;value`` table. Columns vary between files; unknown ones are kept as strings so that a
-file written back holds the same data. The literal cell ``None`` (any case) marks a missing
-value, as in pabutools.
+``key;value`` table (an unquoted ``;`` inside a value stays in it). Columns vary between
+files; unknown ones are kept as strings so that a file written back holds the same data. The
+literal cell ``None`` (any case) marks a missing value, as in pabutools.
 
 Scores: approval (and ``choose-1``) ballots give 1 point per approved project; cumulative and
 scoring ballots give the ``points`` listed; ordinal ballots give the ``points`` column when the
@@ -13,9 +13,10 @@ file has one, else the META ``scoring_fn`` (``Borda`` or an explicit list such a
 by default Borda-like: the first of ``k`` places gets ``k`` points, the next ``k - 1``, and
 so on, where ``k`` is META ``max_length`` or, without it, the ballot's own length.
 
-Refused (`PabulibError`, naming the line): a repeated ``voter_id``, points beyond 32 bits, a
-META count that is not a whole number or, for ``num_projects`` and ``num_votes``, not what the
-file holds. A vote that breaks its file's limits (a project twice, too many projects) is read
+Refused (`PabulibError`, naming the line): a section given twice, a META key given twice
+with two values, a repeated ``voter_id``, points beyond 32 bits, a number that is not finite,
+a META count that is not a whole number or, for ``num_projects`` and ``num_votes``, not what
+the file holds. A vote that breaks its file's limits (a project twice, too many projects) is read
 as written: the importer refuses the file for it, the readiness replay sets the vote aside.
 """
 
@@ -115,7 +116,7 @@ def _parse(text: str) -> PbInstance:
     tables, lines = _split_sections(text.removeprefix("\ufeff"))
     if "META" not in tables or "PROJECTS" not in tables:
         raise PabulibError("a pabulib file needs META and PROJECTS sections")
-    meta = _parse_meta(tables["META"])
+    meta = _parse_meta(tables["META"], lines["META"])
     for key in _META_NUMBERS:
         meta_number(meta, key)
     project_columns, project_rows = _header_and_rows(tables["PROJECTS"], "PROJECTS", lines)
@@ -179,14 +180,24 @@ def _header_and_rows(
     return header, table[1:]
 
 
-def _parse_meta(table: list[list[str]]) -> dict[str, str]:
+def _parse_meta(table: list[list[str]], lines: list[int]) -> dict[str, str]:
+    """``key;value`` rows. A value's unquoted ``;`` (a comment's free text) stays in the
+    value, and a spreadsheet's trailing ``;`` is dropped; a key given twice must agree."""
     has_header = bool(table) and [cell.strip().lower() for cell in table[0]] == ["key", "value"]
-    rows = table[1:] if has_header else table
     meta: dict[str, str] = {}
-    for row in rows:
-        if len(row) != 2:
-            raise PabulibError(f"META rows have two cells, got {row}")
-        meta[row[0].strip()] = row[1].strip()
+    seen: dict[str, int] = {}
+    for row, line in list(zip(table, lines, strict=True))[1 if has_header else 0 :]:
+        while len(row) > 2 and not row[-1].strip():
+            row = row[:-1]
+        key = row[0].strip()
+        if len(row) < 2:
+            raise PabulibError(f"META line {line}: {key} has no value")
+        value = ";".join(row[1:]).strip()
+        if meta.setdefault(key, value) != value:
+            raise PabulibError(
+                f"META line {line}: {key} is {value!r}, but line {seen[key]} says {meta[key]!r}"
+            )
+        seen.setdefault(key, line)
     return meta
 
 
