@@ -89,3 +89,28 @@ def test_meta_rows_with_a_trailing_separator_or_without_a_value():
     assert pabulib_loads(pb().replace("budget;100\n", "budget;100;\n")).budget == 100
     text = pb(meta="comment\n")
     assert refused(text) == f"META line {line_of(text, 'comment')}: comment has no value"
+
+
+@pytest.mark.parametrize(
+    ("section", "header"),
+    [("PROJECTS", "project_id;cost;name;cost"), ("VOTES", "voter_id;vote;vote")],
+)
+def test_a_column_named_twice_is_refused(section, header):
+    """Which of the two cells counts would be a guess: the last one silently won."""
+    text = pb("voter_id;vote;vote\nv1;1;2\n")
+    if section == "PROJECTS":
+        text = pb().replace("project_id;cost;name\n", f"{header}\n")
+        for row in ("1;60;Ławki", "2;50;Drzewa", "3;30;Kwiaty"):
+            text = text.replace(f"{row}\n", f"{row};{row.split(';')[1]}\n")
+    assert refused(text) == (
+        f"{section} line {line_of(text, header)}: the column {header.split(';')[-1]} is named twice"
+    )
+
+
+def test_unnamed_columns_of_a_spreadsheet_export_are_no_repeated_name():
+    text = pb("voter_id;vote;;\nv1;1,2;;\nv2;3;;\n").replace("name\n", "name;;\n")
+    for row in ("1;60;Ławki", "2;50;Drzewa", "3;30;Kwiaty"):
+        text = text.replace(f"{row}\n", f"{row};;\n")
+    instance = pabulib_loads(text)
+    assert [vote.vote for vote in instance.votes] == [("1", "2"), ("3",)]
+    assert [project.cost for project in instance.projects] == [60, 50, 30]

@@ -14,10 +14,11 @@ by default Borda-like: the first of ``k`` places gets ``k`` points, the next ``k
 so on, where ``k`` is META ``max_length`` or, without it, the ballot's own length.
 
 Refused (`PabulibError`, naming the line): a section given twice, a META key given twice
-with two values, a repeated ``voter_id``, points beyond 32 bits, a number that is not finite,
-a META count that is not a whole number or, for ``num_projects`` and ``num_votes``, not what
-the file holds. A vote that breaks its file's limits (a project twice, too many projects) is read
-as written: the importer refuses the file for it, the readiness replay sets the vote aside.
+with two values, a column named twice, a repeated ``voter_id``, points beyond 32 bits, a
+number that is not finite, a META count that is not a whole number or, for ``num_projects``
+and ``num_votes``, not what the file holds. A vote that breaks its file's limits (a project
+twice, too many projects) is read as written: the importer refuses the file for it, the
+readiness replay sets the vote aside.
 """
 
 from __future__ import annotations
@@ -173,6 +174,11 @@ def _header_and_rows(
     if not table:
         raise PabulibError(f"{section} has no header row")
     header = tuple(cell.strip() for cell in table[0])
+    for column in header:
+        if column and header.count(column) > 1:  # which cell counts would be a guess
+            raise PabulibError(
+                f"{section} line {lines[section][0]}: the column {column} is named twice"
+            )
     width = len(header)
     for row, line in zip(table[1:], lines[section][1:], strict=True):
         if len(row) != width:
