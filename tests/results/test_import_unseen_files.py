@@ -114,3 +114,11 @@ def test_unnamed_columns_of_a_spreadsheet_export_are_no_repeated_name():
     instance = pabulib_loads(text)
     assert [vote.vote for vote in instance.votes] == [("1", "2"), ("3",)]
     assert [project.cost for project in instance.projects] == [60, 50, 30]
+
+
+def test_a_project_id_given_twice_is_refused_naming_both_lines():
+    """Its votes would be summed into one project with the last row's cost."""
+    text = pb().replace("3;30;Kwiaty\n", "3;30;Kwiaty\n1;20;Ule\n")
+    assert refused(text) == (
+        f"PROJECTS line {line_of(text, '1;20')}: project 1 is also on line {line_of(text, '1;60')}"
+    )

@@ -14,11 +14,11 @@ by default Borda-like: the first of ``k`` places gets ``k`` points, the next ``k
 so on, where ``k`` is META ``max_length`` or, without it, the ballot's own length.
 
 Refused (`PabulibError`, naming the line): a section given twice, a META key given twice
-with two values, a column named twice, a repeated ``voter_id``, points beyond 32 bits, a
-number that is not finite, a META count that is not a whole number or, for ``num_projects``
-and ``num_votes``, not what the file holds. A vote that breaks its file's limits (a project
-twice, too many projects) is read as written: the importer refuses the file for it, the
-readiness replay sets the vote aside.
+with two values, a column named twice, a repeated ``project_id`` or ``voter_id``, points
+beyond 32 bits, a number that is not finite, a META count that is not a whole number or, for
+``num_projects`` and ``num_votes``, not what the file holds. A vote that breaks its file's
+limits (a project twice, too many projects) is read as written: the importer refuses the file
+for it, the readiness replay sets the vote aside.
 """
 
 from __future__ import annotations
@@ -122,6 +122,13 @@ def _parse(text: str) -> PbInstance:
         meta_number(meta, key)
     project_columns, project_rows = _header_and_rows(tables["PROJECTS"], "PROJECTS", lines)
     projects = [_parse_project(project_columns, row) for row in project_rows]
+    seen: dict[str, int] = {}  # one id twice would sum its votes into the last row's cost
+    for project, line in zip(projects, lines["PROJECTS"][1:], strict=True):
+        if seen.setdefault(project.project_id, line) != line:
+            raise PabulibError(
+                f"PROJECTS line {line}: project {project.project_id} is also on line "
+                f"{seen[project.project_id]}"
+            )
     vote_columns: tuple[str, ...] = ("voter_id", "vote")
     votes: list[PbVote] = []
     if "VOTES" in tables:
