@@ -122,3 +122,32 @@ def test_a_project_id_given_twice_is_refused_naming_both_lines():
     assert refused(text) == (
         f"PROJECTS line {line_of(text, '1;20')}: project 1 is also on line {line_of(text, '1;60')}"
     )
+
+
+# --- encodings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["cp1250", "iso-8859-2"])
+def test_a_file_not_in_utf8_is_refused_naming_the_line(tmp_path, encoding):
+    """Polish offices' spreadsheets save Windows-1250; the message says where and what to do
+    rather than quote the codec's byte position."""
+    text = pb()
+    path = tmp_path / "Poland_Testowo_2027.pb"
+    path.write_bytes(text.encode(encoding))
+    with pytest.raises(ImportRefused) as import_refused:
+        edition_described(path)
+    assert str(import_refused.value) == (
+        f"The file cannot be imported: the file is not UTF-8: line {line_of(text, '1;60')} "
+        "holds the byte 0xa3 (saved as Windows-1250 or ISO-8859-2?); save it as UTF-8"
+    )
+
+
+def test_a_utf16_file_is_refused_and_utf8_with_bom_and_crlf_imports(tmp_path):
+    path = tmp_path / "Poland_Testowo_2027.pb"
+    path.write_bytes(pb().encode("utf-16"))
+    with pytest.raises(ImportRefused, match="not UTF-8: line 1 holds the byte 0xff"):
+        edition_described(path)
+    path.write_bytes(pb().replace("\n", "\r\n").encode("utf-8-sig") + b"\r\n\r\n")
+    instance, data, _ = edition_described(path)
+    assert [project.title for project in data.projects] == ["Ławki", "Drzewa", "Kwiaty"]
+    assert len(instance.votes) == 3

@@ -142,7 +142,7 @@ def edition_described(
     try:
         instance = pabulib.pabulib_read(path)
         data, notices = _edition_of(instance, path, slug or slug_of(path))
-    except (pabulib.PabulibError, UnicodeDecodeError) as error:
+    except pabulib.PabulibError as error:
         raise ImportRefused(
             N_("The file cannot be imported: %(problem)s"), params={"problem": str(error)}
         ) from None

@@ -91,7 +91,16 @@ class PbInstance:
 
 def pabulib_read(path: str | PathLike[str]) -> PbInstance:
     """Parse a `.pb` file (UTF-8, an optional BOM is ignored)."""
-    return pabulib_loads(Path(path).read_text(encoding="utf-8-sig"))
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:  # where, in the office's terms: a line, not a byte
+        line = raw[: error.start].count(b"\n") + 1
+        raise PabulibError(
+            f"the file is not UTF-8: line {line} holds the byte 0x{raw[error.start]:02x} "
+            "(saved as Windows-1250 or ISO-8859-2?); save it as UTF-8"
+        ) from None
+    return pabulib_loads(text)
 
 
 def pabulib_loads(text: str) -> PbInstance:
