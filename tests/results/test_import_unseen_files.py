@@ -124,6 +124,21 @@ def test_a_project_id_given_twice_is_refused_naming_both_lines():
     )
 
 
+# --- voters ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("votes", ["v1;1,2\n;2\nv3;3\n", "v1;1,2\n;2\n;3\n"])
+def test_an_empty_voter_id_is_refused_naming_its_line(votes):
+    """Ids are how a resident counted twice is found and how a refusal names the vote."""
+    text = pb(f"voter_id;vote\n{votes}")
+    assert refused(text) == f"VOTES line {line_of(text, ';2')}: voter_id is empty"
+
+
+def test_voter_ids_need_not_be_numbers():
+    instance = pabulib_loads(pb("voter_id;vote\nabc-1;1,2\nWesoła/7 b;2\n000;3\n0;3\n"))
+    assert [vote.voter_id for vote in instance.votes] == ["abc-1", "Wesoła/7 b", "000", "0"]
+
+
 # --- encodings ---------------------------------------------------------------------------
 
 

@@ -14,11 +14,11 @@ by default Borda-like: the first of ``k`` places gets ``k`` points, the next ``k
 so on, where ``k`` is META ``max_length`` or, without it, the ballot's own length.
 
 Refused (`PabulibError`, naming the line): a section given twice, a META key given twice
-with two values, a column named twice, a repeated ``project_id`` or ``voter_id``, points
-beyond 32 bits, a number that is not finite, a META count that is not a whole number or, for
-``num_projects`` and ``num_votes``, not what the file holds. A vote that breaks its file's
-limits (a project twice, too many projects) is read as written: the importer refuses the file
-for it, the readiness replay sets the vote aside.
+with two values, a column named twice, a repeated ``project_id`` or ``voter_id``, an empty
+``voter_id``, points beyond 32 bits, a number that is not finite, a META count that is not a
+whole number or, for ``num_projects`` and ``num_votes``, not what the file holds. A vote that
+breaks its file's limits (a project twice, too many projects) is read as written: the importer
+refuses the file for it, the readiness replay sets the vote aside.
 """
 
 from __future__ import annotations
@@ -260,8 +260,10 @@ def _parse_votes(header: tuple[str, ...], rows: list[list[str]], lines: list[int
     }
     seen: dict[str, int] = {}  # voter ids are unique: one twice is a resident counted twice
     for voter, line in zip(converted["voter_id"], lines, strict=True):
-        if seen.setdefault(voter, line) != line:
+        if seen.setdefault(voter, line) != line and voter:
             raise PabulibError(f"VOTES line {line}: voter {voter} is also on line {seen[voter]}")
+    if "" in seen:  # without an id, neither that check nor a refusal can name the voter
+        raise PabulibError(f"VOTES line {seen['']}: voter_id is empty")
     extra_names = [name for name in header if name not in _VOTE_FIELDS]
     extras = (
         [
