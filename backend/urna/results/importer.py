@@ -30,7 +30,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.errors import AppError, FormInvalid, validation_messages
+from urna.core.errors import FormInvalid, validation_messages
 from urna.core.i18n import N_
 from urna.core.money import GROSZE_PER_ZLOTY
 from urna.editions import repository as editions_repository
@@ -38,6 +38,8 @@ from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.editions.schemas import EditionIn
 from urna.results import pabulib
+from urna.results.import_checks import ImportRefused as ImportRefused
+from urna.results.import_checks import VoteLimits, choices_checked, points_checked
 from urna.voting.identity import age_band
 from urna.voting.receipts import receipt_hashes_unheld
 from urna.voting.service import BulkBallot, ballots_insert_bulk
@@ -46,10 +48,6 @@ _VOTE_TYPES = {"approval": "approval", "choose-1": "approval", "ordinal": "ordin
 _SEX = {"m": "M", "f": "F", "k": "F"}
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-class ImportRefused(AppError):
-    status_code = 409
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,11 +242,11 @@ def _ballots(
     """Every vote of the file as a counted ballot with its points and a receipt nobody
     holds."""
     points_of = pabulib.points_function(instance)
-    limits = _Limits.of(instance)
+    limits = VoteLimits.of(instance)
     receipts = receipt_hashes_unheld(len(instance.votes))
     ballots: list[BulkBallot] = []
     for receipt, vote in zip(receipts, instance.votes, strict=True):
-        _choices_checked(vote, limits)
+        choices_checked(vote, limits)
         try:
             points = tuple(points_of(vote))
             choices = [
@@ -271,7 +269,7 @@ def _ballots(
                 params={"voter": vote.voter_id},
             ) from None
         if limits.scored:
-            _points_checked(vote, points, limits)
+            points_checked(vote, points, limits)
         ballots.append(
             BulkBallot(
                 receipt_hash=receipt,
@@ -285,72 +283,3 @@ def _ballots(
             )
         )
     return ballots
-
-
-@dataclass(frozen=True, slots=True)
-class _Limits:
-    """What one vote may hold, by its file's META."""
-
-    least: int  # projects: min_length
-    most: int | None  # projects: max_length
-    most_points: int | None  # points in all: max_sum_points
-    scored: bool  # the points are the file's (not approval's one per project)
-
-    @classmethod
-    def of(cls, instance: pabulib.PbInstance) -> _Limits:
-        meta = instance.meta
-        return cls(
-            least=pabulib.meta_number(meta, "min_length") or 0,
-            most=pabulib.meta_number(meta, "max_length"),
-            most_points=pabulib.meta_number(meta, "max_sum_points"),
-            scored=_vote_type(instance) != "approval",
-        )
-
-
-def _choices_checked(vote: pabulib.PbVote, limits: _Limits) -> None:
-    """The projects of ``vote`` are each named once, as many as the file allows."""
-    count = len(vote.vote)
-    if len(set(vote.vote)) != count:
-        twice = next(number for number in vote.vote if vote.vote.count(number) > 1)
-        raise ImportRefused(
-            N_("Voter %(voter)s names project %(project)s twice."),
-            params={"voter": vote.voter_id, "project": twice},
-        )
-    if limits.most is not None and count > limits.most:
-        raise ImportRefused(
-            N_(
-                "Voter %(voter)s names more projects (%(count)s) than the file's max_length "
-                "of %(most)s."
-            ),
-            params={"voter": vote.voter_id, "count": count, "most": limits.most},
-        )
-    if count < limits.least:
-        raise ImportRefused(
-            N_(
-                "Voter %(voter)s names fewer projects (%(count)s) than the file's min_length "
-                "of %(least)s."
-            ),
-            params={"voter": vote.voter_id, "count": count, "least": limits.least},
-        )
-
-
-def _points_checked(vote: pabulib.PbVote, points: tuple[int, ...], limits: _Limits) -> None:
-    """Points are counted as they are: 0 or fewer would count for nothing or against a
-    project, and a vote cannot weigh more than the file's max_sum_points."""
-    for number, given in zip(vote.vote, points, strict=True):
-        if given < 1:
-            raise ImportRefused(
-                N_(
-                    "Voter %(voter)s gives project %(project)s %(points)s points; points must "
-                    "be at least 1."
-                ),
-                params={"voter": vote.voter_id, "project": number, "points": given},
-            )
-    if limits.most_points is not None and sum(points) > limits.most_points:
-        raise ImportRefused(
-            N_(
-                "Voter %(voter)s gives %(points)s points in all, more than the file's "
-                "max_sum_points of %(most)s."
-            ),
-            params={"voter": vote.voter_id, "points": sum(points), "most": limits.most_points},
-        )
