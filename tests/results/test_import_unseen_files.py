@@ -166,3 +166,24 @@ def test_a_utf16_file_is_refused_and_utf8_with_bom_and_crlf_imports(tmp_path):
     instance, data, _ = edition_described(path)
     assert [project.title for project in data.projects] == ["Ławki", "Drzewa", "Kwiaty"]
     assert len(instance.votes) == 3
+
+
+# --- text of the file --------------------------------------------------------------------
+
+
+def test_line_breaks_and_tabs_in_quoted_names_become_spaces_and_long_names_are_cut(tmp_path):
+    """A quoted cell may hold line breaks (a spreadsheet's Alt+Enter); a name on a page
+    cannot, and the import refused the whole election for it."""
+    long_district = "Osiedle " * 40
+    text = pb(meta=f'district;"{long_district}"\n').replace("unit;Testowo", 'unit;"Gmina\nTestowo"')
+    text = text.replace("1;60;Ławki", '1;60;"Ławki\tprzy\r\nszkole"').replace(
+        "project_id;cost;name", "project_id;cost;name;category"
+    )
+    for row in ("2;50;Drzewa", "3;30;Kwiaty"):
+        text = text.replace(f"{row}\n", f"{row};\n")
+    text = text.replace('szkole"\n', 'szkole";"zieleń\nmiejska"\n')
+    _, data, _ = edition_described(saved(tmp_path, text))
+    assert [project.title for project in data.projects] == ["Ławki przy szkole", "Drzewa", "Kwiaty"]
+    assert data.projects[0].category == "zieleń miejska"
+    assert data.municipality == "Gmina Testowo"
+    assert data.pools[0].name == data.areas[0].name == long_district[:200].rstrip()

@@ -171,21 +171,21 @@ def _edition_of(
     settings = _pool_rule(meta)
     opens = _date(meta, "date_begin", datetime(2000, 1, 1, tzinfo=UTC))
     closes = _date(meta, "date_end", opens) + timedelta(days=1)
-    unit = meta.get("unit", "").strip() or "—"
-    district = (meta.get("district") or meta.get("subunit") or "").strip()
+    unit = _one_line(meta.get("unit"), 200) or "—"
+    district = _one_line(meta.get("district") or meta.get("subunit"), 200)
     area = (slug_of(district)[:40] or "area") if district else None
     max_length = pabulib.meta_number(meta, "max_length")
     # Named as a Polish office names it ("Budżet obywatelski Świecie 2023"); pabulib's own
     # English description ("Municipal PB in Świecie") goes to the English description.
     polish = " ".join(
-        part for part in ("Budżet obywatelski", unit, meta.get("instance", "")) if part
+        part for part in ("Budżet obywatelski", unit, _one_line(meta.get("instance"), 40)) if part
     )
     name = f"{polish} – {district}" if district else polish
     english = (meta.get("description") or "").strip()
     data = {
         "slug": slug,
         "name": name.strip()[:200],
-        "municipality": unit[:200],
+        "municipality": unit,
         "description": f"Zaimportowano z pabulib: {Path(path).name}",
         "description_en": ". ".join(
             part for part in (english, f"Imported from pabulib: {Path(path).name}") if part
@@ -214,10 +214,10 @@ def _edition_of(
             {
                 "number": project.project_id,
                 "pool": "main",
-                "title": (project.name or f"Projekt {project.project_id}")[:300],
+                "title": _one_line(project.name, 300) or f"Projekt {project.project_id}",
                 "cost": project.cost * GROSZE_PER_ZLOTY,
                 "area": area,
-                "category": (project.extra.get("category") or "")[:80],
+                "category": _one_line(project.extra.get("category"), 80),
             }
             for project in instance.projects
         ],
@@ -231,6 +231,12 @@ def _edition_of(
             N_("The file does not describe a valid edition: %(problems)s"),
             params={"problems": problems},
         ) from None
+
+
+def _one_line(text: str | None, limit: int) -> str:
+    """A text of the file as one line of at most ``limit`` characters: a quoted cell may hold
+    line breaks and tabs, which a name on a page cannot."""
+    return " ".join((text or "").split())[:limit].rstrip()
 
 
 def _ballots(
