@@ -12,7 +12,7 @@ import pytest
 from urna.results.importer import ImportRefused, edition_described
 from urna.results.pabulib import PabulibError, pabulib_loads
 
-from .test_import_refusals import line_of, pb, saved
+from .test_import_refusals import line_of, pb, refusal, saved
 
 pytestmark = pytest.mark.flow
 
@@ -187,3 +187,46 @@ def test_line_breaks_and_tabs_in_quoted_names_become_spaces_and_long_names_are_c
     assert data.projects[0].category == "zieleń miejska"
     assert data.municipality == "Gmina Testowo"
     assert data.pools[0].name == data.areas[0].name == long_district[:200].rstrip()
+
+
+# --- refusals in the file's terms --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("1;60;Ławki", "1;0;Ławki"), "project 1, cost: A project must cost more than 0 zł."),
+        (("1;60;Ławki", '"1,5";60;Ławki'), "project 1,5, project_id: Use letters, digits"),
+        (("1;60;Ławki", f"{'P' * 41};60;Ławki"), f"project {'P' * 41}, project_id: Value should"),
+        (("budget;100", "budget;0"), "META budget: A pool's budget must be more than 0 zł."),
+        (("rule;greedy", "max_length;0"), "META max_length: Input should be greater than"),
+        (("rule;greedy", "min_length;3\nmax_length;2"), "META min_length, max_length: The most"),
+    ],
+)
+def test_an_edition_check_names_the_project_or_the_meta_key(tmp_path, change, expected):
+    """Not Urna's form fields (``projects.0.cost``, ``pools.0.budget``), which the office
+    cannot find in its file."""
+    text = pb("voter_id;vote\n").replace(*change).replace("1;1,2", "")
+    with pytest.raises(ImportRefused) as import_refused:
+        edition_described(saved(tmp_path, text))
+    message = str(import_refused.value)
+    assert message.startswith(f"The file does not describe a valid edition: {expected}"), message
+    assert ".0" not in message
+
+
+async def test_equal_shares_for_points_names_the_meta_rule(app, tmp_path):
+    text = pb(vote_type="ordinal").replace("rule;greedy", "rule;equalshares/add1")
+    message = await refusal(app, tmp_path, text)
+    assert message.startswith(
+        "The file cannot be imported: META rule: The Method of Equal Shares works only with "
+        "approval voting"
+    ), message
+
+
+def test_dates_in_reverse_are_refused_naming_both_keys(tmp_path):
+    text = pb(meta="date_begin;31.10.2022\ndate_end;07.10.2022\n")
+    with pytest.raises(ImportRefused) as import_refused:
+        edition_described(saved(tmp_path, text))
+    assert str(import_refused.value) == (
+        "The file cannot be imported: META date_end '07.10.2022' is before date_begin '31.10.2022'"
+    )

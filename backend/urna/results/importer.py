@@ -8,14 +8,16 @@ ballots are random: nobody holds them.
 
 The domains do the writing: the editions service creates the edition, its area, pool and
 projects with the checks every edition passes; voting's bulk insert writes the ballots
-(COPY on PostgreSQL). All in the caller's unit of work.
+(COPY on PostgreSQL). All in the caller's unit of work. What their checks refuse is said in
+the file's terms (``project 17, cost``, ``META budget``), not as Urna's form fields.
 
 An import is the whole election or nothing: a vote its own file's limits refuse (a project
 twice, fewer or more projects than META ``min_length`` / ``max_length``, points below 1 or
 above ``max_sum_points`` in all) refuses the file, naming the voter, as an unknown project
 does. (The readiness replay, which casts the votes through the online form, sets such votes
-aside instead.) A META date that is given but cannot be read refuses the file too; without
-``date_begin`` voting opens on 1 January 2000, without ``date_end`` it closes the day it opens.
+aside instead.) A META date that is given but cannot be read, or a ``date_end`` before
+``date_begin``, refuses the file too; without ``date_begin`` voting opens on 1 January 2000,
+without ``date_end`` it closes the day it opens.
 """
 
 from __future__ import annotations
@@ -46,6 +48,18 @@ from urna.voting.service import BulkBallot, ballots_insert_bulk
 
 _VOTE_TYPES = {"approval": "approval", "choose-1": "approval", "ordinal": "ordinal"}
 _SEX = {"m": "M", "f": "F", "k": "F"}
+# Urna's form fields as the file names them, so that a refusal says what to look for in it.
+_POOL_KEYS = {
+    "": "META min_length, max_length",  # the pool's own check: the most below the fewest
+    "budget": "META budget",
+    "min_choices": "META min_length",
+    "max_choices": "META max_length",
+    "min_votes": "META min_project_score_threshold",
+    "rule": "META rule",
+    "name": "META unit, district",
+}
+_PROJECT_COLUMNS = {"number": "project_id", "title": "name"}
+_EDITION_KEYS = {"name": "META unit", "municipality": "META unit", "areas.0.name": "META district"}
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -115,7 +129,7 @@ async def edition_import_pabulib(
     report("read", 0, 1)
     instance, data, notices = edition_described(path, slug)
     report("read", 1, 1)
-    edition = await _edition_create(session, data)
+    edition = await _edition_create(session, data, instance)
     areas = await editions_repository.areas_of(session, edition.id)
     project_ids = {
         project.number: project.id
@@ -147,7 +161,9 @@ def edition_described(
     return instance, data, notices
 
 
-async def _edition_create(session: AsyncSession, data: EditionIn) -> Edition:
+async def _edition_create(
+    session: AsyncSession, data: EditionIn, instance: pabulib.PbInstance
+) -> Edition:
     """The editions service creates the edition, its area, pool and projects, checked as
     every edition is (an address already taken, pool rules that do not fit the vote); a
     refusal names each field's problem."""
@@ -155,7 +171,8 @@ async def _edition_create(session: AsyncSession, data: EditionIn) -> Edition:
         return await editions.edition_create(session=session, data=data)
     except FormInvalid as error:
         problems = "; ".join(
-            f"{field}: {message % error.params}" for field, message in error.errors.items()
+            f"{_in_file_terms(field, instance)}: {message % error.params}"
+            for field, message in error.errors.items()
         )
         raise ImportRefused(
             N_("The file cannot be imported: %(problem)s"), params={"problem": problems}
@@ -171,6 +188,11 @@ def _edition_of(
     settings = _pool_rule(meta)
     opens = _date(meta, "date_begin", datetime(2000, 1, 1, tzinfo=UTC))
     closes = _date(meta, "date_end", opens) + timedelta(days=1)
+    if closes <= opens:
+        raise pabulib.PabulibError(
+            f"META date_end {meta['date_end'].strip()!r} is before date_begin "
+            f"{meta['date_begin'].strip()!r}"
+        )
     unit = _one_line(meta.get("unit"), 200) or "—"
     district = _one_line(meta.get("district") or meta.get("subunit"), 200)
     area = (slug_of(district)[:40] or "area") if district else None
@@ -226,11 +248,26 @@ def _edition_of(
     try:
         return EditionIn.model_validate(data), notices
     except ValidationError as error:
-        problems = "; ".join(f"{k}: {v}" for k, v in validation_messages(error).items())
+        problems = "; ".join(
+            f"{_in_file_terms(field, instance)}: {message}"
+            for field, message in validation_messages(error).items()
+        )
         raise ImportRefused(
             N_("The file does not describe a valid edition: %(problems)s"),
             params={"problems": problems},
         ) from None
+
+
+def _in_file_terms(field: str, instance: pabulib.PbInstance) -> str:
+    """``projects.0.cost`` as ``project 17, cost``, ``pools.0.budget`` as ``META budget``."""
+    kind, _, rest = field.partition(".")
+    index, _, name = rest.partition(".")
+    if kind == "projects" and index.isdigit() and int(index) < len(instance.projects):
+        project = instance.projects[int(index)]
+        return f"project {project.project_id}, {_PROJECT_COLUMNS.get(name, name)}"
+    if kind == "pools":
+        return _POOL_KEYS.get(name, field)
+    return _EDITION_KEYS.get(field, field)
 
 
 def _one_line(text: str | None, limit: int) -> str:
