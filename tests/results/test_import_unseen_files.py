@@ -7,6 +7,8 @@ wrong import. The refusals the real files led to are in ``test_import_refusals.p
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from urna.results.importer import ImportRefused, edition_described
@@ -230,3 +232,25 @@ def test_dates_in_reverse_are_refused_naming_both_keys(tmp_path):
     assert str(import_refused.value) == (
         "The file cannot be imported: META date_end '07.10.2022' is before date_begin '31.10.2022'"
     )
+
+
+@pytest.mark.parametrize(
+    ("begin", "end"),
+    [
+        ("07.10.2022 08:00", "31.10.2022 23:59:59"),
+        ("2022-10-07T08:00:00", "2022-10-31 20:00"),
+        ("2022-10-07T00:00:00+02:00", "2022-10-31"),
+    ],
+)
+def test_a_date_with_its_time_is_read_as_its_day(tmp_path, begin, end):
+    """The edition opens and closes on whole days; a time of day says no other day."""
+    text = pb(meta=f"date_begin;{begin}\ndate_end;{end}\n")
+    _, data, _ = edition_described(saved(tmp_path, text))
+    assert data.voting_opens_at == datetime(2022, 10, 7, tzinfo=UTC)
+    assert data.voting_closes_at == datetime(2022, 11, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("value", ["07.10.2022 r.", "2022-10-07 to 2022-10-31", "2022"])
+def test_a_date_followed_by_other_words_is_still_refused(tmp_path, value):
+    with pytest.raises(ImportRefused, match="META date_begin is not a date"):
+        edition_described(saved(tmp_path, pb(meta=f"date_begin;{value}\n")))

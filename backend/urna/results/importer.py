@@ -61,6 +61,10 @@ _POOL_KEYS = {
 _PROJECT_COLUMNS = {"number": "project_id", "title": "name"}
 _EDITION_KEYS = {"name": "META unit", "municipality": "META unit", "areas.0.name": "META district"}
 
+# A day, and maybe its time: 07.10.2022 08:00, 2022-10-07T08:00:00+02:00.
+_DAY_TIME = re.compile(
+    r"(?P<day>[^ T]+)(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -82,13 +86,16 @@ def slug_of(path: str | Path) -> str:
 
 def _date(meta: dict[str, str], key: str, fallback: datetime) -> datetime:
     """META ``key`` as a day, or ``fallback`` when the file gives none; a date that cannot be
-    read (31.02.2022) refuses the file rather than open the edition on another day."""
+    read (31.02.2022) refuses the file rather than open the edition on another day. A time
+    after the day (``07.10.2022 08:00``, ``2022-10-07T08:00:00``) says no other day."""
     text = (meta.get(key) or "").strip()
     if not text or text.lower() == "none":
         return fallback
+    with_time = _DAY_TIME.fullmatch(text)
+    day = with_time["day"] if with_time else text
     for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y"):
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+            return datetime.strptime(day, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
     raise pabulib.PabulibError(f"META {key} is not a date: {text!r}")
