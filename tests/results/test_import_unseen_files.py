@@ -254,3 +254,24 @@ def test_a_date_with_its_time_is_read_as_its_day(tmp_path, begin, end):
 def test_a_date_followed_by_other_words_is_still_refused(tmp_path, value):
     with pytest.raises(ImportRefused, match="META date_begin is not a date"):
         edition_described(saved(tmp_path, pb(meta=f"date_begin;{value}\n")))
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("1 000 000", 1_000_000), ("1\u00a0000", 1000), ("2 500,00", 2500), ("100,00", 100)],
+)
+def test_an_amount_grouped_by_spaces_is_read(written, read):
+    """Polish writes thousands apart by a space (a spreadsheet: a no-break space)."""
+    instance = pabulib_loads(pb().replace("budget;100", f"budget;{written}"))
+    assert instance.budget == read
+    costs = pabulib_loads(pb().replace("1;60;", f"1;{written};"))
+    assert costs.projects[0].cost == read
+
+
+@pytest.mark.parametrize("written", ["1,000", "100.000", "-2,500"])
+def test_an_amount_with_three_digits_after_the_separator_is_refused_as_ambiguous(written):
+    """A thousand or one? pabutools reads 1,000 as 1: a budget a thousand times too small."""
+    text = pb().replace("1;60;", f"1;{written};")
+    assert refused(text) == (
+        f"cost of project 1 is ambiguous: {written!r} (thousands apart, or decimals?)"
+    )

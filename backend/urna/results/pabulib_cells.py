@@ -2,14 +2,22 @@
 
 The literal cell ``None`` (any case) marks a missing value, as in pabutools. Each conversion
 raises `PabulibError` saying what is wrong; the parser (`pabulib`) adds where.
+
+Amounts are whole: ``100``, ``100,00``, ``100.0`` and, thousands apart by a space,
+``1 000 000``. Three digits after one separator (``1,000``, ``100.000``) are refused: a
+thousand, or one?
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 MISSING = "none"
 POINTS_MAX = 2**31 - 1  # ballot_choice.points is a 32-bit INTEGER
+# Thousands apart by a space, as Polish writes them (a spreadsheet: a no-break space).
+_GROUPED = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?")
+_THREE_DECIMALS = re.compile(r"-?\d+[.,]\d{3}")  # 1,000: a thousand, or one?
 
 
 class PabulibError(ValueError):
@@ -44,18 +52,23 @@ def integer(value: str | None, what: str) -> int:
     try:
         return int(text)
     except ValueError:
-        number = text.replace(",", ".")
-        try:
-            as_float = float(number)
-        except ValueError:
-            as_float = math.nan
-        if not math.isfinite(as_float):  # float() reads "inf" and "nan" too
-            raise PabulibError(f"{what} is not a number: {text!r}") from None
-        if as_float != int(as_float):
-            # Money is an integer unit throughout Urna; a fractional cost would need a
-            # decision on rounding that belongs to the office, not to the parser.
-            raise PabulibError(f"{what} is not a whole amount: {text!r}") from None
-        return int(as_float)
+        pass
+    if _THREE_DECIMALS.fullmatch(text):  # pabutools reads 1,000 as 1
+        raise PabulibError(f"{what} is ambiguous: {text!r} (thousands apart, or decimals?)")
+    number = text.replace(",", ".")
+    if _GROUPED.fullmatch(text):
+        number = "".join(number.split())
+    try:
+        as_float = float(number)
+    except ValueError:
+        as_float = math.nan
+    if not math.isfinite(as_float):  # float() reads "inf" and "nan" too
+        raise PabulibError(f"{what} is not a number: {text!r}")
+    if as_float != int(as_float):
+        # Money is an integer unit throughout Urna; a fractional cost would need a
+        # decision on rounding that belongs to the office, not to the parser.
+        raise PabulibError(f"{what} is not a whole amount: {text!r}")
+    return int(as_float)
 
 
 def id_list(cell: str) -> tuple[str, ...]:
