@@ -16,6 +16,7 @@ from pabutools.election import (
     Cost_Sat,
     Instance,
     OrdinalBallot,
+    SatisfactionProfile,
 )
 from pabutools.election import Project as PabuProject
 from pabutools.rules import (
@@ -69,14 +70,18 @@ def pabutools_mes(instance, profile, *, add_one: bool, fill_greedy: bool) -> set
 
 
 def pabutools_greedy(instance, profile, *, sat_class=Cost_Sat, min_score=None, scores=None):
-    """Greedy by score; projects below ``min_score`` are removed from the instance first."""
+    """Greedy by score; projects below ``min_score`` are removed from the instance first.
+
+    The satisfactions are built on ``instance``: pabutools' parser leaves the profile's own
+    instance empty, without the META ``max_length`` that ordinal points are counted over."""
     if min_score is not None:
         kept = [project for project in instance if scores[project.name] >= min_score]
-        instance = Instance(kept, budget_limit=instance.budget_limit)
-    return {
-        project.name
-        for project in greedy_utilitarian_welfare(instance, profile, sat_class=sat_class)
-    }
+        instance = Instance(kept, budget_limit=instance.budget_limit, meta=instance.meta)
+    satisfactions = SatisfactionProfile(instance=instance, profile=profile, sat_class=sat_class)
+    outcome = greedy_utilitarian_welfare(
+        instance, profile, sat_profile=satisfactions, is_sat_additive=True
+    )
+    return {project.name for project in outcome}
 
 
 def _points_times_cost(instance, profile, ballot, project, precomputed_values):

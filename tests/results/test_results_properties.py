@@ -1,12 +1,17 @@
-"""Properties of the rules on random pools (hypothesis), and equal shares against pabutools."""
+"""Properties of the rules on random pools (hypothesis), and equal shares against pabutools;
+greedy on random pabulib files of each vote type against pabutools."""
 
 from __future__ import annotations
 
 import random
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pabutools.election import Cost_Sat
+from pabutools.election.pabulib import parse_pabulib_from_string
 
+from urna.results.pabulib import PbInstance, PbProject, PbVote, pabulib_allocate
+from urna.results.pabulib_write import pabulib_dumps
 from urna.results.rules import (
     Add1Stop,
     MesCompletion,
@@ -16,7 +21,7 @@ from urna.results.rules import (
     greedy_allocate,
 )
 
-from .pabutools_bridge import pabutools_election, pabutools_mes
+from .pabutools_bridge import ScoreTimesCostSat, pabutools_election, pabutools_greedy, pabutools_mes
 
 IDS = [f"p{number}" for number in range(1, 10)]
 
@@ -175,3 +180,53 @@ def test_seeded_draw_is_the_same_in_every_process():
         tie_seed=7,
     )
     assert result.ties[0].order == tuple(ids)
+
+
+@st.composite
+def pabulib_files(draw, *, max_voters=8):
+    """A small election of a random vote type, as pabulib holds it."""
+    vote_type = draw(st.sampled_from(["approval", "ordinal", "cumulative", "scoring"]))
+    ids = draw(st.lists(st.sampled_from(IDS), min_size=1, max_size=6, unique=True))
+    projects = [PbProject(project_id, draw(st.integers(1, 60))) for project_id in ids]
+    votes = []
+    for number in range(draw(st.integers(0, max_voters))):
+        chosen = tuple(draw(st.permutations(ids))[: draw(st.integers(1, len(ids)))])
+        points = None
+        if vote_type in ("cumulative", "scoring"):
+            points = tuple(draw(st.integers(1, 5)) for _ in chosen)
+        votes.append(PbVote(f"v{number}", chosen, points))
+    meta = {"budget": str(draw(st.integers(0, 200))), "vote_type": vote_type, "rule": "greedy"}
+    longest = max((len(vote.vote) for vote in votes), default=1)
+    if vote_type == "ordinal" and draw(st.booleans()):  # Borda over max_length, not the ballot
+        meta["max_length"] = str(draw(st.integers(longest, longest + 2)))
+    columns = ("voter_id", "vote", "points") if vote_type in ("cumulative", "scoring") else None
+    return PbInstance(meta, projects, votes, vote_columns=columns or ("voter_id", "vote"))
+
+
+# Ballots shorter than max_length: their first place gets max_length points, not their length.
+SHORT_RANKINGS = PbInstance(
+    {"budget": "100", "vote_type": "ordinal", "rule": "greedy", "max_length": "3"},
+    [PbProject("p1", 60), PbProject("p2", 50), PbProject("p3", 30), PbProject("p4", 20)],
+    [
+        PbVote("v1", ("p1", "p2", "p3")),
+        PbVote("v2", ("p2", "p1")),
+        PbVote("v3", ("p3", "p4", "p1")),
+        PbVote("v4", ("p4",)),
+    ],
+)
+
+
+@given(pabulib_files())
+@example(SHORT_RANKINGS)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_greedy_of_a_pabulib_file_matches_pabutools(instance):
+    """The same `.pb` text, read by each: votes for approval, points for cumulative and
+    scoring, Borda-like points over META max_length (or the ballot) for ordinal."""
+    text = pabulib_dumps(instance)
+    theirs_instance, profile = parse_pabulib_from_string(text)
+    approval = instance.vote_type == "approval"
+    theirs = pabutools_greedy(
+        theirs_instance, profile, sat_class=Cost_Sat if approval else ScoreTimesCostSat
+    )
+
+    assert set(pabulib_allocate(instance).funded) == theirs
