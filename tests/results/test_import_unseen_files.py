@@ -275,3 +275,18 @@ def test_an_amount_with_three_digits_after_the_separator_is_refused_as_ambiguous
     assert refused(text) == (
         f"cost of project 1 is ambiguous: {written!r} (thousands apart, or decimals?)"
     )
+
+
+# --- limits of a vote --------------------------------------------------------------------
+
+
+async def test_max_sum_cost_limits_the_pool_and_a_vote_costing_more_is_refused(app, tmp_path):
+    """As max_length does: the edition keeps the file's limit (a replay of the file refuses
+    what the file's own form refused), and a vote beyond it refuses the file."""
+    _, data, _ = edition_described(saved(tmp_path, pb(meta="max_sum_cost;110\n")))
+    assert data.pools[0].max_total_cost == 110 * 100
+    _, data, _ = edition_described(saved(tmp_path, pb(meta="max_sum_cost;0\n")))
+    assert data.pools[0].max_total_cost is None  # 0: no limit, as pabutools reads it
+    assert await refusal(app, tmp_path, pb(meta="max_sum_cost;90\n")) == (
+        "Voter v1 names projects costing 110 in all, more than the file's max_sum_cost of 90."
+    )

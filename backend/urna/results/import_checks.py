@@ -6,11 +6,12 @@ file, naming the voter (`ImportRefused`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from urna.core.errors import AppError
 from urna.core.i18n import N_
 from urna.results import pabulib
+from urna.results.pabulib_cells import meta_amount
 
 
 class ImportRefused(AppError):
@@ -25,6 +26,8 @@ class VoteLimits:
     most: int | None  # projects: max_length
     most_points: int | None  # points in all: max_sum_points
     scored: bool  # the points are the file's (not approval's one per project)
+    most_cost: int | None = None  # the chosen projects' cost in all: max_sum_cost
+    costs: dict[str, int] = field(default_factory=dict)  # project id -> cost
 
     @classmethod
     def of(cls, instance: pabulib.PbInstance) -> VoteLimits:
@@ -34,11 +37,19 @@ class VoteLimits:
             most=pabulib.meta_number(meta, "max_length"),
             most_points=pabulib.meta_number(meta, "max_sum_points"),
             scored=instance.vote_type not in ("approval", "choose-1"),
+            most_cost=max_sum_cost(instance),
+            costs={project.project_id: project.cost for project in instance.projects},
         )
 
 
+def max_sum_cost(instance: pabulib.PbInstance) -> int | None:
+    """META ``max_sum_cost``; 0 is no limit, as pabutools reads it."""
+    return meta_amount(instance.meta, "max_sum_cost") or None
+
+
 def choices_checked(vote: pabulib.PbVote, limits: VoteLimits) -> None:
-    """The projects of ``vote`` are each named once, as many as the file allows."""
+    """The projects of ``vote`` are each named once, as many and as costly as the file
+    allows."""
     count = len(vote.vote)
     if len(set(vote.vote)) != count:
         twice = next(number for number in vote.vote if vote.vote.count(number) > 1)
@@ -53,6 +64,15 @@ def choices_checked(vote: pabulib.PbVote, limits: VoteLimits) -> None:
                 "of %(most)s."
             ),
             params={"voter": vote.voter_id, "count": count, "most": limits.most},
+        )
+    cost = sum(limits.costs.get(number, 0) for number in vote.vote)
+    if limits.most_cost is not None and cost > limits.most_cost:
+        raise ImportRefused(
+            N_(
+                "Voter %(voter)s names projects costing %(cost)s in all, more than the file's "
+                "max_sum_cost of %(most)s."
+            ),
+            params={"voter": vote.voter_id, "cost": cost, "most": limits.most_cost},
         )
     if count < limits.least:
         raise ImportRefused(

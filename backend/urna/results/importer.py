@@ -12,10 +12,11 @@ projects with the checks every edition passes; voting's bulk insert writes the b
 the file's terms (``project 17, cost``, ``META budget``), not as Urna's form fields.
 
 An import is the whole election or nothing: a vote its own file's limits refuse (a project
-twice, fewer or more projects than META ``min_length`` / ``max_length``, points below 1 or
-above ``max_sum_points`` in all) refuses the file, naming the voter, as an unknown project
-does. (The readiness replay, which casts the votes through the online form, sets such votes
-aside instead.) A META date that is given but cannot be read, or a ``date_end`` before
+twice, fewer or more projects than META ``min_length`` / ``max_length``, projects costing more
+than ``max_sum_cost`` in all, which also becomes the pool's limit, points below 1 or above
+``max_sum_points`` in all) refuses the file, naming the voter, as an unknown project does.
+(The readiness replay, which casts the votes through the online form, sets such votes aside
+instead.) A META date that is given but cannot be read, or a ``date_end`` before
 ``date_begin``, refuses the file too; without ``date_begin`` voting opens on 1 January 2000,
 without ``date_end`` it closes the day it opens.
 """
@@ -41,7 +42,7 @@ from urna.editions.models import Edition
 from urna.editions.schemas import EditionIn
 from urna.results import pabulib
 from urna.results.import_checks import ImportRefused as ImportRefused
-from urna.results.import_checks import VoteLimits, choices_checked, points_checked
+from urna.results.import_checks import VoteLimits, choices_checked, max_sum_cost, points_checked
 from urna.voting.identity import age_band
 from urna.voting.receipts import receipt_hashes_unheld
 from urna.voting.service import BulkBallot, ballots_insert_bulk
@@ -54,6 +55,7 @@ _POOL_KEYS = {
     "budget": "META budget",
     "min_choices": "META min_length",
     "max_choices": "META max_length",
+    "max_total_cost": "META max_sum_cost",
     "min_votes": "META min_project_score_threshold",
     "rule": "META rule",
     "name": "META unit, district",
@@ -234,6 +236,7 @@ def _edition_of(
                 "budget": instance.budget * GROSZE_PER_ZLOTY,
                 "min_choices": pabulib.meta_number(meta, "min_length") or 0,
                 "max_choices": max(1, len(instance.projects)) if max_length is None else max_length,
+                "max_total_cost": _grosze(max_sum_cost(instance)),
                 "rule": settings.rule,
                 "min_votes": settings.min_score,
                 **_pool_mes_fields(settings),
@@ -275,6 +278,10 @@ def _in_file_terms(field: str, instance: pabulib.PbInstance) -> str:
     if kind == "pools":
         return _POOL_KEYS.get(name, field)
     return _EDITION_KEYS.get(field, field)
+
+
+def _grosze(zloty: int | None) -> int | None:
+    return None if zloty is None else zloty * GROSZE_PER_ZLOTY
 
 
 def _one_line(text: str | None, limit: int) -> str:

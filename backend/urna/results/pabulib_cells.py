@@ -34,6 +34,12 @@ def meta_number(meta: dict[str, str], key: str) -> int | None:
     return int(text)
 
 
+def meta_amount(meta: dict[str, str], key: str) -> int | None:
+    """A META amount of money (``max_sum_cost``), or None if absent."""
+    text = present(meta.get(key))
+    return None if text is None else integer(text, f"META {key}")
+
+
 def present(value: str | None) -> str | None:
     """The stripped cell, or None when it is empty or the literal ``None``."""
     if value is None:
