@@ -290,3 +290,11 @@ async def test_max_sum_cost_limits_the_pool_and_a_vote_costing_more_is_refused(a
     assert await refusal(app, tmp_path, pb(meta="max_sum_cost;90\n")) == (
         "Voter v1 names projects costing 110 in all, more than the file's max_sum_cost of 90."
     )
+
+
+def test_an_age_written_as_a_decimal_by_a_data_frame_is_read():
+    """pandas writes an integer column with missing cells as 34.0; 34.5 is still refused."""
+    text = pb("voter_id;vote;age\nv1;1,2;34.0\nv2;2;\nv3;3;71,0\n")
+    assert [vote.age for vote in pabulib_loads(text).votes] == [34, None, 71]
+    text = pb("voter_id;vote;age\nv1;1,2;34.5\n")
+    assert refused(text) == f"VOTES line {line_of(text, 'v1;')}: age is not a whole number: '34.5'"

@@ -104,4 +104,8 @@ def age(cell: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise PabulibError(f"age is not a whole number: {text!r}") from None
+        pass
+    whole, _, decimals = text.replace(",", ".").partition(".")
+    if not (whole.isascii() and whole.isdigit() and decimals.strip("0") == ""):
+        raise PabulibError(f"age is not a whole number: {text!r}")
+    return int(whole)  # 34.0: a data frame's integer column with missing cells
