@@ -298,3 +298,15 @@ def test_an_age_written_as_a_decimal_by_a_data_frame_is_read():
     assert [vote.age for vote in pabulib_loads(text).votes] == [34, None, 71]
     text = pb("voter_id;vote;age\nv1;1,2;34.5\n")
     assert refused(text) == f"VOTES line {line_of(text, 'v1;')}: age is not a whole number: '34.5'"
+
+
+@pytest.mark.parametrize("column", ["category", "categories"])
+def test_a_category_column_of_either_name_gives_the_category(tmp_path, column):
+    """pabutools reads ``category`` and ``categories`` alike; the cell ``None`` is none, as
+    everywhere in the format (it was shown as the category "None")."""
+    text = pb().replace("project_id;cost;name", f"project_id;cost;name;{column};targets")
+    for row, cells in (("1;60;Ławki", "sport,culture;children"), ("2;50;Drzewa", "None;None")):
+        text = text.replace(f"{row}\n", f"{row};{cells}\n")
+    text = text.replace("3;30;Kwiaty\n", "3;30;Kwiaty;;\n")
+    _, data, _ = edition_described(saved(tmp_path, text))
+    assert [project.category for project in data.projects] == ["sport,culture", "", ""]

@@ -43,6 +43,7 @@ from urna.editions.schemas import EditionIn
 from urna.results import pabulib
 from urna.results.import_checks import ImportRefused as ImportRefused
 from urna.results.import_checks import VoteLimits, choices_checked, max_sum_cost, points_checked
+from urna.results.pabulib_cells import present
 from urna.voting.identity import age_band
 from urna.voting.receipts import receipt_hashes_unheld
 from urna.voting.service import BulkBallot, ballots_insert_bulk
@@ -249,7 +250,7 @@ def _edition_of(
                 "title": _one_line(project.name, 300) or f"Projekt {project.project_id}",
                 "cost": project.cost * GROSZE_PER_ZLOTY,
                 "area": area,
-                "category": _one_line(project.extra.get("category"), 80),
+                "category": _one_line(_category(project), 80),
             }
             for project in instance.projects
         ],
@@ -282,6 +283,11 @@ def _in_file_terms(field: str, instance: pabulib.PbInstance) -> str:
 
 def _grosze(zloty: int | None) -> int | None:
     return None if zloty is None else zloty * GROSZE_PER_ZLOTY
+
+
+def _category(project: pabulib.PbProject) -> str | None:
+    """The ``category`` column, or ``categories`` as pabutools also reads it (``None``: none)."""
+    return present(project.extra.get("category")) or present(project.extra.get("categories"))
 
 
 def _one_line(text: str | None, limit: int) -> str:
