@@ -11,9 +11,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import fresh_database
+from tests.staff.test_cli import urna
 from urna.results.importer import ImportRefused, edition_described
 from urna.results.pabulib import PabulibError, pabulib_loads
 
+from .test_cli import assert_one_clean_line
 from .test_import_refusals import line_of, pb, refusal, saved
 
 pytestmark = pytest.mark.flow
@@ -310,3 +313,25 @@ def test_a_category_column_of_either_name_gives_the_category(tmp_path, column):
     text = text.replace("3;30;Kwiaty\n", "3;30;Kwiaty;;\n")
     _, data, _ = edition_described(saved(tmp_path, text))
     assert [project.category for project in data.projects] == ["sport,culture", "", ""]
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+async def test_the_command_prints_these_refusals_as_one_clean_line(tmp_path):
+    """What crashed the command with a traceback (a cost of nan) and what it said in the
+    codec's words (Windows-1250), each on one line naming the place in the file."""
+    url, drop = await fresh_database(tmp_path)
+    cases = {
+        "nan.pb": (pb().replace("1;60;", "1;nan;").encode(), "cost of project 1 is not a number"),
+        "cp1250.pb": (pb().encode("cp1250"), "the file is not UTF-8: line 10 holds the byte 0xa3"),
+        "twice.pb": ((pb() + "VOTES\nvoter_id;vote\n").encode(), "a second VOTES section"),
+    }
+    try:
+        for name, (content, expected) in cases.items():
+            path = tmp_path / name
+            path.write_bytes(content)
+            done = urna(url, tmp_path, "edition", "import-pabulib", str(path), "--slug", "refused")
+            assert_one_clean_line(done, "The file cannot be imported", expected)
+    finally:
+        await drop()
