@@ -335,3 +335,9 @@ async def test_the_command_prints_these_refusals_as_one_clean_line(tmp_path):
             assert_one_clean_line(done, "The file cannot be imported", expected)
     finally:
         await drop()
+
+
+def test_an_empty_project_id_and_text_before_meta_are_refused_naming_their_line():
+    text = pb().replace("2;50;Drzewa", ";50;Drzewa")
+    assert refused(text) == f"PROJECTS line {line_of(text, ';50;')}: project_id is empty"
+    assert refused("Pabulib export\n" + pb()) == "line 1: data before the first section header"

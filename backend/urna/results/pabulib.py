@@ -13,12 +13,12 @@ file has one, else the META ``scoring_fn`` (``Borda`` or an explicit list such a
 by default Borda-like: the first of ``k`` places gets ``k`` points, the next ``k - 1``, and
 so on, where ``k`` is META ``max_length`` or, without it, the ballot's own length.
 
-Refused (`PabulibError`, naming the line): a section given twice, a META key given twice
-with two values, a column named twice, a repeated ``project_id`` or ``voter_id``, an empty
-``voter_id``, points beyond 32 bits, a number that is not finite, a META count that is not a
-whole number or, for ``num_projects`` and ``num_votes``, not what the file holds. A vote that
-breaks its file's limits (a project twice, too many projects) is read as written: the importer
-refuses the file for it, the readiness replay sets the vote aside.
+Refused (`PabulibError`, naming the line): a section given twice, a META key given twice with
+two values, a column named twice, a repeated or empty ``project_id`` or ``voter_id``, points
+beyond 32 bits, a number that is not finite, a META count that is not a whole number or, for
+``num_projects`` and ``num_votes``, not what the file holds. A vote that breaks its file's
+limits (a project twice, too many projects) is read as written: the importer refuses the file
+for it, the readiness replay sets the vote aside.
 """
 
 from __future__ import annotations
@@ -133,6 +133,8 @@ def _parse(text: str) -> PbInstance:
     projects = [_parse_project(project_columns, row) for row in project_rows]
     seen: dict[str, int] = {}  # one id twice would sum its votes into the last row's cost
     for project, line in zip(projects, lines["PROJECTS"][1:], strict=True):
+        if not project.project_id:
+            raise PabulibError(f"PROJECTS line {line}: project_id is empty")
         if seen.setdefault(project.project_id, line) != line:
             raise PabulibError(
                 f"PROJECTS line {line}: project {project.project_id} is also on line "
@@ -178,7 +180,7 @@ def _split_sections(text: str) -> tuple[dict[str, list[list[str]]], dict[str, li
             current_lines = lines[section] = []
             continue
         if current is None:
-            raise PabulibError("data before the first section header")
+            raise PabulibError(f"line {reader.line_num}: data before the first section header")
         current.append(row)
         current_lines.append(reader.line_num)
     return tables, lines
