@@ -7,6 +7,7 @@ file, naming the voter (`ImportRefused`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from urna.core.errors import AppError
 from urna.core.i18n import N_
@@ -16,6 +17,26 @@ from urna.results.pabulib_cells import meta_amount
 
 class ImportRefused(AppError):
     status_code = 409
+
+
+TWICE = N_("Voter %(voter)s names project %(project)s twice.")
+TOO_MANY = N_(
+    "Voter %(voter)s names more projects (%(count)s) than the file's max_length of %(most)s."
+)
+TOO_COSTLY = N_(
+    "Voter %(voter)s names projects costing %(cost)s in all, more than the file's "
+    "max_sum_cost of %(most)s."
+)
+TOO_FEW = N_(
+    "Voter %(voter)s names fewer projects (%(count)s) than the file's min_length of %(least)s."
+)
+TOO_FEW_POINTS = N_(
+    "Voter %(voter)s gives project %(project)s %(points)s points; points must be at least 1."
+)
+TOO_MANY_POINTS = N_(
+    "Voter %(voter)s gives %(points)s points in all, more than the file's max_sum_points of "
+    "%(most)s."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,35 +74,14 @@ def choices_checked(vote: pabulib.PbVote, limits: VoteLimits) -> None:
     count = len(vote.vote)
     if len(set(vote.vote)) != count:
         twice = next(number for number in vote.vote if vote.vote.count(number) > 1)
-        raise ImportRefused(
-            N_("Voter %(voter)s names project %(project)s twice."),
-            params={"voter": vote.voter_id, "project": twice},
-        )
+        _refused(vote, TWICE, project=twice)
     if limits.most is not None and count > limits.most:
-        raise ImportRefused(
-            N_(
-                "Voter %(voter)s names more projects (%(count)s) than the file's max_length "
-                "of %(most)s."
-            ),
-            params={"voter": vote.voter_id, "count": count, "most": limits.most},
-        )
+        _refused(vote, TOO_MANY, count=count, most=limits.most)
     cost = sum(limits.costs.get(number, 0) for number in vote.vote)
     if limits.most_cost is not None and cost > limits.most_cost:
-        raise ImportRefused(
-            N_(
-                "Voter %(voter)s names projects costing %(cost)s in all, more than the file's "
-                "max_sum_cost of %(most)s."
-            ),
-            params={"voter": vote.voter_id, "cost": cost, "most": limits.most_cost},
-        )
+        _refused(vote, TOO_COSTLY, cost=cost, most=limits.most_cost)
     if count < limits.least:
-        raise ImportRefused(
-            N_(
-                "Voter %(voter)s names fewer projects (%(count)s) than the file's min_length "
-                "of %(least)s."
-            ),
-            params={"voter": vote.voter_id, "count": count, "least": limits.least},
-        )
+        _refused(vote, TOO_FEW, count=count, least=limits.least)
 
 
 def points_checked(vote: pabulib.PbVote, points: tuple[int, ...], limits: VoteLimits) -> None:
@@ -89,18 +89,10 @@ def points_checked(vote: pabulib.PbVote, points: tuple[int, ...], limits: VoteLi
     project, and a vote cannot weigh more than the file's max_sum_points."""
     for number, given in zip(vote.vote, points, strict=True):
         if given < 1:
-            raise ImportRefused(
-                N_(
-                    "Voter %(voter)s gives project %(project)s %(points)s points; points must "
-                    "be at least 1."
-                ),
-                params={"voter": vote.voter_id, "project": number, "points": given},
-            )
+            _refused(vote, TOO_FEW_POINTS, project=number, points=given)
     if limits.most_points is not None and sum(points) > limits.most_points:
-        raise ImportRefused(
-            N_(
-                "Voter %(voter)s gives %(points)s points in all, more than the file's "
-                "max_sum_points of %(most)s."
-            ),
-            params={"voter": vote.voter_id, "points": sum(points), "most": limits.most_points},
-        )
+        _refused(vote, TOO_MANY_POINTS, points=sum(points), most=limits.most_points)
+
+
+def _refused(vote: pabulib.PbVote, message: str, **params: object) -> NoReturn:
+    raise ImportRefused(message, params={"voter": vote.voter_id, **params})
