@@ -4,6 +4,7 @@ clerk can read (never a 500), and every sheet typed from paper counted once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -122,6 +123,34 @@ async def test_no_paper_ballot_is_entered_after_the_results_are_published(app):
         assert late.status_code == 409 and "have been published" in late.text
     assert await entries(app, edition.id, "L-1") == []
     assert await entries(app, edition.id, "L-2") == []
+
+
+@pytest.mark.postgres_only
+async def test_a_sheet_saved_while_the_results_are_published_waits_and_is_refused(app):
+    """The clerk saves a sheet while the office publishes: had it read the results as not
+    out yet, it would be typed in behind them, waiting for a second entry that nobody may
+    give any more (a ballot lost). It waits for the publication, then is refused."""
+    edition = await paper_edition(app)
+    url = f"/staff/paper/{edition.slug}"
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(url)).text
+        sheet = ballot(person(), ["C1"], page, sheet="P-1", double_entry="1")
+        await voting_close(app, edition.id)
+        async with transaction(app.state.ctx.db) as session:  # published, not yet committed
+            closed = await session.get(Edition, edition.id)
+            run = await run_drawn(session, closed)
+            await results.run_publish(
+                session=session,
+                edition=closed,
+                run_id=run.id,
+                actor_id=None,
+                checks=app.state.ctx.publish_checks,
+            )
+            saving = asyncio.create_task(admin.post(url, data=sheet))
+            await asyncio.wait({saving}, timeout=2)
+        saved = await saving
+    assert saved.status_code == 409 and "zostały opublikowane" in saved.text
+    assert await entries(app, edition.id, "P-1") == []
 
 
 async def test_the_desk_says_it_is_closed_before_a_sheet_is_typed(app):

@@ -39,9 +39,15 @@ async def _emails(request: Request, db: AsyncSession, ids: Iterable[int]) -> dic
     return await staff_emails(db, set(ids)) if staff_emails else {}
 
 
-async def results_published(request: Request, db: AsyncSession, edition) -> bool:
+async def results_published(
+    request: Request, db: AsyncSession, edition, *, writing: bool = False
+) -> bool:
     """Whether the edition's results are out (the results domain answers, through the
-    context): paper entry ends with them."""
+    context): paper entry ends with them. ``writing`` a sheet, the desk is held first
+    (``paper_publication_blocker`` holds it too): read before a publication commits, the
+    answer would let in a sheet those results leave out, stranded once they are out."""
+    if writing:
+        await paper_sheets.paper_desk_lock(db, edition.id)
     published = get_ctx(request).results_published
     return bool(published and await published(session=db, edition=edition))
 
@@ -81,7 +87,7 @@ async def _entered(
             operator_id=user.id,
             form=values,
             picked=picked,
-            published=await results_published(request, db, snapshot.edition),
+            published=await results_published(request, db, snapshot.edition, writing=True),
             request_id=request_id(request),
         )
     except FormInvalid as error:

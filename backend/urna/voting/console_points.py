@@ -73,7 +73,7 @@ async def invalid_record(request: Request, slug: str, db: DbSession, user: Admin
             snapshot=snapshot,
             operator_id=user.id,
             form=values,
-            published=await results_published(request, db, snapshot.edition),
+            published=await results_published(request, db, snapshot.edition, writing=True),
         )
     except FormInvalid as error:
         return await _page(

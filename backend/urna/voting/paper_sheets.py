@@ -76,9 +76,17 @@ async def paper_collection_points(*, session: AsyncSession, edition_id: int) -> 
     return await repository.collection_points_of(session, edition_id)
 
 
+async def paper_desk_lock(session: AsyncSession, edition_id: int) -> None:
+    """See ``repository.paper_desk_lock``."""
+    await repository.paper_desk_lock(session, edition_id)
+
+
 async def paper_publication_blocker(session: AsyncSession, edition_id: int) -> str | None:
     """A reason (msgid) why the results must wait, or None (``AppContext.publish_checks``):
-    a sheet typed once, or typed twice differently, is a ballot they would leave out."""
+    a sheet typed once, or typed twice differently, is a ballot they would leave out.
+    The desk is held from here to the publication's commit: a sheet typed meanwhile waits,
+    then finds the results out (``voting.console.results_published``)."""
+    await repository.paper_desk_lock(session, edition_id)
     if await repository.paper_sheet_waiting_exists(session, edition_id):
         return SHEETS_UNSETTLED
     return None

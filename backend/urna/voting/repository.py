@@ -15,6 +15,8 @@ from urna.core.dbbatch import statement_batch
 from urna.editions.models import Project
 from urna.voting.models import Ballot, BallotChoice, CollectionPoint, PaperEntry, Voter
 
+PAPER_DESK_LOCK = 0x50415045  # "PAPE": the advisory lock class of a desk, one per edition
+
 
 @dataclass(frozen=True)
 class BallotRow:
@@ -271,6 +273,16 @@ async def paper_sheet_exists(session: AsyncSession, edition_id: int, sheet: str)
         .limit(1)
     )
     return result.first() is not None
+
+
+async def paper_desk_lock(session: AsyncSession, edition_id: int) -> None:
+    """Hold the edition's paper desk until the unit of work ends: a sheet's write and the
+    results' publication each take it before reading the other's state (SQLite: no-op)."""
+    if is_postgres(session):
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, :edition_id)"),
+            {"kind": PAPER_DESK_LOCK, "edition_id": edition_id},
+        )
 
 
 async def paper_sheet_waiting_exists(session: AsyncSession, edition_id: int) -> bool:
