@@ -237,6 +237,17 @@ def test_dates_in_reverse_are_refused_naming_both_keys(tmp_path):
     )
 
 
+def test_a_date_end_before_2000_without_date_begin_is_refused_naming_the_opening(tmp_path):
+    """Without date_begin voting opens on 1 January 2000; the refusal had no date_begin to
+    quote and crashed the import with a KeyError."""
+    with pytest.raises(ImportRefused) as import_refused:
+        edition_described(saved(tmp_path, pb(meta="date_end;31.12.1999\n")))
+    assert str(import_refused.value) == (
+        "The file cannot be imported: META date_end '31.12.1999' is before 2000-01-01, "
+        "the opening without date_begin"
+    )
+
+
 @pytest.mark.parametrize(
     ("begin", "end"),
     [

@@ -198,11 +198,10 @@ def _edition_of(
     settings = _pool_rule(meta)
     opens = _date(meta, "date_begin", datetime(2000, 1, 1, tzinfo=UTC))
     closes = _date(meta, "date_end", opens) + timedelta(days=1)
-    if closes <= opens:
-        raise pabulib.PabulibError(
-            f"META date_end {meta['date_end'].strip()!r} is before date_begin "
-            f"{meta['date_begin'].strip()!r}"
-        )
+    if closes <= opens:  # without date_begin, before the opening of 1 January 2000
+        begin = (meta.get("date_begin") or "").strip()
+        since = f"date_begin {begin!r}" if begin else "2000-01-01, the opening without date_begin"
+        raise pabulib.PabulibError(f"META date_end {meta['date_end'].strip()!r} is before {since}")
     unit = _one_line(meta.get("unit"), 200) or "—"
     district = _one_line(meta.get("district") or meta.get("subunit"), 200)
     area = (slug_of(district)[:40] or "area") if district else None
