@@ -40,6 +40,7 @@ ACTION_LABELS: dict[str, str] = {
     "paper.mismatch": N_("Paper ballot entries differ"),
     "paper.point_add": N_("Collection point added"),
     "paper.resolve": N_("Paper ballot mismatch resolved"),
+    "paper.void": N_("Typed paper ballot recorded as invalid"),
     "privacy.identity_correct": N_("Identity corrected (rectification)"),
     "privacy.identity_erase": N_("Identity erased"),
     "privacy.request_answer": N_("Data request answered"),

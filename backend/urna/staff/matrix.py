@@ -160,6 +160,8 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("POST", "/staff/paper/{slug}/points"): ADMIN,
     ("GET", "/staff/paper/{slug}/invalid"): ADMIN,
     ("POST", "/staff/paper/{slug}/invalid"): ADMIN,
+    ("GET", "/staff/paper/{slug}/void/{entry_id}"): ADMIN,
+    ("POST", "/staff/paper/{slug}/void/{entry_id}"): ADMIN,
     ("GET", "/staff/paper/{slug}/second"): ADMIN,
     ("GET", "/staff/paper/{slug}/second/{entry_id}"): ADMIN,
     ("POST", "/staff/paper/{slug}/second/{entry_id}"): ADMIN,

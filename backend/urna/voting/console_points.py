@@ -1,5 +1,5 @@
 """The paper desk's lists (admin): the office's collection points, and a sheet recorded as
-invalid with its reason (``voting.paper_points``)."""
+invalid with its reason, when it is typed or after (``voting.paper_points``)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from fastapi import APIRouter, Request
 from urna.core.access import AdminUser
 from urna.core.context import DbSession, get_ctx
 from urna.core.db import utcnow
-from urna.core.errors import FormInvalid
+from urna.core.errors import FormInvalid, NotFound
 from urna.core.forms import form_openapi
 from urna.core.views import form_values, render, see_other
 from urna.editions import service as editions
 from urna.voting import paper, paper_points, paper_sheets
 from urna.voting.console import results_published
 from urna.voting.paper_ballot import local_date
-from urna.voting.paper_points import CollectionPointForm, PaperInvalidForm
+from urna.voting.paper_points import CollectionPointForm, PaperInvalidForm, ReasonForm
 
 router = APIRouter()
 
@@ -84,5 +84,52 @@ async def invalid_record(request: Request, slug: str, db: DbSession, user: Admin
             values=values,
             errors=error.errors,
             status_code=400,
+        )
+    return see_other(f"/staff/paper/{slug}?entered={entry.id}")
+
+
+async def _void_page(request, db, slug, entry_id, *, values=None, errors=None, status_code=200):
+    """A sheet typed but not counted yet, to record as invalid after all (its reason)."""
+    snapshot = await editions.edition_snapshot_cached(request, db, slug)
+    edition = snapshot.edition
+    entry = await paper_sheets.paper_sheet_get(session=db, edition_id=edition.id, entry_id=entry_id)
+    if entry is None:
+        raise NotFound()
+    published = await results_published(request, db, edition)
+    context = {
+        "edition": edition,
+        "entry": entry,
+        "closed": paper.paper_closed_reason(snapshot, published=published, settling=True),
+        "voidable": entry.status in paper_points.VOIDABLE,
+        "values": values or {},
+        "errors": errors or {},
+    }
+    return await render(
+        request, "voting/console/paper_void.html", context, status_code=status_code,
+        personal=True,
+    )  # fmt: skip
+
+
+@router.get("/staff/paper/{slug}/void/{entry_id}")
+async def void_page(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
+    return await _void_page(request, db, slug, entry_id)
+
+
+@router.post("/staff/paper/{slug}/void/{entry_id}", openapi_extra=form_openapi(ReasonForm))
+async def void_record(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
+    values = await form_values(request)
+    snapshot = await editions.edition_snapshot_cached(request, db, slug)
+    try:
+        entry = await paper_points.paper_sheet_void(
+            session=db,
+            snapshot=snapshot,
+            operator_id=user.id,
+            entry_id=entry_id,
+            form=values,
+            published=await results_published(request, db, snapshot.edition, writing=True),
+        )
+    except FormInvalid as error:
+        return await _void_page(
+            request, db, slug, entry_id, values=values, errors=error.errors, status_code=400
         )
     return see_other(f"/staff/paper/{slug}?entered={entry.id}")

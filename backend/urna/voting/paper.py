@@ -33,7 +33,7 @@ from urna.core.i18n import N_
 from urna.documents import service as documents
 from urna.editions import service as editions
 from urna.editions.service import EditionSnapshot
-from urna.voting import ballots, receipts, repository
+from urna.voting import ballots, paper_repository, receipts
 from urna.voting.models import PaperEntry
 from urna.voting.paper_ballot import (
     PaperBallot,
@@ -239,7 +239,7 @@ async def paper_first_enter(
     once; with it, the entry waits for a second operator."""
     paper_phase_ensure(snapshot, published=published)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
-    points = await repository.collection_points_of(session, snapshot.edition.id)
+    points = await paper_repository.collection_points_of(session, snapshot.edition.id)
     header, errors = paper_form_read(
         snapshot=snapshot, form=form, model=PaperHeaderForm, points=points
     )
@@ -252,7 +252,7 @@ async def paper_first_enter(
         collected_on=header.collected_on if header else None,
         errors=errors,
     )
-    if await repository.paper_sheet_exists(session, snapshot.edition.id, header.sheet):
+    if await paper_repository.paper_sheet_exists(session, snapshot.edition.id, header.sheet):
         raise FormInvalid({"sheet": SHEET_TAKEN})
     await desk.clause_id()  # refused before anything is written
     entry = await desk.entry_record(
@@ -348,7 +348,7 @@ async def paper_mismatch_show(
     """Both typings of a mismatched sheet, field by field. Showing them reveals identity
     data, so it is written to the audit log."""
     first = await _sheet_at(session, snapshot, entry_id, "mismatch")
-    seconds = await repository.paper_entries(
+    seconds = await paper_repository.paper_entries(
         session, first.edition_id, kind="second", sheet=first.sheet, limit=1
     )
     one = await entry_values(session=session, crypto=crypto, entry=first)

@@ -15,13 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core import audit
-from urna.core.errors import FormInvalid
+from urna.core.errors import FormInvalid, NotFound
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
-from urna.voting import repository
+from urna.voting import paper_repository, paper_sheets
 from urna.voting.models import CollectionPoint, PaperEntry
-from urna.voting.paper import SHEET_TAKEN, paper_phase_ensure
+from urna.voting.paper import SHEET_TAKEN, EntryNotAwaiting, paper_phase_ensure
 from urna.voting.paper_ballot import PaperHeaderForm, paper_form_read
 from urna.voting.schemas import REQUIRED, FormModel, form_parse, text
 
@@ -37,8 +37,8 @@ class CollectionPointForm(FormModel):
         return text(value, limit=120, missing=REQUIRED)
 
 
-class PaperInvalidForm(PaperHeaderForm):
-    """A sheet that cannot be counted, and why (validation context: ``PaperWindow``)."""
+class ReasonForm(FormModel):
+    """Why a sheet is not counted, in the operator's words (kept with it, audited)."""
 
     reason: str
 
@@ -46,6 +46,10 @@ class PaperInvalidForm(PaperHeaderForm):
     @classmethod
     def _reason(cls, value: Any) -> str:
         return text(value, limit=500, missing=REQUIRED)
+
+
+class PaperInvalidForm(PaperHeaderForm, ReasonForm):
+    """A sheet that cannot be counted, and why (validation context: ``PaperWindow``)."""
 
 
 async def _added(session: AsyncSession, row: object, refused: FormInvalid) -> None:
@@ -64,7 +68,7 @@ async def collection_point_add(
     """Add a point to the office's list (refused, on ``name``, when it is there already,
     in whatever letters: two spellings of one point would split its subtotals)."""
     name = form_parse(CollectionPointForm, form).name
-    listed = await repository.collection_points_of(session, edition.id)
+    listed = await paper_repository.collection_points_of(session, edition.id)
     if name.casefold() in {point.casefold() for point in listed}:
         raise FormInvalid({"name": POINT_EXISTS})
     point = CollectionPoint(edition_id=edition.id, name=name)
@@ -91,7 +95,7 @@ async def paper_invalid_record(
     stored (no identity, no choices)."""
     paper_phase_ensure(snapshot, published=published)
     edition = snapshot.edition
-    points = await repository.collection_points_of(session, edition.id)
+    points = await paper_repository.collection_points_of(session, edition.id)
     sheet, errors = paper_form_read(
         snapshot=snapshot, form=form, model=PaperInvalidForm, points=points
     )
@@ -117,3 +121,43 @@ async def paper_invalid_record(
         details={"collection_point": sheet.collection_point, "day": sheet.collected_on},
     )
     return entry
+
+
+# A sheet typed but not counted yet: a second typing or a settling is still to come.
+VOIDABLE = ("awaiting_second", "mismatch")
+
+
+async def paper_sheet_void(
+    *,
+    session: AsyncSession,
+    snapshot: EditionSnapshot,
+    operator_id: int,
+    entry_id: int,
+    form: Mapping[str, str],
+    published: bool,
+) -> PaperEntry:
+    """A sheet typed but not counted yet recorded as invalid after all, with the reason:
+    its paper turns out void on a second reading, or its number was typed by mistake (the
+    ballot is then typed again under its right number). What was typed is dropped; the
+    publication, which waits for every sheet to be settled, no longer waits for it."""
+    paper_phase_ensure(snapshot, published=published, settling=True)
+    reason = form_parse(ReasonForm, form).reason
+    edition = snapshot.edition
+    first = await paper_sheets.paper_sheet_get(
+        session=session, edition_id=edition.id, entry_id=entry_id
+    )
+    if first is None:
+        raise NotFound()
+    if first.status not in VOIDABLE:
+        raise EntryNotAwaiting()
+    was = first.status
+    await paper_repository.paper_sheet_void(session, first, reason)
+    await audit.audit_append(
+        session=session,
+        actor_id=operator_id,
+        action="paper.void",
+        target=f"paper:{edition.slug}/{first.sheet}",
+        reason=reason,
+        details={"was": was},
+    )
+    return first

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.i18n import N_
-from urna.voting import repository
+from urna.voting import paper_repository
 from urna.voting.models import PaperEntry
 
 SUBTOTAL_STATUSES = ("counted", "conflict", "invalid", "awaiting_second", "mismatch")
@@ -44,7 +44,8 @@ async def paper_subtotals(*, session: AsyncSession, edition_id: int) -> Subtotal
     points: dict[str, Subtotal] = defaultdict(Subtotal)
     days: dict[date, Subtotal] = defaultdict(Subtotal)
     overall = Subtotal()
-    for point, day, status, count in await repository.paper_subtotal_rows(session, edition_id):
+    rows = await paper_repository.paper_subtotal_rows(session, edition_id)
+    for point, day, status, count in rows:
         for bucket in (cells[(point, day)], points[point], days[day], overall):
             bucket.counts[status] = bucket.counts.get(status, 0) + count
     return Subtotals(
@@ -59,7 +60,7 @@ async def paper_sheet_get(
     *, session: AsyncSession, edition_id: int, entry_id: int
 ) -> PaperEntry | None:
     """A sheet (its first entry) of the edition."""
-    entry = await repository.paper_entry_get(session, entry_id)
+    entry = await paper_repository.paper_entry_get(session, entry_id)
     if entry is None or entry.edition_id != edition_id or entry.kind != "first":
         return None
     return entry
@@ -68,17 +69,17 @@ async def paper_sheet_get(
 async def paper_sheets(
     *, session: AsyncSession, edition_id: int, status: str | None = None, limit: int = 200
 ) -> Sequence[PaperEntry]:
-    return await repository.paper_entries(session, edition_id, status=status, limit=limit)
+    return await paper_repository.paper_entries(session, edition_id, status=status, limit=limit)
 
 
 async def paper_collection_points(*, session: AsyncSession, edition_id: int) -> list[str]:
     """The office's list of collection points (``voting.paper_points`` keeps it)."""
-    return await repository.collection_points_of(session, edition_id)
+    return await paper_repository.collection_points_of(session, edition_id)
 
 
 async def paper_desk_lock(session: AsyncSession, edition_id: int) -> None:
-    """See ``repository.paper_desk_lock``."""
-    await repository.paper_desk_lock(session, edition_id)
+    """See ``paper_repository.paper_desk_lock``."""
+    await paper_repository.paper_desk_lock(session, edition_id)
 
 
 async def paper_publication_blocker(session: AsyncSession, edition_id: int) -> str | None:
@@ -86,7 +87,7 @@ async def paper_publication_blocker(session: AsyncSession, edition_id: int) -> s
     a sheet typed once, or typed twice differently, is a ballot they would leave out.
     The desk is held from here to the publication's commit: a sheet typed meanwhile waits,
     then finds the results out (``voting.console.results_published``)."""
-    await repository.paper_desk_lock(session, edition_id)
-    if await repository.paper_sheet_waiting_exists(session, edition_id):
+    await paper_repository.paper_desk_lock(session, edition_id)
+    if await paper_repository.paper_sheet_waiting_exists(session, edition_id):
         return SHEETS_UNSETTLED
     return None
