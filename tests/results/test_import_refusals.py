@@ -135,6 +135,59 @@ async def test_a_vote_shorter_than_min_length_is_refused(app, tmp_path):
     )
 
 
+CUMULATIVE_VOTES = "voter_id;vote;points\nv1;1,2;6,4\nv2;3,1;{}\n"
+
+
+@pytest.mark.parametrize(
+    ("vote_type", "votes", "meta", "expected"),
+    [
+        (
+            "approval",
+            APPROVAL_VOTES,
+            "min_sum_cost;40.5\n",
+            "Voter v3 names projects costing 30 in all, less than the file's min_sum_cost of "
+            "40.50.",
+        ),
+        (
+            "cumulative",
+            CUMULATIVE_VOTES.format("1,9"),
+            "min_points;2\n",
+            "Voter v2 gives project 3 1 points, fewer than the file's min_points of 2.",
+        ),
+        (
+            "scoring",
+            CUMULATIVE_VOTES.format("3,7"),
+            "max_points;6\n",
+            "Voter v2 gives project 1 7 points, more than the file's max_points of 6.",
+        ),
+        (
+            "cumulative",
+            CUMULATIVE_VOTES.format("3,5"),
+            "min_sum_points;10\n",
+            "Voter v2 gives 8 points in all, fewer than the file's min_sum_points of 10.",
+        ),
+    ],
+)
+async def test_a_vote_beyond_the_files_other_limits_is_refused(
+    app, tmp_path, vote_type, votes, meta, expected
+):
+    """As max_sum_cost and max_sum_points: the vote the file's own form would have refused
+    refuses the file; counting it would count a ballot the city did not accept."""
+    assert await refusal(app, tmp_path, pb(votes, vote_type=vote_type, meta=meta)) == expected
+
+
+async def test_votes_within_the_files_other_limits_import(app, tmp_path):
+    """0 is no limit for the minimums, as pabutools reads them."""
+    limits = "min_sum_cost;30\nmin_points;1\nmax_points;10\nmin_sum_points;8\n"
+    cumulative = pb(CUMULATIVE_VOTES.format("3,5"), vote_type="cumulative", meta=limits)
+    summary = await _import(app, saved(tmp_path, cumulative, "c.pb"), f"c-{uuid.uuid4().hex[:8]}")
+    assert (summary.ballots, summary.choices) == (2, 4)
+    zeros = "min_sum_cost;0\nmin_points;0\nmin_sum_points;0\n"
+    approval = pb(meta=zeros)
+    summary = await _import(app, saved(tmp_path, approval, "a.pb"), f"a-{uuid.uuid4().hex[:8]}")
+    assert (summary.ballots, summary.choices) == (3, 4)
+
+
 async def test_valid_cumulative_and_ordinal_files_still_import(app, tmp_path):
     cumulative = pb(
         "voter_id;vote;points\nv1;1,2;6,4\nv2;3;10\n",

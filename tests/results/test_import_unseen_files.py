@@ -34,11 +34,14 @@ def refused(text: str) -> str:
 
 @pytest.mark.parametrize("value", ["inf", "-Infinity", "nan", "NaN"])
 def test_a_number_that_is_not_finite_is_refused_not_a_crash(tmp_path, value):
-    with pytest.raises(PabulibError) as budget:
-        _ = pabulib_loads(pb().replace("budget;100", f"budget;{value}")).budget
-    assert str(budget.value) == f"META budget is not a number: {value!r}"
+    budget = pb().replace("budget;100", f"budget;{value}")
+    assert refused(budget) == (
+        f"META line {line_of(budget, 'budget;')}: budget is not a number: {value!r}"
+    )
     costs = pb().replace("1;60;", f"1;{value};")
-    assert refused(costs) == f"cost of project 1 is not a number: {value!r}"
+    assert refused(costs) == (
+        f"PROJECTS line {line_of(costs, '1;')}: cost of project 1 is not a number: {value!r}"
+    )
     points = pb(f"voter_id;vote;points\nv1;1;{value}\n", vote_type="cumulative")
     assert refused(points) == (
         f"VOTES line {line_of(points, 'v1;')}: points is not a number: {value!r}"
@@ -46,7 +49,8 @@ def test_a_number_that_is_not_finite_is_refused_not_a_crash(tmp_path, value):
     with pytest.raises(ImportRefused) as import_refused:
         edition_described(saved(tmp_path, costs))
     assert str(import_refused.value) == (
-        f"The file cannot be imported: cost of project 1 is not a number: {value!r}"
+        f"The file cannot be imported: PROJECTS line {line_of(costs, '1;')}: cost of project 1 "
+        f"is not a number: {value!r}"
     )
 
 
@@ -287,7 +291,8 @@ def test_an_amount_with_three_digits_after_the_separator_is_refused_as_ambiguous
     """A thousand or one? pabutools reads 1,000 as 1: a budget a thousand times too small."""
     text = pb().replace("1;60;", f"1;{written};")
     assert refused(text) == (
-        f"cost of project 1 is ambiguous: {written!r} (thousands apart, or decimals?)"
+        f"PROJECTS line {line_of(text, '1;')}: cost of project 1 is ambiguous: {written!r} "
+        "(thousands apart, or decimals?)"
     )
 
 

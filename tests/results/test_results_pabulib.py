@@ -135,8 +135,8 @@ def test_cumulative_points_are_summed():
 
 
 def test_malformed_input_is_refused():
-    with pytest.raises(PabulibError, match="whole amount"):
-        pabulib_loads("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\na;1.5\n")
+    with pytest.raises(PabulibError, match="PROJECTS line 6: cost of project a has a fraction"):
+        pabulib_loads("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\na;1.0005\n")
     with pytest.raises(PabulibError, match="cells"):
         pabulib_loads("META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\na;1;x\n")
     with pytest.raises(PabulibError, match="PROJECTS"):

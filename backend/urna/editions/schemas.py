@@ -40,6 +40,8 @@ COST_NOT_POSITIVE = N_("A project must cost more than 0 zł.")
 BUDGET_NOT_POSITIVE = N_("A pool's budget must be more than 0 zł.")
 # 0 would make every ballot of the pool impossible: no limit is left empty instead
 SPEND_LIMIT_NOT_POSITIVE = N_("Leave the limit empty, or give more than 0 zł.")
+# MAX_GROSZE in złoty, as the office reads amounts (pydantic's own words quoted grosze)
+AMOUNT_TOO_LARGE = N_("An amount can be at most PLN 10,000,000,000,000.")
 
 
 def _project_number(value: str) -> str:
@@ -49,11 +51,14 @@ def _project_number(value: str) -> str:
 
 
 def more_than_zero(message: str) -> AfterValidator:
-    """An amount that must be more than 0 (a cost, a budget): ``message`` when it is not."""
+    """An amount that must be more than 0 (a cost, a budget): ``message`` when it is not,
+    and no more than Urna holds."""
 
     def check(value: int) -> int:
         if value <= 0:
             raise form_error(message)
+        if value > MAX_GROSZE:
+            raise form_error(AMOUNT_TOO_LARGE)
         return value
 
     return AfterValidator(check)
@@ -66,7 +71,8 @@ ProjectNumber = Annotated[
 ]
 # Nothing is free and no pool is empty: 0 (or less) is refused with its own message.
 _Positive = Annotated[
-    int, Field(le=MAX_GROSZE, description="grosze", json_schema_extra={"exclusiveMinimum": 0})
+    int,
+    Field(description="grosze", json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_GROSZE}),
 ]
 Cost = Annotated[_Positive, more_than_zero(COST_NOT_POSITIVE)]
 Budget = Annotated[_Positive, more_than_zero(BUDGET_NOT_POSITIVE)]

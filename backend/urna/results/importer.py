@@ -1,6 +1,7 @@
 """Import a pabulib `.pb` file as an edition: its projects, its rule and every ballot.
 
-Project numbers keep the file's ``project_id``; costs and the budget become grosze (×100);
+Project numbers keep the file's ``project_id``; costs and the budget become grosze (×100,
+exact: the file's złoty have at most two decimals);
 META ``rule`` and ``min_project_score_threshold`` become the pool's settings; each vote
 becomes a counted ballot with its points (1 for approval, the rank's points for ordinal,
 the resident's for cumulative/scoring), its channel, age band and sex. Receipts of imported
@@ -35,7 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.errors import FormInvalid, validation_messages
 from urna.core.i18n import N_
-from urna.core.money import GROSZE_PER_ZLOTY
 from urna.editions import repository as editions_repository
 from urna.editions import service as editions
 from urna.editions.models import Edition
@@ -43,7 +43,7 @@ from urna.editions.schemas import EditionIn
 from urna.results import pabulib
 from urna.results.import_checks import ImportRefused as ImportRefused
 from urna.results.import_checks import VoteLimits, choices_checked, max_sum_cost, points_checked
-from urna.results.pabulib_cells import present
+from urna.results.pabulib_cells import grosze, present
 from urna.voting.identity import age_band
 from urna.voting.receipts import receipt_hashes_unheld
 from urna.voting.service import BulkBallot, ballots_insert_bulk
@@ -233,10 +233,10 @@ def _edition_of(
                 "name": district or unit,
                 "kind": "district" if area else "citywide",
                 "area": area,
-                "budget": instance.budget * GROSZE_PER_ZLOTY,
+                "budget": grosze(instance.budget),
                 "min_choices": pabulib.meta_number(meta, "min_length") or 0,
                 "max_choices": max(1, len(instance.projects)) if max_length is None else max_length,
-                "max_total_cost": _grosze(max_sum_cost(instance)),
+                "max_total_cost": _grosze_or_none(max_sum_cost(instance)),
                 "rule": settings.rule,
                 "min_votes": settings.min_score,
                 **_pool_mes_fields(settings),
@@ -247,7 +247,7 @@ def _edition_of(
                 "number": project.project_id,
                 "pool": "main",
                 "title": _one_line(project.name, 300) or f"Projekt {project.project_id}",
-                "cost": project.cost * GROSZE_PER_ZLOTY,
+                "cost": grosze(project.cost),
                 "area": area,
                 "category": _one_line(_category(project), 80),
             }
@@ -280,8 +280,8 @@ def _in_file_terms(field: str, instance: pabulib.PbInstance) -> str:
     return _EDITION_KEYS.get(field, field)
 
 
-def _grosze(zloty: int | None) -> int | None:
-    return None if zloty is None else zloty * GROSZE_PER_ZLOTY
+def _grosze_or_none(zloty: pabulib.Amount | None) -> int | None:
+    return None if zloty is None else grosze(zloty)
 
 
 def _category(project: pabulib.PbProject) -> str | None:

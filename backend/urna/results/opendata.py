@@ -11,6 +11,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,13 @@ CSV_COLUMNS = ("pool", "number", "title", "cost_pln", "votes", "points", "funded
 def zloty(grosze: int) -> str:
     """``123450`` -> ``1234.50``: a number any spreadsheet or script reads."""
     return f"{grosze // GROSZE_PER_ZLOTY}.{grosze % GROSZE_PER_ZLOTY:02d}"
+
+
+def file_amount(grosze: int) -> int | Decimal:
+    """Grosze as a `.pb` file writes złoty: ``100``, or ``100.50`` when not whole."""
+    if grosze % GROSZE_PER_ZLOTY == 0:
+        return grosze // GROSZE_PER_ZLOTY
+    return Decimal(zloty(grosze))
 
 
 def results_csv(run: ResultRun) -> str:
@@ -154,7 +162,7 @@ def _pabulib_dumps(
         projects=[
             PbProject(
                 project_id=row.number,
-                cost=row.cost // GROSZE_PER_ZLOTY,
+                cost=file_amount(row.cost),
                 name=row.title,
                 selected=row.funded,
                 extra={"votes": str(row.votes), "score": str(row.points)},
@@ -187,7 +195,7 @@ def _meta(edition: EditionFacts, pool: PoolResult, num_votes: int) -> dict[str, 
         "num_projects": str(len(pool.projects)),
         "num_votes": str(num_votes),
         # the money the rule shared out: the pool's own and what other pools passed on
-        "budget": str((pool.budget + pool.received) // GROSZE_PER_ZLOTY),
+        "budget": str(file_amount(pool.budget + pool.received)),
         "vote_type": edition.vote_type,
     }
     meta |= rule_meta(

@@ -15,8 +15,9 @@ so on, where ``k`` is META ``max_length`` or, without it, the ballot's own lengt
 
 Refused (`PabulibError`, naming the line): a section given twice, a META key given twice with
 two values, a column named twice, a repeated or empty ``project_id`` or ``voter_id``, points
-beyond 32 bits, a number that is not finite, a META count that is not a whole number or, for
-``num_projects`` and ``num_votes``, not what the file holds. A vote that breaks its file's
+beyond 32 bits, a number that is not finite, an amount with a fraction of a grosz, a META
+count that is not a whole number or, for ``num_projects`` and ``num_votes``, not what the
+file holds. A vote that breaks its file's
 limits (a project twice, too many projects) is read as written: the importer refuses the file
 for it, the readiness replay sets the vote aside.
 """
@@ -32,9 +33,22 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
+from urna.core.money import GROSZE_PER_ZLOTY
 from urna.results.pabulib_cells import POINTS_MAX as POINTS_MAX
+from urna.results.pabulib_cells import Amount as Amount
 from urna.results.pabulib_cells import PabulibError as PabulibError
-from urna.results.pabulib_cells import age, id_list, integer, points_list, present
+from urna.results.pabulib_cells import (
+    age,
+    amount,
+    id_list,
+    integer,
+    meta_checked,
+    on_line,
+    points_list,
+    present,
+    selected_as_written,
+    selected_flag,
+)
 from urna.results.pabulib_cells import meta_number as meta_number
 from urna.results.pabulib_meta import Notice as Notice
 from urna.results.pabulib_meta import RuleSettings as RuleSettings
@@ -43,15 +57,14 @@ from urna.results.pabulib_meta import rule_settings
 from urna.results.rules import Allocation, Project, equal_shares_allocate, greedy_allocate
 
 SECTIONS = ("META", "PROJECTS", "VOTES")
-_PROJECT_FIELDS = ("project_id", "cost", "name", "selected")
-_META_NUMBERS = ("num_projects", "num_votes", "min_length", "max_length", "max_sum_points")
+_KNOWN_PROJECT_FIELDS = ("project_id", "cost", "name", "selected")
 _VOTE_FIELDS = ("voter_id", "vote", "points", "age", "sex", "voting_method", "neighborhood")
 
 
 @dataclass(slots=True)
 class PbProject:
     project_id: str
-    cost: int
+    cost: Amount  # złoty, exact to the grosz
     name: str | None = None
     selected: bool | None = None  # None when the file has no `selected` value
     extra: dict[str, str] = field(default_factory=dict)  # every other column, as written
@@ -78,8 +91,15 @@ class PbInstance:
     vote_columns: tuple[str, ...] = ("voter_id", "vote")
 
     @property
-    def budget(self) -> int:
-        return integer(self.meta.get("budget"), "META budget")
+    def budget(self) -> Amount:
+        return amount(self.meta.get("budget"), "META budget")
+
+    @property
+    def units_per_zloty(self) -> int:
+        """The money unit `pabulib_allocate` computes in: złoty, or grosze when an amount
+        of the file has them (the rules count in whole units)."""
+        amounts = [self.budget, *(project.cost for project in self.projects)]
+        return 1 if all(isinstance(value, int) for value in amounts) else GROSZE_PER_ZLOTY
 
     @property
     def vote_type(self) -> str:
@@ -126,11 +146,13 @@ def _parse(text: str) -> PbInstance:
     tables, lines = _split_sections(text.removeprefix("\ufeff"))
     if "META" not in tables or "PROJECTS" not in tables:
         raise PabulibError("a pabulib file needs META and PROJECTS sections")
-    meta = _parse_meta(tables["META"], lines["META"])
-    for key in _META_NUMBERS:
-        meta_number(meta, key)
+    meta, meta_lines = _parse_meta(tables["META"], lines["META"])
+    meta_checked(meta, meta_lines)
     project_columns, project_rows = _header_and_rows(tables["PROJECTS"], "PROJECTS", lines)
-    projects = [_parse_project(project_columns, row) for row in project_rows]
+    projects = [
+        on_line("PROJECTS", line, _parse_project, project_columns, row)
+        for row, line in zip(project_rows, lines["PROJECTS"][1:], strict=True)
+    ]
     seen: dict[str, int] = {}  # one id twice would sum its votes into the last row's cost
     for project, line in zip(projects, lines["PROJECTS"][1:], strict=True):
         if not project.project_id:
@@ -204,9 +226,10 @@ def _header_and_rows(
     return header, table[1:]
 
 
-def _parse_meta(table: list[list[str]], lines: list[int]) -> dict[str, str]:
-    """``key;value`` rows. A value's unquoted ``;`` (a comment's free text) stays in the
-    value, and a spreadsheet's trailing ``;`` is dropped; a key given twice must agree."""
+def _parse_meta(table: list[list[str]], lines: list[int]) -> tuple[dict[str, str], dict[str, int]]:
+    """``key;value`` rows, and the line of each key. A value's unquoted ``;`` (a comment's
+    free text) stays in the value, and a spreadsheet's trailing ``;`` is dropped; a key
+    given twice must agree."""
     has_header = bool(table) and [cell.strip().lower() for cell in table[0]] == ["key", "value"]
     meta: dict[str, str] = {}
     seen: dict[str, int] = {}
@@ -222,7 +245,7 @@ def _parse_meta(table: list[list[str]], lines: list[int]) -> dict[str, str]:
                 f"META line {line}: {key} is {value!r}, but line {seen[key]} says {meta[key]!r}"
             )
         seen.setdefault(key, line)
-    return meta
+    return meta, seen
 
 
 def _parse_project(header: tuple[str, ...], row: list[str]) -> PbProject:
@@ -230,13 +253,13 @@ def _parse_project(header: tuple[str, ...], row: list[str]) -> PbProject:
     if "project_id" not in cells or "cost" not in cells:
         raise PabulibError("PROJECTS needs project_id and cost columns")
     project_id = cells["project_id"].strip()
-    selected = present(cells.get("selected"))
     return PbProject(
         project_id=project_id,
-        cost=integer(cells["cost"], f"cost of project {project_id}"),
+        cost=amount(cells["cost"], f"cost of project {project_id}"),
         name=present(cells.get("name")),
-        selected=None if selected is None else selected != "0",
-        extra={key: value for key, value in cells.items() if key not in _PROJECT_FIELDS},
+        selected=selected_flag(present(cells.get("selected"))),
+        extra={key: value for key, value in cells.items() if key not in _KNOWN_PROJECT_FIELDS}
+        | selected_as_written(cells.get("selected")),
     )
 
 
@@ -344,13 +367,16 @@ def pabulib_allocate(
     if settings.rule is None:
         raise PabulibError(str(settings.notices[0]))
     points = scores(instance)
+    unit = instance.units_per_zloty  # the allocation's amounts are in this unit
     projects = [
-        Project(id=p.project_id, cost=p.cost, score=points[p.project_id]) for p in instance.projects
+        Project(id=p.project_id, cost=int(p.cost * unit), score=points[p.project_id])
+        for p in instance.projects
     ]
+    budget = int(instance.budget * unit)
     if settings.rule != "equal_shares":
         return greedy_allocate(
             projects=projects,
-            budget=instance.budget,
+            budget=budget,
             stop_at_first_misfit=settings.stop_at_first_misfit,
             threshold_votes=settings.min_score,
             tie_order=tie_order,
@@ -361,8 +387,9 @@ def pabulib_allocate(
     return equal_shares_allocate(
         projects=projects,
         ballots=approval_ballots(instance.votes),
-        budget=instance.budget,
+        budget=budget,
         options=settings.mes,
+        increment=unit,
         tie_order=tie_order,
         tie_seed=tie_seed,
     )

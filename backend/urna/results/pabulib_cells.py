@@ -3,21 +3,40 @@
 The literal cell ``None`` (any case) marks a missing value, as in pabutools. Each conversion
 raises `PabulibError` saying what is wrong; the parser (`pabulib`) adds where.
 
-Amounts are whole: ``100``, ``100,00``, ``100.0`` and, thousands apart by a space,
-``1 000 000``. Three digits after one separator (``1,000``, ``100.000``) are refused: a
-thousand, or one?
+Amounts are złoty, exact to the grosz: ``100``, ``100,50``, ``100.5`` and, thousands apart by
+a space, ``1 000 000``. Three digits after one separator (``1,000``, ``100.000``) are
+refused: a thousand, or one? So is a fraction of a grosz (``0.0001``).
 """
 
 from __future__ import annotations
 
-import math
 import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
+from urna.core.money import GROSZE_PER_ZLOTY
+
+_T = TypeVar("_T")
+Amount = int | Decimal  # złoty: whole, or with grosze
 MISSING = "none"
 POINTS_MAX = 2**31 - 1  # ballot_choice.points is a 32-bit INTEGER
 # Thousands apart by a space, as Polish writes them (a spreadsheet: a no-break space).
 _GROUPED = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?")
 _THREE_DECIMALS = re.compile(r"-?\d+[.,]\d{3}")  # 1,000: a thousand, or one?
+_GROSZ = Decimal("0.01")
+_MOST_DIGITS = 30  # far above any amount or points Urna holds
+META_NUMBERS = (
+    "num_projects",
+    "num_votes",
+    "min_length",
+    "max_length",
+    "min_points",
+    "max_points",
+    "min_sum_points",
+    "max_sum_points",
+)
+META_AMOUNTS = ("budget", "min_sum_cost", "max_sum_cost")
 
 
 class PabulibError(ValueError):
@@ -34,10 +53,28 @@ def meta_number(meta: dict[str, str], key: str) -> int | None:
     return int(text)
 
 
-def meta_amount(meta: dict[str, str], key: str) -> int | None:
+def meta_amount(meta: dict[str, str], key: str) -> Amount | None:
     """A META amount of money (``max_sum_cost``), or None if absent."""
     text = present(meta.get(key))
-    return None if text is None else integer(text, f"META {key}")
+    return None if text is None else amount(text, f"META {key}")
+
+
+def on_line(section: str, line: int, read: Callable[..., _T], *args: object) -> _T:
+    """``read(*args)``, its refusal naming the line of the file it is about."""
+    try:
+        return read(*args)
+    except PabulibError as error:
+        raise PabulibError(f"{section} line {line}: {error}") from None
+
+
+def meta_checked(meta: dict[str, str], lines: dict[str, int]) -> None:
+    """Every META count and amount the file gives can be read; an amount's refusal names
+    its line."""
+    for key in META_NUMBERS:
+        meta_number(meta, key)
+    for key in META_AMOUNTS:
+        if present(meta.get(key)) is not None:
+            on_line("META", lines[key], amount, meta[key], key)
 
 
 def present(value: str | None) -> str | None:
@@ -52,29 +89,75 @@ def present(value: str | None) -> str | None:
 
 
 def integer(value: str | None, what: str) -> int:
+    """A whole number (points, a count); ``100,00`` and ``1 000`` are whole too."""
+    number = _read(value, what)
+    if number != int(number):
+        raise PabulibError(f"{what} is not a whole number: {present(value)!r}")
+    return int(number)
+
+
+def amount(value: str | None, what: str) -> Amount:
+    """Złoty, exact to the grosz: an int when whole, else a Decimal with two places. The
+    database holds grosze, so anything finer would have to be rounded: it is refused."""
+    number = _read(value, what)
+    if number == int(number):
+        return int(number)
+    if number * GROSZE_PER_ZLOTY != int(number * GROSZE_PER_ZLOTY):
+        text = present(value)
+        raise PabulibError(f"{what} has a fraction of a grosz: {text!r} (at most 2 decimals)")
+    return number.quantize(_GROSZ)
+
+
+def _read(value: str | None, what: str) -> Amount:
+    """The cell as an int (most cells: read fast), or else an exact finite Decimal."""
     text = present(value)
     if text is None:
         raise PabulibError(f"{what} is missing")
     try:
         return int(text)
     except ValueError:
-        pass
+        return _number(text, what)
+
+
+def grosze(zloty: Amount) -> int:
+    """An amount `amount` read, in grosze (exact: it has at most two decimals)."""
+    return int(zloty * GROSZE_PER_ZLOTY)
+
+
+def _number(text: str, what: str) -> Decimal:
     if _THREE_DECIMALS.fullmatch(text):  # pabutools reads 1,000 as 1
         raise PabulibError(f"{what} is ambiguous: {text!r} (thousands apart, or decimals?)")
     number = text.replace(",", ".")
     if _GROUPED.fullmatch(text):
         number = "".join(number.split())
     try:
-        as_float = float(number)
-    except ValueError:
-        as_float = math.nan
-    if not math.isfinite(as_float):  # float() reads "inf" and "nan" too
+        parsed = Decimal(number)
+    except InvalidOperation:
+        parsed = Decimal("NaN")
+    if not parsed.is_finite():  # Decimal reads "inf" and "nan" too
         raise PabulibError(f"{what} is not a number: {text!r}")
-    if as_float != int(as_float):
-        # Money is an integer unit throughout Urna; a fractional cost would need a
-        # decision on rounding that belongs to the office, not to the parser.
-        raise PabulibError(f"{what} is not a whole amount: {text!r}")
-    return int(as_float)
+    if parsed.adjusted() > _MOST_DIGITS:  # int() of 1e999999999 would fill the memory
+        raise PabulibError(f"{what} is too large: {text!r}")
+    return parsed
+
+
+def selected_flag(text: str | None) -> bool | None:
+    """pabulib's convention: 1 is selected (by the rule), 0 is not; its checker also allows
+    2 and 3 (Poznań: funded by its 80% rule, outside the rule), which are not selected by
+    the rule. pabutools reads no meaning into the column and refuses no value: nor does
+    this; a value that is not the number 1 is not selected."""
+    if text is None:
+        return None
+    try:
+        return Decimal(text.replace(",", ".")) == 1  # 1.0: a data frame's float column
+    except InvalidOperation:
+        return False
+
+
+def selected_as_written(cell: str | None) -> dict[str, str]:
+    """A value other than 0 or 1 kept as written, so that a file written back holds it."""
+    text = present(cell)
+    return {} if text is None or text in ("0", "1") else {"selected": text}
 
 
 def id_list(cell: str) -> tuple[str, ...]:

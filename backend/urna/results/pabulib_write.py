@@ -38,7 +38,8 @@ def _project_row(columns: Sequence[str], project: PbProject) -> list[str]:
         "project_id": project.project_id,
         "cost": str(project.cost),
         "name": _text(project.name),
-        "selected": "" if project.selected is None else str(int(project.selected)),
+        "selected": project.extra.get("selected")  # a value other than 0 or 1, as read
+        or ("" if project.selected is None else str(int(project.selected))),
     }
     return [known[name] if name in known else project.extra.get(name, "") for name in columns]
 
