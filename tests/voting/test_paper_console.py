@@ -14,7 +14,7 @@ from tests.factories.voting import e164, latest_code, person, post_form, reach_i
 from urna.core.audit import AuditEvent
 from urna.core.db import utcnow
 from urna.core.i18n import LOCAL_ZONE
-from urna.voting import paper_sheets, repository
+from urna.voting import paper_repository, paper_sheets
 from urna.voting.models import Ballot, CollectionPoint, PaperEntry, Voter
 
 pytestmark = pytest.mark.flow
@@ -273,7 +273,7 @@ async def test_a_sheet_typed_twice_at_once_is_refused_and_nothing_of_it_stays(ap
         async def not_seen_yet(*_args) -> bool:
             return False
 
-        monkeypatch.setattr(repository, "paper_sheet_exists", not_seen_yet)
+        monkeypatch.setattr(paper_repository, "paper_sheet_exists", not_seen_yet)
         second = await admin.post(
             f"/staff/paper/{edition.slug}", data=ballot(person(), ["C2"], page, sheet="r-1")
         )

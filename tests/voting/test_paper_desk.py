@@ -75,15 +75,20 @@ async def test_an_outcome_number_beyond_any_sheet_shows_the_desk(app, entered):
 async def _publish(app, edition) -> None:
     """The office publishes the results as the console does, with the app's checks."""
     async with transaction(app.state.ctx.db) as session:
-        edition = await session.get(Edition, edition.id)  # as voting_close left it
-        run = await run_drawn(session, edition)
-        await results.run_publish(
-            session=session,
-            edition=edition,
-            run_id=run.id,
-            actor_id=None,
-            checks=app.state.ctx.publish_checks,
-        )
+        await _publish_in(session, app, edition.id)
+
+
+async def _publish_in(session, app, edition_id: int) -> None:
+    """The publication's work in ``session``, committed (or not yet) by the caller."""
+    edition = await session.get(Edition, edition_id)  # as voting_close left it
+    run = await run_drawn(session, edition)
+    await results.run_publish(
+        session=session,
+        edition=edition,
+        run_id=run.id,
+        actor_id=None,
+        checks=app.state.ctx.publish_checks,
+    )
 
 
 async def test_results_wait_for_every_paper_sheet_to_be_settled(app):
@@ -137,15 +142,7 @@ async def test_a_sheet_saved_while_the_results_are_published_waits_and_is_refuse
         sheet = ballot(person(), ["C1"], page, sheet="P-1", double_entry="1")
         await voting_close(app, edition.id)
         async with transaction(app.state.ctx.db) as session:  # published, not yet committed
-            closed = await session.get(Edition, edition.id)
-            run = await run_drawn(session, closed)
-            await results.run_publish(
-                session=session,
-                edition=closed,
-                run_id=run.id,
-                actor_id=None,
-                checks=app.state.ctx.publish_checks,
-            )
+            await _publish_in(session, app, edition.id)
             saving = asyncio.create_task(admin.post(url, data=sheet))
             await asyncio.wait({saving}, timeout=2)
         saved = await saving

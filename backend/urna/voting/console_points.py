@@ -3,10 +3,13 @@ invalid with its reason, when it is typed or after (``voting.paper_points``)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from urna.core.access import AdminUser
-from urna.core.context import DbSession, get_ctx
+from urna.core.context import DbSession
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.forms import form_openapi
@@ -61,14 +64,13 @@ async def invalid_page(request: Request, slug: str, db: DbSession, user: AdminUs
     return await _page(request, db, slug, "paper_invalid.html")
 
 
-@router.post("/staff/paper/{slug}/invalid", openapi_extra=form_openapi(PaperInvalidForm))
-async def invalid_record(request: Request, slug: str, db: DbSession, user: AdminUser):
+async def _recorded(request: Request, db, slug: str, user, record, page) -> Response:
+    """A sheet recorded as invalid (``record``: as it is typed, or after): to the desk's
+    outcome; refused, ``page`` again with what was typed (400)."""
     values = await form_values(request)
-    snapshot = await editions.edition_snapshot(
-        session=db, slug=slug, cache=editions.snapshot_cache(get_ctx(request))
-    )
+    snapshot = await editions.edition_snapshot_cached(request, db, slug)
     try:
-        entry = await paper_points.paper_invalid_record(
+        entry = await record(
             session=db,
             snapshot=snapshot,
             operator_id=user.id,
@@ -76,16 +78,14 @@ async def invalid_record(request: Request, slug: str, db: DbSession, user: Admin
             published=await results_published(request, db, snapshot.edition, writing=True),
         )
     except FormInvalid as error:
-        return await _page(
-            request,
-            db,
-            slug,
-            "paper_invalid.html",
-            values=values,
-            errors=error.errors,
-            status_code=400,
-        )
+        return await page(values=values, errors=error.errors, status_code=400)
     return see_other(f"/staff/paper/{slug}?entered={entry.id}")
+
+
+@router.post("/staff/paper/{slug}/invalid", openapi_extra=form_openapi(PaperInvalidForm))
+async def invalid_record(request: Request, slug: str, db: DbSession, user: AdminUser):
+    page = partial(_page, request, db, slug, "paper_invalid.html")
+    return await _recorded(request, db, slug, user, paper_points.paper_invalid_record, page)
 
 
 async def _void_page(request, db, slug, entry_id, *, values=None, errors=None, status_code=200):
@@ -117,19 +117,6 @@ async def void_page(request: Request, slug: str, entry_id: int, db: DbSession, u
 
 @router.post("/staff/paper/{slug}/void/{entry_id}", openapi_extra=form_openapi(ReasonForm))
 async def void_record(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
-    values = await form_values(request)
-    snapshot = await editions.edition_snapshot_cached(request, db, slug)
-    try:
-        entry = await paper_points.paper_sheet_void(
-            session=db,
-            snapshot=snapshot,
-            operator_id=user.id,
-            entry_id=entry_id,
-            form=values,
-            published=await results_published(request, db, snapshot.edition, writing=True),
-        )
-    except FormInvalid as error:
-        return await _void_page(
-            request, db, slug, entry_id, values=values, errors=error.errors, status_code=400
-        )
-    return see_other(f"/staff/paper/{slug}?entered={entry.id}")
+    void = partial(paper_points.paper_sheet_void, entry_id=entry_id)
+    page = partial(_void_page, request, db, slug, entry_id)
+    return await _recorded(request, db, slug, user, void, page)
