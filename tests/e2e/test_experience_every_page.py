@@ -382,7 +382,7 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
     # paper: the second entry refused empty, then typed differently (the entries differ);
     # the resolution refused empty
     page.goto(f"{base}/staff/paper/{slug}/second")
-    href = page.locator("#sheets tr", has_text=sheet).locator("a").get_attribute("href")
+    href = page.locator("#sheets tr", has_text=sheet).locator("a").first.get_attribute("href")
     tour.visit("/staff/paper/{slug}/second/{entry_id}", "paper-second-entry", href)
     tour.refused("/staff/paper/{slug}/second/{entry_id}", "paper-second-entry-error",
                  "Zapisz kartę", "f-first_name", "first_name-error")  # fmt: skip
@@ -393,10 +393,16 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
     page.get_by_role("button", name="Zapisz kartę").click()
     page.goto(f"{base}/staff/paper/{slug}/mismatches")
     tour.seen("/staff/paper/{slug}/mismatches", "paper-mismatches")
-    href = page.locator("#sheets tr", has_text=sheet).locator("a").get_attribute("href")
+    href = page.locator("#sheets tr", has_text=sheet).locator("a").first.get_attribute("href")
     tour.visit("/staff/paper/{slug}/mismatches/{entry_id}", "paper-mismatch", href)
     tour.refused("/staff/paper/{slug}/mismatches/{entry_id}", "paper-mismatch-error",
                  "Zapisz kartę", "f-first_name", "first_name-error")  # fmt: skip
+    # the same sheet recorded invalid after all: the form refused without its reason
+    page.goto(f"{base}/staff/paper/{slug}/mismatches")
+    void = page.locator("#sheets tr", has_text=sheet).locator('a[href*="/void/"]')
+    tour.visit("/staff/paper/{slug}/void/{entry_id}", "paper-void", void.get_attribute("href"))
+    tour.refused("/staff/paper/{slug}/void/{entry_id}", "paper-void-error",
+                 "Zapisz nieważną kartę", "f-reason", "reason-error")  # fmt: skip
 
 
 def _console_errors(tour: Tour, world: World) -> None:
