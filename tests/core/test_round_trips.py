@@ -54,10 +54,11 @@ async def production_app(database_url) -> AsyncIterator:
         visits_cache_seconds=60,
     )
     app = create_app(settings)
-    # Twice, in whole embedded runs after the PostgreSQL suite, this app's shutdown did not
-    # finish within asgi-lifespan's default 5 s (never alone, never with -s; cause not
-    # found): it writes the request log's last records before the engine goes.
-    async with LifespanManager(app, shutdown_timeout=30):
+    # In whole embedded runs under load this app's shutdown has passed 5 s, then 30 s
+    # (never alone): it writes the request log's last records (10 s of grace) before the
+    # engine goes, and a SQLite write another connection holds up waits its busy timeout
+    # (30 s) — whose connection holds it is not found yet. 90 s covers both.
+    async with LifespanManager(app, shutdown_timeout=90):
         yield app
 
 
