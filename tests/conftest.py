@@ -45,7 +45,11 @@ def pytest_collection_modifyitems(config, items):
     """On the embedded backend only the main flows run (marked ``flow``); tests that need
     PostgreSQL itself (races, privileges) are not collected there."""
     if BACKEND == "embedded":
-        items[:] = [item for item in items if item.get_closest_marker("flow")]
+        items[:] = [
+            item
+            for item in items
+            if item.get_closest_marker("flow") and not item.get_closest_marker("postgres_only")
+        ]
 
 
 def random_key() -> str:
