@@ -38,6 +38,41 @@ def test_a_time_as_the_console_shows_it_reads_back_the_same():
         i18n.zone_show(False)
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "31 May 2027, 23:30:05",
+        "31 May 2027, 23:30:05 CEST",
+        "31 maja 2027 23:30:05",
+        "31 MAJ 2027, 23:30:05",
+        "31 may. 2027 23:30:05",
+    ],
+)
+def test_a_month_named_in_either_language_is_read(typed):
+    assert moment_parse(typed) == SUMMER
+    assert moment_parse("15 Sep 2027") == moment_parse("15 września 2027")
+    assert moment_parse("15 Sept 2027") == datetime(2027, 9, 14, 22, tzinfo=UTC)
+
+
+def test_a_time_as_the_english_console_shows_it_reads_back_the_same():
+    i18n.zone_show(True)
+    try:
+        for moment in (SUMMER, WINTER, datetime(2027, 10, 31, 1, 30, tzinfo=UTC)):
+            shown = i18n.format_moment(moment, "en")
+            assert moment_parse(shown) == moment, shown
+    finally:
+        i18n.zone_show(False)
+
+
+def test_every_month_name_of_both_languages_means_its_own_month():
+    for locale in i18n.LOCALES.values():
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for number, name in locale.months[context][width].items():
+                    typed = f"1 {name} 2027"
+                    assert moment_parse(typed).astimezone(i18n.LOCAL_ZONE).month == number
+
+
 def test_the_autumn_s_repeated_hour_is_summer_time_unless_cet_follows():
     assert moment_parse("31.10.2027 02:30") == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
     assert moment_parse("31.10.2027 02:30 CEST") == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
@@ -55,7 +90,17 @@ def test_a_time_the_spring_change_skips_is_refused_with_its_own_message(typed):
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "jutro", "31.02.2027 10:00", "٣١.٠٥.٢٠٢٧", "0001-01-01T00:00", "2027-05-31T10:00Z CET"],
+    [
+        "",
+        "jutro",
+        "31.02.2027 10:00",
+        "31 Foo 2027",
+        "31 maja",
+        "31 February 2027",
+        "٣١.٠٥.٢٠٢٧",
+        "0001-01-01T00:00",
+        "2027-05-31T10:00Z CET",
+    ],
 )
 def test_what_is_no_time_is_refused(typed):
     with pytest.raises(MomentInvalid) as error:

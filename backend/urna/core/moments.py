@@ -2,8 +2,10 @@
 Polish time (Europe/Warsaw), unless the text names its own offset or zone.
 
 Accepted: "31.05.2027 23:59", "31.05.2027, 23:59:05", "31.05.2027" (midnight), ISO
-("2027-05-31 23:59", "2027-05-31T23:59:05", "2027-05-31T21:59Z", "...+02:00"), and a time
-as the console shows it, its zone after it ("31.05.2027, 23:59:05 CEST"; CET, CEST or UTC).
+("2027-05-31 23:59", "2027-05-31T23:59:05", "2027-05-31T21:59Z", "...+02:00"), a time
+as the console shows it, its zone after it ("31.05.2027, 23:59:05 CEST"; CET, CEST or UTC),
+and the month by its name, as the English console shows it or a person writes it in
+either language ("31 May 2027, 23:59:05 CEST", "31 maja 2027 23:59", "31 Sept 2027").
 
 The clocks' two changes a year:
 
@@ -18,9 +20,10 @@ The clocks' two changes a year:
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from urna.core.i18n import LOCAL_ZONE, N_
+from urna.core.i18n import LOCAL_ZONE, LOCALES, N_
 
 DATETIME = N_("Give the date and time, e.g. 31.05.2027 23:59.")
 GAP = N_(
@@ -42,12 +45,42 @@ _ZONES = {
 _YEARS = (2000, 2199)
 
 
+def _month_names() -> dict[str, int]:
+    """Each month's names in the console's languages (lower case): wide and abbreviated,
+    as a date is written ("maja") and as a month is named ("maj"), English's three
+    letters too ("Sep" beside CLDR's "Sept")."""
+    names: dict[str, int] = {}
+    for locale in LOCALES.values():
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for number, name in locale.months[context][width].items():
+                    names[name.lower()] = number
+                    if locale.language == "en":
+                        names[name[:3].lower()] = number
+    return names
+
+
+_MONTHS = _month_names()
+# "31 May 2027", "31 maja 2027,": a day, a month's name, a year, then the time if any
+_NAMED = re.compile(r"([0-9]{1,2})\s+([^\W\d_]+)\.?\s+([0-9]{4})(,?(?:\s.*)?)", re.DOTALL)
+
+
 class MomentInvalid(ValueError):
     """A typed moment refused; ``message`` (a msgid) says why."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def _month_numbered(text: str) -> str:
+    """``text`` with a month named ("31 May 2027, 23:59") written as its number
+    ("31.05.2027, 23:59"); any other text as it is."""
+    named = _NAMED.fullmatch(text)
+    if named is None or named[2].lower() not in _MONTHS:
+        return text
+    day, month, year, rest = named[1], _MONTHS[named[2].lower()], named[3], named[4]
+    return f"{int(day):02d}.{month:02d}.{year}{rest}"
 
 
 def _naive_or_offset(text: str) -> datetime | None:
@@ -69,6 +102,7 @@ def moment_parse(value: object) -> datetime:
     head, _, last = text.rpartition(" ")
     if head and last.upper() in _ZONES:
         text, zone = head.strip(), _ZONES[last.upper()]
+    text = _month_numbered(text)
     # strptime and fromisoformat take other scripts' digits too
     moment = _naive_or_offset(text) if text.isascii() else None
     if moment is None or not _YEARS[0] <= moment.year <= _YEARS[1]:
