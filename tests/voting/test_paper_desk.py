@@ -16,13 +16,14 @@ from sqlalchemy import update
 
 from tests.factories.editions import voting_close
 from tests.factories.results import run_drawn
-from tests.factories.staff import csrf_of, staff_client
+from tests.factories.staff import csrf_of, staff_client, staff_user_create
 from tests.factories.voting import person
 from tests.voting.test_paper_console import POINTS, ballot, entries, paper_edition, today
 from urna.core.db import transaction, utcnow
+from urna.editions import service as editions
 from urna.editions.models import Edition
 from urna.results import service as results
-from urna.voting import paper_sheets
+from urna.voting import paper_points, paper_sheets
 from urna.voting.models import PaperEntry
 
 pytestmark = pytest.mark.flow
@@ -148,6 +149,38 @@ async def test_a_sheet_saved_while_the_results_are_published_waits_and_is_refuse
         saved = await saving
     assert saved.status_code == 409 and "zostały opublikowane" in saved.text
     assert await entries(app, edition.id, "P-1") == []
+
+
+@pytest.mark.postgres_only
+async def test_the_writing_service_holds_the_desk_whoever_calls_it(app):
+    """Not the page but the service holds the desk: a sheet recorded through it by any
+    caller (here no view at all) waits for a publication under way, then is refused."""
+    edition = await paper_edition(app)
+    operator, _, _ = await staff_user_create(app, "admin")
+    await voting_close(app, edition.id)
+    form = {"sheet": "P-2", "collection_point": "Biblioteka", "reason": "nieczytelna"}
+    form["collected_on"] = today()
+
+    async def record() -> None:
+        async with transaction(app.state.ctx.db) as session:
+            snapshot = await editions.edition_snapshot(session=session, slug=edition.slug)
+            await paper_points.paper_invalid_record(
+                session=session,
+                snapshot=snapshot,
+                operator_id=operator.id,
+                form=form,
+                published=results.results_are_published,
+            )
+
+    async with transaction(app.state.ctx.db) as session:  # published, not yet committed
+        await _publish_in(session, app, edition.id)
+        recording = asyncio.create_task(record())
+        await asyncio.wait({recording}, timeout=2)
+        assert not recording.done()  # waiting on the desk, not reading the results yet
+    with pytest.raises(paper_sheets.PaperClosed) as refused:
+        await recording
+    assert refused.value.message == paper_sheets.RESULTS_OUT
+    assert await entries(app, edition.id, "P-2") == []
 
 
 async def test_the_desk_says_it_is_closed_before_a_sheet_is_typed(app):

@@ -39,15 +39,10 @@ async def _emails(request: Request, db: AsyncSession, ids: Iterable[int]) -> dic
     return await staff_emails(db, set(ids)) if staff_emails else {}
 
 
-async def results_published(
-    request: Request, db: AsyncSession, edition, *, writing: bool = False
-) -> bool:
+async def results_published(request: Request, db: AsyncSession, edition) -> bool:
     """Whether the edition's results are out (the results domain answers, through the
-    context): paper entry ends with them. ``writing`` a sheet, the desk is held first
-    (``paper_publication_blocker`` holds it too): read before a publication commits, the
-    answer would let in a sheet those results leave out, stranded once they are out."""
-    if writing:
-        await paper_sheets.paper_desk_lock(db, edition.id)
+    context): paper entry ends with them. A page reads it; a sheet's write asks it itself,
+    holding the desk (``paper_sheets.paper_desk_hold``)."""
     published = get_ctx(request).results_published
     return bool(published and await published(session=db, edition=edition))
 
@@ -87,7 +82,7 @@ async def _entered(
             operator_id=user.id,
             form=values,
             picked=picked,
-            published=await results_published(request, db, snapshot.edition, writing=True),
+            published=get_ctx(request).results_published,
             request_id=request_id(request),
         )
     except FormInvalid as error:
@@ -132,7 +127,7 @@ async def _entry_page(
     recent = await paper_sheets.paper_sheets(session=db, edition_id=edition.id, limit=20)
     context = _ballot_context(snapshot, values, picked, errors or {}, params)
     context.update(
-        closed=paper.paper_closed_reason(
+        closed=paper_sheets.paper_closed_reason(
             snapshot, published=await results_published(request, db, edition)
         ),
         outcome=outcome,

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from urna.core.access import AdminUser
-from urna.core.context import DbSession
+from urna.core.context import DbSession, get_ctx
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.forms import form_openapi
 from urna.core.views import form_values, render, see_other
 from urna.editions import service as editions
-from urna.voting import paper, paper_points, paper_sheets
+from urna.voting import paper_points, paper_sheets
 from urna.voting.console import results_published
 from urna.voting.paper_ballot import local_date
 from urna.voting.paper_points import CollectionPointForm, PaperInvalidForm, ReasonForm
@@ -29,7 +29,7 @@ async def _page(request, db, slug, template, *, values=None, errors=None, status
     published = await results_published(request, db, edition)
     context = {
         "edition": edition,
-        "closed": paper.paper_closed_reason(snapshot, published=published),
+        "closed": paper_sheets.paper_closed_reason(snapshot, published=published),
         "points": await paper_sheets.paper_collection_points(session=db, edition_id=edition.id),
         "values": values or {"collected_on": local_date(utcnow()).isoformat()},
         "errors": errors or {},
@@ -75,7 +75,7 @@ async def _recorded(request: Request, db, slug: str, user, record, page) -> Resp
             snapshot=snapshot,
             operator_id=user.id,
             form=values,
-            published=await results_published(request, db, snapshot.edition, writing=True),
+            published=get_ctx(request).results_published,
         )
     except FormInvalid as error:
         return await page(values=values, errors=error.errors, status_code=400)
@@ -99,7 +99,7 @@ async def _void_page(request, db, slug, entry_id, *, values=None, errors=None, s
     context = {
         "edition": edition,
         "entry": entry,
-        "closed": paper.paper_closed_reason(snapshot, published=published, settling=True),
+        "closed": paper_sheets.paper_closed_reason(snapshot, published=published, settling=True),
         "voidable": entry.status in paper_points.VOIDABLE,
         "values": values or {},
         "errors": errors or {},

@@ -26,12 +26,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core import audit
+from urna.core.context import ResultsPublished
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.core.errors import AppError, FormInvalid, NotFound
 from urna.core.i18n import N_
 from urna.documents import service as documents
-from urna.editions import service as editions
 from urna.editions.service import EditionSnapshot
 from urna.voting import ballots, paper_repository, receipts
 from urna.voting.models import PaperEntry
@@ -44,22 +44,12 @@ from urna.voting.paper_ballot import (
     paper_form_read,
     paper_validate,
 )
-from urna.voting.paper_sheets import paper_sheet_get
+from urna.voting.paper_sheets import paper_desk_hold, paper_sheet_get
 
-RESULTS_OUT = N_(
-    "The results of this edition have been published: paper ballots can no longer be entered."
-)
 SHEET_TAKEN = N_(
     "This sheet number has already been entered. If you have just saved this sheet, it is "
     "recorded: do not type it again. Otherwise check the number written on the paper."
 )
-
-
-class PaperClosed(AppError):
-    status_code = 409
-    message = N_(
-        "Paper ballots can be entered only from the opening of voting until the results date."
-    )
 
 
 class EntryNotAwaiting(AppError):
@@ -204,26 +194,6 @@ async def _sheet_at(
     return entry
 
 
-def paper_closed_reason(
-    snapshot: EditionSnapshot, *, published: bool, settling: bool = False
-) -> str | None:
-    """Why no sheet can be typed now (a msgid), or None. Paper ballots are typed while
-    voting is open and after it, until the results date; a sheet already typed once is
-    ``settling`` (second entry, resolution) until the results are ``published``, which
-    wait for it. A sheet typed once they are published is a ballot they do not count."""
-    if not settling and editions.edition_phase(snapshot.edition) not in ("open", "closed"):
-        return PaperClosed.message
-    return RESULTS_OUT if published else None
-
-
-def paper_phase_ensure(
-    snapshot: EditionSnapshot, *, published: bool, settling: bool = False
-) -> None:
-    reason = paper_closed_reason(snapshot, published=published, settling=settling)
-    if reason:
-        raise PaperClosed(reason)
-
-
 async def paper_first_enter(
     *,
     session: AsyncSession,
@@ -232,12 +202,12 @@ async def paper_first_enter(
     operator_id: int,
     form: Mapping[str, str],
     picked: Sequence[str],
-    published: bool,
+    published: ResultsPublished,
     request_id: str | None = None,
 ) -> PaperOutcome:
     """The first (or only) typing of a sheet. Without double entry the ballot is cast at
     once; with it, the entry waits for a second operator."""
-    paper_phase_ensure(snapshot, published=published)
+    await paper_desk_hold(session=session, snapshot=snapshot, published=published)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     points = await paper_repository.collection_points_of(session, snapshot.edition.id)
     header, errors = paper_form_read(
@@ -291,12 +261,12 @@ async def paper_second_enter(
     entry_id: int,
     form: Mapping[str, str],
     picked: Sequence[str],
-    published: bool,
+    published: ResultsPublished,
     request_id: str | None = None,
 ) -> PaperOutcome:
     """The second, blind typing by another operator: cast if both typings agree,
     otherwise list the fields that differ."""
-    paper_phase_ensure(snapshot, published=published, settling=True)
+    await paper_desk_hold(session=session, snapshot=snapshot, published=published, settling=True)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     first = await paper_second_sheet(
         session=session, snapshot=snapshot, operator_id=operator_id, entry_id=entry_id
@@ -374,12 +344,12 @@ async def paper_resolve(
     entry_id: int,
     form: Mapping[str, str],
     picked: Sequence[str],
-    published: bool,
+    published: ResultsPublished,
     request_id: str | None = None,
 ) -> PaperOutcome:
     """Settle a mismatch: an operator types the sheet once more from the paper, and that
     typing is cast."""
-    paper_phase_ensure(snapshot, published=published, settling=True)
+    await paper_desk_hold(session=session, snapshot=snapshot, published=published, settling=True)
     desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     first = await _sheet_at(session, snapshot, entry_id, "mismatch")
     note, errors = paper_form_read(snapshot=snapshot, form=form, model=PaperResolveForm)

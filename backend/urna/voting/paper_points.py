@@ -15,13 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core import audit
+from urna.core.context import ResultsPublished
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
 from urna.voting import paper_repository, paper_sheets
 from urna.voting.models import CollectionPoint, PaperEntry
-from urna.voting.paper import SHEET_TAKEN, EntryNotAwaiting, paper_phase_ensure
+from urna.voting.paper import SHEET_TAKEN, EntryNotAwaiting
 from urna.voting.paper_ballot import PaperHeaderForm, paper_form_read
 from urna.voting.schemas import REQUIRED, FormModel, form_parse, text
 
@@ -89,11 +90,11 @@ async def paper_invalid_record(
     snapshot: EditionSnapshot,
     operator_id: int,
     form: Mapping[str, str],
-    published: bool,
+    published: ResultsPublished,
 ) -> PaperEntry:
     """Record a sheet that is not counted, with its reason; nothing about the resident is
     stored (no identity, no choices)."""
-    paper_phase_ensure(snapshot, published=published)
+    await paper_sheets.paper_desk_hold(session=session, snapshot=snapshot, published=published)
     edition = snapshot.edition
     points = await paper_repository.collection_points_of(session, edition.id)
     sheet, errors = paper_form_read(
@@ -134,13 +135,15 @@ async def paper_sheet_void(
     operator_id: int,
     entry_id: int,
     form: Mapping[str, str],
-    published: bool,
+    published: ResultsPublished,
 ) -> PaperEntry:
     """A sheet typed but not counted yet recorded as invalid after all, with the reason:
     its paper turns out void on a second reading, or its number was typed by mistake (the
     ballot is then typed again under its right number). What was typed is dropped; the
     publication, which waits for every sheet to be settled, no longer waits for it."""
-    paper_phase_ensure(snapshot, published=published, settling=True)
+    await paper_sheets.paper_desk_hold(
+        session=session, snapshot=snapshot, published=published, settling=True
+    )
     reason = form_parse(ReasonForm, form).reason
     edition = snapshot.edition
     first = await paper_sheets.paper_sheet_get(

@@ -1,5 +1,6 @@
 """Paper sheets as the office follows them: lists by status and subtotals per collection
-point and per day."""
+point and per day; when the desk is open, and its lock, which a sheet's write and the
+results' publication both take."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from urna.core.context import ResultsPublished
+from urna.core.errors import AppError
 from urna.core.i18n import N_
+from urna.editions import service as editions
+from urna.editions.service import EditionSnapshot
 from urna.voting import paper_repository
 from urna.voting.models import PaperEntry
 
@@ -18,6 +23,9 @@ SUBTOTAL_STATUSES = ("counted", "conflict", "invalid", "awaiting_second", "misma
 SHEETS_UNSETTLED = N_(
     "Paper ballots are not settled yet: a sheet waits for its second entry, or its two "
     "entries differ. Results can be published when every sheet is settled (Paper ballots)."
+)
+RESULTS_OUT = N_(
+    "The results of this edition have been published: paper ballots can no longer be entered."
 )
 
 
@@ -77,16 +85,48 @@ async def paper_collection_points(*, session: AsyncSession, edition_id: int) -> 
     return await paper_repository.collection_points_of(session, edition_id)
 
 
-async def paper_desk_lock(session: AsyncSession, edition_id: int) -> None:
-    """See ``paper_repository.paper_desk_lock``."""
-    await paper_repository.paper_desk_lock(session, edition_id)
+class PaperClosed(AppError):
+    status_code = 409
+    message = N_(
+        "Paper ballots can be entered only from the opening of voting until the results date."
+    )
+
+
+def paper_closed_reason(
+    snapshot: EditionSnapshot, *, published: bool, settling: bool = False
+) -> str | None:
+    """Why no sheet can be typed now (a msgid), or None. Paper ballots are typed while
+    voting is open and after it, until the results date; a sheet already typed once is
+    ``settling`` (second entry, resolution) until the results are ``published``, which
+    wait for it. A sheet typed once they are published is a ballot they do not count."""
+    if not settling and editions.edition_phase(snapshot.edition) not in ("open", "closed"):
+        return PaperClosed.message
+    return RESULTS_OUT if published else None
+
+
+async def paper_desk_hold(
+    *,
+    session: AsyncSession,
+    snapshot: EditionSnapshot,
+    published: ResultsPublished,
+    settling: bool = False,
+) -> None:
+    """Hold the edition's desk for a sheet's write, then refuse it if the desk is closed.
+    Held before ``published`` (``AppContext.results_published``) is asked, as
+    ``paper_publication_blocker`` holds it: asked before a publication commits, it would
+    let in a sheet those results leave out, stranded once they are out."""
+    await paper_repository.paper_desk_lock(session, snapshot.edition.id)
+    out = await published(session=session, edition=snapshot.edition)
+    reason = paper_closed_reason(snapshot, published=out, settling=settling)
+    if reason:
+        raise PaperClosed(reason)
 
 
 async def paper_publication_blocker(session: AsyncSession, edition_id: int) -> str | None:
     """A reason (msgid) why the results must wait, or None (``AppContext.publish_checks``):
     a sheet typed once, or typed twice differently, is a ballot they would leave out.
     The desk is held from here to the publication's commit: a sheet typed meanwhile waits,
-    then finds the results out (``voting.console.results_published``)."""
+    then finds the results out (``paper_desk_hold``)."""
     await paper_repository.paper_desk_lock(session, edition_id)
     if await paper_repository.paper_sheet_waiting_exists(session, edition_id):
         return SHEETS_UNSETTLED
