@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -75,7 +75,6 @@ class Traffic:
 
     transferred: int = 0
     requests: int = 0
-    finished: set = field(default_factory=set)
 
     def on_finished(self, event: dict) -> None:
         self.transferred += int(event.get("encodedDataLength") or 0)
