@@ -10,7 +10,7 @@ import pytest
 
 from tests.factories.staff import staff_client
 from urna.core import i18n
-from urna.results.display import outcome_text, share_text
+from urna.results.display import Share, outcome_text, share_text
 from urna.results.rules import Step, StepKind, step_text_en, step_text_pl
 from urna.results.schemas import PoolResult, ProjectResult
 
@@ -28,6 +28,26 @@ def test_a_share_is_written_as_the_page_s_language_writes_it(english):
     assert share_text(4, 7) == "57.1%" and share_text(4, 5) == "80.0%"
     i18n.set_language("pl")
     assert share_text(4, 7) == "57,1\u00a0%" and share_text(0, 0) == "0,0\u00a0%"
+
+
+@pytest.mark.parametrize(
+    ("value", "polish", "in_english"),
+    [
+        (i18n.Money(123450), "1\u00a0234,50\u00a0zł", "PLN\u00a01,234.50"),
+        (Share(4, 7), "57,1\u00a0%", "57.1%"),
+    ],
+    ids=["money", "share"],
+)
+def test_a_value_is_written_in_the_language_of_the_page_that_prints_it(value, polish, in_english):
+    """Made before the page's language is set (a prefilled form, a chart), a value is
+    written in it when printed, whichever language was in force when it was made."""
+    i18n.set_language("pl")
+    assert str(value) == polish
+    try:
+        i18n.set_language("en")
+        assert str(value) == in_english
+    finally:
+        i18n.set_language("pl")
 
 
 @pytest.mark.parametrize(

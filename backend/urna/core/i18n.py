@@ -10,12 +10,14 @@ import contextlib
 import gettext as _gettext
 import io
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -134,15 +136,24 @@ def format_money(grosze: int, lang: str | None = None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Money:
-    """An amount written as ``format_money`` writes it when the page prints it, in the
-    page's language (a form's prefilled value is made before that language is set);
-    ``core.money.zloty_parse`` reads it back in either language."""
+class InPageLanguage:
+    """A value written when the page prints it, in the page's language: made before that
+    language is set (a form's prefilled value, a chart), it is the subclass's ``write`` of
+    its fields, in their order, at that moment."""
 
-    grosze: int
+    write: ClassVar[Callable[..., str]]
 
     def __str__(self) -> str:
-        return format_money(self.grosze)
+        return self.write(*(getattr(self, each.name) for each in fields(self)))
+
+
+@dataclass(frozen=True, slots=True)
+class Money(InPageLanguage):
+    """An amount as ``format_money`` writes it; ``core.money.zloty_parse`` reads it back
+    in either language."""
+
+    grosze: int
+    write = staticmethod(format_money)
 
 
 LOCAL_ZONE = ZoneInfo("Europe/Warsaw")

@@ -101,15 +101,13 @@ def share_text(part: int, whole: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Share:
-    """A percentage written when the page prints it, in the page's language (the charts
-    are made before the page's language is set)."""
+class Share(i18n.InPageLanguage):
+    """A percentage as ``share_text`` writes it (the charts are made before the page's
+    language is set)."""
 
     part: int
     whole: int
-
-    def __str__(self) -> str:
-        return share_text(self.part, self.whole)
+    write = staticmethod(share_text)
 
 
 def vote_chart(pool: PoolResult, unit: str) -> dict[str, Any]:
