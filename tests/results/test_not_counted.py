@@ -4,28 +4,28 @@ invalidated after verification and paper sheets recorded as invalid (totals only
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
 
 from tests.factories.editions import voting_close
 from tests.factories.staff import csrf_of, staff_client
-from tests.factories.voting import person, vote
+from tests.verification.conftest import ballot_get, case_make, cast, post_page
+from tests.verification.test_decisions import INVALID
 from tests.voting.test_paper_console import paper_edition, today
 from tests.voting.test_paper_desk import _publish
-from urna.voting.models import Ballot
 
 pytestmark = pytest.mark.flow
 
 
 async def test_results_name_invalidated_ballots_and_invalid_paper_sheets(app, client):
     edition = await paper_edition(app)
-    for who in (person(), person()):
-        assert (await vote(client, app, edition.slug, who, ["C1"])).status_code == 303
-        client.cookies.clear()
-    async with app.state.ctx.db() as session:  # one of them invalidated, as a verifier does
-        first = select(Ballot.id).where(Ballot.edition_id == edition.id).limit(1)
-        invalid = update(Ballot).where(Ballot.id == first.scalar_subquery())
-        await session.execute(invalid.values(status="invalid"))
-        await session.commit()
+    await cast(app, edition.slug, ["C1"])
+    forged = await cast(app, edition.slug, ["C1"])
+    case_id = await case_make(app, edition.id, [forged.ballot_id])  # as the scan finds it
+    case_url = f"/staff/verify/{edition.slug}/cases/{case_id}"
+    async with await staff_client(app, "verifier") as verifier:  # decided as a verifier does
+        decision = {**INVALID, "ballot": [forged.ballot_id]}
+        decided = await post_page(verifier, case_url, case_url + "/decide", decision)
+        assert decided.status_code == 303
+    assert (await ballot_get(app, forged.ballot_id)).status == "invalid"
     url = f"/staff/paper/{edition.slug}/invalid"
     async with await staff_client(app, "admin") as admin:
         page = (await admin.get(url)).text
