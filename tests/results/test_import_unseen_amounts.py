@@ -66,6 +66,23 @@ def test_a_fraction_of_a_grosz_is_refused_naming_its_line(written):
     )
 
 
+@pytest.mark.parametrize("written", ["2500.000", "2500,000"])
+def test_three_decimals_after_more_than_three_digits_are_refused_all_the_same(written):
+    """2500.000 cannot be thousands apart (a group has three digits), yet it is refused as
+    1,000 is: the rule is any three digits after one separator, whatever comes before
+    (``pabulib_cells``), and the office writes 2500 or 2500,00."""
+    budget = pb().replace("budget;100", f"budget;{written}")
+    assert refused(budget) == (
+        f"META line {line_of(budget, 'budget;')}: budget is ambiguous: {written!r} "
+        "(thousands apart, or decimals?)"
+    )
+    costs = pb().replace("1;60;", f"1;{written};")
+    assert refused(costs) == (
+        f"PROJECTS line {line_of(costs, '1;')}: cost of project 1 is ambiguous: {written!r} "
+        "(thousands apart, or decimals?)"
+    )
+
+
 def grosze_election() -> str:
     """By votes 11, 12, 13 (700.50 + 249.50 zł) leave 49.99 zł of 999.99: 16 (50 zł, tied
     with the dearer 14 and 15) is not funded. Cut to whole złoty (999 zł, 949 zł spent) it
