@@ -66,21 +66,19 @@ def test_a_fraction_of_a_grosz_is_refused_naming_its_line(written):
     )
 
 
-@pytest.mark.parametrize("written", ["2500.000", "2500,000"])
-def test_three_decimals_after_more_than_three_digits_are_refused_all_the_same(written):
-    """2500.000 cannot be thousands apart (a group has three digits), yet it is refused as
-    1,000 is: the rule is any three digits after one separator, whatever comes before
-    (``pabulib_cells``), and the office writes 2500 or 2500,00."""
-    budget = pb().replace("budget;100", f"budget;{written}")
-    assert refused(budget) == (
-        f"META line {line_of(budget, 'budget;')}: budget is ambiguous: {written!r} "
-        "(thousands apart, or decimals?)"
-    )
-    costs = pb().replace("1;60;", f"1;{written};")
-    assert refused(costs) == (
-        f"PROJECTS line {line_of(costs, '1;')}: cost of project 1 is ambiguous: {written!r} "
-        "(thousands apart, or decimals?)"
-    )
+@pytest.mark.parametrize("written", ["2500.000", "2500,000", "12345,000"])
+def test_three_decimals_after_more_than_three_digits_are_decimals(written):
+    """2500.000 cannot be thousands apart (a group has three digits): it is 2500 zł, as
+    pabutools reads it, where 1,000 or 12.500 stay refused as ambiguous."""
+    zloty = Decimal(written.replace(",", "."))
+    text = pb().replace("budget;100", f"budget;{written}").replace("1;60;", f"1;{written};")
+    instance = pabulib_loads(text)
+    assert (instance.budget, instance.projects[0].cost) == (zloty, zloty)
+    for ambiguous in ("12.500", "1,000", "-1.000"):
+        costs = pb().replace("1;60;", f"1;{ambiguous};")
+        assert refused(costs).endswith(
+            f"is ambiguous: {ambiguous!r} (thousands apart, or decimals?)"
+        )
 
 
 def grosze_election() -> str:

@@ -4,8 +4,9 @@ The literal cell ``None`` (any case) marks a missing value, as in pabutools. Eac
 raises `PabulibError` saying what is wrong; the parser (`pabulib`) adds where.
 
 Amounts are złoty, exact to the grosz: ``100``, ``100,50``, ``100.5`` and, thousands apart by
-a space, ``1 000 000``. Three digits after one separator (``1,000``, ``100.000``) are
-refused: a thousand, or one? So is a fraction of a grosz (``0.0001``).
+a space, ``1 000 000``. One to three digits, a separator and three digits (``1,000``,
+``100.000``) are refused: a thousand, or one? (``2500.000`` is 2500: a group of thousands
+has three digits.) So is a fraction of a grosz (``0.0001``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ MISSING = "none"
 POINTS_MAX = 2**31 - 1  # ballot_choice.points is a 32-bit INTEGER
 # Thousands apart by a space, as Polish writes them (a spreadsheet: a no-break space).
 _GROUPED = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?")
-_THREE_DECIMALS = re.compile(r"-?\d+[.,]\d{3}")  # 1,000: a thousand, or one?
+# 1,000 or 12.500: a thousand, or one? (2500.000 is not: a group has three digits)
+_THREE_DECIMALS = re.compile(r"-?\d{1,3}[.,]\d{3}")
 _GROSZ = Decimal("0.01")
 _MOST_DIGITS = 30  # far above any amount or points Urna holds
 META_NUMBERS = (
