@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -106,9 +107,30 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+class SQLiteConnection(sqlite3.Connection):
+    """A SQLite connection that ends its transaction before it closes.
+
+    A statement cancelled in flight (a request cancelled, a task stopped) still runs to
+    its end in aiosqlite's thread, and SQLAlchemy then closes the connection. SQLite
+    closes a connection that still has a prepared statement (a cursor the cancellation's
+    traceback holds until the garbage collector runs) only in appearance: it keeps its
+    transaction, and every other connection's write waits its busy timeout (30 s) for the
+    lock. Rolled back first, a closed connection holds no lock, whatever still refers to it.
+    """
+
+    def close(self) -> None:
+        try:
+            if self.in_transaction:
+                self.rollback()
+        except sqlite3.Error:
+            pass  # closed already, or the rollback failed: the close still goes ahead
+        finally:
+            super().close()
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30, "factory": SQLiteConnection})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - driver hook
