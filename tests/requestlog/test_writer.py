@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
 import uuid
 from datetime import UTC, datetime
@@ -13,6 +15,7 @@ from sqlalchemy import func, select
 from tests.conftest import make_settings
 from tests.requestlog.conftest import client_for
 from tests.wait import wait_until
+from urna.core import migrate
 from urna.core.db import create_engine, session_factory
 from urna.main import create_app
 from urna.requestlog.dns import HostResolver
@@ -139,6 +142,61 @@ async def test_what_is_buffered_is_written_at_shutdown(database_url):
     finally:
         await engine.dispose()
     assert count == 5
+
+
+async def test_a_write_in_progress_at_shutdown_is_finished_not_cut_off(tmp_path):
+    """The app stops while the writer's batch waits for SQLite's write lock, two more
+    requests' records behind it: all are written once the lock comes free, and the app is
+    down at once after. (The task was cancelled mid-write: its batch was lost, and its
+    connection, closed while the statement ran on in the driver's thread, kept the lock
+    the final flush then waited its 30 s busy timeout for.)"""
+    path = tmp_path / "shutdown.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    application = create_app(make_settings(url, request_log_interval_seconds=0.05))
+    writer = application.state.request_log
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+        async with LifespanManager(application):  # 5 s to shut down
+            blocker.execute("BEGIN IMMEDIATE")  # another writer, for a moment
+            async with client_for(application) as http:
+                ids = [(await http.get("/healthz")).headers["x-request-id"] for _ in range(5)]
+                await wait_until(lambda: writer.pending == 0, what="the batch on its way")
+                assert writer.written == 0  # waiting for the lock
+                ids += [(await http.get("/healthz")).headers["x-request-id"] for _ in range(2)]
+            asyncio.get_running_loop().call_later(0.5, blocker.execute, "ROLLBACK")
+            began = time.monotonic()
+        assert time.monotonic() - began < 3
+    finally:
+        blocker.close()
+    assert writer.written == 7 and writer.pending == 0
+    check = sqlite3.connect(path)
+    try:
+        [(count,)] = check.execute(
+            f"SELECT count(*) FROM request_log WHERE request_id IN ({','.join('?' * 7)})",  # noqa: S608
+            ids,
+        ).fetchall()
+    finally:
+        check.close()
+    assert count == 7
+
+
+async def test_a_write_still_hanging_when_the_grace_ends_is_kept_and_counted(app, caplog):
+    writer = LogWriter(engine=app.state.ctx.engine, interval=0.01)
+
+    async def hangs(_batch) -> None:
+        await asyncio.Event().wait()  # a database that never answers
+
+    writer._write = hangs
+    await writer.start()
+    for n in range(3):
+        writer.submit(record(n))
+    await wait_until(lambda: writer.pending == 0, what="the batch on its way")
+    began = time.monotonic()
+    await writer.stop(grace_seconds=0.2)
+    assert time.monotonic() - began < 2
+    assert writer.pending == 3 and writer.written == 0  # cut off, put back: not lost unsaid
+    assert "3 records not written at shutdown" in caplog.text
 
 
 async def test_logging_can_be_switched_off_and_the_request_id_stays(database_url):

@@ -98,18 +98,29 @@ class LogWriter:
             self._task = asyncio.create_task(self._run(), name="urna-requestlog-writer")
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
-        """Stop the background task and write what is pending (at shutdown)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
+        """Stop the background task and write what is pending (at shutdown), within
+        ``grace_seconds``; what is still pending then is counted in the log."""
         try:
-            await asyncio.wait_for(self._drain(), grace_seconds)
+            await asyncio.wait_for(self._stop_then_drain(), grace_seconds)
         except Exception:  # noqa: BLE001 - shutting down: say what is lost, don't raise
             log.exception("request log: final flush failed")
+        if self._task is not None:  # the grace ran out during the task's own write
+            self._task.cancel()
+            await asyncio.wait({self._task})
+            self._task = None
         if self._buffer:
             log.error("request log: %d records not written at shutdown", len(self._buffer))
+
+    async def _stop_then_drain(self) -> None:
+        if self._task is not None:
+            # A write in progress ends first: cancelled, its batch was lost, and on SQLite
+            # its statement ran on in the driver's thread, holding the lock the final
+            # flush then waited for. Holding the lock, the task is between writes.
+            async with self._lock:
+                self._task.cancel()
+            await asyncio.wait({self._task})  # its cancellation, not ours, stays in it
+            self._task = None
+        await self._drain()
 
     async def _run(self) -> None:
         backoff = 0.0
@@ -143,6 +154,9 @@ class LogWriter:
                 batch = [self._buffer.popleft() for _ in range(count)]
                 try:
                     await self._write(batch)
+                except asyncio.CancelledError:
+                    self._requeue(batch)  # cut off (the grace at shutdown ran out): counted
+                    raise
                 except Exception as error:  # noqa: BLE001 - kept for a retry, counted
                     if _poison(error):
                         await self._write_one_by_one(batch)
