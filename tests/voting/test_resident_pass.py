@@ -45,3 +45,21 @@ async def test_a_pools_limits_are_sentences_of_their_own(app, client, lang):
     own sentence: "…najmniej 2 projekty. Łącznie mogą…", never "projekty.Łącznie"."""
     city = _hint(await _ballot(app, client, lang), "Pula ogólnomiejska")
     assert not re.search(r"\.[^\s\d]", city.replace("\u00a0", " ")), city
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+async def test_a_pool_whose_choices_fit_its_money_never_says_they_may_cost_more(app, client, lang):
+    """The projects chosen "may together cost more than the pool" only without a money
+    limit (or one above the budget): never beside "together they may cost at most" it."""
+    edition = await edition_create(app, pools=LIMITED_POOLS)
+    if lang == "en":
+        await client.get("/lang/en")
+    more_than_pool = {
+        "pl": "mogą razem kosztować więcej niż pula",
+        "en": "may together cost more than the pool",
+    }[lang]
+    north = await reach_choices(client, app, edition.slug, person())
+    assert more_than_pool not in _hint(north, "Pula ogólnomiejska")  # ≤ 100,000 of 500,000
+    assert more_than_pool not in _hint(north, "Pula Północ")  # at most 30,000 of 30,000
+    south = await reach_choices(client, app, edition.slug, person(street="ul. Słoneczna"))
+    assert more_than_pool in _hint(south, "Pula Południe")  # no money limit
