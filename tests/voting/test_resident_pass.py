@@ -9,7 +9,15 @@ import re
 import pytest
 
 from tests.factories.editions import edition_create
-from tests.factories.voting import person, reach_choices
+from tests.factories.voting import (
+    e164,
+    latest_code,
+    person,
+    post_form,
+    reach_choices,
+    reach_code,
+)
+from urna.voting.service import NO_CODE_WAITING
 
 pytestmark = pytest.mark.flow
 
@@ -63,3 +71,34 @@ async def test_a_pool_whose_choices_fit_its_money_never_says_they_may_cost_more(
     assert more_than_pool not in _hint(north, "Pula Północ")  # at most 30,000 of 30,000
     south = await reach_choices(client, app, edition.slug, person(street="ul. Słoneczna"))
     assert more_than_pool in _hint(south, "Pula Południe")  # no money limit
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+async def test_a_code_typed_once_it_is_used_up_asks_for_a_new_one_never_a_restart(
+    app, client, lang
+):
+    """After "Too many wrong codes. Send a new one." (or an expired code) the page still
+    has its code field: a code typed there gets the same advice beside the field, with
+    "Send a new code" under it — not the error page's "start again from the beginning",
+    which would throw away the identity typed."""
+    edition = await edition_create(app)
+    if lang == "en":
+        await client.get("/lang/en")
+    who = person()
+    page, code = await reach_code(client, app, edition.slug, who)
+    url = f"/e/{edition.slug}/vote/code"
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(app.state.ctx.settings.otp_max_attempts):
+        used_up = await post_form(client, url, {"code": wrong}, page)
+    assert used_up.status_code == 429
+    again = await post_form(client, url, {"code": code}, used_up.text)
+    assert again.status_code == 400
+    advice = {"pl": "Tego kodu nie można już użyć. Wyślij nowy.", "en": NO_CODE_WAITING}[lang]
+    assert advice in again.text and 'id="code-error"' in again.text
+    assert "/vote/code/resend" in again.text
+    resent = await post_form(client, f"{url}/resend", {}, again.text)
+    assert resent.status_code == 303
+    page = (await client.get(url)).text
+    fresh = await latest_code(app, e164(who["phone"]))
+    confirmed = await post_form(client, url, {"code": fresh}, page)
+    assert confirmed.headers["location"] == f"/e/{edition.slug}/vote/choices"

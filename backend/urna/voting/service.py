@@ -80,6 +80,9 @@ class CodeTriesUsedUp(FormInvalid):
         self.retry_after_seconds = retry_after_seconds
 
 
+NO_CODE_WAITING = N_("This code can no longer be used. Send a new one.")
+
+
 class ContactLimitReached(AppError):
     status_code = 409
     message = N_(
@@ -253,7 +256,10 @@ async def code_verify(
     (by its keyed hash) in the limiter's storage, never in the session, which concurrent
     requests would each read and write back."""
     if state.otp_hash is None:
-        raise FlowOutOfOrder()
+        if state.fields_enc is None or state.channel == "none" or state.confirmed:
+            raise FlowOutOfOrder()
+        # the code sent expired or had all its tries: this page's button sends a new one
+        raise FormInvalid({"code": NO_CODE_WAITING})
     typed = form_parse(CodeForm, {"code": code}).code
     if time.time() > state.otp_expires:
         state.otp_hash = None
