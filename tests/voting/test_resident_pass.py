@@ -5,6 +5,7 @@ streets written the way people write them."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -13,9 +14,11 @@ from tests.factories.voting import (
     e164,
     latest_code,
     person,
+    pesel_for,
     post_form,
     reach_choices,
     reach_code,
+    reach_identity,
 )
 from urna.voting.service import NO_CODE_WAITING
 
@@ -102,3 +105,32 @@ async def test_a_code_typed_once_it_is_used_up_asks_for_a_new_one_never_a_restar
     fresh = await latest_code(app, e164(who["phone"]))
     confirmed = await post_form(client, url, {"code": fresh}, page)
     assert confirmed.headers["location"] == f"/e/{edition.slug}/vote/choices"
+
+
+def _kept_of(page: str, field: str, pasted: str) -> str:
+    """What a browser keeps of ``pasted`` in the page's ``field``: a paste is cut at the
+    input's maxlength."""
+    tag = re.search(rf'<input id="f-{field}"[^>]*>', page).group(0)
+    limit = re.search(r'maxlength="(\d+)"', tag)
+    return pasted[: int(limit.group(1))] if limit else pasted
+
+
+async def test_a_pesel_and_a_code_pasted_with_spaces_are_not_cut_by_the_page(app, client):
+    """The server reads " 850304 12345 " and " 123 456 " (spaces and the number's groups
+    copied with it); the page's maxlength must not cut them first, or the resident who
+    pasted the right number is told it is not valid."""
+    edition = await edition_create(
+        app, required_fields=["first_name", "last_name", "address", "pesel", "phone"]
+    )
+    who = person()
+    del who["birth_date"]
+    pesel = pesel_for(date(1985, 3, 4))
+    page = await reach_identity(client, edition.slug)
+    who["pesel"] = _kept_of(page, "pesel", f" {pesel[:6]} {pesel[6:]} ")
+    identified = await post_form(client, f"/e/{edition.slug}/vote/identity", who, page)
+    assert identified.status_code == 303, re.findall(r'class="error"[^>]*>([^<]+)', identified.text)
+    page = (await client.get(f"/e/{edition.slug}/vote/code")).text
+    code = await latest_code(app, e164(who["phone"]))
+    typed = _kept_of(page, "code", f" {code[:3]} {code[3:]} ")
+    confirmed = await post_form(client, f"/e/{edition.slug}/vote/code", {"code": typed}, page)
+    assert confirmed.headers.get("location") == f"/e/{edition.slug}/vote/choices"
