@@ -20,6 +20,8 @@ from tests.factories.voting import (
     reach_code,
     reach_identity,
 )
+from urna.editions.service import RegisterStreet
+from urna.editions.snapshot import street_index_of, street_lookup
 from urna.voting.service import NO_CODE_WAITING
 
 pytestmark = pytest.mark.flow
@@ -134,3 +136,15 @@ async def test_a_pesel_and_a_code_pasted_with_spaces_are_not_cut_by_the_page(app
     typed = _kept_of(page, "code", f" {code[:3]} {code[3:]} ")
     confirmed = await post_form(client, f"/e/{edition.slug}/vote/code", {"code": typed}, page)
     assert confirmed.headers.get("location") == f"/e/{edition.slug}/vote/choices"
+
+
+@pytest.mark.parametrize("typed", ["ul.Lipowa", "UL.LIPOWA", "ul.  lipowa", "pl.Wolności"])
+def test_a_street_is_found_with_no_space_after_its_kinds_dot(typed):
+    """Many people write an address "ul.Lipowa" (a phone without the list's suggestions
+    sends what they type): the same street as "ul. Lipowa"."""
+    register = [RegisterStreet("ul. Lipowa", 1), RegisterStreet("pl. Wolności", 2)]
+    found = street_lookup(street_index_of(register), typed)
+    assert (
+        found is not None
+        and found.name == {"u": "ul. Lipowa", "p": "pl. Wolności"}[typed[0].lower()]
+    )

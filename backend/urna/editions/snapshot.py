@@ -95,7 +95,8 @@ class EditionSnapshot:
 _KINDS = {"ul": "ul", "ulica": "ul", "al": "al", "aleja": "al", "aleje": "al", "pl": "pl",
           "plac": "pl", "os": "os", "osiedle": "os", "skwer": "skwer", "rondo": "rondo",
           "bulwar": "bulwar", "wybrzeze": "wybrzeze"}  # fmt: skip
-_STREET_KIND = re.compile(rf"^({'|'.join(_KINDS)})\.?\s+")
+# The kind ends at a space or at its dot: "ul.Lipowa", as many write it, is "ul. Lipowa".
+_STREET_KIND = re.compile(rf"^({'|'.join(_KINDS)})(?:\.\s*|\s+)")
 
 
 def _street_forms(name: str) -> tuple[str, str]:
