@@ -20,8 +20,10 @@ from tests.factories.voting import (
     reach_code,
     reach_identity,
 )
+from urna.core.forms import form_parse
 from urna.editions.service import RegisterStreet
 from urna.editions.snapshot import street_index_of, street_lookup
+from urna.voting.schemas import CodeForm, ReceiptForm
 from urna.voting.service import NO_CODE_WAITING
 
 pytestmark = pytest.mark.flow
@@ -148,3 +150,30 @@ def test_a_street_is_found_with_no_space_after_its_kinds_dot(typed):
         found is not None
         and found.name == {"u": "ul. Lipowa", "p": "pl. Wolności"}[typed[0].lower()]
     )
+
+
+def _full_width(text: str) -> str:
+    """``text`` as a CJK keyboard (or a page set in it) writes it: "１２３－Ａ"."""
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+async def test_numbers_typed_in_full_width_digits_are_read_as_digits(app, client):
+    """A house number, a PESEL and a one-time code in full-width digits (and a receipt
+    code, below) are what they show, not "not valid" (the phone number already was)."""
+    edition = await edition_create(
+        app, required_fields=["first_name", "last_name", "address", "pesel", "phone"]
+    )
+    who = person(house_number=_full_width("12A/3"), pesel=_full_width(pesel_for(date(1990, 1, 2))))
+    del who["birth_date"]
+    page = await reach_identity(client, edition.slug)
+    identified = await post_form(client, f"/e/{edition.slug}/vote/identity", who, page)
+    assert identified.status_code == 303, re.findall(r'class="error"[^>]*>([^<]+)', identified.text)
+    page = (await client.get(f"/e/{edition.slug}/vote/code")).text
+    code = _full_width(await latest_code(app, e164(who["phone"])))
+    confirmed = await post_form(client, f"/e/{edition.slug}/vote/code", {"code": code}, page)
+    assert confirmed.headers.get("location") == f"/e/{edition.slug}/vote/choices"
+
+
+def test_a_receipt_code_in_full_width_letters_is_read():
+    assert form_parse(ReceiptForm, {"code": _full_width("7k3m-q9tx-2b4d")}).code == "7K3MQ9TX2B4D"
+    assert form_parse(CodeForm, {"code": "\u3000１２３\u3000４５６"}).code == "123456"

@@ -39,6 +39,17 @@ def age_band(age: int) -> str:
     return ""
 
 
+# The full-width forms of ASCII (U+FF01-U+FF5E) and the ideographic space.
+_FULL_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
+
+
+def ascii_forms(text: str) -> str:
+    """Full-width digits, letters and marks (a CJK keyboard's, or pasted from a page set in
+    them) as the ASCII they show: "１２Ａ" is "12A". Nothing else changes: circled digits or
+    another script's stay, for the rules that take ASCII digits only to refuse."""
+    return text.translate(_FULL_WIDTH)
+
+
 def parse_date(value: str) -> date | None:
     """A date as residents write it; in ASCII digits only (``strptime`` takes other
     scripts' digits too)."""

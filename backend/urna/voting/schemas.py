@@ -39,6 +39,7 @@ from urna.voting.identity import (
     MAX_AGE,
     NAME_MARKS,
     age_on,
+    ascii_forms,
     clean,
     parse_date,
     pesel_birth_date,
@@ -152,7 +153,7 @@ def _read_street(typed: str, info: ValidationInfo) -> str:
 
 
 def _read_house(typed: str, info: ValidationInfo) -> str:
-    house = typed.upper().replace(" ", "")
+    house = ascii_forms(typed).upper().replace(" ", "")
     if not _HOUSE.match(house):
         raise form_error(N_("Give the house number, e.g. 12, 12A or 12/3."))
     return _LEADING_ZEROS.sub("", house)  # "012/03" is "12/3": one address, one person
@@ -161,7 +162,7 @@ def _read_house(typed: str, info: ValidationInfo) -> str:
 def _read_pesel(typed: str, info: ValidationInfo) -> str:
     # The digits alone (stdnum's compact: no spaces, no dashes): "850304-12345" is the
     # same number as "85030412345", so it keys the same voter.
-    number = stdnum_pesel.compact(typed)
+    number = stdnum_pesel.compact(ascii_forms(typed))
     if not (number.isascii() and number.isdigit() and stdnum_pesel.is_valid(number)):
         raise form_error(N_("This PESEL number is not valid. Check the digits."))
     born = pesel_birth_date(number)
@@ -373,7 +374,7 @@ class CodeForm(FormModel):
     @field_validator("code", mode="before")
     @classmethod
     def _code(cls, value: Any) -> str:
-        code = text(value, limit=20).replace(" ", "").replace("-", "")
+        code = ascii_forms(text(value, limit=20)).replace(" ", "").replace("-", "")
         if not _CODE.match(code):
             raise form_error(N_("The code has 6 digits. Copy it from the message."))
         return code
@@ -385,7 +386,7 @@ class ReceiptForm(FormModel):
     @field_validator("code", mode="before")
     @classmethod
     def _code(cls, value: Any) -> str:
-        code = receipt_normalise(text(value, limit=40))
+        code = receipt_normalise(ascii_forms(text(value, limit=40)))
         if len(code) != RECEIPT_LENGTH or set(code) - set(RECEIPT_ALPHABET):
             raise form_error(N_("A receipt code has 12 characters, e.g. 7K3M-Q9TX-2B4D."))
         return code
