@@ -159,11 +159,13 @@ class Money(InPageLanguage):
 LOCAL_ZONE = ZoneInfo("Europe/Warsaw")
 
 
-def format_datetime(value: datetime | str | None, lang: str | None = None) -> str:
+def format_datetime(
+    value: datetime | str | None, lang: str | None = None, *, zone: bool = False
+) -> str:
     """Local (Warsaw) time as the page's language writes it: 31.05.2027, 23:59 and
-    31 May 2027, 23:59 (in the console with its zone: 31.05.2027, 23:59 CEST); of a moment
-    or of one as ISO text (as a report meant for JSON holds it)."""
-    return _local_text(value, lang, "HH:mm")
+    31 May 2027, 23:59 (in the console, or with ``zone``, with its zone: 31.05.2027, 23:59
+    CEST); of a moment or of one as ISO text (as a report meant for JSON holds it)."""
+    return _local_text(value, lang, "HH:mm", zone=zone)
 
 
 def format_moment(
@@ -175,7 +177,12 @@ def format_moment(
 
 
 def _local_text(
-    value: datetime | str | None, lang: str | None, clock: str, *, day: bool = True
+    value: datetime | str | None,
+    lang: str | None,
+    clock: str,
+    *,
+    day: bool = True,
+    zone: bool = False,
 ) -> str:
     if value is None:
         return ""
@@ -185,7 +192,7 @@ def _local_text(
     lang = _lang(lang)
     pattern = f"{_DAY[lang]}, {clock}" if day else clock
     text = babel_dates.format_datetime(local, pattern, locale=LOCALES[lang])
-    return f"{text} {local.tzname()}" if _zone_shown.get() else text
+    return f"{text} {local.tzname()}" if zone or _zone_shown.get() else text
 
 
 def utc_iso(value: datetime) -> str:

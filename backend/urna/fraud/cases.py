@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core.i18n import N_, format_datetime
+from urna.core.i18n import N_
 from urna.fraud.models import FraudCase, FraudCaseBallot, FraudSignal
 
 _SIGNAL = FraudSignal.__table__
@@ -241,7 +241,7 @@ async def cases_assemble(session: AsyncSession, *, edition_id: int, now: datetim
                 case.status, case.score, case.updated_at = "open", score, now
                 case.evidence = {
                     "message": REOPENED,
-                    "params": {"count": len(added), "at": format_datetime(now)},
+                    "params": {"count": len(added), "at": now.isoformat()},
                 }
                 reopened.append(case.id)
             removed = set()

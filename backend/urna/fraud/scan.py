@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.crypto import Crypto
 from urna.core.db import utcnow
-from urna.core.i18n import format_date, format_datetime
 from urna.editions.models import Edition
 from urna.fraud import cases as casework
 from urna.fraud import facts, groups, kinds, repository, scope
@@ -52,8 +51,8 @@ def _fired(kind: str, key: str, score: float, message: str, row: dict, **params)
     values = {
         "n": int(row["n"]),
         "label": kinds.key_label(key),
-        "first": format_datetime(first),
-        "last": format_datetime(last),
+        "first": first.isoformat(),  # written out when read (``service.evidence_params``)
+        "last": last.isoformat(),
     } | params
     return Fired(
         kind=kind,
@@ -110,7 +109,7 @@ async def _group_signals(
                 kinds.BURST_MESSAGE,
                 row,
                 project=numbers.get(int(row["project_id"]), str(row["project_id"])),
-                day=format_date(day),
+                day=day.isoformat(),
                 baseline=round(float(row["usual"]), 1),
                 concentrated=int(row["n"]),
                 networks=int(row["networks"]),

@@ -5,6 +5,7 @@ allow-list of known shared networks. It only flags: a person decides every ballo
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +15,7 @@ from urna.core.config import Settings
 from urna.core.crypto import Crypto
 from urna.core.errors import FormInvalid, NotFound
 from urna.core.forms import form_parse
-from urna.core.i18n import N_, translate
+from urna.core.i18n import N_, current_language, format_date, format_datetime, translate_in
 from urna.editions.models import Edition
 from urna.fraud import repository, scan
 from urna.fraud.models import FraudAllow, FraudCase, FraudSignal
@@ -32,11 +33,41 @@ class CaseNotFound(NotFound):
     message = N_("There is no such case.")
 
 
-def evidence_render(evidence: dict) -> str:
-    """A stored evidence ({"message": msgid, "params": {...}}) in the current language."""
+# The moments and days of an evidence, kept by the scan as ISO text (UTC) and written out
+# when read: in the reader's language, the moments in Polish time with their zone (the
+# scan's own text, in the language and without the zone of the scan, was wrong for an
+# English reader and an hour off in one of the seasons). Text stored before is kept.
+MOMENTS, DAYS = ("first", "last", "at"), ("day",)
+
+
+def _iso(value: object, kind: type) -> bool:
+    try:
+        kind.fromisoformat(value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def evidence_params(params: dict, lang: str) -> dict:
+    """The parameters of a stored evidence, its moments and days written out in ``lang``."""
+    shown = dict(params)
+    for name in MOMENTS:
+        if _iso(shown.get(name), datetime):
+            shown[name] = format_datetime(shown[name], lang, zone=True)
+    for name in DAYS:
+        if _iso(shown.get(name), date):
+            shown[name] = format_date(shown[name], lang)
+    return shown
+
+
+def evidence_render(evidence: dict, lang: str | None = None) -> str:
+    """A stored evidence ({"message": msgid, "params": {...}}) in ``lang`` (by default the
+    current language)."""
     if not evidence:
         return ""
-    return translate(evidence["message"], **evidence.get("params", {}))
+    lang = lang or current_language()
+    params = evidence_params(evidence.get("params", {}), lang)
+    return translate_in(lang, evidence["message"], **params)
 
 
 def _summary(case: FraudCase, ballots: int, kinds: list[str]) -> CaseSummary:

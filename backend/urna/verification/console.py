@@ -49,6 +49,7 @@ def page_context(edition: Edition, user: Principal, section: str) -> dict[str, A
         "reasons": REASONS,
         "reason_label": service.reason_label,
         "kind_label": kind_label,
+        "evidence_text": fraud.evidence_render,  # in the page's language, as it is drawn
         "me": user,
         "may_decide": user.role in DECIDERS,
     }

@@ -259,10 +259,9 @@ async def evidence_export(
                     "kind": s.kind,
                     # what the console says, in both languages, for a reader without it
                     "label": _in_both(kind_label(s.kind)),
-                    "said": _in_both(
-                        (s.evidence_data or {}).get("message", ""),
-                        (s.evidence_data or {}).get("params") or {},
-                    ),
+                    "said": {
+                        lang: fraud.evidence_render(s.evidence_data, lang) for lang in LANGUAGES
+                    },
                     "score": s.score,
                     "evidence": s.evidence_data,
                     "first_at": s.first_at,

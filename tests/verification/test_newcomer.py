@@ -1,0 +1,43 @@
+"""A new user's pass as the verification team over an edition nobody tried before
+(``newcomer``): shared networks of honest residents, frauds in new shapes, the night
+the clocks go back; scanned by ``urna fraud scan``, read and decided in the console."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.factories.staff import staff_client
+from tests.fraud.conftest import editions_drop, last_edition_id
+from tests.fraud.test_cli import urna
+from tests.verification.newcomer import case_of, newcomer_edition
+
+
+@pytest.fixture(scope="module")
+async def newcomer(app, settings):
+    """(edition, ballot id → group, the scan's JSON) once per module."""
+    before = await last_edition_id(app)
+    edition, groups = await newcomer_edition(app)
+    done = urna(settings, "fraud", "scan", "--edition", edition.slug, "--json")
+    assert done.returncode == 0, done.stderr
+    yield edition, groups, json.loads(done.stdout)
+    await editions_drop(app, before)
+
+
+async def test_signal_times_are_polish_time_with_zone_in_the_reader_s_language(app, newcomer):
+    edition, groups, scan = newcomer
+    # the mobile network's evenings span the night the clocks went back
+    polish = "między 20.10.2026, 18:00 CEST a 27.10.2026, 21:46 CET"
+    english = "between 20 Oct 2026, 18:00 CEST and 27 Oct 2026, 21:46 CET"
+    [said] = [s["evidence"] for c in scan["cases"] for s in c["signals"] if s["kind"] == "ip"
+              and "37.248.160.5" in s["evidence"]]  # fmt: skip
+    assert polish in said  # the command's JSON, in the office's language
+    url = f"/staff/verify/{edition.slug}/cases/{case_of(scan, groups, 'cgnat')}"
+    night = f"/staff/verify/{edition.slug}/cases/{case_of(scan, groups, 'night')}"
+    async with await staff_client(app, "verifier") as verifier:
+        assert polish in (await verifier.get(url)).text
+        await verifier.get("/staff/lang/en")
+        assert english in (await verifier.get(url)).text
+        # a burst's day as English writes it, not as the scan's language did
+        assert "Ballots for project C3 on 28 Oct 2026" in (await verifier.get(night)).text
