@@ -41,3 +41,13 @@ async def test_signal_times_are_polish_time_with_zone_in_the_reader_s_language(a
         assert english in (await verifier.get(url)).text
         # a burst's day as English writes it, not as the scan's language did
         assert "Ballots for project C3 on 28 Oct 2026" in (await verifier.get(night)).text
+
+
+async def test_one_phone_rotating_its_ipv6_address_within_its_64_is_one_address(app, newcomer):
+    edition, groups, scan = newcomer
+    case_id = case_of(scan, groups, "ipv6")  # eight identities, one phone, one evening
+    [case] = [c for c in scan["cases"] if c["id"] == case_id]
+    kinds = {s["kind"] for s in case["signals"]}
+    assert {"ip", "ip_browser", "choices"} <= kinds
+    said = " ".join(s["evidence"] for s in case["signals"])
+    assert "2a01:110f:4e2:7c00::/64: 8" in said

@@ -18,6 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.db import is_postgres
 
 V4_PREFIX, V6_PREFIX = 24, 48
+# An IPv6 /64 is one line (a home, a phone): its device picks a new privacy address in it
+# every day or every connection, so the kinds about "one IP address" read the /64 as one.
+V6_HOST = 64
+
+
+def host_of(ip: str | None) -> str | None:
+    """What the kinds call one IP address: an IPv4 address itself, an IPv6 one's /64."""
+    if not ip:
+        return None
+    if ipaddress.ip_address(ip).version == 4:
+        return ip
+    return str(ipaddress.ip_network(f"{ip}/{V6_HOST}", strict=False))
 
 
 def network_of(ip: str | None) -> str | None:
@@ -35,12 +47,13 @@ def _networks(listed: str) -> tuple:
 
 
 def network_match(ip: str | None, listed: str) -> str | None:
-    """The first of the comma-separated networks ``listed`` that holds ``ip``."""
+    """The first of the comma-separated networks ``listed`` that holds ``ip`` (an
+    address, or an IPv6 /64 from ``host_of``)."""
     if not ip or not listed:
         return None
-    address = ipaddress.ip_address(ip)
+    within = ipaddress.ip_network(ip, strict=False)
     for network in _networks(listed):
-        if address.version == network.version and address in network:
+        if within.version == network.version and within.subnet_of(network):
             return str(network)
     return None
 
@@ -68,6 +81,16 @@ class Dialect:
             )
         return f"fraud_network({ip})"
 
+    def host(self, ip: str) -> str:
+        """``host_of``: the address, or an IPv6 address's /64."""
+        if self.postgres:
+            inet = f"CAST({ip} AS inet)"
+            return (
+                f"CASE WHEN family({inet}) = 6 "
+                f"THEN CAST(network(set_masklen({inet}, {V6_HOST})) AS text) ELSE {ip} END"
+            )
+        return f"fraud_host({ip})"
+
     def match(self, ip: str, param: str) -> str:
         """The listed network (bound parameter ``param``) that holds ``ip``, or NULL."""
         if self.postgres:
@@ -78,7 +101,7 @@ class Dialect:
         return f"fraud_match({ip}, :{param})"
 
     def address_of(self, ipua: str) -> str:
-        """The IP address of an ``ipua`` (``ip|browser hash``)."""
+        """The IP address (``host``) of an ``ipua`` (``host|browser hash``)."""
         if self.postgres:
             return f"split_part({ipua}, '|', 1)"
         return f"substr({ipua}, 1, instr({ipua}, '|') - 1)"
@@ -107,6 +130,7 @@ async def dialect_for(session: AsyncSession) -> Dialect:
     def register(sync_connection) -> None:
         raw = sync_connection.connection.dbapi_connection
         raw.create_function("fraud_network", 1, network_of, deterministic=True)
+        raw.create_function("fraud_host", 1, host_of, deterministic=True)
         raw.create_function("fraud_match", 2, network_match, deterministic=True)
         raw.create_function("md5", 1, _md5, deterministic=True)
         raw.create_function("floor", 1, math.floor, deterministic=True)  # if built without

@@ -44,7 +44,7 @@ def _facts_sql(d: Dialect) -> str:
         f"CAST(CAST(round({d.epoch('b.submitted_at')} - {d.epoch('r.arrived_at')}) AS integer)"
         " AS text)"
     )
-    ipua = "b.ip || '|' || substr(md5(coalesce(b.user_agent, '')), 1, 12)"
+    ipua = f"{d.host('b.ip')} || '|' || substr(md5(coalesce(b.user_agent, '')), 1, 12)"
     return f"""
     WITH b AS (
       SELECT id, submitted_at, ip, user_agent, session_hash FROM ballot

@@ -14,6 +14,9 @@ what honest groups reach:
 - a person's browser, however old or embedded in an app, is never taken for a program
   (``agents``): a single ballot cast by one fires, as a data-centre ballot does.
 
+"One IP address" (``s.ip``, and the address in ``s.ipua``) is an IPv6 address's /64
+(``dialect.host_of``): one line, whose device rotates its privacy address within it.
+
 Scores combine within a case (``cases.case_score``). A signal's score is its kind's
 weight times ``1 + log2(n / floor)`` (1 at the floor, +1 for each doubling); for the
 kinds about time it is further raised when the group's ballots came in one hour

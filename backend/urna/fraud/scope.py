@@ -35,7 +35,7 @@ CHUNK = 5000  # values per IN list
 # Core tables, not ORM entities: thousands of ids are read here, the ORM's rows cost more
 FACT, BALLOT, VOTER = FraudBallotFact.__table__, Ballot.__table__, Voter.__table__
 _COLUMNS = """
-    b.id, f.ts, b.ip, f.net, f.ipua, f.datacenter, {allowed} AS allowed, f.choice_set,
+    b.id, f.ts, {host} AS ip, f.net, f.ipua, f.datacenter, {allowed} AS allowed, f.choice_set,
     f.pace, f.views, f.timing, f.program, v.address_key, v.guardian_key, v.contact_key,
     v.birth_order, v.guardian_role, b.age_band, {whole} AS whole_net"""
 _SEEDS = """
@@ -202,7 +202,7 @@ async def scope_build(
     allowed_sql = d.match("b.ip", "allowed")
     params = {"edition_id": edition_id, "since": since or 0, "allowed": d.networks_param(allowed)}
     if since is None:
-        columns = _COLUMNS.format(allowed=allowed_sql, whole="1")
+        columns = _COLUMNS.format(allowed=allowed_sql, whole="1", host=d.host("b.ip"))
         sql = f"""CREATE TEMP TABLE fraud_scope AS SELECT {columns}, 1 AS is_seed
             FROM ballot b JOIN fraud_ballot_fact f ON f.ballot_id = b.id
             LEFT JOIN voter v ON v.id = b.voter_id WHERE b.edition_id = :edition_id"""
@@ -211,7 +211,7 @@ async def scope_build(
         await table_analyze(session, d, "fraud_seed")
         await _related_store(session, d, await _related(session, d, edition_id, allowed))
         await table_analyze(session, d, "fraud_related")
-        columns = _COLUMNS.format(allowed=allowed_sql, whole="r.whole")
+        columns = _COLUMNS.format(allowed=allowed_sql, whole="r.whole", host=d.host("b.ip"))
         sql = f"""CREATE TEMP TABLE fraud_scope AS
             SELECT {columns},
                    CASE WHEN b.id IN (SELECT id FROM fraud_seed) THEN 1 ELSE 0 END AS is_seed
