@@ -38,7 +38,8 @@ def _bars(rows: list[tuple[str, int]]) -> BarChart:
 
 
 def _hourly(hours: dict[datetime, int]) -> list[tuple[str, int]]:
-    """Every hour (local time) of the last ``RECENT_HOURS`` up to the latest ballot."""
+    """Every hour (local time, with its zone: the night the clocks go back has two hours
+    from 02:00, CEST then CET) of the last ``RECENT_HOURS`` up to the latest ballot."""
     if not hours:
         return []
     last = max(hours)
@@ -46,7 +47,7 @@ def _hourly(hours: dict[datetime, int]) -> list[tuple[str, int]]:
     steps = int((last - first) / timedelta(hours=1)) + 1
     moments = (first + timedelta(hours=i) for i in range(steps))
     return [
-        (moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:00"), hours.get(moment, 0))
+        (moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:00 %Z"), hours.get(moment, 0))
         for moment in moments
     ]
 
