@@ -1,11 +1,13 @@
 """Cases keep their ids; a decided case is left alone until new ballots join it; the
 allow-list silences a known shared network."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
+from tests.factories.staff import staff_client
 from tests.fraud.conftest import scan, town_edition
 from tests.fraud.factories import Resident, ballots_insert
 from urna.core.audit import AuditEvent
@@ -117,3 +119,23 @@ async def test_allow_add_refuses_a_bad_network_or_a_missing_note(app):
                 assert field in error.errors
             else:
                 raise AssertionError(f"{cidr!r} {note!r} was accepted")
+
+
+async def test_a_reopened_case_says_why_in_the_reader_s_language(app, fraud_settings):
+    edition = await town_edition(app)
+    await ballots_insert(app, edition, one_computer("198.51.100.24", 6))
+    [case] = (await scan(app, fraud_settings, edition)).cases
+    async with app.state.ctx.db() as session:
+        await session.execute(
+            update(FraudCase).where(FraudCase.id == case.id).values(status="decided")
+        )
+        await session.commit()
+    await ballots_insert(app, edition, one_computer("198.51.100.24", 2, start=6))
+    [reopened] = (await scan(app, fraud_settings, edition)).cases
+    assert reopened.status == "open"
+    async with await staff_client(app, "verifier") as verifier:
+        await verifier.get("/staff/lang/en")
+        page = (await verifier.get(f"/staff/verify/{edition.slug}/cases/{case.id}")).text
+    said = "Reopened after the decision: new ballots that joined this case: 2 ("
+    assert said in page, page  # in English, its moment in Polish time with the zone
+    assert re.search(r"joined this case: 2 \(\d+ \w+ \d{4}, \d\d:\d\d CES?T\)\.", page)

@@ -47,8 +47,10 @@ class CaseSummary:
 @dataclass(frozen=True)
 class CaseDetail:
     case: CaseSummary
-    # Why the case was reopened after a decision, rendered ("" if it never was).
+    # Why the case was reopened after a decision, rendered ("" if it never was), and as
+    # stored (a page draws it in its own language: ``service.evidence_render``).
     note: str
+    note_data: dict[str, Any]
     signals: list[SignalView]
     ballot_ids: list[int]
 

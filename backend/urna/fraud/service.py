@@ -120,6 +120,7 @@ async def case_get(*, session: AsyncSession, case_id: int) -> CaseDetail:
     return CaseDetail(
         case=_summary(case, len(ballot_ids), sorted({view.kind for view in views})),
         note=evidence_render(case.evidence),
+        note_data=case.evidence or {},
         signals=views,
         ballot_ids=ballot_ids,
     )
