@@ -206,7 +206,13 @@ async def cast_over_http(client, app, edition: Edition, resident: Resident) -> i
         client, app, edition.slug, resident.form(), resident.choices, headers=headers
     )
     assert response.status_code == 303, response.text
-    request_id = response.headers["x-request-id"]
+    return await session_move(app, response.headers["x-request-id"], resident.at, resident.gaps)
+
+
+async def session_move(app, request_id: str, at: datetime, gaps: list[float]) -> int:
+    """Move the session whose last request (``request_id``) cast a ballot so that it cast
+    it at ``at``: its requests keep their order, each POST ``gaps`` seconds after the one
+    before (1 s once they run out), each GET 0.3 s; return the ballot's id."""
     await app.state.request_log.flush()
     async with app.state.ctx.db() as session:
         ballot = (
@@ -223,23 +229,23 @@ async def cast_over_http(client, app, edition: Edition, resident: Resident) -> i
             .scalars()
             .all()
         )
-        gaps = iter(resident.gaps)
+        steps = iter(gaps)
         moments, moment = [], utcnow()
         for row in trail:
-            step = next(gaps, 1.0) if row.method == "POST" else 0.3
+            step = next(steps, 1.0) if row.method == "POST" else 0.3
             moment += timedelta(seconds=step)
             moments.append(moment)
-        shift = resident.at - moments[-1]
-        for row, at in zip(trail, moments, strict=True):
+        shift = at - moments[-1]
+        for row, when in zip(trail, moments, strict=True):
             await session.execute(
                 update(RequestLog)
                 .where(RequestLog.request_id == row.request_id)
-                .values(arrived_at=at + shift, responded_at=at + shift)
+                .values(arrived_at=when + shift, responded_at=when + shift)
             )
         await session.execute(
             update(Ballot)
             .where(Ballot.id == ballot.id)
-            .values(submitted_at=resident.at + timedelta(milliseconds=10))
+            .values(submitted_at=at + timedelta(milliseconds=10))
         )
         await session.commit()
     return ballot.id

@@ -31,13 +31,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import select, update
 
 from tests.factories.editions import edition_create
 from tests.factories.voting import vote
+from tests.fraud.factories import session_move
 from urna.editions.models import Edition
-from urna.requestlog.models import RequestLog
-from urna.voting.models import Ballot
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -137,8 +135,8 @@ def world(rng: random.Random) -> list[Visit]:
 
 
 async def cast(app, slug: str, visit: Visit) -> int:
-    """Cast ``visit`` through the flow from its address and browser; move its session's
-    requests to its moment; return the ballot's id."""
+    """Cast ``visit`` through the flow from its address and browser (pages, then what
+    they load); move its session's requests to its moment; return the ballot's id."""
     transport = httpx.ASGITransport(app=app, client=(visit.ip, 40000))
     headers = {"User-Agent": visit.agent}
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -149,37 +147,7 @@ async def cast(app, slug: str, visit: Visit) -> int:
             await http.get(url, headers=headers)
         response = await vote(http, app, slug, visit.who, visit.choices, headers=headers)
         assert response.status_code == 303, response.text[:2000]
-        request_id = response.headers["x-request-id"]
-    await app.state.request_log.flush()
-    async with app.state.ctx.db() as session:
-        ballot = (
-            await session.execute(select(Ballot).where(Ballot.request_id == request_id))
-        ).scalar_one()
-        trail = (
-            await session.execute(
-                select(RequestLog.request_id, RequestLog.method, RequestLog.url)
-                .where(RequestLog.session_hash == ballot.session_hash)
-                .order_by(RequestLog.arrived_at)
-            )
-        ).all()
-        gaps = iter(visit.gaps)
-        moments, moment = [], datetime(2000, 1, 1, tzinfo=UTC)
-        cast_index = next(i for i, row in enumerate(trail) if row.request_id == request_id)
-        for row in trail:
-            moment += timedelta(seconds=next(gaps, 2.0) if row.method == "POST" else 0.4)
-            moments.append(moment)
-        shift = visit.at - moments[cast_index]
-        for row, at in zip(trail, moments, strict=True):
-            await session.execute(
-                update(RequestLog)
-                .where(RequestLog.request_id == row.request_id)
-                .values(arrived_at=at + shift, responded_at=at + shift + timedelta(milliseconds=30))
-            )
-        await session.execute(
-            update(Ballot).where(Ballot.id == ballot.id).values(submitted_at=visit.at)
-        )
-        await session.commit()
-    return ballot.id
+    return await session_move(app, response.headers["x-request-id"], visit.at, visit.gaps)
 
 
 async def newcomer_edition(app) -> tuple[Edition, dict[int, str]]:

@@ -62,6 +62,13 @@ def _md5(text: str | None) -> str | None:
     return None if text is None else hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
+def _pg_network(ip: str, v4: int, v6: int) -> str:
+    """PostgreSQL: the /``v4`` (IPv4) or /``v6`` (IPv6) network holding ``ip``, as text."""
+    inet = f"CAST({ip} AS inet)"
+    mask = f"CASE WHEN family({inet}) = 4 THEN {v4} ELSE {v6} END"
+    return f"CAST(network(set_masklen({inet}, {mask})) AS text)"
+
+
 @dataclass(frozen=True)
 class Dialect:
     postgres: bool
@@ -74,21 +81,14 @@ class Dialect:
 
     def network(self, ip: str) -> str:
         if self.postgres:
-            inet = f"CAST({ip} AS inet)"
-            return (
-                f"CAST(network(set_masklen({inet}, CASE WHEN family({inet}) = 4 "
-                f"THEN {V4_PREFIX} ELSE {V6_PREFIX} END)) AS text)"
-            )
+            return _pg_network(ip, V4_PREFIX, V6_PREFIX)
         return f"fraud_network({ip})"
 
     def host(self, ip: str) -> str:
         """``host_of``: the address, or an IPv6 address's /64."""
         if self.postgres:
-            inet = f"CAST({ip} AS inet)"
-            return (
-                f"CASE WHEN family({inet}) = 6 "
-                f"THEN CAST(network(set_masklen({inet}, {V6_HOST})) AS text) ELSE {ip} END"
-            )
+            line = _pg_network(ip, 32, V6_HOST)  # the mask for IPv4 is never used
+            return f"CASE WHEN family(CAST({ip} AS inet)) = 4 THEN {ip} ELSE {line} END"
         return f"fraud_host({ip})"
 
     def match(self, ip: str, param: str) -> str:
