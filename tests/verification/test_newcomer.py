@@ -5,10 +5,12 @@ the clocks go back; scanned by ``urna fraud scan``, read and decided in the cons
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from tests.factories.staff import staff_client
+from tests.factories.editions import voting_close
+from tests.factories.staff import csrf_of, staff_client
 from tests.fraud.conftest import editions_drop, last_edition_id
 from tests.fraud.test_cli import urna
 from tests.verification.newcomer import case_of, newcomer_edition
@@ -51,3 +53,39 @@ async def test_one_phone_rotating_its_ipv6_address_within_its_64_is_one_address(
     assert {"ip", "ip_browser", "choices"} <= kinds
     said = " ".join(s["evidence"] for s in case["signals"])
     assert "2a01:110f:4e2:7c00::/64: 8" in said
+
+
+async def _decide(http, url: str, **decision: str):
+    """Decide every ballot the case's page offers, as a verifier ticks them all."""
+    page = (await http.get(url)).text
+    ballots = re.findall(r'name="ballot" value="(\d+)"', page)
+    form = {"ballot": ballots, "csrf_token": csrf_of(page), **decision}
+    assert (await http.post(url + "/decide", data=form)).status_code == 303
+    return ballots
+
+
+async def test_decided_reversed_and_left_out_of_the_results(app, newcomer):
+    """Runs last: it decides the module's cases."""
+    edition, groups, scan = newcomer
+    base = f"/staff/verify/{edition.slug}"
+    bot = dict(verdict="invalid", reason="automated", note="Jeden komputer, wiele tożsamości")
+    async with await staff_client(app, "verifier") as verifier:
+        rotator = await _decide(verifier, f"{base}/cases/{case_of(scan, groups, 'rotator')}", **bot)
+        await _decide(verifier, f"{base}/cases/{case_of(scan, groups, 'ipv6')}", **bot)
+        ballot = (await verifier.get(f"{base}/ballots/{rotator[0]}")).text
+        [decision] = re.findall(r"/decisions/(\d+)/reverse", ballot)
+        reverse = {"note": "Mieszkaniec przyszedł osobiście", "csrf_token": csrf_of(ballot)}
+        answer = await verifier.post(f"{base}/decisions/{decision}/reverse", data=reverse)
+        assert answer.status_code == 303
+        reopened = (await verifier.get(f"{base}?status=open")).text
+    assert f"{base}/cases/{case_of(scan, groups, 'rotator')}" in reopened
+    await voting_close(app, edition.id)
+    async with await staff_client(app, "admin") as admin:
+        page = (await admin.get(f"/staff/editions/{edition.slug}/results")).text
+        run = await admin.post(
+            f"/staff/editions/{edition.slug}/results", data={"csrf_token": csrf_of(page)}
+        )
+        drafted = (await admin.get(run.headers["location"])).text
+    left_out = len(rotator) - 1 + 8  # one of the bot's ballots reversed
+    assert f"Policzone głosy: {len(groups) - left_out}." in drafted
+    assert f"głosy unieważnione po weryfikacji: {left_out};" in drafted
