@@ -48,11 +48,18 @@ class ResultsError(AppError):
     status_code = 409
 
 
-class ReviewOpen(ResultsError):
-    message = N_(
-        "Some ballots are still under review. Close the review (count or invalidate each "
-        "one) before publishing the results."
-    )
+REVIEW_OPEN = N_(
+    "Some ballots are still under review. Close the review (count or invalidate each "
+    "one) before publishing the results."
+)
+
+
+class PublicationHeld(ResultsError):
+    """What holds the publication: every reason (msgids), the first as the message."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        super().__init__(reasons[0])
+        self.reasons = list(reasons)
 
 
 class DrawDecidesFunding(ResultsError):
@@ -235,13 +242,7 @@ async def run_publish(
         raise ResultsError(N_("Only a draft can be published."))
     if editions.edition_phase(edition, now) in ("upcoming", "open"):
         raise ResultsError(N_("Results can be published only after voting has closed."))
-    for check in checks:
-        reason = await check(session, edition.id)
-        if reason:
-            raise ResultsError(reason)
-    statuses = await repository.ballot_status_counts(session, edition.id)
-    if statuses.get("under_review"):
-        raise ReviewOpen()
+    statuses = await _publication_unheld(session, edition, checks)
     if not opendata.ballots_unchanged(statuses, run):
         raise ResultsError(
             N_("Ballots have changed since this draft was computed. Compute the results again.")
@@ -261,6 +262,21 @@ async def run_publish(
     await files.files_build(session=session, edition=edition, run=run)
     await _run_audited(session=session, run=run, edition=edition, actor_id=actor_id)
     return run
+
+
+async def _publication_unheld(
+    session: AsyncSession, edition: Edition, checks: Sequence[PublishCheck]
+) -> dict[str, int]:
+    """The ballots by status, once nothing holds the publication; held, every reason
+    (each check, and ballots under review) is said at once, not the first alone: the
+    office settles them all before trying again."""
+    reasons = [reason for check in checks if (reason := await check(session, edition.id))]
+    statuses = await repository.ballot_status_counts(session, edition.id)
+    if statuses.get("under_review"):
+        reasons.append(REVIEW_OPEN)
+    if reasons:
+        raise PublicationHeld(reasons)
+    return statuses
 
 
 async def results_are_published(*, session: AsyncSession, edition: Edition) -> bool:
