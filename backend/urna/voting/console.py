@@ -67,10 +67,12 @@ async def _entered(
     *,
     enter: Callable[..., Awaitable[Any]],
     page: Callable[..., Awaitable[Response]],
+    landing: Callable[[AsyncSession, Any], Awaitable[str]] | None = None,
 ) -> Response:
     """The shape of every entry of a sheet (first, second, resolution): ``enter`` (a
     ``paper`` function) records the ballot on the form; refused, ``page`` shows the sheet
-    again as it was typed (400); recorded, the entry page says how the sheet stands."""
+    again as it was typed (400); recorded, the page the work goes on from (``landing``:
+    its path, the entry page if None) says how the sheet stands."""
     snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)
     values = await form_values(request)
     picked = await form_list(request, "project")
@@ -94,7 +96,8 @@ async def _entered(
             params=error.params,
             code=400,
         )
-    return see_other(f"/staff/paper/{slug}?entered={outcome.entry_id}")
+    path = await landing(db, snapshot.edition) if landing else ""
+    return see_other(f"/staff/paper/{slug}{path}?entered={outcome.entry_id}")
 
 
 @router.get("/staff/paper")
@@ -108,16 +111,19 @@ async def paper_editions(request: Request, db: DbSession, user: AdminUser):
     )
 
 
+async def _outcome(request: Request, db: AsyncSession, edition):
+    """The sheet just typed (``?entered=``), to say how it stands, or None."""
+    entered = whole_in(request.query_params.get("entered"))  # no id column holds more
+    if entered is None:
+        return None
+    return await paper_sheets.paper_sheet_get(session=db, edition_id=edition.id, entry_id=entered)
+
+
 async def _entry_page(
     request, db, snapshot, *, values=None, picked=(), errors=None, params=None, code=200
 ):
     edition = snapshot.edition
-    entered = whole_in(request.query_params.get("entered"))  # no id column holds more
-    outcome = None
-    if entered is not None:
-        outcome = await paper_sheets.paper_sheet_get(
-            session=db, edition_id=edition.id, entry_id=entered
-        )
+    outcome = await _outcome(request, db, edition)
     if values is None:
         today = local_date(utcnow()).isoformat()
         values = {
@@ -177,11 +183,24 @@ async def _sheets_page(request, db, slug, user, *, status: str, mode: str):
             "emails": await _emails(request, db, (s.operator_id for s in sheets)),
             "mode": mode,
             "me": user.id,
+            "outcome": await _outcome(request, db, snapshot.edition),
         },
     )
 
 
-@router.get("/staff/paper/{slug}/second")
+async def _second_landing(db: AsyncSession, edition) -> str:
+    """After a second entry, where the work goes on: the sheets still waiting for theirs,
+    or the desk when none waits."""
+    waiting = await paper_sheets.paper_sheets(
+        session=db, edition_id=edition.id, status="awaiting_second", limit=1
+    )
+    return "/second" if waiting else ""
+
+
+@router.get(
+    "/staff/paper/{slug}/second",
+    openapi_extra=query_openapi(entered={"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+)
 async def second_list(request: Request, slug: str, db: DbSession, user: AdminUser):
     return await _sheets_page(request, db, slug, user, status="awaiting_second", mode="second")
 
@@ -205,7 +224,7 @@ async def _second_page(request, db, user, entry_id, snapshot, **page):
     return await _sheet_page(request, db, entry_id, "second", snapshot, **page)
 
 
-async def _sheet_entered(request, db, user, slug, entry_id, *, enter, page):
+async def _sheet_entered(request, db, user, slug, entry_id, *, enter, page, landing=None):
     """A typing of a sheet already entered once (second entry, resolution): refused,
     ``page`` (``_second_page``, ``_resolve_page``) shows the sheet again."""
     return await _entered(
@@ -215,6 +234,7 @@ async def _sheet_entered(request, db, user, slug, entry_id, *, enter, page):
         slug,
         enter=partial(enter, entry_id=entry_id),
         page=partial(page, request, db, user, entry_id),
+        landing=landing,
     )
 
 
@@ -232,9 +252,8 @@ async def second_page(request: Request, slug: str, entry_id: int, db: DbSession,
     openapi_extra=form_openapi(IdentityForm, project=PROJECT_BOXES),
 )
 async def second_enter(request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser):
-    return await _sheet_entered(
-        request, db, user, slug, entry_id, enter=paper.paper_second_enter, page=_second_page
-    )
+    second = partial(_sheet_entered, enter=paper.paper_second_enter, landing=_second_landing)
+    return await second(request, db, user, slug, entry_id, page=_second_page)
 
 
 @router.get("/staff/paper/{slug}/mismatches")
