@@ -4,6 +4,7 @@ typings of one sheet."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -57,6 +58,16 @@ def local_date(moment) -> date:
 # ---- the forms ----------------------------------------------------------------------
 
 
+def sheet_number(typed: str) -> str:
+    """One spelling of a sheet number, however it was typed: full-width letters and digits
+    as ASCII (NFKC), every dash (hyphen, non-breaking hyphen, en or em dash, minus sign:
+    what autocorrect or a number copied from a document brings) as '-', in capitals. The
+    migration ``0016_paper_sheet_numbers`` spelt the numbers stored before it so."""
+    folded = unicodedata.normalize("NFKC", typed)
+    dashes = (ch if unicodedata.category(ch) != "Pd" and ch != "\u2212" else "-" for ch in folded)
+    return "".join(dashes).upper()
+
+
 UNKNOWN_POINT = N_("Choose the collection point from the office's list.")
 NO_POINTS = N_("The office's list of collection points is empty: add the points first.")
 
@@ -91,7 +102,7 @@ class PaperHeaderForm(FormModel):
     @field_validator("sheet", mode="before")
     @classmethod
     def _sheet(cls, value: Any) -> str:
-        return text(value, limit=40, missing=REQUIRED).upper()
+        return sheet_number(text(value, limit=40, missing=REQUIRED))
 
     @field_validator("collection_point", mode="before")
     @classmethod
