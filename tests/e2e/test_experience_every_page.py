@@ -403,6 +403,9 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
     tour.visit("/staff/paper/{slug}/void/{entry_id}", "paper-void", void.get_attribute("href"))
     tour.refused("/staff/paper/{slug}/void/{entry_id}", "paper-void-error",
                  "Zapisz nieważną kartę", "f-reason", "reason-error")  # fmt: skip
+    # the sheet looked up to withdraw: its entries still differ, the page says why not
+    tour.visit("/staff/paper/{slug}/withdraw", "paper-withdraw",
+               f"/staff/paper/{slug}/withdraw?sheet={sheet}")  # fmt: skip
 
 
 def _console_errors(tour: Tour, world: World) -> None:

@@ -41,6 +41,7 @@ ACTION_LABELS: dict[str, str] = {
     "paper.point_add": N_("Collection point added"),
     "paper.resolve": N_("Paper ballot mismatch resolved"),
     "paper.void": N_("Typed paper ballot recorded as invalid"),
+    "paper.withdraw": N_("Counted paper ballot withdrawn"),
     "privacy.identity_correct": N_("Identity corrected (rectification)"),
     "privacy.identity_erase": N_("Identity erased"),
     "privacy.request_answer": N_("Data request answered"),

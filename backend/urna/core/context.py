@@ -37,6 +37,9 @@ StaffEmails = Callable[[AsyncSession, set[int]], Awaitable[dict[int, str]]]
 # Whether an edition's results are published (keywords session=, edition=): the edition
 # page links to them, and the results domain sits above editions.
 ResultsPublished = Callable[..., Awaitable[bool]]
+# Whether the verification team holds a ballot (in a case, or decided): the paper desk
+# withdraws none it holds, and verification sits above voting.
+BallotReviewed = Callable[[AsyncSession, int], Awaitable[bool]]
 
 
 @dataclass
@@ -55,6 +58,7 @@ class AppContext:
     staff_resolver: StaffResolver | None = None
     staff_emails: StaffEmails | None = None
     results_published: ResultsPublished | None = None
+    ballot_reviewed: BallotReviewed | None = None
     # Per-app caches (never module globals): each domain keeps its own entry here.
     caches: dict[str, Any] = field(default_factory=dict)
     # Async callables ``(session, edition_id) -> str | None``: a reason (msgid) why an

@@ -162,6 +162,8 @@ ROUTE_ROLES: dict[RouteKey, frozenset[str] | Literal["public"]] = {
     ("POST", "/staff/paper/{slug}/invalid"): ADMIN,
     ("GET", "/staff/paper/{slug}/void/{entry_id}"): ADMIN,
     ("POST", "/staff/paper/{slug}/void/{entry_id}"): ADMIN,
+    ("GET", "/staff/paper/{slug}/withdraw"): ADMIN,
+    ("POST", "/staff/paper/{slug}/withdraw/{entry_id}"): ADMIN,
     ("GET", "/staff/paper/{slug}/second"): ADMIN,
     ("GET", "/staff/paper/{slug}/second/{entry_id}"): ADMIN,
     ("POST", "/staff/paper/{slug}/second/{entry_id}"): ADMIN,

@@ -124,19 +124,32 @@ async def _entry_page(
 ):
     edition = snapshot.edition
     outcome = await _outcome(request, db, edition)
+    withdrawn = await paper_sheets.paper_withdrawn_waiting(session=db, edition_id=edition.id)
+    again = whole_in(request.query_params.get("again"))
+    again = next((sheet for sheet in withdrawn if sheet.id == again), None)
     if values is None:
         today = local_date(utcnow()).isoformat()
         values = {
             "collection_point": outcome.collection_point if outcome else "",
             "collected_on": outcome.collected_on.isoformat() if outcome else today,
         }
+        if again is not None:  # a sheet withdrawn: typed again under its number
+            values = {
+                "sheet": again.sheet,
+                "collection_point": again.collection_point,
+                "collected_on": again.collected_on.isoformat(),
+            }
     recent = await paper_sheets.paper_sheets(session=db, edition_id=edition.id, limit=20)
     context = _ballot_context(snapshot, values, picked, errors or {}, params)
     context.update(
         closed=paper_sheets.paper_closed_reason(
-            snapshot, published=await results_published(request, db, edition)
+            snapshot,
+            published=await results_published(request, db, edition),
+            settling=bool(withdrawn),  # those sheets are typed until the results are out
         ),
         outcome=outcome,
+        withdrawn=withdrawn,
+        again=again,
         subtotals=await paper_sheets.paper_subtotals(session=db, edition_id=edition.id),
         recent=recent,
         points=await paper_sheets.paper_collection_points(session=db, edition_id=edition.id),
@@ -147,7 +160,10 @@ async def _entry_page(
 
 @router.get(
     "/staff/paper/{slug}",
-    openapi_extra=query_openapi(entered={"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+    openapi_extra=query_openapi(
+        entered={"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        again={"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    ),
 )
 async def paper_page(request: Request, slug: str, db: DbSession, user: AdminUser):
     snapshot = await editions.edition_snapshot_cached(request, db, slug, streets=True)

@@ -1,5 +1,6 @@
-"""The paper desk's lists (admin): the office's collection points, and a sheet recorded as
-invalid with its reason, when it is typed or after (``voting.paper_points``)."""
+"""The paper desk's lists (admin): the office's collection points, a sheet recorded as
+invalid with its reason, when it is typed or after (``voting.paper_points``), and a counted
+sheet withdrawn to be typed again (``voting.paper_withdraw``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from urna.core.access import AdminUser
 from urna.core.context import DbSession, get_ctx
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid, NotFound
-from urna.core.forms import form_openapi
+from urna.core.forms import form_openapi, query_openapi
 from urna.core.views import form_values, render, see_other
 from urna.editions import service as editions
-from urna.voting import paper_points, paper_sheets
+from urna.voting import paper_points, paper_sheets, paper_withdraw
 from urna.voting.console import results_published
 from urna.voting.paper_ballot import local_date
 from urna.voting.paper_points import CollectionPointForm, PaperInvalidForm, ReasonForm
@@ -120,3 +121,67 @@ async def void_record(request: Request, slug: str, entry_id: int, db: DbSession,
     void = partial(paper_points.paper_sheet_void, entry_id=entry_id)
     page = partial(_void_page, request, db, slug, entry_id)
     return await _recorded(request, db, slug, user, void, page)
+
+
+async def _withdraw_page(
+    request, db, slug, *, entry=None, values=None, errors=None, status_code=200
+):  # fmt: skip
+    """A counted sheet found by its number (``?sheet=``), to withdraw with the reason."""
+    snapshot = await editions.edition_snapshot_cached(request, db, slug)
+    edition = snapshot.edition
+    typed = entry.sheet if entry else request.query_params.get("sheet", "")
+    if entry is None and typed.strip():
+        entry = await paper_withdraw.paper_sheet_find(
+            session=db, edition_id=edition.id, typed=typed
+        )
+    published = await results_published(request, db, edition)
+    context = {
+        "edition": edition,
+        "typed": typed,
+        "entry": entry,
+        "withdrawable": entry is not None and entry.status in paper_withdraw.WITHDRAWABLE,
+        "closed": paper_sheets.paper_closed_reason(
+            snapshot, published=published, settling=True, out=paper_withdraw.RESULTS_FINAL
+        ),
+        "values": values or {},
+        "errors": errors or {},
+    }
+    return await render(
+        request, "voting/console/paper_withdraw.html", context, status_code=status_code,
+        personal=True,
+    )  # fmt: skip
+
+
+@router.get("/staff/paper/{slug}/withdraw", openapi_extra=query_openapi(sheet={"type": "string"}))
+async def withdraw_page(request: Request, slug: str, db: DbSession, user: AdminUser):
+    return await _withdraw_page(request, db, slug)
+
+
+@router.post("/staff/paper/{slug}/withdraw/{entry_id}", openapi_extra=form_openapi(ReasonForm))
+async def withdraw_record(
+    request: Request, slug: str, entry_id: int, db: DbSession, user: AdminUser
+):
+    """Withdrawn, the desk opens with the sheet's number to type it again."""
+    values = await form_values(request)
+    snapshot = await editions.edition_snapshot_cached(request, db, slug)
+    ctx = get_ctx(request)
+    try:
+        entry = await paper_withdraw.paper_sheet_withdraw(
+            session=db,
+            snapshot=snapshot,
+            operator_id=user.id,
+            entry_id=entry_id,
+            form=values,
+            published=ctx.results_published,
+            reviewed=ctx.ballot_reviewed,
+        )
+    except FormInvalid as error:
+        entry = await paper_sheets.paper_sheet_get(
+            session=db, edition_id=snapshot.edition.id, entry_id=entry_id
+        )
+        if entry is None:
+            raise NotFound() from error
+        return await _withdraw_page(
+            request, db, slug, entry=entry, values=values, errors=error.errors, status_code=400
+        )
+    return see_other(f"/staff/paper/{slug}?again={entry.id}")

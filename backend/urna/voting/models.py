@@ -11,15 +11,25 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     LargeBinary,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
 from urna.core.db import BigIntId, UTCDateTime, utcnow
 
-BALLOT_STATUSES = ("counted", "under_review", "invalid")
+# "withdrawn": a paper ballot typed wrongly, withdrawn before the results (``paper_withdraw``)
+BALLOT_STATUSES = ("counted", "under_review", "invalid", "withdrawn")
+# A withdrawal is final and only of paper: nothing counts a withdrawn ballot again.
+BALLOT_WITHDRAWN = (
+    "(status = 'withdrawn' AND withdrawn_at IS NOT NULL AND channel = 'paper') "
+    "OR (status <> 'withdrawn' AND withdrawn_at IS NULL)"
+)
+# Each sheet number once per kind of typing, withdrawn typings aside (kept as evidence).
+PAPER_LIVE = "status <> 'withdrawn'"
 
 
 class Voter(SQLModel, table=True):
@@ -65,8 +75,11 @@ class Ballot(SQLModel, table=True):
     __tablename__ = "ballot"
     __table_args__ = (
         CheckConstraint("channel IN ('online', 'paper')", name="channel"),
-        CheckConstraint("status IN ('counted', 'under_review', 'invalid')", name="status"),
+        CheckConstraint(
+            "status IN ('counted', 'under_review', 'invalid', 'withdrawn')", name="status"
+        ),
         CheckConstraint("sex IN ('', 'F', 'M')", name="sex"),
+        CheckConstraint(BALLOT_WITHDRAWN, name="withdrawn"),
     )
 
     id: int | None = Field(default=None, sa_type=BigIntId, primary_key=True)
@@ -91,6 +104,8 @@ class Ballot(SQLModel, table=True):
     # ---- set by urna.verification: the reason category of a person's decision (the
     # receipt page shows an invalid ballot's reason)
     status_reason: str | None = Field(default=None, max_length=30)
+    # set once, by ``voting.paper_withdraw``: the paper ballot no longer counts, for good
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class BallotChoice(SQLModel, table=True):
@@ -130,15 +145,25 @@ class PaperEntry(SQLModel, table=True):
     resident already has a ballot, online or on paper), or, with double entry, awaiting
     the ``second`` typing by another operator, then counted or mismatch; a mismatch is
     settled by a ``resolution`` typing. What was typed (identity, choices) is kept only
-    encrypted, and is purged with the edition's identity data."""
+    encrypted, and is purged with the edition's identity data. A counted sheet typed
+    wrongly is ``withdrawn`` before the results (every typing of it, kept as evidence,
+    ``invalid_reason`` saying why): its number is then typed again."""
 
     __tablename__ = "paper_entry"
     __table_args__ = (
-        UniqueConstraint("edition_id", "sheet", "kind"),
+        Index(
+            "uq_paper_entry_live_sheet",
+            "edition_id",
+            "sheet",
+            "kind",
+            unique=True,
+            postgresql_where=text(PAPER_LIVE),
+            sqlite_where=text(PAPER_LIVE),
+        ),  # fmt: skip
         CheckConstraint("kind IN ('first', 'second', 'resolution')", name="kind"),
         CheckConstraint(
             "status IN ('awaiting_second', 'matched', 'mismatch', 'counted', 'conflict', "
-            "'invalid')",
+            "'invalid', 'withdrawn')",
             name="status",
         ),
     )

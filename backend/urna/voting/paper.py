@@ -44,7 +44,7 @@ from urna.voting.paper_ballot import (
     paper_form_read,
     paper_validate,
 )
-from urna.voting.paper_sheets import paper_desk_hold, paper_sheet_get
+from urna.voting.paper_sheets import paper_desk_hold, paper_desk_hold_sheet, paper_sheet_get
 
 SHEET_TAKEN = N_(
     "This sheet number has already been entered. If you have just saved this sheet, it is "
@@ -206,13 +206,17 @@ async def paper_first_enter(
     request_id: str | None = None,
 ) -> PaperOutcome:
     """The first (or only) typing of a sheet. Without double entry the ballot is cast at
-    once; with it, the entry waits for a second operator."""
-    await paper_desk_hold(session=session, snapshot=snapshot, published=published)
-    desk = _Desk(session, crypto, snapshot, operator_id, request_id)
+    once; with it, the entry waits for a second operator. A sheet withdrawn is typed
+    again so, under its number (``paper_withdraw``)."""
+    await paper_repository.paper_desk_lock(session, snapshot.edition.id)  # the points too
     points = await paper_repository.collection_points_of(session, snapshot.edition.id)
     header, errors = paper_form_read(
         snapshot=snapshot, form=form, model=PaperHeaderForm, points=points
     )
+    await paper_desk_hold_sheet(
+        session=session, snapshot=snapshot, published=published, sheet=header and header.sheet
+    )
+    desk = _Desk(session, crypto, snapshot, operator_id, request_id)
     ballot = await paper_validate(
         session=session,
         crypto=crypto,

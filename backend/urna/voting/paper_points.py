@@ -93,12 +93,15 @@ async def paper_invalid_record(
     published: ResultsPublished,
 ) -> PaperEntry:
     """Record a sheet that is not counted, with its reason; nothing about the resident is
-    stored (no identity, no choices)."""
-    await paper_sheets.paper_desk_hold(session=session, snapshot=snapshot, published=published)
+    stored (no identity, no choices). A withdrawn sheet's number may be recorded so."""
     edition = snapshot.edition
+    await paper_repository.paper_desk_lock(session, edition.id)  # the points too
     points = await paper_repository.collection_points_of(session, edition.id)
     sheet, errors = paper_form_read(
         snapshot=snapshot, form=form, model=PaperInvalidForm, points=points
+    )
+    await paper_sheets.paper_desk_hold_sheet(
+        session=session, snapshot=snapshot, published=published, sheet=sheet and sheet.sheet
     )
     if errors:
         raise FormInvalid(errors)

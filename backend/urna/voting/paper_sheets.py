@@ -27,6 +27,11 @@ SHEETS_UNSETTLED = N_(
 RESULTS_OUT = N_(
     "The results of this edition have been published: paper ballots can no longer be entered."
 )
+WITHDRAWN_WAITING = N_(
+    "A withdrawn paper sheet has not been entered again: type it again under its number, "
+    "or record that number as an invalid sheet. Results can be published when it is "
+    "(Paper ballots)."
+)
 
 
 @dataclass
@@ -93,15 +98,16 @@ class PaperClosed(AppError):
 
 
 def paper_closed_reason(
-    snapshot: EditionSnapshot, *, published: bool, settling: bool = False
+    snapshot: EditionSnapshot, *, published: bool, settling: bool = False, out: str = RESULTS_OUT
 ) -> str | None:
     """Why no sheet can be typed now (a msgid), or None. Paper ballots are typed while
     voting is open and after it, until the results date; a sheet already typed once is
-    ``settling`` (second entry, resolution) until the results are ``published``, which
-    wait for it. A sheet typed once they are published is a ballot they do not count."""
+    ``settling`` (second entry, resolution, withdrawal, typing a withdrawn one again)
+    until the results are ``published``, which wait for it: then ``out``. A sheet typed
+    once they are published is a ballot they do not count."""
     if not settling and editions.edition_phase(snapshot.edition) not in ("open", "closed"):
         return PaperClosed.message
-    return RESULTS_OUT if published else None
+    return out if published else None
 
 
 async def paper_desk_hold(
@@ -110,16 +116,36 @@ async def paper_desk_hold(
     snapshot: EditionSnapshot,
     published: ResultsPublished,
     settling: bool = False,
+    out: str = RESULTS_OUT,
 ) -> None:
     """Hold the edition's desk for a sheet's write, then refuse it if the desk is closed.
     Held before ``published`` (``AppContext.results_published``) is asked, as
     ``paper_publication_blocker`` holds it: asked before a publication commits, it would
     let in a sheet those results leave out, stranded once they are out."""
     await paper_repository.paper_desk_lock(session, snapshot.edition.id)
-    out = await published(session=session, edition=snapshot.edition)
-    reason = paper_closed_reason(snapshot, published=out, settling=settling)
+    is_out = await published(session=session, edition=snapshot.edition)
+    reason = paper_closed_reason(snapshot, published=is_out, settling=settling, out=out)
     if reason:
         raise PaperClosed(reason)
+
+
+async def paper_desk_hold_sheet(
+    *, session: AsyncSession, snapshot: EditionSnapshot, published: ResultsPublished, sheet
+) -> None:
+    """``paper_desk_hold`` for a new sheet, numbered ``sheet`` (None: not read): one
+    withdrawn and not typed again is settled by its typing, after the results date too."""
+    await paper_repository.paper_desk_lock(session, snapshot.edition.id)
+    again = sheet is not None and bool(
+        await paper_repository.paper_withdrawn_waiting(
+            session, snapshot.edition.id, sheet=sheet, limit=1
+        )
+    )
+    await paper_desk_hold(session=session, snapshot=snapshot, published=published, settling=again)
+
+
+async def paper_withdrawn_waiting(*, session: AsyncSession, edition_id: int) -> list[PaperEntry]:
+    """Sheets withdrawn whose number waits to be typed again (their withdrawn first entry)."""
+    return list(await paper_repository.paper_withdrawn_waiting(session, edition_id))
 
 
 async def paper_publication_blocker(session: AsyncSession, edition_id: int) -> str | None:
@@ -130,4 +156,14 @@ async def paper_publication_blocker(session: AsyncSession, edition_id: int) -> s
     await paper_repository.paper_desk_lock(session, edition_id)
     if await paper_repository.paper_sheet_waiting_exists(session, edition_id):
         return SHEETS_UNSETTLED
+    return None
+
+
+async def paper_withdrawn_blocker(session: AsyncSession, edition_id: int) -> str | None:
+    """A reason (msgid) why the results must wait, or None (``AppContext.publish_checks``):
+    a sheet withdrawn is a ballot to type again, which they would leave out. Ordered with
+    the withdrawal and the typing by the desk, as ``paper_publication_blocker`` is."""
+    await paper_repository.paper_desk_lock(session, edition_id)
+    if await paper_repository.paper_withdrawn_waiting(session, edition_id, limit=1):
+        return WITHDRAWN_WAITING
     return None
