@@ -406,6 +406,13 @@ def _console(tour: Tour, world: World, receipt: str) -> None:
     # the sheet looked up to withdraw: its entries still differ, the page says why not
     tour.visit("/staff/paper/{slug}/withdraw", "paper-withdraw",
                f"/staff/paper/{slug}/withdraw?sheet={sheet}")  # fmt: skip
+    # a collection point of the list: renamed to nothing, refused
+    page.goto(f"{base}/staff/paper/{slug}/points")
+    href = page.locator("#points a").first.get_attribute("href")
+    tour.visit("/staff/paper/{slug}/points/{point_id}", "paper-point", href)
+    page.fill("#f-name", "")
+    tour.refused("/staff/paper/{slug}/points/{point_id}", "paper-point-error",
+                 "Zmień nazwę punktu", "f-name", "name-error")  # fmt: skip
 
 
 def _console_errors(tour: Tour, world: World) -> None:

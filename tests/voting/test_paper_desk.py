@@ -249,7 +249,7 @@ async def test_a_day_still_to_come_is_called_so(app):
 
 async def test_a_collection_point_typed_again_in_other_letters_is_the_same_point(app):
     """'urząd gminy, pok. 12' beside 'Urząd Gminy, pok. 12' would split the point's
-    subtotals in two, and the list has no way to remove a point."""
+    subtotals in two (a point is renamed or removed on its own page, never doubled)."""
     edition = await paper_edition(app)
     url = f"/staff/paper/{edition.slug}/points"
     async with await staff_client(app, "admin") as admin:

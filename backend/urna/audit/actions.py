@@ -39,6 +39,8 @@ ACTION_LABELS: dict[str, str] = {
     "paper.invalid": N_("Paper ballot recorded as invalid"),
     "paper.mismatch": N_("Paper ballot entries differ"),
     "paper.point_add": N_("Collection point added"),
+    "paper.point_remove": N_("Collection point removed"),
+    "paper.point_rename": N_("Collection point renamed"),
     "paper.resolve": N_("Paper ballot mismatch resolved"),
     "paper.void": N_("Typed paper ballot recorded as invalid"),
     "paper.withdraw": N_("Counted paper ballot withdrawn"),

@@ -16,7 +16,7 @@ from urna.core.errors import FormInvalid, NotFound
 from urna.core.forms import form_openapi, query_openapi
 from urna.core.views import form_values, render, see_other
 from urna.editions import service as editions
-from urna.voting import paper_points, paper_sheets, paper_withdraw
+from urna.voting import paper_points, paper_repository, paper_sheets, paper_withdraw
 from urna.voting.console import results_published
 from urna.voting.paper_ballot import local_date
 from urna.voting.paper_points import CollectionPointForm, PaperInvalidForm, ReasonForm
@@ -32,6 +32,7 @@ async def _page(request, db, slug, template, *, values=None, errors=None, status
         "edition": edition,
         "closed": paper_sheets.paper_closed_reason(snapshot, published=published),
         "points": await paper_sheets.paper_collection_points(session=db, edition_id=edition.id),
+        "point_rows": await paper_repository.collection_point_rows(db, edition.id),
         "values": values or {"collected_on": local_date(utcnow()).isoformat()},
         "errors": errors or {},
     }
@@ -58,6 +59,58 @@ async def point_add(request: Request, slug: str, db: DbSession, user: AdminUser)
             request, db, slug, "points.html", values=values, errors=error.errors, status_code=400
         )
     return see_other(f"/staff/paper/{slug}/points?added=1")
+
+
+async def _point_page(
+    request, db, slug, point_id, *, values=None, errors=None, params=None, status_code=200
+):
+    """One point of the list: renamed, or removed while no sheet names it."""
+    edition = await editions.edition_get(session=db, slug=slug)
+    point = await paper_repository.collection_point_get(db, edition.id, point_id)
+    if point is None:
+        raise NotFound()
+    context = {"edition": edition, "point": point, "errors": errors or {}, "params": params or {}}
+    context["values"] = values or {"name": point.name}
+    return await render(
+        request, "voting/console/point.html", context, status_code=status_code, personal=True
+    )
+
+
+@router.get("/staff/paper/{slug}/points/{point_id}")
+async def point_page(request: Request, slug: str, point_id: int, db: DbSession, user: AdminUser):
+    return await _point_page(request, db, slug, point_id)
+
+
+@router.post(
+    "/staff/paper/{slug}/points/{point_id}", openapi_extra=form_openapi(CollectionPointForm)
+)
+async def point_rename(request: Request, slug: str, point_id: int, db: DbSession, user: AdminUser):
+    values = await form_values(request)
+    edition = await editions.edition_get(session=db, slug=slug)
+    try:
+        await paper_points.collection_point_rename(
+            session=db, edition=edition, point_id=point_id, form=values, actor_id=user.id
+        )
+    except FormInvalid as error:
+        return await _point_page(
+            request, db, slug, point_id, values=values, errors=error.errors, status_code=400
+        )
+    return see_other(f"/staff/paper/{slug}/points?added=1")
+
+
+@router.post("/staff/paper/{slug}/points/{point_id}/remove", openapi_extra=form_openapi())
+async def point_remove(request: Request, slug: str, point_id: int, db: DbSession, user: AdminUser):
+    edition = await editions.edition_get(session=db, slug=slug)
+    try:
+        await paper_points.collection_point_remove(
+            session=db, edition=edition, point_id=point_id, actor_id=user.id
+        )
+    except paper_points.PointInUse as error:
+        errors, params = {"__all__": error.message}, error.params
+        return await _point_page(
+            request, db, slug, point_id, errors=errors, params=params, status_code=409
+        )
+    return see_other(f"/staff/paper/{slug}/points?removed=1")
 
 
 @router.get("/staff/paper/{slug}/invalid")

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core import audit
 from urna.core.context import ResultsPublished
-from urna.core.errors import FormInvalid, NotFound
+from urna.core.errors import AppError, FormInvalid, NotFound
 from urna.core.i18n import N_
 from urna.editions.models import Edition
 from urna.editions.service import EditionSnapshot
@@ -27,6 +27,14 @@ from urna.voting.paper_ballot import PaperHeaderForm, paper_form_read
 from urna.voting.schemas import REQUIRED, FormModel, form_parse, text
 
 POINT_EXISTS = N_("This collection point is already on the list.")
+
+
+class PointInUse(AppError):
+    status_code = 409
+    message = N_(
+        "Paper sheets name this collection point (%(sheets)s), so it cannot be removed: "
+        "their subtotals are made per point. If its name is wrong, rename it."
+    )
 
 
 class CollectionPointForm(FormModel):
@@ -82,6 +90,69 @@ async def collection_point_add(
         details={"name": name},
     )
     return name
+
+
+async def _point_held(session: AsyncSession, edition: Edition, point_id: int) -> CollectionPoint:
+    """The point, with the desk held: a sheet typed meanwhile names the point as it is
+    after this write (it reads the list under the same lock)."""
+    await paper_repository.paper_desk_lock(session, edition.id)
+    point = await paper_repository.collection_point_get(session, edition.id, point_id)
+    if point is None:
+        raise NotFound()
+    return point
+
+
+async def collection_point_rename(
+    *,
+    session: AsyncSession,
+    edition: Edition,
+    point_id: int,
+    form: Mapping[str, str],
+    actor_id: int | None,
+) -> str:
+    """Rename a point of the list, and the sheets that name it (their subtotals stay
+    one); refused, on ``name``, when another point has that name in whatever letters."""
+    point = await _point_held(session, edition, point_id)
+    name = form_parse(CollectionPointForm, form).name
+    listed = await paper_repository.collection_points_of(session, edition.id)
+    if name.casefold() in {other.casefold() for other in listed if other != point.name}:
+        raise FormInvalid({"name": POINT_EXISTS})
+    old = point.name
+    try:
+        async with session.begin_nested():
+            point.name = name
+            await session.flush()
+    except IntegrityError as error:
+        raise FormInvalid({"name": POINT_EXISTS}) from error
+    sheets = await paper_repository.collection_point_rename_sheets(session, edition.id, old, name)
+    await audit.audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="paper.point_rename",
+        target=f"paper:{edition.slug}",
+        details={"from": old, "to": name, "sheets": sheets},
+    )
+    return name
+
+
+async def collection_point_remove(
+    *, session: AsyncSession, edition: Edition, point_id: int, actor_id: int | None
+) -> str:
+    """Remove a point no sheet names (one that sheets name: ``PointInUse``)."""
+    point = await _point_held(session, edition, point_id)
+    sheets = await paper_repository.collection_point_sheets(session, edition.id, point.name)
+    if sheets:
+        raise PointInUse(params={"sheets": sheets})
+    await session.delete(point)
+    await session.flush()
+    await audit.audit_append(
+        session=session,
+        actor_id=actor_id,
+        action="paper.point_remove",
+        target=f"paper:{edition.slug}",
+        details={"name": point.name},
+    )
+    return point.name
 
 
 async def paper_invalid_record(

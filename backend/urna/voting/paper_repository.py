@@ -192,4 +192,43 @@ async def collection_points_of(session: AsyncSession, edition_id: int) -> list[s
     return list(result.scalars().all())
 
 
+async def collection_point_rows(session: AsyncSession, edition_id: int) -> list[CollectionPoint]:
+    result = await session.execute(
+        select(CollectionPoint)
+        .where(CollectionPoint.edition_id == edition_id)
+        .order_by(CollectionPoint.name)
+    )
+    return list(result.scalars().all())
+
+
+async def collection_point_get(
+    session: AsyncSession, edition_id: int, point_id: int
+) -> CollectionPoint | None:
+    point = await session.get(CollectionPoint, point_id)
+    return point if point is not None and point.edition_id == edition_id else None
+
+
+async def collection_point_sheets(session: AsyncSession, edition_id: int, name: str) -> int:
+    """Typings (of any sheet, withdrawn ones too) that name the point."""
+    result = await session.execute(
+        select(func.count()).where(
+            PaperEntry.edition_id == edition_id, PaperEntry.collection_point == name
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def collection_point_rename_sheets(
+    session: AsyncSession, edition_id: int, old: str, new: str
+) -> int:
+    """Every typing that names the point ``old`` names it ``new``; how many."""
+    result = await session.execute(
+        update(PaperEntry)
+        .where(PaperEntry.edition_id == edition_id, PaperEntry.collection_point == old)
+        .values(collection_point=new)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)
+
+
 # ---- retention ----------------------------------------------------------------------
