@@ -7,7 +7,7 @@ operator's reason: it appears in the subtotals and the audit log, and no ballot 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from pydantic import field_validator
@@ -82,14 +82,21 @@ async def collection_point_add(
         raise FormInvalid({"name": POINT_EXISTS})
     point = CollectionPoint(edition_id=edition.id, name=name)
     await _added(session, point, FormInvalid({"name": POINT_EXISTS}))
+    await _point_audit(session, edition, actor_id, action="paper.point_add", details={"name": name})
+    return name
+
+
+async def _point_audit(
+    session: AsyncSession, edition: Edition, actor_id: int | None, *, action: str, details: dict
+) -> None:
+    """A change of the edition's list of collection points, in the audit log."""
     await audit.audit_append(
         session=session,
         actor_id=actor_id,
-        action="paper.point_add",
+        action=action,
         target=f"paper:{edition.slug}",
-        details={"name": name},
+        details=details,
     )
-    return name
 
 
 async def _point_held(session: AsyncSession, edition: Edition, point_id: int) -> CollectionPoint:
@@ -117,21 +124,11 @@ async def collection_point_rename(
     listed = await paper_repository.collection_points_of(session, edition.id)
     if name.casefold() in {other.casefold() for other in listed if other != point.name}:
         raise FormInvalid({"name": POINT_EXISTS})
-    old = point.name
-    try:
-        async with session.begin_nested():
-            point.name = name
-            await session.flush()
-    except IntegrityError as error:
-        raise FormInvalid({"name": POINT_EXISTS}) from error
+    old, point.name = point.name, name
+    await _added(session, point, FormInvalid({"name": POINT_EXISTS}))
     sheets = await paper_repository.collection_point_rename_sheets(session, edition.id, old, name)
-    await audit.audit_append(
-        session=session,
-        actor_id=actor_id,
-        action="paper.point_rename",
-        target=f"paper:{edition.slug}",
-        details={"from": old, "to": name, "sheets": sheets},
-    )
+    details = {"from": old, "to": name, "sheets": sheets}
+    await _point_audit(session, edition, actor_id, action="paper.point_rename", details=details)
     return name
 
 
@@ -145,12 +142,8 @@ async def collection_point_remove(
         raise PointInUse(params={"sheets": sheets})
     await session.delete(point)
     await session.flush()
-    await audit.audit_append(
-        session=session,
-        actor_id=actor_id,
-        action="paper.point_remove",
-        target=f"paper:{edition.slug}",
-        details={"name": point.name},
+    await _point_audit(
+        session, edition, actor_id, action="paper.point_remove", details={"name": point.name}
     )
     return point.name
 
@@ -202,6 +195,48 @@ async def paper_invalid_record(
 VOIDABLE = ("awaiting_second", "mismatch")
 
 
+async def paper_sheet_settle(
+    *,
+    session: AsyncSession,
+    snapshot: EditionSnapshot,
+    operator_id: int,
+    entry_id: int,
+    form: Mapping[str, str],
+    published: ResultsPublished,
+    statuses: tuple[str, ...],
+    refused: type[AppError],
+    action: str,
+    settle: Callable[[PaperEntry, str], Awaitable[dict[str, Any]]],
+    out: str = paper_sheets.RESULTS_OUT,
+) -> PaperEntry:
+    """Settle a sheet already typed, with the reason given for it (voided, withdrawn):
+    the desk held (``out`` once the results are published), the sheet (its first entry)
+    at one of ``statuses`` or ``refused``; ``settle(first, reason)`` writes and returns
+    the details for the audit log, ``action``."""
+    await paper_sheets.paper_desk_hold(
+        session=session, snapshot=snapshot, published=published, settling=True, out=out
+    )
+    reason = form_parse(ReasonForm, form).reason
+    edition = snapshot.edition
+    first = await paper_sheets.paper_sheet_get(
+        session=session, edition_id=edition.id, entry_id=entry_id
+    )
+    if first is None:
+        raise NotFound()
+    if first.status not in statuses:
+        raise refused()
+    details = await settle(first, reason)
+    await audit.audit_append(
+        session=session,
+        actor_id=operator_id,
+        action=action,
+        target=f"paper:{edition.slug}/{first.sheet}",
+        reason=reason,
+        details=details,
+    )
+    return first
+
+
 async def paper_sheet_void(
     *,
     session: AsyncSession,
@@ -215,26 +250,15 @@ async def paper_sheet_void(
     its paper turns out void on a second reading, or its number was typed by mistake (the
     ballot is then typed again under its right number). What was typed is dropped; the
     publication, which waits for every sheet to be settled, no longer waits for it."""
-    await paper_sheets.paper_desk_hold(
-        session=session, snapshot=snapshot, published=published, settling=True
-    )
-    reason = form_parse(ReasonForm, form).reason
-    edition = snapshot.edition
-    first = await paper_sheets.paper_sheet_get(
-        session=session, edition_id=edition.id, entry_id=entry_id
-    )
-    if first is None:
-        raise NotFound()
-    if first.status not in VOIDABLE:
-        raise EntryNotAwaiting()
-    was = first.status
-    await paper_repository.paper_sheet_void(session, first, reason)
-    await audit.audit_append(
+
+    async def void(first: PaperEntry, reason: str) -> dict[str, Any]:
+        was = first.status
+        await paper_repository.paper_sheet_void(session, first, reason)
+        return {"was": was}
+
+    return await paper_sheet_settle(
         session=session,
-        actor_id=operator_id,
-        action="paper.void",
-        target=f"paper:{edition.slug}/{first.sheet}",
-        reason=reason,
-        details={"was": was},
-    )
-    return first
+        snapshot=snapshot, operator_id=operator_id, entry_id=entry_id, form=form,
+        published=published,
+        statuses=VOIDABLE, refused=EntryNotAwaiting, action="paper.void", settle=void,
+    )  # fmt: skip

@@ -17,19 +17,18 @@ verification team holds (in a case, or decided) is theirs to decide, not withdra
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from urna.core import audit
 from urna.core.context import BallotReviewed, ResultsPublished
-from urna.core.errors import AppError, NotFound
+from urna.core.errors import AppError
 from urna.core.i18n import N_
 from urna.editions.service import EditionSnapshot
-from urna.voting import paper_repository, paper_sheets
+from urna.voting import paper_repository
 from urna.voting.models import PaperEntry
 from urna.voting.paper_ballot import sheet_number
-from urna.voting.paper_points import ReasonForm
-from urna.voting.schemas import form_parse
+from urna.voting.paper_points import paper_sheet_settle
 
 WITHDRAWABLE = ("counted", "conflict")
 RESULTS_FINAL = N_(
@@ -74,33 +73,23 @@ async def paper_sheet_withdraw(
     reviewed: BallotReviewed,
 ) -> PaperEntry:
     """Withdraw the counted sheet whose first entry is ``entry_id``, with the reason."""
-    await paper_sheets.paper_desk_hold(
-        session=session, snapshot=snapshot, published=published, settling=True, out=RESULTS_FINAL
-    )
-    reason = form_parse(ReasonForm, form).reason
-    edition = snapshot.edition
-    first = await paper_sheets.paper_sheet_get(
-        session=session, edition_id=edition.id, entry_id=entry_id
-    )
-    if first is None:
-        raise NotFound()
-    if first.status not in WITHDRAWABLE:
-        raise NotWithdrawable()
-    ballot = None
-    if first.ballot_id is not None:
-        ballot = await paper_repository.ballot_get(session, first.ballot_id)
-        if ballot is None or ballot.channel != "paper":
-            raise NotWithdrawable()
-        if ballot.status != "counted" or await reviewed(session, ballot.id):
-            raise BallotReviewedRefused()
-    was = first.status
-    await paper_repository.paper_sheet_withdraw(session, first, reason, ballot)
-    await audit.audit_append(
+
+    async def withdraw(first: PaperEntry, reason: str) -> dict[str, Any]:
+        ballot = None
+        if first.ballot_id is not None:
+            ballot = await paper_repository.ballot_get(session, first.ballot_id)
+            if ballot is None or ballot.channel != "paper":
+                raise NotWithdrawable()
+            if ballot.status != "counted" or await reviewed(session, ballot.id):
+                raise BallotReviewedRefused()
+        was = first.status
+        await paper_repository.paper_sheet_withdraw(session, first, reason, ballot)
+        return {"was": was, "ballot_id": ballot.id if ballot else None}
+
+    return await paper_sheet_settle(
         session=session,
-        actor_id=operator_id,
-        action="paper.withdraw",
-        target=f"paper:{edition.slug}/{first.sheet}",
-        reason=reason,
-        details={"was": was, "ballot_id": ballot.id if ballot else None},
-    )
-    return first
+        snapshot=snapshot, operator_id=operator_id, entry_id=entry_id, form=form,
+        published=published,
+        statuses=WITHDRAWABLE, refused=NotWithdrawable, action="paper.withdraw",
+        settle=withdraw, out=RESULTS_FINAL,
+    )  # fmt: skip
