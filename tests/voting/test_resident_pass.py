@@ -19,6 +19,8 @@ from tests.factories.voting import (
     reach_choices,
     reach_code,
     reach_identity,
+    receipt_of,
+    vote,
 )
 from urna.core.forms import form_parse
 from urna.editions.service import RegisterStreet
@@ -177,3 +179,23 @@ async def test_numbers_typed_in_full_width_digits_are_read_as_digits(app, client
 def test_a_receipt_code_in_full_width_letters_is_read():
     assert form_parse(ReceiptForm, {"code": _full_width("7k3m-q9tx-2b4d")}).code == "7K3MQ9TX2B4D"
     assert form_parse(CodeForm, {"code": "\u3000１２３\u3000４５６"}).code == "123456"
+
+
+# The dashes a word processor, a phone's keyboard or a page put where the code has "-".
+DASHES = ["\u2013", "\u2010", "\u2011", "\u2014", "\u2212"]  # en, hyphen, nb, em, minus
+
+
+async def test_a_receipt_code_written_with_other_dashes_is_found(app, client):
+    """ "S8PN–DRM2–7TSV" (an en dash, as a note app writes it) is the code printed as
+    "S8PN-DRM2-7TSV": on the receipt check and on /my-data."""
+    edition = await edition_create(app)
+    who = person()
+    assert (await vote(client, app, edition.slug, who, ["C1"])).status_code == 303
+    receipt = await receipt_of(client, edition.slug)
+    for dash in DASHES:
+        page = (await client.get("/receipt")).text
+        checked = await post_form(client, "/receipt", {"code": receipt.replace("-", dash)}, page)
+        assert checked.status_code == 303, (dash, checked.text)
+    page = (await client.get("/my-data")).text
+    started = await post_form(client, "/my-data", {"code": receipt.replace("-", DASHES[0])}, page)
+    assert started.headers.get("location") == "/my-data/code"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import unicodedata
 
 from cryptography.exceptions import InvalidTag
 
@@ -21,8 +22,15 @@ def receipt_new() -> str:
     return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
 
 
+def _hyphens_plain(code: str) -> str:
+    """Every dash (en and em dashes, the Unicode hyphens, the minus sign) as the ASCII
+    hyphen the code is printed with: a word processor or a phone's keyboard turns "-" into
+    "–" when the resident copies the code into a note."""
+    return "".join("-" if ch == "\u2212" or unicodedata.category(ch) == "Pd" else ch for ch in code)
+
+
 def receipt_normalise(code: str) -> str:
-    code = code.upper().replace("-", "").replace(" ", "")
+    code = _hyphens_plain(code).upper().replace("-", "").replace(" ", "")
     return code.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
 
 
