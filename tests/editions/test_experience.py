@@ -217,7 +217,7 @@ async def test_the_edition_page_stacks_its_pools_and_counts_in_polish(app, clien
     edition = await edition_create(app)
     page = (await client.get(f"/e/{edition.slug}")).text
     assert 'class="stack"' in page and 'data-label="Pula"' in page
-    assert "do 2 projektów" in page and "do 1 projektu" in page
+    assert "najwyżej 2 projekty." in page and "najwyżej 1 projekt." in page
 
 
 def test_coordinates_are_degrees_as_offices_type_them():

@@ -82,6 +82,31 @@ async def test_a_pool_whose_choices_fit_its_money_never_says_they_may_cost_more(
     assert more_than_pool in _hint(south, "Pula Południe")  # no money limit
 
 
+def _rules_cell(page: str, pool_name: str) -> str:
+    """The edition page's rules for choosing in a pool's row, as a screen shows them."""
+    row = re.search(rf">{pool_name}</a></td>.*?</tr>", page, re.S)
+    assert row, pool_name
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
+    return re.sub(r"\s+", " ", cells[-1]).strip()
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+async def test_the_edition_page_states_a_pools_limits_as_the_ballot_does(app, client, lang):
+    """The edition page told only the most projects ("do 3 projektów"); a resident learnt
+    of the fewest and of the money limit on the ballot. Now it says what the ballot says."""
+    edition = await edition_create(app, pools=LIMITED_POOLS)
+    if lang == "en":
+        await client.get("/lang/en")
+    about = (await client.get(f"/e/{edition.slug}")).text
+    ballot = await reach_choices(client, app, edition.slug, person())
+    budget_said = {"pl": " Pula ma ", "en": " The pool has "}[lang]
+    for pool in ("Pula ogólnomiejska", "Pula Północ"):
+        limits = _hint(ballot, pool).split(budget_said)[0].strip()
+        assert _rules_cell(about, pool) == limits
+    least = {"pl": "co najmniej 2 projekty", "en": "at least 2 projects"}[lang]
+    assert least in _rules_cell(about, "Pula ogólnomiejska")
+
+
 @pytest.mark.parametrize("lang", ["pl", "en"])
 async def test_a_code_typed_once_it_is_used_up_asks_for_a_new_one_never_a_restart(
     app, client, lang
