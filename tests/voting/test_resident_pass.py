@@ -224,3 +224,24 @@ async def test_a_receipt_code_written_with_other_dashes_is_found(app, client):
     page = (await client.get("/my-data")).text
     started = await post_form(client, "/my-data", {"code": receipt.replace("-", DASHES[0])}, page)
     assert started.headers.get("location") == "/my-data/code"
+
+
+@pytest.mark.parametrize("lang", ["pl", "en"])
+async def test_my_data_writes_the_date_of_birth_as_the_site_writes_dates(app, client, lang):
+    """/my-data showed "1980-01-02" in both languages; the site writes 02.01.1980 (2 Jan
+    1980). The JSON download stays machine-readable: ISO."""
+    edition = await edition_create(app)
+    who = person(birth_date="1980-01-02")
+    assert (await vote(client, app, edition.slug, who, ["C1"])).status_code == 303
+    receipt = await receipt_of(client, edition.slug)
+    if lang == "en":
+        await client.get("/lang/en")
+    page = (await client.get("/my-data")).text
+    assert (await post_form(client, "/my-data", {"code": receipt}, page)).status_code == 303
+    page = (await client.get("/my-data/code")).text
+    code = await latest_code(app, e164(who["phone"]))
+    assert (await post_form(client, "/my-data/code", {"code": code}, page)).status_code == 303
+    shown = (await client.get("/my-data")).text
+    assert {"pl": "<dd>02.01.1980</dd>", "en": "<dd>2 Jan 1980</dd>"}[lang] in shown
+    assert "1980-01-02" not in shown
+    assert (await client.get("/my-data.json")).json()["identity"]["birth_date"] == "1980-01-02"
