@@ -25,7 +25,14 @@ from urna.core.cookies import STAFF_COOKIE
 from urna.core.crypto import Crypto
 from urna.core.csrf import csrf_protect
 from urna.core.db import DATABASE_ERRORS, create_engine, is_database_outage, session_factory
-from urna.core.errors import AppError, NotFound, ServiceUnavailable, error_summary, retry_after
+from urna.core.errors import (
+    AppError,
+    NotFound,
+    ServiceUnavailable,
+    SessionEnded,
+    error_summary,
+    retry_after,
+)
 from urna.core.forms import body_size_check, path_params_check
 from urna.core.gcsettle import gc_settle
 from urna.core.health import router as health_router
@@ -71,7 +78,7 @@ from urna.voting import paper_sheets
 from urna.voting.console import router as voting_console_router
 from urna.voting.console_points import router as voting_points_router
 from urna.voting.receipt_check import router as receipt_check_router
-from urna.voting.state import VoteFinished, vote_finished_handler
+from urna.voting.state import VoteFinished, vote_finished_handler, vote_session_ended
 from urna.voting.trail import router as ballot_trail_router
 from urna.voting.views import router as voting_router
 
@@ -270,14 +277,17 @@ async def _outbox_backlog(ctx: AppContext) -> int:
 
 
 def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
-    async def render_error(request: Request, error: AppError):
+    async def render_error(request: Request, error: AppError, **page: str | None):
+        """The error's page; ``page``: ``language`` and the header's ``current_path``."""
         request.state.error = error_summary(error)
+        here = {"current_path": page["current_path"]} if page.get("current_path") else {}
         response = await ctx.templates.render(
             request,
             "errors/error.html",
-            {"error": error, "status": error.status_code},
+            {"error": error, "status": error.status_code, **here},
             block="error",
             status_code=error.status_code,
+            language=page.get("language"),
         )
         if is_htmx(request):
             response.headers["HX-Retarget"] = "#flash"
@@ -287,6 +297,16 @@ def _error_handlers(app: FastAPI, ctx: AppContext) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, error: AppError):
         return await render_error(request, error)
+
+    @app.exception_handler(SessionEnded)
+    async def session_ended(request: Request, error: SessionEnded):
+        """A step of the vote posted after its session ended says so and leads to the
+        start (its header's language switch too); any other form: the CSRF refusal."""
+        idle = ctx.settings.session_idle_seconds
+        ended = await vote_session_ended(request, idle_seconds=idle)
+        if ended is None:
+            return await render_error(request, error)
+        return await render_error(request, ended, language=ended.language, current_path=ended.start)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):

@@ -33,7 +33,7 @@ from urna.core.cookies import ROTATION_GRACE_SECONDS
 from urna.core.errors import CsrfRejected
 from urna.main import create_app
 from urna.voting.models import Ballot, Voter
-from urna.voting.state import FlowOutOfOrder
+from urna.voting.state import FlowOutOfOrder, VoteSessionEnded
 
 pytestmark = pytest.mark.flow
 
@@ -158,9 +158,53 @@ async def test_an_idle_resident_mid_vote_is_told_and_nothing_is_stored(timed, cl
         late = await post_form(
             resident, f"/e/{edition.slug}/vote/choices", {"project": [ids["C1"]]}, page
         )
-        assert late.status_code == 403 and text_of(CsrfRejected.message) in late.text
-        step = await resident.get(f"/e/{edition.slug}/vote/review")
-        assert step.status_code == 409 and text_of(FlowOutOfOrder.message) in step.text
+        # one step: what happened and the way to the start, not "reload the form" first
+        # and "start again" after the reload
+        assert late.status_code == 403 and _session_ended(late.text, edition.slug)
+        assert text_of(CsrfRejected.message) not in late.text
+    assert await _ballots(timed, edition.id) == (0, 0)
+
+
+def _session_ended(page: str, slug: str, lang: str = "pl", start: str | None = None) -> bool:
+    """The page says the session ended after the idle time, nothing was cast, and its
+    button leads to the start of voting in the edition (``start``: through a language)."""
+    said = text_of(VoteSessionEnded.message, lang) % {"minutes": IDLE // 60}
+    start = start or f"/e/{slug}/vote"
+    return said in page and f'href="{start}">{text_of("Start voting again", lang)}' in page
+
+
+async def test_a_vote_step_posted_after_its_session_ended_leads_to_the_start(timed, clock):
+    """Every step's form, posted once the session ended, gets the one page that leads to
+    the start, never a 500. The language lived in the session: the header's switch, a
+    button of the identity and choices forms, is honoured; otherwise Polish, the message in
+    English too. A live session's wrong token, and a cross-site post, stay plain refusals."""
+    edition = await edition_create(timed)
+    slug = edition.slug
+    async with plain_client(timed) as resident:
+        await resident.get("/lang/en")
+        page = await reach_choices(resident, timed, slug, person())
+        clock.advance(IDLE + 1)
+        for step in ("choices", "cast", "code", "code/resend", "identity"):
+            late = await post_form(resident, f"/e/{slug}/vote/{step}", {}, page)
+            assert late.status_code == 403 and _session_ended(late.text, slug), step
+            english = text_of(VoteSessionEnded.message, "en") % {"minutes": IDLE // 60}
+            assert f'<p lang="en">{english}</p>' in late.text
+            assert f'href="/lang/en?next=/e/{slug}/vote"' in late.text  # the header's switch
+        switched = await post_form(resident, f"/e/{slug}/vote/choices", {"language": "en"}, page)
+        start = f"/lang/en?next=/e/{slug}/vote"
+        assert _session_ended(switched.text, slug, "en", start)
+        assert '<html lang="en"' in switched.text and '<p lang="en">' not in switched.text
+        assert f'href="/lang/pl?next=/e/{slug}/vote"' in switched.text  # the header's switch
+        cross = await post_form(
+            resident, f"/e/{slug}/vote/cast", {}, page, headers={"Sec-Fetch-Site": "cross-site"}
+        )
+        assert cross.status_code == 403 and text_of(CsrfRejected.message) in cross.text
+        fresh = await resident.get(f"/e/{slug}/vote")  # a live session again
+        stale = await post_form(resident, f"/e/{slug}/vote", {"acknowledge": "yes"}, page)
+        assert stale.status_code == 403 and text_of(CsrfRejected.message) in stale.text
+        assert (
+            await post_form(resident, f"/e/{slug}/vote", {"acknowledge": "yes"}, fresh.text)
+        ).status_code == 303
     assert await _ballots(timed, edition.id) == (0, 0)
 
 

@@ -7,7 +7,7 @@ import hmac
 
 from fastapi import Request
 
-from urna.core.errors import CsrfRejected
+from urna.core.errors import CsrfRejected, SessionEnded
 from urna.core.sessions import SessionUnavailable
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -31,5 +31,8 @@ async def csrf_protect(request: Request) -> None:
             # No stored session to match (no cookie, or an id the store does not know):
             # during a store outage that is the outage's 503, not the visitor's 403.
             await session.available_ensure()
+        if session is not None and session.is_new:  # nothing stored: the session ended
+            request.state.refusal = "csrf token without a session"
+            raise SessionEnded()
         request.state.refusal = "csrf token missing or invalid"
         raise CsrfRejected()

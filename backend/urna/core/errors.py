@@ -43,6 +43,12 @@ class CsrfRejected(AppError):
     )
 
 
+class SessionEnded(CsrfRejected):
+    """A form posted with no live session (no cookie, or one whose session ended at its
+    idle or absolute timeout): no token can match it. The same refusal, but a domain may
+    answer it in its own words: there is no session a forgery could act for."""
+
+
 class TooManyRequests(AppError):
     status_code = 429
     message = N_("Too many attempts. Wait a few minutes and try again.")

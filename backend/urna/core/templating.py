@@ -216,6 +216,7 @@ class Templates:
         personal: bool = False,
         shared: dict[Hashable, str] | None = None,
         fresh: Callable[[], bool] | None = None,
+        language: str | None = None,
     ) -> HTMLResponse:
         """Render a page, or only ``block`` for htmx. ``personal`` marks pages that show
         personal data: no history snapshot in htmx (the response is no-store anyway).
@@ -226,8 +227,13 @@ class Templates:
         rendering; only the CSRF header, the visitor's own, is filled in afterwards. The
         caller promises that ``context`` follows from those and from ``shared``'s owner.
         With ``fresh`` (true while ``shared``'s owner is current) the page is also
-        answered before the router (``core.pagecache``) while ``fresh()`` holds."""
-        lang = request_language(request, self.default_language)
+        answered before the router (``core.pagecache``) while ``fresh()`` holds.
+        ``language``: the page's language where the request names one its session cannot
+        (a form posted after its session ended, with the header's language switch)."""
+        if language in i18n.LANGUAGES:
+            lang = language
+        else:
+            lang = request_language(request, self.default_language)
         i18n.set_language(lang)
         i18n.zone_show(request.url.path.startswith("/staff"))
         session = getattr(request.state, "session", None)

@@ -4,13 +4,15 @@ where the resident is in the flow, their identity sealed, their keys and their p
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass, field, fields
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import Response
 
 from urna.core.errors import AppError
-from urna.core.i18n import N_
+from urna.core.i18n import LANGUAGES, N_
 from urna.core.views import see_other
 from urna.voting.ballots import VoterDraft, VoterKeys
 
@@ -31,6 +33,49 @@ class VoteFinished(Exception):  # noqa: N818 - a redirect to the receipt, not an
     def __init__(self, slug: str) -> None:
         super().__init__(slug)
         self.slug = slug
+
+
+class VoteSessionEnded(AppError):
+    """A step of the vote posted after its session ended (``core.errors.SessionEnded``):
+    one page says what happened and leads to the start, where the refusal of the form
+    ("reload the page") used to be followed by "start again" after the reload."""
+
+    status_code = 403  # still the refusal of a form with no session behind it
+    title = N_("Your session has ended")
+    message = N_(
+        "Your session ended after %(minutes)s min without activity, so what you sent was "
+        "not kept. Nothing was cast. Start voting again from the beginning."
+    )
+    restart = True
+
+    def __init__(self, *, slug: str, minutes: int, language: str | None) -> None:
+        super().__init__(params={"minutes": minutes})
+        self.start = f"/e/{quote(slug, safe='')}/vote"
+        # The language lived in the session. A form that names one (the header's switch
+        # on the identity and choices pages) is answered in it, and the way back keeps
+        # it; otherwise the default language, the message in English too.
+        self.language = language
+        self.restart_url = f"/lang/{language}?next={quote(self.start)}" if language else None
+        self.in_english_too = language is None
+
+
+async def vote_session_ended(request: Request, *, idle_seconds: int) -> VoteSessionEnded | None:
+    """The answer to a step of the vote posted with no session, None for any other form
+    (which keeps the CSRF refusal's page)."""
+    slug = request.path_params.get("slug")
+    path = request.scope.get("path", "")
+    start = f"/e/{slug}/vote"
+    if not slug or request.method != "POST" or not (path == start or path.startswith(start + "/")):
+        return None
+    try:
+        asked = (await request.form()).get("language")  # read already by the CSRF check
+    except Exception:  # noqa: BLE001 - a form that cannot be read names no language
+        asked = None
+    return VoteSessionEnded(
+        slug=slug,
+        minutes=max(1, math.ceil(idle_seconds / 60)),
+        language=asked if asked in LANGUAGES else None,
+    )
 
 
 def receipt_of(session, slug: str) -> dict | None:
