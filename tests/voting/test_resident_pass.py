@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import httpx
 import pytest
 
 from tests.factories.editions import edition_create
@@ -16,6 +17,7 @@ from tests.factories.voting import (
     person,
     pesel_for,
     post_form,
+    project_ids,
     reach_choices,
     reach_code,
     reach_identity,
@@ -245,3 +247,32 @@ async def test_my_data_writes_the_date_of_birth_as_the_site_writes_dates(app, cl
     assert {"pl": "<dd>02.01.1980</dd>", "en": "<dd>2 Jan 1980</dd>"}[lang] in shown
     assert "1980-01-02" not in shown
     assert (await client.get("/my-data.json")).json()["identity"]["birth_date"] == "1980-01-02"
+
+
+async def _review(client, app, slug: str, who: dict[str, str]) -> httpx.Response:
+    page = await reach_choices(client, app, slug, who)
+    await post_form(client, f"/e/{slug}/vote/choices", {"project": [project_ids(page)["C1"]]}, page)
+    return await client.get(f"/e/{slug}/vote/review")
+
+
+async def test_the_review_page_names_whose_ballot_it_is_and_nothing_more(app, client):
+    """Two tabs of one browser share the vote: a second person identifying in tab B takes
+    over the ballot tab A reviews. The review page names the voter, "Anna K.", so the one
+    about to cast sees it; never the PESEL, the phone or the address. No name asked: none."""
+    edition = await edition_create(
+        app, required_fields=["first_name", "last_name", "address", "pesel", "phone"]
+    )
+    who = person(first_name="Anna", last_name="kowalska-Nowak", pesel=pesel_for(date(1980, 1, 2)))
+    del who["birth_date"]
+    review = await _review(client, app, edition.slug, who)
+    assert review.headers["cache-control"] == "no-store"
+    assert '<p id="voter">Osoba głosująca: Anna K.</p>' in review.text
+    for withheld in ("kowalska", "Nowak", who["pesel"], who["phone"], who["street"]):
+        assert withheld not in review.text
+    nameless = await edition_create(app, required_fields=["pesel", "address", "phone"])
+    client.cookies.clear()
+    who = person(pesel=pesel_for(date(1981, 2, 3)))
+    for field in ("first_name", "last_name", "birth_date"):
+        del who[field]
+    review = await _review(client, app, nameless.slug, who)
+    assert review.status_code == 200 and 'id="voter"' not in review.text

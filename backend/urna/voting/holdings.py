@@ -1,6 +1,6 @@
 """What is held about one ballot's voter, for the privacy domain's data-subject rights:
 read it (decrypted with the edition's key) and erase the identity while the anonymous
-ballot stays in the tally."""
+ballot stays in the tally; and whose ballot an unfinished vote is, for its review page."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from urna.core import keys
 from urna.core.crypto import Crypto, KeyUnavailable
 from urna.voting.ballots import IDENTITY_CONTEXT
 from urna.voting.models import Ballot, Voter
+from urna.voting.state import VoteState
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +73,24 @@ async def holding_erase(*, session: AsyncSession, ballot_id: int, now: datetime)
         .values(ip=None, user_agent=None, request_id=None, session_hash=None)
     )
     return True
+
+
+async def voter_named(
+    *, sessions: async_sessionmaker[AsyncSession], crypto: Crypto, state: VoteState
+) -> str | None:
+    """Whose ballot the vote in ``state`` is, as its review page names it: the first name
+    and the initial of the last name the identity step sealed ("Anna K."), never the
+    PESEL, the contact or the address; None when the edition asks for no name. The unit
+    of work from ``sessions`` queries only if this process has not loaded the key yet."""
+    if not state.fields_enc:
+        return None
+    try:
+        async with sessions() as session:
+            fields = await keys.text_open(
+                session=session, crypto=crypto, token=state.fields_enc, context=IDENTITY_CONTEXT
+            )
+    except KeyUnavailable:
+        return None
+    first = (fields.get("first_name") or "").strip()
+    last = (fields.get("last_name") or "").strip()
+    return " ".join(part for part in (first, f"{last[0].upper()}." if last else "") if part) or None

@@ -18,7 +18,7 @@ from urna.core.views import client_ip, form_list, form_values, render, see_other
 from urna.documents import service as documents
 from urna.editions import service as editions
 from urna.editions.service import EditionSnapshot
-from urna.voting import ballot_page, choices, drafts, receipts, service
+from urna.voting import ballot_page, choices, drafts, holdings, receipts, service
 from urna.voting.flow import (
     notice_put,
     notice_take,
@@ -320,8 +320,11 @@ async def review_page(request: Request, slug: str):
     options = choices.ballot_options(snapshot=snapshot, state=state)
     if not state.choices:
         return see_other(f"/e/{slug}/vote/choices")
+    ctx = get_ctx(request)
+    # whose ballot: a person identifying in another tab of this browser takes it over
+    voter = await holdings.voter_named(sessions=ctx.db, crypto=ctx.crypto, state=state)
     context = {"edition": edition, "options": options, "reviewed": state.choices_seal()}
-    return await render(request, "voting/review.html", context, personal=True)
+    return await render(request, "voting/review.html", context | {"voter": voter}, personal=True)
 
 
 @router.post("/e/{slug}/vote/cast", openapi_extra=form_openapi(reviewed={"type": "string"}))
