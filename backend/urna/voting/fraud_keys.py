@@ -24,6 +24,7 @@ from typing import Any
 
 from urna.core.crypto import Crypto
 from urna.core.text import text_fold
+from urna.voting.identity import house_number_normalise
 from urna.voting.schemas import IdentityForm
 
 DAY_ZERO = date(1900, 1, 1)
@@ -79,7 +80,9 @@ def lookup_key(
     *, crypto: Crypto, edition_id: int, first: str, last: str, street: str, house: str
 ) -> str:
     """The blind index of a resident by name and address (``house`` without the flat is
-    enough: "12/3" and "12" find the same person)."""
-    building = house.replace(" ", "").upper().split("/")[0]
+    enough: "12/3" and "12" find the same person; a verifier's "12 m. 3" or "012" too, read
+    as the identity form reads it)."""
+    house = house_number_normalise(house) or house.replace(" ", "").upper()
+    building = house.split("/")[0]
     value = f"lookup:{text_fold(first)}|{text_fold(last)}|{text_fold(street)}|{building}"
     return crypto.keyed_hash(scope=f"edition:{edition_id}", value=value)

@@ -50,6 +50,45 @@ def ascii_forms(text: str) -> str:
     return text.translate(_FULL_WIDTH)
 
 
+# A house number as residents write it, once its spaces are dropped and its letters raised:
+# the building — a number with a letter ("12A") or a corner building's two numbers ("12-14",
+# "12–14") — then the flat after "/" or after "m." or "lok." (mieszkanie, lokal: "12 m. 3" is
+# "12/3"). Both a "/" and an "m." ("4/6 m. 12"): a building numbered "4/6", flat 12.
+_HOUSE = re.compile(
+    r"(?P<building>[0-9]{1,4}(?:[A-Z]|-[0-9]{1,4})?)"
+    r"(?:/(?P<part>[0-9]{1,4}[A-Z]?))?"
+    r"(?:(?:M|LOK)\.?(?P<flat>[0-9]{1,4}[A-Z]?))?"
+)
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
+
+
+def house_number_normalise(typed: str) -> str | None:
+    """A house number in one form, or None if it is not one: "12 m. 3", "12m3", "12 lok. 3"
+    and "012/03" are "12/3" (one address, one identity key); "12–14" is "12-14"; "4/6 m. 12"
+    is "4/6 m. 12". A form accepted before ("12A/3") is written as it was."""
+    house = ascii_forms(typed).upper().translate(_DASHES)
+    found = _HOUSE.fullmatch(_SPACES.sub("", house))
+    if found is None:
+        return None
+    building, part, flat = found.group("building", "part", "flat")
+    first, _, last = building.partition("-")
+    if last and int(last) <= int(first):
+        return None  # "14-12", or "12-3" meant as a flat: not a corner building's numbers
+    house = building
+    if part and flat:
+        house += f"/{part} m. {flat}"
+    elif part or flat:
+        house += f"/{part or flat}"
+    return _LEADING_ZEROS.sub("", house)
+
+
+def building_number(house: str) -> int:
+    """The number a register's ranges are read by: the first of the building's ("12A/3"
+    and "12-14" are 12)."""
+    return int(re.match(r"[0-9]+", house).group())
+
+
 def parse_date(value: str) -> date | None:
     """A date as residents write it; in ASCII digits only (``strptime`` takes other
     scripts' digits too)."""

@@ -41,6 +41,7 @@ from urna.voting.identity import (
     age_on,
     ascii_forms,
     clean,
+    house_number_normalise,
     parse_date,
     pesel_birth_date,
 )
@@ -51,8 +52,6 @@ MAX_PROJECT_ID = 2**31 - 1  # project ids are INTEGER
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn"}  # control, format, surrogate, private, unassigned
 _LAYOUT = set("\t\n\r")  # collapsed into spaces by ``clean``
 _NAME_MARKS = set(" " + NAME_MARKS)
-_HOUSE = re.compile(r"^[0-9]{1,4}[A-Za-z]?(\s*/\s*[0-9]{1,4}[A-Za-z]?)?$")
-_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 _CODE = re.compile(r"^[0-9]{6}$")
 REQUIRED = N_("This field is required.")
 INVALID = N_("This value is not valid.")
@@ -153,10 +152,10 @@ def _read_street(typed: str, info: ValidationInfo) -> str:
 
 
 def _read_house(typed: str, info: ValidationInfo) -> str:
-    house = ascii_forms(typed).upper().replace(" ", "")
-    if not _HOUSE.match(house):
+    house = house_number_normalise(typed)  # "012/03" and "12 m. 3" are "12/3": one person
+    if house is None:
         raise form_error(N_("Give the house number, e.g. 12, 12A or 12/3."))
-    return _LEADING_ZEROS.sub("", house)  # "012/03" is "12/3": one address, one person
+    return house
 
 
 def _read_pesel(typed: str, info: ValidationInfo) -> str:
