@@ -376,5 +376,6 @@ async def streets_page(request: Request, slug: str, db: DbSession, user: AdminUs
     context = {
         "areas": {a.id: a for a in await repository.areas_of(db, edition.id)},
         "streets": await repository.streets_of(db, edition.id),
+        "ranges": await repository.street_ranges_of(db, edition.id),  # of split streets
     }
     return await section_page(request, edition, "streets", "streets", context)

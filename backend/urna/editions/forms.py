@@ -186,14 +186,12 @@ class ProjectRow(ProjectForm):
     cost: CostInGrosze
 
 
-class StreetRow(FormModel):
-    """A street of the register from a CSV file."""
-
-    name: Name
-    area: Code
+class StreetRow(StreetIn, FormModel):
+    """A street of the register from a CSV file (``name``, ``area``; for a part of a split
+    street ``from``, ``to``, ``side`` too: ``StreetIn``), blank cells left out."""
 
     def as_input(self) -> StreetIn:
-        return StreetIn(name=self.name, area=self.area)
+        return StreetIn.model_validate(self.model_dump())
 
 
 class EditionForm(FormModel):

@@ -24,9 +24,11 @@ from urna.editions.models import Edition
 from urna.editions.phases import rules_ensure_editable
 from urna.editions.schemas import (
     OUTSIDE_POOL_AREA,
+    STREET_PROBLEMS,
     EditionIn,
     area_outside_pool,
     edition_reference_errors,
+    streets_problems,
 )
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -120,6 +122,7 @@ class CsvRow:
     line: int
     values: dict[str, str]
     errors: dict[str, str]
+    params: dict[str, Any] = field(default_factory=dict)  # of the messages' placeholders
 
 
 @dataclass
@@ -143,9 +146,9 @@ class PreviewInvalid(FormInvalid):
     """A CSV import with errors: the preview to show again, nothing written."""
 
     def __init__(self, preview: CsvPreview) -> None:
-        super().__init__(
+        super().__init__(  # the command line prints them: placeholders filled in
             {
-                f"row {row.line}: {name}": message
+                f"row {row.line}: {name}": message % row.params if row.params else message
                 for row in preview.rows
                 for name, message in row.errors.items()
             }
@@ -165,7 +168,8 @@ async def rows_preview(
     *, session: AsyncSession, edition: Edition, kind: str, text: str
 ) -> CsvPreview:
     """Check projects (number, pool, title, description, cost in grosze, area, category,
-    location) or streets (name, area) row by row against the edition."""
+    location) or streets (name, area; from, to, side for a part of a split street) row by
+    row against the edition."""
     rules_ensure_editable(edition=edition)
     if kind not in CSV_KINDS:
         raise FormInvalid({"kind": N_("Choose projects or streets.")})
@@ -202,10 +206,22 @@ async def rows_preview(
                 errors["area"] = N_("Unknown area code.")
             if item.name.casefold() in taken:
                 errors["name"] = N_("This street is already in the register.")
-            elif item.name.casefold() in seen:
-                errors["name"] = N_("This street repeats in the file.")
-            seen.add(item.name.casefold())
         preview.rows.append(CsvRow(line=line, values=row, errors=errors))
         if item is not None and not errors:
             preview.parsed.append(item)
+    if kind == "streets":
+        _streets_check(preview)
     return preview
+
+
+def _streets_check(preview: CsvPreview) -> None:
+    """The streets' rows checked together (``streets_problems``): each problem on its row,
+    naming the line of the row it meets."""
+    rows = [row for row in preview.rows if not row.errors]
+    for problem in streets_problems(preview.parsed):
+        row, other = rows[problem.index], rows[problem.other]
+        row.errors[problem.field] = STREET_PROBLEMS[problem.kind][1]
+        row.params.update(line=other.line, number=problem.gap_from)
+    preview.parsed = [
+        item for item, row in zip(preview.parsed, rows, strict=True) if not row.errors
+    ]

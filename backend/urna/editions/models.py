@@ -93,7 +93,9 @@ class Area(SQLModel, table=True):
 
 
 class Street(SQLModel, table=True):
-    """The municipal street register: a street belongs to one area of the edition."""
+    """The municipal street register: a street belongs to one area of the edition
+    (``area_id``), or is split between areas by house numbers (``area_id`` NULL, its
+    ``StreetRange`` rows say which numbers belong where)."""
 
     __tablename__ = "street"
     __table_args__ = (UniqueConstraint("edition_id", "name"),)
@@ -101,7 +103,27 @@ class Street(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", index=True)
     name: str = Field(max_length=200)
+    area_id: int | None = Field(default=None, foreign_key="area.id", ondelete="CASCADE")
+
+
+class StreetRange(SQLModel, table=True):
+    """The house numbers of a split street that belong to one area: from ``number_from`` to
+    ``number_to`` (NULL: and above), on one ``side`` of the street or both
+    (``editions.street_ranges``; the import refuses ranges that overlap or leave gaps)."""
+
+    __tablename__ = "street_range"
+    __table_args__ = (
+        CheckConstraint("number_from >= 1", name="number_from"),
+        CheckConstraint("number_to IS NULL OR number_to >= number_from", name="number_to"),
+        CheckConstraint("side IN ('all', 'odd', 'even')", name="side"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    street_id: int = Field(foreign_key="street.id", ondelete="CASCADE", index=True)
     area_id: int = Field(foreign_key="area.id", ondelete="CASCADE")
+    number_from: int = 1
+    number_to: int | None = None
+    side: str = Field(default="all", max_length=4)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:

@@ -18,7 +18,9 @@ from urna.editions.models import (
     Project,
     ProjectImage,
     Street,
+    StreetRange,
 )
+from urna.editions.street_ranges import HouseRange
 
 
 async def edition_by_slug(session: AsyncSession, slug: str) -> Edition | None:
@@ -59,16 +61,40 @@ async def streets_of(session: AsyncSession, edition_id: int) -> list[Street]:
     return sorted(result.scalars(), key=lambda street: polish_order(street.name))
 
 
-async def street_register_of(session: AsyncSession, edition_id: int) -> list[tuple[str, int]]:
-    """(name, area id) of each street in Polish alphabetical order: rows, not objects
-    (thousands of them)."""
+async def street_register_of(
+    session: AsyncSession, edition_id: int
+) -> list[tuple[str, int | None]]:
+    """(name, area id: None for a split street) of each street in Polish alphabetical
+    order: rows, not objects (thousands of them)."""
     result = await session.execute(
         select(Street.name, Street.area_id).where(Street.edition_id == edition_id)
     )
     return sorted(((name, area_id) for name, area_id in result.all()), key=_by_polish_name)
 
 
-def _by_polish_name(row: tuple[str, int]) -> tuple:
+async def street_ranges_of(
+    session: AsyncSession, edition_id: int
+) -> dict[str, tuple[HouseRange, ...]]:
+    """The ranges of each split street, by the street's name, lowest numbers first."""
+    result = await session.execute(
+        select(
+            Street.name,
+            StreetRange.number_from,
+            StreetRange.number_to,
+            StreetRange.side,
+            StreetRange.area_id,
+        )
+        .join(Street, Street.id == StreetRange.street_id)
+        .where(Street.edition_id == edition_id)
+        .order_by(StreetRange.number_from, StreetRange.side)
+    )
+    ranges: dict[str, list[HouseRange]] = {}
+    for name, *part in result.all():
+        ranges.setdefault(name, []).append(HouseRange(*part))
+    return {name: tuple(parts) for name, parts in ranges.items()}
+
+
+def _by_polish_name(row: tuple[str, int | None]) -> tuple:
     return polish_order(row[0])
 
 

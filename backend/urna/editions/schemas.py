@@ -8,16 +8,28 @@ mistake is reported on its path (``pools.2.area``), with a msgid."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from urna.core.forms import Line, Text, form_error
+from urna.core.forms import Line, Text, form_error, whole
 from urna.core.i18n import N_
 from urna.core.money import MAX_GROSZE
 from urna.editions.models import DEFAULT_IDENTITY_FIELDS, IDENTITY_FIELDS, SLUG_PATTERN
+from urna.editions.street_ranges import SIDE_WORDS, ranges_problems
 
 MAX_COUNT = 1_000_000_000  # votes, choices: below what an INTEGER column holds
 MAX_TEXT = 100_000  # a description, a clause: far more than any office writes
@@ -84,9 +96,120 @@ class AreaIn(BaseModel):
     name: Name
 
 
+def _side(value: object) -> object:
+    if isinstance(value, str):
+        side = SIDE_WORDS.get(value.strip().casefold().rstrip("."))
+        if side is None:
+            raise form_error(SIDE_UNKNOWN)
+        return side
+    return value
+
+
+SIDE_UNKNOWN = N_("Write the side as odd, even or all (or leave it empty for all numbers).")
+HouseNumber = whole(1, 9999, N_("Give a house number from 1 to 9999."))
+Side = Annotated[Literal["all", "odd", "even"], BeforeValidator(_side)]
+
+
 class StreetIn(BaseModel):
+    """A street of the register in one area; or, with house numbers (``from``, ``to``:
+    none means and above; ``side``: odd, even or all), the part of a split street that is
+    in ``area``: a split street is named once for each of its parts."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
     name: Name
     area: Code
+    number_from: HouseNumber | None = Field(default=None, alias="from")
+    number_to: HouseNumber | None = Field(default=None, alias="to")
+    side: Side = "all"
+
+    @field_validator("number_to")
+    @classmethod
+    def _after_first(cls, value: int | None, info: ValidationInfo) -> int | None:
+        first = info.data.get("number_from") or 1
+        if value is not None and value < first:
+            raise form_error(N_("A range cannot end before its first number."))
+        return value
+
+    @property
+    def ranged(self) -> bool:
+        """The part of a split street (its house numbers given), not a whole street."""
+        return self.number_from is not None or self.number_to is not None or self.side != "all"
+
+    def span(self) -> HouseRangeIn:
+        return HouseRangeIn(self.number_from or 1, self.number_to, self.side)
+
+
+class HouseRangeIn(NamedTuple):
+    number_from: int
+    number_to: int | None
+    side: str
+
+
+@dataclass(frozen=True)
+class StreetProblem:
+    """What a row of streets (``index``) says wrong with the file's other rows, on its
+    ``field``: ``kind`` (a key of ``STREET_PROBLEMS``), the row it meets (``other``) and
+    where a gap begins."""
+
+    index: int
+    field: str
+    kind: str
+    other: int = 0
+    gap_from: int = 0
+
+
+# Each problem as the edition file (JSON: its path names the item) and as a CSV file (its
+# lines numbered) tell it.
+STREET_PROBLEMS = {
+    "repeats": (N_("This street repeats in the file."),) * 2,
+    "unnumbered": (
+        N_(
+            "This street is split between areas in other rows: give this row its house "
+            "numbers too (from, to or side)."
+        ),
+    )
+    * 2,
+    "overlap": (
+        N_("These house numbers overlap an earlier range of the same street."),
+        N_("These house numbers overlap the range on line %(line)s of the same street."),
+    ),
+    "gap": (
+        N_(
+            "Some house numbers between an earlier range of this street and this one are in "
+            "no range. Extend a range to close the gap."
+        ),
+        N_(
+            "House numbers from %(number)s up to this range are in no range of this street "
+            "(the range on line %(line)s ends before them). Extend a range to close the gap."
+        ),
+    ),
+}
+
+
+def streets_problems(streets: Sequence[StreetIn]) -> list[StreetProblem]:
+    """A street named twice without house numbers; a split street (some of its rows with
+    house numbers) with a row without them; ranges of one street that overlap, or leave
+    house numbers between them in no area. In the order of the rows."""
+    by_name: dict[str, list[int]] = {}
+    for index, street in enumerate(streets):
+        by_name.setdefault(street.name.casefold(), []).append(index)
+    problems: list[StreetProblem] = []
+    for indexes in by_name.values():
+        ranged = [index for index in indexes if streets[index].ranged]
+        if not ranged:
+            problems += [StreetProblem(index, "name", "repeats") for index in indexes[1:]]
+            continue
+        problems += [
+            StreetProblem(index, "from", "unnumbered") for index in indexes if index not in ranged
+        ]
+        for found in ranges_problems([streets[index].span() for index in ranged]):
+            kind = "overlap" if found.gap_from is None else "gap"
+            other = ranged[found.other]
+            problems.append(
+                StreetProblem(ranged[found.index], "from", kind, other, found.gap_from or 0)
+            )
+    return sorted(problems, key=lambda problem: problem.index)
 
 
 class PoolRulesIn(BaseModel):
@@ -227,13 +350,11 @@ def edition_reference_errors(edition: EditionIn) -> dict[str, str]:
         if area.code in areas:
             errors[f"areas.{i}.code"] = N_("This area code repeats in the file.")
         areas.add(area.code)
-    streets: set[str] = set()
     for i, street in enumerate(edition.streets):
         if street.area not in areas:
             errors[f"streets.{i}.area"] = N_("Unknown area code.")
-        if street.name.casefold() in streets:
-            errors[f"streets.{i}.name"] = N_("This street repeats in the file.")
-        streets.add(street.name.casefold())
+    for problem in streets_problems(edition.streets):
+        errors[f"streets.{problem.index}.{problem.field}"] = STREET_PROBLEMS[problem.kind][0]
     pools: dict[str, str | None] = {}
     for i, pool in enumerate(edition.pools):
         if pool.area and pool.area not in areas:

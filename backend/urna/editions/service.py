@@ -24,7 +24,7 @@ from urna.editions.conflicts import POOL_EXISTS, unique_writes
 from urna.editions.imports import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
 from urna.editions.imports import edition_json_read as edition_json_read
 from urna.editions.imports import edition_parse as edition_parse
-from urna.editions.models import Area, Edition, Pool, Project, Street
+from urna.editions.models import Area, Edition, Pool, Project, Street, StreetRange
 from urna.editions.phases import BallotTypeOffline as BallotTypeOffline
 from urna.editions.phases import RulesFrozen as RulesFrozen
 from urna.editions.phases import VotingClosed as VotingClosed
@@ -114,7 +114,8 @@ async def edition_create(
         for pool_in in data.pools:
             if pool_in.leftover_to:
                 pools[pool_in.code].leftover_to_pool_id = pools[pool_in.leftover_to].id
-        _rows_add(session, edition, data.streets, data.projects, pools, areas)
+        await _streets_add(session, edition, data.streets, areas)
+        _rows_add(session, edition, data.projects, pools, areas)
         await session.flush()
     if actor_id is not None:
         await change_record(
@@ -127,16 +128,35 @@ async def edition_create(
     return edition
 
 
+async def _streets_add(
+    session: AsyncSession, edition: Edition, streets: Sequence[StreetIn], areas: dict[str, Area]
+) -> None:
+    """The register's streets: a street of one area as one row, a split street (its parts
+    named with their house numbers, ``StreetIn.ranged``) as one row and a range a part."""
+    parts: dict[object, list[StreetIn]] = {}
+    for index, street in enumerate(streets):  # a whole street named twice: the key refuses it
+        parts.setdefault(street.name.casefold() if street.ranged else index, []).append(street)
+    added = []
+    for named in parts.values():
+        area_id = None if named[0].ranged else areas[named[0].area].id
+        added.append((Street(edition_id=edition.id, name=named[0].name, area_id=area_id), named))
+    session.add_all(street for street, _ in added)
+    await session.flush()
+    for street, named in added:
+        session.add_all(
+            StreetRange(street_id=street.id, area_id=areas[part.area].id, **part.span()._asdict())
+            for part in named
+            if part.ranged
+        )
+
+
 def _rows_add(
     session: AsyncSession,
     edition: Edition,
-    streets: Sequence[StreetIn],
     projects: Sequence[ProjectIn],
     pools: dict[str, Pool],
     areas: dict[str, Area],
 ) -> None:
-    for street in streets:
-        session.add(Street(edition_id=edition.id, name=street.name, area_id=areas[street.area].id))
     for project in projects:
         session.add(
             Project(
@@ -170,7 +190,8 @@ async def rows_create(
             N_("Unknown area or pool codes: %(codes)s"), params={"codes": ", ".join(missing)}
         )
     async with unique_writes(session):
-        _rows_add(session, edition, streets, projects, pools, areas)
+        await _streets_add(session, edition, streets, areas)
+        _rows_add(session, edition, projects, pools, areas)
         await session.flush()
 
 

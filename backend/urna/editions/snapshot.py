@@ -27,13 +27,21 @@ from urna.core.text import text_fold
 from urna.editions import repository
 from urna.editions.models import Area, Edition, Pool, Project
 from urna.editions.phases import edition_phase
+from urna.editions.street_ranges import HouseRange, range_area
 
 
 class RegisterStreet(NamedTuple):
-    """A street of the municipal register, as the vote needs it."""
+    """A street of the municipal register, as the vote needs it: its area, or (split
+    between areas) its ranges of house numbers."""
 
     name: str
-    area_id: int
+    area_id: int | None
+    ranges: tuple[HouseRange, ...] = ()
+
+    def area_of(self, number: int) -> int | None:
+        """The area of house ``number`` (its building's first number): None when the street
+        is split and no range holds it."""
+        return range_area(self.ranges, number) if self.ranges else self.area_id
 
 
 @dataclass(frozen=True)
@@ -309,7 +317,9 @@ async def edition_snapshot(
         snapshot = await _snapshot_read(session, slug)
     if streets and snapshot.streets is None:
         rows = await repository.street_register_of(session, snapshot.edition.id)
-        snapshot = replace(snapshot, streets=tuple(RegisterStreet(*row) for row in rows))
+        ranges = await repository.street_ranges_of(session, snapshot.edition.id)
+        streets = tuple(RegisterStreet(name, area, ranges.get(name, ())) for name, area in rows)
+        snapshot = replace(snapshot, streets=streets)
         fresh = True
     if fresh and cache is not None:
         cache.put(snapshot, generation=generation)

@@ -34,14 +34,15 @@ from stdnum.pl import pesel as stdnum_pesel
 from urna.core.forms import form_error, form_parse
 from urna.core.i18n import N_
 from urna.editions.service import RegisterStreet
-from urna.editions.snapshot import street_lookup
+from urna.voting.address import NOT_IN_REGISTER as NOT_IN_REGISTER
+from urna.voting.address import NOT_ON_STREET as NOT_ON_STREET
+from urna.voting.address import STREET_MISSING, address_area, house_read, street_read
 from urna.voting.identity import (
     MAX_AGE,
     NAME_MARKS,
     age_on,
     ascii_forms,
     clean,
-    house_number_normalise,
     parse_date,
     pesel_birth_date,
 )
@@ -62,14 +63,8 @@ STORED_FIELDS = {
     "first_name", "last_name", "street", "house_number", "birth_date", "phone", "email",
     "guardian_name",
 }  # fmt: skip
-# Each worded for the resident, and for the operator typing someone else's paper ballot.
-NOT_IN_REGISTER = Wording(
-    N_("This street is not in the register of the municipality. Choose it from the list."),
-    N_("This street is not in the register of the municipality. Check how the ballot writes it."),
-)
-STREET_MISSING = Wording(
-    N_("Choose your street from the list."), N_("Type the street written on the ballot.")
-)
+# Each worded for the resident, and for the operator typing someone else's paper ballot
+# (the address's: ``address``).
 CONSENT_MISSING = Wording(
     N_("Confirm that your parent or legal guardian agrees to your vote."),
     N_("Mark the declaration that the parent or legal guardian agrees to the vote."),
@@ -128,8 +123,9 @@ class FormModel(BaseModel):
 class IdentityRules:
     """What an identity is checked against: the edition's required fields (``address``
     stands for street and house number), the day ages are counted on, and the municipal
-    street register (normalised name → area); and who reads the messages, the resident
-    or the operator typing a paper ballot (``Wording``). ``held_role``: a correction's
+    street register (normalised name → its area, or a split street's ranges); and who
+    reads the messages, the resident or the operator typing a paper ballot (``Wording``).
+    ``held_role``: a correction's
     guardian role as declared at the vote, which stands when the form tells no age (a
     PESEL edition without a date of birth, its PESEL not typed again)."""
 
@@ -142,20 +138,6 @@ class IdentityRules:
 
 def _read_name(typed: str, info: ValidationInfo) -> str:
     return person_name(typed)
-
-
-def _read_street(typed: str, info: ValidationInfo) -> str:
-    street = street_lookup(info.context.streets, typed)
-    if street is None:
-        raise form_error(NOT_IN_REGISTER.to(info.context.audience))
-    return street.name  # the register's spelling: "lipowa" and "UL. LIPOWA" are one street
-
-
-def _read_house(typed: str, info: ValidationInfo) -> str:
-    house = house_number_normalise(typed)  # "012/03" and "12 m. 3" are "12/3": one person
-    if house is None:
-        raise form_error(N_("Give the house number, e.g. 12, 12A or 12/3."))
-    return house
 
 
 def _read_pesel(typed: str, info: ValidationInfo) -> str:
@@ -221,8 +203,8 @@ class _Asked:
 _ASKED = {
     "first_name": _Asked(_read_name, 80),
     "last_name": _Asked(_read_name, 80),
-    "street": _Asked(_read_street, 200, "address", STREET_MISSING),
-    "house_number": _Asked(_read_house, 20, "address"),
+    "street": _Asked(street_read, 200, "address", STREET_MISSING),
+    "house_number": _Asked(house_read, 20, "address"),
     "pesel": _Asked(_read_pesel, 40),
     "birth_date": _Asked(_read_birth, 40),
     "phone": _Asked(_read_phone, 40),
@@ -300,8 +282,7 @@ class IdentityForm(FormModel):
         rules: IdentityRules = info.context
         born = self.born
         self._age = age_on(born, rules.today) if born is not None else None
-        found = street_lookup(rules.streets, self.street) if self.street else None
-        self._area_id = found.area_id if found is not None else None
+        self._area_id = address_area(rules.streets, self.street, self.house_number)
         return self
 
     @property
@@ -315,7 +296,8 @@ class IdentityForm(FormModel):
 
     @property
     def area_id(self) -> int | None:
-        """The area of the street, from the register."""
+        """The area of the street (of a split street: of the house number's range), from
+        the register."""
         return self._area_id
 
     @property

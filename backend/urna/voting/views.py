@@ -92,7 +92,14 @@ async def clause_acknowledge(request: Request, slug: str):
 
 
 async def _render_identity(
-    request, snapshot: EditionSnapshot, *, values=None, errors=None, status_code=200, kept=False
+    request,
+    snapshot: EditionSnapshot,
+    *,
+    values=None,
+    errors=None,
+    params=None,
+    status_code=200,
+    kept=False,
 ):
     edition = snapshot.edition
     # the register by name, kept with the cached edition, its list rendered once with it
@@ -106,6 +113,7 @@ async def _render_identity(
             "streets": streets,
             "values": values or {},
             "errors": errors or {},
+            "params": params or {},  # of the messages' placeholders (the street named)
             "required": set(edition.required_fields),
             # a contact used up: the edition's rule, what to do, the office's phone
             "contact_used": service.CONTACT_USED in (errors or {}).values(),
@@ -157,7 +165,12 @@ async def identity_submit(request: Request, slug: str):
             values = {k: v for k, v in form.items() if k not in SECRET_FIELDS}
             errors = error.errors if isinstance(error, FormInvalid) else {"__all__": error.message}
             page = await _render_identity(
-                request, snapshot, values=values, errors=errors, status_code=error.status_code
+                request,
+                snapshot,
+                values=values,
+                errors=errors,
+                params=error.params,
+                status_code=error.status_code,
             )
             return retry_after(page, error)
         state_save(request, state)
