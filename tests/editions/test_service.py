@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories.editions import edition_create, edition_data
+from tests.factories.editions import edition_create, edition_data, upcoming_data
 from urna.core.db import utcnow
 from urna.core.errors import FormInvalid
 from urna.documents import service as documents
@@ -121,16 +121,6 @@ async def test_csv_import_reports_errors_per_row(app, db):
 # ---- pool rules -------------------------------------------------------------------------
 
 
-def _upcoming(**overrides):
-    later = utcnow() + timedelta(days=3)
-    return edition_data(
-        voting_opens_at=later.isoformat(),
-        voting_closes_at=(later + timedelta(days=7)).isoformat(),
-        results_at=(later + timedelta(days=14)).isoformat(),
-        **overrides,
-    )
-
-
 def _with_pool_rules(data, **rules_by_code):
     """``data`` with rule settings merged into the pools named by code."""
     data["pools"] = [{**pool, **rules_by_code.get(pool["code"], {})} for pool in data["pools"]]
@@ -139,7 +129,7 @@ def _with_pool_rules(data, **rules_by_code):
 
 async def test_import_keeps_pool_rules_and_finds_the_leftover_pool_by_code(app, db):
     data = _with_pool_rules(
-        _upcoming(vote_type="approval", publish_demographics=True),
+        upcoming_data(vote_type="approval", publish_demographics=True),
         CITY={"rule": "equal_shares", "min_votes_percent": "2.5"},
         N={"rule": "greedy_stop", "min_votes": 10, "leftover_to": "CITY"},
         S={"leftover_to": "N"},
@@ -176,7 +166,7 @@ async def test_import_keeps_pool_rules_and_finds_the_leftover_pool_by_code(app, 
     ],
 )  # fmt: skip
 async def test_import_refuses_wrong_pool_rules(app, db, vote_type, rules, field, message):
-    data = _with_pool_rules(_upcoming(vote_type=vote_type), **rules)
+    data = _with_pool_rules(upcoming_data(vote_type=vote_type), **rules)
     with pytest.raises(FormInvalid) as caught:
         await privacy.edition_import(session=db, data=data)
     assert message in caught.value.errors[field]
@@ -184,7 +174,7 @@ async def test_import_refuses_wrong_pool_rules(app, db, vote_type, rules, field,
 
 
 async def test_a_pool_is_added_with_its_rule_and_its_rule_changes_while_editable(app, db):
-    edition = await privacy.edition_import(session=db, data=_upcoming())
+    edition = await privacy.edition_import(session=db, data=upcoming_data())
     await db.commit()
     added = await service.pool_create(
         session=db,

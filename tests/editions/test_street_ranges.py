@@ -5,18 +5,17 @@ from street + house number."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 
 from tests.conftest import fresh_database, make_settings
-from tests.factories.editions import edition_create, edition_data
+from tests.factories.editions import edition_create, edition_data, upcoming_data
 from tests.factories.staff import csrf_of, staff_client
 from tests.factories.voting import person, post_form, reach_choices, reach_identity
 from urna.core import migrate
-from urna.core.db import create_engine, utcnow
+from urna.core.db import create_engine
 from urna.core.errors import FormInvalid
 from urna.editions import repository, service
 from urna.editions.street_ranges import HouseRange, ranges_problems
@@ -41,16 +40,6 @@ SPLIT_CSV = (
     "ul. Polna;N;;;nieparzyste\n"
     "ul. Polna;S;;;parzyste\n"
 )
-
-
-def _upcoming(**overrides):
-    later = utcnow() + timedelta(days=3)
-    return edition_data(
-        voting_opens_at=later.isoformat(),
-        voting_closes_at=(later + timedelta(days=7)).isoformat(),
-        results_at=(later + timedelta(days=14)).isoformat(),
-        **overrides,
-    )
 
 
 def _part(first, last=None, side="all"):
@@ -124,7 +113,7 @@ async def test_the_edition_file_refuses_ranges_that_overlap_or_leave_a_gap(
 
 
 async def test_a_csv_with_ranges_is_checked_row_by_row_naming_the_line_it_meets(app, db):
-    edition = await privacy.edition_import(session=db, data=_upcoming(streets=[]))
+    edition = await privacy.edition_import(session=db, data=upcoming_data(streets=[]))
     bad = (
         "name;area;from;to;side\n"
         "ul. Długa;N;1;49;\n"
@@ -167,7 +156,7 @@ async def test_a_csv_with_ranges_is_checked_row_by_row_naming_the_line_it_meets(
 
 async def test_the_console_shows_the_ranges_and_the_import_hint(app):
     async with await staff_client(app, "admin") as admin:
-        data = _upcoming(streets=[])
+        data = upcoming_data(streets=[])
         async with app.state.ctx.db() as session:
             edition = await privacy.edition_import(session=session, data=data)
             await session.commit()

@@ -113,6 +113,18 @@ def edition_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def upcoming_data(**overrides: Any) -> dict[str, Any]:
+    """``edition_data`` of an edition whose voting opens in three days: its rules, pools,
+    projects and streets may still change."""
+    later = utcnow() + timedelta(days=3)
+    return edition_data(
+        voting_opens_at=later.isoformat(),
+        voting_closes_at=(later + timedelta(days=7)).isoformat(),
+        results_at=(later + timedelta(days=14)).isoformat(),
+        **overrides,
+    )
+
+
 async def edition_create(app, **overrides: Any):
     async with app.state.ctx.db() as session:
         edition = await privacy.edition_import(session=session, data=edition_data(**overrides))
