@@ -230,7 +230,7 @@ async def test_the_migration_down_gives_a_split_street_its_lowest_range_s_area(t
         application = create_app(make_settings(url))
         async with LifespanManager(application):
             edition = await edition_create(application, streets=SPLIT)
-        await asyncio.to_thread(migrate.downgrade, url, "0015_fraud_fact_program")
+        await asyncio.to_thread(migrate.downgrade, url, "0017_paper_withdraw")
         engine = create_engine(url)
         async with engine.connect() as conn:
             rows = await conn.execute(

@@ -1,8 +1,8 @@
 """editions: a street split between areas by house-number ranges
 
-Revision ID: 0016_street_ranges
-Revises: 0015_fraud_fact_program
-Create Date: 2026-12-02 12:00:00
+Revision ID: 0018_street_ranges
+Revises: 0017_paper_withdraw
+Create Date: 2026-12-03 12:00:00
 
 A register could give a street one area only, while municipal registers split long streets
 between districts ("ul. Długa 1–49 → Śródmieście, 50 and above → Północ", or odd numbers
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_street_ranges"
-down_revision = "0015_fraud_fact_program"
+revision = "0018_street_ranges"
+down_revision = "0017_paper_withdraw"
 branch_labels = None
 depends_on = None
 
