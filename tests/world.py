@@ -33,7 +33,7 @@ from urna.privacy.models import DataRequest
 from urna.results.models import ResultRun
 from urna.staff.matrix import app_routes
 from urna.verification.models import Decision
-from urna.voting.models import Ballot, PaperEntry
+from urna.voting.models import Ballot, CollectionPoint, PaperEntry
 
 # ---- the routes ------------------------------------------------------------------------
 
@@ -134,7 +134,8 @@ class World:
         ("1" for what does not exist)."""
         async with app.state.ctx.db() as session:
             for name, model in (("run_id", ResultRun), ("entry_id", PaperEntry),
-                                ("decision_id", Decision)) if latest else ():  # fmt: skip
+                                ("decision_id", Decision), ("point_id", CollectionPoint),
+                                ) if latest else ():  # fmt: skip
                 self.values[name] = str(await session.scalar(select(func.max(model.id))) or 1)
             for slug in (self.upcoming, self.open, self.closed):
                 first = (
