@@ -22,6 +22,7 @@ PROJECT = re.compile(
     r'<label for="p-\d+"><span class="number">([^<]+)</span>'
 )
 REVIEWED = re.compile(r'name="reviewed" value="([0-9,]*)"')
+VOTER_SEAL = re.compile(r'name="voter" value="([0-9a-f]+)"')
 RECEIPT = re.compile(r'id="receipt-code">([0-9A-Z-]+)<')
 
 
@@ -145,10 +146,10 @@ async def vote(
 
 
 def reviewed_of(review_page: str) -> dict[str, str]:
-    """The review form's hidden field, as a browser sends it with the cast."""
-    found = REVIEWED.search(review_page)
-    assert found, "no reviewed choices on the review page"
-    return {"reviewed": found.group(1)}
+    """The review form's hidden fields, as a browser sends them with the cast."""
+    found, voter = REVIEWED.search(review_page), VOTER_SEAL.search(review_page)
+    assert found and voter, "no reviewed choices or voter on the review page"
+    return {"reviewed": found.group(1), "voter": voter.group(1)}
 
 
 async def receipt_of(client: httpx.AsyncClient, slug: str) -> str:

@@ -9,6 +9,7 @@ from datetime import date
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from tests.factories.editions import edition_create
 from tests.factories.voting import (
@@ -22,11 +23,14 @@ from tests.factories.voting import (
     reach_code,
     reach_identity,
     receipt_of,
+    reviewed_of,
     vote,
 )
+from urna.core.db import transaction
 from urna.core.forms import form_parse
 from urna.editions.service import RegisterStreet
 from urna.editions.snapshot import street_index_of, street_lookup
+from urna.voting.models import Ballot
 from urna.voting.schemas import CodeForm, ReceiptForm
 from urna.voting.service import NO_CODE_WAITING
 
@@ -276,3 +280,27 @@ async def test_the_review_page_names_whose_ballot_it_is_and_nothing_more(app, cl
         del who[field]
     review = await _review(client, app, nameless.slug, who)
     assert review.status_code == 200 and 'id="voter"' not in review.text
+
+
+async def test_a_ballot_taken_over_in_another_tab_after_its_review_is_not_cast(app, client):
+    """Tab A reviews Anna's ballot; in tab B of the same browser Jan identifies and picks
+    the same project. Tab A's "Cast my ballot" is refused (the choices alone agree), nothing
+    is stored, and Jan's own review then casts his."""
+    edition = await edition_create(app)
+    anna, jan = person(first_name="Anna"), person(first_name="Jan")
+    tab_a = await _review(client, app, edition.slug, anna)
+    assert "Anna" in tab_a.text
+    tab_b = await _review(client, app, edition.slug, jan)
+    assert reviewed_of(tab_b.text)["reviewed"] == reviewed_of(tab_a.text)["reviewed"]
+    url = f"/e/{edition.slug}/vote/cast"
+    for forged in ("żółć", "", "0" * 5000):  # any other text is another voter, never a 500
+        data = reviewed_of(tab_b.text) | {"voter": forged}
+        assert (await post_form(client, url, data, tab_b.text)).status_code == 400
+    refused = await post_form(client, url, reviewed_of(tab_a.text), tab_b.text)
+    assert refused.status_code == 400
+    assert "Inna osoba potwierdziła swoje dane w tej przeglądarce" in refused.text
+    async with transaction(app.state.ctx.db) as session:
+        stored = select(func.count()).select_from(Ballot).where(Ballot.edition_id == edition.id)
+        assert await session.scalar(stored) == 0
+    cast = await post_form(client, url, reviewed_of(tab_b.text), tab_b.text)
+    assert cast.status_code == 303

@@ -43,6 +43,17 @@ CHANGED_SINCE_REVIEW = N_(
     "Your choices changed after you reviewed them (in another tab or window). Check them "
     "below and continue to the review again: nothing was cast."
 )
+VOTER_CHANGED = N_(
+    "Another person confirmed their data in this browser (in another tab or window) after "
+    "this ballot was reviewed: nothing was cast. Continue to the review again and check "
+    "whose ballot it is."
+)
+
+
+def voter_seal(crypto: Crypto, state: VoteState) -> str:
+    """Whose ballot the review page showed, as the page carries it to the cast: a keyed
+    hash of the confirmed identity's key (never the key, nothing of the person)."""
+    return crypto.keyed_hash(scope="review-voter", value=state.identity_key or "")[:24]
 
 
 class AlreadyVoted(AppError):
@@ -297,13 +308,15 @@ async def ballot_cast(
     meta: ballots.RequestMeta,
     now: datetime | None = None,
     reviewed: str | None = None,
+    voter: str | None = None,
 ) -> str:
     """Write voter, ballot and choices and commit before the receipt is shown; return it.
 
     Resubmitting (double click, reload) finds the ballot by its receipt and returns the
     same receipt; any other UNIQUE conflict means this person already voted. ``reviewed``
     (``VoteState.choices_seal`` as the review page showed it): choices changed since (in
-    another tab) are not cast — the resident sees them again first.
+    another tab) are not cast — the resident sees them again first; nor, ``voter``
+    (``voter_seal`` as the page showed it), a ballot whose person changed since.
     """
     now = now or utcnow()
     editions.voting_ensure_open(edition=edition, now=now)
@@ -311,6 +324,9 @@ async def ballot_cast(
         raise FlowOutOfOrder()
     if reviewed is not None and reviewed != state.choices_seal():
         raise FormInvalid({"choices": CHANGED_SINCE_REVIEW})
+    seal = voter_seal(crypto, state).encode()
+    if voter is not None and not hmac.compare_digest(voter.encode(), seal):
+        raise FormInvalid({"choices": VOTER_CHANGED})
     picked = [pid for ids in state.choices.values() for pid in ids]
     errors = choices_apply(options=options, state=state, picked=picked, strict=True)
     if errors:

@@ -39,6 +39,7 @@ from urna.voting.state import receipt_of
 
 router = APIRouter()
 SECRET_FIELDS = drafts.NEVER_KEPT | {"csrf_token"}
+TEXT = {"type": "string"}
 CODE_SENT = "code_sent"  # the one-time notice of a new code: the edition it was sent in
 
 
@@ -337,10 +338,11 @@ async def review_page(request: Request, slug: str):
     # whose ballot: a person identifying in another tab of this browser takes it over
     voter = await holdings.voter_named(sessions=ctx.db, crypto=ctx.crypto, state=state)
     context = {"edition": edition, "options": options, "reviewed": state.choices_seal()}
-    return await render(request, "voting/review.html", context | {"voter": voter}, personal=True)
+    context |= {"voter": voter, "voter_seal": service.voter_seal(ctx.crypto, state)}
+    return await render(request, "voting/review.html", context, personal=True)
 
 
-@router.post("/e/{slug}/vote/cast", openapi_extra=form_openapi(reviewed={"type": "string"}))
+@router.post("/e/{slug}/vote/cast", openapi_extra=form_openapi(reviewed=TEXT, voter=TEXT))
 async def cast(request: Request, slug: str):
     async with unit(request) as db:
         ctx = get_ctx(request)
@@ -352,6 +354,7 @@ async def cast(request: Request, slug: str):
             return _to_receipt(ctx, slug, done["code"])  # resubmitted after the receipt
         state = vote_state(request, edition)
         options = choices.ballot_options(snapshot=snapshot, state=state)
+        form = await request.form()
         try:
             receipt = await service.ballot_cast(
                 session=db,
@@ -360,7 +363,8 @@ async def cast(request: Request, slug: str):
                 state=state,
                 options=options,
                 meta=request_meta(request, ctx),
-                reviewed=(await request.form()).get("reviewed"),  # what the page showed
+                reviewed=form.get("reviewed"),  # what the page showed
+                voter=form.get("voter"),  # and whose ballot it said it was
             )
         except FormInvalid as error:
             return await _render_choices(
