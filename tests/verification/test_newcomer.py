@@ -55,6 +55,26 @@ async def test_one_phone_rotating_its_ipv6_address_within_its_64_is_one_address(
     assert "2a01:110f:4e2:7c00::/64: 8" in said
 
 
+async def test_frauds_rank_above_honest_shared_networks_and_the_case_says_why(app, newcomer):
+    """The queue's order: one guardian for six infants, a bot rotating its browser string
+    and a 3 a.m. burst of one choice set come before a university's NAT and a mobile
+    operator's address, whose residents chose differently over many evenings (their
+    busiest hours, one to four ballots, are no share of the edition's traffic)."""
+    edition, groups, scan = newcomer
+    rank = {groups[b["id"]]: i for i, case in enumerate(scan["cases"]) for b in case["ballots"]}
+    honest = min(rank["campus"], rank["cgnat"])
+    assert [g for g in ("guardian", "rotator", "night") if rank[g] > honest] == [], rank
+    [cgnat] = [c for c in scan["cases"] if c["id"] == case_of(scan, groups, "cgnat")]
+    [said] = [s["evidence"] for s in cgnat["signals"] if s["kind"] == "ip"]
+    assert "najczęstszy zestaw wyborów ma 3 z tych 24 głosów" in said
+    assert "W tej godzinie edycja miała łącznie głosów: 4" in said
+    async with await staff_client(app, "verifier") as verifier:
+        await verifier.get("/staff/lang/en")
+        page = (await verifier.get(f"/staff/verify/{edition.slug}/cases/{cgnat['id']}")).text
+    assert "Lower in the queue, as a network many people share" in page
+    assert "the score counts 12% of its weight" in page
+
+
 async def _decide(http, url: str, **decision: str):
     """Decide every ballot the case's page offers, as a verifier ticks them all."""
     page = (await http.get(url)).text

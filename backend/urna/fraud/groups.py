@@ -48,7 +48,8 @@ async def kinds_groups(
 ) -> list[dict[str, Any]]:
     """The groups of every kind that fire (holding a seed), each described by n, first
     and last time, the busiest hour (``peak`` ballots up to ``peak_ts``), ``prior``
-    ballots in the 14 days before it, and ``kinds.DESCRIPTION``. Two statements: the
+    ballots in the 14 days before it, the ballots of its most common choice set
+    (``same``), and ``kinds.DESCRIPTION``. Two statements: the
     members of the groups that fire go to ``fraud_member``, then the groups are
     described from them.
 
@@ -83,8 +84,13 @@ async def kinds_groups(
       SELECT key, ts AS peak_ts, peak, prior,
              row_number() OVER (PARTITION BY key ORDER BY peak DESC, ts) AS rk
       FROM w
+    ),
+    c AS (
+      SELECT key, max(ballots) AS same
+      FROM (SELECT key, count(*) AS ballots FROM m GROUP BY key, choice_set) AS x GROUP BY key
     )
-    SELECT g.*, p.peak_ts, p.peak, p.prior FROM g JOIN p ON p.key = g.key AND p.rk = 1
+    SELECT g.*, p.peak_ts, p.peak, p.prior, c.same
+    FROM g JOIN p ON p.key = g.key AND p.rk = 1 JOIN c ON c.key = g.key
     ORDER BY g.key
     """
     return [dict(row._mapping) for row in await session.execute(text(sql), params)]

@@ -17,19 +17,13 @@ what honest groups reach:
 "One IP address" (``s.ip``, and the address in ``s.ipua``) is an IPv6 address's /64
 (``dialect.host_of``): one line, whose device rotates its privacy address within it.
 
-Scores combine within a case (``cases.case_score``). A signal's score is its kind's
-weight times ``1 + log2(n / floor)`` (1 at the floor, +1 for each doubling); for the
-kinds about time it is further raised when the group's ballots came in one hour
-(``peak``) and with no history from the same key in the 14 days before (``prior``); for
-the kinds about one address or network, also when that hour's ballots were a large share
-of the whole edition's in that hour.
+A signal's score, only the order of the verifiers' queue, is ``scoring``'s; scores
+combine within a case (``cases.case_score``).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
 from urna.core.i18n import N_
 
@@ -51,7 +45,9 @@ class Kind:
     message: str
     having: str = ""  # SQL over the group ``s``
     timed: bool = True  # does the time shape of the group matter to the score
-    traffic: bool = False  # is the busiest hour compared with the edition's traffic
+    # a group of one address or network, which people sharing it make too: its busiest
+    # hour is compared with the edition's traffic, and a shared network's shape lowers it
+    traffic: bool = False
 
     @property
     def prefix(self) -> str:
@@ -336,27 +332,6 @@ BURST_MESSAGE = N_(
     "day on average); from a few networks (e.g. %(label)s; networks: %(networks)s): "
     "%(concentrated)s."
 )
-
-
-def strength(n: int, floor: int) -> float:
-    return 1.0 + math.log2(max(n, 1) / max(floor, 1))
-
-
-def timed_factor(*, n: int, peak: int, prior: int, share: float) -> float:
-    """From 0.5 (spread out, with a history of its own) to 2.0 (all in one hour, no
-    history, the whole edition's traffic in that hour)."""
-    burst = peak / n if n else 0.0
-    history = prior / (prior + peak) if prior + peak else 0.0
-    return (0.75 + 0.5 * burst) * (1.0 - 0.5 * history) * (1.0 + 0.6 * min(share, 1.0))
-
-
-def kind_score(kind: Kind, row: dict[str, Any], share: float) -> float:
-    """``share``: the group's busiest hour as a part of the edition's ballots in that hour
-    (0 for the kinds not compared with the edition's traffic)."""
-    score = kind.weight * strength(row["n"], kind.floor)
-    if kind.timed:
-        score *= timed_factor(n=row["n"], peak=row["peak"], prior=row["prior"], share=share)
-    return round(score, 3)
 
 
 def kind_of(key: str) -> Kind:

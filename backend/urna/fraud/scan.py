@@ -19,7 +19,7 @@ from urna.core.crypto import Crypto
 from urna.core.db import utcnow
 from urna.editions.models import Edition
 from urna.fraud import cases as casework
-from urna.fraud import facts, groups, kinds, repository, scope
+from urna.fraud import facts, groups, kinds, repository, scope, scoring
 from urna.fraud.cases import Fired
 from urna.fraud.dialect import Dialect, dialect_for
 from urna.fraud.models import FraudScanMark
@@ -46,7 +46,8 @@ def _choices_label(choice_set: str, numbers: dict[int, str]) -> str:
     return ", ".join(numbers.get(int(p), p) for p in choice_set.split(",") if p)
 
 
-def _fired(kind: str, key: str, score: float, message: str, row: dict, **params) -> Fired:
+def _fired(kind: str, key: str, scored: scoring.Scored, message: str, row: dict, **params) -> Fired:
+    """A fired group's signal; its evidence says what the score's ``notes`` lowered."""
     first, last = _moment(row["first_ts"]), _moment(row["last_ts"])
     values = {
         "n": int(row["n"]),
@@ -54,11 +55,14 @@ def _fired(kind: str, key: str, score: float, message: str, row: dict, **params)
         "first": first.isoformat(),  # written out when read (``service.evidence_params``)
         "last": last.isoformat(),
     } | params
+    evidence: dict = {"message": message, "params": values}
+    if scored.notes:
+        evidence["notes"] = scored.notes
     return Fired(
         kind=kind,
         key=key,
-        score=score,
-        evidence={"message": message, "params": values},
+        score=scored.score,
+        evidence=evidence,
         first_at=first,
         last_at=last,
     )
@@ -76,9 +80,7 @@ async def _group_signals(
     peaks = {float(row["peak_ts"]) for kind, row in found if kind.traffic}
     traffic = await repository.edition_traffic(session, edition_id, peaks, kinds.HOUR)
     for kind, row in found:
-        share = 0.0
-        if kind.traffic:
-            share = row["peak"] / max(traffic[float(row["peak_ts"])], 1)
+        hour = traffic[float(row["peak_ts"])] if kind.traffic else 0
         named = set(PARAM.findall(kind.message)) - {"n", "label", "first", "last"}
         extra = {name: row[name] for name in named if name in row}
         for name in ("fastest", "slowest"):
@@ -86,26 +88,26 @@ async def _group_signals(
                 extra[name] = round(float(extra[name]), 1)
         if "#" in row["key"]:
             extra["choices"] = _choices_label(row["key"].rsplit("#", 1)[1], numbers)
-        if "share" in named:
-            extra["share"] = round(100 * min(share, 1.0))
+        if "share" in named:  # what it is, whether or not it raised the score
+            extra["share"] = round(100 * min(row["peak"] / max(hour, 1), 1.0))
         if row["key"] in agents:  # a program's name and string ("" when none was sent)
             agent, extra["agents"] = agents[row["key"]]
             extra["client"] = row["key"].split("|", 1)[1] or NONE
             extra["agent"] = agent or NONE
-        score = kinds.kind_score(kind, row, share)
-        fired.append(_fired(kind.name, row["key"], score, kind.message, row, **extra))
+        scored = scoring.kind_score(kind, row, hour=hour)
+        fired.append(_fired(kind.name, row["key"], scored, kind.message, row, **extra))
     for row in await groups.births_groups(session, params):
-        score = round(kinds.BIRTHS_WEIGHT * kinds.strength(row["n"], kinds.BIRTHS_FLOOR), 3)
+        score = scoring.counted_score(kinds.BIRTHS_WEIGHT, row["n"], kinds.BIRTHS_FLOOR)
         message = kinds.BIRTHS_MESSAGES[row["key"].split(":")[1]]
-        fired.append(_fired(kinds.BIRTHS_NAME, row["key"], score, message, row))
+        fired.append(_fired(kinds.BIRTHS_NAME, row["key"], scoring.Scored(score), message, row))
     for row in await groups.burst_groups(session, d, params):
-        score = round(kinds.BURST_WEIGHT * kinds.strength(row["n"], kinds.BURST_NET_MIN), 3)
+        score = scoring.counted_score(kinds.BURST_WEIGHT, row["n"], kinds.BURST_NET_MIN)
         day = datetime.fromtimestamp(int(row["day"]) * 86400, UTC).date()
         fired.append(
             _fired(
                 kinds.BURST_NAME,
                 row["key"],
-                score,
+                scoring.Scored(score),
                 kinds.BURST_MESSAGE,
                 row,
                 project=numbers.get(int(row["project_id"]), str(row["project_id"])),

@@ -61,13 +61,16 @@ def evidence_params(params: dict, lang: str) -> dict:
 
 
 def evidence_render(evidence: dict, lang: str | None = None) -> str:
-    """A stored evidence ({"message": msgid, "params": {...}}) in ``lang`` (by default the
-    current language)."""
+    """A stored evidence ({"message": msgid, "params": {...}}, and any "notes" of the same
+    shape) in ``lang`` (by default the current language)."""
     if not evidence:
         return ""
     lang = lang or current_language()
-    params = evidence_params(evidence.get("params", {}), lang)
-    return translate_in(lang, evidence["message"], **params)
+    said = [evidence, *evidence.get("notes", ())]  # notes: what lowered the signal's score
+    return " ".join(
+        translate_in(lang, part["message"], **evidence_params(part.get("params", {}), lang))
+        for part in said
+    )
 
 
 def _summary(case: FraudCase, ballots: int, kinds: list[str]) -> CaseSummary:
