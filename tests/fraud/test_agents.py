@@ -4,7 +4,7 @@ app (a false "program" would put an honest resident's ballot before the verifier
 
 import pytest
 
-from urna.fraud.agents import agent_program
+from urna.fraud.agents import agent_browser, agent_program
 
 PROGRAMS = [  # (user agent, the client's name the evidence shows)
     ("python-requests/2.31.0", "Python Requests"),
@@ -151,3 +151,17 @@ def test_programs_are_named(user_agent, name):
 @pytest.mark.parametrize("user_agent", BROWSERS)
 def test_people_s_browsers_are_not_programs(user_agent):
     assert agent_program(user_agent) is None
+
+
+ANDROID = "Mozilla/5.0 (Linux; Android 14; {}) AppleWebKit/537.36 Chrome/131.0 Mobile Safari"
+
+
+def test_a_browser_is_named_by_its_version_system_and_device():
+    """Two phones with one browser and one system differ by their device; a string
+    ua-parser knows no browser in is quoted as it is."""
+    firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0"
+    assert agent_browser(ANDROID.format("SM-A556B")) == "Chrome 131 (Android 14, Samsung SM-A556B)"
+    assert agent_browser(ANDROID.format("Pixel 8")) == "Chrome 131 (Android 14, Pixel 8)"
+    assert agent_browser(firefox) == "Firefox 132 (Windows 10)"
+    assert agent_browser("Mozilla/5.0") == "Mozilla/5.0"
+    assert agent_browser(None) == agent_browser("  ") == ""

@@ -55,6 +55,21 @@ async def test_one_phone_rotating_its_ipv6_address_within_its_64_is_one_address(
     assert "2a01:110f:4e2:7c00::/64: 8" in said
 
 
+async def test_each_browser_at_one_address_is_named(newcomer):
+    """The mobile carrier's four phones each have a signal of one browser at its address:
+    each says which phone it is about, not four identical sentences."""
+    _edition, groups, scan = newcomer
+    [cgnat] = [c for c in scan["cases"] if c["id"] == case_of(scan, groups, "cgnat")]
+    said = sorted(s["evidence"] for s in cgnat["signals"] if s["kind"] == "ip_browser")
+    named = [re.search(r"przeglądarki \((.+?)\) pod adresem IP 37\.248\.160\.5", s) for s in said]
+    assert sorted(m[1] for m in named if m) == [
+        "Chrome 130 (Android 13, XiaoMi Redmi Note 12)",
+        "Chrome 131 (Android 14, Pixel 8)",
+        "Chrome 131 (Android 14, Samsung SM-A556B)",
+        "Mobile Safari UI/WKWebView 18 (iOS 18.1, iPhone)",
+    ]
+
+
 async def test_frauds_rank_above_honest_shared_networks_and_the_case_says_why(app, newcomer):
     """The queue's order: one guardian for six infants, a bot rotating its browser string
     and a 3 a.m. burst of one choice set come before a university's NAT and a mobile

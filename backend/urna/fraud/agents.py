@@ -72,3 +72,27 @@ def agent_program(user_agent: str | None) -> str | None:
     ):
         return family[:NAME_MAX]
     return None
+
+
+BROWSER_MAX = 100  # what an evidence quotes of a string ua-parser does not know
+
+
+@lru_cache(maxsize=50_000)
+def agent_browser(user_agent: str | None) -> str:
+    """A browser as a verifier tells it from another: its name and major version, its
+    system and device, as ua-parser reads them ("Chrome 131 (Android 14, Samsung
+    SM-A556B)"); the string itself when ua-parser knows no browser in it, "" for none."""
+    agent = (user_agent or "").strip()
+    if not agent:
+        return ""
+    result = ua_parse(agent)
+    if result.user_agent is None or result.user_agent.family == OTHER:
+        return agent[:BROWSER_MAX]
+    name = " ".join(filter(None, (result.user_agent.family, result.user_agent.major)))
+    system = result.os and ".".join(filter(None, (result.os.major, result.os.minor)))
+    within = [
+        f"{result.os.family} {system}".strip() if result.os else "",
+        result.device.family if result.device and result.device.family != OTHER else "",
+    ]
+    within = [part for part in within if part]
+    return f"{name} ({', '.join(within)})" if within else name

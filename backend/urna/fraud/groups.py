@@ -96,17 +96,20 @@ async def kinds_groups(
     return [dict(row._mapping) for row in await session.execute(text(sql), params)]
 
 
-async def programs_agents(session: AsyncSession) -> dict[str, tuple[str, int]]:
-    """For each fired group of the program kind: one of its user agents and how many
-    different ones it holds (its members are in ``fraud_member``; the facts keep no
-    user agent)."""
+async def groups_agents(session: AsyncSession, prefixes: list[str]) -> dict[str, tuple[str, int]]:
+    """For each fired group whose key starts with one of ``prefixes`` (the program kind's,
+    one browser's): one of its user agents and how many different ones it holds (its
+    members are in ``fraud_member``; the facts keep no user agent)."""
+    if not prefixes:
+        return {}
+    like = " OR ".join(f"m.key LIKE :p{i}" for i in range(len(prefixes)))
     rows = await session.execute(
         text(
             "SELECT m.key, min(coalesce(b.user_agent, '')), "
             "count(DISTINCT coalesce(b.user_agent, '')) "
-            "FROM fraud_member m JOIN ballot b ON b.id = m.ballot_id "
-            "WHERE m.key LIKE 'bot:%' GROUP BY m.key"
-        )
+            f"FROM fraud_member m JOIN ballot b ON b.id = m.ballot_id WHERE {like} GROUP BY m.key"
+        ),
+        {f"p{i}": f"{prefix}%" for i, prefix in enumerate(prefixes)},
     )
     return {key: (agent, int(count)) for key, agent, count in rows}
 

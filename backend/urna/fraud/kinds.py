@@ -85,9 +85,9 @@ KINDS: tuple[Kind, ...] = (
         weight=0.8,
         label=N_("One browser at one IP address"),
         message=N_(
-            "Ballots from one browser at the IP address %(label)s: %(n)s, between %(first)s "
-            "and %(last)s; in its busiest hour %(peak)s; in the 14 days before: %(prior)s. "
-            "Different choice sets: %(sets)s."
+            "Ballots from one browser (%(browser)s) at the IP address %(label)s: %(n)s, "
+            "between %(first)s and %(last)s; in its busiest hour %(peak)s; in the 14 days "
+            "before: %(prior)s. Different choice sets: %(sets)s."
         ),
     ),
     Kind(
@@ -283,6 +283,15 @@ KINDS: tuple[Kind, ...] = (
             "People at one address who chose the same projects (%(choices)s): %(n)s, "
             "between %(first)s and %(last)s."
         ),
+    ),
+)
+
+# What a scan said before the browser was named: a decided case's signals keep it.
+RETIRED_MESSAGES = (
+    N_(
+        "Ballots from one browser at the IP address %(label)s: %(n)s, between %(first)s "
+        "and %(last)s; in its busiest hour %(peak)s; in the 14 days before: %(prior)s. "
+        "Different choice sets: %(sets)s."
     ),
 )
 

@@ -7,9 +7,9 @@ personal data, kept as long as the identities they point to: when the privacy pu
 deletes an edition's identities and the ballots' addresses, this deletes the scan's copies.
 Signals and cases stay (their kind, score, ballots and the verifiers' decisions are the
 record of how the vote was verified), renamed by their own id; a signal's evidence loses
-the address or network it showed and the browser string it quoted (a program's name,
-ua-parser's family, stays). A data-centre list's range and a timing pattern are nobody's
-data and stay. Idempotent: a second run changes nothing."""
+the address or network it showed, the browser string it quoted and the browser and
+device it named (a program's name, ua-parser's family, stays). A data-centre list's range
+and a timing pattern are nobody's data and stay. Idempotent: a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ KEY_KEPT = ("dc", "timing", "burst")
 LABEL_KEPT = ("dc", "timing")
 ANONYMOUS = "~"  # what an anonymised key's value starts with: ``ip:~17``
 LABEL_GONE = "—"
-# Evidence parameters that quote a ballot's user agent (the program kind's)
-PARAMS_GONE = ("agent",)
+# Evidence parameters that quote a ballot's user agent (the program kind's) or name its
+# browser and device (one browser's at an address)
+PARAMS_GONE = ("agent", "browser")
 
 
 def _prefix(key: str) -> str:

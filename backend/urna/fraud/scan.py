@@ -20,6 +20,7 @@ from urna.core.db import utcnow
 from urna.editions.models import Edition
 from urna.fraud import cases as casework
 from urna.fraud import facts, groups, kinds, repository, scope, scoring
+from urna.fraud.agents import agent_browser
 from urna.fraud.cases import Fired
 from urna.fraud.dialect import Dialect, dialect_for
 from urna.fraud.models import FraudScanMark
@@ -29,6 +30,7 @@ from urna.voting.models import Ballot
 
 PARAM = re.compile(r"%\((\w+)\)s")
 NONE = "—"  # what evidence shows for a user agent that was not sent
+AGENT_KINDS = ("program", "ip_browser")  # whose evidence names the group's client
 
 
 def _years_before(day: date, years: int) -> date:
@@ -74,9 +76,8 @@ async def _group_signals(
     fired: list[Fired] = []
     rows = await groups.kinds_groups(session, d, params)
     found = [(kinds.kind_of(row["key"]), row) for row in rows]
-    agents = (
-        await groups.programs_agents(session) if any(k.name == "program" for k, _ in found) else {}
-    )
+    quoted = {kind.prefix for kind, _row in found if kind.name in AGENT_KINDS}
+    agents = await groups.groups_agents(session, sorted(quoted))
     peaks = {float(row["peak_ts"]) for kind, row in found if kind.traffic}
     traffic = await repository.edition_traffic(session, edition_id, peaks, kinds.HOUR)
     for kind, row in found:
@@ -90,10 +91,12 @@ async def _group_signals(
             extra["choices"] = _choices_label(row["key"].rsplit("#", 1)[1], numbers)
         if "share" in named:  # what it is, whether or not it raised the score
             extra["share"] = round(100 * min(row["peak"] / max(hour, 1), 1.0))
-        if row["key"] in agents:  # a program's name and string ("" when none was sent)
+        if kind.name == "program":  # a program's name and string ("" when none was sent)
             agent, extra["agents"] = agents[row["key"]]
             extra["client"] = row["key"].split("|", 1)[1] or NONE
             extra["agent"] = agent or NONE
+        elif kind.name == "ip_browser":  # which of the address's browsers it is
+            extra["browser"] = agent_browser(agents[row["key"]][0]) or NONE
         scored = scoring.kind_score(kind, row, hour=hour)
         fired.append(_fired(kind.name, row["key"], scored, kind.message, row, **extra))
     for row in await groups.births_groups(session, params):
