@@ -11,11 +11,13 @@ import ipaddress
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import is_postgres
+from urna.core.i18n import LOCAL_ZONE
 
 V4_PREFIX, V6_PREFIX = 24, 48
 # An IPv6 /64 is one line (a home, a phone): its device picks a new privacy address in it
@@ -58,6 +60,36 @@ def network_match(ip: str | None, listed: str) -> str | None:
     return None
 
 
+# A day of the counters a burst is measured against: a calendar day in Polish time (a
+# burst at 00:30 belongs to the day it happened on, not the UTC day before), numbered
+# from 1 January 1970. Poland's offsets are whole hours: a UTC hour lies in one such day.
+EPOCH_DAY = date(1970, 1, 1)
+HOUR = 3600
+
+
+@lru_cache(maxsize=100_000)
+def _hour_day(hour: int) -> int:
+    moment = datetime.fromtimestamp(hour * HOUR, UTC).astimezone(LOCAL_ZONE)
+    return (moment.date() - EPOCH_DAY).days
+
+
+def local_day(ts: float | None) -> int | None:
+    """The Polish calendar day (its number) of a moment in seconds since the epoch."""
+    return None if ts is None else _hour_day(math.floor(ts / HOUR))
+
+
+def day_date(day: int) -> date:
+    return EPOCH_DAY + timedelta(days=int(day))
+
+
+def day_bounds(day: int) -> tuple[float, float]:
+    """The moments (seconds since the epoch) a Polish day starts and the next one does:
+    23 or 25 hours apart on the nights the clocks change."""
+    start = datetime.combine(day_date(day), time(), LOCAL_ZONE)
+    end = datetime.combine(day_date(day + 1), time(), LOCAL_ZONE)
+    return start.timestamp(), end.timestamp()
+
+
 def _md5(text: str | None) -> str | None:
     return None if text is None else hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
@@ -90,6 +122,13 @@ class Dialect:
             line = _pg_network(ip, 32, V6_HOST)  # the mask for IPv4 is never used
             return f"CASE WHEN family(CAST({ip} AS inet)) = 4 THEN {ip} ELSE {line} END"
         return f"fraud_host({ip})"
+
+    def local_day(self, ts: str) -> str:
+        """``local_day`` of seconds since the epoch, an integer."""
+        if self.postgres:
+            wall = f"timezone('{LOCAL_ZONE.key}', to_timestamp({ts}))"
+            return f"CAST(floor(extract(epoch from {wall}) / 86400) AS integer)"
+        return f"fraud_day({ts})"
 
     def match(self, ip: str, param: str) -> str:
         """The listed network (bound parameter ``param``) that holds ``ip``, or NULL."""
@@ -132,6 +171,7 @@ async def dialect_for(session: AsyncSession) -> Dialect:
         raw.create_function("fraud_network", 1, network_of, deterministic=True)
         raw.create_function("fraud_host", 1, host_of, deterministic=True)
         raw.create_function("fraud_match", 2, network_match, deterministic=True)
+        raw.create_function("fraud_day", 1, local_day, deterministic=True)
         raw.create_function("md5", 1, _md5, deterministic=True)
         raw.create_function("floor", 1, math.floor, deterministic=True)  # if built without
 

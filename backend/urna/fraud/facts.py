@@ -166,19 +166,18 @@ async def programs_mark(session: AsyncSession, *, edition_id: int, since: int) -
     await session.execute(text("DROP TABLE fraud_agent"))
 
 
-DAY = 86400
-_DAY_OF = f"CAST(floor(f.ts / {DAY}) AS integer)"
-_RECOUNT = f"""
+# The counters' days are Polish calendar days (``dialect.local_day``).
+_RECOUNT = """
     INSERT INTO fraud_project_day (edition_id, project_id, day, ballots)
-    SELECT :edition_id, bc.project_id, {_DAY_OF}, count(*)
+    SELECT :edition_id, bc.project_id, {day}, count(*)
     FROM fraud_ballot_fact f JOIN ballot_choice bc ON bc.ballot_id = f.ballot_id
     WHERE f.edition_id = :edition_id
-    GROUP BY bc.project_id, {_DAY_OF}"""
-_COUNT_AFTER = f"""
-    SELECT bc.project_id, {_DAY_OF}, count(*)
+    GROUP BY bc.project_id, {day}"""
+_COUNT_AFTER = """
+    SELECT bc.project_id, {day}, count(*)
     FROM fraud_ballot_fact f JOIN ballot_choice bc ON bc.ballot_id = f.ballot_id
     WHERE f.edition_id = :edition_id AND f.ballot_id > :since
-    GROUP BY bc.project_id, {_DAY_OF}"""
+    GROUP BY bc.project_id, {day}"""
 _ADD = """
     INSERT INTO fraud_project_day (edition_id, project_id, day, ballots)
     VALUES (:edition_id, :project_id, :day, :ballots)
@@ -188,22 +187,25 @@ _ADD = """
 ProjectDays = Counter[tuple[int, int]]  # (project id, day) -> ballots
 
 
-async def project_days_after(session: AsyncSession, *, edition_id: int, since: int) -> ProjectDays:
+async def project_days_after(
+    session: AsyncSession, d: Dialect, *, edition_id: int, since: int
+) -> ProjectDays:
     """Ballots per project per day among the facts of the ballots after ``since``: read
     before and after ``facts_compute`` replaces them, the difference is what the counters
     must change by. Through the primary keys: a thousand ballots read a thousand facts."""
-    rows = await session.execute(text(_COUNT_AFTER), {"edition_id": edition_id, "since": since})
+    sql = _COUNT_AFTER.format(day=d.local_day("f.ts"))
+    rows = await session.execute(text(sql), {"edition_id": edition_id, "since": since})
     return Counter({(project_id, day): n for project_id, day, n in rows})
 
 
-async def project_days_count(session: AsyncSession, *, edition_id: int) -> None:
+async def project_days_count(session: AsyncSession, d: Dialect, *, edition_id: int) -> None:
     """Recount ballots per project per day (the counters bursts are measured against)
     from every fact of the edition: the full scan."""
     params = {"edition_id": edition_id}
     await session.execute(
         text("DELETE FROM fraud_project_day WHERE edition_id = :edition_id"), params
     )
-    await session.execute(text(_RECOUNT), params)
+    await session.execute(text(_RECOUNT.format(day=d.local_day("f.ts"))), params)
 
 
 async def project_days_change(

@@ -9,8 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.fraud import kinds as k
-from urna.fraud.dialect import Dialect
-from urna.fraud.facts import DAY
+from urna.fraud.dialect import Dialect, day_bounds
 
 
 async def _members_add(session: AsyncSession, keys: list[str], select_members: str, params) -> None:
@@ -150,7 +149,7 @@ async def births_groups(session: AsyncSession, params: dict[str, Any]) -> list[d
 
 _BURST_DAYS = f"""
     WITH touched AS (
-      SELECT DISTINCT bc.project_id, CAST(floor(s.ts / {DAY}) AS integer) AS day
+      SELECT DISTINCT bc.project_id, {{day}} AS day
       FROM fraud_scope s JOIN ballot_choice bc ON bc.ballot_id = s.id WHERE s.is_seed = 1
     ),
     h AS (
@@ -203,17 +202,17 @@ async def burst_groups(
 ) -> list[dict[str, Any]]:
     """Days on which a project got a burst of ballots concentrated on a few networks.
 
-    Measured against the project's own days before (the ``fraud_project_day`` counters:
-    the average of up to 7 days), on the days the scope's seeds chose the project (a day
-    with no seed has neither new ballots nor a signal to revisit); only the ballots of the
-    burst days are read, each day once."""
+    Measured against the project's own days before (the ``fraud_project_day`` counters,
+    of Polish calendar days: the average of up to 7 days), on the days the scope's seeds
+    chose the project (a day with no seed has neither new ballots nor a signal to
+    revisit); only the ballots of the burst days are read, each day once."""
     await session.execute(
         text(
             "CREATE TEMP TABLE fraud_burst (key TEXT, id BIGINT, ts DOUBLE PRECISION, "
             "project_id INTEGER, day INTEGER, n INTEGER, usual DOUBLE PRECISION, net TEXT)"
         )
     )
-    days = (await session.execute(text(_BURST_DAYS), params)).all()
+    days = (await session.execute(text(_BURST_DAYS.format(day=d.local_day("s.ts"))), params)).all()
     if days:
         await session.execute(
             text(
@@ -233,10 +232,11 @@ async def burst_groups(
                     "day": day,
                     "n": n,
                     "usual": usual,
-                    "low": float(day * DAY),
-                    "high": float((day + 1) * DAY),
+                    "low": low,
+                    "high": high,
                 }
                 for project_id, day, n, usual in days
+                for low, high in [day_bounds(day)]
             ],
         )
         if d.postgres:  # a temporary table's statistics, or the planner guesses one row

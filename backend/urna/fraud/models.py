@@ -165,15 +165,16 @@ Index(
 
 
 class FraudProjectDay(SQLModel, table=True):
-    """Ballots per project per day (UTC): the counters a burst is measured against. The
-    full scan recounts them; the incremental scan changes them by the new ballots' own
-    counts, so finding a burst never reads the whole edition, nor a whole day."""
+    """Ballots per project per day (a calendar day in Polish time): the counters a burst is
+    measured against. The full scan recounts them; the incremental scan changes them by the
+    new ballots' own counts, so finding a burst never reads the whole edition, nor a whole
+    day."""
 
     __tablename__ = "fraud_project_day"
 
     edition_id: int = Field(foreign_key="edition.id", ondelete="CASCADE", primary_key=True)
     project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", primary_key=True)
-    day: int = Field(primary_key=True)  # days since the epoch
+    day: int = Field(primary_key=True)  # a Polish calendar day, counted from 1 January 1970
     ballots: int
 
 

@@ -22,7 +22,7 @@ from urna.fraud import cases as casework
 from urna.fraud import facts, groups, kinds, repository, scope, scoring
 from urna.fraud.agents import agent_browser
 from urna.fraud.cases import Fired
-from urna.fraud.dialect import Dialect, dialect_for
+from urna.fraud.dialect import Dialect, day_date, dialect_for
 from urna.fraud.models import FraudScanMark
 from urna.fraud.schemas import ScanResult
 from urna.voting.fraud_keys import birth_order
@@ -105,7 +105,7 @@ async def _group_signals(
         fired.append(_fired(kinds.BIRTHS_NAME, row["key"], scoring.Scored(score), message, row))
     for row in await groups.burst_groups(session, d, params):
         score = scoring.counted_score(kinds.BURST_WEIGHT, row["n"], kinds.BURST_NET_MIN)
-        day = datetime.fromtimestamp(int(row["day"]) * 86400, UTC).date()
+        day = day_date(row["day"])  # a Polish calendar day
         fired.append(
             _fired(
                 kinds.BURST_NAME,
@@ -146,7 +146,7 @@ async def scan_run(
         await session.execute(select(func.max(Ballot.id)).where(Ballot.edition_id == edition.id))
     ).scalar_one() or 0
     before = (
-        await facts.project_days_after(session, edition_id=edition.id, since=start)
+        await facts.project_days_after(session, d, edition_id=edition.id, since=start)
         if incremental
         else None
     )
@@ -161,9 +161,9 @@ async def scan_run(
     if not incremental:
         await scope.table_analyze(session, d, "fraud_ballot_fact")
     if before is None:
-        await facts.project_days_count(session, edition_id=edition.id)
+        await facts.project_days_count(session, d, edition_id=edition.id)
     else:
-        after = await facts.project_days_after(session, edition_id=edition.id, since=start)
+        after = await facts.project_days_after(session, d, edition_id=edition.id, since=start)
         await facts.project_days_change(session, edition_id=edition.id, before=before, after=after)
     allowed = [row.cidr for row in await repository.allow_rows(session)]
     await scope.scope_build(
