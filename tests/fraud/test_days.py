@@ -19,7 +19,7 @@ from urna.main import create_app
 
 pytestmark = pytest.mark.flow  # the embedded default (SQLite) counts its days too
 
-BEFORE_DAY_COUNTS = "0015_fraud_fact_program"  # the counters were UTC days
+BEFORE_DAY_COUNTS = "0018_street_ranges"  # the counters were UTC days
 BURST = 25
 
 

@@ -1,8 +1,8 @@
 """fraud: the counters a burst is measured against count Polish calendar days
 
-Revision ID: 0016_fraud_day_polish
-Revises: 0015_fraud_fact_program
-Create Date: 2026-12-02 12:00:00
+Revision ID: 0019_fraud_day_polish
+Revises: 0018_street_ranges
+Create Date: 2026-12-03 13:00:00
 
 ``fraud_project_day`` counted ballots per project per UTC day: a burst between 00:00 and
 02:00 Polish time counted toward the day before and was labelled with it. The scan now
@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_fraud_day_polish"
-down_revision = "0015_fraud_fact_program"
+revision = "0019_fraud_day_polish"
+down_revision = "0018_street_ranges"
 branch_labels = None
 depends_on = None
 
