@@ -122,6 +122,7 @@ async def test_csv_export_is_inert_audited_and_hashed(app, sample):
             await session.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
         ).scalar_one()
     assert export.rows == 4 and export.truncated
+    assert export.filename.endswith("-newest-4.csv")  # the file says it is not every row
     assert event.action == "requestlog.export"
     assert event.details["rows"] == 4 and event.details["sha256"] == export.sha256
     text = export.content.decode("utf-8-sig")

@@ -73,6 +73,7 @@ async def test_the_explorer_renders_rows_inert_and_pages_as_fragments(app, sampl
     finally:
         await staff.aclose()
     assert page.status_code == 200 and "<html" in page.text
+    assert "Najwyżej 100\xa0000 żądań" in page.text  # the export's limit, before it cuts
     assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text
     assert "\x1b" not in page.text and "\\u001b" in page.text
     assert "/e/demo/projects?page=5" in page.text
@@ -100,6 +101,7 @@ async def test_the_export_is_a_neutralised_csv_and_audited(app, sample):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
+    assert "newest" not in response.headers["content-disposition"]  # every row is there
     text = response.content.decode("utf-8-sig")
     assert text.count("\r\n") == 8  # header + 7 rows
     assert "'<script>" not in text and "\x1b" not in text

@@ -248,7 +248,9 @@ async def logs_export(
             "sha256": digest,
         },
     )
-    return Export(f"request-log-{stamp}.csv", content, count, truncated, digest)
+    # a file cut at ``max_rows`` says so in its name: it is not every matching request
+    name = f"request-log-{stamp}-newest-{count}.csv" if truncated else f"request-log-{stamp}.csv"
+    return Export(name, content, count, truncated, digest)
 
 
 # ---- retention ----------------------------------------------------------------------

@@ -42,7 +42,10 @@ async def logs_explorer(
     after: str | None = None,
 ):
     writer = getattr(request.app.state, "request_log", None)
-    context: dict[str, Any] = {"writer": writer.status() if writer else None}
+    context: dict[str, Any] = {
+        "writer": writer.status() if writer else None,
+        "export_max": get_ctx(request).settings.request_log_export_max_rows,
+    }
     try:
         filters = service.filters_parse(request.query_params)
     except FormInvalid as error:
