@@ -124,7 +124,7 @@ def row_view(row: RequestLog) -> dict[str, Any]:
         "request_id": row.request_id,
         "arrived_at": row.arrived_at,
         "responded_at": row.responded_at,
-        "duration_ms": f"{row.duration_us / 1000:.1f}",
+        "duration_ms": round(row.duration_us / 1000, 1),  # the page writes it: 55,5 in Polish
         "ip": row.ip or "",
         "host": inert(row.host) if row.host is not None else None,
         "method": inert(row.method),
