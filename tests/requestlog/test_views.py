@@ -70,10 +70,13 @@ async def test_the_explorer_renders_rows_inert_and_pages_as_fragments(app, sampl
         fragment = await staff.get(
             "/staff/logs", params={**WINDOW, "ip": "203.0.113.66"}, headers={"HX-Request": "true"}
         )
+        trail = await staff.get("/staff/logs/session/v-hostile")
     finally:
         await staff.aclose()
     assert page.status_code == 200 and "<html" in page.text
     assert "Najwyżej 100\xa0000 żądań" in page.text  # the export's limit, before it cuts
+    # addresses and sessions: the search pushes its URL, so htmx must not keep the page
+    assert 'hx-history="false"' in page.text and 'hx-history="false"' in trail.text
     assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text
     assert "\x1b" not in page.text and "\\u001b" in page.text
     assert "/e/demo/projects?page=5" in page.text

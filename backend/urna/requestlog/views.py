@@ -51,7 +51,12 @@ async def logs_explorer(
     except FormInvalid as error:
         context.update(values=_form_values(request, None), errors=error.errors, rows=None)
         return await render(
-            request, "requestlog/explorer.html", context, block="results", status_code=400
+            request,
+            "requestlog/explorer.html",
+            context,
+            block="results",
+            status_code=400,
+            personal=True,
         )
     page = await service.logs_search(
         session=db, reader=replica, actor_id=staff.id, filters=filters, cursor=after
@@ -66,7 +71,10 @@ async def logs_explorer(
         query=query,
         first_page=after is None,
     )
-    return await render(request, "requestlog/explorer.html", context, block="results")
+    # addresses and sessions: htmx keeps no snapshot of them in the browser's history
+    return await render(
+        request, "requestlog/explorer.html", context, block="results", personal=True
+    )
 
 
 @router.get("/staff/logs/export.csv", openapi_extra=FILTERS)
@@ -104,7 +112,7 @@ async def trail_page(request: Request, session_hash: str, db: DbSession, staff: 
         "ballot": None,
         "rows": [service.row_view(r) for r in rows],
     }
-    return await render(request, "requestlog/trail.html", context)
+    return await render(request, "requestlog/trail.html", context, personal=True)
 
 
 @router.get("/staff/stats", openapi_extra=query_openapi(since=_TEXT, until=_TEXT))
