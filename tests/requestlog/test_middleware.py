@@ -13,7 +13,9 @@ from tests.factories.editions import edition_create
 from tests.factories.voting import csrf_of, person, reach_identity, receipt_of, vote
 from tests.requestlog.conftest import all_rows, client_for, logged
 from urna.core.sessions import TRAIL_KEY
+from urna.requestlog import repository
 from urna.requestlog.models import COLUMNS
+from urna.requestlog.repository import LogFilters
 from urna.voting.models import Ballot
 
 pytestmark = pytest.mark.flow
@@ -130,6 +132,27 @@ async def test_forwarded_for_counts_only_from_a_trusted_proxy(log_app):
     async with client_for(log_app, "::1") as http:
         v6 = await http.get("/healthz", headers={"X-Forwarded-For": "2001:DB8::0:1"})
     assert (await logged(log_app, v6.headers["x-request-id"])).ip == "2001:db8::1"
+
+
+async def test_an_ipv4_address_written_ipv6_style_is_logged_as_ipv4(log_app):
+    """``::ffff:198.51.100.7`` (a dual-stack socket, a balancer) is 198.51.100.7: the
+    explorer's 198.51.100.0/24 finds it, and a proxy so written is still trusted."""
+    async with client_for(log_app, "127.0.0.1") as http:
+        proxied = await http.get(
+            "/healthz?probe=mapped", headers={"X-Forwarded-For": "::ffff:198.51.100.7"}
+        )
+    async with client_for(log_app, "::ffff:198.51.100.8") as http:
+        direct = await http.get("/healthz")
+    async with client_for(log_app, "::ffff:127.0.0.1") as http:
+        via_mapped_proxy = await http.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert (await logged(log_app, proxied.headers["x-request-id"])).ip == "198.51.100.7"
+    assert (await logged(log_app, direct.headers["x-request-id"])).ip == "198.51.100.8"
+    assert (await logged(log_app, via_mapped_proxy.headers["x-request-id"])).ip == "203.0.113.9"
+    async with log_app.state.ctx.db() as session:
+        found = await repository.logs_search(
+            session, LogFilters(ip="::ffff:198.51.100.7", path="/healthz?probe=mapped"), limit=5
+        )
+    assert [row.request_id for row in found] == [proxied.headers["x-request-id"]]
 
 
 SECRETS = {

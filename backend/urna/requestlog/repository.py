@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from urna.core.db import is_postgres
 from urna.core.i18n import LOCAL_ZONE
+from urna.core.proxy import address_plain
 from urna.requestlog.models import RequestLog
 
 T = RequestLog.__table__.c
@@ -104,7 +105,7 @@ async def _ip_condition(session: AsyncSession, value: str) -> ColumnElement[bool
         await _sqlite_functions(session)
         return func.urna_ip_in(T.ip, network) == 1
     try:
-        return T.ip == str(ipaddress.ip_address(value))
+        return T.ip == str(address_plain(value))  # as the proxy middleware writes it
     except ValueError:
         return T.ip.like(_like_prefix(value), escape="\\")
 
