@@ -64,6 +64,7 @@ async def test_filters(app, sample):
     assert await search(app, ip="203.0.113.0/24") == ["/missing", "/e/x/projects?page=2"]
     assert await search(app, ip="203.0.113.") == ["/missing", "/e/x/projects?page=2"]
     assert await search(app, ip="2001:db8::/32") == ["/boom"]
+    assert await search(app, ip="2001:DB8:") == ["/boom"]  # addresses are kept in lower case
     assert await search(app, session_hash="sess-a") == ["/e/x/vote/cast", "/e/x/projects?page=2"]
     assert await search(app, path="/e/x/") == ["/e/x/vote/cast", "/e/x/projects?page=2"]
     assert await search(app, path="/e/x_y%") == ["/e/x_y%/odd"]  # wildcards are literal

@@ -106,8 +106,8 @@ async def _ip_condition(session: AsyncSession, value: str) -> ColumnElement[bool
         return func.urna_ip_in(T.ip, network) == 1
     try:
         return T.ip == str(address_plain(value))  # as the proxy middleware writes it
-    except ValueError:
-        return T.ip.like(_like_prefix(value), escape="\\")
+    except ValueError:  # the start of an address, as stored: IPv6 in lower case
+        return T.ip.like(_like_prefix(value.lower()), escape="\\")
 
 
 def ip_filter_check(value: str) -> None:
