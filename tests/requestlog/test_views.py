@@ -134,6 +134,7 @@ async def test_the_trail_of_a_ballot(app, sample):
     finally:
         await staff.aclose()
     assert response.status_code == 200
+    assert 'hx-history="false"' in response.text  # addresses and browsers: never kept by htmx
     assert ballot.request_id and ballot.session_hash
     assert ballot.request_id in response.text and "/vote/cast" in response.text
     assert ballot.session_hash in response.text and f"/e/{edition.slug}/vote" in response.text

@@ -39,4 +39,4 @@ async def ballot_trail_page(request: Request, ballot_id: BallotId, db: DbSession
         "ballot": ballot,
         "rows": [requestlog.row_view(row) for row in rows],
     }
-    return await render(request, "requestlog/trail.html", context)
+    return await render(request, "requestlog/trail.html", context, personal=True)
