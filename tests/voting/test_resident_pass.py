@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from tests.factories.editions import edition_create
 from tests.factories.voting import (
+    csrf_of,
     e164,
     latest_code,
     person,
@@ -304,3 +305,18 @@ async def test_a_ballot_taken_over_in_another_tab_after_its_review_is_not_cast(a
         assert await session.scalar(stored) == 0
     cast = await post_form(client, url, reviewed_of(tab_b.text), tab_b.text)
     assert cast.status_code == 303
+
+
+async def test_a_cast_whose_voter_field_is_a_file_is_refused_not_a_500(app, client):
+    """A multipart cast may send its ``voter`` field as a file: it is another voter's seal
+    as much as any text is (refused, nothing cast), not an error on the server's side."""
+    edition = await edition_create(app)
+    review = await _review(client, app, edition.slug, person())
+    fields = reviewed_of(review.text)
+    data = {"reviewed": fields["reviewed"], "csrf_token": csrf_of(review.text)}
+    files = {"voter": ("voter.txt", fields["voter"].encode(), "text/plain")}
+    refused = await client.post(f"/e/{edition.slug}/vote/cast", data=data, files=files)
+    assert refused.status_code == 400
+    async with transaction(app.state.ctx.db) as session:
+        stored = select(func.count()).select_from(Ballot).where(Ballot.edition_id == edition.id)
+        assert await session.scalar(stored) == 0
