@@ -16,12 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from tests.factories.editions import voting_close
 from tests.factories.staff import csrf_of, staff_client, staff_user_create
 from tests.factories.voting import person
-from tests.verification.conftest import ballot_get, case_make, cast
+from tests.verification.conftest import ballot_get, case_make, cast, post_page
+from tests.verification.test_decisions import INVALID
 from tests.voting.test_paper_console import audit_actions, ballot, ballots, entries, paper_edition
 from tests.voting.test_paper_desk import _publish, _publish_in
 from urna.core.db import transaction, utcnow
 from urna.editions import service as editions
 from urna.results import service as results
+from urna.verification import service as verification
 from urna.voting import paper_sheets, paper_withdraw
 from urna.voting.models import Ballot, Voter
 
@@ -149,3 +151,35 @@ async def test_a_withdrawal_while_the_results_are_published_waits_and_is_refused
         await withdrawing
     assert refused.value.message == paper_withdraw.RESULTS_FINAL
     assert [e.status for e in await entries(app, edition.id, "R-4")] == ["counted"]
+
+
+async def test_a_decision_on_a_withdrawn_ballot_is_recorded_and_never_a_500(app):
+    """A withdrawn ballot stays withdrawn (the CHECK): a verifier's decision on it (its
+    page reached by its number, or a case made while it was withdrawn) is recorded, its
+    second verifier's confirmation and its reversal too, without touching its status —
+    where the confirmation's write broke the CHECK (500) and the pending invalidation held
+    the publication until someone rejected it."""
+    edition = await paper_edition(app)
+    async with await staff_client(app, "admin") as admin:
+        await _typed(admin, edition, person(), "R-5")
+        await _withdraw(admin, edition.slug, "R-5", "Dane innej osoby")
+        base = f"/staff/verify/{edition.slug}"
+        rules = await post_page(admin, base, base + "/rules", {"second_verifier_required": "1"})
+        assert rules.status_code == 303
+    [sheet] = await entries(app, edition.id, "R-5")
+    url = f"{base}/ballots/{sheet.ballot_id}"
+    async with (
+        await staff_client(app, "verifier") as first,
+        await staff_client(app, "verifier") as second,
+    ):
+        assert (await post_page(first, url, url + "/decide", INVALID)).status_code == 303
+        async with app.state.ctx.db() as session:
+            [pending] = await verification.repository.decisions_pending(session, edition.id)
+        confirm = f"{base}/decisions/{pending.id}/confirm"
+        assert (await post_page(second, url, confirm, {})).status_code == 303
+        reverse = f"{base}/decisions/{pending.id}/reverse"
+        note = {"note": "Karta wycofana"}
+        assert (await post_page(second, url, reverse, note)).status_code == 303
+        valid = {"verdict": "valid", "reason": "genuine", "note": ""}
+        assert (await post_page(first, url, url + "/decide", valid)).status_code == 303
+    assert (await ballot_get(app, sheet.ballot_id)).status == "withdrawn"

@@ -25,7 +25,7 @@ from urna.verification.models import REASONS, Decision
 from urna.verification.schemas import DecisionForm, ReversalForm
 from urna.voting.models import Ballot
 
-COUNTED, INVALID = "counted", "invalid"
+COUNTED, INVALID, WITHDRAWN = "counted", "invalid", "withdrawn"
 
 
 class DecisionRefused(AppError):
@@ -65,6 +65,8 @@ def reason_label(code: str | None) -> str:
 
 def _apply(ballot: Ballot, decision: Decision) -> None:
     decision.status_before = ballot.status
+    if ballot.status == WITHDRAWN:  # the paper desk's, for good (a CHECK): recorded only
+        return
     if decision.verdict == INVALID:
         ballot.status, ballot.status_reason = INVALID, decision.reason_category
     else:
@@ -72,7 +74,8 @@ def _apply(ballot: Ballot, decision: Decision) -> None:
 
 
 def _restore(ballot: Ballot, decision: Decision) -> None:
-    ballot.status, ballot.status_reason = decision.status_before or COUNTED, None
+    if ballot.status != WITHDRAWN:
+        ballot.status, ballot.status_reason = decision.status_before or COUNTED, None
 
 
 async def _cases_refresh(session: AsyncSession, ballot_ids: Sequence[int]) -> None:
