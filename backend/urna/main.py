@@ -70,7 +70,6 @@ from urna.staff import repository as staff_repository
 from urna.staff.audit_console import router as audit_router
 from urna.staff.deps import current_staff
 from urna.staff.views import router as staff_router
-from urna.verification import repository as verification_repository
 from urna.verification import service as verification
 from urna.verification.console import router as verification_router
 from urna.verification.console_reports import router as verification_reports_router
@@ -90,16 +89,6 @@ FORM_UNREADABLE = i18n.N_(
 )
 
 log = logging.getLogger("urna")
-
-
-async def ballot_reviewed(session, ballot_id: int) -> bool:
-    """Whether the verification team holds a ballot: in a case, or decided
-    (``AppContext.ballot_reviewed``: the paper desk withdraws none it holds)."""
-    ids = [ballot_id]
-    return bool(
-        await verification_repository.cases_of_ballots(session, ids)
-        or await verification_repository.decisions_active(session, ids)
-    )
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -128,7 +117,7 @@ def build_context(settings: Settings) -> AppContext:
         staff_resolver=current_staff,
         staff_emails=staff_repository.staff_emails,
         results_published=results_service.results_are_published,
-        ballot_reviewed=ballot_reviewed,
+        ballot_reviewed=verification.ballot_held,
     )
 
 

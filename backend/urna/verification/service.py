@@ -248,3 +248,13 @@ async def publication_blocker(session: AsyncSession, edition_id: int) -> str | N
     if await repository.undecided_cases_exist(session, edition_id):
         return UNDECIDED
     return None
+
+
+async def ballot_held(session: AsyncSession, ballot_id: int) -> bool:
+    """Whether the verification team holds a ballot: in a case, or decided
+    (``AppContext.ballot_reviewed``: the paper desk withdraws none it holds)."""
+    ids = [ballot_id]
+    return bool(
+        await repository.cases_of_ballots(session, ids)
+        or await repository.decisions_active(session, ids)
+    )

@@ -29,12 +29,7 @@ from urna.voting.flow import (
     unit,
     vote_state,
 )
-from urna.voting.schemas import (
-    PROJECT_BOXES,
-    CodeForm,
-    IdentityForm,
-    choices_parse,
-)
+from urna.voting.schemas import PROJECT_BOXES, CodeForm, IdentityForm, choices_parse
 from urna.voting.state import receipt_of
 
 router = APIRouter()
