@@ -339,6 +339,7 @@ async def test_clear_identity_values_appear_nowhere_but_the_residents_own_data(a
         "pool_id": pool_id,
         "number": "C1",
         "entry_id": 1,
+        "point_id": 1,
         "request_id": request_id,
         "session_hash": ballot.session_hash,
         "kind": "projects",

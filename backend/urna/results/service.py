@@ -134,7 +134,13 @@ async def results_compute(*, session: AsyncSession, edition: Edition) -> Results
             voting_closes_at=edition.voting_closes_at.isoformat(),
         ),
         computed_at=utcnow().isoformat(),
-        ballots={status: statuses.get(status, 0) for status in BALLOT_STATUSES},
+        # withdrawn paper typings only where there are some: the open data's three
+        # statuses keep their shape for every edition without a withdrawal
+        ballots={
+            status: statuses.get(status, 0)
+            for status in BALLOT_STATUSES
+            if status != "withdrawn" or statuses.get(status)
+        },
         pools=[
             tally.pool_result(
                 pool=pool,
