@@ -218,9 +218,10 @@ async def test_reverse_dns_times_out_and_is_cached():
 
     resolver = HostResolver(lookup=slow, timeout=0.05, cache_size=2)
     try:
-        assert await resolver.resolve("192.0.2.9") == ""  # too slow: no name
-        assert await resolver.resolve("192.0.2.9") == ""  # and not asked again
+        assert await resolver.resolve("192.0.2.9") is None  # too slow: no answer
+        assert await resolver.resolve("192.0.2.9") is None  # not asked again at once
         assert calls == ["192.0.2.9"]
+        assert resolver.waiting() == ["192.0.2.9"]  # but later (test_hosts)
         resolver.lookup = lambda ip: f"n{ip[-1]}.example"
         assert await resolver.resolve("192.0.2.1") == "n1.example"
         assert await resolver.resolve("192.0.2.2") == "n2.example"

@@ -54,7 +54,8 @@ class RequestLog(SQLModel, table=True):
     duration_us: int
     # A canonical IP address (or NULL for a peer that has none, e.g. a unix socket).
     ip: str | None = Field(default=None, max_length=45)
-    # Reverse DNS, filled in by the worker: NULL not looked up yet, "" no name.
+    # Reverse DNS, filled in by the worker: NULL not looked up yet (or no answer from the
+    # resolver yet: asked again later), "" the resolver answered that there is no name.
     host: str | None = Field(default=None, max_length=255)
     method: str = Field(max_length=10)
     url: str = Field(max_length=2000)

@@ -335,10 +335,15 @@ async def session_hashes_drop_before(session: AsyncSession, cutoff: datetime) ->
 # ---- host names (filled in by the worker) -------------------------------------------
 
 
-async def ips_without_host(session: AsyncSession, *, limit: int) -> list[str]:
-    """Addresses with rows not looked up yet (read through a partial index)."""
-    query = select(T.ip).where(T.host.is_(None), T.ip.is_not(None)).distinct().limit(limit)
-    return list((await session.execute(query)).scalars())
+async def ips_without_host(
+    session: AsyncSession, *, limit: int, skip: Sequence[str] = ()
+) -> list[str]:
+    """Addresses with rows not looked up yet (read through a partial index), but those
+    in ``skip`` (the resolver's, waiting for their next try)."""
+    query = select(T.ip).where(T.host.is_(None), T.ip.is_not(None))
+    if skip:
+        query = query.where(T.ip.not_in(list(skip)))
+    return list((await session.execute(query.distinct().limit(limit))).scalars())
 
 
 async def hosts_fill(session: AsyncSession, names: Mapping[str, str]) -> None:

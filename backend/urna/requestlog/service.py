@@ -296,10 +296,13 @@ async def hosts_resolve(
 ) -> int:
     """Look up the host names of addresses whose rows have none yet and fill them in
     (the worker's reverse-DNS job). The lookups run between two short transactions, never
-    inside one. Returns how many addresses were looked up."""
+    inside one. An address the resolver gave no answer for keeps its rows NULL, to be
+    asked again in a later run (``dns``: a bounded number of times), and addresses waiting
+    for that are skipped. Returns how many addresses were looked up."""
     async with transaction(db) as session:
-        ips = await repository.ips_without_host(session, limit=limit)
+        ips = await repository.ips_without_host(session, limit=limit, skip=resolver.waiting())
     names = await asyncio.gather(*(resolver.resolve(ip) for ip in ips))
+    found = {ip: name for ip, name in zip(ips, names, strict=True) if name is not None}
     async with transaction(db) as session:
-        await repository.hosts_fill(session, dict(zip(ips, names, strict=True)))
+        await repository.hosts_fill(session, found)
     return len(ips)
