@@ -14,6 +14,7 @@ from urna.core.audit import AuditEvent
 from urna.core.errors import FormInvalid
 from urna.core.moments import GAP
 from urna.requestlog import service
+from urna.requestlog.redact import redact_url
 from urna.requestlog.repository import LogFilters
 
 pytestmark = pytest.mark.flow
@@ -56,6 +57,21 @@ async def search(app, **filters) -> list:
             session=session, actor_id=None, filters=LogFilters(**{**WINDOW, **filters}), size=100
         )
     return [r.url for r in page.rows]
+
+
+async def test_the_path_filter_reads_a_path_as_typed(app):
+    at = datetime(2002, 3, 3, 12, tzinfo=UTC)  # a period of its own
+    urls = [
+        redact_url("/e/łódź/projekty", b"q=zielona+%C5%82%C4%85ka"),
+        redact_url("/e/my path/x"),
+    ]
+    await rows_write(app, [row(at, url=urls[0]), row(at, url=urls[1])])
+    since = dict(since=at, until=at + timedelta(seconds=1))
+    assert urls[0] == "/e/%C5%82%C3%B3d%C5%BA/projekty?q=zielona%20%C5%82%C4%85ka"
+    for typed in ("/e/łódź", "/e/%C5%82%C3%B3d%C5%BA", "/e/%c5%82ódź/projekty?q=zielona łą"):
+        assert await search(app, path=typed, **since) == [urls[0]], typed
+    assert await search(app, path="/e/my path", **since) == [urls[1]]
+    assert await search(app, path="/e/my%20path/", **since) == [urls[1]]
 
 
 async def test_filters(app, sample):

@@ -98,6 +98,23 @@ def _query(query: str) -> str:
     return "&".join(parts)
 
 
+def _pair_as_logged(pair: str) -> str:
+    name, eq, value = pair.partition("=")
+    name, value = (unquote(part.replace("+", " "), errors="replace") for part in (name, value))
+    return quote(name, safe=QUERY_SAFE) + eq + quote(value, safe=QUERY_SAFE)
+
+
+def typed_url(text: str) -> str:
+    """A URL, or its start, as a person types it (``/e/łódź``, a space) or copies it
+    (``/e/%C5%82%C3%B3d%C5%BA``), encoded as ``redact_url`` logs URLs (nothing redacted:
+    it is a filter, not a record)."""
+    path, question, query = text.partition("?")
+    url = quote(unquote(path, errors="replace"), safe=PATH_SAFE + "[]")
+    if question:
+        url += "?" + "&".join(_pair_as_logged(pair) for pair in query.split("&"))
+    return url
+
+
 def redact_url(path: str, query_string: bytes | str = b"") -> str:
     """Path and query as logged: redacted, percent-encoded, at most ``MAX_URL`` long."""
     if isinstance(query_string, bytes):

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from urna.core.db import is_postgres
 from urna.core.i18n import LOCAL_ZONE
 from urna.core.proxy import address_plain
+from urna.requestlog import redact
 from urna.requestlog.models import RequestLog
 
 T = RequestLog.__table__.c
@@ -95,6 +96,13 @@ def _like_prefix(value: str) -> str:
     return escaped + "%"
 
 
+def _path_condition(typed: str) -> ColumnElement[bool]:
+    """The URL starts with the path as typed, or as the log stores it (percent-encoded:
+    ``/e/łódź`` finds ``/e/%C5%82%C3%B3d%C5%BA``)."""
+    prefixes = dict.fromkeys((redact.typed_url(typed), typed))
+    return or_(*(T.url.like(_like_prefix(prefix), escape="\\") for prefix in prefixes))
+
+
 async def _ip_condition(session: AsyncSession, value: str) -> ColumnElement[bool]:
     value = value.strip()
     if "/" in value:
@@ -145,7 +153,7 @@ async def _where(session: AsyncSession, filters: LogFilters) -> list[ColumnEleme
     if filters.session_hash:
         conditions.append(T.session_hash == filters.session_hash.strip())
     if filters.path:
-        conditions.append(T.url.like(_like_prefix(filters.path.strip()), escape="\\"))
+        conditions.append(_path_condition(filters.path.strip()))
     if filters.status:
         conditions.append(_status_condition(filters.status))
     if filters.user_agent:
