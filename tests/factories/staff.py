@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 import time
@@ -102,8 +103,9 @@ async def staff_login(
 
 def random_ip() -> str:
     """A documentation address (2001:db8::/32) of its own: throttling counters live in
-    Redis across test runs, so tests that fail logins on purpose must not share one."""
-    return f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+    Redis across test runs, so tests that fail logins on purpose must not share one.
+    Written as the app stores addresses (canonical: no leading zeros in a group)."""
+    return str(ipaddress.ip_address(f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"))
 
 
 class StaffClient(httpx.AsyncClient):
