@@ -123,24 +123,37 @@ async def paper_desk_hold(
     ``paper_publication_blocker`` holds it: asked before a publication commits, it would
     let in a sheet those results leave out, stranded once they are out."""
     await paper_repository.paper_desk_lock(session, snapshot.edition.id)
-    is_out = await published(session=session, edition=snapshot.edition)
-    reason = paper_closed_reason(snapshot, published=is_out, settling=settling, out=out)
-    if reason:
-        raise PaperClosed(reason)
+    await _desk_open_ensure(session, snapshot, published, settling=settling, out=out)
 
 
 async def paper_desk_hold_sheet(
     *, session: AsyncSession, snapshot: EditionSnapshot, published: ResultsPublished, sheet
 ) -> None:
     """``paper_desk_hold`` for a new sheet, numbered ``sheet`` (None: not read): one
-    withdrawn and not typed again is settled by its typing, after the results date too."""
+    withdrawn and not typed again is settled by its typing, after the results date too
+    (read once the desk is held)."""
     await paper_repository.paper_desk_lock(session, snapshot.edition.id)
     again = sheet is not None and bool(
         await paper_repository.paper_withdrawn_waiting(
             session, snapshot.edition.id, sheet=sheet, limit=1
         )
     )
-    await paper_desk_hold(session=session, snapshot=snapshot, published=published, settling=again)
+    await _desk_open_ensure(session, snapshot, published, settling=again)
+
+
+async def _desk_open_ensure(
+    session: AsyncSession,
+    snapshot: EditionSnapshot,
+    published: ResultsPublished,
+    *,
+    settling: bool,
+    out: str = RESULTS_OUT,
+) -> None:
+    """Refuse a sheet's write when the desk is closed (the desk already held)."""
+    is_out = await published(session=session, edition=snapshot.edition)
+    reason = paper_closed_reason(snapshot, published=is_out, settling=settling, out=out)
+    if reason:
+        raise PaperClosed(reason)
 
 
 async def paper_withdrawn_waiting(*, session: AsyncSession, edition_id: int) -> list[PaperEntry]:
